@@ -1,0 +1,274 @@
+//! The command line: arguments, the shared context, and dispatch to one
+//! module per subcommand. Commands write only to the [`Io`] they are given
+//! (machine formats to stdout, human text to stderr) and return an
+//! [`ExitStatus`].
+
+pub mod check;
+pub mod completions;
+pub mod init;
+pub mod man;
+pub mod new;
+pub mod schema;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::diag::human::Style;
+use crate::model::Date;
+
+/// The non-human identity compiler: declare agents, CI jobs, bots and
+/// workloads in YAML; check, explain and render them.
+#[derive(Debug, Parser)]
+#[command(name = "nhi", version, about, long_about = None, max_term_width = 100)]
+pub struct Cli {
+    /// Options every command takes.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Run as if started in DIR (the workspace is found from there upward)
+    #[arg(short = 'C', global = true, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// When to colour human output
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// The date that date-dependent checks use (default: today, UTC)
+    #[arg(long, global = true, env = "NHI_TODAY", value_name = "YYYY-MM-DD")]
+    pub today: Option<String>,
+}
+
+/// When to colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// When writing to a terminal and `NO_COLOR` is unset.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check the workspace and report every problem at its place
+    Check(check::CheckArgs),
+    /// Create a workspace: nhi.yaml, an identity folder and the schemas
+    Init(init::InitArgs),
+    /// Create a new identity file from a template that passes `check`
+    New(new::NewArgs),
+    /// Print or write the JSON Schemas of the input files
+    Schema(schema::SchemaArgs),
+    /// Print a shell completion script
+    Completions(completions::CompletionsArgs),
+    /// Print the man page (roff)
+    Man(man::ManArgs),
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// Nothing failed (exit 0).
+    Clean,
+    /// Findings that fail the run (exit 1).
+    Findings,
+    /// Usage, I/O or internal error (exit 2).
+    Error,
+}
+
+impl ExitStatus {
+    /// The process exit code.
+    #[must_use]
+    pub const fn code(self) -> u8 {
+        match self {
+            Self::Clean => 0,
+            Self::Findings => 1,
+            Self::Error => 2,
+        }
+    }
+}
+
+/// Where a command writes, and what it knows about the terminal.
+pub struct Io<'a> {
+    /// Machine-readable output.
+    pub stdout: Box<dyn Write + 'a>,
+    /// Human-readable output and errors.
+    pub stderr: Box<dyn Write + 'a>,
+    /// Whether stdout is a terminal.
+    pub stdout_is_terminal: bool,
+    /// Whether stderr is a terminal.
+    pub stderr_is_terminal: bool,
+    /// Whether `NO_COLOR` is set to something.
+    pub no_color: bool,
+}
+
+impl std::fmt::Debug for Io<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Io").finish_non_exhaustive()
+    }
+}
+
+/// Why a command could not run.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum CliError {
+    /// Loading failed.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Load(#[from] crate::load::LoadError),
+    /// Bad arguments.
+    #[error("{message}")]
+    #[diagnostic(code(nhi::usage))]
+    Usage {
+        /// What is wrong.
+        message: String,
+        /// What to do.
+        #[help]
+        help: Option<String>,
+    },
+    /// An I/O error on a named path.
+    #[error("cannot {action} `{path}`: {source}")]
+    #[diagnostic(code(nhi::io))]
+    Io {
+        /// What was being done.
+        action: &'static str,
+        /// The path.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// Writing output failed.
+    #[error("cannot write output: {0}")]
+    #[diagnostic(code(nhi::output))]
+    Output(#[from] std::io::Error),
+}
+
+impl CliError {
+    /// A usage error with optional help.
+    pub fn usage(message: impl Into<String>, help: Option<String>) -> Self {
+        Self::Usage {
+            message: message.into(),
+            help,
+        }
+    }
+}
+
+/// What every command gets: the starting folder, the date, the styling.
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// Where the command starts (`-C` or the current folder).
+    pub start: PathBuf,
+    /// The date for date-dependent checks.
+    pub today: Date,
+    /// Style of human output on stderr.
+    pub style: Style,
+}
+
+/// Run a parsed command line.
+pub fn run(cli: &Cli, io: &mut Io<'_>) -> ExitStatus {
+    let result = context(&cli.global, io).and_then(|cx| dispatch(&cli.command, &cx, io));
+    match result {
+        Ok(status) => status,
+        Err(CliError::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitStatus::Clean,
+        Err(error) => {
+            let style = style_for(cli.global.color, io.stderr_is_terminal, io.no_color);
+            report_error(&error, style, io);
+            ExitStatus::Error
+        }
+    }
+}
+
+fn dispatch(command: &Command, cx: &Context, io: &mut Io<'_>) -> Result<ExitStatus, CliError> {
+    match command {
+        Command::Check(args) => check::run(args, cx, io),
+        Command::Init(args) => init::run(args, cx, io),
+        Command::New(args) => new::run(args, cx, io),
+        Command::Schema(args) => schema::run(args, cx, io),
+        Command::Completions(args) => completions::run(args, io),
+        Command::Man(args) => man::run(args, io),
+    }
+}
+
+fn report_error(error: &CliError, style: Style, io: &mut Io<'_>) {
+    let theme = if style.color {
+        miette::GraphicalTheme::unicode()
+    } else {
+        miette::GraphicalTheme::unicode_nocolor()
+    };
+    let handler = miette::GraphicalReportHandler::new_themed(theme).with_width(style.width);
+    let mut text = String::new();
+    if handler.render_report(&mut text, error).is_err() {
+        text = format!("error: {error}\n");
+    }
+    // nothing more can be done if stderr itself is gone
+    let _ = io.stderr.write_all(text.as_bytes());
+}
+
+fn style_for(choice: ColorChoice, terminal: bool, no_color: bool) -> Style {
+    let color = match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => terminal && !no_color,
+    };
+    Style { color, width: 100 }
+}
+
+fn context(global: &GlobalArgs, io: &Io<'_>) -> Result<Context, CliError> {
+    let start = match &global.dir {
+        Some(dir) => dir.clone(),
+        None => PathBuf::from("."),
+    };
+    let today = match &global.today {
+        Some(text) => crate::model::parse_date(text).ok_or_else(|| {
+            CliError::usage(
+                format!("invalid date `{text}` for --today / NHI_TODAY"),
+                Some("write it as YYYY-MM-DD".to_owned()),
+            )
+        })?,
+        None => today_utc(),
+    };
+    Ok(Context {
+        start,
+        today,
+        style: style_for(global.color, io.stderr_is_terminal, io.no_color),
+    })
+}
+
+#[expect(
+    clippy::disallowed_methods,
+    reason = "the default of --today is the clock's date"
+)]
+fn today_utc() -> Date {
+    jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date()
+}
+
+/// `path` relative to the current folder or `-C`.
+#[must_use]
+pub fn resolve(cx: &Context, path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        cx.start.join(path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    #[test]
+    fn command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+}

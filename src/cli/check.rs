@@ -1,0 +1,146 @@
+//! `nhi check`: load and validate the workspace, report every problem.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use clap::{Args, ValueEnum};
+
+use super::{CliError, Context, ExitStatus, Io, resolve};
+use crate::diag::{self, Diagnostics};
+use crate::load::{self, LoadOptions};
+use crate::source::SourceDb;
+use crate::validate::{self, Checked};
+
+/// Arguments of `nhi check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Report only on these files or folders (the whole workspace is still
+    /// loaded, so references are checked)
+    #[arg(value_name = "PATHS")]
+    pub paths: Vec<PathBuf>,
+    /// Output format: human text on stderr, or a machine format on stdout
+    #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
+    pub format: CheckFormat,
+}
+
+/// Formats of `nhi check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    /// Source snippets with labels (stderr).
+    Human,
+    /// One JSON document (stdout).
+    Json,
+    /// SARIF 2.1.0 (stdout).
+    Sarif,
+    /// GitHub Actions workflow annotations (stdout).
+    Github,
+}
+
+/// Load and validate the workspace found from `cx.start`.
+///
+/// # Errors
+///
+/// When the workspace cannot be loaded at all.
+pub fn check_workspace(cx: &Context) -> Result<Checked, CliError> {
+    let root = load::find_root(&cx.start)?;
+    let loaded = load::load(&root, LoadOptions::default())?;
+    Ok(validate::validate(loaded, cx.today))
+}
+
+/// Run `nhi check`.
+///
+/// # Errors
+///
+/// When the workspace cannot be loaded, a path is outside it, or output
+/// cannot be written.
+pub fn run(args: &CheckArgs, cx: &Context, io: &mut Io<'_>) -> Result<ExitStatus, CliError> {
+    let root = load::find_root(&cx.start)?;
+    let loaded = load::load(&root, LoadOptions::default())?;
+    let Checked {
+        db,
+        mut diagnostics,
+        ..
+    } = validate::validate(loaded, cx.today);
+    if !args.paths.is_empty() {
+        let keep = relative_paths(cx, &root, &args.paths)?;
+        only_paths(&mut diagnostics, &db, &keep);
+    }
+    write(args.format, &diagnostics, &db, cx, io)?;
+    Ok(if diagnostics.has_errors() {
+        ExitStatus::Findings
+    } else {
+        ExitStatus::Clean
+    })
+}
+
+/// Write diagnostics in a format to the stream it belongs on.
+///
+/// # Errors
+///
+/// When output cannot be written.
+pub fn write(
+    format: CheckFormat,
+    diagnostics: &Diagnostics,
+    db: &SourceDb,
+    cx: &Context,
+    io: &mut Io<'_>,
+) -> Result<(), CliError> {
+    match format {
+        CheckFormat::Human => {
+            let text = diag::human::render(diagnostics, db, cx.style);
+            io.stderr.write_all(text.as_bytes())?;
+        }
+        CheckFormat::Json => io
+            .stdout
+            .write_all(diag::json::render(diagnostics, db).as_bytes())?,
+        CheckFormat::Sarif => io
+            .stdout
+            .write_all(diag::sarif::render(diagnostics, db).as_bytes())?,
+        CheckFormat::Github => io
+            .stdout
+            .write_all(diag::github::render(diagnostics, db).as_bytes())?,
+    }
+    Ok(())
+}
+
+#[expect(
+    clippy::disallowed_methods,
+    reason = "paths given on the command line are resolved on disk"
+)]
+fn relative_paths(cx: &Context, root: &Path, paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
+    paths
+        .iter()
+        .map(|p| {
+            let full = resolve(cx, p);
+            let real = full.canonicalize().map_err(|source| CliError::Io {
+                action: "find",
+                path: p.clone(),
+                source,
+            })?;
+            real.strip_prefix(root).map(Path::to_path_buf).map_err(|_| {
+                CliError::usage(
+                    format!(
+                        "`{}` is outside the workspace `{}`",
+                        p.display(),
+                        root.display()
+                    ),
+                    Some(
+                        "pass files of the workspace, or point -C at the right workspace"
+                            .to_owned(),
+                    ),
+                )
+            })
+        })
+        .collect()
+}
+
+fn only_paths(diagnostics: &mut Diagnostics, db: &SourceDb, keep: &[PathBuf]) {
+    diagnostics.retain(|d| {
+        d.primary_loc()
+            .and_then(|l| db.get(l.file))
+            .is_none_or(|f| {
+                keep.iter()
+                    .any(|k| k.as_os_str().is_empty() || f.path().starts_with(k))
+            })
+    });
+}

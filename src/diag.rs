@@ -1,0 +1,432 @@
+//! Diagnostics: what `nhi` found, where, and how serious it is.
+//!
+//! A [`Diagnostic`] is a value with a stable [`Code`], a [`Severity`], a
+//! one-line message, labelled spans into the input and optional help. The
+//! library only collects them; the `human`, `json`, `sarif` and `github`
+//! renderers under `diag/` turn a sorted [`Diagnostics`] into text.
+
+pub mod github;
+pub mod human;
+pub mod json;
+pub mod sarif;
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::source::{Loc, SourceDb};
+
+/// How serious a finding is.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::EnumIter,
+)]
+#[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
+pub enum Severity {
+    /// Shown, never fails the run.
+    Info,
+    /// Shown, does not fail the run.
+    Warning,
+    /// Fails the run (exit 1).
+    Error,
+}
+
+impl Severity {
+    /// The lower-case name used in every output format.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
+macro_rules! codes {
+    ($( $(#[$doc:meta])* $variant:ident = $code:literal, $name:literal, $sev:ident, $summary:literal; )*) => {
+        /// Every diagnostic `nhi` can report. A code never changes meaning.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, strum::EnumIter)]
+        pub enum Code {
+            $( $(#[$doc])* $variant, )*
+        }
+
+        impl Code {
+            /// The stable code, such as `SC001`.
+            #[must_use]
+            pub const fn as_str(self) -> &'static str {
+                match self { $( Self::$variant => $code, )* }
+            }
+
+            /// The kebab-case name, read as "allow ‹name›".
+            #[must_use]
+            pub const fn name(self) -> &'static str {
+                match self { $( Self::$variant => $name, )* }
+            }
+
+            /// The severity unless `nhi.yaml` overrides it.
+            #[must_use]
+            pub const fn default_severity(self) -> Severity {
+                match self { $( Self::$variant => Severity::$sev, )* }
+            }
+
+            /// One sentence on what the code reports.
+            #[must_use]
+            pub const fn summary(self) -> &'static str {
+                match self { $( Self::$variant => $summary, )* }
+            }
+        }
+    };
+}
+
+codes! {
+    /// A file could not be read.
+    Io = "LD001", "unreadable-file", Error, "a file of the workspace could not be read";
+    /// A file is not UTF-8.
+    NotUtf8 = "LD002", "non-utf8-file", Error, "a file is not valid UTF-8 text";
+    /// YAML syntax error.
+    YamlSyntax = "LD003", "yaml-syntax-error", Error, "a file is not well-formed YAML";
+    /// More than one YAML document in a file.
+    MultipleDocuments = "LD004", "multiple-documents", Error, "a file holds more than one YAML document";
+    /// The file holds no document.
+    EmptyFile = "LD005", "empty-file", Error, "a file holds no YAML document";
+    /// An explicit YAML tag.
+    YamlTag = "LD006", "yaml-tag", Error, "a YAML tag (`!foo`) appears where plain data is expected";
+    /// An input budget was exceeded (aliases, nesting, node count).
+    InputBudget = "LD007", "input-budget-exceeded", Error, "a file exceeds an input budget (alias expansion, nesting depth or size)";
+    /// A file is larger than the size budget.
+    FileTooLarge = "LD008", "file-too-large", Error, "a file is larger than the file size budget";
+    /// A symbolic link points outside the workspace.
+    SymlinkEscape = "LD009", "symlink-outside-workspace", Error, "a symbolic link points outside the workspace";
+    /// A mapping repeats a key.
+    DuplicateKey = "LD010", "duplicate-key", Error, "a mapping repeats a key";
+    /// Too many identity files.
+    TooManyFiles = "LD011", "too-many-files", Error, "the workspace holds more identity files than the file count budget";
+    /// A field the format does not define.
+    UnknownField = "SC001", "unknown-field", Error, "a key that the format does not define";
+    /// A value of the wrong type.
+    WrongType = "SC002", "wrong-type", Error, "a value has the wrong type";
+    /// A required field is missing.
+    MissingField = "SC003", "missing-field", Error, "a required key is missing";
+    /// A value outside a fixed set.
+    UnknownValue = "SC004", "unknown-value", Error, "a value is not one of the accepted choices";
+    /// A duration that does not parse.
+    InvalidDuration = "SC005", "invalid-duration", Error, "a duration does not parse (expected forms like `15m`, `1h`, `90d`)";
+    /// A date that does not parse.
+    InvalidDate = "SC006", "invalid-date", Error, "a date does not parse (expected `YYYY-MM-DD`)";
+    /// A value of the right type but not acceptable.
+    InvalidValue = "SC007", "invalid-value", Error, "a value is malformed";
+    /// A severity override names a code that does not exist.
+    UnknownCode = "SC008", "unknown-code", Error, "`lints` in `nhi.yaml` names a code that does not exist";
+    /// A name that is not a DNS-1123 label.
+    InvalidName = "NM001", "invalid-name", Error, "a name is not a DNS-1123 label";
+    /// The file stem differs from the identity's name.
+    NameFileMismatch = "NM002", "name-file-mismatch", Error, "an identity's file is not named after it";
+    /// Two identities share a name.
+    DuplicateName = "NM003", "duplicate-name", Error, "two identities have the same name";
+    /// An action that the catalogue does not define.
+    UnknownAction = "RF001", "unknown-action", Error, "an action is not in the workspace's action catalogue";
+    /// A team that the workspace does not define.
+    UnknownTeam = "RF002", "unknown-team", Error, "an owner is not a team of the workspace";
+    /// A delegate that is not an identity of the workspace.
+    UnknownDelegate = "RF003", "unknown-delegate", Error, "a delegate is not an identity of the workspace";
+    /// `accountable` does not name a human.
+    AccountableNotHuman = "RF004", "accountable-not-human", Error, "`accountable` names a team, an agent or nothing rather than a human";
+    /// An action is both allowed and forbidden.
+    AllowedAndForbidden = "AC001", "allowed-and-forbidden", Error, "an action is both allowed and forbidden";
+    /// An organisation guardrail forbids an allowed action.
+    GuardrailAllowed = "AC002", "guardrail-action-allowed", Error, "an allowed action is forbidden by an organisation guardrail";
+    /// The auth method is not among those the guardrails allow.
+    AuthMethodNotAllowed = "AC003", "auth-method-not-allowed", Error, "an authentication method is not allowed by the guardrails";
+    /// An action listed twice.
+    DuplicateAction = "AC004", "duplicate-action", Warning, "an action is listed twice";
+    /// A delegate would receive an action the delegator is not allowed.
+    DelegationWidens = "DG001", "delegation-widens", Error, "a delegation grants an action the delegator is not allowed";
+    /// A delegate would receive a forbidden action.
+    DelegationForbidden = "DG002", "delegation-of-forbidden", Error, "a delegation grants an action that is forbidden to the delegator or the delegate";
+    /// A delegation TTL longer than the delegator's.
+    DelegationTtl = "DG003", "delegation-ttl-longer", Error, "a delegation lasts longer than the delegator's own token";
+    /// A delegation cycle.
+    DelegationCycle = "DG004", "delegation-cycle", Error, "delegations form a cycle";
+    /// A delegation chain deeper than allowed.
+    DelegationDepth = "DG005", "delegation-too-deep", Error, "a delegation chain is deeper than its `max_depth` or the guardrail";
+    /// An identity delegates to itself.
+    SelfDelegation = "DG006", "self-delegation", Error, "an identity delegates to itself";
+    /// A credential written into a file.
+    InlineSecret = "SE001", "inline-secret", Error, "a value looks like a credential (key, token or private key)";
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Code {
+    /// The code for a code string such as `SC001` (case-insensitive).
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        use strum::IntoEnumIterator;
+        Self::iter().find(|c| c.as_str().eq_ignore_ascii_case(s) || c.name() == s)
+    }
+}
+
+/// A labelled span of a diagnostic.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Label {
+    /// Where.
+    pub loc: Loc,
+    /// What it says there.
+    pub message: Option<String>,
+    /// The offending place (true) or a place that explains it (false).
+    pub primary: bool,
+}
+
+/// One finding.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// Stable code.
+    pub code: Code,
+    /// Effective severity.
+    pub severity: Severity,
+    /// One line, lower-case, no final period.
+    pub message: String,
+    /// Labelled spans; the first primary one is where the finding is.
+    pub labels: Vec<Label>,
+    /// Advice.
+    pub help: Option<String>,
+    /// Further notes.
+    pub notes: Vec<String>,
+}
+
+impl Diagnostic {
+    /// A diagnostic with the code's default severity and no label yet.
+    #[must_use]
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            severity: code.default_severity(),
+            message: message.into(),
+            labels: Vec::new(),
+            help: None,
+            notes: Vec::new(),
+        }
+    }
+
+    /// Add the primary label.
+    #[must_use]
+    pub fn primary(mut self, loc: Loc, message: impl Into<String>) -> Self {
+        self.labels.push(Label {
+            loc,
+            message: Some(message.into()).filter(|m: &String| !m.is_empty()),
+            primary: true,
+        });
+        self
+    }
+
+    /// Add a secondary label.
+    #[must_use]
+    pub fn secondary(mut self, loc: Loc, message: impl Into<String>) -> Self {
+        self.labels.push(Label {
+            loc,
+            message: Some(message.into()).filter(|m: &String| !m.is_empty()),
+            primary: false,
+        });
+        self
+    }
+
+    /// Set the help text.
+    #[must_use]
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// Set the help text when there is one.
+    #[must_use]
+    pub fn maybe_help(mut self, help: Option<String>) -> Self {
+        if help.is_some() {
+            self.help = help;
+        }
+        self
+    }
+
+    /// Add a note.
+    #[must_use]
+    pub fn note(mut self, note: impl Into<String>) -> Self {
+        self.notes.push(note.into());
+        self
+    }
+
+    /// The primary location, if any.
+    #[must_use]
+    pub fn primary_loc(&self) -> Option<Loc> {
+        self.labels
+            .iter()
+            .find(|l| l.primary)
+            .or_else(|| self.labels.first())
+            .map(|l| l.loc)
+    }
+}
+
+/// "did you mean `x`?" for the closest of `candidates`, if one is close.
+#[must_use]
+pub fn did_you_mean<'a>(
+    given: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(given, c), c))
+        .filter(|&(score, _)| score >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.cmp(a.1)))
+        .map(|(_, c)| format!("did you mean `{c}`?"))
+}
+
+/// A collection of diagnostics, sorted for output.
+#[derive(Clone, Debug, Default)]
+pub struct Diagnostics {
+    items: Vec<Diagnostic>,
+}
+
+impl Diagnostics {
+    /// An empty collection.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Add one.
+    pub fn push(&mut self, diagnostic: Diagnostic) {
+        self.items.push(diagnostic);
+    }
+
+    /// Add all of another collection.
+    pub fn extend(&mut self, other: Self) {
+        self.items.extend(other.items);
+    }
+
+    /// The diagnostics.
+    #[must_use]
+    pub fn as_slice(&self) -> &[Diagnostic] {
+        &self.items
+    }
+
+    /// Iterate over them.
+    pub fn iter(&self) -> std::slice::Iter<'_, Diagnostic> {
+        self.items.iter()
+    }
+
+    /// Number of diagnostics.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Whether there are none.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// Whether any is an error.
+    #[must_use]
+    pub fn has_errors(&self) -> bool {
+        self.items.iter().any(|d| d.severity == Severity::Error)
+    }
+
+    /// Count by severity.
+    #[must_use]
+    pub fn count(&self, severity: Severity) -> usize {
+        self.items.iter().filter(|d| d.severity == severity).count()
+    }
+
+    /// Keep only the diagnostics for which `keep` is true.
+    pub fn retain(&mut self, keep: impl FnMut(&Diagnostic) -> bool) {
+        self.items.retain(keep);
+    }
+
+    /// Apply per-code severity overrides; `None` turns a code off.
+    pub fn apply_overrides(&mut self, overrides: &BTreeMap<Code, Option<Severity>>) {
+        self.items.retain_mut(|d| match overrides.get(&d.code) {
+            Some(Some(severity)) => {
+                d.severity = *severity;
+                true
+            }
+            Some(None) => false,
+            None => true,
+        });
+    }
+
+    /// Sort by (path, line, column, code, message) and drop exact repeats, so
+    /// the output is the same whatever order the files were read in.
+    pub fn sort(&mut self, db: &SourceDb) {
+        self.items.sort_by_cached_key(|d| {
+            let loc = d.primary_loc();
+            (
+                loc.map(|l| db.display_path(l.file)),
+                loc.map(|l| (l.span.start, l.span.len)),
+                d.code,
+                d.message.clone(),
+            )
+        });
+        self.items.dedup();
+    }
+}
+
+impl IntoIterator for Diagnostics {
+    type Item = Diagnostic;
+    type IntoIter = std::vec::IntoIter<Diagnostic>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.items.into_iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a Diagnostics {
+    type Item = &'a Diagnostic;
+    type IntoIter = std::slice::Iter<'a, Diagnostic>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.items.iter()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use strum::IntoEnumIterator;
+
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_well_formed() {
+        let codes: Vec<_> = Code::iter().map(Code::as_str).collect();
+        let unique: BTreeSet<_> = codes.iter().collect();
+        assert_eq!(codes.len(), unique.len());
+        let names: BTreeSet<_> = Code::iter().map(Code::name).collect();
+        assert_eq!(codes.len(), names.len());
+        for code in &codes {
+            let letters = code.chars().take_while(char::is_ascii_uppercase).count();
+            assert!((2..=4).contains(&letters), "{code}");
+            assert_eq!(code.len() - letters, 3, "{code}");
+            assert!(!code.starts_with("NHI"), "{code} looks like an OWASP id");
+        }
+        insta::assert_snapshot!(codes.join("\n"));
+    }
+
+    #[test]
+    fn suggestion_picks_the_closest_candidate() {
+        assert_eq!(
+            did_you_mean("ownr", ["owner", "purpose", "agent"]).as_deref(),
+            Some("did you mean `owner`?")
+        );
+        assert_eq!(did_you_mean("zzz", ["owner", "purpose"]), None);
+    }
+}

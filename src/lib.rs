@@ -1,0 +1,15 @@
+//! `nhi`, the non-human identity compiler.
+//!
+//! Data flows one way: [`load`] (files → documents with spans) →
+//! [`validate`] (shape and semantics → [`model`]) → render → emit. The
+//! library prints nothing: it returns values and [`diag::Diagnostics`].
+
+pub mod cli;
+pub mod diag;
+pub mod emit;
+pub mod load;
+pub mod model;
+pub mod raw;
+pub mod schema;
+pub mod source;
+pub mod validate;

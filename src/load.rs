@@ -1,0 +1,367 @@
+//! Loading a workspace: find `nhi.yaml`, read every identity file within
+//! the budgets, parse each once (in parallel) and read it into raw types.
+//!
+//! Loading reports problems of single files (YAML, shape, credentials in the
+//! text) as diagnostics; it fails with a [`LoadError`] only when it cannot
+//! run at all (no such folder, unreadable identity folder).
+
+pub mod guard;
+pub mod yaml;
+
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::raw::{
+    self, FromNode, Reader, Spanned, identity::IdentityFile, workspace::CatalogueFile,
+};
+use crate::source::{FileId, Loc, SourceDb, Span};
+use crate::validate::secrets;
+use guard::FileBudget;
+use yaml::{Node, Value};
+
+/// The name of the workspace file.
+pub const WORKSPACE_FILE: &str = "nhi.yaml";
+/// The identity folder when `nhi.yaml` names none.
+pub const DEFAULT_IDENTITIES_DIR: &str = "identities";
+/// The output folder when `nhi.yaml` names none.
+pub const DEFAULT_OUTPUT_DIR: &str = "dist";
+
+/// Why a workspace could not be loaded at all.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum LoadError {
+    /// The starting folder does not exist or cannot be read.
+    #[error("cannot use `{path}` as the workspace: {source}")]
+    #[diagnostic(code(nhi::load::workspace))]
+    Workspace {
+        /// The folder.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The identity folder does not exist or cannot be read.
+    #[error("cannot read the identity folder `{path}`: {source}")]
+    #[diagnostic(
+        code(nhi::load::identities),
+        help("create it, point `identities:` in nhi.yaml at the right folder, or run `nhi init`")
+    )]
+    IdentityDir {
+        /// The folder, relative to the workspace root.
+        path: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+}
+
+/// What loading found: the files' texts, the raw documents and the problems.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    /// The workspace root (absolute, canonical).
+    pub root: PathBuf,
+    /// Every file read.
+    pub db: SourceDb,
+    /// `nhi.yaml`, when present and readable.
+    pub workspace: Option<(FileId, raw::WorkspaceFile)>,
+    /// Catalogue files named by `include`.
+    pub catalogues: Vec<(FileId, CatalogueFile)>,
+    /// Identity files, each with its raw document if it could be read, and
+    /// the name it declares if that much could be read.
+    pub identities: Vec<LoadedIdentity>,
+    /// Problems found while loading.
+    pub diagnostics: Diagnostics,
+}
+
+/// One identity file after loading.
+#[derive(Debug)]
+pub struct LoadedIdentity {
+    /// The file.
+    pub file: FileId,
+    /// The raw document, if its shape was right.
+    pub raw: Option<IdentityFile>,
+    /// The `agent` value, if readable, even when the rest was not.
+    pub declared_name: Option<Spanned<String>>,
+}
+
+/// Options of a load.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LoadOptions {
+    /// File budgets.
+    pub files: FileBudget,
+    /// YAML budgets.
+    pub yaml: yaml::Budget,
+}
+
+/// The workspace root for `start`: the nearest folder at or above it that
+/// holds `nhi.yaml`, else `start` itself.
+///
+/// # Errors
+///
+/// When `start` does not exist.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "workspace discovery reads the file system"
+)]
+pub fn find_root(start: &Path) -> Result<PathBuf, LoadError> {
+    let start = start
+        .canonicalize()
+        .map_err(|source| LoadError::Workspace {
+            path: start.to_path_buf(),
+            source,
+        })?;
+    if !start.is_dir() {
+        return Err(LoadError::Workspace {
+            path: start,
+            source: std::io::Error::new(std::io::ErrorKind::NotADirectory, "not a folder"),
+        });
+    }
+    Ok(start
+        .ancestors()
+        .find(|dir| dir.join(WORKSPACE_FILE).is_file())
+        .unwrap_or(&start)
+        .to_path_buf())
+}
+
+/// Load the workspace rooted at `root` (see [`find_root`]).
+///
+/// # Errors
+///
+/// When the identity folder cannot be read.
+#[expect(clippy::disallowed_methods, reason = "loading reads the file system")]
+pub fn load(root: &Path, options: LoadOptions) -> Result<Loaded, LoadError> {
+    let root = root.canonicalize().map_err(|source| LoadError::Workspace {
+        path: root.to_path_buf(),
+        source,
+    })?;
+    let mut loaded = Loaded {
+        root: root.clone(),
+        ..Loaded::default()
+    };
+
+    let workspace_path = root.join(WORKSPACE_FILE);
+    if workspace_path.exists() {
+        if let Some((file, node)) = loaded.read_one(&workspace_path, options) {
+            loaded.workspace = loaded.read_raw(file, &node).map(|w| (file, w));
+        }
+    }
+
+    let mut identities_dir = PathBuf::from(DEFAULT_IDENTITIES_DIR);
+    let mut includes = Vec::new();
+    if let Some((_, workspace)) = &loaded.workspace {
+        if let Some(dir) = &workspace.identities {
+            if let Some(dir) = relative_path(dir, &mut loaded.diagnostics) {
+                identities_dir = dir;
+            }
+        }
+        for include in workspace.include.iter().flatten() {
+            if let Some(path) = relative_path(include, &mut loaded.diagnostics) {
+                includes.push((path, include.loc));
+            }
+        }
+    }
+    for (path, loc) in includes {
+        let full = root.join(&path);
+        if !full.is_file() {
+            loaded.diagnostics.push(
+                Diagnostic::new(
+                    Code::Io,
+                    format!("included file `{}` does not exist", path.display()),
+                )
+                .primary(loc, "included here"),
+            );
+            continue;
+        }
+        if let Some((file, node)) = loaded.read_one(&full, options) {
+            if let Some(catalogue) = loaded.read_raw::<CatalogueFile>(file, &node) {
+                loaded.catalogues.push((file, catalogue));
+            }
+        }
+    }
+
+    let dir = root.join(&identities_dir);
+    let (paths, truncated) =
+        guard::walk(&root, &dir, options.files.max_files).map_err(|source| {
+            LoadError::IdentityDir {
+                path: identities_dir.display().to_string(),
+                source,
+            }
+        })?;
+    if truncated {
+        let anchor = loaded.db.add(identities_dir.clone(), Arc::from(""));
+        loaded.diagnostics.push(
+            Diagnostic::new(
+                Code::TooManyFiles,
+                format!(
+                    "more than {} identity files; the rest were not read",
+                    options.files.max_files
+                ),
+            )
+            .primary(Loc::new(anchor, Span::default()), ""),
+        );
+    }
+    loaded.read_identities(&paths, options);
+    Ok(loaded)
+}
+
+impl Loaded {
+    fn rel(&self, path: &Path) -> PathBuf {
+        path.strip_prefix(&self.root).unwrap_or(path).to_path_buf()
+    }
+
+    /// Read, add and parse one file (`nhi.yaml`, a catalogue).
+    fn read_one(&mut self, path: &Path, options: LoadOptions) -> Option<(FileId, Node)> {
+        let read = guard::read(&self.root, path, options.files);
+        let file = self.db.add(self.rel(path), Arc::from(read.text));
+        let source = self.db.get(file)?;
+        if let Some(problem) = read.problem {
+            let diagnostic = problem.into_diagnostic(file, source, options.files);
+            self.diagnostics.push(diagnostic);
+            return None;
+        }
+        let parsed = parse_file(file, source, options);
+        self.finish(file, parsed.diagnostics, &parsed.redact);
+        parsed.node.map(|node| (file, node))
+    }
+
+    fn read_raw<T: FromNode>(&mut self, file: FileId, node: &Node) -> Option<T> {
+        let text = self
+            .db
+            .get(file)
+            .map(|f| f.text().clone())
+            .unwrap_or_else(|| Arc::from(""));
+        let mut reader = Reader::new(file, &text, &mut self.diagnostics);
+        T::from_node(node, &mut reader)
+    }
+
+    fn finish(&mut self, file: FileId, diagnostics: Diagnostics, redact: &[Span]) {
+        self.diagnostics.extend(diagnostics);
+        if !redact.is_empty() {
+            self.db.redact(file, redact);
+        }
+    }
+
+    fn read_identities(&mut self, paths: &[PathBuf], options: LoadOptions) {
+        let root = self.root.clone();
+        let reads: Vec<_> = paths
+            .par_iter()
+            .map(|path| guard::read(&root, path, options.files))
+            .collect();
+        let mut ids = Vec::with_capacity(reads.len());
+        for (path, read) in paths.iter().zip(reads) {
+            let file = self.db.add(self.rel(path), Arc::from(read.text));
+            ids.push((file, read.problem));
+        }
+        let db = &self.db;
+        let results: Vec<_> = ids
+            .into_par_iter()
+            .map(|(file, problem)| read_identity(db, file, problem, options))
+            .collect();
+        for (identity, diagnostics, redact) in results {
+            self.finish(identity.file, diagnostics, &redact);
+            self.identities.push(identity);
+        }
+    }
+}
+
+struct Parsed {
+    node: Option<Node>,
+    diagnostics: Diagnostics,
+    redact: Vec<Span>,
+}
+
+fn parse_file(file: FileId, source: &crate::source::SourceFile, options: LoadOptions) -> Parsed {
+    let mut diagnostics = Diagnostics::new();
+    let mut redact = Vec::new();
+    let node = match yaml::parse(file, source, options.yaml) {
+        Ok(node) => {
+            redact = secrets::scan(file, &node, &mut diagnostics);
+            if node.value == Value::Null {
+                diagnostics.push(
+                    Diagnostic::new(Code::EmptyFile, "file holds no YAML document")
+                        .primary(Loc::new(file, Span::default()), "")
+                        .help("write the identity's keys, or delete the file"),
+                );
+                None
+            } else {
+                Some(node)
+            }
+        }
+        Err(diagnostic) => {
+            diagnostics.push(*diagnostic);
+            None
+        }
+    };
+    Parsed {
+        node,
+        diagnostics,
+        redact,
+    }
+}
+
+fn read_identity(
+    db: &SourceDb,
+    file: FileId,
+    problem: Option<guard::Problem>,
+    options: LoadOptions,
+) -> (LoadedIdentity, Diagnostics, Vec<Span>) {
+    let mut identity = LoadedIdentity {
+        file,
+        raw: None,
+        declared_name: None,
+    };
+    let Some(source) = db.get(file) else {
+        return (identity, Diagnostics::new(), Vec::new());
+    };
+    if let Some(problem) = problem {
+        let mut diagnostics = Diagnostics::new();
+        diagnostics.push(problem.into_diagnostic(file, source, options.files));
+        return (identity, diagnostics, Vec::new());
+    }
+    let Parsed {
+        node,
+        mut diagnostics,
+        redact,
+    } = parse_file(file, source, options);
+    if let Some(node) = node {
+        identity.declared_name = declared_name(file, &node);
+        let mut reader = Reader::new(file, source.text(), &mut diagnostics);
+        identity.raw = IdentityFile::from_node(&node, &mut reader);
+    }
+    (identity, diagnostics, redact)
+}
+
+/// The `agent` string of a document, read on its own.
+fn declared_name(file: FileId, node: &Node) -> Option<Spanned<String>> {
+    let Value::Map(entries) = &node.value else {
+        return None;
+    };
+    entries.iter().find_map(|(key, value)| match &value.value {
+        Value::Str(s) if key.name == "agent" => {
+            Some(Spanned::new(s.clone(), Loc::new(file, value.span)))
+        }
+        _ => None,
+    })
+}
+
+/// A path written in `nhi.yaml` must be relative and stay inside.
+fn relative_path(value: &Spanned<String>, diagnostics: &mut Diagnostics) -> Option<PathBuf> {
+    let path = Path::new(&value.value);
+    let inside = !value.value.is_empty()
+        && path
+            .components()
+            .all(|c| matches!(c, Component::Normal(_) | Component::CurDir));
+    if inside {
+        Some(path.to_path_buf())
+    } else {
+        diagnostics.push(
+            Diagnostic::new(Code::InvalidValue, "path must stay inside the workspace")
+                .primary(
+                    value.loc,
+                    "absolute, empty or leaving the workspace with `..`",
+                )
+                .help("write a path relative to the folder of nhi.yaml, such as `identities`"),
+        );
+        None
+    }
+}

@@ -1,0 +1,201 @@
+//! Reading files defensively: size budgets, UTF-8, and symbolic links that
+//! would lead out of the workspace.
+
+#![expect(
+    clippy::disallowed_methods,
+    reason = "this module is where the workspace's files are read"
+)]
+
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use crate::diag::{Code, Diagnostic};
+use crate::source::{FileId, Loc, SourceFile, Span};
+
+/// Limits on what a workspace may hold.
+#[derive(Clone, Copy, Debug)]
+pub struct FileBudget {
+    /// Largest file, in bytes.
+    pub max_file_bytes: u64,
+    /// Most identity files.
+    pub max_files: usize,
+}
+
+impl Default for FileBudget {
+    fn default() -> Self {
+        Self {
+            max_file_bytes: 1024 * 1024,
+            max_files: 1_000_000,
+        }
+    }
+}
+
+/// The outcome of reading one file: its text (possibly empty, for display)
+/// and the problem that stopped it, if any.
+#[derive(Debug)]
+pub struct ReadFile {
+    /// Text to keep in the source database.
+    pub text: String,
+    /// Why the file cannot be parsed, as a diagnostic to place in it.
+    pub problem: Option<Problem>,
+}
+
+/// A reason a file could not be read, before it has a [`FileId`].
+#[derive(Debug, Clone)]
+pub enum Problem {
+    /// I/O error (message).
+    Io(String),
+    /// Not UTF-8, with the offset of the first bad byte.
+    NotUtf8(usize),
+    /// Larger than the budget (size in bytes).
+    TooLarge(u64),
+    /// A symlink to a place outside the workspace.
+    SymlinkEscape,
+}
+
+impl Problem {
+    /// The diagnostic, once the file has an id.
+    #[must_use]
+    pub fn into_diagnostic(
+        self,
+        file: FileId,
+        source: &SourceFile,
+        budget: FileBudget,
+    ) -> Diagnostic {
+        let whole = Loc::new(file, Span::default());
+        match self {
+            Self::Io(message) => {
+                Diagnostic::new(Code::Io, format!("cannot read file: {message}")).primary(whole, "")
+            }
+            Self::NotUtf8(offset) => {
+                let at = source.line_col(offset);
+                Diagnostic::new(Code::NotUtf8, "file is not valid UTF-8")
+                    .primary(Loc::new(file, Span::new(offset, 0)), "invalid byte here")
+                    .help(format!(
+                        "save the file as UTF-8 (first invalid byte at line {}, column {})",
+                        at.line, at.column
+                    ))
+            }
+            Self::TooLarge(size) => Diagnostic::new(
+                Code::FileTooLarge,
+                format!(
+                    "file is {size} bytes, more than the limit of {} bytes",
+                    budget.max_file_bytes
+                ),
+            )
+            .primary(whole, "")
+            .help("an identity file is a few hundred bytes; split or shorten it"),
+            Self::SymlinkEscape => Diagnostic::new(
+                Code::SymlinkEscape,
+                "symbolic link points outside the workspace",
+            )
+            .primary(whole, "")
+            .help("copy the file into the workspace or remove the link"),
+        }
+    }
+}
+
+/// Read `path` (which the walk found under `root`), within the budget.
+#[must_use]
+pub fn read(root: &Path, path: &Path, budget: FileBudget) -> ReadFile {
+    let fail = |problem| ReadFile {
+        text: String::new(),
+        problem: Some(problem),
+    };
+    if let Err(problem) = check_inside(root, path) {
+        return fail(problem);
+    }
+    let file = match File::open(path) {
+        Ok(file) => file,
+        Err(e) => return fail(Problem::Io(e.kind().to_string())),
+    };
+    let mut bytes = Vec::new();
+    // read one byte past the limit to tell "exactly at" from "over"
+    if let Err(e) = file
+        .take(budget.max_file_bytes.saturating_add(1))
+        .read_to_end(&mut bytes)
+    {
+        return fail(Problem::Io(e.kind().to_string()));
+    }
+    let len = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
+    if len > budget.max_file_bytes {
+        let size = std::fs::metadata(path).map_or(len, |m| m.len());
+        return fail(Problem::TooLarge(size));
+    }
+    match String::from_utf8(bytes) {
+        Ok(text) => ReadFile {
+            text,
+            problem: None,
+        },
+        Err(e) => {
+            let offset = e.utf8_error().valid_up_to();
+            ReadFile {
+                text: String::from_utf8_lossy(e.as_bytes()).into_owned(),
+                problem: Some(Problem::NotUtf8(offset)),
+            }
+        }
+    }
+}
+
+/// A file reached through a symbolic link must still lie in the workspace.
+fn check_inside(root: &Path, path: &Path) -> Result<(), Problem> {
+    let real = path
+        .canonicalize()
+        .map_err(|e| Problem::Io(e.kind().to_string()))?;
+    if real.starts_with(root) {
+        Ok(())
+    } else {
+        Err(Problem::SymlinkEscape)
+    }
+}
+
+/// Every `*.yaml`/`*.yml` file under `dir`, sorted, skipping hidden entries.
+/// Symbolic links are listed (and checked when read); linked folders are
+/// followed only when they stay inside `root`.
+///
+/// # Errors
+///
+/// The I/O error of the top folder.
+pub fn walk(root: &Path, dir: &Path, max_files: usize) -> std::io::Result<(Vec<PathBuf>, bool)> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    let mut seen_dirs = std::collections::BTreeSet::new();
+    let mut first = true;
+    let mut truncated = false;
+    while let Some(current) = stack.pop() {
+        let Ok(real) = current.canonicalize() else {
+            continue;
+        };
+        if !real.starts_with(root) || !seen_dirs.insert(real) {
+            // a linked folder outside the workspace, or a loop
+            continue;
+        }
+        let entries = match std::fs::read_dir(&current) {
+            Ok(entries) => entries,
+            Err(e) if first => return Err(e),
+            Err(_) => continue,
+        };
+        first = false;
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with('.') {
+                continue;
+            }
+            let path = entry.path();
+            let is_dir = path.is_dir();
+            if is_dir {
+                stack.push(path);
+            } else if name.ends_with(".yaml") || name.ends_with(".yml") {
+                if files.len() >= max_files {
+                    truncated = true;
+                    break;
+                }
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    Ok((files, truncated))
+}

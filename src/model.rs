@@ -1,0 +1,576 @@
+//! The checked model: what the workspace declares, once every value is
+//! known to be well-formed.
+//!
+//! Downstream code (analysis, renderers, diff) works on these types only and
+//! never re-checks them: a [`Name`] is a DNS-1123 label, a [`Duration`] a
+//! positive number of seconds, a [`Date`] a calendar date. Every value that a
+//! later diagnostic may point at keeps its [`Spanned`] place.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::path::PathBuf;
+
+pub use crate::raw::identity::{
+    Acts, AuthMethod, IdentityType, Kind, Requirement, RiskTier, State,
+};
+pub use crate::raw::workspace::Access;
+pub use crate::source::Spanned;
+use crate::source::{FileId, Loc};
+
+/// A DNS-1123 label: 1–63 characters of `a-z`, `0-9` and `-`, starting and
+/// ending with a letter or digit. Safe as a file name, a Cedar string, an
+/// IAM role name and a Kubernetes object name.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Name(String);
+
+impl Name {
+    /// The longest name.
+    pub const MAX_LEN: usize = 63;
+
+    /// A name, if `s` is a DNS-1123 label.
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        let bytes = s.as_bytes();
+        let edge_ok =
+            |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+        let ok = !bytes.is_empty()
+            && bytes.len() <= Self::MAX_LEN
+            && bytes
+                .iter()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
+            && edge_ok(bytes.first())
+            && edge_ok(bytes.last());
+        ok.then(|| Self(s.to_owned()))
+    }
+
+    /// The name as text.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::borrow::Borrow<str> for Name {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A positive length of time, in whole seconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Duration(u64);
+
+impl Duration {
+    /// A duration of `seconds`.
+    #[must_use]
+    pub const fn from_secs(seconds: u64) -> Self {
+        Self(seconds)
+    }
+
+    /// The number of seconds.
+    #[must_use]
+    pub const fn as_secs(self) -> u64 {
+        self.0
+    }
+
+    /// Parse `15m`, `1h`, `90d`, `2w`, `1h30m`, `3600s` or ISO 8601
+    /// (`PT15M`). Days count as 24 hours; months and years are refused as
+    /// ambiguous. Zero and negative durations are refused.
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        let span: jiff::Span = s.trim().parse().ok()?;
+        if span.get_months() != 0 || span.get_years() != 0 || span.is_negative() {
+            return None;
+        }
+        let seconds = span
+            .total((
+                jiff::Unit::Second,
+                jiff::SpanRelativeTo::days_are_24_hours(),
+            ))
+            .ok()?;
+        if !(seconds >= 1.0 && seconds.fract() == 0.0 && seconds < 1e15) {
+            return None;
+        }
+        #[expect(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "checked above: a positive whole number below 1e15"
+        )]
+        let whole = seconds as u64;
+        Some(Self(whole))
+    }
+}
+
+impl fmt::Display for Duration {
+    /// The shortest exact form: `90d`, `1h`, `1h30m`, `45s`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut rest = self.0;
+        let mut wrote = false;
+        for (unit, size) in [("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)] {
+            let n = rest / size;
+            rest %= size;
+            if n > 0 {
+                write!(f, "{n}{unit}")?;
+                wrote = true;
+            }
+        }
+        if !wrote {
+            f.write_str("0s")?;
+        }
+        Ok(())
+    }
+}
+
+/// A calendar date.
+pub type Date = jiff::civil::Date;
+
+/// Parse a `YYYY-MM-DD` date.
+#[must_use]
+pub fn parse_date(s: &str) -> Option<Date> {
+    let s = s.trim();
+    if s.len() != 10 {
+        return None;
+    }
+    s.parse().ok()
+}
+
+/// How often an identity is reviewed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ReviewCycle {
+    /// Every month.
+    Monthly,
+    /// Every three months.
+    Quarterly,
+    /// Every six months.
+    Semiannual,
+    /// Every year.
+    Annual,
+    /// Every given duration.
+    Every(Duration),
+}
+
+impl ReviewCycle {
+    /// The named cycles, as written.
+    pub const NAMES: &'static [&'static str] = &["monthly", "quarterly", "semiannual", "annual"];
+
+    /// Parse a named cycle or a duration.
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim() {
+            "monthly" => Some(Self::Monthly),
+            "quarterly" => Some(Self::Quarterly),
+            "semiannual" => Some(Self::Semiannual),
+            "annual" | "yearly" => Some(Self::Annual),
+            other => Duration::parse(other).map(Self::Every),
+        }
+    }
+
+    /// The date the next review is due after a review on `last`.
+    #[must_use]
+    pub fn next_after(self, last: Date) -> Option<Date> {
+        let span = match self {
+            Self::Monthly => jiff::Span::new().months(1),
+            Self::Quarterly => jiff::Span::new().months(3),
+            Self::Semiannual => jiff::Span::new().months(6),
+            Self::Annual => jiff::Span::new().years(1),
+            Self::Every(d) => {
+                jiff::Span::new().days(i64::try_from(d.as_secs().div_ceil(86_400)).ok()?)
+            }
+        };
+        last.checked_add(span).ok()
+    }
+}
+
+impl fmt::Display for ReviewCycle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Monthly => f.write_str("monthly"),
+            Self::Quarterly => f.write_str("quarterly"),
+            Self::Semiannual => f.write_str("semiannual"),
+            Self::Annual => f.write_str("annual"),
+            Self::Every(d) => d.fmt(f),
+        }
+    }
+}
+
+/// A named human: an email address or `user:<id>`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Human(String);
+
+impl Human {
+    /// A human reference, if `s` has the form of one.
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        let s = s.trim();
+        let email = s.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+                && domain.matches('@').count() == 0
+        });
+        let user = s.strip_prefix("user:").is_some_and(|id| {
+            !id.is_empty()
+                && id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        });
+        (email || user).then(|| Self(s.to_owned()))
+    }
+
+    /// As written.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// How an identity authenticates.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Auth {
+    /// The method.
+    pub method: Spanned<AuthMethod>,
+    /// Token issuer.
+    pub issuer: Option<Spanned<String>>,
+    /// Subject asserted by the issuer.
+    pub subject: Option<Spanned<String>>,
+    /// Audience.
+    pub audience: Option<Spanned<String>>,
+    /// Token or session lifetime.
+    pub ttl: Option<Spanned<Duration>>,
+    /// Secret rotation period.
+    pub rotation: Option<Spanned<Duration>>,
+    /// Reference to where a secret lives.
+    pub secret_ref: Option<Spanned<String>>,
+    /// The whole `auth` value.
+    pub loc: Loc,
+}
+
+/// An allowed action, possibly narrowed by attribute conditions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Grant {
+    /// The action.
+    pub action: Spanned<String>,
+    /// `where`: attribute → accepted values (any of).
+    pub conditions: BTreeMap<String, Vec<Spanned<String>>>,
+}
+
+/// Context attributes under which an identity may act.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Context {
+    /// Environments.
+    pub environments: Vec<Spanned<String>>,
+    /// Regions.
+    pub regions: Vec<Spanned<String>>,
+    /// Kubernetes namespaces.
+    pub namespaces: Vec<Spanned<String>>,
+    /// Other attributes.
+    pub attributes: BTreeMap<String, Vec<Spanned<String>>>,
+}
+
+/// One delegation: the delegate and what it may receive.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Delegation {
+    /// The delegate.
+    pub to: Spanned<Name>,
+    /// The actions delegated.
+    pub actions: Vec<Spanned<String>>,
+    /// Lifetime of a delegated token.
+    pub ttl: Option<Spanned<Duration>>,
+    /// Further hops allowed (0: the delegate may not pass it on).
+    pub max_depth: Option<Spanned<u32>>,
+    /// The whole entry.
+    pub loc: Loc,
+}
+
+/// What is acting.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Provenance {
+    /// Provider.
+    pub provider: Option<Spanned<String>>,
+    /// Model.
+    pub model: Option<Spanned<String>>,
+    /// Version.
+    pub version: Option<Spanned<String>>,
+    /// Runtime.
+    pub runtime: Option<Spanned<String>>,
+}
+
+/// A checked identity.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Identity {
+    /// Its name.
+    pub name: Spanned<Name>,
+    /// The file it is declared in.
+    pub file: FileId,
+    /// What it is.
+    pub kind: Kind,
+    /// Owning team.
+    pub owner: Spanned<String>,
+    /// Kind of principal in the targets.
+    pub identity_type: Option<Spanned<IdentityType>>,
+    /// Business purpose.
+    pub purpose: Option<Spanned<String>>,
+    /// Accountable human.
+    pub accountable: Option<Spanned<Human>>,
+    /// Acting mode.
+    pub acts: Option<Spanned<Acts>>,
+    /// Authentication.
+    pub auth: Auth,
+    /// Allowed actions.
+    pub allowed: Vec<Grant>,
+    /// Forbidden actions.
+    pub forbidden: Vec<Spanned<String>>,
+    /// Audit log requirement.
+    pub audit_log: Option<Spanned<Requirement>>,
+    /// Decision log requirement.
+    pub decision_log: Option<Spanned<Requirement>>,
+    /// Review cycle.
+    pub review_cycle: Option<Spanned<ReviewCycle>>,
+    /// Last review.
+    pub last_reviewed: Option<Spanned<Date>>,
+    /// Last reviewer.
+    pub reviewer: Option<Spanned<String>>,
+    /// End of purpose.
+    pub expires: Option<Spanned<Date>>,
+    /// Context attributes.
+    pub context: Context,
+    /// Delegations.
+    pub delegations: Vec<Delegation>,
+    /// Provenance.
+    pub provenance: Provenance,
+    /// Risk tier.
+    pub risk_tier: Option<Spanned<RiskTier>>,
+    /// Labels.
+    pub labels: BTreeMap<String, Spanned<String>>,
+    /// Lifecycle state.
+    pub state: Spanned<State>,
+}
+
+impl Identity {
+    /// The names of its allowed actions.
+    #[must_use]
+    pub fn allowed_names(&self) -> BTreeSet<&str> {
+        self.allowed
+            .iter()
+            .map(|g| g.action.value.as_str())
+            .collect()
+    }
+
+    /// The names of its forbidden actions.
+    #[must_use]
+    pub fn forbidden_names(&self) -> BTreeSet<&str> {
+        self.forbidden.iter().map(|a| a.value.as_str()).collect()
+    }
+
+    /// Whether its expiry date is on or before `today`.
+    #[must_use]
+    pub fn is_expired(&self, today: Date) -> bool {
+        self.expires.as_ref().is_some_and(|e| e.value <= today)
+    }
+}
+
+/// A team.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Team {
+    /// Its name.
+    pub name: Spanned<String>,
+    /// Description.
+    pub description: Option<Spanned<String>>,
+    /// Code-host handle.
+    pub handle: Option<Spanned<String>>,
+    /// Contact address.
+    pub email: Option<Spanned<String>>,
+    /// Members.
+    pub members: Vec<Spanned<Human>>,
+}
+
+/// One RBAC rule of a Kubernetes mapping.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RbacRule {
+    /// API groups.
+    pub api_groups: Vec<Spanned<String>>,
+    /// Resources.
+    pub resources: Vec<Spanned<String>>,
+    /// Verbs.
+    pub verbs: Vec<Spanned<String>>,
+    /// Resource names.
+    pub resource_names: Vec<Spanned<String>>,
+    /// The whole rule.
+    pub loc: Loc,
+}
+
+/// A catalogue action and its meaning per target.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Action {
+    /// Its name.
+    pub name: Spanned<String>,
+    /// Description.
+    pub description: Option<Spanned<String>>,
+    /// Sensitivity.
+    pub access: Option<Spanned<Access>>,
+    /// Cedar resource types.
+    pub cedar_resource_types: Vec<Spanned<String>>,
+    /// AWS actions and resources, if mapped.
+    pub aws: Option<(Vec<Spanned<String>>, Vec<Spanned<String>>)>,
+    /// GCP permissions, if mapped.
+    pub gcp: Option<Vec<Spanned<String>>>,
+    /// Azure actions and data actions, if mapped.
+    pub azure: Option<(Vec<Spanned<String>>, Vec<Spanned<String>>)>,
+    /// Kubernetes rules and whether they are cluster-wide, if mapped.
+    pub kubernetes: Option<(Vec<RbacRule>, bool)>,
+}
+
+/// Organisation-wide guardrails.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Guardrails {
+    /// Actions no identity may hold.
+    pub forbidden_actions: Vec<Spanned<String>>,
+    /// Longest token TTL.
+    pub max_token_ttl: Option<Spanned<Duration>>,
+    /// Longest secret rotation.
+    pub max_secret_rotation: Option<Spanned<Duration>>,
+    /// Auth methods allowed (empty: all).
+    pub allowed_auth_methods: Vec<Spanned<AuthMethod>>,
+    /// Deepest delegation chain.
+    pub max_delegation_depth: Option<Spanned<u32>>,
+}
+
+impl Guardrails {
+    /// The deepest delegation chain when no guardrail sets one.
+    pub const DEFAULT_MAX_DELEGATION_DEPTH: u32 = 5;
+}
+
+/// Settings of the targets, as declared (rendering issues refine them).
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Targets {
+    /// Cedar namespace.
+    pub cedar_namespace: Option<Spanned<String>>,
+    /// AWS settings, if the target is configured.
+    pub aws: Option<crate::raw::workspace::AwsTarget>,
+    /// GCP settings, if configured.
+    pub gcp: Option<crate::raw::workspace::GcpTarget>,
+    /// Azure settings, if configured.
+    pub azure: Option<crate::raw::workspace::AzureTarget>,
+    /// Kubernetes settings, if configured.
+    pub kubernetes: Option<crate::raw::workspace::KubernetesTarget>,
+}
+
+/// The workspace settings from `nhi.yaml`.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Settings {
+    /// Identity folder, relative to the root.
+    pub identities_dir: PathBuf,
+    /// Output folder, relative to the root.
+    pub output_dir: PathBuf,
+    /// SPIFFE trust domain.
+    pub trust_domain: Option<Spanned<String>>,
+    /// Teams, when declared (`None`: owners are not checked).
+    pub teams: Option<BTreeMap<String, Team>>,
+    /// The action catalogue, when declared (`None`: actions are not checked).
+    pub actions: Option<BTreeMap<String, Action>>,
+    /// Targets.
+    pub targets: Targets,
+    /// Guardrails.
+    pub guardrails: Guardrails,
+}
+
+/// A checked workspace: settings and identities by name.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Model {
+    /// Settings.
+    pub settings: Settings,
+    /// Identities by name.
+    pub identities: BTreeMap<Name, Identity>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_dns_1123_labels() {
+        for good in ["release-assistant", "a", "a1", "x-2-y", &"a".repeat(63)] {
+            assert!(Name::parse(good).is_some(), "{good}");
+        }
+        for bad in [
+            "",
+            "-a",
+            "a-",
+            "Release",
+            "a_b",
+            "a.b",
+            "../etc",
+            "a/b",
+            "a b",
+            "a\"b",
+            &"a".repeat(64),
+            "ä",
+        ] {
+            assert!(Name::parse(bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn durations_parse_and_print() {
+        let cases = [
+            ("15m", 900),
+            ("1h", 3600),
+            ("90d", 7_776_000),
+            ("1h30m", 5400),
+            ("2w", 1_209_600),
+            ("PT15M", 900),
+            ("45s", 45),
+        ];
+        for (text, secs) in cases {
+            assert_eq!(
+                Duration::parse(text).map(Duration::as_secs),
+                Some(secs),
+                "{text}"
+            );
+        }
+        for bad in ["", "0s", "-5m", "1 month", "forever", "15", "1y"] {
+            assert_eq!(Duration::parse(bad), None, "{bad}");
+        }
+        assert_eq!(Duration::from_secs(5400).to_string(), "1h30m");
+        assert_eq!(Duration::from_secs(7_776_000).to_string(), "90d");
+    }
+
+    #[test]
+    fn review_cycles_add_calendar_months() {
+        let last = parse_date("2026-01-31").unwrap();
+        assert_eq!(
+            ReviewCycle::parse("quarterly").unwrap().next_after(last),
+            parse_date("2026-04-30")
+        );
+        assert_eq!(
+            ReviewCycle::parse("30d").unwrap().next_after(last),
+            parse_date("2026-03-02")
+        );
+        assert_eq!(parse_date("2026-02-30"), None);
+        assert_eq!(parse_date("26-1-1"), None);
+    }
+
+    #[test]
+    fn humans_are_emails_or_user_ids() {
+        assert!(Human::parse("ada@example.com").is_some());
+        assert!(Human::parse("user:ada").is_some());
+        for bad in [
+            "platform-team",
+            "ada@",
+            "@x.com",
+            "ada@localhost",
+            "user:",
+            "ada smith@x.com",
+        ] {
+            assert!(Human::parse(bad).is_none(), "{bad}");
+        }
+    }
+}

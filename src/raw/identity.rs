@@ -1,0 +1,311 @@
+//! The identity file as written (`identities/<name>.yaml`).
+
+use schemars::JsonSchema;
+
+use super::{Entries, FromNode, OneOrMany, Reader, Spanned, raw_enum, raw_struct};
+use crate::load::yaml::{Node, Value};
+
+raw_struct! {
+    /// One non-human identity: an AI agent, a CI job, a bot or a workload.
+    ///
+    /// The file's stem must equal `agent`. Only `agent`, `owner` and `auth`
+    /// are required; everything else narrows or documents the identity.
+    pub struct IdentityFile as "an identity" {
+        /// The identity's name: a DNS-1123 label, unique in the workspace,
+        /// equal to the file's stem. Names every kind of identity, not only
+        /// agents. Say what it does (`invoice-importer`), never where it runs.
+        agent: Spanned<String>,
+        /// What the principal is.
+        kind: Option<Spanned<Kind>>,
+        /// The owning team (a key of `teams` in `nhi.yaml`).
+        owner: Spanned<String>,
+        /// The kind of credential-bearing principal in the target systems.
+        identity_type: Option<Spanned<IdentityType>>,
+        /// The business purpose, in one sentence.
+        purpose: Option<Spanned<String>>,
+        /// The named human who answers for this identity: an email address
+        /// or `user:<id>`, never a team or an agent.
+        accountable: Option<Spanned<String>>,
+        /// Whether the identity acts on its own or on behalf of a user.
+        acts: Option<Spanned<Acts>>,
+        /// How the identity authenticates: a shorthand such as
+        /// `oidc_short_lived_token`, or a mapping with `method` and details.
+        auth: Auth,
+        /// Business actions the identity may perform; an entry may narrow an
+        /// action with `where`.
+        allowed_actions: Option<Vec<ActionGrant>>,
+        /// Business actions the identity must never perform. Forbidden
+        /// always wins.
+        forbidden_actions: Option<Vec<Spanned<String>>>,
+        /// Whether every action must be audit-logged.
+        audit_log: Option<Spanned<Requirement>>,
+        /// Whether every decision the identity takes must be logged (required
+        /// for `risk_tier: high`).
+        decision_log: Option<Spanned<Requirement>>,
+        /// How often the identity is reviewed: `monthly`, `quarterly`,
+        /// `semiannual`, `annual`, or a duration such as `90d`.
+        review_cycle: Option<Spanned<String>>,
+        /// The date of the last review (`YYYY-MM-DD`).
+        last_reviewed: Option<Spanned<String>>,
+        /// Who did the last review (an email address or `user:<id>`).
+        reviewer: Option<Spanned<String>>,
+        /// The date the identity's purpose ends (`YYYY-MM-DD`); from that day
+        /// on it renders to nothing.
+        expires: Option<Spanned<String>>,
+        /// Conditions under which the identity may act (rendered as
+        /// conditions, never as part of the name).
+        context: Option<Context>,
+        /// Identities this one may delegate to, each with a narrower scope.
+        delegation: Option<Delegation>,
+        /// What is acting: provider, model, version, runtime.
+        provenance: Option<Provenance>,
+        /// Risk tier of the identity.
+        risk_tier: Option<Spanned<RiskTier>>,
+        /// Free key/value pairs carried into every target.
+        labels: Option<Entries<Spanned<String>>>,
+        /// `active` (default), `suspended` (deny everything, keep the
+        /// objects) or `revoked` (render nothing).
+        state: Option<Spanned<State>>,
+    }
+}
+
+raw_enum! {
+    /// What the principal is.
+    pub enum Kind as "kind" {
+        /// An AI agent (the default).
+        Agent = "agent",
+        /// A workload: a service or job running in a runtime.
+        Workload = "workload",
+        /// A CI/CD pipeline.
+        Pipeline = "pipeline",
+        /// A long-running service or bot.
+        Service = "service",
+    }
+}
+
+raw_enum! {
+    /// The kind of principal in the target systems.
+    pub enum IdentityType as "identity type" {
+        /// Federated workload identity (OIDC, SPIFFE): no stored secret.
+        WorkloadIdentity = "workload_identity",
+        /// A cloud or cluster service account.
+        ServiceAccount = "service_account",
+        /// A cloud-managed identity (Azure managed identity and the like).
+        ManagedIdentity = "managed_identity",
+        /// An OAuth client (client credentials).
+        OauthClient = "oauth_client",
+        /// A user-like account used by a machine (discouraged).
+        MachineUser = "machine_user",
+    }
+}
+
+raw_enum! {
+    /// Whether the identity acts by itself or for a user.
+    pub enum Acts as "acting mode" {
+        /// On its own authority.
+        Autonomous = "autonomous",
+        /// On behalf of the user who invoked it.
+        OnBehalfOfUser = "on_behalf_of_user",
+    }
+}
+
+raw_enum! {
+    /// Whether a log is kept.
+    pub enum Requirement as "log requirement" {
+        /// Must be kept.
+        Required = "required",
+        /// Kept where available.
+        Optional = "optional",
+        /// Not kept.
+        Disabled = "disabled",
+    }
+}
+
+raw_enum! {
+    /// Risk tier.
+    pub enum RiskTier as "risk tier" {
+        /// Low risk.
+        Low = "low",
+        /// Medium risk.
+        Medium = "medium",
+        /// High risk: requires `decision_log: required`.
+        High = "high",
+    }
+}
+
+raw_enum! {
+    /// Lifecycle state.
+    pub enum State as "state" {
+        /// In use (the default).
+        Active = "active",
+        /// Quarantined: every target denies everything, objects stay.
+        Suspended = "suspended",
+        /// Offboarded: renders to nothing.
+        Revoked = "revoked",
+    }
+}
+
+raw_enum! {
+    /// An authentication method.
+    pub enum AuthMethod as "auth method" {
+        /// OpenID Connect federation with short-lived tokens.
+        Oidc = "oidc",
+        /// A SPIFFE identity (X.509 or JWT SVID).
+        Spiffe = "spiffe",
+        /// OAuth 2.0 client credentials.
+        OauthClientCredentials = "oauth_client_credentials",
+        /// Mutual TLS with a client certificate.
+        Mtls = "mtls",
+        /// Platform attestation (instance or workload attestation).
+        Attested = "attested",
+        /// A static API key or access key (long-lived; discouraged).
+        ApiKey = "api_key",
+    }
+}
+
+raw_enum! {
+    /// The shorthand form of `auth`.
+    pub enum AuthShorthand as "auth shorthand" {
+        /// OIDC with a short-lived token (default TTL 1h).
+        OidcShortLivedToken = "oidc_short_lived_token",
+        /// OIDC federation.
+        Oidc = "oidc",
+        /// A SPIFFE SVID.
+        SpiffeSvid = "spiffe_svid",
+        /// A SPIFFE identity.
+        Spiffe = "spiffe",
+        /// OAuth 2.0 client credentials.
+        OauthClientCredentials = "oauth_client_credentials",
+        /// Mutual TLS.
+        Mtls = "mtls",
+        /// Platform attestation.
+        Attested = "attested",
+        /// A static API key (long-lived; discouraged).
+        ApiKey = "api_key",
+    }
+}
+
+/// `auth`: a shorthand string or a mapping.
+#[derive(Clone, Debug, PartialEq, JsonSchema)]
+#[schemars(untagged)]
+pub enum Auth {
+    /// `auth: oidc_short_lived_token`.
+    Shorthand(Spanned<AuthShorthand>),
+    /// `auth: {method: oidc, issuer: …}`.
+    Spec(Spanned<AuthSpec>),
+}
+
+impl FromNode for Auth {
+    fn from_node(node: &Node, reader: &mut Reader<'_>) -> Option<Self> {
+        match node.value {
+            Value::Map(_) => Spanned::from_node(node, reader).map(Self::Spec),
+            Value::Str(_) => Spanned::from_node(node, reader).map(Self::Shorthand),
+            _ => {
+                reader.wrong_type(node, "an auth shorthand string or a mapping");
+                None
+            }
+        }
+    }
+}
+
+raw_struct! {
+    /// The full form of `auth`.
+    pub struct AuthSpec as "auth" {
+        /// The method.
+        method: Spanned<AuthMethod>,
+        /// Token issuer (OIDC issuer URL, SPIFFE trust domain).
+        issuer: Option<Spanned<String>>,
+        /// The subject the issuer asserts (`repo:org/app:ref:refs/heads/main`,
+        /// `system:serviceaccount:ns:name`).
+        subject: Option<Spanned<String>>,
+        /// The audience tokens are issued for.
+        audience: Option<Spanned<String>>,
+        /// How long one token or session lasts (`15m`, `1h`).
+        ttl: Option<Spanned<String>>,
+        /// For secrets: how often the secret is rotated (`30d`).
+        rotation: Option<Spanned<String>>,
+        /// For secrets: where the secret lives (`vault://…`, `aws-sm://…`),
+        /// never the secret itself.
+        secret_ref: Option<Spanned<String>>,
+    }
+}
+
+/// An allowed action: a name, or a mapping that narrows it.
+#[derive(Clone, Debug, PartialEq, JsonSchema)]
+#[schemars(untagged)]
+pub enum ActionGrant {
+    /// `read_ci_status`.
+    Name(Spanned<String>),
+    /// `{action: read_candidate_profile, where: {job_id: [J42]}}`.
+    Narrowed(Spanned<NarrowedAction>),
+}
+
+impl FromNode for ActionGrant {
+    fn from_node(node: &Node, reader: &mut Reader<'_>) -> Option<Self> {
+        match node.value {
+            Value::Map(_) => Spanned::from_node(node, reader).map(Self::Narrowed),
+            _ => Spanned::from_node(node, reader).map(Self::Name),
+        }
+    }
+}
+
+raw_struct! {
+    /// An allowed action narrowed by attribute conditions.
+    pub struct NarrowedAction as "a narrowed action" {
+        /// The action.
+        action: Spanned<String>,
+        /// Attribute conditions: each key must equal the value, or one of
+        /// the values of a list.
+        condition = "where": Option<Entries<OneOrMany>>,
+    }
+}
+
+raw_struct! {
+    /// Context attributes under which the identity may act.
+    pub struct Context as "context" {
+        /// Environments (`staging`, `production`).
+        environments: Option<Vec<Spanned<String>>>,
+        /// Regions (`eu-west-1`).
+        regions: Option<Vec<Spanned<String>>>,
+        /// Kubernetes namespaces the identity runs in.
+        namespaces: Option<Vec<Spanned<String>>>,
+        /// Other attributes, each a value or a list of values.
+        attributes: Option<Entries<OneOrMany>>,
+    }
+}
+
+raw_struct! {
+    /// Delegation to other identities.
+    pub struct Delegation as "delegation" {
+        /// The delegates, each with the actions it may receive.
+        may_delegate_to: Option<Vec<Spanned<DelegationGrant>>>,
+    }
+}
+
+raw_struct! {
+    /// One delegate and what it may receive.
+    pub struct DelegationGrant as "a delegation" {
+        /// The delegate identity's name.
+        agent: Spanned<String>,
+        /// Actions delegated: a subset of the delegator's allowed actions.
+        actions: Vec<Spanned<String>>,
+        /// How long a delegated token lasts; no longer than the delegator's.
+        ttl: Option<Spanned<String>>,
+        /// How many further hops the delegate may pass it on (0: none).
+        max_depth: Option<Spanned<u32>>,
+    }
+}
+
+raw_struct! {
+    /// What is acting.
+    pub struct Provenance as "provenance" {
+        /// Model or software provider.
+        provider: Option<Spanned<String>>,
+        /// Model name.
+        model: Option<Spanned<String>>,
+        /// Version.
+        version: Option<Spanned<String>>,
+        /// Runtime (`github-actions`, `kubernetes`, `lambda`).
+        runtime: Option<Spanned<String>>,
+    }
+}

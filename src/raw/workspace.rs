@@ -1,0 +1,254 @@
+//! The workspace file as written (`nhi.yaml`) and the catalogue files it
+//! includes.
+
+use super::{Entries, Spanned, identity::AuthMethod, raw_enum, raw_struct};
+
+raw_struct! {
+    /// The workspace: where identities live, teams, the action catalogue,
+    /// targets, guardrails and lint severities. Every key is optional.
+    pub struct WorkspaceFile as "the workspace" {
+        /// Folder holding the identity files (default `identities`).
+        identities: Option<Spanned<String>>,
+        /// Output folder of `nhi build` (default `dist`).
+        output: Option<Spanned<String>>,
+        /// SPIFFE trust domain (`example.org`).
+        trust_domain: Option<Spanned<String>>,
+        /// Owning teams, by name.
+        teams: Option<Entries<Team>>,
+        /// The action catalogue: business verbs and what they mean in each
+        /// target.
+        actions: Option<Entries<ActionDef>>,
+        /// Further catalogue files (relative paths), each holding `actions`.
+        include: Option<Vec<Spanned<String>>>,
+        /// Target settings.
+        targets: Option<Targets>,
+        /// Organisation-wide rules no identity may break.
+        guardrails: Option<Guardrails>,
+        /// Severity per diagnostic code or name: `error`, `warning`, `info`
+        /// or `off`.
+        lints: Option<Entries<Spanned<LintLevel>>>,
+    }
+}
+
+raw_struct! {
+    /// A catalogue file named in `include`.
+    pub struct CatalogueFile as "a catalogue file" {
+        /// Actions, as in `nhi.yaml`.
+        actions: Entries<ActionDef>,
+    }
+}
+
+raw_struct! {
+    /// A team that owns identities.
+    pub struct Team as "a team" {
+        /// What the team does.
+        description: Option<Spanned<String>>,
+        /// The team's handle on the code host (`@org/platform`), for
+        /// CODEOWNERS.
+        handle: Option<Spanned<String>>,
+        /// A contact address.
+        email: Option<Spanned<String>>,
+        /// The humans in the team (email addresses or `user:<id>`).
+        members: Option<Vec<Spanned<String>>>,
+    }
+}
+
+raw_enum! {
+    /// How sensitive an action is.
+    pub enum Access as "access level" {
+        /// Reads data or status.
+        Read = "read",
+        /// Lists or describes.
+        List = "list",
+        /// Changes data or triggers work.
+        Write = "write",
+        /// Tags resources.
+        Tagging = "tagging",
+        /// Changes permissions.
+        PermissionsManagement = "permissions_management",
+    }
+}
+
+raw_struct! {
+    /// A business action and what it means in every target.
+    pub struct ActionDef as "an action" {
+        /// What the action does.
+        description: Option<Spanned<String>>,
+        /// How sensitive it is.
+        access: Option<Spanned<Access>>,
+        /// Cedar resource types it applies to.
+        cedar: Option<CedarMapping>,
+        /// AWS IAM actions and resources.
+        aws: Option<AwsMapping>,
+        /// GCP IAM permissions.
+        gcp: Option<GcpMapping>,
+        /// Azure role-definition actions.
+        azure: Option<AzureMapping>,
+        /// Kubernetes RBAC rules.
+        kubernetes: Option<KubernetesMapping>,
+    }
+}
+
+raw_struct! {
+    /// Cedar meaning of an action.
+    pub struct CedarMapping as "a Cedar mapping" {
+        /// Resource entity types the action applies to.
+        resource_types: Option<Vec<Spanned<String>>>,
+    }
+}
+
+raw_struct! {
+    /// AWS meaning of an action.
+    pub struct AwsMapping as "an AWS mapping" {
+        /// IAM actions (`codebuild:BatchGetBuilds`).
+        actions: Vec<Spanned<String>>,
+        /// Resource ARNs (default `*`).
+        resources: Option<Vec<Spanned<String>>>,
+    }
+}
+
+raw_struct! {
+    /// GCP meaning of an action.
+    pub struct GcpMapping as "a GCP mapping" {
+        /// IAM permissions (`cloudbuild.builds.get`).
+        permissions: Vec<Spanned<String>>,
+    }
+}
+
+raw_struct! {
+    /// Azure meaning of an action.
+    pub struct AzureMapping as "an Azure mapping" {
+        /// Control-plane actions.
+        actions: Option<Vec<Spanned<String>>>,
+        /// Data-plane actions.
+        data_actions: Option<Vec<Spanned<String>>>,
+    }
+}
+
+raw_struct! {
+    /// Kubernetes meaning of an action.
+    pub struct KubernetesMapping as "a Kubernetes mapping" {
+        /// RBAC rules.
+        rules: Vec<Spanned<RbacRule>>,
+        /// Whether the rules need a ClusterRole.
+        cluster_wide: Option<Spanned<bool>>,
+    }
+}
+
+raw_struct! {
+    /// One RBAC policy rule.
+    pub struct RbacRule as "an RBAC rule" {
+        /// API groups (`""` for the core group).
+        api_groups: Vec<Spanned<String>>,
+        /// Resources (`pods`, `deployments`).
+        resources: Vec<Spanned<String>>,
+        /// Verbs (`get`, `list`, `watch`).
+        verbs: Vec<Spanned<String>>,
+        /// Restrict to these resource names.
+        resource_names: Option<Vec<Spanned<String>>>,
+    }
+}
+
+raw_struct! {
+    /// Settings of the targets that need them.
+    pub struct Targets as "targets" {
+        /// Cedar.
+        cedar: Option<CedarTarget>,
+        /// AWS.
+        aws: Option<AwsTarget>,
+        /// Google Cloud.
+        gcp: Option<GcpTarget>,
+        /// Azure.
+        azure: Option<AzureTarget>,
+        /// Kubernetes.
+        kubernetes: Option<KubernetesTarget>,
+    }
+}
+
+raw_struct! {
+    /// Cedar settings.
+    pub struct CedarTarget as "the Cedar target" {
+        /// Cedar namespace for the schema and policies.
+        namespace: Option<Spanned<String>>,
+    }
+}
+
+raw_struct! {
+    /// AWS settings.
+    pub struct AwsTarget as "the AWS target" {
+        /// The 12-digit account id.
+        account_id: Spanned<String>,
+        /// Default region.
+        region: Option<Spanned<String>>,
+        /// ARN of a permissions boundary for every role.
+        permissions_boundary: Option<Spanned<String>>,
+        /// OIDC issuers registered as IAM identity providers.
+        oidc_providers: Option<Vec<Spanned<String>>>,
+        /// IAM Roles Anywhere trust anchor ARN (for SPIFFE and mTLS).
+        roles_anywhere_trust_anchor: Option<Spanned<String>>,
+    }
+}
+
+raw_struct! {
+    /// Google Cloud settings.
+    pub struct GcpTarget as "the GCP target" {
+        /// Project id.
+        project: Spanned<String>,
+        /// Project number (for workload identity principals).
+        project_number: Option<Spanned<String>>,
+        /// Workload identity pool id.
+        workload_identity_pool: Option<Spanned<String>>,
+    }
+}
+
+raw_struct! {
+    /// Azure settings.
+    pub struct AzureTarget as "the Azure target" {
+        /// Subscription id.
+        subscription_id: Spanned<String>,
+        /// Tenant id.
+        tenant_id: Spanned<String>,
+        /// Resource group holding the managed identities.
+        resource_group: Option<Spanned<String>>,
+        /// Location of the managed identities.
+        location: Option<Spanned<String>>,
+    }
+}
+
+raw_struct! {
+    /// Kubernetes settings.
+    pub struct KubernetesTarget as "the Kubernetes target" {
+        /// Namespaces an identity runs in when its context names none.
+        namespaces: Option<Vec<Spanned<String>>>,
+    }
+}
+
+raw_struct! {
+    /// Organisation-wide guardrails.
+    pub struct Guardrails as "guardrails" {
+        /// Actions no identity may hold.
+        forbidden_actions: Option<Vec<Spanned<String>>>,
+        /// The longest token or session TTL (`1h`).
+        max_token_ttl: Option<Spanned<String>>,
+        /// The longest rotation period of a secret (`90d`).
+        max_secret_rotation: Option<Spanned<String>>,
+        /// Auth methods identities may use.
+        allowed_auth_methods: Option<Vec<Spanned<AuthMethod>>>,
+        /// The deepest delegation chain.
+        max_delegation_depth: Option<Spanned<u32>>,
+    }
+}
+
+raw_enum! {
+    /// A severity override.
+    pub enum LintLevel as "lint level" {
+        /// Fails the run.
+        Error = "error",
+        /// Reported, does not fail.
+        Warning = "warning",
+        /// Reported as information.
+        Info = "info",
+        /// Not reported.
+        Off = "off",
+    }
+}

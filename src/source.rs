@@ -1,0 +1,308 @@
+//! The source database: every file the workspace read, its text, and the
+//! spans that point into it.
+//!
+//! Everything downstream refers to a place in the input as a [`Loc`] (a file
+//! and a byte span); only the renderers of diagnostics turn that into a line
+//! and a column, using the text kept here.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Index of a file in a [`SourceDb`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct FileId(u32);
+
+impl FileId {
+    /// The position of the file in the database.
+    #[must_use]
+    pub const fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// A byte range in one file's text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Span {
+    /// Byte offset of the first byte.
+    pub start: usize,
+    /// Length in bytes (zero for a point).
+    pub len: usize,
+}
+
+impl Span {
+    /// A span from its start and length.
+    #[must_use]
+    pub const fn new(start: usize, len: usize) -> Self {
+        Self { start, len }
+    }
+
+    /// The offset one past the last byte.
+    #[must_use]
+    pub const fn end(self) -> usize {
+        self.start.saturating_add(self.len)
+    }
+}
+
+/// A place in the input: a file and a span in it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Loc {
+    /// The file.
+    pub file: FileId,
+    /// The bytes in it.
+    pub span: Span,
+}
+
+impl Loc {
+    /// A location from a file and a span.
+    #[must_use]
+    pub const fn new(file: FileId, span: Span) -> Self {
+        Self { file, span }
+    }
+}
+
+/// A value with the place it was written.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Spanned<T> {
+    /// The value.
+    pub value: T,
+    /// Where it was written.
+    pub loc: Loc,
+}
+
+impl<T> Spanned<T> {
+    /// A value at a place.
+    pub const fn new(value: T, loc: Loc) -> Self {
+        Self { value, loc }
+    }
+
+    /// The same place with another value.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Spanned<U> {
+        Spanned {
+            value: f(self.value),
+            loc: self.loc,
+        }
+    }
+}
+
+/// A 1-based line and column (columns count characters, not bytes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct LineCol {
+    /// Line, from 1.
+    pub line: usize,
+    /// Column, from 1, in characters.
+    pub column: usize,
+}
+
+/// One file read into the workspace.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    path: PathBuf,
+    text: Arc<str>,
+    line_starts: Vec<usize>,
+}
+
+impl SourceFile {
+    fn new(path: PathBuf, text: Arc<str>) -> Self {
+        let mut line_starts = vec![0];
+        line_starts.extend(
+            text.bytes()
+                .enumerate()
+                .filter(|&(_, b)| b == b'\n')
+                .map(|(i, _)| i.saturating_add(1)),
+        );
+        Self {
+            path,
+            text,
+            line_starts,
+        }
+    }
+
+    /// The path, relative to the workspace root, with `/` separators.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The path as a string with `/` separators, for output.
+    #[must_use]
+    pub fn display_path(&self) -> String {
+        self.path
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+
+    /// The file's text.
+    #[must_use]
+    pub fn text(&self) -> &Arc<str> {
+        &self.text
+    }
+
+    /// Line and column of a byte offset (clamped to the text).
+    #[must_use]
+    pub fn line_col(&self, offset: usize) -> LineCol {
+        let offset = self.clamp(offset);
+        let line = self
+            .line_starts
+            .partition_point(|&start| start <= offset)
+            .saturating_sub(1);
+        let start = self.line_starts.get(line).copied().unwrap_or(0);
+        let column = self
+            .text
+            .get(start..offset)
+            .map_or(0, |s| s.chars().count());
+        LineCol {
+            line: line.saturating_add(1),
+            column: column.saturating_add(1),
+        }
+    }
+
+    /// Byte offset of a 1-based line and character column (clamped).
+    #[must_use]
+    pub fn offset_of(&self, line: usize, column: usize) -> usize {
+        let Some(&start) = self.line_starts.get(line.saturating_sub(1)) else {
+            return self.text.len();
+        };
+        let rest = self.text.get(start..).unwrap_or("");
+        let col = column.saturating_sub(1);
+        let within = rest
+            .char_indices()
+            .take_while(|&(_, c)| c != '\n')
+            .nth(col)
+            .map_or_else(|| rest.find('\n').unwrap_or(rest.len()), |(i, _)| i);
+        start.saturating_add(within)
+    }
+
+    /// The text a span covers, if it lies on character boundaries.
+    #[must_use]
+    pub fn slice(&self, span: Span) -> Option<&str> {
+        self.text.get(span.start..span.end())
+    }
+
+    fn clamp(&self, offset: usize) -> usize {
+        let mut offset = offset.min(self.text.len());
+        while offset > 0 && !self.text.is_char_boundary(offset) {
+            offset = offset.saturating_sub(1);
+        }
+        offset
+    }
+}
+
+/// Every file of a workspace run, addressed by [`FileId`].
+#[derive(Debug, Clone, Default)]
+pub struct SourceDb {
+    files: Vec<SourceFile>,
+}
+
+impl SourceDb {
+    /// An empty database.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Add a file (path relative to the workspace root) and return its id.
+    pub fn add(&mut self, path: PathBuf, text: Arc<str>) -> FileId {
+        let id = FileId(u32::try_from(self.files.len()).unwrap_or(u32::MAX));
+        self.files.push(SourceFile::new(path, text));
+        id
+    }
+
+    /// The file behind an id.
+    #[must_use]
+    pub fn get(&self, id: FileId) -> Option<&SourceFile> {
+        self.files.get(id.index())
+    }
+
+    /// The workspace-relative path of a file, for output (`?` if unknown).
+    #[must_use]
+    pub fn display_path(&self, id: FileId) -> String {
+        self.get(id)
+            .map_or_else(|| "?".to_owned(), SourceFile::display_path)
+    }
+
+    /// Line and column of a location's start.
+    #[must_use]
+    pub fn line_col(&self, loc: Loc) -> LineCol {
+        self.get(loc.file)
+            .map_or(LineCol { line: 1, column: 1 }, |f| {
+                f.line_col(loc.span.start)
+            })
+    }
+
+    /// Line and column of a location's end (last character, inclusive).
+    #[must_use]
+    pub fn end_line_col(&self, loc: Loc) -> LineCol {
+        let end = if loc.span.len == 0 {
+            loc.span.start
+        } else {
+            loc.span.end().saturating_sub(1)
+        };
+        self.get(loc.file)
+            .map_or(LineCol { line: 1, column: 1 }, |f| f.line_col(end))
+    }
+
+    /// Mask the bytes of `spans` in a file's text with `*`, so that no
+    /// rendering of the file (a diagnostic's snippet) can show them. Offsets
+    /// stay valid: each masked character becomes as many `*` as it had bytes.
+    pub fn redact(&mut self, id: FileId, spans: &[Span]) {
+        let Some(file) = self.files.get_mut(id.index()) else {
+            return;
+        };
+        let mut bytes = file.text.as_bytes().to_vec();
+        for span in spans {
+            for b in bytes.iter_mut().skip(span.start).take(span.len) {
+                if *b != b'\n' {
+                    *b = b'*';
+                }
+            }
+        }
+        // masking whole characters keeps UTF-8 valid; fall back to lossy if a
+        // span cut through one
+        let text = String::from_utf8(bytes)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        *file = SourceFile::new(file.path.clone(), Arc::from(text));
+    }
+
+    /// The ids of every file, in insertion order.
+    pub fn ids(&self) -> impl Iterator<Item = FileId> + '_ {
+        (0..self.files.len()).map(|i| FileId(u32::try_from(i).unwrap_or(u32::MAX)))
+    }
+
+    /// Number of files.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    /// Whether no file was read.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
+    /// The id of the file at a workspace-relative path.
+    #[must_use]
+    pub fn find(&self, path: &Path) -> Option<FileId> {
+        self.ids()
+            .find(|&id| self.get(id).is_some_and(|f| f.path == path))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_and_column_count_characters() {
+        let mut db = SourceDb::new();
+        let id = db.add("a.yaml".into(), Arc::from("a: 1\nnäme: x\n"));
+        let file = db.get(id).unwrap();
+        assert_eq!(file.line_col(0), LineCol { line: 1, column: 1 });
+        // `x` is after a two-byte character: byte 13, column 7
+        assert_eq!(file.line_col(13), LineCol { line: 2, column: 7 });
+        assert_eq!(file.offset_of(2, 7), 13);
+        assert_eq!(file.line_col(10_000).line, 3);
+    }
+}

@@ -1,0 +1,117 @@
+//! Raw documents → the checked [`Model`], with every problem reported.
+//!
+//! Validation never stops at the first problem: each file is converted on
+//! its own (in parallel), then the checks that span files (unique names,
+//! references, guardrails, delegation chains) run over the whole model.
+
+pub mod delegation;
+pub mod identity;
+pub mod names;
+pub mod refs;
+pub mod secrets;
+pub mod settings;
+
+use rayon::prelude::*;
+
+use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::load::Loaded;
+use crate::model::{Date, Duration, Model, Spanned};
+use crate::source::SourceDb;
+
+/// The result of checking a workspace.
+#[derive(Debug)]
+pub struct Checked {
+    /// The model built from every identity that could be read.
+    pub model: Model,
+    /// Every file read.
+    pub db: SourceDb,
+    /// Every problem, with overrides applied, sorted.
+    pub diagnostics: Diagnostics,
+}
+
+/// Check a loaded workspace as of `today`.
+#[must_use]
+pub fn validate(loaded: Loaded, today: Date) -> Checked {
+    let Loaded {
+        db,
+        workspace,
+        catalogues,
+        identities,
+        mut diagnostics,
+        ..
+    } = loaded;
+    let (settings, overrides) =
+        settings::settings(workspace.as_ref(), &catalogues, &mut diagnostics);
+
+    let converted: Vec<_> = identities
+        .par_iter()
+        .map(|loaded| {
+            let mut out = Diagnostics::new();
+            let identity = loaded
+                .raw
+                .as_ref()
+                .and_then(|raw| identity::convert(&db, loaded.file, raw, today, &mut out));
+            (identity, out)
+        })
+        .collect();
+    let mut model = Model {
+        settings,
+        identities: std::collections::BTreeMap::new(),
+    };
+    let mut all = Vec::new();
+    for (identity, out) in converted {
+        diagnostics.extend(out);
+        all.extend(identity);
+    }
+    names::unique(all, &mut model, &mut diagnostics);
+    let declared = names::declared(&identities, &db);
+    refs::check(&model, &declared, &mut diagnostics);
+    delegation::check(&model, &mut diagnostics);
+
+    diagnostics.apply_overrides(&overrides);
+    diagnostics.sort(&db);
+    Checked {
+        model,
+        db,
+        diagnostics,
+    }
+}
+
+/// Parse a duration value, reporting it when it is malformed.
+pub(crate) fn parse_duration(
+    value: &Spanned<String>,
+    out: &mut Diagnostics,
+) -> Option<Spanned<Duration>> {
+    match Duration::parse(&value.value) {
+        Some(d) => Some(Spanned::new(d, value.loc)),
+        None => {
+            out.push(
+                Diagnostic::new(
+                    Code::InvalidDuration,
+                    format!("invalid duration `{}`", crate::raw::printable(&value.value)),
+                )
+                .primary(value.loc, "not a duration")
+                .help("write a positive duration such as `15m`, `1h`, `12h` or `90d`"),
+            );
+            None
+        }
+    }
+}
+
+/// Parse a date value, reporting it when it is malformed.
+pub(crate) fn parse_date(value: &Spanned<String>, out: &mut Diagnostics) -> Option<Spanned<Date>> {
+    match crate::model::parse_date(&value.value) {
+        Some(d) => Some(Spanned::new(d, value.loc)),
+        None => {
+            out.push(
+                Diagnostic::new(
+                    Code::InvalidDate,
+                    format!("invalid date `{}`", crate::raw::printable(&value.value)),
+                )
+                .primary(value.loc, "not a calendar date")
+                .help("write the date as `YYYY-MM-DD`, such as `2026-03-31`"),
+            );
+            None
+        }
+    }
+}

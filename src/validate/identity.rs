@@ -1,0 +1,272 @@
+//! One identity file → [`Identity`], with the checks that need only that
+//! file: name, durations and dates, `accountable`, allowed ∩ forbidden.
+
+use std::collections::BTreeMap;
+
+use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::model::{
+    Auth, AuthMethod, Context, Date, Delegation, Duration, Grant, Human, Identity, Kind, Name,
+    Provenance, ReviewCycle, Spanned, State,
+};
+use crate::raw::identity::{self as raw, ActionGrant, AuthShorthand};
+use crate::raw::{Entries, OneOrMany, printable};
+use crate::source::{FileId, SourceDb};
+
+use super::{names, parse_date, parse_duration};
+
+/// The TTL that `oidc_short_lived_token` stands for.
+pub const SHORT_LIVED_TTL: Duration = Duration::from_secs(3600);
+
+/// Convert one raw identity; `None` when its name is unusable.
+pub fn convert(
+    db: &SourceDb,
+    file: FileId,
+    raw: &raw::IdentityFile,
+    today: Date,
+    out: &mut Diagnostics,
+) -> Option<Identity> {
+    let name = match Name::parse(&raw.agent.value) {
+        Some(n) => Spanned::new(n, raw.agent.loc),
+        None => {
+            out.push(names::invalid_name(&raw.agent, "identity name"));
+            return None;
+        }
+    };
+    let identity = Identity {
+        name,
+        file,
+        kind: raw.kind.as_ref().map_or(Kind::Agent, |k| k.value),
+        owner: raw.owner.clone(),
+        identity_type: raw.identity_type.clone(),
+        purpose: raw.purpose.clone(),
+        accountable: raw
+            .accountable
+            .as_ref()
+            .and_then(|a| human(a, "`accountable`", out)),
+        acts: raw.acts.clone(),
+        auth: auth(&raw.auth, out),
+        allowed: raw
+            .allowed_actions
+            .iter()
+            .flatten()
+            .map(|g| grant(g))
+            .collect(),
+        forbidden: raw.forbidden_actions.clone().unwrap_or_default(),
+        audit_log: raw.audit_log.clone(),
+        decision_log: raw.decision_log.clone(),
+        review_cycle: raw.review_cycle.as_ref().and_then(|c| review_cycle(c, out)),
+        last_reviewed: raw.last_reviewed.as_ref().and_then(|d| parse_date(d, out)),
+        reviewer: raw.reviewer.clone(),
+        expires: raw.expires.as_ref().and_then(|d| parse_date(d, out)),
+        context: raw.context.as_ref().map(context).unwrap_or_default(),
+        delegations: raw
+            .delegation
+            .iter()
+            .flat_map(|d| d.may_delegate_to.iter().flatten())
+            .filter_map(|d| delegation(d, out))
+            .collect(),
+        provenance: raw.provenance.as_ref().map(provenance).unwrap_or_default(),
+        risk_tier: raw.risk_tier.clone(),
+        labels: raw
+            .labels
+            .iter()
+            .flat_map(Entries::iter)
+            .map(|(k, v)| (k.value.clone(), v.clone()))
+            .collect(),
+        state: raw
+            .state
+            .clone()
+            .unwrap_or_else(|| Spanned::new(State::Active, raw.agent.loc)),
+    };
+    names::check_stem(db, &identity, out);
+    check_actions(&identity, out);
+    if let Some(reviewed) = &identity.last_reviewed {
+        if reviewed.value > today {
+            out.push(
+                Diagnostic::new(Code::InvalidValue, format!("last review date {} is after today ({today})", reviewed.value))
+                    .primary(reviewed.loc, "in the future")
+                    .help("write the date the review took place; pass `--today` to check as of another day"),
+            );
+        }
+    }
+    Some(identity)
+}
+
+/// The diagnostic for a value that should name a human.
+#[must_use]
+pub fn not_a_human(value: &Spanned<String>, what: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::AccountableNotHuman,
+        format!("{what} `{}` does not name a human", printable(&value.value)),
+    )
+    .primary(value.loc, "not an email address or `user:<id>`")
+    .help("name the person who answers for it: an email address (`ada@example.com`) or `user:<id>`")
+}
+
+fn human(value: &Spanned<String>, what: &str, out: &mut Diagnostics) -> Option<Spanned<Human>> {
+    match Human::parse(&value.value) {
+        Some(h) => Some(Spanned::new(h, value.loc)),
+        None => {
+            out.push(not_a_human(value, what));
+            None
+        }
+    }
+}
+
+fn auth(raw: &raw::Auth, out: &mut Diagnostics) -> Auth {
+    match raw {
+        raw::Auth::Shorthand(s) => {
+            let (method, ttl) = match s.value {
+                AuthShorthand::OidcShortLivedToken => (AuthMethod::Oidc, Some(SHORT_LIVED_TTL)),
+                AuthShorthand::Oidc => (AuthMethod::Oidc, None),
+                AuthShorthand::SpiffeSvid | AuthShorthand::Spiffe => (AuthMethod::Spiffe, None),
+                AuthShorthand::OauthClientCredentials => (AuthMethod::OauthClientCredentials, None),
+                AuthShorthand::Mtls => (AuthMethod::Mtls, None),
+                AuthShorthand::Attested => (AuthMethod::Attested, None),
+                AuthShorthand::ApiKey => (AuthMethod::ApiKey, None),
+            };
+            Auth {
+                method: Spanned::new(method, s.loc),
+                issuer: None,
+                subject: None,
+                audience: None,
+                ttl: ttl.map(|t| Spanned::new(t, s.loc)),
+                rotation: None,
+                secret_ref: None,
+                loc: s.loc,
+            }
+        }
+        raw::Auth::Spec(spec) => {
+            let a = &spec.value;
+            Auth {
+                method: a.method.clone(),
+                issuer: a.issuer.clone(),
+                subject: a.subject.clone(),
+                audience: a.audience.clone(),
+                ttl: a.ttl.as_ref().and_then(|t| parse_duration(t, out)),
+                rotation: a.rotation.as_ref().and_then(|t| parse_duration(t, out)),
+                secret_ref: a.secret_ref.clone(),
+                loc: spec.loc,
+            }
+        }
+    }
+}
+
+fn grant(raw: &ActionGrant) -> Grant {
+    match raw {
+        ActionGrant::Name(action) => Grant {
+            action: action.clone(),
+            conditions: BTreeMap::new(),
+        },
+        ActionGrant::Narrowed(n) => Grant {
+            action: n.value.action.clone(),
+            conditions: attributes(n.value.condition.as_ref()),
+        },
+    }
+}
+
+fn attributes(entries: Option<&Entries<OneOrMany>>) -> BTreeMap<String, Vec<Spanned<String>>> {
+    entries
+        .iter()
+        .flat_map(|e| e.iter())
+        .map(|(k, v)| (k.value.clone(), v.values().into_iter().cloned().collect()))
+        .collect()
+}
+
+fn context(raw: &raw::Context) -> Context {
+    Context {
+        environments: raw.environments.clone().unwrap_or_default(),
+        regions: raw.regions.clone().unwrap_or_default(),
+        namespaces: raw.namespaces.clone().unwrap_or_default(),
+        attributes: attributes(raw.attributes.as_ref()),
+    }
+}
+
+fn provenance(raw: &raw::Provenance) -> Provenance {
+    Provenance {
+        provider: raw.provider.clone(),
+        model: raw.model.clone(),
+        version: raw.version.clone(),
+        runtime: raw.runtime.clone(),
+    }
+}
+
+fn delegation(raw: &Spanned<raw::DelegationGrant>, out: &mut Diagnostics) -> Option<Delegation> {
+    let d = &raw.value;
+    let Some(to) = Name::parse(&d.agent.value) else {
+        out.push(names::invalid_name(&d.agent, "delegate name"));
+        return None;
+    };
+    Some(Delegation {
+        to: Spanned::new(to, d.agent.loc),
+        actions: d.actions.clone(),
+        ttl: d.ttl.as_ref().and_then(|t| parse_duration(t, out)),
+        max_depth: d.max_depth.clone(),
+        loc: raw.loc,
+    })
+}
+
+fn review_cycle(value: &Spanned<String>, out: &mut Diagnostics) -> Option<Spanned<ReviewCycle>> {
+    if let Some(cycle) = ReviewCycle::parse(&value.value) {
+        return Some(Spanned::new(cycle, value.loc));
+    }
+    let help = crate::diag::did_you_mean(&value.value, ReviewCycle::NAMES.iter().copied())
+        .unwrap_or_else(|| {
+            "write `monthly`, `quarterly`, `semiannual`, `annual` or a duration such as `90d`"
+                .to_owned()
+        });
+    out.push(
+        Diagnostic::new(
+            Code::UnknownValue,
+            format!("unknown review cycle `{}`", printable(&value.value)),
+        )
+        .primary(value.loc, "not a review cycle")
+        .help(help),
+    );
+    None
+}
+
+/// Allowed ∩ forbidden = ∅, and no action listed twice.
+fn check_actions(identity: &Identity, out: &mut Diagnostics) {
+    let mut seen: BTreeMap<&str, &Spanned<String>> = BTreeMap::new();
+    for g in &identity.allowed {
+        if let Some(first) = seen.insert(&g.action.value, &g.action) {
+            out.push(duplicate(&g.action, first, "allowed_actions"));
+        }
+    }
+    let mut forbidden: BTreeMap<&str, &Spanned<String>> = BTreeMap::new();
+    for f in &identity.forbidden {
+        if let Some(first) = forbidden.insert(&f.value, f) {
+            out.push(duplicate(f, first, "forbidden_actions"));
+        }
+    }
+    for g in &identity.allowed {
+        if let Some(f) = forbidden.get(g.action.value.as_str()) {
+            out.push(
+                Diagnostic::new(
+                    Code::AllowedAndForbidden,
+                    format!(
+                        "action `{}` is both allowed and forbidden",
+                        printable(&g.action.value)
+                    ),
+                )
+                .primary(g.action.loc, "allowed here")
+                .secondary(f.loc, "forbidden here")
+                .help("forbidden always wins; remove it from `allowed_actions`"),
+            );
+        }
+    }
+}
+
+fn duplicate(again: &Spanned<String>, first: &Spanned<String>, list: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::DuplicateAction,
+        format!(
+            "action `{}` is listed twice in `{list}`",
+            printable(&again.value)
+        ),
+    )
+    .primary(again.loc, "listed again here")
+    .secondary(first.loc, "first listed here")
+    .help("remove the repeated entry")
+}

@@ -1,0 +1,189 @@
+//! References between files: owners, actions, delegates, and the
+//! organisation guardrails every identity must respect.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::diag::{Code, Diagnostic, Diagnostics, did_you_mean};
+use crate::model::{Identity, Model, Spanned};
+use crate::raw::printable;
+
+use super::settings::is_action_name;
+
+/// Run every reference and guardrail check.
+pub fn check(model: &Model, declared: &BTreeSet<String>, out: &mut Diagnostics) {
+    let settings = &model.settings;
+    for g in &settings.guardrails.forbidden_actions {
+        action_exists(model, g, out);
+    }
+    for identity in model.identities.values() {
+        owner(model, identity, out);
+        for a in actions_of(identity) {
+            action_exists(model, a, out);
+        }
+        for d in &identity.delegations {
+            if !model.identities.contains_key(&d.to.value)
+                && !declared.contains(d.to.value.as_str())
+            {
+                let names = model.identities.keys().map(crate::model::Name::as_str);
+                out.push(
+                    Diagnostic::new(
+                        Code::UnknownDelegate,
+                        format!(
+                            "delegate `{}` is not an identity of the workspace",
+                            d.to.value
+                        ),
+                    )
+                    .primary(d.to.loc, "no such identity")
+                    .maybe_help(did_you_mean(d.to.value.as_str(), names)),
+                );
+            }
+        }
+        guardrails(model, identity, out);
+        accountable(model, identity, out);
+    }
+}
+
+fn actions_of(identity: &Identity) -> impl Iterator<Item = &Spanned<String>> {
+    identity
+        .allowed
+        .iter()
+        .map(|g| &g.action)
+        .chain(&identity.forbidden)
+        .chain(identity.delegations.iter().flat_map(|d| &d.actions))
+}
+
+fn action_exists(model: &Model, action: &Spanned<String>, out: &mut Diagnostics) {
+    if !is_action_name(&action.value) {
+        out.push(
+            Diagnostic::new(
+                Code::InvalidName,
+                format!(
+                    "action name `{}` is not a snake_case identifier",
+                    printable(&action.value)
+                ),
+            )
+            .primary(action.loc, "invalid action name")
+            .help("action names are business verbs in snake_case, such as `read_ci_status`"),
+        );
+        return;
+    }
+    let Some(catalogue) = &model.settings.actions else {
+        return;
+    };
+    if !catalogue.contains_key(&action.value) {
+        out.push(
+            Diagnostic::new(
+                Code::UnknownAction,
+                format!("action `{}` is not in the action catalogue", action.value),
+            )
+            .primary(action.loc, "unknown action")
+            .help(
+                did_you_mean(&action.value, catalogue.keys().map(String::as_str)).unwrap_or_else(
+                    || {
+                        "declare it under `actions` in nhi.yaml or an included catalogue file"
+                            .to_owned()
+                    },
+                ),
+            ),
+        );
+    }
+}
+
+fn owner(model: &Model, identity: &Identity, out: &mut Diagnostics) {
+    let Some(teams) = &model.settings.teams else {
+        return;
+    };
+    if !teams.contains_key(&identity.owner.value) {
+        out.push(
+            Diagnostic::new(
+                Code::UnknownTeam,
+                format!(
+                    "owner `{}` is not a team of the workspace",
+                    printable(&identity.owner.value)
+                ),
+            )
+            .primary(identity.owner.loc, "unknown team")
+            .help(
+                did_you_mean(&identity.owner.value, teams.keys().map(String::as_str))
+                    .unwrap_or_else(|| "declare the team under `teams` in nhi.yaml".to_owned()),
+            ),
+        );
+    }
+}
+
+fn guardrails(model: &Model, identity: &Identity, out: &mut Diagnostics) {
+    let g = &model.settings.guardrails;
+    let forbidden: BTreeMap<&str, &Spanned<String>> = g
+        .forbidden_actions
+        .iter()
+        .map(|a| (a.value.as_str(), a))
+        .collect();
+    for grant in &identity.allowed {
+        if let Some(rule) = forbidden.get(grant.action.value.as_str()) {
+            out.push(
+                Diagnostic::new(
+                    Code::GuardrailAllowed,
+                    format!("action `{}` is forbidden by an organisation guardrail", grant.action.value),
+                )
+                .primary(grant.action.loc, "allowed here")
+                .secondary(rule.loc, "forbidden for every identity here")
+                .help("remove it from `allowed_actions`; guardrails cannot be overridden by an identity"),
+            );
+        }
+    }
+    if !g.allowed_auth_methods.is_empty()
+        && !g
+            .allowed_auth_methods
+            .iter()
+            .any(|m| m.value == identity.auth.method.value)
+    {
+        let allowed: Vec<String> = g
+            .allowed_auth_methods
+            .iter()
+            .map(|m| format!("`{}`", m.value))
+            .collect();
+        let mut d = Diagnostic::new(
+            Code::AuthMethodNotAllowed,
+            format!(
+                "auth method `{}` is not allowed by the guardrails",
+                identity.auth.method.value
+            ),
+        )
+        .primary(identity.auth.method.loc, "method not allowed")
+        .help(format!("use one of {}", allowed.join(", ")));
+        if let Some(first) = g.allowed_auth_methods.first() {
+            d = d.secondary(first.loc, "allowed methods listed here");
+        }
+        out.push(d);
+    }
+}
+
+fn accountable(model: &Model, identity: &Identity, out: &mut Diagnostics) {
+    let Some(acc) = &identity.accountable else {
+        return;
+    };
+    let Some(teams) = &model.settings.teams else {
+        return;
+    };
+    if let Some(team) = teams.values().find(|t| {
+        t.email
+            .as_ref()
+            .is_some_and(|e| e.value.eq_ignore_ascii_case(acc.value.as_str()))
+    }) {
+        out.push(
+            Diagnostic::new(
+                Code::AccountableNotHuman,
+                format!(
+                    "`accountable` names the address of team `{}`, not a person",
+                    team.name.value
+                ),
+            )
+            .primary(acc.loc, "a team's address")
+            .secondary(
+                team.email.as_ref().map_or(team.name.loc, |e| e.loc),
+                "team address declared here",
+            )
+            .help("name the one person who answers for this identity"),
+        );
+    }
+}

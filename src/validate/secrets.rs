@@ -1,0 +1,241 @@
+//! Credentials written into a file: found, reported by kind and place, and
+//! masked in the source text so no output can repeat them.
+
+use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::load::yaml::{Node, Value};
+use crate::source::{FileId, Loc, Span};
+
+/// Scan every scalar of a document; report each credential-looking value
+/// and return the spans to mask.
+pub fn scan(file: FileId, node: &Node, out: &mut Diagnostics) -> Vec<Span> {
+    let mut masked = Vec::new();
+    walk(file, node, None, out, &mut masked);
+    masked
+}
+
+fn walk(
+    file: FileId,
+    node: &Node,
+    key: Option<&str>,
+    out: &mut Diagnostics,
+    masked: &mut Vec<Span>,
+) {
+    match &node.value {
+        Value::Str(s) => {
+            if let Some(kind) = classify(key, s) {
+                masked.push(node.span);
+                out.push(diagnostic(Loc::new(file, node.span), kind));
+            }
+        }
+        Value::Seq(items) => {
+            for item in items {
+                walk(file, item, key, out, masked);
+            }
+        }
+        Value::Map(entries) => {
+            for (k, v) in entries {
+                walk(file, v, Some(&k.name), out, masked);
+            }
+        }
+        Value::Null | Value::Bool(_) | Value::Int(_) | Value::Float(_) => {}
+    }
+}
+
+fn diagnostic(loc: Loc, kind: &str) -> Diagnostic {
+    Diagnostic::new(Code::InlineSecret, format!("value looks like {kind}"))
+        .primary(loc, "credential here (hidden)")
+        .help(
+            "remove it, revoke it (it stays in Git history), and point at it with \
+             `auth.secret_ref` such as `vault://…` instead",
+        )
+        .note("OWASP NHI2: secret leakage")
+}
+
+/// What kind of credential `value` looks like, if any.
+#[must_use]
+pub fn classify(key: Option<&str>, value: &str) -> Option<&'static str> {
+    let value = value.trim();
+    if value.contains("-----BEGIN") && value.contains("PRIVATE KEY") {
+        return Some("a private key");
+    }
+    for token in
+        value.split(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | ',' | ';' | '='))
+    {
+        if let Some(kind) = classify_token(token) {
+            return Some(kind);
+        }
+    }
+    if value.contains("AccountKey=") || value.contains("SharedAccessKey=") {
+        return Some("an Azure connection string with a key");
+    }
+    if has_url_password(value) {
+        return Some("a URL with an embedded password");
+    }
+    if key.is_some_and(names_a_secret) && looks_random(value) {
+        return Some("a credential (a secret-named key with a secret-like value)");
+    }
+    None
+}
+
+fn classify_token(t: &str) -> Option<&'static str> {
+    let all = |s: &str, f: fn(char) -> bool| !s.is_empty() && s.chars().all(f);
+    let upper_digit = |c: char| c.is_ascii_uppercase() || c.is_ascii_digit();
+    let alnum = |c: char| c.is_ascii_alphanumeric();
+    let b64url = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+
+    const AWS_PREFIXES: [&str; 8] = [
+        "AKIA", "ASIA", "AGPA", "AIDA", "AROA", "ANPA", "ANVA", "AIPA",
+    ];
+    if t.len() == 20 && AWS_PREFIXES.iter().any(|p| t.starts_with(p)) && all(t, upper_digit) {
+        return Some("an AWS access key");
+    }
+    for prefix in ["ghp_", "gho_", "ghu_", "ghs_", "ghr_"] {
+        if let Some(rest) = t.strip_prefix(prefix) {
+            if rest.len() >= 30 && all(rest, alnum) {
+                return Some("a GitHub token");
+            }
+        }
+    }
+    if t.strip_prefix("github_pat_")
+        .is_some_and(|r| r.len() >= 20 && all(r, b64url))
+    {
+        return Some("a GitHub token");
+    }
+    if t.strip_prefix("glpat-")
+        .is_some_and(|r| r.len() >= 20 && all(r, b64url))
+    {
+        return Some("a GitLab token");
+    }
+    for prefix in ["xoxb-", "xoxp-", "xoxa-", "xoxr-", "xoxs-"] {
+        if t.strip_prefix(prefix).is_some_and(|r| r.len() >= 10) {
+            return Some("a Slack token");
+        }
+    }
+    if t.strip_prefix("AIza")
+        .is_some_and(|r| r.len() == 35 && all(r, b64url))
+    {
+        return Some("a Google API key");
+    }
+    for prefix in ["sk_live_", "rk_live_"] {
+        if t.strip_prefix(prefix)
+            .is_some_and(|r| r.len() >= 16 && all(r, alnum))
+        {
+            return Some("a Stripe key");
+        }
+    }
+    if t.strip_prefix("sk-")
+        .is_some_and(|r| r.len() >= 20 && all(r, b64url))
+    {
+        return Some("an AI provider API key");
+    }
+    let parts: Vec<&str> = t.split('.').collect();
+    if let [header, payload, signature] = parts.as_slice() {
+        if header.starts_with("eyJ")
+            && payload.starts_with("eyJ")
+            && header.len() >= 10
+            && payload.len() >= 10
+            && signature.len() >= 10
+            && parts.iter().all(|p| all(p, b64url))
+        {
+            return Some("a JSON Web Token");
+        }
+    }
+    None
+}
+
+fn has_url_password(value: &str) -> bool {
+    value.split_whitespace().any(|word| {
+        word.split_once("://").is_some_and(|(scheme, rest)| {
+            let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+            !scheme.is_empty()
+                && authority
+                    .rsplit_once('@')
+                    .and_then(|(userinfo, _)| userinfo.split_once(':'))
+                    .is_some_and(|(_, password)| !password.is_empty())
+        })
+    })
+}
+
+fn names_a_secret(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    if key.ends_with("_ref") || key.ends_with("_ttl") || key.ends_with("rotation") {
+        return false;
+    }
+    [
+        "password",
+        "passwd",
+        "secret",
+        "token",
+        "api_key",
+        "apikey",
+        "private_key",
+        "access_key",
+        "credential",
+    ]
+    .iter()
+    .any(|w| key.contains(w))
+}
+
+/// Long, without spaces, mixing letters and digits, and not a reference.
+fn looks_random(value: &str) -> bool {
+    let is_reference = value.contains("://")
+        || value.starts_with("${")
+        || value.starts_with("env:")
+        || value.starts_with("ref:");
+    let has_digit = value.chars().any(|c| c.is_ascii_digit());
+    let has_alpha = value.chars().any(|c| c.is_ascii_alphabetic());
+    !is_reference
+        && value.len() >= 12
+        && !value.contains(char::is_whitespace)
+        && has_digit
+        && has_alpha
+}
+
+#[cfg(test)]
+mod tests {
+    use super::classify;
+
+    #[test]
+    fn finds_credentials_by_kind() {
+        let cases = [
+            ("AKIAIOSFODNN7EXAMPLE", "an AWS access key"),
+            ("ghp_abcdefghijklmnopqrstuvwxyz0123456789", "a GitHub token"),
+            ("xoxb-1234567890-abcdef", "a Slack token"),
+            (
+                "-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----",
+                "a private key",
+            ),
+            (
+                "AIzaSyA1234567890abcdefghijklmnopqrstuv",
+                "a Google API key",
+            ),
+            (
+                "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+                "a JSON Web Token",
+            ),
+            (
+                "postgres://app:hunter2@db.internal/app",
+                "a URL with an embedded password",
+            ),
+        ];
+        for (value, kind) in cases {
+            assert_eq!(classify(None, value), Some(kind), "{value}");
+        }
+        assert!(classify(Some("client_secret"), "q8Zr1x0pLw3vT9").is_some());
+    }
+
+    #[test]
+    fn leaves_ordinary_values_alone() {
+        for value in [
+            "release-assistant",
+            "oidc_short_lived_token",
+            "vault://kv/ci/token",
+            "https://token.actions.githubusercontent.com",
+            "repo:acme/app:ref:refs/heads/main",
+            "arn:aws:iam::123456789012:role/x",
+        ] {
+            assert_eq!(classify(Some("secret_ref"), value), None, "{value}");
+            assert_eq!(classify(Some("issuer"), value), None, "{value}");
+        }
+    }
+}

@@ -1,0 +1,229 @@
+//! `nhi.yaml` (and its catalogue files) → [`Settings`] and severity
+//! overrides.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use crate::diag::{Code, Diagnostic, Diagnostics, Severity, did_you_mean};
+use crate::load::{DEFAULT_IDENTITIES_DIR, DEFAULT_OUTPUT_DIR};
+use crate::model::{Action, Guardrails, Human, RbacRule, Settings, Spanned, Targets, Team};
+use crate::raw::workspace::{self as raw, LintLevel};
+use crate::source::FileId;
+
+use super::parse_duration;
+
+/// Per-code severity: `None` turns the code off.
+pub type Overrides = BTreeMap<Code, Option<Severity>>;
+
+/// Build the settings from the raw workspace file and catalogues.
+pub fn settings(
+    workspace: Option<&(FileId, raw::WorkspaceFile)>,
+    catalogues: &[(FileId, raw::CatalogueFile)],
+    out: &mut Diagnostics,
+) -> (Settings, Overrides) {
+    let mut settings = Settings {
+        identities_dir: PathBuf::from(DEFAULT_IDENTITIES_DIR),
+        output_dir: PathBuf::from(DEFAULT_OUTPUT_DIR),
+        ..Settings::default()
+    };
+    let mut overrides = Overrides::new();
+    let mut actions: Option<BTreeMap<String, Action>> = None;
+    if let Some((_, ws)) = workspace {
+        if let Some(dir) = &ws.identities {
+            settings.identities_dir = PathBuf::from(&dir.value);
+        }
+        if let Some(dir) = &ws.output {
+            settings.output_dir = PathBuf::from(&dir.value);
+        }
+        settings.trust_domain = ws.trust_domain.clone();
+        settings.teams = ws.teams.as_ref().map(|teams| {
+            teams
+                .iter()
+                .map(|(name, team)| (name.value.clone(), team_of(name, team, out)))
+                .collect()
+        });
+        if let Some(defs) = &ws.actions {
+            add_actions(actions.get_or_insert_with(BTreeMap::new), defs, out);
+        }
+        if let Some(targets) = &ws.targets {
+            settings.targets = targets_of(targets);
+        }
+        if let Some(g) = &ws.guardrails {
+            settings.guardrails = guardrails_of(g, out);
+        }
+        for (code, level) in ws.lints.iter().flat_map(crate::raw::Entries::iter) {
+            match Code::parse(&code.value) {
+                Some(c) => {
+                    overrides.insert(c, severity_of(level.value));
+                }
+                None => {
+                    use strum::IntoEnumIterator;
+                    let known: Vec<&str> = Code::iter().map(Code::as_str).collect();
+                    out.push(
+                        Diagnostic::new(
+                            Code::UnknownCode,
+                            format!(
+                                "unknown diagnostic code `{}`",
+                                crate::raw::printable(&code.value)
+                            ),
+                        )
+                        .primary(code.loc, "no such code")
+                        .maybe_help(did_you_mean(&code.value, known.iter().copied())),
+                    );
+                }
+            }
+        }
+    }
+    for (_, catalogue) in catalogues {
+        add_actions(
+            actions.get_or_insert_with(BTreeMap::new),
+            &catalogue.actions,
+            out,
+        );
+    }
+    settings.actions = actions;
+    (settings, overrides)
+}
+
+const fn severity_of(level: LintLevel) -> Option<Severity> {
+    match level {
+        LintLevel::Error => Some(Severity::Error),
+        LintLevel::Warning => Some(Severity::Warning),
+        LintLevel::Info => Some(Severity::Info),
+        LintLevel::Off => None,
+    }
+}
+
+fn team_of(name: &Spanned<String>, team: &raw::Team, out: &mut Diagnostics) -> Team {
+    if crate::model::Name::parse(&name.value).is_none() {
+        out.push(super::names::invalid_name(name, "team name"));
+    }
+    let members = team
+        .members
+        .iter()
+        .flatten()
+        .filter_map(|m| match Human::parse(&m.value) {
+            Some(h) => Some(Spanned::new(h, m.loc)),
+            None => {
+                out.push(super::identity::not_a_human(m, "team member"));
+                None
+            }
+        })
+        .collect();
+    Team {
+        name: name.clone(),
+        description: team.description.clone(),
+        handle: team.handle.clone(),
+        email: team.email.clone(),
+        members,
+    }
+}
+
+fn add_actions(
+    actions: &mut BTreeMap<String, Action>,
+    defs: &crate::raw::Entries<raw::ActionDef>,
+    out: &mut Diagnostics,
+) {
+    for (name, def) in defs.iter() {
+        if !is_action_name(&name.value) {
+            out.push(
+                Diagnostic::new(
+                    Code::InvalidName,
+                    format!(
+                        "action name `{}` is not a snake_case identifier",
+                        crate::raw::printable(&name.value)
+                    ),
+                )
+                .primary(name.loc, "invalid action name")
+                .help("action names are business verbs in snake_case, such as `read_ci_status`"),
+            );
+            continue;
+        }
+        if let Some(first) = actions.get(&name.value) {
+            out.push(
+                Diagnostic::new(
+                    Code::DuplicateName,
+                    format!("action `{}` is defined twice", name.value),
+                )
+                .primary(name.loc, "defined again here")
+                .secondary(first.name.loc, "first defined here"),
+            );
+            continue;
+        }
+        actions.insert(name.value.clone(), action_of(name, def));
+    }
+}
+
+/// Action names: `[a-z][a-z0-9_]*`, at most 128 characters: safe as a
+/// Cedar action id, a file name and an IAM statement id.
+#[must_use]
+pub fn is_action_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(|c| c.is_ascii_lowercase())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && s.len() <= 128
+}
+
+fn action_of(name: &Spanned<String>, def: &raw::ActionDef) -> Action {
+    Action {
+        name: name.clone(),
+        description: def.description.clone(),
+        access: def.access.clone(),
+        cedar_resource_types: def
+            .cedar
+            .as_ref()
+            .and_then(|c| c.resource_types.clone())
+            .unwrap_or_default(),
+        aws: def
+            .aws
+            .as_ref()
+            .map(|a| (a.actions.clone(), a.resources.clone().unwrap_or_default())),
+        gcp: def.gcp.as_ref().map(|g| g.permissions.clone()),
+        azure: def.azure.as_ref().map(|a| {
+            (
+                a.actions.clone().unwrap_or_default(),
+                a.data_actions.clone().unwrap_or_default(),
+            )
+        }),
+        kubernetes: def.kubernetes.as_ref().map(|k| {
+            let rules = k
+                .rules
+                .iter()
+                .map(|r| RbacRule {
+                    api_groups: r.value.api_groups.clone(),
+                    resources: r.value.resources.clone(),
+                    verbs: r.value.verbs.clone(),
+                    resource_names: r.value.resource_names.clone().unwrap_or_default(),
+                    loc: r.loc,
+                })
+                .collect();
+            (rules, k.cluster_wide.as_ref().is_some_and(|c| c.value))
+        }),
+    }
+}
+
+fn targets_of(t: &raw::Targets) -> Targets {
+    Targets {
+        cedar_namespace: t.cedar.as_ref().and_then(|c| c.namespace.clone()),
+        aws: t.aws.clone(),
+        gcp: t.gcp.clone(),
+        azure: t.azure.clone(),
+        kubernetes: t.kubernetes.clone(),
+    }
+}
+
+fn guardrails_of(g: &raw::Guardrails, out: &mut Diagnostics) -> Guardrails {
+    Guardrails {
+        forbidden_actions: g.forbidden_actions.clone().unwrap_or_default(),
+        max_token_ttl: g
+            .max_token_ttl
+            .as_ref()
+            .and_then(|d| parse_duration(d, out)),
+        max_secret_rotation: g
+            .max_secret_rotation
+            .as_ref()
+            .and_then(|d| parse_duration(d, out)),
+        allowed_auth_methods: g.allowed_auth_methods.clone().unwrap_or_default(),
+        max_delegation_depth: g.max_delegation_depth.clone(),
+    }
+}
