@@ -140,19 +140,19 @@ pub fn load(root: &Path, options: LoadOptions) -> Result<Loaded, LoadError> {
     };
 
     let workspace_path = root.join(WORKSPACE_FILE);
-    if workspace_path.exists() {
-        if let Some((file, node)) = loaded.read_one(&workspace_path, options) {
-            loaded.workspace = loaded.read_raw(file, &node).map(|w| (file, w));
-        }
+    if workspace_path.exists()
+        && let Some((file, node)) = loaded.read_one(&workspace_path, options)
+    {
+        loaded.workspace = loaded.read_raw(file, &node).map(|w| (file, w));
     }
 
     let mut identities_dir = PathBuf::from(DEFAULT_IDENTITIES_DIR);
     let mut includes = Vec::new();
     if let Some((_, workspace)) = &loaded.workspace {
-        if let Some(dir) = &workspace.identities {
-            if let Some(dir) = relative_path(dir, &mut loaded.diagnostics) {
-                identities_dir = dir;
-            }
+        if let Some(dir) = &workspace.identities
+            && let Some(dir) = relative_path(dir, &mut loaded.diagnostics)
+        {
+            identities_dir = dir;
         }
         for include in workspace.include.iter().flatten() {
             if let Some(path) = relative_path(include, &mut loaded.diagnostics) {
@@ -172,10 +172,10 @@ pub fn load(root: &Path, options: LoadOptions) -> Result<Loaded, LoadError> {
             );
             continue;
         }
-        if let Some((file, node)) = loaded.read_one(&full, options) {
-            if let Some(catalogue) = loaded.read_raw::<CatalogueFile>(file, &node) {
-                loaded.catalogues.push((file, catalogue));
-            }
+        if let Some((file, node)) = loaded.read_one(&full, options)
+            && let Some(catalogue) = loaded.read_raw::<CatalogueFile>(file, &node)
+        {
+            loaded.catalogues.push((file, catalogue));
         }
     }
 

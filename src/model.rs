@@ -419,13 +419,40 @@ pub struct Action {
     /// Cedar resource types.
     pub cedar_resource_types: Vec<Spanned<String>>,
     /// AWS actions and resources, if mapped.
-    pub aws: Option<(Vec<Spanned<String>>, Vec<Spanned<String>>)>,
+    pub aws: Option<AwsMapping>,
     /// GCP permissions, if mapped.
     pub gcp: Option<Vec<Spanned<String>>>,
     /// Azure actions and data actions, if mapped.
-    pub azure: Option<(Vec<Spanned<String>>, Vec<Spanned<String>>)>,
-    /// Kubernetes rules and whether they are cluster-wide, if mapped.
-    pub kubernetes: Option<(Vec<RbacRule>, bool)>,
+    pub azure: Option<AzureMapping>,
+    /// Kubernetes rules, if mapped.
+    pub kubernetes: Option<KubernetesMapping>,
+}
+
+/// What an action means in AWS.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AwsMapping {
+    /// IAM actions.
+    pub actions: Vec<Spanned<String>>,
+    /// Resource ARNs (empty: `*`).
+    pub resources: Vec<Spanned<String>>,
+}
+
+/// What an action means in Azure.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AzureMapping {
+    /// Control-plane actions.
+    pub actions: Vec<Spanned<String>>,
+    /// Data-plane actions.
+    pub data_actions: Vec<Spanned<String>>,
+}
+
+/// What an action means in Kubernetes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KubernetesMapping {
+    /// RBAC rules.
+    pub rules: Vec<RbacRule>,
+    /// Whether they need a ClusterRole.
+    pub cluster_wide: bool,
 }
 
 /// Organisation-wide guardrails.

@@ -48,14 +48,14 @@ pub fn run(args: &NewArgs, cx: &Context, io: &mut Io<'_>) -> Result<ExitStatus, 
     };
     let checked = super::check::check_workspace(cx)?;
     let settings = &checked.model.settings;
-    if let Some(teams) = &settings.teams {
-        if !teams.contains_key(&args.owner) {
-            return Err(CliError::usage(
-                format!("`{}` is not a team of the workspace", args.owner),
-                did_you_mean(&args.owner, teams.keys().map(String::as_str))
-                    .or_else(|| Some("declare the team under `teams` in nhi.yaml".to_owned())),
-            ));
-        }
+    if let Some(teams) = &settings.teams
+        && !teams.contains_key(&args.owner)
+    {
+        return Err(CliError::usage(
+            format!("`{}` is not a team of the workspace", args.owner),
+            did_you_mean(&args.owner, teams.keys().map(String::as_str))
+                .or_else(|| Some("declare the team under `teams` in nhi.yaml".to_owned())),
+        ));
     }
     if checked.model.identities.contains_key(&name) {
         return Err(CliError::usage(

@@ -300,10 +300,10 @@ fn printable(s: &str) -> String {
 /// is shown by our own label.
 fn strip_location_prefix(message: &str) -> &str {
     let message = message.strip_prefix("error: ").unwrap_or(message);
-    if message.starts_with("line ") {
-        if let Some((_, rest)) = message.split_once(": ") {
-            return rest.lines().next().unwrap_or(rest);
-        }
+    if message.starts_with("line ")
+        && let Some((_, rest)) = message.split_once(": ")
+    {
+        return rest.lines().next().unwrap_or(rest);
     }
     message.lines().next().unwrap_or(message)
 }

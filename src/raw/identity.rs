@@ -14,6 +14,7 @@ raw_struct! {
         /// The identity's name: a DNS-1123 label, unique in the workspace,
         /// equal to the file's stem. Names every kind of identity, not only
         /// agents. Say what it does (`invoice-importer`), never where it runs.
+        #[schemars(regex(pattern = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"))]
         agent: Spanned<String>,
         /// What the principal is.
         kind: Option<Spanned<Kind>>,
@@ -46,11 +47,13 @@ raw_struct! {
         /// `semiannual`, `annual`, or a duration such as `90d`.
         review_cycle: Option<Spanned<String>>,
         /// The date of the last review (`YYYY-MM-DD`).
+        #[schemars(extend("format" = "date"))]
         last_reviewed: Option<Spanned<String>>,
         /// Who did the last review (an email address or `user:<id>`).
         reviewer: Option<Spanned<String>>,
         /// The date the identity's purpose ends (`YYYY-MM-DD`); from that day
         /// on it renders to nothing.
+        #[schemars(extend("format" = "date"))]
         expires: Option<Spanned<String>>,
         /// Conditions under which the identity may act (rendered as
         /// conditions, never as part of the name).
@@ -192,13 +195,13 @@ pub enum Auth {
     /// `auth: oidc_short_lived_token`.
     Shorthand(Spanned<AuthShorthand>),
     /// `auth: {method: oidc, issuer: …}`.
-    Spec(Spanned<AuthSpec>),
+    Spec(Box<Spanned<AuthSpec>>),
 }
 
 impl FromNode for Auth {
     fn from_node(node: &Node, reader: &mut Reader<'_>) -> Option<Self> {
         match node.value {
-            Value::Map(_) => Spanned::from_node(node, reader).map(Self::Spec),
+            Value::Map(_) => Spanned::from_node(node, reader).map(|s| Self::Spec(Box::new(s))),
             Value::Str(_) => Spanned::from_node(node, reader).map(Self::Shorthand),
             _ => {
                 reader.wrong_type(node, "an auth shorthand string or a mapping");

@@ -94,21 +94,21 @@ fn edge(
             );
         }
     }
-    if let (Some(ttl), Some(own)) = (&d.ttl, &from.auth.ttl) {
-        if ttl.value > own.value {
-            out.push(
-                Diagnostic::new(
-                    Code::DelegationTtl,
-                    format!(
-                        "delegation to `{}` lasts {}, longer than `{}`'s own token ({})",
-                        d.to.value, ttl.value, from.name.value, own.value
-                    ),
-                )
-                .primary(ttl.loc, "delegated TTL")
-                .secondary(own.loc, "delegator's TTL")
-                .help(format!("shorten it to {} or less", own.value)),
-            );
-        }
+    if let (Some(ttl), Some(own)) = (&d.ttl, &from.auth.ttl)
+        && ttl.value > own.value
+    {
+        out.push(
+            Diagnostic::new(
+                Code::DelegationTtl,
+                format!(
+                    "delegation to `{}` lasts {}, longer than `{}`'s own token ({})",
+                    d.to.value, ttl.value, from.name.value, own.value
+                ),
+            )
+            .primary(ttl.loc, "delegated TTL")
+            .secondary(own.loc, "delegator's TTL")
+            .help(format!("shorten it to {} or less", own.value)),
+        );
     }
 }
 

@@ -45,12 +45,7 @@ pub fn convert(
             .and_then(|a| human(a, "`accountable`", out)),
         acts: raw.acts.clone(),
         auth: auth(&raw.auth, out),
-        allowed: raw
-            .allowed_actions
-            .iter()
-            .flatten()
-            .map(|g| grant(g))
-            .collect(),
+        allowed: raw.allowed_actions.iter().flatten().map(grant).collect(),
         forbidden: raw.forbidden_actions.clone().unwrap_or_default(),
         audit_log: raw.audit_log.clone(),
         decision_log: raw.decision_log.clone(),
@@ -80,14 +75,22 @@ pub fn convert(
     };
     names::check_stem(db, &identity, out);
     check_actions(&identity, out);
-    if let Some(reviewed) = &identity.last_reviewed {
-        if reviewed.value > today {
-            out.push(
-                Diagnostic::new(Code::InvalidValue, format!("last review date {} is after today ({today})", reviewed.value))
-                    .primary(reviewed.loc, "in the future")
-                    .help("write the date the review took place; pass `--today` to check as of another day"),
-            );
-        }
+    if let Some(reviewed) = &identity.last_reviewed
+        && reviewed.value > today
+    {
+        out.push(
+            Diagnostic::new(
+                Code::InvalidValue,
+                format!(
+                    "last review date {} is after today ({today})",
+                    reviewed.value
+                ),
+            )
+            .primary(reviewed.loc, "in the future")
+            .help(
+                "write the date the review took place; pass `--today` to check as of another day",
+            ),
+        );
     }
     Some(identity)
 }

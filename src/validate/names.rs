@@ -80,7 +80,7 @@ pub fn check_stem(db: &SourceDb, identity: &Identity, out: &mut Diagnostics) {
 /// Insert identities into the model; a second identity of the same name is
 /// reported against the first (by path), whatever the reading order.
 pub fn unique(mut all: Vec<Identity>, model: &mut Model, out: &mut Diagnostics) {
-    all.sort_by(|a, b| a.file.cmp(&b.file));
+    all.sort_by_key(|i| i.file);
     for identity in all {
         if let Some(first) = model.identities.get(&identity.name.value) {
             out.push(

@@ -90,10 +90,11 @@ fn classify_token(t: &str) -> Option<&'static str> {
         return Some("an AWS access key");
     }
     for prefix in ["ghp_", "gho_", "ghu_", "ghs_", "ghr_"] {
-        if let Some(rest) = t.strip_prefix(prefix) {
-            if rest.len() >= 30 && all(rest, alnum) {
-                return Some("a GitHub token");
-            }
+        if let Some(rest) = t.strip_prefix(prefix)
+            && rest.len() >= 30
+            && all(rest, alnum)
+        {
+            return Some("a GitHub token");
         }
     }
     if t.strip_prefix("github_pat_")
@@ -129,16 +130,15 @@ fn classify_token(t: &str) -> Option<&'static str> {
         return Some("an AI provider API key");
     }
     let parts: Vec<&str> = t.split('.').collect();
-    if let [header, payload, signature] = parts.as_slice() {
-        if header.starts_with("eyJ")
-            && payload.starts_with("eyJ")
-            && header.len() >= 10
-            && payload.len() >= 10
-            && signature.len() >= 10
-            && parts.iter().all(|p| all(p, b64url))
-        {
-            return Some("a JSON Web Token");
-        }
+    if let [header, payload, signature] = parts.as_slice()
+        && header.starts_with("eyJ")
+        && payload.starts_with("eyJ")
+        && header.len() >= 10
+        && payload.len() >= 10
+        && signature.len() >= 10
+        && parts.iter().all(|p| all(p, b64url))
+    {
+        return Some("a JSON Web Token");
     }
     None
 }

@@ -6,7 +6,10 @@ use std::path::PathBuf;
 
 use crate::diag::{Code, Diagnostic, Diagnostics, Severity, did_you_mean};
 use crate::load::{DEFAULT_IDENTITIES_DIR, DEFAULT_OUTPUT_DIR};
-use crate::model::{Action, Guardrails, Human, RbacRule, Settings, Spanned, Targets, Team};
+use crate::model::{
+    Action, AwsMapping, AzureMapping, Guardrails, Human, KubernetesMapping, RbacRule, Settings,
+    Spanned, Targets, Team,
+};
 use crate::raw::workspace::{self as raw, LintLevel};
 use crate::source::FileId;
 
@@ -174,16 +177,14 @@ fn action_of(name: &Spanned<String>, def: &raw::ActionDef) -> Action {
             .as_ref()
             .and_then(|c| c.resource_types.clone())
             .unwrap_or_default(),
-        aws: def
-            .aws
-            .as_ref()
-            .map(|a| (a.actions.clone(), a.resources.clone().unwrap_or_default())),
+        aws: def.aws.as_ref().map(|a| AwsMapping {
+            actions: a.actions.clone(),
+            resources: a.resources.clone().unwrap_or_default(),
+        }),
         gcp: def.gcp.as_ref().map(|g| g.permissions.clone()),
-        azure: def.azure.as_ref().map(|a| {
-            (
-                a.actions.clone().unwrap_or_default(),
-                a.data_actions.clone().unwrap_or_default(),
-            )
+        azure: def.azure.as_ref().map(|a| AzureMapping {
+            actions: a.actions.clone().unwrap_or_default(),
+            data_actions: a.data_actions.clone().unwrap_or_default(),
         }),
         kubernetes: def.kubernetes.as_ref().map(|k| {
             let rules = k
@@ -197,7 +198,10 @@ fn action_of(name: &Spanned<String>, def: &raw::ActionDef) -> Action {
                     loc: r.loc,
                 })
                 .collect();
-            (rules, k.cluster_wide.as_ref().is_some_and(|c| c.value))
+            KubernetesMapping {
+                rules,
+                cluster_wide: k.cluster_wide.as_ref().is_some_and(|c| c.value),
+            }
         }),
     }
 }
