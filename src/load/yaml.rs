@@ -334,7 +334,7 @@ mod tests {
         let Value::Seq(items) = &entries[1].1.value else {
             panic!("not a seq")
         };
-        assert_eq!(items[1].span, Span::new(36, 1));
+        assert_eq!(items[1].span, Span::new(35, 1));
     }
 
     #[test]
