@@ -430,3 +430,44 @@ mod tests {
         assert_eq!(did_you_mean("zzz", ["owner", "purpose"]), None);
     }
 }
+
+/// Shared fixtures for the renderers' tests.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use std::sync::Arc;
+
+    use super::{Code, Diagnostic, Diagnostics};
+    use crate::source::{Loc, SourceDb, Span};
+
+    /// A file with an allowed-and-forbidden error (two labels, help) and a
+    /// duplicate-action warning whose message needs escaping.
+    pub(crate) fn sample() -> (Diagnostics, SourceDb) {
+        let text = "agent: a\nowner: t\nallowed_actions: [deploy_prod, deploy_prod]\nforbidden_actions: [deploy_prod]\n";
+        let mut db = SourceDb::new();
+        let file = db.add("identities/a.yaml".into(), Arc::from(text));
+        let at = |needle: &str, nth: usize| {
+            let start = text
+                .match_indices(needle)
+                .nth(nth)
+                .map(|(i, _)| i)
+                .unwrap_or(0);
+            Loc::new(file, Span::new(start, needle.len()))
+        };
+        let mut diagnostics = Diagnostics::new();
+        diagnostics.push(
+            Diagnostic::new(
+                Code::AllowedAndForbidden,
+                "action `deploy_prod` is both allowed and forbidden",
+            )
+            .primary(at("deploy_prod", 0), "allowed here")
+            .secondary(at("deploy_prod", 2), "forbidden here")
+            .help("remove it"),
+        );
+        diagnostics.push(
+            Diagnostic::new(Code::DuplicateAction, "100% sure, twice: here")
+                .primary(at("deploy_prod", 1), "listed again"),
+        );
+        diagnostics.sort(&db);
+        (diagnostics, db)
+    }
+}

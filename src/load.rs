@@ -211,7 +211,7 @@ impl Loaded {
 
     /// Read, add and parse one file (`nhi.yaml`, a catalogue).
     fn read_one(&mut self, path: &Path, options: LoadOptions) -> Option<(FileId, Node)> {
-        let read = guard::read(&self.root, path, options.files);
+        let read = guard::read(&self.root, path, true, options.files);
         let file = self.db.add(self.rel(path), Arc::from(read.text));
         let source = self.db.get(file)?;
         if let Some(problem) = read.problem {
@@ -241,15 +241,15 @@ impl Loaded {
         }
     }
 
-    fn read_identities(&mut self, paths: &[PathBuf], options: LoadOptions) {
+    fn read_identities(&mut self, found: &[guard::Found], options: LoadOptions) {
         let root = self.root.clone();
-        let reads: Vec<_> = paths
+        let reads: Vec<_> = found
             .par_iter()
-            .map(|path| guard::read(&root, path, options.files))
+            .map(|f| guard::read(&root, &f.path, f.linked, options.files))
             .collect();
         let mut ids = Vec::with_capacity(reads.len());
-        for (path, read) in paths.iter().zip(reads) {
-            let file = self.db.add(self.rel(path), Arc::from(read.text));
+        for (f, read) in found.iter().zip(reads) {
+            let file = self.db.add(self.rel(&f.path), Arc::from(read.text));
             ids.push((file, read.problem));
         }
         let db = &self.db;

@@ -1,11 +1,83 @@
-//! The `github` diagnostic format.
+//! The `github` format: workflow commands that GitHub Actions shows as
+//! annotations on the pull request.
 
-use crate::diag::Diagnostics;
+use std::fmt::Write;
+
+use crate::diag::{Diagnostic, Diagnostics, Severity};
 use crate::source::SourceDb;
 
-/// Render diagnostics as github.
+/// Render one workflow command per diagnostic.
 #[must_use]
 pub fn render(diagnostics: &Diagnostics, db: &SourceDb) -> String {
-    let _ = (diagnostics, db);
-    String::new()
+    let mut out = String::new();
+    for d in diagnostics {
+        line(&mut out, d, db);
+    }
+    out
+}
+
+fn line(out: &mut String, d: &Diagnostic, db: &SourceDb) {
+    let command = match d.severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "notice",
+    };
+    let mut props = Vec::new();
+    if let Some(loc) = d.primary_loc() {
+        let start = db.line_col(loc);
+        let end = db.end_line_col(loc);
+        props.push(format!("file={}", property(&db.display_path(loc.file))));
+        props.push(format!("line={}", start.line));
+        // a column range is only meaningful on one line
+        if start.line == end.line {
+            props.push(format!("col={}", start.column));
+        }
+        props.push(format!("endLine={}", end.line));
+        if start.line == end.line {
+            props.push(format!("endColumn={}", end.column));
+        }
+    }
+    props.push(format!(
+        "title={}",
+        property(&format!("{} {}", d.code, d.code.name()))
+    ));
+    let mut message = d.message.clone();
+    if let Some(help) = &d.help {
+        message.push_str("\nhelp: ");
+        message.push_str(help);
+    }
+    let _ = writeln!(out, "::{command} {}::{}", props.join(","), data(&message));
+}
+
+/// Escape a message (`%`, CR, LF).
+fn data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// Escape a property value: as a message, plus `:` and `,`.
+fn property(s: &str) -> String {
+    data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diag::test_support::sample;
+
+    #[test]
+    fn one_annotation_per_diagnostic() {
+        let (diagnostics, db) = sample();
+        insta::assert_snapshot!(render(&diagnostics, &db), @r"
+        ::error file=identities/a.yaml,line=3,col=19,endLine=3,endColumn=29,title=AC001 allowed-and-forbidden::action `deploy_prod` is both allowed and forbidden%0Ahelp: remove it
+        ::warning file=identities/a.yaml,line=3,col=32,endLine=3,endColumn=42,title=AC004 duplicate-action::100%25 sure, twice: here
+        ");
+    }
+
+    #[test]
+    fn escapes_workflow_command_syntax() {
+        assert_eq!(data("50%\nnext\r"), "50%25%0Anext%0D");
+        assert_eq!(property("a:b,c%"), "a%3Ab%2Cc%25");
+    }
 }

@@ -96,14 +96,15 @@ impl Problem {
     }
 }
 
-/// Read `path` (which the walk found under `root`), within the budget.
+/// Read `path` within the budget. A path that is a symbolic link (or any
+/// path when `linked` is true) must resolve to a place inside `root`.
 #[must_use]
-pub fn read(root: &Path, path: &Path, budget: FileBudget) -> ReadFile {
+pub fn read(root: &Path, path: &Path, linked: bool, budget: FileBudget) -> ReadFile {
     let fail = |problem| ReadFile {
         text: String::new(),
         problem: Some(problem),
     };
-    if let Err(problem) = check_inside(root, path) {
+    if linked && let Err(problem) = check_inside(root, path) {
         return fail(problem);
     }
     let file = match File::open(path) {
@@ -150,6 +151,15 @@ fn check_inside(root: &Path, path: &Path) -> Result<(), Problem> {
     }
 }
 
+/// A file found by [`walk`].
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Found {
+    /// Its path.
+    pub path: PathBuf,
+    /// Whether it is a symbolic link (checked when read).
+    pub linked: bool,
+}
+
 /// Every `*.yaml`/`*.yml` file under `dir`, sorted, skipping hidden entries.
 /// Symbolic links are listed (and checked when read); linked folders are
 /// followed only when they stay inside `root`.
@@ -157,7 +167,7 @@ fn check_inside(root: &Path, path: &Path) -> Result<(), Problem> {
 /// # Errors
 ///
 /// The I/O error of the top folder.
-pub fn walk(root: &Path, dir: &Path, max_files: usize) -> std::io::Result<(Vec<PathBuf>, bool)> {
+pub fn walk(root: &Path, dir: &Path, max_files: usize) -> std::io::Result<(Vec<Found>, bool)> {
     let mut files = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     let mut seen_dirs = std::collections::BTreeSet::new();
@@ -184,6 +194,7 @@ pub fn walk(root: &Path, dir: &Path, max_files: usize) -> std::io::Result<(Vec<P
                 continue;
             }
             let path = entry.path();
+            let linked = entry.file_type().is_ok_and(|t| t.is_symlink());
             let is_dir = path.is_dir();
             if is_dir {
                 stack.push(path);
@@ -192,7 +203,7 @@ pub fn walk(root: &Path, dir: &Path, max_files: usize) -> std::io::Result<(Vec<P
                     truncated = true;
                     break;
                 }
-                files.push(path);
+                files.push(Found { path, linked });
             }
         }
     }

@@ -9,32 +9,32 @@ use crate::source::{FileId, Loc, Span};
 /// and return the spans to mask.
 pub fn scan(file: FileId, node: &Node, out: &mut Diagnostics) -> Vec<Span> {
     let mut masked = Vec::new();
-    walk(file, node, None, out, &mut masked);
+    walk(file, node, false, out, &mut masked);
     masked
 }
 
 fn walk(
     file: FileId,
     node: &Node,
-    key: Option<&str>,
+    secret_key: bool,
     out: &mut Diagnostics,
     masked: &mut Vec<Span>,
 ) {
     match &node.value {
         Value::Str(s) => {
-            if let Some(kind) = classify(key, s) {
+            if let Some(kind) = classify_value(secret_key, s) {
                 masked.push(node.span);
                 out.push(diagnostic(Loc::new(file, node.span), kind));
             }
         }
         Value::Seq(items) => {
             for item in items {
-                walk(file, item, key, out, masked);
+                walk(file, item, secret_key, out, masked);
             }
         }
         Value::Map(entries) => {
             for (k, v) in entries {
-                walk(file, v, Some(&k.name), out, masked);
+                walk(file, v, names_a_secret(&k.name), out, masked);
             }
         }
         Value::Null | Value::Bool(_) | Value::Int(_) | Value::Float(_) => {}
@@ -51,27 +51,43 @@ fn diagnostic(loc: Loc, kind: &str) -> Diagnostic {
         .note("OWASP NHI2: secret leakage")
 }
 
-/// What kind of credential `value` looks like, if any.
+/// What kind of credential `value` looks like, if any, under a mapping
+/// key named `key`.
 #[must_use]
 pub fn classify(key: Option<&str>, value: &str) -> Option<&'static str> {
+    classify_value(key.is_some_and(names_a_secret), value)
+}
+
+/// The shortest token any detector matches (a Slack token).
+const MIN_TOKEN: usize = 15;
+
+fn classify_value(secret_key: bool, value: &str) -> Option<&'static str> {
     let value = value.trim();
+    // identifiers and action names are short: keep the common case cheap
+    if value.len() < 8 {
+        return None;
+    }
     if value.contains("-----BEGIN") && value.contains("PRIVATE KEY") {
         return Some("a private key");
     }
-    for token in
-        value.split(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | ',' | ';' | '='))
-    {
-        if let Some(kind) = classify_token(token) {
+    if value.len() >= MIN_TOKEN {
+        let tokens =
+            value.split(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | ',' | ';' | '='));
+        if let Some(kind) = tokens
+            .filter(|t| t.len() >= MIN_TOKEN)
+            .find_map(classify_token)
+        {
             return Some(kind);
         }
     }
-    if value.contains("AccountKey=") || value.contains("SharedAccessKey=") {
+    if value.contains('=') && (value.contains("AccountKey=") || value.contains("SharedAccessKey="))
+    {
         return Some("an Azure connection string with a key");
     }
-    if has_url_password(value) {
+    if value.contains('@') && has_url_password(value) {
         return Some("a URL with an embedded password");
     }
-    if key.is_some_and(names_a_secret) && looks_random(value) {
+    if secret_key && looks_random(value) {
         return Some("a credential (a secret-named key with a secret-like value)");
     }
     None
@@ -157,6 +173,12 @@ fn has_url_password(value: &str) -> bool {
 }
 
 fn names_a_secret(key: &str) -> bool {
+    if !key
+        .bytes()
+        .any(|b| matches!(b.to_ascii_lowercase(), b's' | b'p' | b't' | b'k' | b'c'))
+    {
+        return false;
+    }
     let key = key.to_ascii_lowercase();
     if key.ends_with("_ref") || key.ends_with("_ttl") || key.ends_with("rotation") {
         return false;
