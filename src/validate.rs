@@ -43,14 +43,18 @@ pub fn validate(loaded: Loaded, today: Date) -> Checked {
     let (settings, overrides) =
         settings::settings(workspace.as_ref(), &catalogues, &mut diagnostics);
 
+    // names declared anywhere, even in files that could not be read, so a
+    // reference to them is not reported a second time
+    let declared = names::declared(&identities, &db);
+    // consume the raw documents as they are converted, so both never
+    // coexist in full
     let converted: Vec<_> = identities
-        .par_iter()
+        .into_par_iter()
         .map(|loaded| {
             let mut out = Diagnostics::new();
             let identity = loaded
                 .raw
-                .as_ref()
-                .and_then(|raw| identity::convert(&db, loaded.file, raw, today, &mut out));
+                .and_then(|raw| identity::convert(&db, loaded.file, &raw, today, &mut out));
             (identity, out)
         })
         .collect();
@@ -64,7 +68,6 @@ pub fn validate(loaded: Loaded, today: Date) -> Checked {
         all.extend(identity);
     }
     names::unique(all, &mut model, &mut diagnostics);
-    let declared = names::declared(&identities, &db);
     refs::check(&model, &declared, &mut diagnostics);
     delegation::check(&model, &mut diagnostics);
 
