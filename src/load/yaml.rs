@@ -299,6 +299,12 @@ fn printable(s: &str) -> String {
 /// serde-saphyr messages start with "error: line N column M: "; the place
 /// is shown by our own label.
 fn strip_location_prefix(message: &str) -> &str {
+    let message = strip_leading_location(message);
+    // and the parser's own " at line N, column M" suffix
+    message.split(" at line ").next().unwrap_or(message)
+}
+
+fn strip_leading_location(message: &str) -> &str {
     let message = message.strip_prefix("error: ").unwrap_or(message);
     if message.starts_with("line ")
         && let Some((_, rest)) = message.split_once(": ")
