@@ -9,9 +9,7 @@
 
 #![expect(
     clippy::unwrap_used,
-    clippy::expect_used,
     clippy::print_stdout,
-    clippy::print_stderr,
     clippy::disallowed_methods,
     clippy::indexing_slicing,
     clippy::cast_precision_loss,
@@ -160,7 +158,7 @@ fn identity_file(i: usize, n: usize, rng: &mut Rng) -> String {
     }
     // one in five delegates part of its access to a later identity that
     // does not delegate itself: no cycles, depth 1
-    if i % 5 == 0 && i + 1 < n {
+    if i.is_multiple_of(5) && i + 1 < n {
         let to = i + 1;
         let give: Vec<String> = allowed.iter().take(3).map(|a| action(*a)).collect();
         let _ = writeln!(

@@ -1,6 +1,16 @@
 //! The command line end to end, the published schemas, and the
 //! repository's own workspaces.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    clippy::disallowed_methods,
+    reason = "tests build workspaces on disk and fail loudly"
+)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

@@ -6,6 +6,16 @@
 //! large or too strange to commit (deep nesting, a 64 MiB scalar, invalid
 //! UTF-8, symbolic links) are written by the tests.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    clippy::disallowed_methods,
+    reason = "tests build workspaces on disk and fail loudly"
+)]
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
