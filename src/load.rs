@@ -56,8 +56,8 @@ pub enum LoadError {
 }
 
 /// What loading found: the files' texts, the raw documents and the problems.
-#[derive(Debug, Default)]
-pub struct Loaded {
+#[derive(Debug)]
+pub struct Loaded<T = IdentityFile> {
     /// The workspace root (absolute, canonical).
     pub root: PathBuf,
     /// Every file read.
@@ -66,20 +66,21 @@ pub struct Loaded {
     pub workspace: Option<(FileId, raw::WorkspaceFile)>,
     /// Catalogue files named by `include`.
     pub catalogues: Vec<(FileId, CatalogueFile)>,
-    /// Identity files, each with its raw document if it could be read, and
-    /// the name it declares if that much could be read.
-    pub identities: Vec<LoadedIdentity>,
+    /// Identity files, each with its document (raw, or converted by
+    /// [`load_with`]) if it could be read, and the name it declares if that
+    /// much could be read.
+    pub identities: Vec<LoadedIdentity<T>>,
     /// Problems found while loading.
     pub diagnostics: Diagnostics,
 }
 
 /// One identity file after loading.
 #[derive(Debug)]
-pub struct LoadedIdentity {
+pub struct LoadedIdentity<T = IdentityFile> {
     /// The file.
     pub file: FileId,
-    /// The raw document, if its shape was right.
-    pub raw: Option<IdentityFile>,
+    /// The document, if its shape was right (and it converted).
+    pub value: Option<T>,
     /// The `agent` value, if readable, even when the rest was not.
     pub declared_name: Option<Spanned<String>>,
 }
@@ -123,20 +124,44 @@ pub fn find_root(start: &Path) -> Result<PathBuf, LoadError> {
         .to_path_buf())
 }
 
-/// Load the workspace rooted at `root` (see [`find_root`]).
+/// Load the workspace rooted at `root` (see [`find_root`]), keeping each
+/// identity's raw document.
+///
+/// # Errors
+///
+/// When the identity folder cannot be read.
+pub fn load(root: &Path, options: LoadOptions) -> Result<Loaded, LoadError> {
+    load_with(root, options, &|_, _, raw, _| Some(raw))
+}
+
+/// Turns one raw identity into what the caller keeps, reporting problems.
+pub type Convert<'a, T> =
+    dyn Fn(&SourceDb, FileId, IdentityFile, &mut Diagnostics) -> Option<T> + Sync + 'a;
+
+/// Load the workspace rooted at `root`, converting each identity as soon as
+/// it is read, in the same parallel pass: the raw documents of a large
+/// workspace never have to be held all at once.
 ///
 /// # Errors
 ///
 /// When the identity folder cannot be read.
 #[expect(clippy::disallowed_methods, reason = "loading reads the file system")]
-pub fn load(root: &Path, options: LoadOptions) -> Result<Loaded, LoadError> {
+pub fn load_with<T: Send>(
+    root: &Path,
+    options: LoadOptions,
+    convert: &Convert<'_, T>,
+) -> Result<Loaded<T>, LoadError> {
     let root = root.canonicalize().map_err(|source| LoadError::Workspace {
         path: root.to_path_buf(),
         source,
     })?;
     let mut loaded = Loaded {
         root: root.clone(),
-        ..Loaded::default()
+        db: SourceDb::new(),
+        workspace: None,
+        catalogues: Vec::new(),
+        identities: Vec::new(),
+        diagnostics: Diagnostics::new(),
     };
 
     let workspace_path = root.join(WORKSPACE_FILE);
@@ -200,11 +225,11 @@ pub fn load(root: &Path, options: LoadOptions) -> Result<Loaded, LoadError> {
             .primary(Loc::new(anchor, Span::default()), ""),
         );
     }
-    loaded.read_identities(&paths, options);
+    loaded.read_identities(&paths, options, convert);
     Ok(loaded)
 }
 
-impl Loaded {
+impl<T: Send> Loaded<T> {
     fn rel(&self, path: &Path) -> PathBuf {
         path.strip_prefix(&self.root).unwrap_or(path).to_path_buf()
     }
@@ -224,14 +249,14 @@ impl Loaded {
         parsed.node.map(|node| (file, node))
     }
 
-    fn read_raw<T: FromNode>(&mut self, file: FileId, node: &Node) -> Option<T> {
+    fn read_raw<R: FromNode>(&mut self, file: FileId, node: &Node) -> Option<R> {
         let text = self
             .db
             .get(file)
             .map(|f| f.text().clone())
             .unwrap_or_else(|| Arc::from(""));
         let mut reader = Reader::new(file, &text, &mut self.diagnostics);
-        T::from_node(node, &mut reader)
+        R::from_node(node, &mut reader)
     }
 
     fn finish(&mut self, file: FileId, diagnostics: Diagnostics, redact: &[Span]) {
@@ -241,7 +266,12 @@ impl Loaded {
         }
     }
 
-    fn read_identities(&mut self, found: &[guard::Found], options: LoadOptions) {
+    fn read_identities(
+        &mut self,
+        found: &[guard::Found],
+        options: LoadOptions,
+        convert: &Convert<'_, T>,
+    ) {
         let root = self.root.clone();
         let reads: Vec<_> = found
             .par_iter()
@@ -255,7 +285,7 @@ impl Loaded {
         let db = &self.db;
         let results: Vec<_> = ids
             .into_par_iter()
-            .map(|(file, problem)| read_identity(db, file, problem, options))
+            .map(|(file, problem)| read_identity(db, file, problem, options, convert))
             .collect();
         for (identity, diagnostics, redact) in results {
             self.finish(identity.file, diagnostics, &redact);
@@ -299,15 +329,16 @@ fn parse_file(file: FileId, source: &crate::source::SourceFile, options: LoadOpt
     }
 }
 
-fn read_identity(
+fn read_identity<T>(
     db: &SourceDb,
     file: FileId,
     problem: Option<guard::Problem>,
     options: LoadOptions,
-) -> (LoadedIdentity, Diagnostics, Vec<Span>) {
+    convert: &Convert<'_, T>,
+) -> (LoadedIdentity<T>, Diagnostics, Vec<Span>) {
     let mut identity = LoadedIdentity {
         file,
-        raw: None,
+        value: None,
         declared_name: None,
     };
     let Some(source) = db.get(file) else {
@@ -326,7 +357,9 @@ fn read_identity(
     if let Some(node) = node {
         identity.declared_name = declared_name(file, &node);
         let mut reader = Reader::new(file, source.text(), &mut diagnostics);
-        identity.raw = IdentityFile::from_node(&node, &mut reader);
+        let raw = IdentityFile::from_node(&node, &mut reader);
+        drop(node);
+        identity.value = raw.and_then(|raw| convert(db, file, raw, &mut diagnostics));
     }
     (identity, diagnostics, redact)
 }

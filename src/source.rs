@@ -6,7 +6,7 @@
 //! and a column, using the text kept here.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// Index of a file in a [`SourceDb`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -98,23 +98,31 @@ pub struct LineCol {
 pub struct SourceFile {
     path: PathBuf,
     text: Arc<str>,
-    line_starts: Vec<usize>,
+    /// Computed on first use: most files never need a line number.
+    line_starts: OnceLock<Vec<usize>>,
 }
 
 impl SourceFile {
     fn new(path: PathBuf, text: Arc<str>) -> Self {
-        let mut line_starts = vec![0];
-        line_starts.extend(
-            text.bytes()
-                .enumerate()
-                .filter(|&(_, b)| b == b'\n')
-                .map(|(i, _)| i.saturating_add(1)),
-        );
         Self {
             path,
             text,
-            line_starts,
+            line_starts: OnceLock::new(),
         }
+    }
+
+    fn line_starts(&self) -> &[usize] {
+        self.line_starts.get_or_init(|| {
+            let mut starts = vec![0];
+            starts.extend(
+                self.text
+                    .bytes()
+                    .enumerate()
+                    .filter(|&(_, b)| b == b'\n')
+                    .map(|(i, _)| i.saturating_add(1)),
+            );
+            starts
+        })
     }
 
     /// The path, relative to the workspace root, with `/` separators.
@@ -143,11 +151,11 @@ impl SourceFile {
     #[must_use]
     pub fn line_col(&self, offset: usize) -> LineCol {
         let offset = self.clamp(offset);
-        let line = self
-            .line_starts
+        let starts = self.line_starts();
+        let line = starts
             .partition_point(|&start| start <= offset)
             .saturating_sub(1);
-        let start = self.line_starts.get(line).copied().unwrap_or(0);
+        let start = starts.get(line).copied().unwrap_or(0);
         let column = self
             .text
             .get(start..offset)
@@ -161,7 +169,7 @@ impl SourceFile {
     /// Byte offset of a 1-based line and character column (clamped).
     #[must_use]
     pub fn offset_of(&self, line: usize, column: usize) -> usize {
-        let Some(&start) = self.line_starts.get(line.saturating_sub(1)) else {
+        let Some(&start) = self.line_starts().get(line.saturating_sub(1)) else {
             return self.text.len();
         };
         let rest = self.text.get(start..).unwrap_or("");

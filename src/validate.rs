@@ -14,8 +14,10 @@ pub mod settings;
 use rayon::prelude::*;
 
 use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::load::Loaded;
-use crate::model::{Date, Duration, Model, Spanned};
+use std::path::Path;
+
+use crate::load::{self, LoadError, LoadOptions, Loaded, LoadedIdentity};
+use crate::model::{Date, Duration, Identity, Model, Spanned};
 use crate::source::SourceDb;
 
 /// The result of checking a workspace.
@@ -29,9 +31,64 @@ pub struct Checked {
     pub diagnostics: Diagnostics,
 }
 
-/// Check a loaded workspace as of `today`.
+/// Load and check the workspace rooted at `root` as of `today`, converting
+/// each identity as it is read.
+///
+/// # Errors
+///
+/// When the workspace cannot be loaded at all.
+pub fn check(root: &Path, options: LoadOptions, today: Date) -> Result<Checked, LoadError> {
+    let loaded = load::load_with(root, options, &|db, file, raw, out| {
+        identity::convert(db, file, &raw, today, out)
+    })?;
+    Ok(finish(loaded))
+}
+
+/// Check a workspace loaded with its raw documents as of `today`.
 #[must_use]
 pub fn validate(loaded: Loaded, today: Date) -> Checked {
+    let Loaded {
+        root,
+        db,
+        workspace,
+        catalogues,
+        identities,
+        mut diagnostics,
+    } = loaded;
+    let converted: Vec<_> = identities
+        .into_par_iter()
+        .map(|loaded| {
+            let mut out = Diagnostics::new();
+            let value = loaded
+                .value
+                .and_then(|raw| identity::convert(&db, loaded.file, &raw, today, &mut out));
+            (
+                LoadedIdentity {
+                    file: loaded.file,
+                    value,
+                    declared_name: loaded.declared_name,
+                },
+                out,
+            )
+        })
+        .collect();
+    let mut identities = Vec::with_capacity(converted.len());
+    for (identity, out) in converted {
+        diagnostics.extend(out);
+        identities.push(identity);
+    }
+    finish(Loaded {
+        root,
+        db,
+        workspace,
+        catalogues,
+        identities,
+        diagnostics,
+    })
+}
+
+/// The checks that span files, on converted identities.
+fn finish(loaded: Loaded<Identity>) -> Checked {
     let Loaded {
         db,
         workspace,
@@ -42,32 +99,18 @@ pub fn validate(loaded: Loaded, today: Date) -> Checked {
     } = loaded;
     let (settings, overrides) =
         settings::settings(workspace.as_ref(), &catalogues, &mut diagnostics);
-
     // names declared anywhere, even in files that could not be read, so a
     // reference to them is not reported a second time
     let declared = names::declared(&identities, &db);
-    // consume the raw documents as they are converted, so both never
-    // coexist in full
-    let converted: Vec<_> = identities
-        .into_par_iter()
-        .map(|loaded| {
-            let mut out = Diagnostics::new();
-            let identity = loaded
-                .raw
-                .and_then(|raw| identity::convert(&db, loaded.file, &raw, today, &mut out));
-            (identity, out)
-        })
-        .collect();
     let mut model = Model {
         settings,
         identities: std::collections::BTreeMap::new(),
     };
-    let mut all = Vec::new();
-    for (identity, out) in converted {
-        diagnostics.extend(out);
-        all.extend(identity);
-    }
-    names::unique(all, &mut model, &mut diagnostics);
+    names::unique(
+        identities.into_iter().filter_map(|i| i.value).collect(),
+        &mut model,
+        &mut diagnostics,
+    );
     refs::check(&model, &declared, &mut diagnostics);
     delegation::check(&model, &mut diagnostics);
 

@@ -43,8 +43,7 @@ pub enum CheckFormat {
 /// When the workspace cannot be loaded at all.
 pub fn check_workspace(cx: &Context) -> Result<Checked, CliError> {
     let root = load::find_root(&cx.start)?;
-    let loaded = load::load(&root, LoadOptions::default())?;
-    Ok(validate::validate(loaded, cx.today))
+    Ok(validate::check(&root, LoadOptions::default(), cx.today)?)
 }
 
 /// Run `nhi check`.
@@ -55,12 +54,11 @@ pub fn check_workspace(cx: &Context) -> Result<Checked, CliError> {
 /// cannot be written.
 pub fn run(args: &CheckArgs, cx: &Context, io: &mut Io<'_>) -> Result<ExitStatus, CliError> {
     let root = load::find_root(&cx.start)?;
-    let loaded = load::load(&root, LoadOptions::default())?;
     let Checked {
         db,
         mut diagnostics,
         ..
-    } = validate::validate(loaded, cx.today);
+    } = validate::check(&root, LoadOptions::default(), cx.today)?;
     if !args.paths.is_empty() {
         let keep = relative_paths(cx, &root, &args.paths)?;
         only_paths(&mut diagnostics, &db, &keep);

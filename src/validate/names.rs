@@ -103,7 +103,7 @@ pub fn unique(mut all: Vec<Identity>, model: &mut Model, out: &mut Diagnostics) 
 /// Every name a file declares, even when the rest of the file was unusable,
 /// so that references to it are not reported twice.
 #[must_use]
-pub fn declared(identities: &[LoadedIdentity], db: &SourceDb) -> BTreeSet<String> {
+pub fn declared<T>(identities: &[LoadedIdentity<T>], db: &SourceDb) -> BTreeSet<String> {
     identities
         .iter()
         .filter_map(|i| {
