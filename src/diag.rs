@@ -284,7 +284,15 @@ pub fn did_you_mean<'a>(
 ) -> Option<String> {
     candidates
         .into_iter()
-        .map(|c| (strsim::jaro_winkler(given, c), c))
+        .map(|c| {
+            // one typo in a short word (`tll` for `ttl`) scores low on
+            // Jaro-Winkler but is the likeliest mistake of all
+            let one_edit = strsim::damerau_levenshtein(given, c) <= 1;
+            (
+                strsim::jaro_winkler(given, c).max(if one_edit { 0.9 } else { 0.0 }),
+                c,
+            )
+        })
         .filter(|&(score, _)| score >= 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.cmp(a.1)))
         .map(|(_, c)| format!("did you mean `{c}`?"))
@@ -365,6 +373,34 @@ impl Diagnostics {
         });
     }
 
+    /// Make every text safe to print: no credential found in the files (nor
+    /// the first 64 characters of one, as messages shorten long values) and
+    /// no control character that could drive a terminal.
+    pub fn scrub(&mut self, db: &SourceDb) {
+        let mut needles: Vec<String> = db
+            .secrets()
+            .iter()
+            .flat_map(|s| [s.clone(), s.chars().take(64).collect()])
+            .filter(|s| s.len() >= 8)
+            .collect();
+        needles.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+        needles.dedup();
+        for d in &mut self.items {
+            scrub_text(&mut d.message, &needles);
+            if let Some(help) = &mut d.help {
+                scrub_text(help, &needles);
+            }
+            for note in &mut d.notes {
+                scrub_text(note, &needles);
+            }
+            for label in &mut d.labels {
+                if let Some(message) = &mut label.message {
+                    scrub_text(message, &needles);
+                }
+            }
+        }
+    }
+
     /// Sort by (path, line, column, code, message) and drop exact repeats, so
     /// the output is the same whatever order the files were read in.
     pub fn sort(&mut self, db: &SourceDb) {
@@ -378,6 +414,26 @@ impl Diagnostics {
             )
         });
         self.items.dedup();
+    }
+}
+
+fn scrub_text(text: &mut String, secrets: &[String]) {
+    for secret in secrets {
+        if text.contains(secret.as_str()) {
+            *text = text.replace(secret.as_str(), "****");
+        }
+    }
+    if text.chars().any(|c| c.is_control() && c != '\n') {
+        *text = text
+            .chars()
+            .map(|c| {
+                if c.is_control() && c != '\n' {
+                    '\u{fffd}'
+                } else {
+                    c
+                }
+            })
+            .collect();
     }
 }
 
@@ -428,6 +484,10 @@ mod tests {
             Some("did you mean `owner`?")
         );
         assert_eq!(did_you_mean("zzz", ["owner", "purpose"]), None);
+        assert_eq!(
+            did_you_mean("tll", ["issuer", "ttl", "audience"]).as_deref(),
+            Some("did you mean `ttl`?")
+        );
     }
 }
 

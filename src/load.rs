@@ -179,6 +179,9 @@ pub fn load_with<T: Send>(
         {
             identities_dir = dir;
         }
+        if let Some(output) = &workspace.output {
+            relative_path(output, &mut loaded.diagnostics);
+        }
         for include in workspace.include.iter().flatten() {
             if let Some(path) = relative_path(include, &mut loaded.diagnostics) {
                 includes.push((path, include.loc));
@@ -259,7 +262,7 @@ impl<T: Send> Loaded<T> {
         R::from_node(node, &mut reader)
     }
 
-    fn finish(&mut self, file: FileId, diagnostics: Diagnostics, redact: &[Span]) {
+    fn finish(&mut self, file: FileId, diagnostics: Diagnostics, redact: &[(Span, String)]) {
         self.diagnostics.extend(diagnostics);
         if !redact.is_empty() {
             self.db.redact(file, redact);
@@ -297,7 +300,7 @@ impl<T: Send> Loaded<T> {
 struct Parsed {
     node: Option<Node>,
     diagnostics: Diagnostics,
-    redact: Vec<Span>,
+    redact: Vec<(Span, String)>,
 }
 
 fn parse_file(file: FileId, source: &crate::source::SourceFile, options: LoadOptions) -> Parsed {
@@ -335,7 +338,7 @@ fn read_identity<T>(
     problem: Option<guard::Problem>,
     options: LoadOptions,
     convert: &Convert<'_, T>,
-) -> (LoadedIdentity<T>, Diagnostics, Vec<Span>) {
+) -> (LoadedIdentity<T>, Diagnostics, Vec<(Span, String)>) {
     let mut identity = LoadedIdentity {
         file,
         value: None,
@@ -378,14 +381,21 @@ fn declared_name(file: FileId, node: &Node) -> Option<Spanned<String>> {
 }
 
 /// A path written in `nhi.yaml` must be relative and stay inside.
-fn relative_path(value: &Spanned<String>, diagnostics: &mut Diagnostics) -> Option<PathBuf> {
-    let path = Path::new(&value.value);
-    let inside = !value.value.is_empty()
+/// A path written in `nhi.yaml`, if it is relative and stays inside the
+/// workspace.
+#[must_use]
+pub fn inside_path(value: &str) -> Option<PathBuf> {
+    let path = Path::new(value);
+    let inside = !value.is_empty()
         && path
             .components()
             .all(|c| matches!(c, Component::Normal(_) | Component::CurDir));
-    if inside {
-        Some(path.to_path_buf())
+    inside.then(|| path.to_path_buf())
+}
+
+fn relative_path(value: &Spanned<String>, diagnostics: &mut Diagnostics) -> Option<PathBuf> {
+    if let Some(path) = inside_path(&value.value) {
+        Some(path)
     } else {
         diagnostics.push(
             Diagnostic::new(Code::InvalidValue, "path must stay inside the workspace")

@@ -201,6 +201,8 @@ impl SourceFile {
 #[derive(Debug, Clone, Default)]
 pub struct SourceDb {
     files: Vec<SourceFile>,
+    /// Credential values found in the files, so that no message quotes them.
+    secrets: Vec<String>,
 }
 
 impl SourceDb {
@@ -251,15 +253,20 @@ impl SourceDb {
             .map_or(LineCol { line: 1, column: 1 }, |f| f.line_col(end))
     }
 
-    /// Mask the bytes of `spans` in a file's text with `*`, so that no
-    /// rendering of the file (a diagnostic's snippet) can show them. Offsets
-    /// stay valid: each masked character becomes as many `*` as it had bytes.
-    pub fn redact(&mut self, id: FileId, spans: &[Span]) {
+    /// Mask the bytes of the spans in a file's text with `*`, so that no
+    /// rendering of the file (a diagnostic's snippet) can show them, and
+    /// remember each value (as parsed) so messages can be scrubbed of it.
+    /// Offsets stay valid: each masked byte becomes one `*`.
+    pub fn redact(&mut self, id: FileId, secrets: &[(Span, String)]) {
         let Some(file) = self.files.get_mut(id.index()) else {
             return;
         };
         let mut bytes = file.text.as_bytes().to_vec();
-        for span in spans {
+        for (span, value) in secrets {
+            if let Some(raw) = file.text.get(span.start..span.end()) {
+                self.secrets.push(raw.to_owned());
+            }
+            self.secrets.push(value.clone());
             for b in bytes.iter_mut().skip(span.start).take(span.len) {
                 if *b != b'\n' {
                     *b = b'*';
@@ -271,6 +278,12 @@ impl SourceDb {
         let text = String::from_utf8(bytes)
             .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
         *file = SourceFile::new(file.path.clone(), Arc::from(text));
+    }
+
+    /// The credential values found in the files.
+    #[must_use]
+    pub fn secrets(&self) -> &[String] {
+        &self.secrets
     }
 
     /// The ids of every file, in insertion order.

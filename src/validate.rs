@@ -39,7 +39,7 @@ pub struct Checked {
 /// When the workspace cannot be loaded at all.
 pub fn check(root: &Path, options: LoadOptions, today: Date) -> Result<Checked, LoadError> {
     let loaded = load::load_with(root, options, &|db, file, raw, out| {
-        identity::convert(db, file, &raw, today, out)
+        identity::convert(db, file, &raw, today, out).map(Box::new)
     })?;
     Ok(finish(loaded))
 }
@@ -61,7 +61,8 @@ pub fn validate(loaded: Loaded, today: Date) -> Checked {
             let mut out = Diagnostics::new();
             let value = loaded
                 .value
-                .and_then(|raw| identity::convert(&db, loaded.file, &raw, today, &mut out));
+                .and_then(|raw| identity::convert(&db, loaded.file, &raw, today, &mut out))
+                .map(Box::new);
             (
                 LoadedIdentity {
                     file: loaded.file,
@@ -87,8 +88,9 @@ pub fn validate(loaded: Loaded, today: Date) -> Checked {
     })
 }
 
-/// The checks that span files, on converted identities.
-fn finish(loaded: Loaded<Identity>) -> Checked {
+/// The checks that span files, on converted identities (boxed, so moving
+/// them into the model does not need a second copy of them all).
+fn finish(loaded: Loaded<Box<Identity>>) -> Checked {
     let Loaded {
         db,
         workspace,
@@ -107,7 +109,7 @@ fn finish(loaded: Loaded<Identity>) -> Checked {
         identities: std::collections::BTreeMap::new(),
     };
     names::unique(
-        identities.into_iter().filter_map(|i| i.value).collect(),
+        identities.into_iter().filter_map(|i| i.value.map(|b| *b)),
         &mut model,
         &mut diagnostics,
     );
@@ -115,6 +117,7 @@ fn finish(loaded: Loaded<Identity>) -> Checked {
     delegation::check(&model, &mut diagnostics);
 
     diagnostics.apply_overrides(&overrides);
+    diagnostics.scrub(&db);
     diagnostics.sort(&db);
     Checked {
         model,

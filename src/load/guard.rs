@@ -174,8 +174,11 @@ pub fn walk(root: &Path, dir: &Path, max_files: usize) -> std::io::Result<(Vec<F
     let mut first = true;
     let mut truncated = false;
     while let Some(current) = stack.pop() {
-        let Ok(real) = current.canonicalize() else {
-            continue;
+        let real = match current.canonicalize() {
+            Ok(real) => real,
+            // the identity folder itself must exist
+            Err(e) if first => return Err(e),
+            Err(_) => continue,
         };
         if !real.starts_with(root) || !seen_dirs.insert(real) {
             // a linked folder outside the workspace, or a loop

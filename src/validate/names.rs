@@ -78,9 +78,10 @@ pub fn check_stem(db: &SourceDb, identity: &Identity, out: &mut Diagnostics) {
 }
 
 /// Insert identities into the model; a second identity of the same name is
-/// reported against the first (by path), whatever the reading order.
-pub fn unique(mut all: Vec<Identity>, model: &mut Model, out: &mut Diagnostics) {
-    all.sort_by_key(|i| i.file);
+/// reported against the first. Identities arrive in file order (files get
+/// their ids in path order), so "first" is the same whatever the disk's
+/// listing order.
+pub fn unique(all: impl IntoIterator<Item = Identity>, model: &mut Model, out: &mut Diagnostics) {
     for identity in all {
         if let Some(first) = model.identities.get(&identity.name.value) {
             out.push(

@@ -6,8 +6,8 @@ use crate::load::yaml::{Node, Value};
 use crate::source::{FileId, Loc, Span};
 
 /// Scan every scalar of a document; report each credential-looking value
-/// and return the spans to mask.
-pub fn scan(file: FileId, node: &Node, out: &mut Diagnostics) -> Vec<Span> {
+/// and return the spans to mask with the values found there.
+pub fn scan(file: FileId, node: &Node, out: &mut Diagnostics) -> Vec<(Span, String)> {
     let mut masked = Vec::new();
     walk(file, node, false, out, &mut masked);
     masked
@@ -18,12 +18,12 @@ fn walk(
     node: &Node,
     secret_key: bool,
     out: &mut Diagnostics,
-    masked: &mut Vec<Span>,
+    masked: &mut Vec<(Span, String)>,
 ) {
     match &node.value {
         Value::Str(s) => {
             if let Some(kind) = classify_value(secret_key, s) {
-                masked.push(node.span);
+                masked.push((node.span, s.clone()));
                 out.push(diagnostic(Loc::new(file, node.span), kind));
             }
         }

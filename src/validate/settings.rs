@@ -33,10 +33,15 @@ pub fn settings(
     let mut actions: Option<BTreeMap<String, Action>> = None;
     if let Some((_, ws)) = workspace {
         if let Some(dir) = &ws.identities {
-            settings.identities_dir = PathBuf::from(&dir.value);
+            // a path leaving the workspace was reported while loading
+            if let Some(dir) = crate::load::inside_path(&dir.value) {
+                settings.identities_dir = dir;
+            }
         }
         if let Some(dir) = &ws.output {
-            settings.output_dir = PathBuf::from(&dir.value);
+            if let Some(dir) = crate::load::inside_path(&dir.value) {
+                settings.output_dir = dir;
+            }
         }
         settings.trust_domain = ws.trust_domain.clone();
         settings.teams = ws.teams.as_ref().map(|teams| {
