@@ -32,16 +32,20 @@ pub fn settings(
     let mut overrides = Overrides::new();
     let mut actions: Option<BTreeMap<String, Action>> = None;
     if let Some((_, ws)) = workspace {
-        if let Some(dir) = &ws.identities {
-            // a path leaving the workspace was reported while loading
-            if let Some(dir) = crate::load::inside_path(&dir.value) {
-                settings.identities_dir = dir;
-            }
+        // a path leaving the workspace was reported while loading
+        if let Some(dir) = ws
+            .identities
+            .as_ref()
+            .and_then(|d| crate::load::inside_path(&d.value))
+        {
+            settings.identities_dir = dir;
         }
-        if let Some(dir) = &ws.output {
-            if let Some(dir) = crate::load::inside_path(&dir.value) {
-                settings.output_dir = dir;
-            }
+        if let Some(dir) = ws
+            .output
+            .as_ref()
+            .and_then(|d| crate::load::inside_path(&d.value))
+        {
+            settings.output_dir = dir;
         }
         settings.trust_domain = ws.trust_domain.clone();
         settings.teams = ws.teams.as_ref().map(|teams| {
