@@ -514,8 +514,9 @@ pub struct Settings {
 pub struct Model {
     /// Settings.
     pub settings: Settings,
-    /// Identities by name.
-    pub identities: BTreeMap<Name, Identity>,
+    /// Identities by name (boxed: the map's nodes stay small, and a large
+    /// workspace moves into it without a second copy).
+    pub identities: BTreeMap<Name, Box<Identity>>,
 }
 
 #[cfg(test)]

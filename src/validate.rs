@@ -109,7 +109,7 @@ fn finish(loaded: Loaded<Box<Identity>>) -> Checked {
         identities: std::collections::BTreeMap::new(),
     };
     names::unique(
-        identities.into_iter().filter_map(|i| i.value.map(|b| *b)),
+        identities.into_iter().filter_map(|i| i.value),
         &mut model,
         &mut diagnostics,
     );

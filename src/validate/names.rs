@@ -81,7 +81,11 @@ pub fn check_stem(db: &SourceDb, identity: &Identity, out: &mut Diagnostics) {
 /// reported against the first. Identities arrive in file order (files get
 /// their ids in path order), so "first" is the same whatever the disk's
 /// listing order.
-pub fn unique(all: impl IntoIterator<Item = Identity>, model: &mut Model, out: &mut Diagnostics) {
+pub fn unique(
+    all: impl IntoIterator<Item = Box<Identity>>,
+    model: &mut Model,
+    out: &mut Diagnostics,
+) {
     for identity in all {
         if let Some(first) = model.identities.get(&identity.name.value) {
             out.push(
