@@ -126,41 +126,59 @@ fn finish(loaded: Loaded<Box<Identity>>) -> Checked {
     }
 }
 
+/// How to read one kind of scalar and what to say when it is malformed.
+struct ScalarKind<T> {
+    parse: fn(&str) -> Option<T>,
+    code: Code,
+    what: &'static str,
+    label: &'static str,
+    help: &'static str,
+}
+
+impl<T> ScalarKind<T> {
+    fn read(&self, value: &Spanned<String>, out: &mut Diagnostics) -> Option<Spanned<T>> {
+        let parsed = (self.parse)(&value.value).map(|v| Spanned::new(v, value.loc));
+        if parsed.is_none() {
+            out.push(
+                Diagnostic::new(
+                    self.code,
+                    format!(
+                        "invalid {} `{}`",
+                        self.what,
+                        crate::raw::printable(&value.value)
+                    ),
+                )
+                .primary(value.loc, self.label)
+                .help(self.help),
+            );
+        }
+        parsed
+    }
+}
+
 /// Parse a duration value, reporting it when it is malformed.
 pub(crate) fn parse_duration(
     value: &Spanned<String>,
     out: &mut Diagnostics,
 ) -> Option<Spanned<Duration>> {
-    match Duration::parse(&value.value) {
-        Some(d) => Some(Spanned::new(d, value.loc)),
-        None => {
-            out.push(
-                Diagnostic::new(
-                    Code::InvalidDuration,
-                    format!("invalid duration `{}`", crate::raw::printable(&value.value)),
-                )
-                .primary(value.loc, "not a duration")
-                .help("write a positive duration such as `15m`, `1h`, `12h` or `90d`"),
-            );
-            None
-        }
+    ScalarKind {
+        parse: Duration::parse,
+        code: Code::InvalidDuration,
+        what: "duration",
+        label: "not a duration",
+        help: "write a positive duration such as `15m`, `1h`, `12h` or `90d`",
     }
+    .read(value, out)
 }
 
 /// Parse a date value, reporting it when it is malformed.
 pub(crate) fn parse_date(value: &Spanned<String>, out: &mut Diagnostics) -> Option<Spanned<Date>> {
-    match crate::model::parse_date(&value.value) {
-        Some(d) => Some(Spanned::new(d, value.loc)),
-        None => {
-            out.push(
-                Diagnostic::new(
-                    Code::InvalidDate,
-                    format!("invalid date `{}`", crate::raw::printable(&value.value)),
-                )
-                .primary(value.loc, "not a calendar date")
-                .help("write the date as `YYYY-MM-DD`, such as `2026-03-31`"),
-            );
-            None
-        }
+    ScalarKind {
+        parse: crate::model::parse_date,
+        code: Code::InvalidDate,
+        what: "date",
+        label: "not a calendar date",
+        help: "write the date as `YYYY-MM-DD`, such as `2026-03-31`",
     }
+    .read(value, out)
 }
