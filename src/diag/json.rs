@@ -64,7 +64,7 @@ impl Place {
 struct JsonLabel<'a> {
     #[serde(flatten)]
     place: Place,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// `null` when the label only marks the span.
     message: Option<&'a str>,
     primary: bool,
 }
@@ -110,6 +110,7 @@ pub fn render(diagnostics: &Diagnostics, db: &SourceDb) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diag::Code;
     use crate::diag::test_support::sample;
 
     #[test]
@@ -132,5 +133,104 @@ mod tests {
         assert_eq!(first["labels"][1]["primary"], false);
         assert_eq!(first["help"], "remove it");
         assert!(value["diagnostics"][1].get("help").is_none());
+    }
+
+    #[test]
+    fn json_document_shape() {
+        let (diagnostics, db) = sample();
+        insta::assert_snapshot!(render(&diagnostics, &db), @r#"
+        {
+          "version": 1,
+          "summary": {
+            "errors": 1,
+            "warnings": 1,
+            "infos": 0
+          },
+          "diagnostics": [
+            {
+              "code": "AC001",
+              "name": "allowed-and-forbidden",
+              "severity": "error",
+              "message": "action `deploy_prod` is both allowed and forbidden",
+              "file": "identities/a.yaml",
+              "line": 3,
+              "column": 19,
+              "end_line": 3,
+              "end_column": 29,
+              "labels": [
+                {
+                  "file": "identities/a.yaml",
+                  "line": 3,
+                  "column": 19,
+                  "end_line": 3,
+                  "end_column": 29,
+                  "message": "allowed here",
+                  "primary": true
+                },
+                {
+                  "file": "identities/a.yaml",
+                  "line": 4,
+                  "column": 21,
+                  "end_line": 4,
+                  "end_column": 31,
+                  "message": "forbidden here",
+                  "primary": false
+                }
+              ],
+              "help": "remove it"
+            },
+            {
+              "code": "AC004",
+              "name": "duplicate-action",
+              "severity": "warning",
+              "message": "100% sure, twice: here",
+              "file": "identities/a.yaml",
+              "line": 3,
+              "column": 32,
+              "end_line": 3,
+              "end_column": 42,
+              "labels": [
+                {
+                  "file": "identities/a.yaml",
+                  "line": 3,
+                  "column": 32,
+                  "end_line": 3,
+                  "end_column": 42,
+                  "message": "listed again",
+                  "primary": true
+                }
+              ]
+            }
+          ]
+        }
+        "#);
+    }
+
+    #[test]
+    fn json_without_a_location_has_no_place() {
+        let mut diagnostics = Diagnostics::new();
+        diagnostics.push(Diagnostic::new(Code::TooManyFiles, "too many files").note("a note"));
+        insta::assert_snapshot!(render(&diagnostics, &SourceDb::new()), @r#"
+        {
+          "version": 1,
+          "summary": {
+            "errors": 1,
+            "warnings": 0,
+            "infos": 0
+          },
+          "diagnostics": [
+            {
+              "code": "LD011",
+              "name": "too-many-files",
+              "severity": "error",
+              "message": "too many files",
+              "labels": [],
+              "notes": [
+                "a note"
+              ]
+            }
+          ]
+        }
+        "#);
     }
 }

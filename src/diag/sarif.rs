@@ -24,6 +24,8 @@ struct Log {
 #[serde(rename_all = "camelCase")]
 struct Run {
     tool: Tool,
+    /// Columns count characters, as in every other format.
+    column_kind: &'static str,
     original_uri_base_ids: BTreeMap<&'static str, BaseId>,
     results: Vec<SarifResult>,
 }
@@ -200,11 +202,12 @@ pub fn render(diagnostics: &Diagnostics, db: &SourceDb) -> String {
                     rules,
                 },
             },
+            column_kind: "unicodeCodePoints",
             original_uri_base_ids: BTreeMap::from([(
                 BASE,
                 BaseId {
                     description: Text {
-                        text: "the workspace root (the folder holding nhi.yaml)".to_owned(),
+                        text: "the workspace root".to_owned(),
                     },
                 },
             )]),
@@ -250,5 +253,140 @@ mod tests {
         assert_eq!(run["results"][1]["ruleIndex"], 1);
         assert_eq!(run["results"][1]["level"], "warning");
         assert!(!render(&diagnostics, &db).contains("file://"));
+    }
+
+    #[test]
+    fn sarif_log_shape() {
+        let (diagnostics, db) = sample();
+        // the driver's version changes with every release
+        let driver =
+            |version: &str| format!("\"name\": \"nhi\",\n          \"version\": \"{version}\"");
+        let out = render(&diagnostics, &db)
+            .replace(&driver(env!("CARGO_PKG_VERSION")), &driver("[version]"));
+        assert!(serde_json::from_str::<serde_json::Value>(&out).is_ok());
+        assert!(out.contains(r#""uri": "identities/a.yaml""#));
+        assert!(!out.contains("file:") && !out.contains(r#""uri": "/"#));
+        insta::assert_snapshot!(out, @r#"
+        {
+          "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+          "version": "2.1.0",
+          "runs": [
+            {
+              "tool": {
+                "driver": {
+                  "name": "nhi",
+                  "version": "[version]",
+                  "rules": [
+                    {
+                      "id": "AC001",
+                      "name": "allowed-and-forbidden",
+                      "shortDescription": {
+                        "text": "an action is both allowed and forbidden"
+                      },
+                      "defaultConfiguration": {
+                        "level": "error"
+                      }
+                    },
+                    {
+                      "id": "AC004",
+                      "name": "duplicate-action",
+                      "shortDescription": {
+                        "text": "an action is listed twice"
+                      },
+                      "defaultConfiguration": {
+                        "level": "warning"
+                      }
+                    }
+                  ]
+                }
+              },
+              "columnKind": "unicodeCodePoints",
+              "originalUriBaseIds": {
+                "%SRCROOT%": {
+                  "description": {
+                    "text": "the workspace root"
+                  }
+                }
+              },
+              "results": [
+                {
+                  "ruleId": "AC001",
+                  "ruleIndex": 0,
+                  "level": "error",
+                  "message": {
+                    "text": "action `deploy_prod` is both allowed and forbidden\nremove it"
+                  },
+                  "locations": [
+                    {
+                      "physicalLocation": {
+                        "artifactLocation": {
+                          "uri": "identities/a.yaml",
+                          "uriBaseId": "%SRCROOT%"
+                        },
+                        "region": {
+                          "startLine": 3,
+                          "startColumn": 19,
+                          "endLine": 3,
+                          "endColumn": 30
+                        }
+                      },
+                      "message": {
+                        "text": "allowed here"
+                      }
+                    }
+                  ],
+                  "relatedLocations": [
+                    {
+                      "id": 0,
+                      "physicalLocation": {
+                        "artifactLocation": {
+                          "uri": "identities/a.yaml",
+                          "uriBaseId": "%SRCROOT%"
+                        },
+                        "region": {
+                          "startLine": 4,
+                          "startColumn": 21,
+                          "endLine": 4,
+                          "endColumn": 32
+                        }
+                      },
+                      "message": {
+                        "text": "forbidden here"
+                      }
+                    }
+                  ]
+                },
+                {
+                  "ruleId": "AC004",
+                  "ruleIndex": 1,
+                  "level": "warning",
+                  "message": {
+                    "text": "100% sure, twice: here"
+                  },
+                  "locations": [
+                    {
+                      "physicalLocation": {
+                        "artifactLocation": {
+                          "uri": "identities/a.yaml",
+                          "uriBaseId": "%SRCROOT%"
+                        },
+                        "region": {
+                          "startLine": 3,
+                          "startColumn": 32,
+                          "endLine": 3,
+                          "endColumn": 43
+                        }
+                      },
+                      "message": {
+                        "text": "listed again"
+                      }
+                    }
+                  ]
+                }
+              ]
+            }
+          ]
+        }
+        "#);
     }
 }
