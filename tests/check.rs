@@ -83,15 +83,23 @@ fn date(text: &str) -> nhi::model::Date {
     nhi::model::parse_date(text).unwrap()
 }
 
-/// Find the workspace from `dir` upward, load and validate it.
+/// Find the workspace from `dir` upward and check it the way `nhi check`
+/// does (each identity converted as it is read).
 fn check_dir(dir: &Path, today: &str) -> Checked {
     check_dir_with(dir, today, LoadOptions::default())
 }
 
 fn check_dir_with(dir: &Path, today: &str, options: LoadOptions) -> Checked {
     let root = load::find_root(dir).unwrap();
-    let loaded = load::load(&root, options).unwrap();
-    validate::validate(loaded, date(today))
+    validate::check(&root, options, date(today)).unwrap()
+}
+
+/// Each diagnostic's message with its help.
+fn messages_and_help(c: &Checked) -> Vec<(String, String)> {
+    c.diagnostics
+        .iter()
+        .map(|d| (d.message.clone(), s(help(d))))
+        .collect()
 }
 
 /// Check a fixture; the folder is kept alive with the result.
@@ -991,11 +999,7 @@ fn an_unknown_action_is_rf001_with_a_suggestion() {
             ("RF001", "nhi.yaml", 13),
         ],
     );
-    let got: Vec<(String, String)> = c
-        .diagnostics
-        .iter()
-        .map(|d| (d.message.clone(), s(help(d))))
-        .collect();
+    let got = messages_and_help(&c);
     assert_eq!(
         got,
         [
@@ -1272,11 +1276,7 @@ fn a_value_outside_its_choices_is_sc004_with_a_suggestion() {
             ("SC004", "identities/values.yaml", 6),
         ],
     );
-    let got: Vec<(String, String)> = c
-        .diagnostics
-        .iter()
-        .map(|d| (d.message.clone(), s(help(d))))
-        .collect();
+    let got = messages_and_help(&c);
     assert_eq!(
         got,
         [
