@@ -3,12 +3,15 @@
 //! (machine formats to stdout, human text to stderr) and return an
 //! [`ExitStatus`].
 
+pub mod build;
+pub mod can;
 pub mod check;
 pub mod completions;
 pub mod init;
 pub mod man;
 pub mod new;
 pub mod schema;
+pub mod test;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -61,6 +64,12 @@ pub enum ColorChoice {
 pub enum Command {
     /// Check the workspace and report every problem at its place
     Check(check::CheckArgs),
+    /// Render every target into the output folder (or check it is current)
+    Build(build::BuildArgs),
+    /// Answer whether an identity may take an action, and which policies decide it
+    Can(can::CanArgs),
+    /// Run the workspace's decision tests against the rendered policies
+    Test(test::TestArgs),
     /// Create a workspace: nhi.yaml, an identity folder and the schemas
     Init(init::InitArgs),
     /// Create a new identity file from a template that passes `check`
@@ -144,6 +153,18 @@ pub enum CliError {
         /// The cause.
         source: std::io::Error,
     },
+    /// Rendering failed its own checks (an internal error).
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Render(#[from] crate::render::RenderError),
+    /// Writing the output folder failed.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Emit(#[from] crate::emit::EmitError),
+    /// A query could not be asked.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Authorize(#[from] crate::authorize::AuthorizeError),
     /// Writing output failed.
     #[error("cannot write output: {0}")]
     #[diagnostic(code(nhi::output))]
@@ -188,6 +209,9 @@ pub fn run(cli: &Cli, io: &mut Io<'_>) -> ExitStatus {
 fn dispatch(command: &Command, cx: &Context, io: &mut Io<'_>) -> Result<ExitStatus, CliError> {
     match command {
         Command::Check(args) => check::run(args, cx, io),
+        Command::Build(args) => build::run(args, cx, io),
+        Command::Can(args) => can::run(args, cx, io),
+        Command::Test(args) => test::run(args, cx, io),
         Command::Init(args) => init::run(args, cx, io),
         Command::New(args) => new::run(args, cx, io),
         Command::Schema(args) => schema::run(args, cx, io),

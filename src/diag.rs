@@ -161,6 +161,14 @@ codes! {
     SelfDelegation = "DG006", "self-delegation", Error, "an identity delegates to itself";
     /// A credential written into a file.
     InlineSecret = "SE001", "inline-secret", Error, "a value looks like a credential (key, token or private key)";
+    /// A name that a target cannot take.
+    InvalidTargetName = "TG001", "invalid-target-name", Error, "a name cannot be used in a target (a Cedar namespace or resource type that is not an identifier, or is reserved)";
+    /// A context key that delegation reserves.
+    ReservedContextKey = "TG002", "reserved-context-key", Error, "a `where` or context attribute key is one that nhi reserves for delegation (`delegator`, `delegation_chain`)";
+    /// A decision test's expected decision differs from the rendered one.
+    DecisionMismatch = "DT001", "decision-mismatch", Error, "a decision test expects allow and the rendered policies deny, or the reverse";
+    /// A decision test names something the workspace does not have.
+    UnknownTestReference = "DT002", "unknown-test-reference", Error, "a decision test names a principal, action, resource type, context key or delegator that the workspace does not have";
 }
 
 impl std::fmt::Display for Code {

@@ -4,12 +4,16 @@
 //! [`validate`] (shape and semantics → [`model`]) → render → emit. The
 //! library prints nothing: it returns values and [`diag::Diagnostics`].
 
+pub mod analyse;
+pub mod authorize;
 pub mod cli;
+pub mod decisions;
 pub mod diag;
 pub mod emit;
 pub mod load;
 pub mod model;
 pub mod raw;
+pub mod render;
 pub mod schema;
 pub mod source;
 pub mod validate;

@@ -28,6 +28,8 @@ pub const WORKSPACE_FILE: &str = "nhi.yaml";
 pub const DEFAULT_IDENTITIES_DIR: &str = "identities";
 /// The output folder when `nhi.yaml` names none.
 pub const DEFAULT_OUTPUT_DIR: &str = "dist";
+/// The decision test folder when `nhi.yaml` names none.
+pub const DEFAULT_TESTS_DIR: &str = "decisions";
 
 /// Why a workspace could not be loaded at all.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -48,6 +50,15 @@ pub enum LoadError {
         help("create it, point `identities:` in nhi.yaml at the right folder, or run `nhi init`")
     )]
     IdentityDir {
+        /// The folder, relative to the workspace root.
+        path: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The decision test folder exists but cannot be read.
+    #[error("cannot read the decision test folder `{path}`: {source}")]
+    #[diagnostic(code(nhi::load::tests))]
+    TestDir {
         /// The folder, relative to the workspace root.
         path: String,
         /// The cause.
@@ -179,8 +190,8 @@ pub fn load_with<T: Send>(
         {
             identities_dir = dir;
         }
-        if let Some(output) = &workspace.output {
-            relative_path(output, &mut loaded.diagnostics);
+        for path in workspace.output.iter().chain(&workspace.tests) {
+            relative_path(path, &mut loaded.diagnostics);
         }
         for include in workspace.include.iter().flatten() {
             if let Some(path) = relative_path(include, &mut loaded.diagnostics) {
@@ -230,6 +241,65 @@ pub fn load_with<T: Send>(
     }
     loaded.read_identities(&paths, options, convert);
     Ok(loaded)
+}
+
+/// Decision test files read from a folder of the workspace.
+#[derive(Debug, Default)]
+pub struct Decisions {
+    /// Each file that could be read, with its document.
+    pub files: Vec<(FileId, raw::DecisionFile)>,
+    /// Problems of the files.
+    pub diagnostics: Diagnostics,
+}
+
+/// Read every decision test file under `dir` (relative to `root`) into
+/// `db`. A missing folder holds no tests.
+///
+/// # Errors
+///
+/// When the folder exists but cannot be read.
+#[expect(clippy::disallowed_methods, reason = "loading reads the file system")]
+pub fn decisions(
+    root: &Path,
+    dir: &Path,
+    db: &mut SourceDb,
+    options: LoadOptions,
+) -> Result<Decisions, LoadError> {
+    let mut out = Decisions::default();
+    let full = root.join(dir);
+    if !full.exists() {
+        return Ok(out);
+    }
+    let (paths, _) = guard::walk(root, &full, options.files.max_files).map_err(|source| {
+        LoadError::TestDir {
+            path: dir.display().to_string(),
+            source,
+        }
+    })?;
+    for found in paths {
+        let read = guard::read(root, &found.path, found.linked, options.files);
+        let rel = found.path.strip_prefix(root).unwrap_or(&found.path).to_path_buf();
+        let file = db.add(rel, Arc::from(read.text));
+        let Some(source) = db.get(file) else { continue };
+        if let Some(problem) = read.problem {
+            out.diagnostics
+                .push(problem.into_diagnostic(file, source, options.files));
+            continue;
+        }
+        let parsed = parse_file(file, source, options);
+        out.diagnostics.extend(parsed.diagnostics);
+        if let Some(node) = parsed.node {
+            let text = source.text().clone();
+            let mut reader = Reader::new(file, &text, &mut out.diagnostics);
+            if let Some(doc) = raw::DecisionFile::from_node(&node, &mut reader) {
+                out.files.push((file, doc));
+            }
+        }
+        if !parsed.redact.is_empty() {
+            db.redact(file, &parsed.redact);
+        }
+    }
+    Ok(out)
 }
 
 impl<T: Send> Loaded<T> {

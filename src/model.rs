@@ -497,6 +497,8 @@ pub struct Settings {
     pub identities_dir: PathBuf,
     /// Output folder, relative to the root.
     pub output_dir: PathBuf,
+    /// Decision test folder, relative to the root.
+    pub tests_dir: PathBuf,
     /// SPIFFE trust domain.
     pub trust_domain: Option<Spanned<String>>,
     /// Teams, when declared (`None`: owners are not checked).

@@ -8,6 +8,7 @@
 //! stages can point back at the YAML. Nothing here is checked beyond its
 //! shape; [`crate::validate`] turns these into the model.
 
+pub mod decision;
 pub mod identity;
 pub mod workspace;
 
@@ -20,6 +21,7 @@ use crate::load::yaml::{Key, Node, Value};
 pub use crate::source::Spanned;
 use crate::source::{FileId, Loc, Span};
 
+pub use decision::DecisionFile;
 pub use identity::IdentityFile;
 pub use workspace::WorkspaceFile;
 

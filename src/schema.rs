@@ -1,12 +1,12 @@
 //! The published JSON Schemas, generated from the raw types.
 //!
-//! `schema/identity.schema.json` and `schema/workspace.schema.json` are
-//! written by `nhi schema --out schema`; a test fails when the committed
+//! `schema/identity.schema.json`, `schema/workspace.schema.json` and
+//! `schema/decisions.schema.json` are written by `nhi schema --out schema`; a test fails when the committed
 //! files differ from what this module generates.
 
 use schemars::generate::SchemaSettings;
 
-use crate::raw::{IdentityFile, WorkspaceFile};
+use crate::raw::{DecisionFile, IdentityFile, WorkspaceFile};
 
 /// Which schema.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -15,11 +15,13 @@ pub enum SchemaKind {
     Identity,
     /// The workspace file (`nhi.yaml`).
     Workspace,
+    /// A decision test file (`decisions/*.yaml`).
+    Decisions,
 }
 
 impl SchemaKind {
     /// Every schema.
-    pub const ALL: [Self; 2] = [Self::Identity, Self::Workspace];
+    pub const ALL: [Self; 3] = [Self::Identity, Self::Workspace, Self::Decisions];
 
     /// The file name under `schema/`.
     #[must_use]
@@ -27,6 +29,7 @@ impl SchemaKind {
         match self {
             Self::Identity => "identity.schema.json",
             Self::Workspace => "workspace.schema.json",
+            Self::Decisions => "decisions.schema.json",
         }
     }
 }
@@ -43,6 +46,10 @@ pub fn generate(kind: SchemaKind) -> String {
         SchemaKind::Workspace => (
             generator.into_root_schema_for::<WorkspaceFile>(),
             "nhi workspace (nhi.yaml)",
+        ),
+        SchemaKind::Decisions => (
+            generator.into_root_schema_for::<DecisionFile>(),
+            "nhi decision tests",
         ),
     };
     let mut value = schema.to_value();

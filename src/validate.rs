@@ -10,6 +10,7 @@ pub mod names;
 pub mod refs;
 pub mod secrets;
 pub mod settings;
+pub mod targets;
 
 use rayon::prelude::*;
 
@@ -115,6 +116,7 @@ fn finish(loaded: Loaded<Box<Identity>>) -> Checked {
     );
     refs::check(&model, &declared, &mut diagnostics);
     delegation::check(&model, &mut diagnostics);
+    targets::check(&model, &mut diagnostics);
 
     diagnostics.apply_overrides(&overrides);
     diagnostics.scrub(&db);

@@ -1039,6 +1039,46 @@ fn an_unknown_owner_team_is_rf002_with_a_suggestion() {
 }
 
 #[test]
+fn names_cedar_cannot_take_are_tg001() {
+    let (_t, c) = assert_places(
+        "tg001-invalid-cedar-names",
+        &[
+            ("TG001", "nhi.yaml", 3),
+            ("TG001", "nhi.yaml", 6),
+            ("TG001", "nhi.yaml", 8),
+        ],
+    );
+    let ns = at(&c, "TG001", "nhi.yaml", 3);
+    assert_eq!(ns.message, "`Acme::in` is not a Cedar namespace");
+    assert_eq!(primary(&c, ns).2, "\"Acme::in\"");
+    let reserved = at(&c, "TG001", "nhi.yaml", 6);
+    assert_eq!(
+        reserved.message,
+        "resource type `Pipeline` is a name nhi's Cedar schema uses itself"
+    );
+    assert!(help(reserved).starts_with("rename it (for example `CiPipeline`)"));
+    let spaced = at(&c, "TG001", "nhi.yaml", 8);
+    assert_eq!(
+        spaced.message,
+        "resource type `Log Stream` is not a Cedar type name"
+    );
+}
+
+#[test]
+fn context_keys_of_delegation_are_tg002() {
+    let (_t, c) = assert_places(
+        "tg002-reserved-context-key",
+        &[
+            ("TG002", "identities/refunder.yaml", 7),
+            ("TG002", "identities/refunder.yaml", 12),
+        ],
+    );
+    let d = at(&c, "TG002", "identities/refunder.yaml", 7);
+    assert_eq!(d.message, "context key `delegator` is reserved for delegation");
+    assert_eq!(primary(&c, d).2, "support-triage");
+}
+
+#[test]
 fn an_unknown_delegate_is_rf003_but_a_broken_file_is_not_reported_twice() {
     let (_t, c) = assert_places(
         "rf003-unknown-delegate",
@@ -1438,10 +1478,15 @@ const FIXTURES: &[&str] = &[
     "se001-inline-secrets",
     "se001-secret-in-other-field",
     "seed-only",
+    "tg001-invalid-cedar-names",
+    "tg002-reserved-context-key",
 ];
 
-/// Codes asserted by the tests that write their input at run time.
-const GENERATED_CODES: &[&str] = &["LD001", "LD002", "LD007", "LD008", "LD009", "LD011"];
+/// Codes asserted by the tests that write their input at run time, and by
+/// the decision test suite (`tests/cedar.rs`: `nhi test` reports them).
+const GENERATED_CODES: &[&str] = &[
+    "LD001", "LD002", "LD007", "LD008", "LD009", "LD011", "DT001", "DT002",
+];
 
 #[test]
 fn every_code_has_a_case() {

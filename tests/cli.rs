@@ -180,7 +180,18 @@ fn schemas_reject_what_check_rejects() {
 
 #[test]
 fn help_of_every_command_is_reviewed() {
-    let commands = ["", "check", "init", "new", "schema", "completions", "man"];
+    let commands = [
+        "",
+        "check",
+        "build",
+        "can",
+        "test",
+        "init",
+        "new",
+        "schema",
+        "completions",
+        "man",
+    ];
     for command in commands {
         let mut args: Vec<&str> = command.split_whitespace().collect();
         args.push("--help");

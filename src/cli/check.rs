@@ -57,8 +57,13 @@ pub fn run(args: &CheckArgs, cx: &Context, io: &mut Io<'_>) -> Result<ExitStatus
     let Checked {
         db,
         mut diagnostics,
-        ..
+        model,
     } = validate::check(&root, LoadOptions::default(), cx.today)?;
+    if !diagnostics.has_errors() {
+        // what the workspace renders must be what the targets accept
+        let rendering = crate::render::cedar::render(&model, &db, cx.today)?;
+        crate::render::cedar::verify::verify(&rendering)?;
+    }
     if !args.paths.is_empty() {
         let keep = relative_paths(cx, &root, &args.paths)?;
         only_paths(&mut diagnostics, &db, &keep);

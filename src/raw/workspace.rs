@@ -11,6 +11,9 @@ raw_struct! {
         identities: Option<Spanned<String>>,
         /// Output folder of `nhi build` (default `dist`).
         output: Option<Spanned<String>>,
+        /// Folder holding the decision tests that `nhi test` runs (default
+        /// `decisions`).
+        tests: Option<Spanned<String>>,
         /// SPIFFE trust domain (`example.org`).
         trust_domain: Option<Spanned<String>>,
         /// Owning teams, by name.

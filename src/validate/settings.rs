@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use crate::diag::{Code, Diagnostic, Diagnostics, Severity, did_you_mean};
-use crate::load::{DEFAULT_IDENTITIES_DIR, DEFAULT_OUTPUT_DIR};
+use crate::load::{DEFAULT_IDENTITIES_DIR, DEFAULT_OUTPUT_DIR, DEFAULT_TESTS_DIR};
 use crate::model::{
     Action, AwsMapping, AzureMapping, Guardrails, Human, KubernetesMapping, RbacRule, Settings,
     Spanned, Targets, Team,
@@ -27,6 +27,7 @@ pub fn settings(
     let mut settings = Settings {
         identities_dir: PathBuf::from(DEFAULT_IDENTITIES_DIR),
         output_dir: PathBuf::from(DEFAULT_OUTPUT_DIR),
+        tests_dir: PathBuf::from(DEFAULT_TESTS_DIR),
         ..Settings::default()
     };
     let mut overrides = Overrides::new();
@@ -46,6 +47,13 @@ pub fn settings(
             .and_then(|d| crate::load::inside_path(&d.value))
         {
             settings.output_dir = dir;
+        }
+        if let Some(dir) = ws
+            .tests
+            .as_ref()
+            .and_then(|d| crate::load::inside_path(&d.value))
+        {
+            settings.tests_dir = dir;
         }
         settings.trust_domain = ws.trust_domain.clone();
         settings.teams = ws.teams.as_ref().map(|teams| {

@@ -1,0 +1,172 @@
+//! What the checked model means for access: which identities render, the
+//! conditions each grant carries, every delegation chain, and the
+//! compiler's own answer to an authorization request.
+//!
+//! Everything here is pure. The Cedar renderer turns the same facts into
+//! policies; [`decide`] answers from the model directly, so tests can hold
+//! the two against each other.
+
+pub mod chains;
+pub mod decide;
+
+use std::collections::BTreeMap;
+
+use crate::model::{Date, Grant, Identity, Model, State};
+
+pub use chains::{Chain, chains};
+pub use decide::{Decision, Reason, Request, decide};
+
+/// The context key of the environment a request is made in.
+pub const ENVIRONMENT: &str = "environment";
+/// The context key of the region a request is made in.
+pub const REGION: &str = "region";
+/// The context key of the Kubernetes namespace a request is made from.
+pub const NAMESPACE: &str = "namespace";
+/// The context key naming the identity the principal acts on behalf of
+/// (OIDC-A `delegator_sub`).
+pub const DELEGATOR: &str = "delegator";
+/// The context key listing every identity in the delegation chain (OIDC-A
+/// `delegation_chain`).
+pub const DELEGATION_CHAIN: &str = "delegation_chain";
+/// Context keys that carry delegation and cannot be used by `where` or
+/// `context.attributes`.
+pub const RESERVED_CONTEXT_KEYS: [&str; 2] = [DELEGATOR, DELEGATION_CHAIN];
+
+/// Whether an identity renders into the targets on `today`: revoked and
+/// expired identities render to nothing (their access is revoked).
+#[must_use]
+pub fn renders(identity: &Identity, today: Date) -> bool {
+    identity.state.value != State::Revoked && !identity.is_expired(today)
+}
+
+/// Whether an identity renders but is quarantined (denied everything).
+#[must_use]
+pub fn suspended(identity: &Identity) -> bool {
+    identity.state.value == State::Suspended
+}
+
+/// One attribute test of a request's context: the value at `key` must be
+/// one of `values` (no value, or an empty list, never passes).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Check {
+    /// The context key.
+    pub key: String,
+    /// The accepted values, sorted and without repeats.
+    pub values: Vec<String>,
+}
+
+impl Check {
+    fn new<'a>(key: &str, values: impl IntoIterator<Item = &'a String>) -> Self {
+        let mut values: Vec<String> = values.into_iter().cloned().collect();
+        values.sort();
+        values.dedup();
+        Self {
+            key: key.to_owned(),
+            values,
+        }
+    }
+
+    /// Whether a context passes the test.
+    #[must_use]
+    pub fn passes(&self, attributes: &BTreeMap<String, String>) -> bool {
+        attributes
+            .get(&self.key)
+            .is_some_and(|v| self.values.iter().any(|a| a == v))
+    }
+
+    /// Whether no value can pass.
+    #[must_use]
+    pub fn is_unsatisfiable(&self) -> bool {
+        self.values.is_empty()
+    }
+}
+
+/// A conjunction of checks in canonical form: one check per key (several
+/// checks of a key accept the values all of them accept), sorted by key,
+/// so equal conditions print and compare the same whatever order they were
+/// written in.
+#[must_use]
+pub fn canonical(checks: Vec<Check>) -> Vec<Check> {
+    let mut by_key: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for check in checks {
+        match by_key.entry(check.key) {
+            std::collections::btree_map::Entry::Vacant(e) => {
+                e.insert(check.values);
+            }
+            std::collections::btree_map::Entry::Occupied(mut e) => {
+                e.get_mut().retain(|v| check.values.contains(v));
+            }
+        }
+    }
+    by_key
+        .into_iter()
+        .map(|(key, values)| Check { key, values })
+        .collect()
+}
+
+/// The checks an identity's `context` puts on everything it does.
+#[must_use]
+pub fn context_checks(identity: &Identity) -> Vec<Check> {
+    let c = &identity.context;
+    let mut checks = Vec::new();
+    for (key, values) in [
+        (ENVIRONMENT, &c.environments),
+        (REGION, &c.regions),
+        (NAMESPACE, &c.namespaces),
+    ] {
+        if !values.is_empty() {
+            checks.push(Check::new(key, values.iter().map(|v| &v.value)));
+        }
+    }
+    for (key, values) in &c.attributes {
+        checks.push(Check::new(key, values.iter().map(|v| &v.value)));
+    }
+    checks
+}
+
+/// The checks a grant's `where` narrowing adds.
+#[must_use]
+pub fn where_checks(grant: &Grant) -> Vec<Check> {
+    grant
+        .conditions
+        .iter()
+        .map(|(key, values)| Check::new(key, values.iter().map(|v| &v.value)))
+        .collect()
+}
+
+/// The grant of an action to an identity, if it holds one.
+#[must_use]
+pub fn grant_of<'m>(identity: &'m Identity, action: &str) -> Option<&'m Grant> {
+    identity.allowed.iter().find(|g| g.action.value == action)
+}
+
+/// Whether an action is forbidden to an identity, by its own file or by a
+/// guardrail.
+#[must_use]
+pub fn is_forbidden(model: &Model, identity: &Identity, action: &str) -> bool {
+    identity.forbidden.iter().any(|f| f.value == action) || is_guardrail(model, action)
+}
+
+/// Whether an organisation guardrail forbids an action.
+#[must_use]
+pub fn is_guardrail(model: &Model, action: &str) -> bool {
+    model
+        .settings
+        .guardrails
+        .forbidden_actions
+        .iter()
+        .any(|g| g.value == action)
+}
+
+/// The deepest delegation chain the workspace allows.
+#[must_use]
+pub fn max_chain_depth(model: &Model) -> u32 {
+    model
+        .settings
+        .guardrails
+        .max_delegation_depth
+        .as_ref()
+        .map_or(crate::model::Guardrails::DEFAULT_MAX_DELEGATION_DEPTH, |d| {
+            d.value
+        })
+}

@@ -1,0 +1,390 @@
+//! Answering authorization requests with the rendered Cedar and the Cedar
+//! authorizer, as an agent gateway would.
+//!
+//! Only the policies that can apply to a request are evaluated: the
+//! principal's own, those of every identity in its delegation chain, and
+//! the guardrails (every other policy names another principal, so it
+//! cannot apply). That keeps a decision in microseconds on any workspace;
+//! [`Authorizer::decide_whole`] evaluates the whole set, and the tests
+//! hold the two equal. nhi's policies read only the request (principal,
+//! action and context), so decisions need no entity data.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::OnceLock;
+
+use cedar_policy::{
+    Context, Entities, EntityId, EntityTypeName, EntityUid, PolicySet, Request,
+    RestrictedExpression, Schema,
+};
+
+use crate::analyse::{self, Decision};
+use crate::diag::did_you_mean;
+use crate::model::Model;
+use crate::render::RenderError;
+use crate::render::cedar::policy::{Effect, Policy, principal_type};
+use crate::render::cedar::{Rendering, verify};
+
+/// What is asked.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Query {
+    /// The identity that acts.
+    pub principal: String,
+    /// The action.
+    pub action: String,
+    /// The resource as `(type, id)`, the type without the namespace; by
+    /// default the action's first resource type.
+    pub resource: Option<(String, String)>,
+    /// Context attributes (`environment=production`, `where` keys…).
+    pub attributes: BTreeMap<String, String>,
+    /// The identities it acts on behalf of: the immediate delegator first.
+    pub on_behalf_of: Vec<String>,
+}
+
+impl Query {
+    /// The same question for the model's own decision.
+    #[must_use]
+    pub fn request(&self) -> analyse::Request {
+        analyse::Request {
+            principal: self.principal.clone(),
+            action: self.action.clone(),
+            attributes: self.attributes.clone(),
+            delegator: self.on_behalf_of.first().cloned(),
+            chain: (!self.on_behalf_of.is_empty())
+                .then(|| self.on_behalf_of.iter().cloned().collect()),
+        }
+    }
+}
+
+/// A policy that decided a request.
+#[derive(Clone, Debug)]
+pub struct Decider<'r> {
+    /// The policy.
+    pub policy: &'r Policy,
+}
+
+/// The answer to a query.
+#[derive(Clone, Debug)]
+pub struct Answer<'r> {
+    /// Allow or deny.
+    pub decision: Decision,
+    /// The policies that decided it: the permits of an allow, the forbids
+    /// of a deny (none: default deny).
+    pub deciders: Vec<Decider<'r>>,
+    /// Evaluation errors (nhi's policies never raise any).
+    pub errors: Vec<String>,
+    /// The request as Cedar saw it.
+    pub principal: String,
+    /// The action's entity.
+    pub action: String,
+    /// The resource's entity.
+    pub resource: String,
+}
+
+/// Why a query could not be asked.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum AuthorizeError {
+    /// A name that is not in the workspace.
+    #[error("{what} `{name}` is not in the workspace")]
+    #[diagnostic(code(nhi::authorize::unknown))]
+    Unknown {
+        /// What kind of name.
+        what: &'static str,
+        /// The name.
+        name: String,
+        /// A suggestion.
+        #[help]
+        help: Option<String>,
+    },
+    /// The request does not fit the schema.
+    #[error("invalid request: {message}")]
+    #[diagnostic(code(nhi::authorize::request))]
+    Request {
+        /// Why.
+        message: String,
+    },
+    /// The rendered Cedar could not be read back.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Render(#[from] RenderError),
+}
+
+/// Answers queries against one rendering.
+#[derive(Debug)]
+pub struct Authorizer<'r> {
+    model: &'r Model,
+    rendering: &'r Rendering,
+    schema: Schema,
+    prefix: String,
+    by_id: BTreeMap<&'r str, usize>,
+    parsed: Vec<OnceLock<cedar_policy::Policy>>,
+    whole: OnceLock<PolicySet>,
+}
+
+impl<'r> Authorizer<'r> {
+    /// An authorizer over a rendering of `model`.
+    ///
+    /// # Errors
+    ///
+    /// When the rendered schema does not parse.
+    pub fn new(model: &'r Model, rendering: &'r Rendering) -> Result<Self, AuthorizeError> {
+        let schema = verify::schema(rendering)?;
+        Ok(Self {
+            model,
+            rendering,
+            schema,
+            prefix: rendering.prefix(),
+            by_id: rendering
+                .policies
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (p.id.as_str(), i))
+                .collect(),
+            parsed: rendering.policies.iter().map(|_| OnceLock::new()).collect(),
+            whole: OnceLock::new(),
+        })
+    }
+
+    /// Decide a query on the policies that can apply to it.
+    ///
+    /// # Errors
+    ///
+    /// When the query names something the workspace does not have, or a
+    /// policy cannot be read back.
+    pub fn decide(&self, query: &Query) -> Result<Answer<'r>, AuthorizeError> {
+        let request = self.request(query)?;
+        let chain: BTreeSet<String> = query.on_behalf_of.iter().cloned().collect();
+        let mut set = PolicySet::new();
+        for (i, _) in self.rendering.slice(&query.principal, &chain) {
+            set.add(self.policy(i)?.clone())
+                .map_err(|e| AuthorizeError::Request {
+                    message: e.to_string(),
+                })?;
+        }
+        Ok(self.answer(&request, &set))
+    }
+
+    /// Decide a query on the whole policy set.
+    ///
+    /// # Errors
+    ///
+    /// As [`Authorizer::decide`].
+    pub fn decide_whole(&self, query: &Query) -> Result<Answer<'r>, AuthorizeError> {
+        let request = self.request(query)?;
+        if self.whole.get().is_none() {
+            let mut set = PolicySet::new();
+            for i in 0..self.rendering.policies.len() {
+                set.add(self.policy(i)?.clone())
+                    .map_err(|e| AuthorizeError::Request {
+                        message: e.to_string(),
+                    })?;
+            }
+            let _ = self.whole.set(set);
+        }
+        let set = self.whole.get().ok_or_else(|| AuthorizeError::Request {
+            message: "policy set unavailable".to_owned(),
+        })?;
+        Ok(self.answer(&request, set))
+    }
+
+    fn policy(&self, i: usize) -> Result<&cedar_policy::Policy, AuthorizeError> {
+        let cell = self.parsed.get(i).ok_or_else(|| AuthorizeError::Request {
+            message: format!("no policy {i}"),
+        })?;
+        if let Some(p) = cell.get() {
+            return Ok(p);
+        }
+        let source = self
+            .rendering
+            .policies
+            .get(i)
+            .ok_or_else(|| AuthorizeError::Request {
+                message: format!("no policy {i}"),
+            })?;
+        let parsed = verify::parse(source, &self.prefix)?;
+        Ok(cell.get_or_init(|| parsed))
+    }
+
+    fn answer(&self, request: &Request, set: &PolicySet) -> Answer<'r> {
+        let response = cedar_policy::Authorizer::new().is_authorized(request, set, &Entities::empty());
+        let decision = match response.decision() {
+            cedar_policy::Decision::Allow => Decision::Allow,
+            cedar_policy::Decision::Deny => Decision::Deny,
+        };
+        let mut deciders: Vec<Decider<'r>> = response
+            .diagnostics()
+            .reason()
+            .filter_map(|id| self.by_id.get(id.to_string().as_str()))
+            .filter_map(|&i| self.rendering.policies.get(i))
+            .map(|policy| Decider { policy })
+            .collect();
+        deciders.sort_by(|a, b| a.policy.id.cmp(&b.policy.id));
+        let errors = response
+            .diagnostics()
+            .errors()
+            .map(ToString::to_string)
+            .collect();
+        Answer {
+            decision,
+            deciders,
+            errors,
+            principal: request
+                .principal()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
+            action: request.action().map(ToString::to_string).unwrap_or_default(),
+            resource: request
+                .resource()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
+        }
+    }
+
+    fn uid(&self, ty: &str, id: &str) -> Result<EntityUid, AuthorizeError> {
+        let name: EntityTypeName = format!("{}{ty}", self.prefix)
+            .parse()
+            .map_err(|e: cedar_policy::ParseErrors| AuthorizeError::Request {
+                message: e.to_string(),
+            })?;
+        Ok(EntityUid::from_type_name_and_id(name, EntityId::new(id)))
+    }
+
+    fn request(&self, query: &Query) -> Result<Request, AuthorizeError> {
+        let schema = &self.rendering.schema;
+        let principal = self
+            .model
+            .identities
+            .get(query.principal.as_str())
+            .ok_or_else(|| self.unknown_identity("principal", &query.principal))?;
+        for d in &query.on_behalf_of {
+            if !self.model.identities.contains_key(d.as_str()) {
+                return Err(self.unknown_identity("delegator", d));
+            }
+        }
+        let resources = schema.actions.get(&query.action).ok_or_else(|| {
+            AuthorizeError::Unknown {
+                what: "action",
+                name: query.action.clone(),
+                help: did_you_mean(&query.action, schema.actions.keys().map(String::as_str)),
+            }
+        })?;
+        let (ty, id) = match &query.resource {
+            Some((ty, id)) => {
+                if !resources.contains(ty) {
+                    return Err(AuthorizeError::Request {
+                        message: format!(
+                            "action `{}` applies to resources of type {}, not `{ty}`",
+                            query.action,
+                            resources
+                                .iter()
+                                .map(|r| format!("`{r}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    });
+                }
+                (ty.clone(), id.clone())
+            }
+            None => (
+                resources.iter().next().cloned().unwrap_or_default(),
+                ANY_RESOURCE.to_owned(),
+            ),
+        };
+        let context = self.context(query)?;
+        Request::new(
+            self.uid(principal_type(principal.kind), &query.principal)?,
+            self.uid("Action", &query.action)?,
+            self.uid(&ty, &id)?,
+            context,
+            Some(&self.schema),
+        )
+        .map_err(|e| AuthorizeError::Request {
+            message: e.to_string(),
+        })
+    }
+
+    fn context(&self, query: &Query) -> Result<Context, AuthorizeError> {
+        let known = self.rendering.schema.context();
+        let mut pairs = Vec::new();
+        for (key, value) in &query.attributes {
+            if analyse::RESERVED_CONTEXT_KEYS.contains(&key.as_str()) {
+                return Err(AuthorizeError::Request {
+                    message: format!("`{key}` is set from --on-behalf-of, not as a context value"),
+                });
+            }
+            if !known.contains_key(key.as_str()) {
+                return Err(AuthorizeError::Unknown {
+                    what: "context key",
+                    name: key.clone(),
+                    help: did_you_mean(key, known.keys().copied()),
+                });
+            }
+            pairs.push((key.clone(), RestrictedExpression::new_string(value.clone())));
+        }
+        if let Some(first) = query.on_behalf_of.first() {
+            pairs.push((
+                analyse::DELEGATOR.to_owned(),
+                RestrictedExpression::new_string(first.clone()),
+            ));
+            let chain: BTreeSet<&String> = query.on_behalf_of.iter().collect();
+            pairs.push((
+                analyse::DELEGATION_CHAIN.to_owned(),
+                RestrictedExpression::new_set(
+                    chain
+                        .into_iter()
+                        .map(|d| RestrictedExpression::new_string(d.clone())),
+                ),
+            ));
+        }
+        Context::from_pairs(pairs).map_err(|e| AuthorizeError::Request {
+            message: e.to_string(),
+        })
+    }
+
+    fn unknown_identity(&self, what: &'static str, name: &str) -> AuthorizeError {
+        AuthorizeError::Unknown {
+            what,
+            name: name.to_owned(),
+            help: did_you_mean(
+                name,
+                self.model
+                    .identities
+                    .keys()
+                    .map(crate::model::Name::as_str),
+            ),
+        }
+    }
+}
+
+/// Read `Type::id` (or `Type::"id"`), the type with or without the
+/// namespace prefix (`Acme::`), into `(type, id)`.
+#[must_use]
+pub fn parse_resource(text: &str, prefix: &str) -> Option<(String, String)> {
+    let text = text.trim();
+    let (ty, id) = if let Some(quoted) = text.strip_suffix('"') {
+        let (ty, id) = quoted.split_once("::\"")?;
+        (ty, id.to_owned())
+    } else {
+        let (ty, id) = text.rsplit_once("::")?;
+        (ty, id.to_owned())
+    };
+    let ty = if prefix.is_empty() {
+        ty
+    } else {
+        ty.strip_prefix(prefix).unwrap_or(ty)
+    };
+    (!ty.is_empty() && !id.is_empty()).then(|| (ty.to_owned(), id))
+}
+
+/// The resource id used when a query names none: nhi's policies never
+/// constrain the resource, so any id gives the same decision.
+pub const ANY_RESOURCE: &str = "*";
+
+impl Answer<'_> {
+    /// Whether a decider permits (true) or forbids.
+    #[must_use]
+    pub fn permitted_by_policy(&self) -> bool {
+        self.deciders
+            .iter()
+            .any(|d| d.policy.effect == Effect::Permit)
+    }
+}

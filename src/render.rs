@@ -1,0 +1,151 @@
+//! Rendering: pure functions from the checked model to the files each
+//! target reads. Renderers do no I/O and read no clock; the date that
+//! decides expiry is an input.
+
+pub mod cedar;
+
+use std::collections::BTreeMap;
+
+use crate::model::{Date, Model};
+use crate::source::SourceDb;
+
+/// A target that `nhi build` renders.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, clap::ValueEnum)]
+pub enum Target {
+    /// Cedar schema, policies and entities (needs no settings).
+    Cedar,
+}
+
+impl Target {
+    /// Every target.
+    pub const ALL: [Self; 1] = [Self::Cedar];
+
+    /// Its folder in the output.
+    #[must_use]
+    pub const fn dir(self) -> &'static str {
+        match self {
+            Self::Cedar => cedar::DIR,
+        }
+    }
+}
+
+/// One output file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Artifact {
+    /// Path relative to the output folder, `/`-separated.
+    pub path: String,
+    /// Contents.
+    pub bytes: Vec<u8>,
+    /// The identity it renders, when it renders one.
+    pub source: Option<String>,
+}
+
+impl Artifact {
+    /// An artifact from its path, text and source identity.
+    #[must_use]
+    pub fn new(path: &str, text: String, source: Option<String>) -> Self {
+        Self {
+            path: path.to_owned(),
+            bytes: text.into_bytes(),
+            source,
+        }
+    }
+}
+
+/// Output files keyed by path: always sorted.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Artifacts(BTreeMap<String, Artifact>);
+
+impl Artifacts {
+    /// No files.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Add (or replace) a file.
+    pub fn insert(&mut self, artifact: Artifact) {
+        self.0.insert(artifact.path.clone(), artifact);
+    }
+
+    /// Add every file of another set.
+    pub fn extend(&mut self, other: Self) {
+        self.0.extend(other.0);
+    }
+
+    /// The file at a path.
+    #[must_use]
+    pub fn get(&self, path: &str) -> Option<&Artifact> {
+        self.0.get(path)
+    }
+
+    /// The files, in path order.
+    pub fn iter(&self) -> impl Iterator<Item = &Artifact> {
+        self.0.values()
+    }
+
+    /// Number of files.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are none.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// Why rendering failed. Every variant is an internal error: the workspace
+/// checked clean, yet what nhi rendered from it is not what the target
+/// accepts.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum RenderError {
+    /// The delegation graph has more chains than can be rendered.
+    #[error("the delegation graph has more than {limit} chains; refusing to render them all")]
+    #[diagnostic(
+        code(nhi::render::chains),
+        help("lower `guardrails.max_delegation_depth` or delegate along fewer paths")
+    )]
+    TooManyChains {
+        /// The limit.
+        limit: usize,
+    },
+    /// Cedar rejected the rendered schema.
+    #[error("internal error: Cedar rejects the rendered schema: {message}")]
+    #[diagnostic(code(nhi::render::cedar_schema))]
+    CedarSchema {
+        /// What Cedar said.
+        message: String,
+    },
+    /// Cedar rejected the rendered entities.
+    #[error("internal error: Cedar rejects the rendered entities: {message}")]
+    #[diagnostic(code(nhi::render::cedar_entities))]
+    CedarEntities {
+        /// What Cedar said.
+        message: String,
+    },
+    /// Cedar rejected a rendered policy.
+    #[error("internal error: rendered Cedar policy `{id}` does not validate: {message}")]
+    #[diagnostic(code(nhi::render::cedar_policy), help("the policy:\n{policy}"))]
+    CedarPolicy {
+        /// The policy's `@id`.
+        id: String,
+        /// Its text.
+        policy: String,
+        /// What Cedar said.
+        message: String,
+    },
+}
+
+/// Render every target as of `today`.
+///
+/// # Errors
+///
+/// See [`RenderError`].
+pub fn render(model: &Model, db: &SourceDb, today: Date) -> Result<Artifacts, RenderError> {
+    let rendering = cedar::render(model, db, today)?;
+    cedar::verify::verify(&rendering)?;
+    Ok(rendering.artifacts())
+}
