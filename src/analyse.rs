@@ -109,12 +109,13 @@ pub fn canonical(checks: Vec<Check>) -> Vec<Check> {
 pub fn context_checks(identity: &Identity) -> Vec<Check> {
     let c = &identity.context;
     let mut checks = Vec::new();
+    // an empty list accepts nothing, like every list of accepted values
     for (key, values) in [
         (ENVIRONMENT, &c.environments),
         (REGION, &c.regions),
         (NAMESPACE, &c.namespaces),
     ] {
-        if !values.is_empty() {
+        if let Some(values) = values {
             checks.push(Check::new(key, values.iter().map(|v| &v.value)));
         }
     }
@@ -134,7 +135,8 @@ pub fn where_checks(grant: &Grant) -> Vec<Check> {
         .collect()
 }
 
-/// The grant of an action to an identity, if it holds one.
+/// The grant of an action to an identity, if it holds one (an action
+/// listed twice is reported, and its first entry counts).
 #[must_use]
 pub fn grant_of<'m>(identity: &'m Identity, action: &str) -> Option<&'m Grant> {
     identity.allowed.iter().find(|g| g.action.value == action)
@@ -166,7 +168,8 @@ pub fn max_chain_depth(model: &Model) -> u32 {
         .guardrails
         .max_delegation_depth
         .as_ref()
-        .map_or(crate::model::Guardrails::DEFAULT_MAX_DELEGATION_DEPTH, |d| {
-            d.value
-        })
+        .map_or(
+            crate::model::Guardrails::DEFAULT_MAX_DELEGATION_DEPTH,
+            |d| d.value,
+        )
 }

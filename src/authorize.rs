@@ -205,7 +205,8 @@ impl<'r> Authorizer<'r> {
     }
 
     fn answer(&self, request: &Request, set: &PolicySet) -> Answer<'r> {
-        let response = cedar_policy::Authorizer::new().is_authorized(request, set, &Entities::empty());
+        let response =
+            cedar_policy::Authorizer::new().is_authorized(request, set, &Entities::empty());
         let decision = match response.decision() {
             cedar_policy::Decision::Allow => Decision::Allow,
             cedar_policy::Decision::Deny => Decision::Deny,
@@ -231,7 +232,10 @@ impl<'r> Authorizer<'r> {
                 .principal()
                 .map(ToString::to_string)
                 .unwrap_or_default(),
-            action: request.action().map(ToString::to_string).unwrap_or_default(),
+            action: request
+                .action()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
             resource: request
                 .resource()
                 .map(ToString::to_string)
@@ -240,11 +244,12 @@ impl<'r> Authorizer<'r> {
     }
 
     fn uid(&self, ty: &str, id: &str) -> Result<EntityUid, AuthorizeError> {
-        let name: EntityTypeName = format!("{}{ty}", self.prefix)
-            .parse()
-            .map_err(|e: cedar_policy::ParseErrors| AuthorizeError::Request {
-                message: e.to_string(),
-            })?;
+        let name: EntityTypeName =
+            format!("{}{ty}", self.prefix)
+                .parse()
+                .map_err(|e: cedar_policy::ParseErrors| AuthorizeError::Request {
+                    message: e.to_string(),
+                })?;
         Ok(EntityUid::from_type_name_and_id(name, EntityId::new(id)))
     }
 
@@ -260,13 +265,15 @@ impl<'r> Authorizer<'r> {
                 return Err(self.unknown_identity("delegator", d));
             }
         }
-        let resources = schema.actions.get(&query.action).ok_or_else(|| {
-            AuthorizeError::Unknown {
-                what: "action",
-                name: query.action.clone(),
-                help: did_you_mean(&query.action, schema.actions.keys().map(String::as_str)),
-            }
-        })?;
+        let resources =
+            schema
+                .actions
+                .get(&query.action)
+                .ok_or_else(|| AuthorizeError::Unknown {
+                    what: "action",
+                    name: query.action.clone(),
+                    help: did_you_mean(&query.action, schema.actions.keys().map(String::as_str)),
+                })?;
         let (ty, id) = match &query.resource {
             Some((ty, id)) => {
                 if !resources.contains(ty) {
@@ -346,10 +353,7 @@ impl<'r> Authorizer<'r> {
             name: name.to_owned(),
             help: did_you_mean(
                 name,
-                self.model
-                    .identities
-                    .keys()
-                    .map(crate::model::Name::as_str),
+                self.model.identities.keys().map(crate::model::Name::as_str),
             ),
         }
     }

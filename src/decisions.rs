@@ -125,7 +125,10 @@ fn unknown(value: &Spanned<String>, what: &str, help: Option<String>) -> Box<Dia
     Box::new(
         Diagnostic::new(
             Code::UnknownTestReference,
-            format!("{what} `{}` is not in the workspace", printable(&value.value)),
+            format!(
+                "{what} `{}` is not in the workspace",
+                printable(&value.value)
+            ),
         )
         .primary(value.loc, format!("unknown {what}"))
         .maybe_help(help),
@@ -144,7 +147,11 @@ fn query(model: &Model, rendering: &Rendering, t: &DecisionTest) -> Result<Query
     }
     for d in t.on_behalf_of.iter().flatten() {
         if !model.identities.contains_key(d.value.as_str()) {
-            return Err(unknown(d, "delegator", did_you_mean(&d.value, identities())));
+            return Err(unknown(
+                d,
+                "delegator",
+                did_you_mean(&d.value, identities()),
+            ));
         }
     }
     let schema = &rendering.schema;
@@ -158,8 +165,8 @@ fn query(model: &Model, rendering: &Rendering, t: &DecisionTest) -> Result<Query
     let resource = match &t.resource {
         None => None,
         Some(r) => {
-            let parsed = parse_resource(&r.value, &rendering.prefix())
-                .filter(|(ty, _)| types.contains(ty));
+            let parsed =
+                parse_resource(&r.value, &rendering.prefix()).filter(|(ty, _)| types.contains(ty));
             if parsed.is_none() {
                 return Err(Box::new(resource_mismatch(r, &t.action.value, types)));
             }
@@ -216,7 +223,10 @@ fn mismatch(t: &DecisionTest, name: &str, answer: &Answer<'_>) -> Diagnostic {
     let want = expected(t.expect.value).as_str();
     let mut d = Diagnostic::new(
         Code::DecisionMismatch,
-        format!("decision test `{}` expects {want}, the policies {got}", printable(name)),
+        format!(
+            "decision test `{}` expects {want}, the policies {got}",
+            printable(name)
+        ),
     )
     .primary(t.expect.loc, format!("expected {want}"));
     let action = t.action.value.as_str();

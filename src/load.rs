@@ -270,15 +270,18 @@ pub fn decisions(
     if !full.exists() {
         return Ok(out);
     }
-    let (paths, _) = guard::walk(root, &full, options.files.max_files).map_err(|source| {
-        LoadError::TestDir {
+    let (paths, _) =
+        guard::walk(root, &full, options.files.max_files).map_err(|source| LoadError::TestDir {
             path: dir.display().to_string(),
             source,
-        }
-    })?;
+        })?;
     for found in paths {
         let read = guard::read(root, &found.path, found.linked, options.files);
-        let rel = found.path.strip_prefix(root).unwrap_or(&found.path).to_path_buf();
+        let rel = found
+            .path
+            .strip_prefix(root)
+            .unwrap_or(&found.path)
+            .to_path_buf();
         let file = db.add(rel, Arc::from(read.text));
         let Some(source) = db.get(file) else { continue };
         if let Some(problem) = read.problem {

@@ -265,12 +265,12 @@ pub struct Grant {
 /// Context attributes under which an identity may act.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct Context {
-    /// Environments.
-    pub environments: Vec<Spanned<String>>,
-    /// Regions.
-    pub regions: Vec<Spanned<String>>,
-    /// Kubernetes namespaces.
-    pub namespaces: Vec<Spanned<String>>,
+    /// Environments (`None`: any; an empty list accepts none).
+    pub environments: Option<Vec<Spanned<String>>>,
+    /// Regions (`None`: any; an empty list accepts none).
+    pub regions: Option<Vec<Spanned<String>>>,
+    /// Kubernetes namespaces (`None`: any; an empty list accepts none).
+    pub namespaces: Option<Vec<Spanned<String>>>,
     /// Other attributes.
     pub attributes: BTreeMap<String, Vec<Spanned<String>>>,
 }

@@ -202,7 +202,9 @@ fn delegated(model: &Model, principal: &Identity, path: &[&Identity], action: &s
                 && d.actions.iter().any(|a| a.value == action)
                 && d.max_depth.as_ref().is_none_or(|m| m.value >= hops_after)
         });
-        if !passes || grant_of(delegator, action).is_none() || is_forbidden(model, delegator, action)
+        if !passes
+            || grant_of(delegator, action).is_none()
+            || is_forbidden(model, delegator, action)
         {
             return false;
         }

@@ -35,7 +35,13 @@ pub fn run(args: &BuildArgs, cx: &Context, io: &mut Io<'_>) -> Result<ExitStatus
     let root = load::find_root(&cx.start)?;
     let checked = validate::check(&root, LoadOptions::default(), cx.today)?;
     if !checked.diagnostics.is_empty() {
-        write(CheckFormat::Human, &checked.diagnostics, &checked.db, cx, io)?;
+        write(
+            CheckFormat::Human,
+            &checked.diagnostics,
+            &checked.db,
+            cx,
+            io,
+        )?;
     }
     if checked.diagnostics.has_errors() {
         writeln!(io.stderr, "nothing built: fix the errors above first")?;
@@ -52,7 +58,11 @@ pub fn run(args: &BuildArgs, cx: &Context, io: &mut Io<'_>) -> Result<ExitStatus
     if args.check {
         let plan = emit::plan(&dir, &artifacts)?;
         if plan.changes.is_empty() {
-            writeln!(io.stderr, "{shown}/ is up to date ({} files)", plan.unchanged)?;
+            writeln!(
+                io.stderr,
+                "{shown}/ is up to date ({} files)",
+                plan.unchanged
+            )?;
             return Ok(ExitStatus::Clean);
         }
         writeln!(

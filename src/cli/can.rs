@@ -62,7 +62,13 @@ pub fn run(args: &CanArgs, cx: &Context, io: &mut Io<'_>) -> Result<ExitStatus, 
     let root = load::find_root(&cx.start)?;
     let checked = validate::check(&root, LoadOptions::default(), cx.today)?;
     if checked.diagnostics.has_errors() {
-        write(CheckFormat::Human, &checked.diagnostics, &checked.db, cx, io)?;
+        write(
+            CheckFormat::Human,
+            &checked.diagnostics,
+            &checked.db,
+            cx,
+            io,
+        )?;
         return Err(CliError::usage(
             "cannot answer: the workspace has errors",
             Some("fix them first (`nhi check` lists them)".to_owned()),
@@ -147,7 +153,13 @@ struct PolicyView {
 }
 
 impl View {
-    fn new(query: &Query, answer: &Answer<'_>, model: &Model, db: &SourceDb, today: crate::model::Date) -> Self {
+    fn new(
+        query: &Query,
+        answer: &Answer<'_>,
+        model: &Model,
+        db: &SourceDb,
+        today: crate::model::Date,
+    ) -> Self {
         let policies = answer
             .deciders
             .iter()
@@ -163,17 +175,26 @@ impl View {
                 }
             })
             .collect();
-        let note = model.identities.get(query.principal.as_str()).and_then(|i| {
-            if i.state.value == State::Revoked {
-                Some(format!("`{}` is revoked: it renders to nothing", i.name.value))
-            } else if analyse::renders(i, today) {
-                None
-            } else {
-                i.expires.as_ref().map(|e| {
-                    format!("`{}` expired on {}: it renders to nothing", i.name.value, e.value)
-                })
-            }
-        });
+        let note = model
+            .identities
+            .get(query.principal.as_str())
+            .and_then(|i| {
+                if i.state.value == State::Revoked {
+                    Some(format!(
+                        "`{}` is revoked: it renders to nothing",
+                        i.name.value
+                    ))
+                } else if analyse::renders(i, today) {
+                    None
+                } else {
+                    i.expires.as_ref().map(|e| {
+                        format!(
+                            "`{}` expired on {}: it renders to nothing",
+                            i.name.value, e.value
+                        )
+                    })
+                }
+            });
         Self {
             version: 1,
             decision: answer.decision.as_str(),
@@ -208,7 +229,11 @@ impl View {
         }
         out.push('\n');
         for p in &self.policies {
-            let verb = if p.effect == "permit" { "permitted" } else { "forbidden" };
+            let verb = if p.effect == "permit" {
+                "permitted"
+            } else {
+                "forbidden"
+            };
             out.push_str(&format!(
                 "  {verb} by {} ({}:{}:{})\n",
                 p.id, p.file, p.line, p.column

@@ -61,7 +61,13 @@ pub fn run(args: &TestArgs, cx: &Context, io: &mut Io<'_>) -> Result<ExitStatus,
     let root = load::find_root(&cx.start)?;
     let mut checked = validate::check(&root, LoadOptions::default(), cx.today)?;
     if checked.diagnostics.has_errors() {
-        write(CheckFormat::Human, &checked.diagnostics, &checked.db, cx, io)?;
+        write(
+            CheckFormat::Human,
+            &checked.diagnostics,
+            &checked.db,
+            cx,
+            io,
+        )?;
         writeln!(io.stderr, "no tests run: fix the errors above first")?;
         return Ok(ExitStatus::Findings);
     }

@@ -150,7 +150,13 @@ pub fn render(model: &Model, db: &SourceDb, today: Date) -> Result<Rendering, Re
         entities.push(entities::identity(&ns, identity));
         teams.insert(identity.owner.value.as_str());
     }
-    teams.extend(model.settings.teams.iter().flat_map(|t| t.keys().map(String::as_str)));
+    teams.extend(
+        model
+            .settings
+            .teams
+            .iter()
+            .flat_map(|t| t.keys().map(String::as_str)),
+    );
     let mut all: Vec<Entity> = teams
         .into_iter()
         .map(|t| entities::team(&ns, model, t))
@@ -309,7 +315,13 @@ fn identity_policies(identity: &Identity, source: &str, out: &mut Vec<Policy>) {
     // grants grouped by their `where` narrowing; the plain ones first
     let context = context_checks(identity);
     let mut groups: BTreeMap<Vec<Check>, BTreeMap<String, crate::source::Loc>> = BTreeMap::new();
-    for g in &identity.allowed {
+    let mut seen = BTreeSet::new();
+    // an action listed twice is reported (AC004); its first entry counts
+    for g in identity
+        .allowed
+        .iter()
+        .filter(|g| seen.insert(g.action.value.as_str()))
+    {
         groups
             .entry(canonical(where_checks(g)))
             .or_default()

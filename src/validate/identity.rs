@@ -178,9 +178,9 @@ fn attributes(entries: Option<&Entries<OneOrMany>>) -> BTreeMap<String, Vec<Span
 
 fn context(raw: &raw::Context) -> Context {
     Context {
-        environments: raw.environments.clone().unwrap_or_default(),
-        regions: raw.regions.clone().unwrap_or_default(),
-        namespaces: raw.namespaces.clone().unwrap_or_default(),
+        environments: raw.environments.clone(),
+        regions: raw.regions.clone(),
+        namespaces: raw.namespaces.clone(),
         attributes: attributes(raw.attributes.as_ref()),
     }
 }

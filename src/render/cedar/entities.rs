@@ -54,7 +54,10 @@ pub enum Attrs {
 
 /// What the entities file says about an identity.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[expect(missing_docs, reason = "each field is the identity key of the same name")]
+#[expect(
+    missing_docs,
+    reason = "each field is the identity key of the same name"
+)]
 pub struct IdentityAttrs {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub accountable: Option<String>,
@@ -78,7 +81,10 @@ pub struct IdentityAttrs {
 
 /// What is acting.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[expect(missing_docs, reason = "each field is the provenance key of the same name")]
+#[expect(
+    missing_docs,
+    reason = "each field is the provenance key of the same name"
+)]
 pub struct Provenance {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
@@ -125,10 +131,10 @@ pub fn identity(ns: &str, identity: &Identity) -> Entity {
             .map(|a| a.value.as_str().to_owned()),
         acts: identity.acts.as_ref().map(|a| a.value.as_str()),
         auth_method: identity.auth.method.value.as_str(),
-        environments: values(&identity.context.environments),
+        environments: values(identity.context.environments.as_deref().unwrap_or_default()),
         identity_type: identity.identity_type.as_ref().map(|t| t.value.as_str()),
         kind: identity.kind.as_str(),
-        namespaces: values(&identity.context.namespaces),
+        namespaces: values(identity.context.namespaces.as_deref().unwrap_or_default()),
         owner: EntityRef {
             entity: team.clone(),
         },
@@ -139,7 +145,7 @@ pub fn identity(ns: &str, identity: &Identity) -> Entity {
             version: text(p.version.as_ref()),
         },
         purpose: text(identity.purpose.as_ref()),
-        regions: values(&identity.context.regions),
+        regions: values(identity.context.regions.as_deref().unwrap_or_default()),
         risk_tier: identity.risk_tier.as_ref().map(|r| r.value.as_str()),
         state: identity.state.value.as_str(),
     };

@@ -132,7 +132,11 @@ impl SchemaDoc {
             .iter()
             .map(|a| ((*a).to_owned(), true, "String".to_owned()))
             .collect();
-        let _ = writeln!(out, "{indent}entity {TEAM_TYPE} = {};", record(team, indent));
+        let _ = writeln!(
+            out,
+            "{indent}entity {TEAM_TYPE} = {};",
+            record(team, indent)
+        );
         let provenance = format!(
             "{{ {} }}",
             PROVENANCE_ATTRIBUTES

@@ -10,12 +10,15 @@
 //! policies' conditions read only the context, so neither the principal's
 //! name, nor the string values, nor which actions are listed can change
 //! the validator's verdict — only whether every listed action exists,
-//! which is checked separately. [`verify_full`] validates everything and is
+//! which is checked separately. A policy the validator finds can never
+//! apply counts as a failure too: nhi never means to render one. [`verify_full`] validates everything and is
 //! what the tests hold the shortcut against.
 
 use std::collections::BTreeMap;
 
-use cedar_policy::{Entities, PolicyId, PolicySet, Schema, ValidationMode, Validator};
+use cedar_policy::{
+    Entities, PolicyId, PolicySet, Schema, ValidationMode, ValidationWarning, Validator,
+};
 
 use super::Rendering;
 use super::policy::Policy;
@@ -99,13 +102,14 @@ pub fn verify(rendering: &Rendering) -> Result<(), RenderError> {
     let mut by_id = BTreeMap::new();
     for (i, (shape, policy)) in shapes.into_iter().enumerate() {
         let id = format!("shape{i}");
-        let parsed = cedar_policy::Policy::parse(Some(PolicyId::new(&id)), &shape).map_err(|e| {
-            RenderError::CedarPolicy {
-                id: policy.id.clone(),
-                policy: policy.text(&ns),
-                message: error_text(&e),
-            }
-        })?;
+        let parsed =
+            cedar_policy::Policy::parse(Some(PolicyId::new(&id)), &shape).map_err(|e| {
+                RenderError::CedarPolicy {
+                    id: policy.id.clone(),
+                    policy: policy.text(&ns),
+                    message: error_text(&e),
+                }
+            })?;
         set.add(parsed).map_err(|e| RenderError::CedarPolicy {
             id: policy.id.clone(),
             policy: policy.text(&ns),
@@ -114,9 +118,7 @@ pub fn verify(rendering: &Rendering) -> Result<(), RenderError> {
         by_id.insert(id, policy);
     }
     validate(&schema, &set, |id| {
-        by_id
-            .get(id)
-            .map(|p| (p.id.clone(), p.text(&ns)))
+        by_id.get(id).map(|p| (p.id.clone(), p.text(&ns)))
     })
 }
 
@@ -164,7 +166,10 @@ pub fn warnings(rendering: &Rendering) -> Result<Vec<String>, RenderError> {
             })?;
     }
     let result = Validator::new(schema).validate(&set, ValidationMode::Strict);
-    Ok(result.validation_warnings().map(|w| w.to_string()).collect())
+    Ok(result
+        .validation_warnings()
+        .map(|w| w.to_string())
+        .collect())
 }
 
 fn validate(
@@ -174,15 +179,32 @@ fn validate(
 ) -> Result<(), RenderError> {
     let validator = Validator::new(schema.clone());
     let result = validator.validate(set, ValidationMode::Strict);
-    let Some(error) = result.validation_errors().next() else {
+    let failure = result
+        .validation_errors()
+        .next()
+        .map(|e| (e.policy_id().to_string(), error_text(e)))
+        .or_else(|| {
+            // nhi never renders a policy that cannot apply (it leaves out
+            // grants nothing can satisfy): one that cannot is a rendering bug
+            result
+                .validation_warnings()
+                .find(|w| {
+                    matches!(
+                        w,
+                        ValidationWarning::ImpossiblePolicy(_)
+                            | ValidationWarning::InvalidActionApplication(_)
+                    )
+                })
+                .map(|w| (w.policy_id().to_string(), error_text(w)))
+        });
+    let Some((key, message)) = failure else {
         return Ok(());
     };
-    let key = error.policy_id().to_string();
     let (id, policy) = policy_of(&key).unwrap_or((key, String::new()));
     Err(RenderError::CedarPolicy {
         id,
         policy,
-        message: error_text(error),
+        message,
     })
 }
 
