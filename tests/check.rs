@@ -1074,7 +1074,10 @@ fn context_keys_of_delegation_are_tg002() {
         ],
     );
     let d = at(&c, "TG002", "identities/refunder.yaml", 7);
-    assert_eq!(d.message, "context key `delegator` is reserved for delegation");
+    assert_eq!(
+        d.message,
+        "context key `delegator` is reserved for delegation"
+    );
     assert_eq!(primary(&c, d).2, "support-triage");
 }
 

@@ -139,7 +139,9 @@ fn yaml_files(dir: &Path) -> Vec<PathBuf> {
 fn schemas_accept_every_shipped_file() {
     let identity = validator(SchemaKind::Identity);
     let workspace = validator(SchemaKind::Workspace);
+    let decisions = validator(SchemaKind::Decisions);
     let mut checked = 0;
+    let mut tests = 0;
     for ws in workspaces() {
         let config = yaml_to_json(&ws.join("nhi.yaml"));
         let errors: Vec<String> = workspace
@@ -153,8 +155,17 @@ fn schemas_accept_every_shipped_file() {
             assert!(errors.is_empty(), "{}: {errors:?}", file.display());
             checked += 1;
         }
+        for file in yaml_files(&ws.join("decisions")) {
+            let doc = yaml_to_json(&file);
+            let errors: Vec<String> = decisions.iter_errors(&doc).map(|e| e.to_string()).collect();
+            assert!(errors.is_empty(), "{}: {errors:?}", file.display());
+            tests += 1;
+        }
     }
     assert!(checked >= 10, "only {checked} identity files found");
+    assert!(tests >= 4, "only {tests} decision test files found");
+    let bad = serde_json::json!({"tests": [{"principal": "a", "action": "b", "expect": "maybe"}]});
+    assert!(!decisions.is_valid(&bad));
 }
 
 #[test]
