@@ -161,6 +161,8 @@ fn every_shipped_workspace_passes_strict_validation() {
         let r = render(&c, TODAY);
         verify::verify_full(&r).unwrap_or_else(|e| panic!("{}: {e}", ws.display()));
         verify::verify(&r).unwrap_or_else(|e| panic!("{}: {e}", ws.display()));
+        verify::verify_model(&c.model, &c.db, date(TODAY))
+            .unwrap_or_else(|e| panic!("{}: {e}", ws.display()));
         let warnings = verify::warnings(&r).unwrap();
         assert!(warnings.is_empty(), "{}: {warnings:?}", ws.display());
         assert!(r.policies.len() >= 10, "{}", ws.display());
@@ -259,6 +261,14 @@ fn the_shape_shortcut_fails_exactly_when_full_validation_fails() {
         })],
         vec!["read_ci_status".to_owned()],
     ));
+    let (short, full) = both(&r);
+    assert!(short.is_err() && full.is_err(), "{short:?} {full:?}");
+
+    // an entity of a type the schema does not declare
+    let mut r = good.clone();
+    let mut ghost = r.entities.last().unwrap().clone();
+    ghost.uid.ty = "Example::Ghost".to_owned();
+    r.entities.push(ghost);
     let (short, full) = both(&r);
     assert!(short.is_err() && full.is_err(), "{short:?} {full:?}");
 

@@ -61,8 +61,7 @@ pub fn run(args: &CheckArgs, cx: &Context, io: &mut Io<'_>) -> Result<ExitStatus
     } = validate::check(&root, LoadOptions::default(), cx.today)?;
     if !diagnostics.has_errors() {
         // what the workspace renders must be what the targets accept
-        let rendering = crate::render::cedar::render(&model, &db, cx.today)?;
-        crate::render::cedar::verify::verify(&rendering)?;
+        crate::render::cedar::verify::verify_model(&model, &db, cx.today)?;
     }
     if !args.paths.is_empty() {
         let keep = relative_paths(cx, &root, &args.paths)?;

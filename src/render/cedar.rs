@@ -23,6 +23,8 @@ pub mod verify;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use rayon::prelude::*;
+
 use crate::analyse::{self, Chain, Check, canonical, context_checks, where_checks};
 use crate::model::{Date, Identity, Model, Name};
 use crate::source::SourceDb;
@@ -113,6 +115,130 @@ impl Rendering {
     }
 }
 
+/// What rendering needs besides one identity: the schema, the namespace,
+/// every delegation chain by delegate, and the date.
+#[derive(Debug)]
+pub struct Renderer<'m> {
+    model: &'m Model,
+    db: &'m SourceDb,
+    today: Date,
+    prefix: String,
+    schema: SchemaDoc,
+    chains: BTreeMap<&'m Name, Vec<Chain<'m>>>,
+}
+
+impl<'m> Renderer<'m> {
+    /// Prepare to render the workspace's Cedar as of `today`.
+    ///
+    /// # Errors
+    ///
+    /// When the delegation graph produces more chains than can be rendered.
+    pub fn new(model: &'m Model, db: &'m SourceDb, today: Date) -> Result<Self, RenderError> {
+        let all = analyse::chains(model, today).map_err(|_| RenderError::TooManyChains {
+            limit: analyse::chains::MAX_CHAINS,
+        })?;
+        let mut chains: BTreeMap<&Name, Vec<Chain<'_>>> = BTreeMap::new();
+        for chain in all {
+            chains
+                .entry(&chain.delegate.name.value)
+                .or_default()
+                .push(chain);
+        }
+        let schema = schema_of(model);
+        let prefix = schema
+            .namespace
+            .as_ref()
+            .map_or_else(String::new, |n| format!("{n}::"));
+        Ok(Self {
+            model,
+            db,
+            today,
+            prefix,
+            schema,
+            chains,
+        })
+    }
+
+    /// The schema.
+    #[must_use]
+    pub const fn schema(&self) -> &SchemaDoc {
+        &self.schema
+    }
+
+    /// The namespace prefix of every type (`Acme::`, or empty).
+    #[must_use]
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// The identities that render, in name order.
+    #[must_use]
+    pub fn identities(&self) -> Vec<&'m Identity> {
+        self.model
+            .identities
+            .values()
+            .map(AsRef::as_ref)
+            .filter(|i| analyse::renders(i, self.today))
+            .collect()
+    }
+
+    /// The guardrail policies.
+    #[must_use]
+    pub fn guardrails(&self) -> Vec<Policy> {
+        guardrails(self.model, self.db)
+    }
+
+    /// One identity's policies (its own, then its delegation chains') and
+    /// its entity.
+    #[must_use]
+    pub fn identity(&self, identity: &Identity) -> (Vec<Policy>, Entity) {
+        let mut own = Vec::new();
+        let source = self.db.display_path(identity.file);
+        identity_policies(identity, &source, &mut own);
+        for chain in self.chains.get(&identity.name.value).into_iter().flatten() {
+            chain_policies(chain, self.db, &mut own);
+        }
+        (own, entities::identity(&self.prefix, identity))
+    }
+
+    /// Every team entity: declared, or named as a rendered identity's owner.
+    #[must_use]
+    pub fn teams(&self, rendered: &[&Identity]) -> Vec<Entity> {
+        let mut teams: BTreeSet<&str> = rendered.iter().map(|i| i.owner.value.as_str()).collect();
+        teams.extend(
+            self.model
+                .settings
+                .teams
+                .iter()
+                .flat_map(|t| t.keys().map(String::as_str)),
+        );
+        teams
+            .into_iter()
+            .map(|t| entities::team(&self.prefix, self.model, t))
+            .collect()
+    }
+
+    /// Everything, in output order.
+    #[must_use]
+    pub fn render(self) -> Rendering {
+        let mut policies = self.guardrails();
+        let rendered = self.identities();
+        // each identity on its own, in parallel; collected back in name order
+        let per_identity: Vec<(Vec<Policy>, Entity)> =
+            rendered.par_iter().map(|i| self.identity(i)).collect();
+        let mut entities = self.teams(&rendered);
+        for (own, entity) in per_identity {
+            policies.extend(own);
+            entities.push(entity);
+        }
+        Rendering {
+            schema: self.schema,
+            policies,
+            entities,
+        }
+    }
+}
+
 /// Render the workspace's Cedar as of `today` (expired identities render to
 /// nothing).
 ///
@@ -120,53 +246,7 @@ impl Rendering {
 ///
 /// When the delegation graph produces more chains than can be rendered.
 pub fn render(model: &Model, db: &SourceDb, today: Date) -> Result<Rendering, RenderError> {
-    let chains = analyse::chains(model, today).map_err(|_| RenderError::TooManyChains {
-        limit: analyse::chains::MAX_CHAINS,
-    })?;
-    let mut by_delegate: BTreeMap<&Name, Vec<&Chain<'_>>> = BTreeMap::new();
-    for chain in &chains {
-        by_delegate
-            .entry(&chain.delegate.name.value)
-            .or_default()
-            .push(chain);
-    }
-    let schema = schema_of(model);
-    let ns = schema
-        .namespace
-        .as_ref()
-        .map_or_else(String::new, |n| format!("{n}::"));
-    let mut policies = guardrails(model, db);
-    let mut entities = Vec::new();
-    let mut teams = BTreeSet::new();
-    for identity in model.identities.values() {
-        if !analyse::renders(identity, today) {
-            continue;
-        }
-        let source = db.display_path(identity.file);
-        identity_policies(identity, &source, &mut policies);
-        for chain in by_delegate.get(&identity.name.value).into_iter().flatten() {
-            chain_policies(chain, db, &mut policies);
-        }
-        entities.push(entities::identity(&ns, identity));
-        teams.insert(identity.owner.value.as_str());
-    }
-    teams.extend(
-        model
-            .settings
-            .teams
-            .iter()
-            .flat_map(|t| t.keys().map(String::as_str)),
-    );
-    let mut all: Vec<Entity> = teams
-        .into_iter()
-        .map(|t| entities::team(&ns, model, t))
-        .collect();
-    all.extend(entities);
-    Ok(Rendering {
-        schema,
-        policies,
-        entities: all,
-    })
+    Ok(Renderer::new(model, db, today)?.render())
 }
 
 /// Every action the workspace names, with its resource types.

@@ -108,6 +108,66 @@ pub struct TeamAttrs {
     pub handle: Option<String>,
 }
 
+impl Entity {
+    /// The entity with every value replaced by a placeholder of the same
+    /// type, keeping which attributes, parents and tags it has: two
+    /// entities of the same shape conform to a schema alike.
+    #[must_use]
+    pub fn shape(&self) -> Self {
+        let ph = |s: &Option<String>| s.as_ref().map(|_| "_".to_owned());
+        let set = |s: &BTreeSet<String>| {
+            if s.is_empty() {
+                BTreeSet::new()
+            } else {
+                BTreeSet::from(["_".to_owned()])
+            }
+        };
+        let uid = |u: &Uid| Uid {
+            ty: u.ty.clone(),
+            id: "_".to_owned(),
+        };
+        let attrs = match &self.attrs {
+            Attrs::Identity(a) => Attrs::Identity(Box::new(IdentityAttrs {
+                accountable: ph(&a.accountable),
+                acts: a.acts.map(|_| "_"),
+                auth_method: "_",
+                environments: set(&a.environments),
+                identity_type: a.identity_type.map(|_| "_"),
+                kind: "_",
+                namespaces: set(&a.namespaces),
+                owner: EntityRef {
+                    entity: uid(&a.owner.entity),
+                },
+                provenance: Provenance {
+                    model: ph(&a.provenance.model),
+                    provider: ph(&a.provenance.provider),
+                    runtime: ph(&a.provenance.runtime),
+                    version: ph(&a.provenance.version),
+                },
+                purpose: ph(&a.purpose),
+                regions: set(&a.regions),
+                risk_tier: a.risk_tier.map(|_| "_"),
+                state: "_",
+            })),
+            Attrs::Team(t) => Attrs::Team(TeamAttrs {
+                description: ph(&t.description),
+                email: ph(&t.email),
+                handle: ph(&t.handle),
+            }),
+        };
+        Self {
+            uid: uid(&self.uid),
+            attrs,
+            parents: self.parents.iter().map(uid).collect(),
+            tags: if self.tags.is_empty() {
+                BTreeMap::new()
+            } else {
+                BTreeMap::from([("_".to_owned(), "_".to_owned())])
+            },
+        }
+    }
+}
+
 fn text(value: Option<&Spanned<String>>) -> Option<String> {
     value.map(|v| v.value.clone())
 }

@@ -14,14 +14,18 @@
 //! apply counts as a failure too: nhi never means to render one. [`verify_full`] validates everything and is
 //! what the tests hold the shortcut against.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use cedar_policy::{
     Entities, PolicyId, PolicySet, Schema, ValidationMode, ValidationWarning, Validator,
 };
 
+use rayon::prelude::*;
+
 use super::Rendering;
+use super::entities::Entity;
 use super::policy::Policy;
+use super::schema::SchemaDoc;
 use crate::render::RenderError;
 
 /// Parse the rendered schema.
@@ -30,7 +34,11 @@ use crate::render::RenderError;
 ///
 /// When Cedar rejects it.
 pub fn schema(rendering: &Rendering) -> Result<Schema, RenderError> {
-    let text = rendering.schema.text();
+    parse_schema(&rendering.schema)
+}
+
+fn parse_schema(doc: &SchemaDoc) -> Result<Schema, RenderError> {
+    let text = doc.text();
     Schema::from_cedarschema_str(&text)
         .map(|(schema, _warnings)| schema)
         .map_err(|e| RenderError::CedarSchema {
@@ -67,59 +75,155 @@ pub fn parse(policy: &Policy, ns: &str) -> Result<cedar_policy::Policy, RenderEr
     })
 }
 
-/// Verify the rendering, validating each distinct policy shape once.
+/// The distinct shapes of a rendering's policies and entities, each policy
+/// shape with the id and text of one policy that has it.
+#[derive(Debug, Default)]
+pub struct Shapes {
+    policies: BTreeMap<String, (String, String)>,
+    entities: BTreeSet<String>,
+    missing: Option<(String, String, String)>,
+}
+
+impl Shapes {
+    /// Add policies: their shapes, and any action the schema lacks.
+    pub fn add_policies(&mut self, policies: &[Policy], schema: &SchemaDoc, ns: &str) {
+        let representative = schema.actions.keys().next().map_or("", String::as_str);
+        for p in policies {
+            if self.missing.is_none()
+                && let Some(a) = p
+                    .actions
+                    .iter()
+                    .flatten()
+                    .find(|a| !schema.actions.contains_key(*a))
+            {
+                self.missing = Some((p.id.clone(), p.text(ns), a.clone()));
+            }
+            let shape = p.shape(ns, representative);
+            self.policies
+                .entry(shape)
+                .or_insert_with(|| (p.id.clone(), p.text(ns)));
+        }
+    }
+
+    /// Add an entity's shape.
+    pub fn add_entity(&mut self, entity: &Entity) {
+        self.entities
+            .insert(serde_json::to_string(&entity.shape()).unwrap_or_default());
+    }
+
+    /// Both sets together.
+    #[must_use]
+    pub fn merge(mut self, other: Self) -> Self {
+        self.policies.extend(other.policies);
+        self.entities.extend(other.entities);
+        self.missing = self.missing.or(other.missing);
+        self
+    }
+
+    /// Validate each shape once against the schema.
+    ///
+    /// # Errors
+    ///
+    /// When the schema, an entity shape or a policy shape is rejected; the
+    /// error shows a policy of that shape.
+    pub fn check(&self, doc: &SchemaDoc) -> Result<(), RenderError> {
+        let schema = parse_schema(doc)?;
+        if let Some((id, policy, action)) = &self.missing {
+            return Err(RenderError::CedarPolicy {
+                id: id.clone(),
+                policy: policy.clone(),
+                message: format!("action `{action}` is not declared in the schema"),
+            });
+        }
+        // distinct ids, so the entity shapes can sit in one entity set
+        let mut text = String::from("[");
+        for (i, shape) in self.entities.iter().enumerate() {
+            if i > 0 {
+                text.push(',');
+            }
+            text.push_str(&shape.replacen(r#""id":"_""#, &format!(r#""id":"_{i}""#), 1));
+        }
+        text.push(']');
+        Entities::from_json_str(&text, Some(&schema)).map_err(|e| RenderError::CedarEntities {
+            message: error_text(&e),
+        })?;
+        let mut set = PolicySet::new();
+        let mut by_id = BTreeMap::new();
+        for (i, (shape, (id, policy))) in self.policies.iter().enumerate() {
+            let key = format!("shape{i}");
+            let failed = |e: &(dyn miette::Diagnostic + 'static)| RenderError::CedarPolicy {
+                id: id.clone(),
+                policy: policy.clone(),
+                message: error_text(e),
+            };
+            let parsed = cedar_policy::Policy::parse(Some(PolicyId::new(&key)), shape)
+                .map_err(|e| failed(&e))?;
+            set.add(parsed).map_err(|e| failed(&e))?;
+            by_id.insert(key, (id.clone(), policy.clone()));
+        }
+        validate(&schema, &set, |key| by_id.get(key).cloned())
+    }
+}
+
+/// Verify the rendering, validating each distinct policy and entity shape
+/// once.
 ///
 /// # Errors
 ///
-/// When the schema, the entities or a policy shape is rejected; the error
-/// shows the first policy of that shape.
+/// When the schema, an entity shape or a policy shape is rejected; the
+/// error shows a policy of that shape.
 pub fn verify(rendering: &Rendering) -> Result<(), RenderError> {
-    let schema = schema(rendering)?;
-    entities(rendering, &schema)?;
     let ns = rendering.prefix();
-    let Some(representative) = rendering.schema.actions.keys().next() else {
-        return Ok(());
-    };
-    let mut shapes: BTreeMap<String, &Policy> = BTreeMap::new();
-    for policy in &rendering.policies {
-        if let Some(missing) = policy
-            .actions
-            .iter()
-            .flatten()
-            .find(|a| !rendering.schema.actions.contains_key(*a))
-        {
-            return Err(RenderError::CedarPolicy {
-                id: policy.id.clone(),
-                policy: policy.text(&ns),
-                message: format!("action `{missing}` is not declared in the schema"),
-            });
-        }
-        shapes
-            .entry(policy.shape(&ns, representative))
-            .or_insert(policy);
+    let chunk = rendering
+        .policies
+        .len()
+        .div_ceil(rayon::current_num_threads().max(1) * 4)
+        .max(1);
+    let shapes = rendering
+        .policies
+        .par_chunks(chunk)
+        .map(|policies| {
+            let mut s = Shapes::default();
+            s.add_policies(policies, &rendering.schema, &ns);
+            s
+        })
+        .reduce(Shapes::default, Shapes::merge);
+    let shapes = rendering.entities.iter().fold(shapes, |mut s, e| {
+        s.add_entity(e);
+        s
+    });
+    shapes.check(&rendering.schema)
+}
+
+/// Render and verify the workspace's Cedar one identity at a time, keeping
+/// only the shapes: what `nhi check` runs, in the memory of one identity's
+/// policies per thread.
+///
+/// # Errors
+///
+/// As [`verify`], and when rendering fails.
+pub fn verify_model(
+    model: &crate::model::Model,
+    db: &crate::source::SourceDb,
+    today: crate::model::Date,
+) -> Result<(), RenderError> {
+    let renderer = super::Renderer::new(model, db, today)?;
+    let ns = renderer.prefix().to_owned();
+    let rendered = renderer.identities();
+    let mut shapes = rendered
+        .par_iter()
+        .fold(Shapes::default, |mut s, identity| {
+            let (policies, entity) = renderer.identity(identity);
+            s.add_policies(&policies, renderer.schema(), &ns);
+            s.add_entity(&entity);
+            s
+        })
+        .reduce(Shapes::default, Shapes::merge);
+    shapes.add_policies(&renderer.guardrails(), renderer.schema(), &ns);
+    for team in renderer.teams(&rendered) {
+        shapes.add_entity(&team);
     }
-    let mut set = PolicySet::new();
-    let mut by_id = BTreeMap::new();
-    for (i, (shape, policy)) in shapes.into_iter().enumerate() {
-        let id = format!("shape{i}");
-        let parsed =
-            cedar_policy::Policy::parse(Some(PolicyId::new(&id)), &shape).map_err(|e| {
-                RenderError::CedarPolicy {
-                    id: policy.id.clone(),
-                    policy: policy.text(&ns),
-                    message: error_text(&e),
-                }
-            })?;
-        set.add(parsed).map_err(|e| RenderError::CedarPolicy {
-            id: policy.id.clone(),
-            policy: policy.text(&ns),
-            message: error_text(&e),
-        })?;
-        by_id.insert(id, policy);
-    }
-    validate(&schema, &set, |id| {
-        by_id.get(id).map(|p| (p.id.clone(), p.text(&ns)))
-    })
+    shapes.check(renderer.schema())
 }
 
 /// Verify the rendering by parsing and strictly validating every policy.
