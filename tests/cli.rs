@@ -225,7 +225,9 @@ fn init_then_new_then_check_is_clean() {
     for file in [
         "nhi.yaml",
         "identities/release-assistant.yaml",
+        "decisions/release-assistant.yaml",
         "schema/identity.schema.json",
+        "schema/decisions.schema.json",
     ] {
         assert!(tmp.path().join(file).is_file(), "{file}");
     }
@@ -249,6 +251,12 @@ fn init_then_new_then_check_is_clean() {
     assert!(created.contains("owner: platform-team"));
     let out = nhi(tmp.path(), &["check"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = nhi(tmp.path(), &["test"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).ends_with("3 passed, 0 failed\n"));
+    let out = nhi(tmp.path(), &["build"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(tmp.path().join("dist/cedar/policies.cedar").is_file());
 
     // init refuses to overwrite, new refuses an existing or badly named identity
     assert_eq!(nhi(tmp.path(), &["init"]).status.code(), Some(2));

@@ -10,13 +10,15 @@ use crate::schema::{SchemaKind, generate};
 
 const WORKSPACE: &str = include_str!("templates/nhi.yaml");
 const EXAMPLE: &str = include_str!("templates/release-assistant.yaml");
+const DECISIONS: &str = include_str!("templates/decisions.yaml");
 
 /// Arguments of `nhi init`.
 #[derive(Debug, Args)]
 pub struct InitArgs {}
 
-/// Write `nhi.yaml`, `identities/release-assistant.yaml` and the schemas
-/// into the starting folder; refuse to overwrite anything.
+/// Write `nhi.yaml`, `identities/release-assistant.yaml`, a decision test
+/// file and the schemas into the starting folder; refuse to overwrite
+/// anything.
 ///
 /// # Errors
 ///
@@ -28,6 +30,11 @@ pub fn run(_args: &InitArgs, cx: &Context, io: &mut Io<'_>) -> Result<ExitStatus
         (
             root.join("identities").join("release-assistant.yaml"),
             EXAMPLE.to_owned(),
+        ),
+        (
+            root.join(crate::load::DEFAULT_TESTS_DIR)
+                .join("release-assistant.yaml"),
+            DECISIONS.to_owned(),
         ),
     ]
     .into_iter()
@@ -53,7 +60,7 @@ pub fn run(_args: &InitArgs, cx: &Context, io: &mut Io<'_>) -> Result<ExitStatus
     }
     writeln!(
         io.stderr,
-        "next: `nhi check`, then `nhi new NAME --owner platform-team`"
+        "next: `nhi check`, `nhi test`, `nhi build`, then `nhi new NAME --owner platform-team`"
     )?;
     Ok(ExitStatus::Clean)
 }
