@@ -385,14 +385,7 @@ impl Diagnostics {
     /// the first 64 characters of one, as messages shorten long values) and
     /// no control character that could drive a terminal.
     pub fn scrub(&mut self, db: &SourceDb) {
-        let mut needles: Vec<String> = db
-            .secrets()
-            .iter()
-            .flat_map(|s| [s.clone(), s.chars().take(64).collect()])
-            .filter(|s| s.len() >= 8)
-            .collect();
-        needles.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
-        needles.dedup();
+        let needles = db.secret_needles();
         for d in &mut self.items {
             scrub_text(&mut d.message, &needles);
             if let Some(help) = &mut d.help {

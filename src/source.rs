@@ -286,6 +286,41 @@ impl SourceDb {
         &self.secrets
     }
 
+    /// The texts no output may hold: every credential found, and its first
+    /// 64 characters (messages shorten long values), longest first.
+    #[must_use]
+    pub fn secret_needles(&self) -> Vec<String> {
+        let mut needles: Vec<String> = self
+            .secrets
+            .iter()
+            .flat_map(|s| [s.clone(), s.chars().take(64).collect()])
+            .filter(|s| s.len() >= 8)
+            .collect();
+        needles.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+        needles.dedup();
+        needles
+    }
+
+    /// `text` with every credential found in the files masked as `****`.
+    #[must_use]
+    pub fn mask(&self, text: &str) -> String {
+        let mut out = text.to_owned();
+        for needle in self.secret_needles() {
+            if out.contains(needle.as_str()) {
+                out = out.replace(needle.as_str(), "****");
+            }
+        }
+        out
+    }
+
+    /// Whether `bytes` hold a credential found in the files.
+    #[must_use]
+    pub fn leaks(&self, bytes: &[u8]) -> bool {
+        self.secret_needles()
+            .iter()
+            .any(|n| bytes.windows(n.len()).any(|w| w == n.as_bytes()))
+    }
+
     /// The ids of every file, in insertion order.
     pub fn ids(&self) -> impl Iterator<Item = FileId> + '_ {
         (0..self.files.len()).map(|i| FileId(u32::try_from(i).unwrap_or(u32::MAX)))

@@ -30,6 +30,9 @@ pub struct Checked {
     pub db: SourceDb,
     /// Every problem, with overrides applied, sorted.
     pub diagnostics: Diagnostics,
+    /// The severity overrides of `nhi.yaml`, for files read later
+    /// (decision tests).
+    pub overrides: settings::Overrides,
 }
 
 /// Load and check the workspace rooted at `root` as of `today`, converting
@@ -125,6 +128,7 @@ fn finish(loaded: Loaded<Box<Identity>>) -> Checked {
         model,
         db,
         diagnostics,
+        overrides,
     }
 }
 

@@ -609,3 +609,44 @@ fn build_of_a_workspace_with_errors_writes_nothing() {
     assert!(text(&out.stderr).contains("AC001"));
     assert!(!tmp.path().join("dist").exists());
 }
+
+#[test]
+fn a_credential_never_reaches_the_output_even_with_its_check_turned_off() {
+    let key = "AKIAZ7QXJ4MDNBWLV3TR";
+    let tmp = workspace(&[
+        ("nhi.yaml", "lints:\n  SE001: off\n"),
+        (
+            "identities/a.yaml",
+            &format!(
+                "agent: a\nowner: t\nauth: oidc\nallowed_actions: [read]\nlabels:\n  note: {key}\n"
+            ),
+        ),
+        (
+            "decisions/a.yaml",
+            &format!(
+                "tests:\n  - name: reads {key}\n    principal: a\n    action: read\n    expect: allow\n"
+            ),
+        ),
+    ]);
+    let out = nhi(tmp.path(), &["check"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "the finding is off: {}",
+        text(&out.stderr)
+    );
+    let out = nhi(tmp.path(), &["build"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("nothing built: a value that looks like a credential would be written to `cedar/entities.json`"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(key) && !text(&out.stdout).contains(key));
+    assert!(!tmp.path().join("dist").exists());
+    let out = nhi(tmp.path(), &["test", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("\"name\": \"****\""), "{stdout}");
+    assert!(!stdout.contains(key));
+}

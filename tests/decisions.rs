@@ -693,3 +693,35 @@ proptest! {
         assert_cedar_agrees(&m, &SourceDb::new(), TODAY, &fixed);
     }
 }
+
+#[test]
+fn can_says_when_a_principal_renders_to_nothing() {
+    let tmp = workspace(&[
+        (
+            "identities/old.yaml",
+            "agent: old\nowner: t\nauth: oidc\nallowed_actions: [read]\nexpires: 2026-06-30\n",
+        ),
+        (
+            "identities/gone.yaml",
+            "agent: gone\nowner: t\nauth: oidc\nallowed_actions: [read]\nstate: revoked\n",
+        ),
+    ]);
+    let out = nhi(tmp.path(), &["can", "old", "read"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stdout),
+        "DENY old read\n  no policy permits it: default deny\n  note: `old` expired on 2026-06-30: it renders to nothing\n"
+    );
+    let out = nhi(tmp.path(), &["can", "gone", "read", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["note"], "`gone` is revoked: it renders to nothing");
+    // the day before it expired, it could
+    let out = Command::new(env!("CARGO_BIN_EXE_nhi"))
+        .args(["-C"])
+        .arg(tmp.path())
+        .args(["--today", "2026-06-29", "can", "old", "read"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+}

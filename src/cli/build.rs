@@ -48,6 +48,16 @@ pub fn run(args: &BuildArgs, cx: &Context, io: &mut Io<'_>) -> Result<ExitStatus
         return Ok(ExitStatus::Findings);
     }
     let artifacts = crate::render::render(&checked.model, &checked.db, cx.today)?;
+    // a credential in the workspace (even with SE001 turned off) is never
+    // written out
+    if let Some(leak) = artifacts.iter().find(|a| checked.db.leaks(&a.bytes)) {
+        writeln!(
+            io.stderr,
+            "nothing built: a value that looks like a credential would be written to `{}`\n  help: remove it from the workspace (`SE001` reports where it is); keep secrets in a secret store and reference them with `auth.secret_ref`",
+            leak.path
+        )?;
+        return Ok(ExitStatus::Findings);
+    }
     let (dir, shown) = match &args.out {
         Some(out) => (resolve(cx, out), out.display().to_string()),
         None => {

@@ -79,14 +79,13 @@ pub fn run(args: &CanArgs, cx: &Context, io: &mut Io<'_>) -> Result<ExitStatus, 
     let query = query(args, &rendering.prefix())?;
     let answer = authorizer.decide(&query)?;
     let view = View::new(&query, &answer, &checked.model, &checked.db, cx.today);
-    match args.format {
-        CanFormat::Human => io.stdout.write_all(view.human(&query).as_bytes())?,
-        CanFormat::Json => {
-            let mut text = serde_json::to_string_pretty(&view).unwrap_or_default();
-            text.push('\n');
-            io.stdout.write_all(text.as_bytes())?;
-        }
-    }
+    let mut text = match args.format {
+        CanFormat::Human => view.human(&query),
+        CanFormat::Json => serde_json::to_string_pretty(&view).unwrap_or_default() + "\n",
+    };
+    // the question itself may quote a credential of the workspace
+    text = checked.db.mask(&text);
+    io.stdout.write_all(text.as_bytes())?;
     Ok(match answer.decision {
         Decision::Allow => ExitStatus::Clean,
         Decision::Deny => ExitStatus::Findings,

@@ -58,6 +58,7 @@ pub fn run(args: &CheckArgs, cx: &Context, io: &mut Io<'_>) -> Result<ExitStatus
         db,
         mut diagnostics,
         model,
+        ..
     } = validate::check(&root, LoadOptions::default(), cx.today)?;
     if !diagnostics.has_errors() {
         // what the workspace renders must be what the targets accept

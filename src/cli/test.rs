@@ -72,7 +72,8 @@ pub fn run(args: &TestArgs, cx: &Context, io: &mut Io<'_>) -> Result<ExitStatus,
         return Ok(ExitStatus::Findings);
     }
     let dir = checked.model.settings.tests_dir.clone();
-    let loaded = load::decisions(&root, &dir, &mut checked.db, LoadOptions::default())?;
+    let mut loaded = load::decisions(&root, &dir, &mut checked.db, LoadOptions::default())?;
+    loaded.diagnostics.apply_overrides(&checked.overrides);
     let rendering = cedar::render(&checked.model, &checked.db, cx.today)?;
     let authorizer = Authorizer::new(&checked.model, &rendering)?;
     let report = decisions::run(&checked.model, &rendering, &authorizer, &loaded.files);
@@ -101,7 +102,7 @@ pub fn run(args: &TestArgs, cx: &Context, io: &mut Io<'_>) -> Result<ExitStatus,
             let summary = summary(&report, &checked.db, failed);
             let mut text = serde_json::to_string_pretty(&summary).unwrap_or_default();
             text.push('\n');
-            io.stdout.write_all(text.as_bytes())?;
+            io.stdout.write_all(checked.db.mask(&text).as_bytes())?;
             if unreadable > 0 {
                 write(CheckFormat::Human, &diagnostics, &checked.db, cx, io)?;
             }
