@@ -104,20 +104,6 @@ impl SchemaDoc {
         } else {
             ""
         };
-        let record = |entries: Vec<(String, bool, String)>, depth: &str| {
-            let mut s = String::from("{\n");
-            for (name, optional, ty) in entries {
-                let _ = writeln!(
-                    s,
-                    "{depth}  {}{}: {ty},",
-                    string(&name),
-                    if optional { "?" } else { "" }
-                );
-            }
-            s.push_str(depth);
-            s.push('}');
-            s
-        };
         let context = self
             .context()
             .into_iter()
@@ -137,35 +123,24 @@ impl SchemaDoc {
             "{indent}entity {TEAM_TYPE} = {};",
             record(team, indent)
         );
-        let provenance = format!(
-            "{{ {} }}",
-            PROVENANCE_ATTRIBUTES
-                .iter()
-                .map(|a| format!("{}?: String", string(a)))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-        let identity: Vec<(String, bool, String)> = IDENTITY_ATTRIBUTES
-            .iter()
-            .map(|(name, optional, ty)| {
-                let ty = if *ty == "PROVENANCE" {
-                    provenance.clone()
-                } else {
-                    (*ty).to_owned()
-                };
-                ((*name).to_owned(), *optional, ty)
-            })
-            .collect();
+        let identity = record(identity_attributes(), indent);
         for ty in PRINCIPAL_TYPES {
             let _ = writeln!(
                 out,
-                "{indent}entity {ty} in [{TEAM_TYPE}] = {} tags String;",
-                record(identity.clone(), indent)
+                "{indent}entity {ty} in [{TEAM_TYPE}] = {identity} tags String;"
             );
         }
         for ty in self.resource_types() {
             let _ = writeln!(out, "{indent}entity {ty};");
         }
+        self.write_actions(&mut out, indent);
+        if self.namespace.is_some() {
+            out.push_str("}\n");
+        }
+        out
+    }
+
+    fn write_actions(&self, out: &mut String, indent: &str) {
         let principals = PRINCIPAL_TYPES.join(", ");
         for (action, resources) in &self.actions {
             let resources: Vec<&str> = resources.iter().map(String::as_str).collect();
@@ -176,9 +151,44 @@ impl SchemaDoc {
                 resources.join(", ")
             );
         }
-        if self.namespace.is_some() {
-            out.push_str("}\n");
-        }
-        out
     }
+}
+
+/// A record type, one quoted attribute a line.
+fn record(entries: Vec<(String, bool, String)>, depth: &str) -> String {
+    let mut s = String::from("{\n");
+    for (name, optional, ty) in entries {
+        let _ = writeln!(
+            s,
+            "{depth}  {}{}: {ty},",
+            string(&name),
+            if optional { "?" } else { "" }
+        );
+    }
+    s.push_str(depth);
+    s.push('}');
+    s
+}
+
+/// The attributes of an identity entity, with their types.
+fn identity_attributes() -> Vec<(String, bool, String)> {
+    let provenance = format!(
+        "{{ {} }}",
+        PROVENANCE_ATTRIBUTES
+            .iter()
+            .map(|a| format!("{}?: String", string(a)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    IDENTITY_ATTRIBUTES
+        .iter()
+        .map(|(name, optional, ty)| {
+            let ty = if *ty == "PROVENANCE" {
+                provenance.clone()
+            } else {
+                (*ty).to_owned()
+            };
+            ((*name).to_owned(), *optional, ty)
+        })
+        .collect()
 }
