@@ -75,46 +75,33 @@ pub fn run<'a, 'r>(
                 || format!("{} {}", t.principal.value, t.action.value),
                 |n| n.value.clone(),
             );
-            let outcome = match query(model, rendering, t) {
-                Err(d) => {
-                    report.diagnostics.push(*d);
-                    Outcome {
-                        file: *file,
-                        test,
-                        name,
-                        answer: None,
-                        passed: false,
-                    }
-                }
+            let (answer, problem) = match query(model, rendering, t) {
+                Err(d) => (None, Some(*d)),
                 Ok(q) => match authorizer.decide(&q) {
-                    Err(e) => {
-                        report.diagnostics.push(
+                    Err(e) => (
+                        None,
+                        Some(
                             Diagnostic::new(Code::UnknownTestReference, e.to_string())
                                 .primary(test.loc, "this test cannot be asked"),
-                        );
-                        Outcome {
-                            file: *file,
-                            test,
-                            name,
-                            answer: None,
-                            passed: false,
-                        }
-                    }
+                        ),
+                    ),
                     Ok(answer) => {
-                        let passed = answer.decision == expected(t.expect.value);
-                        if !passed {
-                            report.diagnostics.push(mismatch(t, &name, &answer));
-                        }
-                        Outcome {
-                            file: *file,
-                            test,
-                            name,
-                            answer: Some(answer),
-                            passed,
-                        }
+                        let wrong = answer.decision != expected(t.expect.value);
+                        let problem = wrong.then(|| mismatch(t, &name, &answer));
+                        (Some(answer), problem)
                     }
                 },
             };
+            let outcome = Outcome {
+                file: *file,
+                test,
+                name,
+                passed: problem.is_none(),
+                answer,
+            };
+            if let Some(d) = problem {
+                report.diagnostics.push(d);
+            }
             report.outcomes.push(outcome);
         }
     }

@@ -12,9 +12,13 @@
     reason = "tests build workspaces on disk and fail loudly"
 )]
 
+#[path = "support/workspaces.rs"]
+mod support;
+
+use support::{TODAY, date, nhi, repo, seed, text, workspace, workspaces};
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use nhi::analyse::Check;
 use nhi::authorize::{Authorizer, Query};
@@ -22,44 +26,6 @@ use nhi::load::{self, LoadOptions};
 use nhi::render::cedar::policy::{Cond, Effect, Origin, Policy, Rule};
 use nhi::render::cedar::{self, Rendering, verify};
 use nhi::validate::{self, Checked};
-
-const TODAY: &str = "2026-11-22";
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn date(text: &str) -> nhi::model::Date {
-    nhi::model::parse_date(text).unwrap()
-}
-
-fn nhi(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_nhi"))
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .env("NO_COLOR", "1")
-        .env("NHI_TODAY", TODAY)
-        .output()
-        .expect("nhi runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// The repository's workspace and every example.
-fn workspaces() -> Vec<PathBuf> {
-    let mut all = vec![repo()];
-    let mut examples: Vec<PathBuf> = std::fs::read_dir(repo().join("examples"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.join("nhi.yaml").is_file())
-        .collect();
-    examples.sort();
-    all.extend(examples);
-    all
-}
 
 fn check_dir(dir: &Path, today: &str) -> Checked {
     let root = load::find_root(dir).unwrap();
@@ -79,17 +45,6 @@ fn check_dir(dir: &Path, today: &str) -> Checked {
 
 fn render(c: &Checked, today: &str) -> Rendering {
     cedar::render(&c.model, &c.db, date(today)).unwrap()
-}
-
-/// A temporary workspace holding these files.
-fn workspace(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let tmp = tempfile::tempdir().unwrap();
-    for (path, contents) in files {
-        let path = tmp.path().join(path);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, contents).unwrap();
-    }
-    tmp
 }
 
 fn copy_dir(from: &Path, to: &Path, reverse: bool) {
@@ -113,14 +68,6 @@ fn copy_dir(from: &Path, to: &Path, reverse: bool) {
             std::fs::copy(&path, to.join(name)).unwrap();
         }
     }
-}
-
-fn seed() -> tempfile::TempDir {
-    let seed = std::fs::read_to_string(
-        repo().join("tests/fixtures/check/seed-only/identities/release-assistant.yaml"),
-    )
-    .unwrap();
-    workspace(&[("identities/release-assistant.yaml", &seed)])
 }
 
 fn query(principal: &str, action: &str) -> Query {

@@ -11,45 +11,14 @@
     reason = "tests build workspaces on disk and fail loudly"
 )]
 
+#[path = "support/workspaces.rs"]
+mod support;
+
+use support::{nhi, repo, text, workspaces};
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use nhi::schema::{SchemaKind, generate};
-
-const TODAY: &str = "2026-11-22";
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn nhi(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_nhi"))
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .env("NO_COLOR", "1")
-        .env("NHI_TODAY", TODAY)
-        .output()
-        .expect("nhi runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// Every workspace shipped with the repository: its root and the examples.
-fn workspaces() -> Vec<PathBuf> {
-    let mut all = vec![repo()];
-    let mut examples: Vec<PathBuf> = std::fs::read_dir(repo().join("examples"))
-        .expect("examples/ exists")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.join("nhi.yaml").is_file())
-        .collect();
-    examples.sort();
-    assert!(examples.len() >= 2, "at least two example workspaces");
-    all.extend(examples);
-    all
-}
 
 #[test]
 fn shipped_workspaces_check_clean() {

@@ -13,9 +13,14 @@
     reason = "tests build workspaces on disk and fail loudly"
 )]
 
+#[path = "support/workspaces.rs"]
+mod support;
+
+use support::{TODAY, date, nhi, repo, seed, text, workspace, workspaces};
+
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Command;
 
 use nhi::analyse::{self, Decision};
 use nhi::authorize::{Authorizer, Query};
@@ -28,61 +33,6 @@ use nhi::render::cedar;
 use nhi::source::{Loc, SourceDb};
 use nhi::validate;
 use proptest::prelude::*;
-
-const TODAY: &str = "2026-11-22";
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn date(text: &str) -> nhi::model::Date {
-    nhi::model::parse_date(text).unwrap()
-}
-
-fn nhi(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_nhi"))
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .env("NO_COLOR", "1")
-        .env("NHI_TODAY", TODAY)
-        .output()
-        .expect("nhi runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn workspaces() -> Vec<PathBuf> {
-    let mut all = vec![repo()];
-    let mut examples: Vec<PathBuf> = std::fs::read_dir(repo().join("examples"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.join("nhi.yaml").is_file())
-        .collect();
-    examples.sort();
-    all.extend(examples);
-    all
-}
-
-fn workspace(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let tmp = tempfile::tempdir().unwrap();
-    for (path, contents) in files {
-        let path = tmp.path().join(path);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, contents).unwrap();
-    }
-    tmp
-}
-
-fn seed() -> tempfile::TempDir {
-    let seed = std::fs::read_to_string(
-        repo().join("tests/fixtures/check/seed-only/identities/release-assistant.yaml"),
-    )
-    .unwrap();
-    workspace(&[("identities/release-assistant.yaml", &seed)])
-}
 
 // ---------------------------------------------------------------------------
 // `nhi can`

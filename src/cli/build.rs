@@ -6,11 +6,9 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::check::{CheckFormat, write};
+use super::check::clean_workspace;
 use super::{CliError, Context, ExitStatus, Io, resolve};
 use crate::emit::{self, Change};
-use crate::load::{self, LoadOptions};
-use crate::validate;
 
 /// Arguments of `nhi build`.
 #[derive(Debug, Args)]
@@ -32,21 +30,10 @@ pub struct BuildArgs {
 /// When the workspace cannot be loaded, rendering fails its own checks, or
 /// the output cannot be written.
 pub fn run(args: &BuildArgs, cx: &Context, io: &mut Io<'_>) -> Result<ExitStatus, CliError> {
-    let root = load::find_root(&cx.start)?;
-    let checked = validate::check(&root, LoadOptions::default(), cx.today)?;
-    if !checked.diagnostics.is_empty() {
-        write(
-            CheckFormat::Human,
-            &checked.diagnostics,
-            &checked.db,
-            cx,
-            io,
-        )?;
-    }
-    if checked.diagnostics.has_errors() {
+    let Some((root, checked)) = clean_workspace(cx, io, true)? else {
         writeln!(io.stderr, "nothing built: fix the errors above first")?;
         return Ok(ExitStatus::Findings);
-    }
+    };
     let artifacts = crate::render::render(&checked.model, &checked.db, cx.today)?;
     // a credential in the workspace (even with SE001 turned off) is never
     // written out

@@ -8,15 +8,13 @@ use std::io::Write;
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 
-use super::check::{CheckFormat, write};
+use super::check::clean_workspace;
 use super::{CliError, Context, ExitStatus, Io};
 use crate::analyse::{self, Decision};
 use crate::authorize::{Answer, Authorizer, Query, parse_resource};
-use crate::load::{self, LoadOptions};
 use crate::model::{Model, State};
 use crate::render::cedar;
 use crate::source::SourceDb;
-use crate::validate;
 
 /// Arguments of `nhi can`.
 #[derive(Debug, Args)]
@@ -59,21 +57,12 @@ pub enum CanFormat {
 /// When the workspace has errors or cannot be loaded, or the query names
 /// something the workspace does not have.
 pub fn run(args: &CanArgs, cx: &Context, io: &mut Io<'_>) -> Result<ExitStatus, CliError> {
-    let root = load::find_root(&cx.start)?;
-    let checked = validate::check(&root, LoadOptions::default(), cx.today)?;
-    if checked.diagnostics.has_errors() {
-        write(
-            CheckFormat::Human,
-            &checked.diagnostics,
-            &checked.db,
-            cx,
-            io,
-        )?;
+    let Some((_, checked)) = clean_workspace(cx, io, false)? else {
         return Err(CliError::usage(
             "cannot answer: the workspace has errors",
             Some("fix them first (`nhi check` lists them)".to_owned()),
         ));
-    }
+    };
     let rendering = cedar::render(&checked.model, &checked.db, cx.today)?;
     let authorizer = Authorizer::new(&checked.model, &rendering)?;
     let query = query(args, &rendering.prefix())?;

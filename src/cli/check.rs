@@ -46,6 +46,33 @@ pub fn check_workspace(cx: &Context) -> Result<Checked, CliError> {
     Ok(validate::check(&root, LoadOptions::default(), cx.today)?)
 }
 
+/// Load and check the workspace for a command that needs it clean:
+/// print its diagnostics (warnings too, when `warnings` is set) and return
+/// the root and the checked workspace, or `None` when it has errors.
+///
+/// # Errors
+///
+/// When the workspace cannot be loaded at all, or output fails.
+pub fn clean_workspace(
+    cx: &Context,
+    io: &mut Io<'_>,
+    warnings: bool,
+) -> Result<Option<(PathBuf, Checked)>, CliError> {
+    let root = load::find_root(&cx.start)?;
+    let checked = validate::check(&root, LoadOptions::default(), cx.today)?;
+    let errors = checked.diagnostics.has_errors();
+    if errors || (warnings && !checked.diagnostics.is_empty()) {
+        write(
+            CheckFormat::Human,
+            &checked.diagnostics,
+            &checked.db,
+            cx,
+            io,
+        )?;
+    }
+    Ok((!errors).then_some((root, checked)))
+}
+
 /// Run `nhi check`.
 ///
 /// # Errors

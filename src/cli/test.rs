@@ -6,13 +6,12 @@ use std::io::Write;
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 
-use super::check::{CheckFormat, write};
+use super::check::{CheckFormat, clean_workspace, write};
 use super::{CliError, Context, ExitStatus, Io};
 use crate::authorize::Authorizer;
 use crate::decisions;
 use crate::load::{self, LoadOptions};
 use crate::render::cedar;
-use crate::validate;
 
 /// Arguments of `nhi test`.
 #[derive(Debug, Args)]
@@ -58,19 +57,10 @@ struct TestView<'a> {
 ///
 /// When the workspace cannot be loaded or its rendering fails.
 pub fn run(args: &TestArgs, cx: &Context, io: &mut Io<'_>) -> Result<ExitStatus, CliError> {
-    let root = load::find_root(&cx.start)?;
-    let mut checked = validate::check(&root, LoadOptions::default(), cx.today)?;
-    if checked.diagnostics.has_errors() {
-        write(
-            CheckFormat::Human,
-            &checked.diagnostics,
-            &checked.db,
-            cx,
-            io,
-        )?;
+    let Some((root, mut checked)) = clean_workspace(cx, io, false)? else {
         writeln!(io.stderr, "no tests run: fix the errors above first")?;
         return Ok(ExitStatus::Findings);
-    }
+    };
     let dir = checked.model.settings.tests_dir.clone();
     let mut loaded = load::decisions(&root, &dir, &mut checked.db, LoadOptions::default())?;
     loaded.diagnostics.apply_overrides(&checked.overrides);

@@ -194,7 +194,7 @@ impl<'m> Renderer<'m> {
     pub fn identity(&self, identity: &Identity) -> (Vec<Policy>, Entity) {
         let mut own = Vec::new();
         let source = self.db.display_path(identity.file);
-        identity_policies(identity, &source, &mut own);
+        identity_policies(identity, &source, !self.schema.actions.is_empty(), &mut own);
         for chain in self.chains.get(&identity.name.value).into_iter().flatten() {
             chain_policies(chain, self.db, &mut own);
         }
@@ -350,7 +350,10 @@ fn origin(identity: &Identity, source: &str, rule: Rule) -> Origin {
     }
 }
 
-fn identity_policies(identity: &Identity, source: &str, out: &mut Vec<Policy>) {
+/// An identity's own policies; `any_action` says whether the schema
+/// declares an action at all (with none, a quarantine has nothing to deny
+/// and Cedar would find its policy impossible).
+fn identity_policies(identity: &Identity, source: &str, any_action: bool, out: &mut Vec<Policy>) {
     let name = &identity.name.value;
     let principal = Some((principal_type(identity.kind), name.clone()));
     let forbidden: BTreeMap<String, crate::source::Loc> = identity
@@ -371,7 +374,7 @@ fn identity_policies(identity: &Identity, source: &str, out: &mut Vec<Policy>) {
             origin: o,
         });
     }
-    if analyse::suspended(identity) {
+    if analyse::suspended(identity) && any_action {
         let mut o = origin(identity, source, Rule::Suspended);
         o.loc = identity.state.loc;
         out.push(Policy {

@@ -1,0 +1,71 @@
+//! What the CLI-level test binaries share: the repository's workspaces,
+//! temporary workspaces, and running the `nhi` binary.
+
+#![allow(dead_code, reason = "each test binary uses a part of this")]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The date every command runs as of.
+pub(crate) const TODAY: &str = "2026-11-22";
+
+/// The repository root.
+pub(crate) fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A `YYYY-MM-DD` date.
+pub(crate) fn date(text: &str) -> nhi::model::Date {
+    nhi::model::parse_date(text).unwrap()
+}
+
+/// Run the binary in `dir` as of [`TODAY`], without colour.
+pub(crate) fn nhi(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_nhi"))
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env("NHI_TODAY", TODAY)
+        .output()
+        .expect("nhi runs")
+}
+
+/// Output bytes as text.
+pub(crate) fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Every workspace shipped with the repository: its root and the examples.
+pub(crate) fn workspaces() -> Vec<PathBuf> {
+    let mut all = vec![repo()];
+    let mut examples: Vec<PathBuf> = std::fs::read_dir(repo().join("examples"))
+        .expect("examples/ exists")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.join("nhi.yaml").is_file())
+        .collect();
+    examples.sort();
+    assert!(examples.len() >= 2, "at least two example workspaces");
+    all.extend(examples);
+    all
+}
+
+/// A temporary workspace holding these files.
+pub(crate) fn workspace(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    for (path, contents) in files {
+        let path = tmp.path().join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, contents).unwrap();
+    }
+    tmp
+}
+
+/// A temporary workspace holding only the user's release-assistant file.
+pub(crate) fn seed() -> tempfile::TempDir {
+    let seed = std::fs::read_to_string(
+        repo().join("tests/fixtures/check/seed-only/identities/release-assistant.yaml"),
+    )
+    .unwrap();
+    workspace(&[("identities/release-assistant.yaml", &seed)])
+}
