@@ -1,7 +1,8 @@
 //! `cargo bench --bench check`: generates workspaces of realistic
 //! identities and times `nhi check` end to end beside the bare YAML parse
-//! of the same files, in the same run, then prints Markdown tables ready to
-//! paste into the README.
+//! of the same files, in the same run; then `nhi build`, Cedar decisions
+//! and Cedar validation on the same workspace; and prints Markdown tables
+//! ready to paste into the README.
 //!
 //! ```text
 //! cargo bench --bench check                     # 1000, 10000 and 100000 identities
@@ -18,12 +19,34 @@
 //!   the bench stops with the diagnostics if `nhi check` finds anything.
 //! * `NHI_BENCH_KEEP=<folder>` writes each workspace to
 //!   `<folder>/nhi-bench-<size>` instead, and keeps it for profiling.
-//! * Peak memory of `nhi check` is read with `/usr/bin/time` when it is
-//!   installed (Debian/Ubuntu package `time`), else shown as `n/a`.
+//! * Peak memory of `nhi check` and `nhi build` is read with `/usr/bin/time`
+//!   when it is installed (Debian/Ubuntu package `time`), else shown as
+//!   `n/a`.
 //!
 //! The timed `nhi check` is the release binary Cargo builds for this bench
 //! (`CARGO_BIN_EXE_nhi`), run as a child process: start-up, walking the
 //! folder, reading, parsing, converting, the cross-file checks and exit.
+//!
+//! At each size the bench also measures (`support/build.rs`,
+//! `support/cedar.rs`):
+//!
+//! * `nhi build --out <fresh folder>`, the same binary end to end, each run
+//!   into a new empty folder: its time, peak memory and the size of what it
+//!   wrote; then `nhi build --check` against that output (it must exit 0).
+//! * Decisions, in process through the library: the workspace is checked
+//!   (`validate::check`), rendered (`render::cedar::render`) and handed to
+//!   an `authorize::Authorizer`. A deterministic list of queries (for a
+//!   sample of identities: an allowed action in its usual context, a
+//!   forbidden one, one it never mentions, and for delegates a delegated
+//!   one) is decided once cold (the first decision for a principal parses
+//!   its policies), then again, warm, at least 20 000 times with
+//!   `Authorizer::decide` (only the policies that can apply). 20 of them are
+//!   also decided with `Authorizer::decide_whole` (the whole policy set; its
+//!   first call builds the set), which must agree.
+//! * Validation of the rendered Cedar: `verify::verify` (each distinct
+//!   policy and entity shape once, as `nhi build` does) beside
+//!   `verify::verify_full` (every policy strictly), the latter timed once
+//!   (it takes seconds at 1 000 identities) and only up to 10 000.
 
 #![allow(
     clippy::unwrap_used,
@@ -38,7 +61,7 @@
 )]
 #![allow(missing_docs, reason = "a benchmark binary")]
 
-use std::fmt::Write as _;
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
@@ -48,332 +71,16 @@ use nhi::load::{self, LoadOptions, yaml};
 use nhi::source::SourceDb;
 use rayon::prelude::*;
 
+#[path = "support/build.rs"]
+mod build;
+#[path = "support/cedar.rs"]
+mod cedar;
+#[path = "support/workspace.rs"]
+mod workspace;
+
 /// The date every check runs as of (all generated review dates are before
 /// it), so results do not depend on the clock.
 const TODAY: &str = "2026-11-22";
-
-// ---------------------------------------------------------------------------
-// generation
-
-/// A small deterministic generator (xorshift64*), so every run writes the
-/// same workspace.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len())]
-    }
-}
-
-const TEAMS: [&str; 20] = [
-    "platform",
-    "payments",
-    "billing",
-    "identity",
-    "data-eng",
-    "ml-infra",
-    "support",
-    "growth",
-    "security",
-    "sre",
-    "mobile",
-    "web",
-    "search",
-    "logistics",
-    "finance",
-    "legal-ops",
-    "hr-systems",
-    "analytics",
-    "release-eng",
-    "partner-api",
-];
-
-/// 15 verbs × 20 nouns: a catalogue of 300 actions.
-const VERBS: [(&str, &str); 15] = [
-    ("read", "read"),
-    ("list", "list"),
-    ("get", "read"),
-    ("search", "read"),
-    ("export", "read"),
-    ("create", "write"),
-    ("update", "write"),
-    ("approve", "write"),
-    ("cancel", "write"),
-    ("sync", "write"),
-    ("import", "write"),
-    ("archive", "write"),
-    ("tag", "tagging"),
-    ("delete", "write"),
-    ("grant", "permissions_management"),
-];
-const NOUNS: [&str; 20] = [
-    "invoice",
-    "ticket",
-    "order",
-    "build",
-    "report",
-    "ledger",
-    "customer_profile",
-    "artifact",
-    "metric",
-    "schedule",
-    "payment",
-    "refund",
-    "shipment",
-    "contract",
-    "dataset",
-    "model_card",
-    "deployment",
-    "incident",
-    "secret_ref",
-    "audit_event",
-];
-const ACTIONS: usize = VERBS.len() * NOUNS.len();
-/// The last two actions are forbidden by the guardrails; nobody uses them.
-const GUARDED: usize = 2;
-/// Identity-level forbidden actions come from the last actions before the
-/// guarded ones; allowed actions from everything before that, so the two are
-/// always disjoint and a delegation never hands on a forbidden action.
-const FORBIDDEN_POOL: usize = 40;
-const GRANTABLE: usize = ACTIONS - GUARDED - FORBIDDEN_POOL;
-
-const PURPOSES: [&str; 12] = [
-    "importer",
-    "reconciler",
-    "notifier",
-    "reviewer",
-    "exporter",
-    "triager",
-    "summarizer",
-    "scheduler",
-    "auditor",
-    "router",
-    "syncer",
-    "planner",
-];
-
-fn action(i: usize) -> String {
-    let (verb, _) = VERBS[i % VERBS.len()];
-    format!("{verb}_{}", NOUNS[i / VERBS.len()])
-}
-
-/// `svc-000123-invoice-importer`: a DNS-1123 label, unique per index.
-fn name(i: usize) -> String {
-    let noun = NOUNS[i % NOUNS.len()].replace('_', "-");
-    format!("svc-{i:06}-{noun}-{}", PURPOSES[(i / 7) % PURPOSES.len()])
-}
-
-fn workspace_file() -> String {
-    let mut s = String::from("identities: identities\ntrust_domain: example.org\n");
-    s.push_str("teams:\n");
-    for team in TEAMS {
-        let _ = writeln!(
-            s,
-            "  {team}:\n    description: The {team} team\n    handle: \"@example/{team}\"\n    email: {team}@example.com"
-        );
-    }
-    s.push_str("actions:\n");
-    for a in 0..ACTIONS {
-        let (verb, access) = VERBS[a % VERBS.len()];
-        let noun = NOUNS[a / VERBS.len()].replace('_', " ");
-        let _ = writeln!(
-            s,
-            "  {}:\n    description: {}s {noun} records in the system of record\n    access: {access}",
-            action(a),
-            capitalise(verb),
-        );
-    }
-    let _ = writeln!(
-        s,
-        "guardrails:\n  forbidden_actions: [{}, {}]\n  max_token_ttl: 1h\n  max_delegation_depth: 4",
-        action(ACTIONS - 1),
-        action(ACTIONS - 2)
-    );
-    s
-}
-
-fn capitalise(word: &str) -> String {
-    let mut chars = word.chars();
-    chars.next().map_or_else(String::new, |first| {
-        first.to_ascii_uppercase().to_string() + chars.as_str()
-    })
-}
-
-/// Distinct numbers in `base..base + range`, `count` of them.
-fn distinct(rng: &mut Rng, count: usize, base: usize, range: usize) -> Vec<usize> {
-    let mut out: Vec<usize> = Vec::with_capacity(count);
-    while out.len() < count {
-        let a = base + rng.below(range);
-        if !out.contains(&a) {
-            out.push(a);
-        }
-    }
-    out
-}
-
-/// Whether identity `i` delegates (to `i + 1`, which never delegates
-/// itself, so there are no cycles and every chain is one hop).
-const fn delegates(i: usize, n: usize) -> bool {
-    i.is_multiple_of(5) && i + 1 < n
-}
-
-fn identity_file(i: usize, n: usize, rng: &mut Rng) -> String {
-    let count = 10 + rng.below(21);
-    let allowed = distinct(rng, count, 0, GRANTABLE);
-    let count = 2 + rng.below(4);
-    let forbidden = distinct(rng, count, GRANTABLE, FORBIDDEN_POOL);
-    // a few grants are narrowed to staging; delegations hand on only the
-    // plain ones
-    let narrowed = |k: usize| k % 6 == 5;
-    let mut s = String::with_capacity(1600);
-    let _ = writeln!(s, "agent: {}", name(i));
-    let kind = rng.pick(&["agent", "agent", "workload", "pipeline", "service"]);
-    let _ = writeln!(s, "kind: {kind}");
-    let _ = writeln!(s, "owner: {}", TEAMS[i % TEAMS.len()]);
-    s.push_str("identity_type: workload_identity\n");
-    let _ = writeln!(
-        s,
-        "purpose: {} {} for the {} team; flags anomalies for human review",
-        capitalise(&NOUNS[i % NOUNS.len()].replace('_', " ")),
-        PURPOSES[(i / 7) % PURPOSES.len()],
-        TEAMS[i % TEAMS.len()],
-    );
-    let _ = writeln!(
-        s,
-        "accountable: {}.{}@example.com",
-        rng.pick(&[
-            "ana", "ben", "chen", "dara", "eli", "fatima", "goran", "hana"
-        ]),
-        rng.pick(&[
-            "silva", "okafor", "li", "novak", "schmidt", "tanaka", "haddad"
-        ]),
-    );
-    let _ = writeln!(
-        s,
-        "acts: {}",
-        if kind == "agent" {
-            "on_behalf_of_user"
-        } else {
-            "autonomous"
-        }
-    );
-    let _ = writeln!(
-        s,
-        "auth:\n  method: oidc\n  issuer: https://token.actions.githubusercontent.com\n  subject: repo:example/{}:ref:refs/heads/main\n  audience: sts.amazonaws.com\n  ttl: 1h",
-        name(i)
-    );
-    s.push_str("allowed_actions:\n");
-    for (k, a) in allowed.iter().enumerate() {
-        if narrowed(k) {
-            let _ = writeln!(
-                s,
-                "  - action: {}\n    where:\n      env: [staging]",
-                action(*a)
-            );
-        } else {
-            let _ = writeln!(s, "  - {}", action(*a));
-        }
-    }
-    s.push_str("forbidden_actions:\n");
-    for a in &forbidden {
-        let _ = writeln!(s, "  - {}", action(*a));
-    }
-    s.push_str("audit_log: required\n");
-    let high = i % 10 == 3;
-    if high {
-        s.push_str("decision_log: required\nrisk_tier: high\n");
-    } else {
-        let _ = writeln!(s, "risk_tier: {}", rng.pick(&["low", "medium"]));
-    }
-    let _ = writeln!(
-        s,
-        "review_cycle: {}",
-        rng.pick(&["monthly", "quarterly", "semiannual", "90d"])
-    );
-    let _ = writeln!(
-        s,
-        "last_reviewed: 2026-{:02}-{:02}",
-        1 + rng.below(10),
-        1 + rng.below(28)
-    );
-    let _ = writeln!(
-        s,
-        "reviewer: {}@example.com",
-        rng.pick(&["security-lead", "iam-review", "ciso-office"])
-    );
-    let _ = writeln!(
-        s,
-        "context:\n  environments: [staging, production]\n  regions: [{}]\n  namespaces: [{}]",
-        rng.pick(&["eu-west-1", "us-east-1", "ap-southeast-2"]),
-        TEAMS[i % TEAMS.len()],
-    );
-    let _ = writeln!(
-        s,
-        "provenance:\n  provider: {}\n  model: {}\n  version: \"{}\"\n  runtime: {}",
-        rng.pick(&["example-ai", "in-house"]),
-        rng.pick(&["agent-large", "agent-small", "classifier-v2"]),
-        1 + rng.below(5),
-        rng.pick(&["kubernetes", "github-actions", "lambda"]),
-    );
-    s.push_str("labels:\n");
-    let labels = [
-        ("cost-center", format!("cc-{:04}", i % 250)),
-        (
-            "data-class",
-            rng.pick(&["public", "internal", "confidential"]).to_owned(),
-        ),
-        ("system", NOUNS[i % NOUNS.len()].replace('_', "-")),
-        ("tier", rng.pick(&["gold", "silver", "bronze"]).to_owned()),
-        ("compliance", rng.pick(&["sox", "gdpr", "pci"]).to_owned()),
-    ];
-    for (key, value) in labels.iter().take(3 + rng.below(3)) {
-        let _ = writeln!(s, "  {key}: {value}");
-    }
-    if delegates(i, n) {
-        let plain: Vec<String> = allowed
-            .iter()
-            .enumerate()
-            .filter(|&(k, _)| !narrowed(k))
-            .map(|(_, a)| action(*a))
-            .collect();
-        let give = &plain[..(2 + rng.below(3)).min(plain.len())];
-        let _ = writeln!(
-            s,
-            "delegation:\n  may_delegate_to:\n    - agent: {}\n      actions: [{}]\n      ttl: 30m\n      max_depth: 0",
-            name(i + 1),
-            give.join(", ")
-        );
-    }
-    s
-}
-
-/// Write the workspace; return the identity files' paths and total bytes.
-fn generate(dir: &Path, n: usize) -> (Vec<PathBuf>, u64) {
-    let identities = dir.join("identities");
-    std::fs::create_dir_all(&identities).unwrap();
-    let workspace = workspace_file();
-    std::fs::write(dir.join("nhi.yaml"), &workspace).unwrap();
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
-    let mut bytes = workspace.len() as u64;
-    let mut paths = Vec::with_capacity(n);
-    for i in 0..n {
-        let text = identity_file(i, n, &mut rng);
-        bytes += text.len() as u64;
-        let path = identities.join(format!("{}.yaml", name(i)));
-        std::fs::write(&path, text).unwrap();
-        paths.push(path);
-    }
-    (paths, bytes)
-}
 
 // ---------------------------------------------------------------------------
 // measurements
@@ -513,13 +220,18 @@ const TIME: &str = "/usr/bin/time";
 
 fn nhi_command(root: &Path) -> Command {
     let mut command = Command::new(NHI);
+    nhi_args(&mut command, root, &[OsStr::new("check")]);
+    command
+}
+
+/// `-C <root> <args…>`, as of [`TODAY`], without colour.
+fn nhi_args(command: &mut Command, root: &Path, args: &[&OsStr]) {
     command
         .arg("-C")
         .arg(root)
-        .arg("check")
+        .args(args)
         .env("NHI_TODAY", TODAY)
         .env("NO_COLOR", "1");
-    command
 }
 
 /// Run `nhi check --format json` once and stop, with what it found, unless
@@ -553,26 +265,32 @@ fn assert_clean(root: &Path, n: usize) {
 /// Time `nhi check` as a child process; with `/usr/bin/time`, also its peak
 /// resident memory in KiB.
 fn check_once(root: &Path, scratch: &Path) -> (Duration, Option<u64>) {
+    nhi_timed(root, &[OsStr::new("check")], scratch)
+}
+
+/// Time `nhi -C <root> <args…>` as a child process, which must exit 0; with
+/// `/usr/bin/time`, also its peak resident memory in KiB.
+fn nhi_timed(root: &Path, args: &[&OsStr], scratch: &Path) -> (Duration, Option<u64>) {
     let with_time = Path::new(TIME).is_file();
     let report = scratch.join("time.txt");
     let mut command = if with_time {
         let mut c = Command::new(TIME);
         c.arg("-f").arg("%M").arg("-o").arg(&report).arg(NHI);
-        c.arg("-C")
-            .arg(root)
-            .arg("check")
-            .env("NHI_TODAY", TODAY)
-            .env("NO_COLOR", "1");
         c
     } else {
-        nhi_command(root)
+        Command::new(NHI)
     };
+    nhi_args(&mut command, root, args);
     let start = Instant::now();
     let out = command.output().unwrap();
     let elapsed = start.elapsed();
     assert!(
         out.status.success(),
-        "nhi check failed ({}):\n{}",
+        "nhi {} failed ({}):\n{}",
+        args.iter()
+            .map(|a| a.to_string_lossy())
+            .collect::<Vec<_>>()
+            .join(" "),
         out.status,
         String::from_utf8_lossy(&out.stderr)
     );
@@ -581,6 +299,14 @@ fn check_once(root: &Path, scratch: &Path) -> (Duration, Option<u64>) {
         .flatten()
         .and_then(|t| t.lines().last().and_then(|l| l.trim().parse().ok()));
     (elapsed, rss)
+}
+
+/// Peak memory in MiB, or `n/a` when it was not measured.
+fn rss_cell(kib: Option<u64>) -> String {
+    kib.map_or_else(
+        || "n/a".to_owned(),
+        |kib| format!("{:.0} MiB", kib as f64 / 1024.0),
+    )
 }
 
 // ---------------------------------------------------------------------------
@@ -617,6 +343,8 @@ struct Row {
     check: Stats,
     rss_kib: Option<u64>,
     phases: Phases,
+    build: build::Figures,
+    cedar: cedar::Figures,
 }
 
 fn run(n: usize, runs: usize) -> Row {
@@ -633,7 +361,7 @@ fn run(n: usize, runs: usize) -> Row {
     }
     let scratch = tmp.path();
     let start = Instant::now();
-    let (paths, bytes) = generate(&root, n);
+    let (paths, bytes) = workspace::generate(&root, n);
     eprintln!(
         "{n} identities: generated {:.1} MB in {} under {}",
         bytes as f64 / 1e6,
@@ -669,6 +397,8 @@ fn run(n: usize, runs: usize) -> Row {
         phases.validate.cell(),
         phases.fused.cell()
     );
+    let build = build::measure(n, &root, scratch, runs);
+    let cedar = cedar::measure(n, &root, runs);
     Row {
         n,
         megabytes: bytes as f64 / 1e6,
@@ -678,6 +408,8 @@ fn run(n: usize, runs: usize) -> Row {
         check,
         rss_kib,
         phases,
+        build,
+        cedar,
     }
 }
 
@@ -699,7 +431,16 @@ fn main() {
         );
     }
     let rows: Vec<Row> = sizes.iter().map(|&n| run(n, runs)).collect();
+    check_tables(&rows, cores, runs);
+    let built: Vec<_> = rows.iter().map(|r| &r.build).collect();
+    build::table(&built, cores, runs);
+    let decided: Vec<_> = rows.iter().map(|r| &r.cedar).collect();
+    cedar::decision_table(&decided);
+    cedar::validation_table(&decided, cores, runs);
+}
 
+/// The tables of `nhi check` against the parse, and of its phases.
+fn check_tables(rows: &[Row], cores: usize, runs: usize) {
     println!();
     println!(
         "`nhi check` against the bare YAML parse of the same files, {cores} cores, \
@@ -712,7 +453,7 @@ fn main() {
         "| identities | files (MB) | parse, serde-saphyr → Value (1 core) | parse, nhi YAML layer (1 core) | `nhi check` ({cores} cores) | check ÷ serde-saphyr parse | check ÷ nhi-layer parse | peak RSS of check |"
     );
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
-    for r in &rows {
+    for r in rows {
         println!(
             "| {} | {:.1} | {} | {} | {} | {} | {} | {} |",
             r.n,
@@ -722,10 +463,7 @@ fn main() {
             r.check.cell(),
             ratio(r.check, r.plain),
             ratio(r.check, r.layer),
-            r.rss_kib.map_or_else(
-                || "n/a".to_owned(),
-                |kib| format!("{:.0} MiB", kib as f64 / 1024.0)
-            ),
+            rss_cell(r.rss_kib),
         );
     }
     println!();
@@ -740,7 +478,7 @@ fn main() {
         "| identities | parse, nhi YAML layer ({cores} cores) | `load::load` | `validate::validate` | `validate::check` | `nhi check` process | process − `validate::check` |"
     );
     println!("|---:|---:|---:|---:|---:|---:|---:|");
-    for r in &rows {
+    for r in rows {
         println!(
             "| {} | {} | {} | {} | {} | {} | {} |",
             r.n,

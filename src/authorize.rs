@@ -116,6 +116,8 @@ pub struct Authorizer<'r> {
     schema: Schema,
     prefix: String,
     by_id: BTreeMap<&'r str, usize>,
+    /// Policy indexes by owning identity; guardrails under no owner.
+    by_owner: BTreeMap<Option<&'r str>, Vec<usize>>,
     parsed: Vec<OnceLock<cedar_policy::Policy>>,
     whole: OnceLock<PolicySet>,
 }
@@ -139,6 +141,15 @@ impl<'r> Authorizer<'r> {
                 .enumerate()
                 .map(|(i, p)| (p.id.as_str(), i))
                 .collect(),
+            by_owner: {
+                let mut m: BTreeMap<Option<&str>, Vec<usize>> = BTreeMap::new();
+                for (i, p) in rendering.policies.iter().enumerate() {
+                    m.entry(p.origin.owner.as_ref().map(crate::model::Name::as_str))
+                        .or_default()
+                        .push(i);
+                }
+                m
+            },
             parsed: rendering.policies.iter().map(|_| OnceLock::new()).collect(),
             whole: OnceLock::new(),
         })
@@ -152,9 +163,20 @@ impl<'r> Authorizer<'r> {
     /// policy cannot be read back.
     pub fn decide(&self, query: &Query) -> Result<Answer<'r>, AuthorizeError> {
         let request = self.request(query)?;
-        let chain: BTreeSet<String> = query.on_behalf_of.iter().cloned().collect();
+        // the principal's own, its chain's and the guardrails: what
+        // `Rendering::slice` selects, through the index
+        let mut owners: BTreeSet<Option<&str>> =
+            BTreeSet::from([None, Some(query.principal.as_str())]);
+        owners.extend(query.on_behalf_of.iter().map(|d| Some(d.as_str())));
+        let mut slice: Vec<usize> = owners
+            .iter()
+            .filter_map(|o| self.by_owner.get(o))
+            .flatten()
+            .copied()
+            .collect();
+        slice.sort_unstable();
         let mut set = PolicySet::new();
-        for (i, _) in self.rendering.slice(&query.principal, &chain) {
+        for i in slice {
             set.add(self.policy(i)?.clone())
                 .map_err(|e| AuthorizeError::Request {
                     message: e.to_string(),

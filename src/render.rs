@@ -10,7 +10,7 @@ use crate::model::{Date, Model};
 use crate::source::SourceDb;
 
 /// A target that `nhi build` renders.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Target {
     /// Cedar schema, policies and entities (needs no settings).
     Cedar,
