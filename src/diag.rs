@@ -165,6 +165,14 @@ codes! {
     InvalidTargetName = "TG001", "invalid-target-name", Error, "a name cannot be used in a target (a Cedar namespace or resource type that is not an identifier, or is reserved)";
     /// A context key that delegation reserves.
     ReservedContextKey = "TG002", "reserved-context-key", Error, "a `where` or context attribute key is one that nhi reserves for delegation (`delegator`, `delegation_chain`)";
+    /// A used action has no mapping for an enabled target.
+    UnmappedAction = "TG003", "unmapped-action", Warning, "an action that identities use has no mapping for a target the workspace renders (so the target can neither grant nor deny it)";
+    /// A permission the cloud does not have, or a malformed one.
+    UnknownPermission = "TG004", "unknown-permission", Error, "a catalogue mapping names an AWS action that does not exist, or a malformed ARN, GCP permission or Azure operation";
+    /// A wildcard in a mapping (OWASP NHI5: overprivileged NHI).
+    WildcardPermission = "TG005", "wildcard-permission", Warning, "a catalogue mapping grants by wildcard (`*`, `s3:*`, every resource) without a `wildcard_reason` (OWASP NHI5)";
+    /// An allowed action's permissions are covered by a forbidden one's.
+    PermissionOverlap = "AC005", "permission-overlap", Error, "an allowed action expands to a permission that a forbidden action or a guardrail covers";
     /// A decision test's expected decision differs from the rendered one.
     DecisionMismatch = "DT001", "decision-mismatch", Error, "a decision test expects allow and the rendered policies deny, or the reverse";
     /// A decision test names something the workspace does not have.

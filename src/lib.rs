@@ -17,3 +17,4 @@ pub mod render;
 pub mod schema;
 pub mod source;
 pub mod validate;
+pub mod vocabulary;

@@ -421,20 +421,47 @@ pub struct Action {
     /// AWS actions and resources, if mapped.
     pub aws: Option<AwsMapping>,
     /// GCP permissions, if mapped.
-    pub gcp: Option<Vec<Spanned<String>>>,
+    pub gcp: Option<GcpMapping>,
     /// Azure actions and data actions, if mapped.
     pub azure: Option<AzureMapping>,
     /// Kubernetes rules, if mapped.
     pub kubernetes: Option<KubernetesMapping>,
 }
 
+/// IAM conditions: operator → condition key → accepted values.
+pub type AwsConditions = BTreeMap<String, AwsCondition>;
+
+/// The condition keys of one IAM condition operator.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AwsCondition {
+    /// Where the operator is written.
+    pub loc: Loc,
+    /// Condition key → accepted values.
+    pub keys: BTreeMap<String, Vec<Spanned<String>>>,
+}
+
 /// What an action means in AWS.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AwsMapping {
-    /// IAM actions.
+    /// IAM actions (patterns allowed).
     pub actions: Vec<Spanned<String>>,
     /// Resource ARNs (empty: `*`).
     pub resources: Vec<Spanned<String>>,
+    /// Conditions added to the action's statements.
+    pub conditions: AwsConditions,
+    /// Why a wildcard is deliberate, if it is.
+    pub wildcard_reason: Option<Spanned<String>>,
+    /// The whole mapping.
+    pub loc: Loc,
+}
+
+/// What an action means in Google Cloud.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GcpMapping {
+    /// IAM permissions.
+    pub permissions: Vec<Spanned<String>>,
+    /// The whole mapping.
+    pub loc: Loc,
 }
 
 /// What an action means in Azure.
@@ -444,6 +471,10 @@ pub struct AzureMapping {
     pub actions: Vec<Spanned<String>>,
     /// Data-plane actions.
     pub data_actions: Vec<Spanned<String>>,
+    /// Why a wildcard is deliberate, if it is.
+    pub wildcard_reason: Option<Spanned<String>>,
+    /// The whole mapping.
+    pub loc: Loc,
 }
 
 /// What an action means in Kubernetes.

@@ -4,9 +4,11 @@
 //! its own (in parallel), then the checks that span files (unique names,
 //! references, guardrails, delegation chains) run over the whole model.
 
+pub mod catalogue;
 pub mod delegation;
 pub mod identity;
 pub mod names;
+pub mod permissions;
 pub mod refs;
 pub mod secrets;
 pub mod settings;
@@ -120,6 +122,8 @@ fn finish(loaded: Loaded<Box<Identity>>) -> Checked {
     refs::check(&model, &declared, &mut diagnostics);
     delegation::check(&model, &mut diagnostics);
     targets::check(&model, &mut diagnostics);
+    catalogue::check(&model, &mut diagnostics);
+    permissions::check(&model, &mut diagnostics);
 
     diagnostics.apply_overrides(&overrides);
     diagnostics.scrub(&db);

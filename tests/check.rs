@@ -1082,6 +1082,117 @@ fn context_keys_of_delegation_are_tg002() {
 }
 
 #[test]
+fn a_used_action_without_a_mapping_for_a_rendered_cloud_is_tg003() {
+    let (_t, c) = assert_places("tg003-unmapped-action", &[("TG003", "nhi.yaml", 5)]);
+    let d = only(&c, "TG003");
+    assert_eq!(
+        d.message,
+        "action `read_logs` has no mapping for Google Cloud"
+    );
+    assert_eq!(primary(&c, d).2, "read_logs");
+    assert_eq!(d.severity, Severity::Warning);
+}
+
+#[test]
+fn permissions_the_clouds_do_not_have_are_tg004_with_suggestions() {
+    let (_t, c) = assert_places(
+        "tg004-unknown-permission",
+        &[
+            ("TG004", "nhi.yaml", 4),
+            ("TG004", "nhi.yaml", 4),
+            ("TG004", "nhi.yaml", 5),
+            ("TG004", "nhi.yaml", 7),
+            ("TG004", "nhi.yaml", 9),
+            ("TG004", "nhi.yaml", 9),
+            ("TG004", "nhi.yaml", 11),
+        ],
+    );
+    let got = messages_and_help(&c);
+    for (message, help) in [
+        (
+            "AWS has no action `s3:GetObjekt`",
+            "did you mean `s3:GetObject`?",
+        ),
+        ("AWS has no service of `s4:GetObject`", "did you mean `s3`?"),
+        (
+            "`StringEqualz` is not an IAM condition operator",
+            "did you mean `StringEquals`?",
+        ),
+        (
+            "`bucket/*` is not an ARN",
+            "write `arn:aws:SERVICE:REGION:ACCOUNT:RESOURCE` (wildcards allowed), or `*`",
+        ),
+        (
+            "`storage.objects` is not a Google Cloud IAM permission",
+            "write it as `service.resource.verb`, such as `cloudbuild.builds.get`",
+        ),
+        (
+            "`storage.objects.*` is a wildcard: Google Cloud custom roles take exact permissions",
+            "list each permission, such as `storage.objects.get`",
+        ),
+    ] {
+        assert!(got.contains(&(s(message), s(help))), "{message}: {got:?}");
+    }
+    let op = at(&c, "TG004", "nhi.yaml", 7);
+    assert_eq!(primary(&c, op).2, "StringEqualz");
+}
+
+#[test]
+fn wildcards_without_a_reason_are_tg005_warnings() {
+    let (_t, c) = assert_places(
+        "tg005-wildcard-permission",
+        &[
+            ("TG005", "nhi.yaml", 3),
+            ("TG005", "nhi.yaml", 5),
+            ("TG005", "nhi.yaml", 12),
+        ],
+    );
+    let star = at(&c, "TG005", "nhi.yaml", 3);
+    assert!(
+        star.message
+            .starts_with("`s3:*` of action `manage_buckets` grants ")
+            && star
+                .message
+                .ends_with(" AWS actions by wildcard, up to Permissions management access"),
+        "{}",
+        star.message
+    );
+    assert!(help(star).contains("OWASP NHI5"));
+    assert_eq!(
+        at(&c, "TG005", "nhi.yaml", 5).message,
+        "the AWS mapping of `read_anything` names no `resources`: it applies to every resource"
+    );
+    assert!(
+        c.diagnostics
+            .iter()
+            .all(|d| d.severity == Severity::Warning)
+    );
+}
+
+#[test]
+fn an_allowed_permission_that_a_forbidden_action_covers_is_ac005() {
+    let (_t, c) = assert_places(
+        "ac005-permission-overlap",
+        &[
+            ("AC005", "identities/reporter.yaml", 4),
+            ("AC005", "identities/reporter.yaml", 4),
+        ],
+    );
+    let got: Vec<String> = c.diagnostics.iter().map(|d| d.message.clone()).collect();
+    assert_eq!(
+        got,
+        [
+            "allowed action `read_reports` grants `s3:GetObject` on `arn:aws:s3:::reports/*` in AWS, which forbidden action `read_payroll` covers",
+            "allowed action `restart_site` grants `Microsoft.Web/sites/restart/action` in Azure, which forbidden action `manage_sites` covers",
+        ]
+    );
+    // the same permission on a disjoint resource is no overlap
+    assert!(!got.iter().any(|m| m.contains("read_archive")));
+    let guard = &c.diagnostics.as_slice()[1];
+    assert_eq!(secondary(&c, guard), (s("nhi.yaml"), 22, s("manage_sites")));
+}
+
+#[test]
 fn an_unknown_delegate_is_rf003_but_a_broken_file_is_not_reported_twice() {
     let (_t, c) = assert_places(
         "rf003-unknown-delegate",
@@ -1483,6 +1594,10 @@ const FIXTURES: &[&str] = &[
     "seed-only",
     "tg001-invalid-cedar-names",
     "tg002-reserved-context-key",
+    "tg003-unmapped-action",
+    "tg004-unknown-permission",
+    "tg005-wildcard-permission",
+    "ac005-permission-overlap",
 ];
 
 /// Codes asserted by the tests that write their input at run time, and by

@@ -1,7 +1,7 @@
 //! The workspace file as written (`nhi.yaml`) and the catalogue files it
 //! includes.
 
-use super::{Entries, Spanned, identity::AuthMethod, raw_enum, raw_struct};
+use super::{Entries, OneOrMany, Spanned, identity::AuthMethod, raw_enum, raw_struct};
 
 raw_struct! {
     /// The workspace: where identities live, teams, the action catalogue,
@@ -82,11 +82,11 @@ raw_struct! {
         /// Cedar resource types it applies to.
         cedar: Option<CedarMapping>,
         /// AWS IAM actions and resources.
-        aws: Option<AwsMapping>,
+        aws: Option<Spanned<AwsMapping>>,
         /// GCP IAM permissions.
-        gcp: Option<GcpMapping>,
+        gcp: Option<Spanned<GcpMapping>>,
         /// Azure role-definition actions.
-        azure: Option<AzureMapping>,
+        azure: Option<Spanned<AzureMapping>>,
         /// Kubernetes RBAC rules.
         kubernetes: Option<KubernetesMapping>,
     }
@@ -101,30 +101,45 @@ raw_struct! {
 }
 
 raw_struct! {
-    /// AWS meaning of an action.
+    /// AWS meaning of an action. An empty `actions` list says the action
+    /// deliberately means nothing in AWS.
     pub struct AwsMapping as "an AWS mapping" {
-        /// IAM actions (`codebuild:BatchGetBuilds`).
+        /// IAM actions (`codebuild:BatchGetBuilds`), wildcards allowed
+        /// (`s3:Get*`).
         actions: Vec<Spanned<String>>,
         /// Resource ARNs (default `*`).
         resources: Option<Vec<Spanned<String>>>,
+        /// IAM conditions added to the action's statements: operator →
+        /// condition key → value or values
+        /// (`{StringEquals: {"aws:ResourceTag/team": payments}}`).
+        conditions: Option<Entries<Entries<OneOrMany>>>,
+        /// Why a wildcard (`*`, `s3:*`, every resource) in this mapping is
+        /// deliberate; without one, a wildcard is reported.
+        wildcard_reason: Option<Spanned<String>>,
     }
 }
 
 raw_struct! {
-    /// GCP meaning of an action.
+    /// GCP meaning of an action. An empty `permissions` list says the
+    /// action deliberately means nothing in Google Cloud.
     pub struct GcpMapping as "a GCP mapping" {
-        /// IAM permissions (`cloudbuild.builds.get`).
+        /// IAM permissions (`cloudbuild.builds.get`), exact: custom roles
+        /// take no wildcards.
         permissions: Vec<Spanned<String>>,
     }
 }
 
 raw_struct! {
-    /// Azure meaning of an action.
+    /// Azure meaning of an action. Empty lists say the action deliberately
+    /// means nothing in Azure.
     pub struct AzureMapping as "an Azure mapping" {
-        /// Control-plane actions.
+        /// Control-plane actions (`Microsoft.Web/sites/read`).
         actions: Option<Vec<Spanned<String>>>,
         /// Data-plane actions.
         data_actions: Option<Vec<Spanned<String>>>,
+        /// Why a wildcard in this mapping is deliberate; without one, a
+        /// wildcard is reported.
+        wildcard_reason: Option<Spanned<String>>,
     }
 }
 

@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use crate::diag::{Code, Diagnostic, Diagnostics, Severity, did_you_mean};
 use crate::load::{DEFAULT_IDENTITIES_DIR, DEFAULT_OUTPUT_DIR, DEFAULT_TESTS_DIR};
 use crate::model::{
-    Action, AwsMapping, AzureMapping, Guardrails, Human, KubernetesMapping, RbacRule, Settings,
-    Spanned, Targets, Team,
+    Action, AwsCondition, AwsMapping, AzureMapping, GcpMapping, Guardrails, Human,
+    KubernetesMapping, RbacRule, Settings, Spanned, Targets, Team,
 };
 use crate::raw::workspace::{self as raw, LintLevel};
 use crate::source::FileId;
@@ -195,13 +195,33 @@ fn action_of(name: &Spanned<String>, def: &raw::ActionDef) -> Action {
             .and_then(|c| c.resource_types.clone())
             .unwrap_or_default(),
         aws: def.aws.as_ref().map(|a| AwsMapping {
-            actions: a.actions.clone(),
-            resources: a.resources.clone().unwrap_or_default(),
+            actions: a.value.actions.clone(),
+            resources: a.value.resources.clone().unwrap_or_default(),
+            conditions: a
+                .value
+                .conditions
+                .iter()
+                .flat_map(crate::raw::Entries::iter)
+                .map(|(op, keys)| {
+                    let keys = keys
+                        .iter()
+                        .map(|(k, v)| (k.value.clone(), v.values().into_iter().cloned().collect()))
+                        .collect();
+                    (op.value.clone(), AwsCondition { loc: op.loc, keys })
+                })
+                .collect(),
+            wildcard_reason: a.value.wildcard_reason.clone(),
+            loc: a.loc,
         }),
-        gcp: def.gcp.as_ref().map(|g| g.permissions.clone()),
+        gcp: def.gcp.as_ref().map(|g| GcpMapping {
+            permissions: g.value.permissions.clone(),
+            loc: g.loc,
+        }),
         azure: def.azure.as_ref().map(|a| AzureMapping {
-            actions: a.actions.clone().unwrap_or_default(),
-            data_actions: a.data_actions.clone().unwrap_or_default(),
+            actions: a.value.actions.clone().unwrap_or_default(),
+            data_actions: a.value.data_actions.clone().unwrap_or_default(),
+            wildcard_reason: a.value.wildcard_reason.clone(),
+            loc: a.loc,
         }),
         kubernetes: def.kubernetes.as_ref().map(|k| {
             let rules = k

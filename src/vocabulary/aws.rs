@@ -1,0 +1,213 @@
+//! The AWS Service Authorization Reference: every service's IAM actions
+//! with their access level and resource types, and each resource type's
+//! ARN format. Generated into `data/aws-service-reference.json` by
+//! `scripts/aws-service-reference.py` (from the parliament package's copy
+//! of the reference; `--check` says whether the shipped file is current).
+
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+use serde::Deserialize;
+
+use super::glob;
+
+/// How much an action can do, as AWS classifies it; ordered from least to
+/// most sensitive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+pub enum AccessLevel {
+    /// Lists resources.
+    List,
+    /// Reads data or configuration.
+    Read,
+    /// Tags resources.
+    Tagging,
+    /// Creates, changes or deletes resources or data.
+    Write,
+    /// Changes who may do what.
+    #[serde(rename = "Permissions management")]
+    PermissionsManagement,
+}
+
+impl AccessLevel {
+    /// The level as AWS writes it.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::List => "List",
+            Self::Read => "Read",
+            Self::Tagging => "Tagging",
+            Self::Write => "Write",
+            Self::PermissionsManagement => "Permissions management",
+        }
+    }
+}
+
+/// One action of a service.
+#[derive(Clone, Debug, Deserialize)]
+pub struct ActionInfo {
+    /// Its access level.
+    pub access: AccessLevel,
+    /// The resource types it can be scoped to (none: only `*`).
+    pub resources: Vec<String>,
+}
+
+/// One service (`s3`, `codebuild`…).
+#[derive(Clone, Debug, Deserialize)]
+pub struct Service {
+    /// Its names in the reference.
+    pub names: Vec<String>,
+    /// Its actions, by name as AWS spells them.
+    pub actions: BTreeMap<String, ActionInfo>,
+    /// Its resource types and their ARN formats.
+    pub resources: BTreeMap<String, String>,
+    /// Its condition keys.
+    pub conditions: Vec<String>,
+}
+
+/// The whole reference.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Reference {
+    /// Where the data comes from.
+    pub source: String,
+    /// Every service by its prefix.
+    pub services: BTreeMap<String, Service>,
+}
+
+static REFERENCE: LazyLock<Option<Reference>> = LazyLock::new(|| {
+    serde_json::from_str(include_str!("../../data/aws-service-reference.json")).ok()
+});
+
+/// The shipped reference (`None` only if the shipped file were unreadable,
+/// which a test rules out).
+#[must_use]
+pub fn reference() -> Option<&'static Reference> {
+    REFERENCE.as_ref()
+}
+
+/// An action pattern that names nothing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unknown {
+    /// A likely intended action, if one is close.
+    pub suggestion: Option<String>,
+    /// Whether the service prefix itself is unknown.
+    pub unknown_service: bool,
+}
+
+impl Reference {
+    /// The actions a pattern (`s3:GetObject`, `s3:Get*`, `*`) names, as
+    /// `service:Action`, matched case-insensitively as IAM does.
+    ///
+    /// # Errors
+    ///
+    /// When it names no action, with a suggestion when one is close.
+    pub fn expand(&self, pattern: &str) -> Result<Vec<String>, Unknown> {
+        if pattern == "*" {
+            return Ok(self.all().collect());
+        }
+        let Some((prefix, name)) = pattern.split_once(':') else {
+            return Err(Unknown {
+                suggestion: None,
+                unknown_service: true,
+            });
+        };
+        let prefix_lower = prefix.to_ascii_lowercase();
+        let services: Vec<(&String, &Service)> = self
+            .services
+            .iter()
+            .filter(|(p, _)| glob::matches(&prefix_lower, p, true))
+            .collect();
+        if services.is_empty() {
+            return Err(Unknown {
+                suggestion: crate::diag::did_you_mean(
+                    &prefix_lower,
+                    self.services.keys().map(String::as_str),
+                ),
+                unknown_service: true,
+            });
+        }
+        let found: Vec<String> = services
+            .iter()
+            .flat_map(|(p, s)| {
+                s.actions
+                    .keys()
+                    .filter(|a| glob::matches(name, a, true))
+                    .map(move |a| format!("{p}:{a}"))
+            })
+            .collect();
+        if found.is_empty() {
+            let candidates: Vec<String> = services
+                .iter()
+                .flat_map(|(p, s)| s.actions.keys().map(move |a| format!("{p}:{a}")))
+                .collect();
+            return Err(Unknown {
+                suggestion: crate::diag::did_you_mean(
+                    pattern,
+                    candidates.iter().map(String::as_str),
+                ),
+                unknown_service: false,
+            });
+        }
+        Ok(found)
+    }
+
+    /// Every action of every service.
+    pub fn all(&self) -> impl Iterator<Item = String> + '_ {
+        self.services
+            .iter()
+            .flat_map(|(p, s)| s.actions.keys().map(move |a| format!("{p}:{a}")))
+    }
+
+    /// An action's entry (`s3:GetObject`, any case).
+    #[must_use]
+    pub fn action(&self, action: &str) -> Option<&ActionInfo> {
+        let (prefix, name) = action.split_once(':')?;
+        let service = self.services.get(&prefix.to_ascii_lowercase())?;
+        service.actions.get(name).or_else(|| {
+            service
+                .actions
+                .iter()
+                .find(|(a, _)| a.eq_ignore_ascii_case(name))
+                .map(|(_, info)| info)
+        })
+    }
+
+    /// The highest access level among the actions a pattern names.
+    #[must_use]
+    pub fn highest_access(&self, pattern: &str) -> Option<AccessLevel> {
+        self.expand(pattern)
+            .ok()?
+            .iter()
+            .filter_map(|a| self.action(a).map(|i| i.access))
+            .max()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_reference_loads_and_knows_its_actions() {
+        let r = reference().expect("the shipped reference parses");
+        assert!(r.services.len() > 400);
+        assert_eq!(
+            r.action("s3:GetObject").map(|a| a.access),
+            Some(AccessLevel::Read)
+        );
+        assert_eq!(
+            r.action("IAM:putrolepolicy").map(|a| a.access),
+            Some(AccessLevel::PermissionsManagement)
+        );
+        let gets = r.expand("s3:GetObject*").unwrap();
+        assert!(gets.contains(&"s3:GetObjectAcl".to_owned()));
+        assert!(gets.iter().all(|a| a.starts_with("s3:GetObject")));
+        let unknown = r.expand("s3:GetObjekt").unwrap_err();
+        assert_eq!(
+            unknown.suggestion.as_deref(),
+            Some("did you mean `s3:GetObject`?")
+        );
+        assert!(r.expand("s4:GetObject").unwrap_err().unknown_service);
+        assert!(AccessLevel::PermissionsManagement > AccessLevel::Write);
+        assert!(AccessLevel::Write > AccessLevel::Read);
+    }
+}
