@@ -8,6 +8,7 @@
 
 pub mod chains;
 pub mod decide;
+pub mod federation;
 pub mod permissions;
 
 use std::collections::BTreeMap;

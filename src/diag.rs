@@ -171,6 +171,8 @@ codes! {
     UnknownPermission = "TG004", "unknown-permission", Error, "a catalogue mapping names an AWS action that does not exist, or a malformed ARN, GCP permission or Azure operation";
     /// A wildcard in a mapping (OWASP NHI5: overprivileged NHI).
     WildcardPermission = "TG005", "wildcard-permission", Warning, "a catalogue mapping grants by wildcard (`*`, `s3:*`, every resource) without a `wildcard_reason` (OWASP NHI5)";
+    /// A cloud cannot federate the identity's credential.
+    UnboundIdentity = "TG006", "unbound-identity", Error, "an identity that a cloud must grant cannot be federated into it (issuer not registered, no subject, no trust anchor)";
     /// An allowed action's permissions are covered by a forbidden one's.
     PermissionOverlap = "AC005", "permission-overlap", Error, "an allowed action expands to a permission that a forbidden action or a guardrail covers";
     /// A decision test's expected decision differs from the rendered one.

@@ -2,7 +2,10 @@
 //! target reads. Renderers do no I/O and read no clock; the date that
 //! decides expiry is an input.
 
+pub mod aws;
 pub mod cedar;
+pub mod tags;
+pub mod terraform;
 
 use std::collections::BTreeMap;
 
@@ -14,17 +17,20 @@ use crate::source::SourceDb;
 pub enum Target {
     /// Cedar schema, policies and entities (needs no settings).
     Cedar,
+    /// AWS IAM roles and policies (when `targets.aws` is set).
+    Aws,
 }
 
 impl Target {
     /// Every target.
-    pub const ALL: [Self; 1] = [Self::Cedar];
+    pub const ALL: [Self; 2] = [Self::Cedar, Self::Aws];
 
     /// Its folder in the output.
     #[must_use]
     pub const fn dir(self) -> &'static str {
         match self {
             Self::Cedar => cedar::DIR,
+            Self::Aws => "aws",
         }
     }
 }
@@ -112,6 +118,22 @@ pub enum RenderError {
         /// The limit.
         limit: usize,
     },
+    /// An identity's AWS policy is larger than IAM accepts.
+    #[error("the AWS permissions policy of `{identity}` is {size} characters; IAM accepts {limit}")]
+    #[diagnostic(
+        code(nhi::render::aws_policy_size),
+        help(
+            "split the identity's work across narrower identities, or map its actions to fewer IAM actions and resources"
+        )
+    )]
+    AwsPolicyTooLarge {
+        /// The identity.
+        identity: String,
+        /// Its policy's size, whitespace aside.
+        size: usize,
+        /// IAM's limit.
+        limit: usize,
+    },
     /// Cedar rejected the rendered schema.
     #[error("internal error: Cedar rejects the rendered schema: {message}")]
     #[diagnostic(code(nhi::render::cedar_schema))]
@@ -147,5 +169,9 @@ pub enum RenderError {
 pub fn render(model: &Model, db: &SourceDb, today: Date) -> Result<Artifacts, RenderError> {
     let rendering = cedar::render(model, db, today)?;
     cedar::verify::verify(&rendering)?;
-    Ok(rendering.artifacts())
+    let mut artifacts = rendering.artifacts();
+    if let Some(target) = &model.settings.targets.aws {
+        artifacts.extend(aws::render(model, db, today, target)?);
+    }
+    Ok(artifacts)
 }

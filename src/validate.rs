@@ -6,6 +6,7 @@
 
 pub mod catalogue;
 pub mod delegation;
+pub mod federation;
 pub mod identity;
 pub mod names;
 pub mod permissions;
@@ -47,7 +48,7 @@ pub fn check(root: &Path, options: LoadOptions, today: Date) -> Result<Checked, 
     let loaded = load::load_with(root, options, &|db, file, raw, out| {
         identity::convert(db, file, &raw, today, out).map(Box::new)
     })?;
-    Ok(finish(loaded))
+    Ok(finish(loaded, today))
 }
 
 /// Check a workspace loaded with its raw documents as of `today`.
@@ -84,19 +85,22 @@ pub fn validate(loaded: Loaded, today: Date) -> Checked {
         diagnostics.extend(out);
         identities.push(identity);
     }
-    finish(Loaded {
-        root,
-        db,
-        workspace,
-        catalogues,
-        identities,
-        diagnostics,
-    })
+    finish(
+        Loaded {
+            root,
+            db,
+            workspace,
+            catalogues,
+            identities,
+            diagnostics,
+        },
+        today,
+    )
 }
 
 /// The checks that span files, on converted identities (boxed, so moving
 /// them into the model does not need a second copy of them all).
-fn finish(loaded: Loaded<Box<Identity>>) -> Checked {
+fn finish(loaded: Loaded<Box<Identity>>, today: Date) -> Checked {
     let Loaded {
         db,
         workspace,
@@ -124,6 +128,7 @@ fn finish(loaded: Loaded<Box<Identity>>) -> Checked {
     targets::check(&model, &mut diagnostics);
     catalogue::check(&model, &mut diagnostics);
     permissions::check(&model, &mut diagnostics);
+    federation::check(&model, today, &mut diagnostics);
 
     diagnostics.apply_overrides(&overrides);
     diagnostics.scrub(&db);

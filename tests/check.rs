@@ -1193,6 +1193,43 @@ fn an_allowed_permission_that_a_forbidden_action_covers_is_ac005() {
 }
 
 #[test]
+fn an_identity_a_cloud_cannot_federate_is_tg006() {
+    let (_t, c) = assert_places(
+        "tg006-unbound-identity",
+        &[
+            ("TG006", "identities/certificate.yaml", 3),
+            ("TG006", "identities/no-subject.yaml", 5),
+            ("TG006", "identities/unregistered.yaml", 5),
+        ],
+    );
+    assert_eq!(
+        messages_and_help(&c),
+        [
+            (
+                s(
+                    "`certificate` authenticates by certificate, and the AWS target names no IAM Roles Anywhere trust anchor"
+                ),
+                s("set `targets.aws.roles_anywhere_trust_anchor`"),
+            ),
+            (
+                s(
+                    "`no-subject` names an OIDC issuer but no subject: its AWS role would trust every token the issuer signs"
+                ),
+                s("set `auth.subject` to the one workload the role is for"),
+            ),
+            (
+                s(
+                    "OIDC issuer `https://gitlab.com` of `unregistered` is not registered with the AWS account"
+                ),
+                s(
+                    "add it to `targets.aws.oidc_providers` (the account's IAM OIDC identity providers)"
+                ),
+            ),
+        ]
+    );
+}
+
+#[test]
 fn an_unknown_delegate_is_rf003_but_a_broken_file_is_not_reported_twice() {
     let (_t, c) = assert_places(
         "rf003-unknown-delegate",
@@ -1598,6 +1635,7 @@ const FIXTURES: &[&str] = &[
     "tg004-unknown-permission",
     "tg005-wildcard-permission",
     "ac005-permission-overlap",
+    "tg006-unbound-identity",
 ];
 
 /// Codes asserted by the tests that write their input at run time, and by

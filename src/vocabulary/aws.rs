@@ -111,11 +111,17 @@ impl Reference {
             });
         };
         let prefix_lower = prefix.to_ascii_lowercase();
-        let services: Vec<(&String, &Service)> = self
-            .services
-            .iter()
-            .filter(|(p, _)| glob::matches(&prefix_lower, p, true))
-            .collect();
+        let services: Vec<(&String, &Service)> = if glob::is_pattern(prefix) {
+            self.services
+                .iter()
+                .filter(|(p, _)| glob::matches(&prefix_lower, p, true))
+                .collect()
+        } else {
+            self.services
+                .get_key_value(&prefix_lower)
+                .into_iter()
+                .collect()
+        };
         if services.is_empty() {
             return Err(Unknown {
                 suggestion: crate::diag::did_you_mean(
@@ -125,15 +131,27 @@ impl Reference {
                 unknown_service: true,
             });
         }
-        let found: Vec<String> = services
-            .iter()
-            .flat_map(|(p, s)| {
-                s.actions
-                    .keys()
-                    .filter(|a| glob::matches(name, a, true))
-                    .map(move |a| format!("{p}:{a}"))
-            })
-            .collect();
+        let found: Vec<String> = if glob::is_pattern(name) {
+            services
+                .iter()
+                .flat_map(|(p, s)| {
+                    s.actions
+                        .keys()
+                        .filter(|a| glob::matches(name, a, true))
+                        .map(move |a| format!("{p}:{a}"))
+                })
+                .collect()
+        } else {
+            services
+                .iter()
+                .filter_map(|(p, s)| {
+                    s.actions
+                        .get_key_value(name)
+                        .or_else(|| s.actions.iter().find(|(a, _)| a.eq_ignore_ascii_case(name)))
+                        .map(|(a, _)| format!("{p}:{a}"))
+                })
+                .collect()
+        };
         if found.is_empty() {
             let candidates: Vec<String> = services
                 .iter()

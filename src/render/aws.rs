@@ -1,0 +1,575 @@
+//! The AWS target: per identity that AWS must grant, an IAM role whose
+//! trust policy matches its `auth` (OIDC web identity federation, or IAM
+//! Roles Anywhere for certificates; an IAM user only for `api_key`), a
+//! permissions policy with an `Allow` per allowed action and an explicit
+//! `Deny` per forbidden and guardrail action, and tags naming its owner,
+//! purpose, review date and source file. Native JSON under `aws/NAME/`
+//! (what `aws iam create-role` and `put-role-policy` take) and one
+//! Terraform JSON file, `aws/main.tf.json`.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::analyse::federation::{self, AwsTrust, Cloud};
+use crate::analyse::{self, Check, canonical, context_checks, grant_of, where_checks};
+use crate::model::{Action, Date, Identity, Model};
+use crate::raw::workspace::AwsTarget;
+use crate::source::SourceDb;
+
+use super::tags::{self, Tags};
+use super::terraform;
+use super::{Artifact, Artifacts, RenderError};
+
+/// The IAM path of every role and user nhi renders.
+pub const PATH: &str = "/nhi/";
+/// The name of each identity's inline permissions policy.
+pub const POLICY_NAME: &str = "nhi-permissions";
+/// The most characters (whitespace aside) IAM allows in a role's inline
+/// policies.
+pub const MAX_POLICY_CHARS: usize = 10_240;
+
+/// An IAM policy document.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PolicyDocument {
+    /// Always `2012-10-17`.
+    pub version: &'static str,
+    /// The statements.
+    pub statement: Vec<Statement>,
+}
+
+/// An IAM policy statement.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Statement {
+    /// Its id: what it renders (`AllowReadCiStatus`).
+    pub sid: String,
+    /// `Allow` or `Deny`.
+    pub effect: &'static str,
+    /// Who (trust policies only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub principal: Option<Principal>,
+    /// IAM actions.
+    pub action: Vec<String>,
+    /// Resource ARNs (permissions policies only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource: Option<Vec<String>>,
+    /// Operator → condition key → accepted values.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub condition: BTreeMap<String, BTreeMap<String, Vec<String>>>,
+}
+
+/// A trust policy's principal.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Principal {
+    /// An OIDC identity provider.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub federated: Option<String>,
+    /// An AWS service.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+}
+
+/// The role (or user) of one identity.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rendered {
+    /// The identity's name: the role or user name.
+    pub name: String,
+    /// The trust policy (`None`: an IAM user).
+    pub trust: Option<PolicyDocument>,
+    /// The permissions policy.
+    pub permissions: PolicyDocument,
+    /// Role description.
+    pub description: String,
+    /// Longest session, in seconds.
+    pub max_session: u64,
+    /// Tags.
+    pub tags: Tags,
+}
+
+/// Render the AWS target as of `today`.
+///
+/// # Errors
+///
+/// When an identity's policy is larger than IAM accepts.
+pub fn render(
+    model: &Model,
+    db: &SourceDb,
+    today: Date,
+    target: &AwsTarget,
+) -> Result<Artifacts, RenderError> {
+    let mut out = Artifacts::new();
+    let mut roles = Vec::new();
+    for identity in model.identities.values() {
+        if !analyse::renders(identity, today) || !federation::needs(model, identity, Cloud::Aws) {
+            continue;
+        }
+        // a workspace that checked clean can federate every identity it needs
+        let Ok(trust) = federation::aws(model, identity) else {
+            continue;
+        };
+        let rendered = identity_role(model, db, identity, &trust)?;
+        files(&rendered, target, &mut out);
+        roles.push(rendered);
+    }
+    out.insert(Artifact::new(
+        "aws/main.tf.json",
+        main_tf(&roles, target),
+        None,
+    ));
+    Ok(out)
+}
+
+fn pascal(action: &str) -> String {
+    action
+        .split('_')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+fn json(value: &impl Serialize) -> String {
+    let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+fn identity_role(
+    model: &Model,
+    db: &SourceDb,
+    identity: &Identity,
+    trust: &AwsTrust,
+) -> Result<Rendered, RenderError> {
+    let name = identity.name.value.to_string();
+    let permissions = permissions(model, identity);
+    let size = serde_json::to_string(&permissions).map_or(0, |s| s.len());
+    if size > MAX_POLICY_CHARS {
+        return Err(RenderError::AwsPolicyTooLarge {
+            identity: name,
+            size,
+            limit: MAX_POLICY_CHARS,
+        });
+    }
+    let ttl = identity
+        .auth
+        .ttl
+        .as_ref()
+        .map_or(3600, |t| t.value.as_secs());
+    Ok(Rendered {
+        trust: trust_policy(trust),
+        permissions,
+        description: tags::description(identity),
+        max_session: ttl.clamp(3600, 43_200),
+        tags: tags::aws(&tags::facts(identity, db)),
+        name,
+    })
+}
+
+fn trust_policy(trust: &AwsTrust) -> Option<PolicyDocument> {
+    let statement = match trust {
+        AwsTrust::User => return None,
+        AwsTrust::WebIdentity {
+            provider_arn,
+            issuer,
+            audiences,
+            subjects,
+        } => {
+            let like = subjects.iter().any(|s| s.contains(['*', '?']));
+            let mut condition = BTreeMap::new();
+            condition.insert(
+                "StringEquals".to_owned(),
+                BTreeMap::from([(format!("{issuer}:aud"), audiences.clone())]),
+            );
+            condition
+                .entry(if like { "StringLike" } else { "StringEquals" }.to_owned())
+                .or_insert_with(BTreeMap::new)
+                .insert(format!("{issuer}:sub"), subjects.clone());
+            Statement {
+                sid: "WebIdentity".to_owned(),
+                effect: "Allow",
+                principal: Some(Principal {
+                    federated: Some(provider_arn.clone()),
+                    service: None,
+                }),
+                action: vec!["sts:AssumeRoleWithWebIdentity".to_owned()],
+                resource: None,
+                condition,
+            }
+        }
+        AwsTrust::RolesAnywhere {
+            trust_anchor,
+            attribute,
+            values,
+        } => Statement {
+            sid: "RolesAnywhere".to_owned(),
+            effect: "Allow",
+            principal: Some(Principal {
+                federated: None,
+                service: Some("rolesanywhere.amazonaws.com".to_owned()),
+            }),
+            action: vec![
+                "sts:AssumeRole".to_owned(),
+                "sts:SetSourceIdentity".to_owned(),
+                "sts:TagSession".to_owned(),
+            ],
+            resource: None,
+            condition: BTreeMap::from([
+                (
+                    "ArnEquals".to_owned(),
+                    BTreeMap::from([("aws:SourceArn".to_owned(), vec![trust_anchor.clone()])]),
+                ),
+                (
+                    "StringEquals".to_owned(),
+                    BTreeMap::from([(format!("aws:PrincipalTag/{attribute}"), values.clone())]),
+                ),
+            ]),
+        },
+    };
+    Some(PolicyDocument {
+        version: "2012-10-17",
+        statement: vec![statement],
+    })
+}
+
+/// The IAM condition key a context check becomes: the resource's tag, or
+/// the requested region; namespaces have no meaning in AWS.
+fn condition_key(key: &str) -> Option<String> {
+    match key {
+        analyse::REGION => Some("aws:RequestedRegion".to_owned()),
+        analyse::NAMESPACE => None,
+        other => Some(format!("aws:ResourceTag/{other}")),
+    }
+}
+
+/// The conditions of an allowed action's statement, or `None` when nothing
+/// can satisfy them.
+fn allow_conditions(
+    action: &Action,
+    checks: Vec<Check>,
+) -> Option<BTreeMap<String, BTreeMap<String, Vec<String>>>> {
+    let mut out: BTreeMap<String, BTreeMap<String, Vec<String>>> = BTreeMap::new();
+    for (op, c) in action.aws.iter().flat_map(|m| &m.conditions) {
+        let keys = out.entry(op.clone()).or_default();
+        for (key, values) in &c.keys {
+            keys.insert(
+                key.clone(),
+                values.iter().map(|v| v.value.clone()).collect(),
+            );
+        }
+    }
+    for check in canonical(checks) {
+        if check.is_unsatisfiable() {
+            return None;
+        }
+        let Some(key) = condition_key(&check.key) else {
+            continue;
+        };
+        let equals = out.entry("StringEquals".to_owned()).or_default();
+        match equals.get_mut(&key) {
+            Some(existing) => {
+                existing.retain(|v| check.values.contains(v));
+                if existing.is_empty() {
+                    return None;
+                }
+            }
+            None => {
+                equals.insert(key, check.values);
+            }
+        }
+    }
+    Some(out)
+}
+
+fn statement_of(sid: String, effect: &'static str, action: &Action) -> Option<Statement> {
+    let m = action.aws.as_ref().filter(|m| !m.actions.is_empty())?;
+    let mut actions: Vec<String> = m.actions.iter().map(|a| a.value.clone()).collect();
+    actions.sort();
+    actions.dedup();
+    let mut resources: Vec<String> = m.resources.iter().map(|r| r.value.clone()).collect();
+    resources.sort();
+    resources.dedup();
+    if resources.is_empty() {
+        resources.push("*".to_owned());
+    }
+    Some(Statement {
+        sid,
+        effect,
+        principal: None,
+        action: actions,
+        resource: Some(resources),
+        condition: BTreeMap::new(),
+    })
+}
+
+/// The permissions policy: quarantine first, then the denies, then the
+/// allows, each in action order.
+fn permissions(model: &Model, identity: &Identity) -> PolicyDocument {
+    let catalogue = model.settings.actions.as_ref();
+    let action = |name: &str| catalogue.and_then(|c| c.get(name));
+    let mut statement = Vec::new();
+    if analyse::suspended(identity) {
+        statement.push(Statement {
+            sid: "Suspended".to_owned(),
+            effect: "Deny",
+            principal: None,
+            action: vec!["*".to_owned()],
+            resource: Some(vec!["*".to_owned()]),
+            condition: BTreeMap::new(),
+        });
+    }
+    let mut guardrails: Vec<&str> = model
+        .settings
+        .guardrails
+        .forbidden_actions
+        .iter()
+        .map(|g| g.value.as_str())
+        .collect();
+    guardrails.sort_unstable();
+    guardrails.dedup();
+    for g in guardrails {
+        if let Some(s) =
+            action(g).and_then(|a| statement_of(format!("Guardrail{}", pascal(g)), "Deny", a))
+        {
+            statement.push(s);
+        }
+    }
+    // a guardrail already denies what it names
+    let mut forbidden: Vec<&str> = identity
+        .forbidden
+        .iter()
+        .map(|f| f.value.as_str())
+        .filter(|f| !analyse::is_guardrail(model, f))
+        .collect();
+    forbidden.sort_unstable();
+    forbidden.dedup();
+    for f in forbidden {
+        if let Some(s) =
+            action(f).and_then(|a| statement_of(format!("Deny{}", pascal(f)), "Deny", a))
+        {
+            statement.push(s);
+        }
+    }
+    let context = context_checks(identity);
+    let mut allowed: Vec<&str> = identity
+        .allowed
+        .iter()
+        .map(|g| g.action.value.as_str())
+        .collect();
+    allowed.sort_unstable();
+    allowed.dedup();
+    for a in allowed {
+        let (Some(def), Some(grant)) = (action(a), grant_of(identity, a)) else {
+            continue;
+        };
+        let mut checks = context.clone();
+        checks.extend(where_checks(grant));
+        let Some(condition) = allow_conditions(def, checks) else {
+            continue;
+        };
+        if let Some(mut s) = statement_of(format!("Allow{}", pascal(a)), "Allow", def) {
+            s.condition = condition;
+            statement.push(s);
+        }
+    }
+    PolicyDocument {
+        version: "2012-10-17",
+        statement,
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct RoleSpec<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    role_name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user_name: Option<&'a str>,
+    path: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_session_duration: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    permissions_boundary: Option<&'a str>,
+    tags: Vec<TagSpec<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct TagSpec<'a> {
+    key: &'a str,
+    value: &'a str,
+}
+
+fn files(r: &Rendered, target: &AwsTarget, out: &mut Artifacts) {
+    let boundary = target
+        .permissions_boundary
+        .as_ref()
+        .map(|b| b.value.as_str());
+    let user = r.trust.is_none();
+    let spec = RoleSpec {
+        role_name: (!user).then_some(r.name.as_str()),
+        user_name: user.then_some(r.name.as_str()),
+        path: PATH,
+        description: (!user).then_some(r.description.as_str()),
+        max_session_duration: (!user).then_some(r.max_session),
+        permissions_boundary: boundary,
+        tags: r
+            .tags
+            .iter()
+            .map(|(key, value)| TagSpec { key, value })
+            .collect(),
+    };
+    let dir = format!("aws/{}", r.name);
+    let source = Some(r.name.clone());
+    if let Some(trust) = &r.trust {
+        out.insert(Artifact::new(
+            &format!("{dir}/role.json"),
+            json(&spec),
+            source.clone(),
+        ));
+        out.insert(Artifact::new(
+            &format!("{dir}/trust-policy.json"),
+            json(trust),
+            source.clone(),
+        ));
+    } else {
+        out.insert(Artifact::new(
+            &format!("{dir}/user.json"),
+            json(&spec),
+            source.clone(),
+        ));
+    }
+    out.insert(Artifact::new(
+        &format!("{dir}/permissions-policy.json"),
+        json(&r.permissions),
+        source,
+    ));
+}
+
+/// The Terraform resources of the AWS target.
+#[derive(Debug, Default, Serialize)]
+struct Resources {
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    aws_iam_role: BTreeMap<String, IamRole>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    aws_iam_role_policy: BTreeMap<String, IamRolePolicy>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    aws_iam_user: BTreeMap<String, IamUser>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    aws_iam_user_policy: BTreeMap<String, IamUserPolicy>,
+}
+
+#[derive(Debug, Serialize)]
+struct IamRole {
+    name: String,
+    path: &'static str,
+    description: String,
+    assume_role_policy: String,
+    max_session_duration: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    permissions_boundary: Option<String>,
+    tags: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Serialize)]
+struct IamRolePolicy {
+    name: &'static str,
+    role: String,
+    policy: String,
+}
+
+#[derive(Debug, Serialize)]
+struct IamUser {
+    name: String,
+    path: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    permissions_boundary: Option<String>,
+    tags: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Serialize)]
+struct IamUserPolicy {
+    name: &'static str,
+    user: String,
+    policy: String,
+}
+
+#[derive(Debug, Serialize)]
+struct Provider {
+    region: String,
+}
+
+fn main_tf(roles: &[Rendered], target: &AwsTarget) -> String {
+    let boundary = target
+        .permissions_boundary
+        .as_ref()
+        .map(|b| b.value.clone());
+    let mut resources = Resources::default();
+    for r in roles {
+        let key = terraform::resource_name(&r.name);
+        // every literal goes in escaped: IAM policy variables (`${aws:username}`)
+        // and free text must not read as Terraform interpolation
+        let policy = terraform::literal(&serde_json::to_string(&r.permissions).unwrap_or_default());
+        let tags: BTreeMap<String, String> = r
+            .tags
+            .iter()
+            .map(|(k, v)| (terraform::literal(k), terraform::literal(v)))
+            .collect();
+        match &r.trust {
+            Some(trust) => {
+                resources.aws_iam_role.insert(
+                    key.clone(),
+                    IamRole {
+                        name: r.name.clone(),
+                        path: PATH,
+                        description: terraform::literal(&r.description),
+                        assume_role_policy: terraform::literal(
+                            &serde_json::to_string(trust).unwrap_or_default(),
+                        ),
+                        max_session_duration: r.max_session,
+                        permissions_boundary: boundary.clone(),
+                        tags,
+                    },
+                );
+                resources.aws_iam_role_policy.insert(
+                    key.clone(),
+                    IamRolePolicy {
+                        name: POLICY_NAME,
+                        role: terraform::reference("aws_iam_role", &key, "id"),
+                        policy,
+                    },
+                );
+            }
+            None => {
+                resources.aws_iam_user.insert(
+                    key.clone(),
+                    IamUser {
+                        name: r.name.clone(),
+                        path: PATH,
+                        permissions_boundary: boundary.clone(),
+                        tags,
+                    },
+                );
+                resources.aws_iam_user_policy.insert(
+                    key.clone(),
+                    IamUserPolicy {
+                        name: POLICY_NAME,
+                        user: terraform::reference("aws_iam_user", &key, "name"),
+                        policy,
+                    },
+                );
+            }
+        }
+    }
+    let provider = target.region.as_ref().map(|r| Provider {
+        region: r.value.clone(),
+    });
+    terraform::document("aws", "hashicorp/aws", ">= 5.0", provider, &resources)
+}
