@@ -3,7 +3,9 @@
 //! decides expiry is an input.
 
 pub mod aws;
+pub mod azure;
 pub mod cedar;
+pub mod gcp;
 pub mod tags;
 pub mod terraform;
 
@@ -19,11 +21,16 @@ pub enum Target {
     Cedar,
     /// AWS IAM roles and policies (when `targets.aws` is set).
     Aws,
+    /// Google Cloud service accounts, roles and bindings (`targets.gcp`).
+    Gcp,
+    /// Azure managed identities, role definitions and assignments
+    /// (`targets.azure`).
+    Azure,
 }
 
 impl Target {
     /// Every target.
-    pub const ALL: [Self; 2] = [Self::Cedar, Self::Aws];
+    pub const ALL: [Self; 4] = [Self::Cedar, Self::Aws, Self::Gcp, Self::Azure];
 
     /// Its folder in the output.
     #[must_use]
@@ -31,6 +38,8 @@ impl Target {
         match self {
             Self::Cedar => cedar::DIR,
             Self::Aws => "aws",
+            Self::Gcp => "gcp",
+            Self::Azure => "azure",
         }
     }
 }
@@ -170,8 +179,15 @@ pub fn render(model: &Model, db: &SourceDb, today: Date) -> Result<Artifacts, Re
     let rendering = cedar::render(model, db, today)?;
     cedar::verify::verify(&rendering)?;
     let mut artifacts = rendering.artifacts();
-    if let Some(target) = &model.settings.targets.aws {
+    let targets = &model.settings.targets;
+    if let Some(target) = &targets.aws {
         artifacts.extend(aws::render(model, db, today, target)?);
+    }
+    if let Some(target) = &targets.gcp {
+        artifacts.extend(gcp::render(model, db, today, target));
+    }
+    if let Some(target) = &targets.azure {
+        artifacts.extend(azure::render(model, db, today, target));
     }
     Ok(artifacts)
 }

@@ -126,6 +126,7 @@ fn finish(loaded: Loaded<Box<Identity>>, today: Date) -> Checked {
     refs::check(&model, &declared, &mut diagnostics);
     delegation::check(&model, &mut diagnostics);
     targets::check(&model, &mut diagnostics);
+    targets::check_settings(&model, today, &mut diagnostics);
     catalogue::check(&model, &mut diagnostics);
     permissions::check(&model, &mut diagnostics);
     federation::check(&model, today, &mut diagnostics);

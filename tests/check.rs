@@ -1213,9 +1213,9 @@ fn an_identity_a_cloud_cannot_federate_is_tg006() {
             ),
             (
                 s(
-                    "`no-subject` names an OIDC issuer but no subject: its AWS role would trust every token the issuer signs"
+                    "`no-subject` names an OIDC issuer but no subject: a cloud trusting it would trust every token the issuer signs"
                 ),
-                s("set `auth.subject` to the one workload the role is for"),
+                s("set `auth.subject` to the one workload it is for"),
             ),
             (
                 s(
@@ -1227,6 +1227,40 @@ fn an_identity_a_cloud_cannot_federate_is_tg006() {
             ),
         ]
     );
+}
+
+#[test]
+fn target_settings_and_the_names_clouds_derive_are_checked() {
+    let (_t, c) = assert_places(
+        "sc007-target-settings",
+        &[
+            ("TG001", "identities/ab.yaml", 1),
+            (
+                "TG001",
+                "identities/invoice-reconciliation-nightly-b.yaml",
+                1,
+            ),
+            ("SC007", "nhi.yaml", 3),
+            ("SC007", "nhi.yaml", 4),
+            ("SC007", "nhi.yaml", 5),
+            ("SC007", "nhi.yaml", 7),
+            ("SC007", "nhi.yaml", 8),
+            ("SC003", "nhi.yaml", 11),
+            ("SC007", "nhi.yaml", 11),
+            ("SC007", "nhi.yaml", 14),
+        ],
+    );
+    let got: Vec<String> = c.diagnostics.iter().map(|d| d.message.clone()).collect();
+    for message in [
+        "`ab` is too short to name an Azure managed identity",
+        "`invoice-reconciliation-nightly-b` and `invoice-reconciliation-nightly-a` both become `invoice-reconciliation-nightly` in Google Cloud",
+        "`12345` is not an AWS account id",
+        "`http://token.actions.githubusercontent.com` is not an OIDC issuer URL",
+        "`not-a-guid` is not an Azure id",
+        "the Azure target needs `resource_group` and `location` to create managed identities",
+    ] {
+        assert!(got.iter().any(|m| m == message), "{message}: {got:?}");
+    }
 }
 
 #[test]
@@ -1636,6 +1670,7 @@ const FIXTURES: &[&str] = &[
     "tg005-wildcard-permission",
     "ac005-permission-overlap",
     "tg006-unbound-identity",
+    "sc007-target-settings",
 ];
 
 /// Codes asserted by the tests that write their input at run time, and by

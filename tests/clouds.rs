@@ -52,13 +52,38 @@ fn json(files: &BTreeMap<String, String>, path: &str) -> Value {
 }
 
 #[test]
-fn the_release_assistant_renders_to_an_aws_role() {
+fn the_release_assistant_renders_into_every_cloud() {
     let (_out, files) = build(&repo());
-    for file in ["role.json", "trust-policy.json", "permissions-policy.json"] {
-        insta::assert_snapshot!(
-            format!("release-assistant-aws-{file}"),
-            files[&format!("aws/release-assistant/{file}")]
-        );
+    for (cloud, names) in [
+        (
+            "aws",
+            &["role.json", "trust-policy.json", "permissions-policy.json"][..],
+        ),
+        (
+            "gcp",
+            &[
+                "service-account.json",
+                "role.json",
+                "project-binding.json",
+                "service-account-policy.json",
+                "deny-policy.json",
+            ][..],
+        ),
+        (
+            "azure",
+            &[
+                "managed-identity.json",
+                "federated-credentials.json",
+                "role-definition.json",
+            ][..],
+        ),
+    ] {
+        for file in names {
+            insta::assert_snapshot!(
+                format!("release-assistant-{cloud}-{file}"),
+                files[&format!("{cloud}/release-assistant/{file}")]
+            );
+        }
     }
 }
 
@@ -66,11 +91,22 @@ fn the_release_assistant_renders_to_an_aws_role() {
 fn every_rendered_json_file_parses_and_every_cloud_renders() {
     for ws in workspaces() {
         let (_out, files) = build(&ws);
-        assert!(
-            files.contains_key("aws/main.tf.json"),
-            "{}: no AWS",
-            ws.display()
-        );
+        for cloud in ["aws", "gcp", "azure"] {
+            assert!(
+                files.contains_key(&format!("{cloud}/main.tf.json")),
+                "{}: no {cloud}",
+                ws.display()
+            );
+            let identities = files
+                .keys()
+                .filter(|f| f.starts_with(&format!("{cloud}/")) && f.matches('/').count() == 2)
+                .count();
+            assert!(
+                identities >= 3,
+                "{}: {cloud} renders {identities} files",
+                ws.display()
+            );
+        }
         let mut parsed = 0;
         for (path, body) in &files {
             if path.ends_with(".json") {
@@ -95,12 +131,12 @@ fn aws_workspace(extra: &str) -> tempfile::TempDir {
     workspace(&[
         (
             "nhi.yaml",
-            "trust_domain: example.org\ntargets:\n  aws:\n    account_id: \"123456789012\"\n    oidc_providers: [https://token.actions.githubusercontent.com, https://oidc.eks.eu-west-1.amazonaws.com/id/ABC]\n    roles_anywhere_trust_anchor: arn:aws:rolesanywhere:eu-west-1:123456789012:trust-anchor/t1\n  kubernetes:\n    namespaces: [apps]\nactions:\n  read_logs:\n    aws: {actions: [\"logs:GetLogEvents\"], resources: [\"arn:aws:logs:*:123456789012:log-group:app:*\"]}\n  read_home:\n    aws:\n      actions: [\"s3:GetObject\"]\n      resources: [\"arn:aws:s3:::home/${aws:username}/*\"]\n  write_logs:\n    aws: {actions: [\"logs:PutLogEvents\"], resources: [\"arn:aws:logs:*:123456789012:log-group:app:*\"]}\n",
+            "trust_domain: example.org\ntargets:\n  aws:\n    account_id: \"123456789012\"\n    oidc_providers: [https://token.actions.githubusercontent.com, https://oidc.eks.eu-west-1.amazonaws.com/id/ABC]\n    roles_anywhere_trust_anchor: arn:aws:rolesanywhere:eu-west-1:123456789012:trust-anchor/t1\n  gcp: {project: example-project, project_number: \"4123\", workload_identity_pool: ci-pool}\n  azure: {subscription_id: 7d1e4c2a-3b5f-4e6d-8a9c-0b1f2e3d4c5a, tenant_id: 2c9f8e7d-6b5a-4c3d-9e1f-0a2b3c4d5e6f, resource_group: ids, location: westeurope, spiffe_issuer: \"https://oidc.example.org\"}\n  kubernetes:\n    namespaces: [apps]\n    oidc_issuer: https://oidc.eks.eu-west-1.amazonaws.com/id/ABC\nactions:\n  read_logs:\n    aws: {actions: [\"logs:GetLogEvents\"], resources: [\"arn:aws:logs:*:123456789012:log-group:app:*\"]}\n    gcp: {permissions: [logging.logEntries.list]}\n    azure: {actions: [Microsoft.Insights/logs/read]}\n  read_home:\n    aws:\n      actions: [\"s3:GetObject\"]\n      resources: [\"arn:aws:s3:::home/${aws:username}/*\"]\n    gcp: {permissions: []}\n    azure: {actions: []}\n  write_logs:\n    aws: {actions: [\"logs:PutLogEvents\"], resources: [\"arn:aws:logs:*:123456789012:log-group:app:*\"]}\n    gcp: {permissions: [logging.logEntries.create]}\n    azure: {data_actions: [Microsoft.Insights/logs/write]}\n",
         ),
         (
-            "identities/ci.yaml",
+            "identities/ci-job.yaml",
             &format!(
-                "agent: ci\nowner: t\npurpose: \"Costs ${{var.x}} %{{if}} nothing, & more\"\nauth:\n  method: oidc\n  issuer: https://token.actions.githubusercontent.com\n  subject: repo:example/app:ref:refs/heads/main\n  ttl: 15m\nallowed_actions:\n  - read_home\n  - action: read_logs\n    where: {{team: [payments]}}\nforbidden_actions: [write_logs]\ncontext:\n  regions: [eu-west-1]\n{extra}"
+                "agent: ci-job\nowner: t\npurpose: \"Costs ${{var.x}} %{{if}} nothing, & more\"\nauth:\n  method: oidc\n  issuer: https://token.actions.githubusercontent.com\n  subject: repo:example/app:ref:refs/heads/main\n  ttl: 15m\nallowed_actions:\n  - read_home\n  - action: read_logs\n    where: {{team: [payments]}}\nforbidden_actions: [write_logs]\ncontext:\n  regions: [eu-west-1]\n{extra}"
             ),
         ),
         (
@@ -113,7 +149,7 @@ fn aws_workspace(extra: &str) -> tempfile::TempDir {
         ),
         (
             "identities/legacy.yaml",
-            "agent: legacy\nowner: t\nauth: {method: api_key, secret_ref: \"vault://kv/legacy\"}\nallowed_actions: [read_logs]\n",
+            "agent: legacy\nowner: t\nauth: {method: api_key, secret_ref: \"vault://kv/legacy\"}\nallowed_actions: [read_home]\n",
         ),
     ])
 }
@@ -123,7 +159,7 @@ fn trust_follows_the_credential() {
     let tmp = aws_workspace("");
     let (_out, files) = build(tmp.path());
     // a pipeline: its issuer, audience and subject, nothing broader
-    let ci = json(&files, "aws/ci/trust-policy.json");
+    let ci = json(&files, "aws/ci-job/trust-policy.json");
     let st = &ci["Statement"][0];
     assert_eq!(
         st["Principal"]["Federated"],
@@ -167,14 +203,17 @@ fn trust_follows_the_credential() {
     assert!(tf["resource"]["aws_iam_user"]["legacy"].is_object());
     assert!(tf["resource"]["aws_iam_role"]["legacy"].is_null());
     // sessions never shorter than IAM allows
-    assert_eq!(json(&files, "aws/ci/role.json")["MaxSessionDuration"], 3600);
+    assert_eq!(
+        json(&files, "aws/ci-job/role.json")["MaxSessionDuration"],
+        3600
+    );
 }
 
 #[test]
 fn permissions_allow_narrowly_and_deny_explicitly() {
     let tmp = aws_workspace("");
     let (_out, files) = build(tmp.path());
-    let policy = json(&files, "aws/ci/permissions-policy.json");
+    let policy = json(&files, "aws/ci-job/permissions-policy.json");
     let by_sid: BTreeMap<&str, &Value> = policy["Statement"]
         .as_array()
         .unwrap()
@@ -202,12 +241,12 @@ fn terraform_json_never_interpolates_what_the_workspace_wrote() {
     let tf = &files["aws/main.tf.json"];
     // the purpose and the IAM policy variable are literals, escaped
     let doc: Value = serde_json::from_str(tf).unwrap();
-    let role = &doc["resource"]["aws_iam_role"]["ci"];
+    let role = &doc["resource"]["aws_iam_role"]["ci-job"];
     assert_eq!(
         role["description"],
         "Costs $${var.x} %%{if} nothing, & more"
     );
-    let policy = doc["resource"]["aws_iam_role_policy"]["ci"]["policy"]
+    let policy = doc["resource"]["aws_iam_role_policy"]["ci-job"]["policy"]
         .as_str()
         .unwrap();
     assert!(policy.contains("home/$${aws:username}/*"), "{policy}");
@@ -221,7 +260,7 @@ fn terraform_json_never_interpolates_what_the_workspace_wrote() {
         );
     }
     // the native policy keeps the variable as IAM reads it
-    let native = &files["aws/ci/permissions-policy.json"];
+    let native = &files["aws/ci-job/permissions-policy.json"];
     assert!(native.contains("home/${aws:username}/*"));
 }
 
@@ -229,19 +268,194 @@ fn terraform_json_never_interpolates_what_the_workspace_wrote() {
 fn suspended_identities_keep_their_role_and_are_denied_everything() {
     let tmp = aws_workspace("state: suspended\n");
     let (_out, files) = build(tmp.path());
-    let policy = json(&files, "aws/ci/permissions-policy.json");
+    let policy = json(&files, "aws/ci-job/permissions-policy.json");
     let first = &policy["Statement"][0];
     assert_eq!(first["Sid"], "Suspended");
     assert_eq!(first["Effect"], "Deny");
     assert_eq!(first["Action"], serde_json::json!(["*"]));
     assert_eq!(first["Resource"], serde_json::json!(["*"]));
-    assert!(files.contains_key("aws/ci/trust-policy.json"));
+    assert!(files.contains_key("aws/ci-job/trust-policy.json"));
 
     for gone in ["state: revoked\n", "expires: 2026-01-01\n"] {
         let tmp = aws_workspace(gone);
         let (_out, files) = build(tmp.path());
-        assert!(!files.keys().any(|f| f.starts_with("aws/ci/")), "{gone}");
+        assert!(
+            !files.keys().any(|f| f.starts_with("aws/ci-job/")),
+            "{gone}"
+        );
         let tf = json(&files, "aws/main.tf.json");
-        assert!(tf["resource"]["aws_iam_role"]["ci"].is_null(), "{gone}");
+        assert!(tf["resource"]["aws_iam_role"]["ci-job"].is_null(), "{gone}");
+    }
+}
+
+#[test]
+fn google_cloud_binds_the_pool_subject_and_denies_what_is_forbidden() {
+    let tmp = aws_workspace("");
+    let (_out, files) = build(tmp.path());
+    let policy = json(&files, "gcp/ci-job/service-account-policy.json");
+    assert_eq!(
+        policy["bindings"][0],
+        serde_json::json!({
+            "role": "roles/iam.workloadIdentityUser",
+            "members": ["principal://iam.googleapis.com/projects/4123/locations/global/workloadIdentityPools/ci-pool/subject/repo:example/app:ref:refs/heads/main"],
+        })
+    );
+    let pod = json(&files, "gcp/pod/service-account-policy.json");
+    assert!(
+        pod["bindings"][0]["members"][0]
+            .as_str()
+            .unwrap()
+            .ends_with("/subject/system:serviceaccount:apps:pod")
+    );
+    assert_eq!(
+        json(&files, "gcp/ci-job/role.json")["includedPermissions"],
+        serde_json::json!(["logging.logEntries.list"])
+    );
+    let deny = json(&files, "gcp/ci-job/deny-policy.json");
+    assert_eq!(
+        deny["rules"][0]["denyRule"]["deniedPermissions"],
+        serde_json::json!(["logging.googleapis.com/logEntries.create"])
+    );
+    assert_eq!(
+        deny["rules"][0]["denyRule"]["deniedPrincipals"],
+        serde_json::json!([
+            "principal://iam.googleapis.com/projects/-/serviceAccounts/ci-job@example-project.iam.gserviceaccount.com"
+        ])
+    );
+    // short names are lengthened to the 6 characters Google requires
+    assert_eq!(
+        json(&files, "gcp/pod/service-account.json")["accountId"],
+        "pod-sa-nhi"
+    );
+    assert_eq!(
+        json(&files, "gcp/ci-job/service-account.json")["accountId"],
+        "ci-job"
+    );
+    let tf = json(&files, "gcp/main.tf.json");
+    assert_eq!(
+        tf["resource"]["google_service_account"]["ci-job"]["disabled"],
+        false
+    );
+    // nothing in Google Cloud for an identity whose actions mean nothing there
+    assert!(!files.keys().any(|f| f.starts_with("gcp/legacy/")));
+
+    let tmp = aws_workspace("state: suspended\n");
+    let (_out, files) = build(tmp.path());
+    assert_eq!(
+        json(&files, "gcp/ci-job/service-account.json")["serviceAccount"]["disabled"],
+        true
+    );
+    let tf = json(&files, "gcp/main.tf.json");
+    assert_eq!(
+        tf["resource"]["google_service_account"]["ci-job"]["disabled"],
+        true
+    );
+}
+
+#[test]
+fn azure_federates_each_subject_and_subtracts_what_is_forbidden() {
+    let tmp = aws_workspace("");
+    let (_out, files) = build(tmp.path());
+    assert_eq!(
+        json(&files, "azure/ci-job/federated-credentials.json"),
+        serde_json::json!([{
+            "name": "nhi-ci-job-1",
+            "properties": {
+                "issuer": "https://token.actions.githubusercontent.com",
+                "subject": "repo:example/app:ref:refs/heads/main",
+                "audiences": ["api://AzureADTokenExchange"],
+            },
+        }])
+    );
+    let mesh = json(&files, "azure/mesh/federated-credentials.json");
+    assert_eq!(mesh[0]["properties"]["issuer"], "https://oidc.example.org");
+    assert_eq!(
+        mesh[0]["properties"]["subject"],
+        "spiffe://example.org/ns/mesh/sa/mesh"
+    );
+    let role = json(&files, "azure/ci-job/role-definition.json");
+    assert_eq!(
+        role["Actions"],
+        serde_json::json!(["Microsoft.Insights/logs/read"])
+    );
+    assert_eq!(
+        role["NotDataActions"],
+        serde_json::json!(["Microsoft.Insights/logs/write"])
+    );
+    assert_eq!(
+        role["AssignableScopes"],
+        serde_json::json!([
+            "/subscriptions/7d1e4c2a-3b5f-4e6d-8a9c-0b1f2e3d4c5a/resourceGroups/ids"
+        ])
+    );
+    let tf = json(&files, "azure/main.tf.json");
+    let assignment = &tf["resource"]["azurerm_role_assignment"]["ci-job"];
+    assert_eq!(
+        assignment["role_definition_id"],
+        "${azurerm_role_definition.ci-job.role_definition_resource_id}"
+    );
+    assert_eq!(
+        assignment["principal_id"],
+        "${azurerm_user_assigned_identity.ci-job.principal_id}"
+    );
+
+    let tmp = aws_workspace("state: suspended\n");
+    let (_out, files) = build(tmp.path());
+    let role = json(&files, "azure/ci-job/role-definition.json");
+    assert_eq!(role["Actions"], serde_json::json!([]));
+    assert_eq!(role["NotActions"], serde_json::json!(["*"]));
+    assert!(files.contains_key("azure/ci-job/managed-identity.json"));
+
+    for gone in ["state: revoked\n", "expires: 2026-01-01\n"] {
+        let tmp = aws_workspace(gone);
+        let (_out, files) = build(tmp.path());
+        for cloud in ["gcp", "azure"] {
+            assert!(
+                !files
+                    .keys()
+                    .any(|f| f.starts_with(&format!("{cloud}/ci-job/"))),
+                "{gone}"
+            );
+        }
+    }
+}
+
+/// Every `${type.name.attr}` of a Terraform JSON document names one of its
+/// own resources, and every other `${` is escaped.
+fn references_resolve(tf: &str) {
+    let doc: Value = serde_json::from_str(tf).unwrap();
+    let resources = doc["resource"].as_object().unwrap();
+    let mut rest = tf;
+    while let Some(i) = rest.find("${") {
+        let escaped = rest[..i].ends_with('$');
+        let after = &rest[i + 2..];
+        if !escaped {
+            let end = after.find('}').unwrap();
+            let parts: Vec<&str> = after[..end].split('.').collect();
+            assert_eq!(parts.len(), 3, "not a reference: {}", &after[..end]);
+            assert!(
+                resources
+                    .get(parts[0])
+                    .and_then(|r| r.get(parts[1]))
+                    .is_some(),
+                "dangling reference {}",
+                &after[..end]
+            );
+        }
+        rest = after;
+    }
+}
+
+#[test]
+fn every_terraform_reference_resolves_and_no_literal_interpolates() {
+    let tmp = aws_workspace("");
+    let mut all = vec![build(tmp.path()).1];
+    for ws in workspaces() {
+        all.push(build(&ws).1);
+    }
+    for files in &all {
+        for cloud in ["aws", "gcp", "azure"] {
+            references_resolve(&files[&format!("{cloud}/main.tf.json")]);
+        }
     }
 }

@@ -97,9 +97,57 @@ pub fn issuer_host(issuer: &str) -> &str {
         .trim_end_matches('/')
 }
 
-/// Whether an issuer is a cluster's (EKS) OIDC issuer.
-fn is_cluster_issuer(issuer: &str) -> bool {
-    issuer_host(issuer).starts_with("oidc.eks.")
+/// The issuer and subjects an OIDC identity presents: its own, or, when
+/// it names no issuer (or names the cluster's without a subject), its
+/// Kubernetes service accounts through the cluster's issuer.
+///
+/// # Errors
+///
+/// When nothing pins the subject.
+pub fn oidc_subjects(model: &Model, identity: &Identity) -> Result<(String, Vec<String>), Unbound> {
+    let auth = &identity.auth;
+    let name = &identity.name.value;
+    let cluster = model
+        .settings
+        .targets
+        .kubernetes
+        .as_ref()
+        .and_then(|k| k.oidc_issuer.as_ref());
+    let (issuer, subjects) = match (&auth.issuer, &auth.subject) {
+        (Some(issuer), Some(subject)) => {
+            return Ok((issuer.value.clone(), vec![subject.value.clone()]));
+        }
+        (Some(issuer), None) => {
+            if cluster.is_none_or(|c| issuer_host(&c.value) != issuer_host(&issuer.value)) {
+                return Err(Unbound {
+                    loc: issuer.loc,
+                    message: format!(
+                        "`{name}` names an OIDC issuer but no subject: a cloud trusting it would trust every token the issuer signs"
+                    ),
+                    help: "set `auth.subject` to the one workload it is for".to_owned(),
+                });
+            }
+            (issuer.value.clone(), service_accounts(model, identity))
+        }
+        (None, _) => {
+            let Some(cluster) = cluster else {
+                return Err(Unbound {
+                    loc: auth.loc,
+                    message: format!("`{name}` names no OIDC issuer, and the workspace names no cluster issuer to run it as a Kubernetes service account"),
+                    help: "set `auth.issuer` and `auth.subject`, or the cluster's `targets.kubernetes.oidc_issuer`".to_owned(),
+                });
+            };
+            (cluster.value.clone(), service_accounts(model, identity))
+        }
+    };
+    if subjects.is_empty() {
+        return Err(Unbound {
+            loc: auth.loc,
+            message: format!("`{name}` runs as a Kubernetes service account but no namespace is known"),
+            help: "list its `context.namespaces`, or the workspace's in `targets.kubernetes.namespaces`".to_owned(),
+        });
+    }
+    Ok((issuer, subjects.into_iter().map(|(_, s)| s).collect()))
 }
 
 /// The trust of an identity's AWS role.
@@ -126,38 +174,7 @@ pub fn aws(model: &Model, identity: &Identity) -> Result<AwsTrust, Unbound> {
         .collect();
     match auth.method.value {
         AuthMethod::Oidc | AuthMethod::OauthClientCredentials => {
-            let (issuer, subjects) = match (&auth.issuer, &auth.subject) {
-                (Some(issuer), Some(subject)) => (issuer.value.clone(), vec![subject.value.clone()]),
-                (Some(issuer), None) => {
-                    if !is_cluster_issuer(&issuer.value) {
-                        return Err(Unbound {
-                            loc: issuer.loc,
-                            message: format!("`{name}` names an OIDC issuer but no subject: its AWS role would trust every token the issuer signs"),
-                            help: "set `auth.subject` to the one workload the role is for".to_owned(),
-                        });
-                    }
-                    let subjects = service_accounts(model, identity).into_iter().map(|(_, s)| s).collect();
-                    (issuer.value.clone(), subjects)
-                }
-                (None, _) => {
-                    let Some(cluster) = providers.iter().find(|p| is_cluster_issuer(p)) else {
-                        return Err(Unbound {
-                            loc: auth.loc,
-                            message: format!("`{name}` names no OIDC issuer, and the AWS target registers no cluster issuer to run it as a Kubernetes service account"),
-                            help: "set `auth.issuer` and `auth.subject`, or register the EKS cluster's issuer in `targets.aws.oidc_providers`".to_owned(),
-                        });
-                    };
-                    let subjects: Vec<String> = service_accounts(model, identity).into_iter().map(|(_, s)| s).collect();
-                    ((*cluster).to_owned(), subjects)
-                }
-            };
-            if subjects.is_empty() {
-                return Err(Unbound {
-                    loc: auth.loc,
-                    message: format!("`{name}` runs as a Kubernetes service account but no namespace is known"),
-                    help: "list its `context.namespaces`, or the workspace's in `targets.kubernetes.namespaces`".to_owned(),
-                });
-            }
+            let (issuer, subjects) = oidc_subjects(model, identity)?;
             let host = issuer_host(&issuer).to_owned();
             if !providers.iter().any(|p| issuer_host(p) == host) {
                 let loc = auth.issuer.as_ref().map_or(auth.loc, |i| i.loc);
@@ -187,18 +204,7 @@ pub fn aws(model: &Model, identity: &Identity) -> Result<AwsTrust, Unbound> {
                 });
             };
             let (attribute, values) = if auth.method.value == AuthMethod::Spiffe {
-                let id = match (&auth.subject, &model.settings.trust_domain) {
-                    (Some(s), _) if s.value.starts_with("spiffe://") => s.value.clone(),
-                    (_, Some(domain)) => spiffe_id(&domain.value, model, identity),
-                    _ => {
-                        return Err(Unbound {
-                            loc: auth.loc,
-                            message: format!("`{name}` has no SPIFFE ID: no `auth.subject` and no workspace `trust_domain`"),
-                            help: "set `auth.subject: spiffe://…`, or `trust_domain` in nhi.yaml".to_owned(),
-                        });
-                    }
-                };
-                ("x509SAN/URI", vec![id])
+                ("x509SAN/URI", vec![spiffe_of(model, identity)?])
             } else {
                 let cn = auth.subject.as_ref().map_or_else(|| name.to_string(), |s| s.value.clone());
                 ("x509Subject/CN", vec![cn])
@@ -218,6 +224,28 @@ pub fn aws(model: &Model, identity: &Identity) -> Result<AwsTrust, Unbound> {
     }
 }
 
+/// The SPIFFE ID an identity presents: its `auth.subject`, or the one its
+/// trust domain and namespace give it.
+///
+/// # Errors
+///
+/// When it has neither a SPIFFE subject nor a workspace trust domain.
+pub fn spiffe_of(model: &Model, identity: &Identity) -> Result<String, Unbound> {
+    let auth = &identity.auth;
+    match (&auth.subject, &model.settings.trust_domain) {
+        (Some(s), _) if s.value.starts_with("spiffe://") => Ok(s.value.clone()),
+        (_, Some(domain)) => Ok(spiffe_id(&domain.value, model, identity)),
+        _ => Err(Unbound {
+            loc: auth.loc,
+            message: format!(
+                "`{}` has no SPIFFE ID: no `auth.subject` and no workspace `trust_domain`",
+                identity.name.value
+            ),
+            help: "set `auth.subject: spiffe://…`, or `trust_domain` in nhi.yaml".to_owned(),
+        }),
+    }
+}
+
 /// The SPIFFE ID of an identity in a trust domain: by its first
 /// Kubernetes namespace (`spiffe://DOMAIN/ns/NS/sa/NAME`), else by name.
 #[must_use]
@@ -225,6 +253,135 @@ pub fn spiffe_id(domain: &str, model: &Model, identity: &Identity) -> String {
     match service_accounts(model, identity).first() {
         Some((ns, _)) => format!("spiffe://{domain}/ns/{ns}/sa/{}", identity.name.value),
         None => format!("spiffe://{domain}/{}", identity.name.value),
+    }
+}
+
+/// How an identity reaches its Google Cloud service account.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GcpTrust {
+    /// Workload identity federation: the pool principals that may act as
+    /// the service account.
+    Pool {
+        /// `principal://…/subject/SUBJECT`, one per subject.
+        members: Vec<String>,
+    },
+    /// A service account key (the identity declares `api_key`), issued
+    /// out of band.
+    Key,
+}
+
+/// How an identity reaches its Google Cloud service account.
+///
+/// # Errors
+///
+/// When the workspace names no workload identity pool (or project
+/// number), or nothing pins the identity's subject.
+pub fn gcp(model: &Model, identity: &Identity) -> Result<GcpTrust, Unbound> {
+    let auth = &identity.auth;
+    let name = &identity.name.value;
+    if auth.method.value == AuthMethod::ApiKey {
+        return Ok(GcpTrust::Key);
+    }
+    let target = model.settings.targets.gcp.as_ref();
+    let (Some(number), Some(pool)) = (
+        target.and_then(|t| t.project_number.as_ref()),
+        target.and_then(|t| t.workload_identity_pool.as_ref()),
+    ) else {
+        return Err(Unbound {
+            loc: auth.loc,
+            message: format!(
+                "`{name}` needs Google Cloud, and the GCP target names no workload identity pool and project number to federate it through"
+            ),
+            help: "set `targets.gcp.project_number` and `targets.gcp.workload_identity_pool`"
+                .to_owned(),
+        });
+    };
+    let subjects = match auth.method.value {
+        AuthMethod::Oidc | AuthMethod::OauthClientCredentials => oidc_subjects(model, identity)?.1,
+        AuthMethod::Spiffe => vec![spiffe_of(model, identity)?],
+        AuthMethod::Mtls => vec![
+            auth.subject
+                .as_ref()
+                .map_or_else(|| name.to_string(), |s| s.value.clone()),
+        ],
+        AuthMethod::Attested | AuthMethod::ApiKey => {
+            return Err(Unbound {
+                loc: auth.method.loc,
+                message: format!("Google Cloud cannot federate `{name}`'s attested credential"),
+                help: "authenticate it with `oidc` or `spiffe` to federate it".to_owned(),
+            });
+        }
+    };
+    Ok(GcpTrust::Pool {
+        members: subjects
+            .into_iter()
+            .map(|s| {
+                format!(
+                    "principal://iam.googleapis.com/projects/{}/locations/global/workloadIdentityPools/{}/subject/{s}",
+                    number.value, pool.value
+                )
+            })
+            .collect(),
+    })
+}
+
+/// A federated identity credential of an Azure managed identity.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AzureCredential {
+    /// The token issuer.
+    pub issuer: String,
+    /// The token subject.
+    pub subject: String,
+}
+
+/// The audience Azure expects in federated tokens.
+pub const AZURE_AUDIENCE: &str = "api://AzureADTokenExchange";
+
+/// The federated credentials of an identity's Azure managed identity.
+///
+/// # Errors
+///
+/// When Azure cannot federate it: a managed identity takes no secret or
+/// client certificate, and a SPIFFE identity needs the JWT-SVID issuer.
+pub fn azure(model: &Model, identity: &Identity) -> Result<Vec<AzureCredential>, Unbound> {
+    let auth = &identity.auth;
+    let name = &identity.name.value;
+    match auth.method.value {
+        AuthMethod::Oidc | AuthMethod::OauthClientCredentials => {
+            let (issuer, subjects) = oidc_subjects(model, identity)?;
+            Ok(subjects
+                .into_iter()
+                .map(|subject| AzureCredential {
+                    issuer: issuer.clone(),
+                    subject,
+                })
+                .collect())
+        }
+        AuthMethod::Spiffe => {
+            let issuer = model
+                .settings
+                .targets
+                .azure
+                .as_ref()
+                .and_then(|a| a.spiffe_issuer.as_ref())
+                .ok_or_else(|| Unbound {
+                    loc: auth.method.loc,
+                    message: format!("`{name}` is a SPIFFE identity, and the Azure target names no JWT-SVID issuer to federate it through"),
+                    help: "set `targets.azure.spiffe_issuer` to SPIRE's OIDC discovery issuer".to_owned(),
+                })?;
+            Ok(vec![AzureCredential {
+                issuer: issuer.value.clone(),
+                subject: spiffe_of(model, identity)?,
+            }])
+        }
+        AuthMethod::Mtls | AuthMethod::ApiKey | AuthMethod::Attested => Err(Unbound {
+            loc: auth.method.loc,
+            message: format!(
+                "an Azure managed identity takes no secret, certificate or attestation: `{name}` cannot be federated into Azure"
+            ),
+            help: "authenticate it with `oidc` or `spiffe` to give it an Azure managed identity"
+                .to_owned(),
+        }),
     }
 }
 

@@ -230,6 +230,12 @@ raw_struct! {
         resource_group: Option<Spanned<String>>,
         /// Location of the managed identities.
         location: Option<Spanned<String>>,
+        /// Scope of the role definitions and assignments (default: the
+        /// resource group, else the subscription).
+        scope: Option<Spanned<String>>,
+        /// Issuer of the SPIFFE JWT-SVIDs (SPIRE's OIDC discovery
+        /// provider), which Azure federates SPIFFE identities through.
+        spiffe_issuer: Option<Spanned<String>>,
     }
 }
 
@@ -238,6 +244,10 @@ raw_struct! {
     pub struct KubernetesTarget as "the Kubernetes target" {
         /// Namespaces an identity runs in when its context names none.
         namespaces: Option<Vec<Spanned<String>>>,
+        /// The cluster's service account token issuer (its OIDC issuer
+        /// URL): identities that name no issuer run as their Kubernetes
+        /// service account and are federated through it.
+        oidc_issuer: Option<Spanned<String>>,
     }
 }
 

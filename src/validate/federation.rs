@@ -12,10 +12,23 @@ pub fn check(model: &Model, today: Date, out: &mut Diagnostics) {
             continue;
         }
         let mut results: Vec<Result<(), Unbound>> = Vec::new();
-        if model.settings.targets.aws.is_some() && federation::needs(model, identity, Cloud::Aws) {
+        let targets = &model.settings.targets;
+        if targets.aws.is_some() && federation::needs(model, identity, Cloud::Aws) {
             results.push(federation::aws(model, identity).map(|_| ()));
         }
+        if targets.gcp.is_some() && federation::needs(model, identity, Cloud::Gcp) {
+            results.push(federation::gcp(model, identity).map(|_| ()));
+        }
+        if targets.azure.is_some() && federation::needs(model, identity, Cloud::Azure) {
+            results.push(federation::azure(model, identity).map(|_| ()));
+        }
+        let mut seen = Vec::new();
         for unbound in results.into_iter().filter_map(Result::err) {
+            // one cause (a missing subject) is reported once for all clouds
+            if seen.contains(&unbound.message) {
+                continue;
+            }
+            seen.push(unbound.message.clone());
             out.push(
                 Diagnostic::new(Code::UnboundIdentity, unbound.message)
                     .primary(unbound.loc, "cannot be federated")

@@ -1,0 +1,389 @@
+//! The Azure target: per identity that Azure must grant, a user-assigned
+//! managed identity, a federated identity credential for each issuer and
+//! subject it presents, a custom role definition holding its mapped
+//! operations with its forbidden and guardrail operations as `notActions`,
+//! and the role assignment at the configured scope. Native JSON under
+//! `azure/NAME/` and `azure/main.tf.json`.
+//!
+//! Azure lets no one but its own services create deny assignments, so a
+//! suspended identity's role grants nothing (`notActions: ["*"]`) while its
+//! objects stay in place.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::analyse;
+use crate::analyse::federation::{self, AZURE_AUDIENCE, AzureCredential, Cloud};
+use crate::model::{Date, Identity, Model};
+use crate::raw::workspace::AzureTarget;
+use crate::source::SourceDb;
+
+use super::{Artifact, Artifacts, tags, terraform};
+
+/// The API version of the managed identity resources.
+pub const API_VERSION: &str = "2023-01-31";
+
+/// The scope of role definitions and assignments: `scope:`, else the
+/// resource group, else the subscription.
+#[must_use]
+pub fn scope(target: &AzureTarget) -> String {
+    if let Some(s) = &target.scope {
+        return s.value.clone();
+    }
+    let subscription = format!("/subscriptions/{}", target.subscription_id.value);
+    match &target.resource_group {
+        Some(rg) => format!("{subscription}/resourceGroups/{}", rg.value),
+        None => subscription,
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Operations {
+    actions: BTreeSet<String>,
+    data_actions: BTreeSet<String>,
+}
+
+fn operations<'a>(model: &'a Model, actions: impl Iterator<Item = &'a str>) -> Operations {
+    let catalogue = model.settings.actions.as_ref();
+    let mut out = Operations {
+        actions: BTreeSet::new(),
+        data_actions: BTreeSet::new(),
+    };
+    for a in actions.filter_map(|a| catalogue.and_then(|c| c.get(a))) {
+        if let Some(m) = &a.azure {
+            out.actions
+                .extend(m.actions.iter().map(|x| x.value.clone()));
+            out.data_actions
+                .extend(m.data_actions.iter().map(|x| x.value.clone()));
+        }
+    }
+    out
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Rendered {
+    name: String,
+    description: String,
+    tags: tags::Tags,
+    credentials: Vec<AzureCredential>,
+    allowed: Operations,
+    not: Operations,
+}
+
+/// Render the Azure target as of `today`.
+#[must_use]
+pub fn render(model: &Model, db: &SourceDb, today: Date, target: &AzureTarget) -> Artifacts {
+    let mut out = Artifacts::new();
+    let mut all = Vec::new();
+    for identity in model.identities.values() {
+        if !analyse::renders(identity, today) || !federation::needs(model, identity, Cloud::Azure) {
+            continue;
+        }
+        // a workspace that checked clean can federate every identity it needs
+        let Ok(credentials) = federation::azure(model, identity) else {
+            continue;
+        };
+        let r = rendered(model, db, identity, credentials);
+        files(&r, target, &mut out);
+        all.push(r);
+    }
+    out.insert(Artifact::new(
+        "azure/main.tf.json",
+        main_tf(&all, target),
+        None,
+    ));
+    out
+}
+
+fn rendered(
+    model: &Model,
+    db: &SourceDb,
+    identity: &Identity,
+    credentials: Vec<AzureCredential>,
+) -> Rendered {
+    let suspended = analyse::suspended(identity);
+    let allowed = if suspended {
+        Operations {
+            actions: BTreeSet::new(),
+            data_actions: BTreeSet::new(),
+        }
+    } else {
+        operations(
+            model,
+            identity.allowed.iter().map(|g| g.action.value.as_str()),
+        )
+    };
+    let not = if suspended {
+        Operations {
+            actions: BTreeSet::from(["*".to_owned()]),
+            data_actions: BTreeSet::from(["*".to_owned()]),
+        }
+    } else {
+        operations(
+            model,
+            identity.forbidden.iter().map(|f| f.value.as_str()).chain(
+                model
+                    .settings
+                    .guardrails
+                    .forbidden_actions
+                    .iter()
+                    .map(|g| g.value.as_str()),
+            ),
+        )
+    };
+    Rendered {
+        name: identity.name.value.to_string(),
+        description: tags::description(identity),
+        tags: tags::azure(&tags::facts(identity, db)),
+        credentials,
+        allowed,
+        not,
+    }
+}
+
+fn json(value: &impl Serialize) -> String {
+    let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ManagedIdentity<'a> {
+    #[serde(rename = "type")]
+    ty: &'static str,
+    api_version: &'static str,
+    name: &'a str,
+    location: &'a str,
+    tags: BTreeMap<&'a str, &'a str>,
+}
+
+#[derive(Serialize)]
+struct Credential<'a> {
+    name: String,
+    properties: CredentialProperties<'a>,
+}
+
+#[derive(Serialize)]
+struct CredentialProperties<'a> {
+    issuer: &'a str,
+    subject: &'a str,
+    audiences: [&'static str; 1],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct RoleDefinition<'a> {
+    name: String,
+    is_custom: bool,
+    description: &'a str,
+    actions: &'a BTreeSet<String>,
+    not_actions: &'a BTreeSet<String>,
+    data_actions: &'a BTreeSet<String>,
+    not_data_actions: &'a BTreeSet<String>,
+    assignable_scopes: [String; 1],
+}
+
+fn credential_name(name: &str, i: usize) -> String {
+    format!("nhi-{name}-{}", i + 1)
+}
+
+fn files(r: &Rendered, target: &AzureTarget, out: &mut Artifacts) {
+    let dir = format!("azure/{}", r.name);
+    let source = Some(r.name.clone());
+    let mut add = |file: &str, text: String| {
+        out.insert(Artifact::new(
+            &format!("{dir}/{file}"),
+            text,
+            source.clone(),
+        ));
+    };
+    let location = target.location.as_ref().map_or("", |l| l.value.as_str());
+    add(
+        "managed-identity.json",
+        json(&ManagedIdentity {
+            ty: "Microsoft.ManagedIdentity/userAssignedIdentities",
+            api_version: API_VERSION,
+            name: &r.name,
+            location,
+            tags: r
+                .tags
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect(),
+        }),
+    );
+    let credentials: Vec<Credential<'_>> = r
+        .credentials
+        .iter()
+        .enumerate()
+        .map(|(i, c)| Credential {
+            name: credential_name(&r.name, i),
+            properties: CredentialProperties {
+                issuer: &c.issuer,
+                subject: &c.subject,
+                audiences: [AZURE_AUDIENCE],
+            },
+        })
+        .collect();
+    add("federated-credentials.json", json(&credentials));
+    add(
+        "role-definition.json",
+        json(&RoleDefinition {
+            name: format!("nhi-{}", r.name),
+            is_custom: true,
+            description: &r.description,
+            actions: &r.allowed.actions,
+            not_actions: &r.not.actions,
+            data_actions: &r.allowed.data_actions,
+            not_data_actions: &r.not.data_actions,
+            assignable_scopes: [scope(target)],
+        }),
+    );
+}
+
+#[derive(Debug, Default, Serialize)]
+struct Resources {
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    azurerm_user_assigned_identity: BTreeMap<String, TfIdentity>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    azurerm_federated_identity_credential: BTreeMap<String, TfCredential>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    azurerm_role_definition: BTreeMap<String, TfRoleDefinition>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    azurerm_role_assignment: BTreeMap<String, TfRoleAssignment>,
+}
+
+#[derive(Debug, Serialize)]
+struct TfIdentity {
+    name: String,
+    resource_group_name: String,
+    location: String,
+    tags: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Serialize)]
+struct TfCredential {
+    name: String,
+    resource_group_name: String,
+    parent_id: String,
+    issuer: String,
+    subject: String,
+    audience: Vec<&'static str>,
+}
+
+#[derive(Debug, Serialize)]
+struct TfRoleDefinition {
+    name: String,
+    scope: String,
+    description: String,
+    permissions: Vec<TfPermissions>,
+    assignable_scopes: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct TfPermissions {
+    actions: Vec<String>,
+    not_actions: Vec<String>,
+    data_actions: Vec<String>,
+    not_data_actions: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct TfRoleAssignment {
+    scope: String,
+    role_definition_id: String,
+    principal_id: String,
+    principal_type: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+struct Provider {
+    features: BTreeMap<String, String>,
+    subscription_id: String,
+    tenant_id: String,
+}
+
+fn list(set: &BTreeSet<String>) -> Vec<String> {
+    set.iter().map(|s| terraform::literal(s)).collect()
+}
+
+fn main_tf(all: &[Rendered], target: &AzureTarget) -> String {
+    let lit = terraform::literal;
+    let group = lit(target
+        .resource_group
+        .as_ref()
+        .map_or("", |g| g.value.as_str()));
+    let location = lit(target.location.as_ref().map_or("", |l| l.value.as_str()));
+    let scope = lit(&scope(target));
+    let mut res = Resources::default();
+    for r in all {
+        let key = terraform::resource_name(&r.name);
+        res.azurerm_user_assigned_identity.insert(
+            key.clone(),
+            TfIdentity {
+                name: r.name.clone(),
+                resource_group_name: group.clone(),
+                location: location.clone(),
+                tags: r.tags.iter().map(|(k, v)| (lit(k), lit(v))).collect(),
+            },
+        );
+        for (i, c) in r.credentials.iter().enumerate() {
+            res.azurerm_federated_identity_credential.insert(
+                format!("{key}-{}", i + 1),
+                TfCredential {
+                    name: credential_name(&r.name, i),
+                    resource_group_name: group.clone(),
+                    parent_id: terraform::reference("azurerm_user_assigned_identity", &key, "id"),
+                    issuer: lit(&c.issuer),
+                    subject: lit(&c.subject),
+                    audience: vec![AZURE_AUDIENCE],
+                },
+            );
+        }
+        res.azurerm_role_definition.insert(
+            key.clone(),
+            TfRoleDefinition {
+                name: format!("nhi-{}", r.name),
+                scope: scope.clone(),
+                description: lit(&r.description),
+                permissions: vec![TfPermissions {
+                    actions: list(&r.allowed.actions),
+                    not_actions: list(&r.not.actions),
+                    data_actions: list(&r.allowed.data_actions),
+                    not_data_actions: list(&r.not.data_actions),
+                }],
+                assignable_scopes: vec![scope.clone()],
+            },
+        );
+        res.azurerm_role_assignment.insert(
+            key.clone(),
+            TfRoleAssignment {
+                scope: scope.clone(),
+                role_definition_id: terraform::reference(
+                    "azurerm_role_definition",
+                    &key,
+                    "role_definition_resource_id",
+                ),
+                principal_id: terraform::reference(
+                    "azurerm_user_assigned_identity",
+                    &key,
+                    "principal_id",
+                ),
+                principal_type: "ServicePrincipal",
+            },
+        );
+    }
+    terraform::document(
+        "azurerm",
+        "hashicorp/azurerm",
+        ">= 3.0",
+        Some(Provider {
+            features: BTreeMap::new(),
+            subscription_id: lit(&target.subscription_id.value),
+            tenant_id: lit(&target.tenant_id.value),
+        }),
+        &res,
+    )
+}

@@ -1,0 +1,456 @@
+//! The Google Cloud target: per identity that Google Cloud must grant, a
+//! service account, a custom role holding exactly the mapped permissions,
+//! the project binding of one to the other, the workload identity
+//! federation binding that lets its issuer and subject act as the service
+//! account, and an IAM deny policy for its forbidden and guardrail
+//! permissions. Native JSON under `gcp/NAME/` and `gcp/main.tf.json`.
+//!
+//! Service accounts carry no labels, so what the other clouds put in tags
+//! (owner, review date, source file) goes into the description. Deny
+//! policies take only the permissions Google lists as supported for them;
+//! the API refuses others when the policy is applied.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::analyse;
+use crate::analyse::federation::{self, Cloud, GcpTrust};
+use crate::model::{Date, Identity, Model};
+use crate::raw::workspace::GcpTarget;
+use crate::source::SourceDb;
+
+use super::{Artifact, Artifacts, tags, terraform};
+
+/// The role granting workload identity federation on a service account.
+pub const WORKLOAD_IDENTITY_USER: &str = "roles/iam.workloadIdentityUser";
+
+/// A service account id for an identity's name: 6–30 characters, a letter
+/// first (Google's rule), the name itself when it fits.
+#[must_use]
+pub fn account_id(name: &str) -> String {
+    let mut id = if name.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("n{name}")
+    } else {
+        name.to_owned()
+    };
+    if id.len() > 30 {
+        id.truncate(30);
+        while id.ends_with('-') {
+            id.pop();
+        }
+    }
+    if id.len() < 6 {
+        id.push_str("-sa-nhi");
+    }
+    id
+}
+
+/// A custom role id for an identity's name: `nhi_` and the name with `_`
+/// for `-`, at most 64 characters.
+#[must_use]
+pub fn role_id(name: &str) -> String {
+    let mut id = format!("nhi_{}", name.replace('-', "_"));
+    id.truncate(64);
+    id
+}
+
+/// A permission (`storage.objects.delete`) as deny policies name it
+/// (`storage.googleapis.com/objects.delete`).
+#[must_use]
+pub fn deny_permission(permission: &str) -> String {
+    match permission.split_once('.') {
+        Some((service, rest)) => format!("{service}.googleapis.com/{rest}"),
+        None => permission.to_owned(),
+    }
+}
+
+/// One identity in Google Cloud.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Rendered {
+    name: String,
+    account_id: String,
+    email: String,
+    role_id: String,
+    description: String,
+    permissions: BTreeSet<String>,
+    denied: BTreeSet<String>,
+    trust: GcpTrust,
+    disabled: bool,
+}
+
+/// Render the Google Cloud target as of `today`.
+#[must_use]
+pub fn render(model: &Model, db: &SourceDb, today: Date, target: &GcpTarget) -> Artifacts {
+    let mut out = Artifacts::new();
+    let mut all = Vec::new();
+    for identity in model.identities.values() {
+        if !analyse::renders(identity, today) || !federation::needs(model, identity, Cloud::Gcp) {
+            continue;
+        }
+        // a workspace that checked clean can federate every identity it needs
+        let Ok(trust) = federation::gcp(model, identity) else {
+            continue;
+        };
+        let r = rendered(model, db, identity, trust, target);
+        files(&r, target, &mut out);
+        all.push(r);
+    }
+    out.insert(Artifact::new(
+        "gcp/main.tf.json",
+        main_tf(&all, target),
+        None,
+    ));
+    out
+}
+
+fn permissions_of<'a>(
+    model: &'a Model,
+    actions: impl Iterator<Item = &'a str>,
+) -> BTreeSet<String> {
+    let catalogue = model.settings.actions.as_ref();
+    actions
+        .filter_map(|a| catalogue.and_then(|c| c.get(a)))
+        .filter_map(|a| a.gcp.as_ref())
+        .flat_map(|g| g.permissions.iter().map(|p| p.value.clone()))
+        .collect()
+}
+
+/// The description: the purpose, then what the other clouds tag.
+fn description(identity: &Identity, db: &SourceDb) -> String {
+    let mut parts = vec![tags::description(identity)];
+    parts.push(format!("owner {}", identity.owner.value));
+    if let Some(due) = tags::review_due(identity) {
+        parts.push(format!("review due {due}"));
+    }
+    if let Some(e) = &identity.expires {
+        parts.push(format!("expires {}", e.value));
+    }
+    parts.push(format!("nhi: {}", db.display_path(identity.file)));
+    let text: String = parts.join("; ");
+    text.chars().take(256).collect()
+}
+
+fn rendered(
+    model: &Model,
+    db: &SourceDb,
+    identity: &Identity,
+    trust: GcpTrust,
+    target: &GcpTarget,
+) -> Rendered {
+    let name = identity.name.value.to_string();
+    let account_id = account_id(&name);
+    let allowed = permissions_of(
+        model,
+        identity.allowed.iter().map(|g| g.action.value.as_str()),
+    );
+    let forbidden = permissions_of(
+        model,
+        identity.forbidden.iter().map(|f| f.value.as_str()).chain(
+            model
+                .settings
+                .guardrails
+                .forbidden_actions
+                .iter()
+                .map(|g| g.value.as_str()),
+        ),
+    );
+    Rendered {
+        email: format!(
+            "{account_id}@{}.iam.gserviceaccount.com",
+            target.project.value
+        ),
+        role_id: role_id(&name),
+        description: description(identity, db),
+        // forbidden always wins: a denied permission is never granted
+        permissions: allowed.difference(&forbidden).cloned().collect(),
+        denied: forbidden.iter().map(|p| deny_permission(p)).collect(),
+        disabled: analyse::suspended(identity),
+        trust,
+        account_id,
+        name,
+    }
+}
+
+fn json(value: &impl Serialize) -> String {
+    let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ServiceAccountBody<'a> {
+    account_id: &'a str,
+    service_account: ServiceAccount<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ServiceAccount<'a> {
+    display_name: &'a str,
+    description: &'a str,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    disabled: bool,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Role<'a> {
+    title: String,
+    description: &'a str,
+    stage: &'static str,
+    included_permissions: &'a BTreeSet<String>,
+}
+
+#[derive(Serialize)]
+struct Binding {
+    role: String,
+    members: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct Policy {
+    bindings: Vec<Binding>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DenyPolicy<'a> {
+    display_name: String,
+    rules: Vec<DenyRuleWrapper<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DenyRuleWrapper<'a> {
+    deny_rule: DenyRule<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DenyRule<'a> {
+    denied_principals: Vec<String>,
+    denied_permissions: &'a BTreeSet<String>,
+}
+
+fn principal(email: &str) -> String {
+    format!("principal://iam.googleapis.com/projects/-/serviceAccounts/{email}")
+}
+
+fn files(r: &Rendered, target: &GcpTarget, out: &mut Artifacts) {
+    let dir = format!("gcp/{}", r.name);
+    let source = Some(r.name.clone());
+    let mut add = |file: &str, text: String| {
+        out.insert(Artifact::new(
+            &format!("{dir}/{file}"),
+            text,
+            source.clone(),
+        ));
+    };
+    add(
+        "service-account.json",
+        json(&ServiceAccountBody {
+            account_id: &r.account_id,
+            service_account: ServiceAccount {
+                display_name: &r.name,
+                description: &r.description,
+                disabled: r.disabled,
+            },
+        }),
+    );
+    add(
+        "role.json",
+        json(&Role {
+            title: format!("nhi {}", r.name),
+            description: &r.description,
+            stage: "GA",
+            included_permissions: &r.permissions,
+        }),
+    );
+    add(
+        "project-binding.json",
+        json(&Binding {
+            role: format!("projects/{}/roles/{}", target.project.value, r.role_id),
+            members: vec![format!("serviceAccount:{}", r.email)],
+        }),
+    );
+    if let GcpTrust::Pool { members } = &r.trust {
+        add(
+            "service-account-policy.json",
+            json(&Policy {
+                bindings: vec![Binding {
+                    role: WORKLOAD_IDENTITY_USER.to_owned(),
+                    members: members.clone(),
+                }],
+            }),
+        );
+    }
+    if !r.denied.is_empty() {
+        add(
+            "deny-policy.json",
+            json(&DenyPolicy {
+                display_name: format!("nhi {} forbidden", r.name),
+                rules: vec![DenyRuleWrapper {
+                    deny_rule: DenyRule {
+                        denied_principals: vec![principal(&r.email)],
+                        denied_permissions: &r.denied,
+                    },
+                }],
+            }),
+        );
+    }
+}
+
+#[derive(Debug, Default, Serialize)]
+struct Resources {
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    google_service_account: BTreeMap<String, TfServiceAccount>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    google_project_iam_custom_role: BTreeMap<String, TfCustomRole>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    google_project_iam_member: BTreeMap<String, TfProjectMember>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    google_service_account_iam_binding: BTreeMap<String, TfAccountBinding>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    google_iam_deny_policy: BTreeMap<String, TfDenyPolicy>,
+}
+
+#[derive(Debug, Serialize)]
+struct TfServiceAccount {
+    project: String,
+    account_id: String,
+    display_name: String,
+    description: String,
+    disabled: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct TfCustomRole {
+    project: String,
+    role_id: String,
+    title: String,
+    description: String,
+    stage: &'static str,
+    permissions: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct TfProjectMember {
+    project: String,
+    role: String,
+    member: String,
+}
+
+#[derive(Debug, Serialize)]
+struct TfAccountBinding {
+    service_account_id: String,
+    role: &'static str,
+    members: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct TfDenyPolicy {
+    parent: String,
+    name: String,
+    display_name: String,
+    rules: Vec<TfDenyRules>,
+}
+
+#[derive(Debug, Serialize)]
+struct TfDenyRules {
+    deny_rule: Vec<TfDenyRule>,
+}
+
+#[derive(Debug, Serialize)]
+struct TfDenyRule {
+    denied_principals: Vec<String>,
+    denied_permissions: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct Provider {
+    project: String,
+}
+
+fn main_tf(all: &[Rendered], target: &GcpTarget) -> String {
+    let lit = terraform::literal;
+    let project = lit(&target.project.value);
+    let mut res = Resources::default();
+    for r in all {
+        let key = terraform::resource_name(&r.name);
+        res.google_service_account.insert(
+            key.clone(),
+            TfServiceAccount {
+                project: project.clone(),
+                account_id: r.account_id.clone(),
+                display_name: r.name.clone(),
+                description: lit(&r.description),
+                disabled: r.disabled,
+            },
+        );
+        res.google_project_iam_custom_role.insert(
+            key.clone(),
+            TfCustomRole {
+                project: project.clone(),
+                role_id: r.role_id.clone(),
+                title: format!("nhi {}", r.name),
+                description: lit(&r.description),
+                stage: "GA",
+                permissions: r.permissions.iter().map(|p| lit(p)).collect(),
+            },
+        );
+        res.google_project_iam_member.insert(
+            key.clone(),
+            TfProjectMember {
+                project: project.clone(),
+                role: terraform::reference("google_project_iam_custom_role", &key, "name"),
+                member: format!(
+                    "serviceAccount:{}",
+                    terraform::reference("google_service_account", &key, "email")
+                ),
+            },
+        );
+        if let GcpTrust::Pool { members } = &r.trust {
+            res.google_service_account_iam_binding.insert(
+                key.clone(),
+                TfAccountBinding {
+                    service_account_id: terraform::reference(
+                        "google_service_account",
+                        &key,
+                        "name",
+                    ),
+                    role: WORKLOAD_IDENTITY_USER,
+                    members: members.iter().map(|m| lit(m)).collect(),
+                },
+            );
+        }
+        if !r.denied.is_empty() {
+            res.google_iam_deny_policy.insert(
+                key.clone(),
+                TfDenyPolicy {
+                    parent: format!("cloudresourcemanager.googleapis.com%2Fprojects%2F{project}"),
+                    name: format!("nhi-{}", r.name),
+                    display_name: format!("nhi {} forbidden", r.name),
+                    rules: vec![TfDenyRules {
+                        deny_rule: vec![TfDenyRule {
+                            denied_principals: vec![principal(&terraform::reference(
+                                "google_service_account",
+                                &key,
+                                "email",
+                            ))],
+                            denied_permissions: r.denied.iter().map(|p| lit(p)).collect(),
+                        }],
+                    }],
+                },
+            );
+        }
+    }
+    terraform::document(
+        "google",
+        "hashicorp/google",
+        ">= 5.0",
+        Some(Provider { project }),
+        &res,
+    )
+}
