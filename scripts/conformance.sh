@@ -10,6 +10,15 @@
 #   (scripts/conformance/aws_policies.py says which one finding it filters,
 #   and why). Trust policies are left out: parliament misreads OIDC
 #   federation principals.
+# - terraform validate, with the hashicorp/aws provider from a local
+#   filesystem mirror (NHI_TF_MIRROR, default /opt/tf-plugins): every
+#   aws/main.tf.json. No Terraform provider can be fetched from the
+#   registries this project reaches, so when terraform or the mirror is
+#   absent this step says so and is skipped; google and azurerm have no
+#   mirror here, and tests/terraform.rs checks their files against the
+#   providers' schemas instead.
+# - scripts/aws-service-reference.py --check: the shipped AWS service
+#   reference is what parliament carries.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -41,3 +50,37 @@ shopt -s nullglob
 policies=("$out"/*/aws/*/permissions-policy.json)
 "$venv/bin/python" scripts/conformance/aws_policies.py "${policies[@]}"
 echo "conformance: ${#workspaces[@]} workspaces, ${#policies[@]} AWS policies clean" >&2
+
+mirror=${NHI_TF_MIRROR:-/opt/tf-plugins}
+if command -v terraform >/dev/null && [[ -d "$mirror/registry.terraform.io/hashicorp/aws" ]]; then
+  rc="$out/terraform.rc"
+  printf 'provider_installation {\n  filesystem_mirror {\n    path    = "%s"\n    include = ["registry.terraform.io/hashicorp/aws"]\n  }\n}\n' "$mirror" >"$rc"
+  validate() {
+    (cd "$1" && TF_CLI_CONFIG_FILE="$rc" terraform init -backend=false -input=false -no-color >/dev/null \
+      && TF_CLI_CONFIG_FILE="$rc" terraform validate -no-color >/dev/null)
+  }
+  mkdir -p "$out/tf-bad"
+  printf '%s' '{"resource":{"aws_iam_role":{"r":{"nmae":"x","assume_role_policy":"{}"}}}}' >"$out/tf-bad/main.tf.json"
+  if validate "$out/tf-bad" 2>/dev/null; then
+    echo "conformance: terraform validate accepted a misspelt attribute" >&2
+    exit 1
+  fi
+  checked=0
+  for tf in "$out"/*/aws/main.tf.json; do
+    dir="$out/tf-$checked"
+    mkdir -p "$dir"
+    cp "$tf" "$dir/main.tf.json"
+    if ! validate "$dir"; then
+      echo "conformance: terraform validate rejects $tf" >&2
+      (cd "$dir" && TF_CLI_CONFIG_FILE="$rc" terraform validate -no-color) >&2 || true
+      exit 1
+    fi
+    checked=$((checked + 1))
+  done
+  echo "conformance: terraform validate accepts $checked aws/main.tf.json" >&2
+else
+  echo "conformance: SKIPPED terraform validate: terraform or the hashicorp/aws mirror at $mirror is absent" >&2
+fi
+
+"$venv/bin/python" scripts/aws-service-reference.py --check
+echo "conformance: data/aws-service-reference.json is current" >&2

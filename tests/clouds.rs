@@ -459,3 +459,34 @@ fn every_terraform_reference_resolves_and_no_literal_interpolates() {
         }
     }
 }
+
+#[test]
+fn overlapping_permissions_stop_the_build_before_anything_renders() {
+    let fixture = repo().join("tests/fixtures/check/ac005-permission-overlap");
+    let tmp = workspace(&[
+        (
+            "nhi.yaml",
+            &std::fs::read_to_string(fixture.join("nhi.yaml")).unwrap(),
+        ),
+        (
+            "identities/reporter.yaml",
+            &std::fs::read_to_string(fixture.join("identities/reporter.yaml")).unwrap(),
+        ),
+    ]);
+    let out = nhi(tmp.path(), &["build"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("AC005"), "{stderr}");
+    assert!(
+        stderr.contains(
+            "allowed action `read_reports` grants `s3:GetObject` on `arn:aws:s3:::reports/*`"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("forbidden action `read_payroll` covers"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("nothing built"), "{stderr}");
+    assert!(!tmp.path().join("dist").exists());
+}
