@@ -17,6 +17,8 @@
 #   absent this step says so and is skipped; google and azurerm have no
 #   mirror here, and tests/terraform.rs checks their files against the
 #   providers' schemas instead.
+#   With them, scripts/terraform-schemas.sh --check also says whether the
+#   AWS part of data/terraform-schemas.json is the provider's own schema.
 # - scripts/aws-service-reference.py --check: the shipped AWS service
 #   reference is what parliament carries.
 set -euo pipefail
@@ -78,6 +80,7 @@ if command -v terraform >/dev/null && [[ -d "$mirror/registry.terraform.io/hashi
     checked=$((checked + 1))
   done
   echo "conformance: terraform validate accepts $checked aws/main.tf.json" >&2
+  NHI_TF_MIRROR="$mirror" scripts/terraform-schemas.sh --check
 else
   echo "conformance: SKIPPED terraform validate: terraform or the hashicorp/aws mirror at $mirror is absent" >&2
 fi

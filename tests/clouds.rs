@@ -490,3 +490,121 @@ fn overlapping_permissions_stop_the_build_before_anything_renders() {
     assert!(stderr.contains("nothing built"), "{stderr}");
     assert!(!tmp.path().join("dist").exists());
 }
+
+// ---------------------------------------------------------------------------
+// Terraform JSON against the providers' resource schemas
+
+/// Check one block (a resource body or a nested block) against its schema,
+/// collecting every problem under `path`.
+fn conforms(body: &Value, schema: &Value, path: &str, problems: &mut Vec<String>) {
+    let Some(body) = body.as_object() else {
+        problems.push(format!("{path}: not an object"));
+        return;
+    };
+    let attributes = schema["attributes"].as_object().unwrap();
+    let blocks = schema["blocks"].as_object().unwrap();
+    for (key, value) in body {
+        if let Some(a) = attributes.get(key) {
+            if a["computed_only"] == true {
+                problems.push(format!("{path}.{key}: computed, cannot be set"));
+            }
+        } else if let Some(b) = blocks.get(key) {
+            let items: Vec<&Value> = match value {
+                Value::Array(items) => items.iter().collect(),
+                other => vec![other],
+            };
+            let min = b["min_items"].as_u64().unwrap_or(0);
+            let max = b["max_items"].as_u64();
+            let n = items.len() as u64;
+            if n < min || max.is_some_and(|m| n > m) {
+                problems.push(format!(
+                    "{path}.{key}: {n} blocks, schema allows {min}..{max:?}"
+                ));
+            }
+            for (i, item) in items.into_iter().enumerate() {
+                conforms(item, b, &format!("{path}.{key}[{i}]"), problems);
+            }
+        } else {
+            problems.push(format!("{path}.{key}: no such argument"));
+        }
+    }
+    for (key, a) in attributes {
+        if a["required"] == true && !body.contains_key(key) {
+            problems.push(format!("{path}.{key}: required, missing"));
+        }
+    }
+    for (key, b) in blocks {
+        if b["min_items"].as_u64().unwrap_or(0) > 0 && !body.contains_key(key) {
+            problems.push(format!("{path}.{key}: required block, missing"));
+        }
+    }
+}
+
+fn schemas() -> Value {
+    serde_json::from_str(
+        &std::fs::read_to_string(repo().join("data/terraform-schemas.json")).unwrap(),
+    )
+    .unwrap()
+}
+
+#[test]
+fn terraform_json_matches_the_provider_resource_schemas() {
+    let schemas = schemas();
+    let resources = &schemas["resources"];
+    let tmp = aws_workspace("");
+    let mut builds = vec![build(tmp.path()).1];
+    for ws in workspaces() {
+        builds.push(build(&ws).1);
+    }
+    let mut checked = 0;
+    for files in &builds {
+        for cloud in ["aws", "gcp", "azure"] {
+            let doc: Value =
+                serde_json::from_str(&files[&format!("{cloud}/main.tf.json")]).unwrap();
+            let mut problems = Vec::new();
+            for (ty, by_name) in doc["resource"].as_object().unwrap() {
+                let schema = &resources[ty];
+                assert!(schema.is_object(), "no schema for {ty}");
+                for (name, body) in by_name.as_object().unwrap() {
+                    conforms(body, schema, &format!("{ty}.{name}"), &mut problems);
+                    checked += 1;
+                }
+            }
+            assert!(problems.is_empty(), "{cloud}: {problems:#?}");
+        }
+    }
+    assert!(checked > 100, "{checked}");
+}
+
+#[test]
+fn the_schema_check_catches_what_a_provider_would_refuse() {
+    let schemas = schemas();
+    let role = &schemas["resources"]["aws_iam_role"];
+    let mut problems = Vec::new();
+    conforms(
+        &serde_json::json!({"nmae": "x", "arn": "y"}),
+        role,
+        "aws_iam_role.r",
+        &mut problems,
+    );
+    problems.sort();
+    assert_eq!(
+        problems,
+        [
+            "aws_iam_role.r.arn: computed, cannot be set",
+            "aws_iam_role.r.assume_role_policy: required, missing",
+            "aws_iam_role.r.nmae: no such argument",
+        ]
+    );
+    let mut problems = Vec::new();
+    conforms(
+        &serde_json::json!({"name": "n", "parent": "p"}),
+        &schemas["resources"]["google_iam_deny_policy"],
+        "google_iam_deny_policy.d",
+        &mut problems,
+    );
+    assert_eq!(
+        problems,
+        ["google_iam_deny_policy.d.rules: required block, missing"]
+    );
+}

@@ -571,5 +571,5 @@ fn main_tf(roles: &[Rendered], target: &AwsTarget) -> String {
     let provider = target.region.as_ref().map(|r| Provider {
         region: r.value.clone(),
     });
-    terraform::document("aws", "hashicorp/aws", ">= 5.0", provider, &resources)
+    terraform::document("aws", "hashicorp/aws", "~> 5.0", provider, &resources)
 }

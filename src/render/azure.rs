@@ -266,8 +266,7 @@ struct TfIdentity {
 #[derive(Debug, Serialize)]
 struct TfCredential {
     name: String,
-    resource_group_name: String,
-    parent_id: String,
+    user_assigned_identity_id: String,
     issuer: String,
     subject: String,
     audience: Vec<&'static str>,
@@ -334,8 +333,11 @@ fn main_tf(all: &[Rendered], target: &AzureTarget) -> String {
                 format!("{key}-{}", i + 1),
                 TfCredential {
                     name: credential_name(&r.name, i),
-                    resource_group_name: group.clone(),
-                    parent_id: terraform::reference("azurerm_user_assigned_identity", &key, "id"),
+                    user_assigned_identity_id: terraform::reference(
+                        "azurerm_user_assigned_identity",
+                        &key,
+                        "id",
+                    ),
                     issuer: lit(&c.issuer),
                     subject: lit(&c.subject),
                     audience: vec![AZURE_AUDIENCE],
@@ -378,7 +380,8 @@ fn main_tf(all: &[Rendered], target: &AzureTarget) -> String {
     terraform::document(
         "azurerm",
         "hashicorp/azurerm",
-        ">= 3.0",
+        // user_assigned_identity_id replaced parent_id in 4.65
+        ">= 4.65",
         Some(Provider {
             features: BTreeMap::new(),
             subscription_id: lit(&target.subscription_id.value),

@@ -449,7 +449,7 @@ fn main_tf(all: &[Rendered], target: &GcpTarget) -> String {
     terraform::document(
         "google",
         "hashicorp/google",
-        ">= 5.0",
+        ">= 7.0",
         Some(Provider { project }),
         &res,
     )
