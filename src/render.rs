@@ -170,6 +170,13 @@ pub enum RenderError {
     },
 }
 
+/// A JSON file's text: pretty-printed, ending in a newline.
+pub(crate) fn json_file(value: &impl serde::Serialize) -> String {
+    let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
 /// Render every target as of `today`.
 ///
 /// # Errors

@@ -102,10 +102,7 @@ pub fn render(
 ) -> Result<Artifacts, RenderError> {
     let mut out = Artifacts::new();
     let mut roles = Vec::new();
-    for identity in model.identities.values() {
-        if !analyse::renders(identity, today) || !federation::needs(model, identity, Cloud::Aws) {
-            continue;
-        }
+    for identity in federation::granted(model, today, Cloud::Aws) {
         // a workspace that checked clean can federate every identity it needs
         let Ok(trust) = federation::aws(model, identity) else {
             continue;
@@ -132,12 +129,6 @@ fn pascal(action: &str) -> String {
                 .unwrap_or_default()
         })
         .collect()
-}
-
-fn json(value: &impl Serialize) -> String {
-    let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
-    text.push('\n');
-    text
 }
 
 fn identity_role(
@@ -431,24 +422,24 @@ fn files(r: &Rendered, target: &AwsTarget, out: &mut Artifacts) {
     if let Some(trust) = &r.trust {
         out.insert(Artifact::new(
             &format!("{dir}/role.json"),
-            json(&spec),
+            super::json_file(&spec),
             source.clone(),
         ));
         out.insert(Artifact::new(
             &format!("{dir}/trust-policy.json"),
-            json(trust),
+            super::json_file(trust),
             source.clone(),
         ));
     } else {
         out.insert(Artifact::new(
             &format!("{dir}/user.json"),
-            json(&spec),
+            super::json_file(&spec),
             source.clone(),
         ));
     }
     out.insert(Artifact::new(
         &format!("{dir}/permissions-policy.json"),
-        json(&r.permissions),
+        super::json_file(&r.permissions),
         source,
     ));
 }

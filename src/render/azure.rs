@@ -76,10 +76,7 @@ struct Rendered {
 pub fn render(model: &Model, db: &SourceDb, today: Date, target: &AzureTarget) -> Artifacts {
     let mut out = Artifacts::new();
     let mut all = Vec::new();
-    for identity in model.identities.values() {
-        if !analyse::renders(identity, today) || !federation::needs(model, identity, Cloud::Azure) {
-            continue;
-        }
+    for identity in federation::granted(model, today, Cloud::Azure) {
         // a workspace that checked clean can federate every identity it needs
         let Ok(credentials) = federation::azure(model, identity) else {
             continue;
@@ -142,12 +139,6 @@ fn rendered(
     }
 }
 
-fn json(value: &impl Serialize) -> String {
-    let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
-    text.push('\n');
-    text
-}
-
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct ManagedIdentity<'a> {
@@ -202,7 +193,7 @@ fn files(r: &Rendered, target: &AzureTarget, out: &mut Artifacts) {
     let location = target.location.as_ref().map_or("", |l| l.value.as_str());
     add(
         "managed-identity.json",
-        json(&ManagedIdentity {
+        super::json_file(&ManagedIdentity {
             ty: "Microsoft.ManagedIdentity/userAssignedIdentities",
             api_version: API_VERSION,
             name: &r.name,
@@ -227,10 +218,10 @@ fn files(r: &Rendered, target: &AzureTarget, out: &mut Artifacts) {
             },
         })
         .collect();
-    add("federated-credentials.json", json(&credentials));
+    add("federated-credentials.json", super::json_file(&credentials));
     add(
         "role-definition.json",
-        json(&RoleDefinition {
+        super::json_file(&RoleDefinition {
             name: format!("nhi-{}", r.name),
             is_custom: true,
             description: &r.description,

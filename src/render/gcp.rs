@@ -84,10 +84,7 @@ struct Rendered {
 pub fn render(model: &Model, db: &SourceDb, today: Date, target: &GcpTarget) -> Artifacts {
     let mut out = Artifacts::new();
     let mut all = Vec::new();
-    for identity in model.identities.values() {
-        if !analyse::renders(identity, today) || !federation::needs(model, identity, Cloud::Gcp) {
-            continue;
-        }
+    for identity in federation::granted(model, today, Cloud::Gcp) {
         // a workspace that checked clean can federate every identity it needs
         let Ok(trust) = federation::gcp(model, identity) else {
             continue;
@@ -172,12 +169,6 @@ fn rendered(
     }
 }
 
-fn json(value: &impl Serialize) -> String {
-    let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
-    text.push('\n');
-    text
-}
-
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct ServiceAccountBody<'a> {
@@ -250,7 +241,7 @@ fn files(r: &Rendered, target: &GcpTarget, out: &mut Artifacts) {
     };
     add(
         "service-account.json",
-        json(&ServiceAccountBody {
+        super::json_file(&ServiceAccountBody {
             account_id: &r.account_id,
             service_account: ServiceAccount {
                 display_name: &r.name,
@@ -261,7 +252,7 @@ fn files(r: &Rendered, target: &GcpTarget, out: &mut Artifacts) {
     );
     add(
         "role.json",
-        json(&Role {
+        super::json_file(&Role {
             title: format!("nhi {}", r.name),
             description: &r.description,
             stage: "GA",
@@ -270,7 +261,7 @@ fn files(r: &Rendered, target: &GcpTarget, out: &mut Artifacts) {
     );
     add(
         "project-binding.json",
-        json(&Binding {
+        super::json_file(&Binding {
             role: format!("projects/{}/roles/{}", target.project.value, r.role_id),
             members: vec![format!("serviceAccount:{}", r.email)],
         }),
@@ -278,7 +269,7 @@ fn files(r: &Rendered, target: &GcpTarget, out: &mut Artifacts) {
     if let GcpTrust::Pool { members } = &r.trust {
         add(
             "service-account-policy.json",
-            json(&Policy {
+            super::json_file(&Policy {
                 bindings: vec![Binding {
                     role: WORKLOAD_IDENTITY_USER.to_owned(),
                     members: members.clone(),
@@ -289,7 +280,7 @@ fn files(r: &Rendered, target: &GcpTarget, out: &mut Artifacts) {
     if !r.denied.is_empty() {
         add(
             "deny-policy.json",
-            json(&DenyPolicy {
+            super::json_file(&DenyPolicy {
                 display_name: format!("nhi {} forbidden", r.name),
                 rules: vec![DenyRuleWrapper {
                     deny_rule: DenyRule {
