@@ -19,6 +19,11 @@
 #   providers' schemas instead.
 #   With them, scripts/terraform-schemas.sh --check also says whether the
 #   AWS part of data/terraform-schemas.json is the provider's own schema.
+# - kubernetes-validate 1.37.0 (PyPI), --strict, against the Kubernetes
+#   1.33 OpenAPI schemas (k8s-openapi's version): every kubernetes/*.yaml;
+#   it skips custom resources, so scripts/conformance/spiffe_ids.py checks
+#   each ClusterSPIFFEID against SPIRE's CRD (data/crds/), no unknown
+#   property allowed.
 # - scripts/aws-service-reference.py --check: the shipped AWS service
 #   reference is what parliament carries.
 set -euo pipefail
@@ -28,7 +33,7 @@ venv=target/conformance-venv
 if [[ ! -x "$venv/bin/python" ]]; then
   python3 -m venv "$venv"
 fi
-"$venv/bin/pip" install --quiet --disable-pip-version-check parliament==1.6.4
+"$venv/bin/pip" install --quiet --disable-pip-version-check parliament==1.6.4 kubernetes-validate==1.37.0
 
 cargo build --locked --quiet --bin nhi
 nhi=target/debug/nhi
@@ -52,6 +57,24 @@ shopt -s nullglob
 policies=("$out"/*/aws/*/permissions-policy.json)
 "$venv/bin/python" scripts/conformance/aws_policies.py "${policies[@]}"
 echo "conformance: ${#workspaces[@]} workspaces, ${#policies[@]} AWS policies clean" >&2
+
+printf 'apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: x}\nautomountToken: false\n' >"$out/known-bad.yaml"
+if "$venv/bin/kubernetes-validate" --strict --quiet -k 1.33 "$out/known-bad.yaml" >/dev/null 2>&1; then
+  echo "conformance: kubernetes-validate accepted an unknown field" >&2
+  exit 1
+fi
+printf 'apiVersion: spire.spiffe.io/v1alpha1\nkind: ClusterSPIFFEID\nmetadata: {name: x}\nspec: {spiffeIDTemplate: x, ttll: 1h}\n' >"$out/known-bad-spiffe.yaml"
+if "$venv/bin/python" scripts/conformance/spiffe_ids.py data/crds/spire.spiffe.io_clusterspiffeids.yaml "$out/known-bad-spiffe.yaml" >/dev/null 2>&1; then
+  echo "conformance: the ClusterSPIFFEID check accepted an unknown field" >&2
+  exit 1
+fi
+manifests=()
+for f in "$out"/*/kubernetes/*.yaml; do
+  [[ "$(basename "$f")" == kustomization.yaml ]] || manifests+=("$f")
+done
+"$venv/bin/kubernetes-validate" --strict --quiet --no-warn -k 1.33 "${manifests[@]}" >&2
+"$venv/bin/python" scripts/conformance/spiffe_ids.py data/crds/spire.spiffe.io_clusterspiffeids.yaml "${manifests[@]}"
+echo "conformance: ${#manifests[@]} Kubernetes manifests valid" >&2
 
 mirror=${NHI_TF_MIRROR:-/opt/tf-plugins}
 if command -v terraform >/dev/null && [[ -d "$mirror/registry.terraform.io/hashicorp/aws" ]]; then

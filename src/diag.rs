@@ -173,6 +173,8 @@ codes! {
     WildcardPermission = "TG005", "wildcard-permission", Warning, "a catalogue mapping grants by wildcard (`*`, `s3:*`, every resource) without a `wildcard_reason` (OWASP NHI5)";
     /// A cloud cannot federate the identity's credential.
     UnboundIdentity = "TG006", "unbound-identity", Error, "an identity that a cloud must grant cannot be federated into it (issuer not registered, no subject, no trust anchor)";
+    /// RBAC that lets an identity grant itself more.
+    RbacEscalation = "TG007", "rbac-escalation", Error, "an allowed action's Kubernetes rules hold `escalate`, `bind` or `impersonate`, which let an identity grant itself more than its role (OWASP NHI5)";
     /// An allowed action's permissions are covered by a forbidden one's.
     PermissionOverlap = "AC005", "permission-overlap", Error, "an allowed action expands to a permission that a forbidden action or a guardrail covers";
     /// A decision test's expected decision differs from the rendered one.

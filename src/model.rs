@@ -484,6 +484,8 @@ pub struct KubernetesMapping {
     pub rules: Vec<RbacRule>,
     /// Whether they need a ClusterRole.
     pub cluster_wide: bool,
+    /// Why a wildcard is deliberate, if it is.
+    pub wildcard_reason: Option<Spanned<String>>,
 }
 
 /// Organisation-wide guardrails.

@@ -6,6 +6,7 @@ pub mod aws;
 pub mod azure;
 pub mod cedar;
 pub mod gcp;
+pub mod kubernetes;
 pub mod tags;
 pub mod terraform;
 
@@ -26,11 +27,20 @@ pub enum Target {
     /// Azure managed identities, role definitions and assignments
     /// (`targets.azure`).
     Azure,
+    /// Kubernetes service accounts, RBAC and SPIFFE IDs
+    /// (`targets.kubernetes`).
+    Kubernetes,
 }
 
 impl Target {
     /// Every target.
-    pub const ALL: [Self; 4] = [Self::Cedar, Self::Aws, Self::Gcp, Self::Azure];
+    pub const ALL: [Self; 5] = [
+        Self::Cedar,
+        Self::Aws,
+        Self::Gcp,
+        Self::Azure,
+        Self::Kubernetes,
+    ];
 
     /// Its folder in the output.
     #[must_use]
@@ -40,6 +50,7 @@ impl Target {
             Self::Aws => "aws",
             Self::Gcp => "gcp",
             Self::Azure => "azure",
+            Self::Kubernetes => "kubernetes",
         }
     }
 }
@@ -195,6 +206,9 @@ pub fn render(model: &Model, db: &SourceDb, today: Date) -> Result<Artifacts, Re
     }
     if let Some(target) = &targets.azure {
         artifacts.extend(azure::render(model, db, today, target));
+    }
+    if targets.kubernetes.is_some() {
+        artifacts.extend(kubernetes::render(model, db, today));
     }
     Ok(artifacts)
 }

@@ -1264,6 +1264,36 @@ fn target_settings_and_the_names_clouds_derive_are_checked() {
 }
 
 #[test]
+fn rbac_that_escalates_or_grants_by_wildcard_is_flagged() {
+    let (_t, c) = assert_places(
+        "tg007-rbac-escalation",
+        &[
+            ("AC005", "identities/operator.yaml", 4),
+            ("TG007", "nhi.yaml", 7),
+            ("TG007", "nhi.yaml", 7),
+            ("TG007", "nhi.yaml", 11),
+            ("TG005", "nhi.yaml", 15),
+        ],
+    );
+    let got: Vec<String> = c.diagnostics.iter().map(|d| d.message.clone()).collect();
+    assert_eq!(
+        got,
+        [
+            "allowed action `read_pods` grants `get, list` on `pods` in Kubernetes, which forbidden action `read_pod_logs` covers",
+            "allowed action `manage_roles` can `bind`: an identity holding it can grant itself more than its role",
+            "allowed action `manage_roles` can `escalate`: an identity holding it can grant itself more than its role",
+            "allowed action `act_as_anyone` can `impersonate`: an identity holding it can grant itself more than its role",
+            "a Kubernetes rule of allowed action `operate_everything` grants `*` by wildcard",
+        ]
+    );
+    let escalate = &c.diagnostics.as_slice()[2];
+    assert_eq!(primary(&c, escalate).2, "escalate");
+    assert!(help(escalate).contains("OWASP NHI5"));
+    // a mapping no identity is allowed is no risk, however wide
+    assert!(!got.iter().any(|m| m.contains("never_used")));
+}
+
+#[test]
 fn an_unknown_delegate_is_rf003_but_a_broken_file_is_not_reported_twice() {
     let (_t, c) = assert_places(
         "rf003-unknown-delegate",
@@ -1671,6 +1701,7 @@ const FIXTURES: &[&str] = &[
     "ac005-permission-overlap",
     "tg006-unbound-identity",
     "sc007-target-settings",
+    "tg007-rbac-escalation",
 ];
 
 /// Codes asserted by the tests that write their input at run time, and by

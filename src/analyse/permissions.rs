@@ -28,6 +28,39 @@ pub struct AzurePermissions {
     pub data_actions: Vec<String>,
 }
 
+/// One Kubernetes RBAC rule: each list is what it names (`*`: all; no
+/// resource names: every object).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Rule {
+    /// API groups.
+    pub api_groups: Vec<String>,
+    /// Resources.
+    pub resources: Vec<String>,
+    /// Verbs.
+    pub verbs: Vec<String>,
+    /// Resource names.
+    pub resource_names: Vec<String>,
+}
+
+impl Rule {
+    /// Whether some request both rules allow.
+    #[must_use]
+    pub fn overlaps(&self, other: &Self) -> bool {
+        let meet = |a: &[String], b: &[String]| {
+            a.iter().any(|x| {
+                b.iter()
+                    .any(|y| x == "*" || y == "*" || glob::overlap(x, y, false))
+            })
+        };
+        meet(&self.api_groups, &other.api_groups)
+            && meet(&self.resources, &other.resources)
+            && meet(&self.verbs, &other.verbs)
+            && (self.resource_names.is_empty()
+                || other.resource_names.is_empty()
+                || meet(&self.resource_names, &other.resource_names))
+    }
+}
+
 /// An action's permissions in every cloud it is mapped to.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Permissions {
@@ -37,6 +70,8 @@ pub struct Permissions {
     pub gcp: Option<BTreeSet<String>>,
     /// Azure, if mapped.
     pub azure: Option<AzurePermissions>,
+    /// Kubernetes RBAC rules, if mapped.
+    pub kubernetes: Option<Vec<Rule>>,
 }
 
 /// The permissions of a catalogue action.
@@ -68,6 +103,19 @@ pub fn of(action: &Action) -> Permissions {
         azure: action.azure.as_ref().map(|a| AzurePermissions {
             actions: a.actions.iter().map(|x| x.value.clone()).collect(),
             data_actions: a.data_actions.iter().map(|x| x.value.clone()).collect(),
+        }),
+        kubernetes: action.kubernetes.as_ref().map(|k| {
+            let values =
+                |v: &[crate::model::Spanned<String>]| v.iter().map(|x| x.value.clone()).collect();
+            k.rules
+                .iter()
+                .map(|r| Rule {
+                    api_groups: values(&r.api_groups),
+                    resources: values(&r.resources),
+                    verbs: values(&r.verbs),
+                    resource_names: values(&r.resource_names),
+                })
+                .collect()
         }),
     }
 }
@@ -112,6 +160,19 @@ pub fn overlap(allowed: &Permissions, forbidden: &Permissions, clouds: Clouds) -
             permission: format!("`{p}`"),
         });
     }
+    if clouds.kubernetes
+        && let (Some(a), Some(f)) = (&allowed.kubernetes, &forbidden.kubernetes)
+        && let Some(rule) = a.iter().find(|ra| f.iter().any(|rf| ra.overlaps(rf)))
+    {
+        return Some(Overlap {
+            cloud: "Kubernetes",
+            permission: format!(
+                "`{}` on `{}`",
+                rule.verbs.join(", "),
+                rule.resources.join(", ")
+            ),
+        });
+    }
     if clouds.azure
         && let (Some(a), Some(f)) = (&allowed.azure, &forbidden.azure)
     {
@@ -145,6 +206,8 @@ pub struct Clouds {
     pub gcp: bool,
     /// Azure is configured.
     pub azure: bool,
+    /// Kubernetes is configured.
+    pub kubernetes: bool,
 }
 
 impl Clouds {
@@ -156,6 +219,7 @@ impl Clouds {
             aws: t.aws.is_some(),
             gcp: t.gcp.is_some(),
             azure: t.azure.is_some(),
+            kubernetes: t.kubernetes.is_some(),
         }
     }
 }

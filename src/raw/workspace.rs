@@ -150,6 +150,9 @@ raw_struct! {
         rules: Vec<Spanned<RbacRule>>,
         /// Whether the rules need a ClusterRole.
         cluster_wide: Option<Spanned<bool>>,
+        /// Why a wildcard (`*` verbs, resources or API groups) in these
+        /// rules is deliberate; without one, a wildcard is reported.
+        wildcard_reason: Option<Spanned<String>>,
     }
 }
 

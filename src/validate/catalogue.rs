@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use crate::analyse::permissions::Clouds;
 use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::model::{Action, AwsMapping, AzureMapping, Model, Spanned};
+use crate::model::{Action, AwsMapping, AzureMapping, KubernetesMapping, Model, Spanned};
 use crate::raw::printable;
 use crate::source::Loc;
 use crate::vocabulary::{aws, glob};
@@ -57,6 +57,11 @@ pub fn check(model: &Model, out: &mut Diagnostics) {
         }
         if let Some(m) = &action.azure {
             azure_mapping(action, m, out);
+        }
+        if let Some(m) = &action.kubernetes
+            && allowed_by_someone(model, &action.name.value)
+        {
+            kubernetes_mapping(action, m, out);
         }
     }
     unmapped(model, out);
@@ -231,6 +236,55 @@ fn azure_mapping(action: &Action, m: &AzureMapping, out: &mut Diagnostics) {
                     op.value, action.name.value
                 ),
             ));
+        }
+    }
+}
+
+fn allowed_by_someone(model: &Model, action: &str) -> bool {
+    model
+        .identities
+        .values()
+        .any(|i| i.allowed.iter().any(|g| g.action.value == action))
+}
+
+/// Verbs that let a holder grant itself more than its role.
+const ESCALATING_VERBS: [&str; 3] = ["escalate", "bind", "impersonate"];
+
+fn kubernetes_mapping(action: &Action, m: &KubernetesMapping, out: &mut Diagnostics) {
+    for rule in &m.rules {
+        let wild = rule
+            .verbs
+            .iter()
+            .chain(&rule.resources)
+            .chain(&rule.api_groups)
+            .find(|v| v.value == "*" || v.value.ends_with("/*"));
+        if let Some(w) = wild
+            && m.wildcard_reason.is_none()
+        {
+            out.push(wildcard(
+                w.loc,
+                format!(
+                    "a Kubernetes rule of allowed action `{}` grants `{}` by wildcard",
+                    action.name.value, w.value
+                ),
+            ));
+        }
+        for verb in rule
+            .verbs
+            .iter()
+            .filter(|v| ESCALATING_VERBS.contains(&v.value.as_str()))
+        {
+            out.push(
+                Diagnostic::new(
+                    Code::RbacEscalation,
+                    format!(
+                        "allowed action `{}` can `{}`: an identity holding it can grant itself more than its role",
+                        action.name.value, verb.value
+                    ),
+                )
+                .primary(verb.loc, "escalating verb")
+                .help("`escalate` and `bind` let a role grant what it does not hold and `impersonate` lets it act as another principal (OWASP NHI5); map the action without them, and keep such an action forbidden"),
+            );
         }
     }
 }

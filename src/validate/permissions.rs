@@ -14,7 +14,7 @@ pub fn check(model: &Model, out: &mut Diagnostics) {
     let Some(catalogue) = &model.settings.actions else {
         return;
     };
-    if !(clouds.aws || clouds.gcp || clouds.azure) {
+    if !(clouds.aws || clouds.gcp || clouds.azure || clouds.kubernetes) {
         return;
     }
     let expanded: BTreeMap<&str, Permissions> = catalogue

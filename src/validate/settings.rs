@@ -238,6 +238,7 @@ fn action_of(name: &Spanned<String>, def: &raw::ActionDef) -> Action {
             KubernetesMapping {
                 rules,
                 cluster_wide: k.cluster_wide.as_ref().is_some_and(|c| c.value),
+                wildcard_reason: k.wildcard_reason.clone(),
             }
         }),
     }

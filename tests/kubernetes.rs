@@ -1,0 +1,263 @@
+//! The Kubernetes target: every rendered object parses back into its
+//! k8s-openapi type (or, for SPIRE's ClusterSPIFFEID, nhi's own), which
+//! identities run on the cluster and where, the bindings to the clouds,
+//! least-privilege RBAC, and the manifest of one identity.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    clippy::disallowed_methods,
+    reason = "tests build workspaces on disk and fail loudly"
+)]
+
+#[path = "support/workspaces.rs"]
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use k8s_openapi::api::core::v1::ServiceAccount;
+use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
+use nhi::render::kubernetes::ClusterSpiffeId;
+use serde::Deserialize;
+use support::{nhi, repo, text, workspace, workspaces};
+
+fn build(dir: &Path) -> (tempfile::TempDir, BTreeMap<String, String>) {
+    let out = tempfile::tempdir().unwrap();
+    let run = nhi(dir, &["build", "--out", out.path().to_str().unwrap()]);
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+    let dir = out.path().join("kubernetes");
+    let mut files = BTreeMap::new();
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let p = e.unwrap().path();
+        files.insert(
+            p.file_name().unwrap().to_string_lossy().into_owned(),
+            std::fs::read_to_string(&p).unwrap(),
+        );
+    }
+    (out, files)
+}
+
+/// Every object of a manifest, parsed into its own type.
+#[derive(Debug, Default)]
+struct Parsed {
+    service_accounts: Vec<ServiceAccount>,
+    roles: Vec<Role>,
+    role_bindings: Vec<RoleBinding>,
+    cluster_roles: Vec<ClusterRole>,
+    cluster_role_bindings: Vec<ClusterRoleBinding>,
+    spiffe_ids: Vec<ClusterSpiffeId>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Head {
+    api_version: String,
+    kind: String,
+}
+
+fn parse(manifest: &str) -> Parsed {
+    let docs: Vec<serde_json::Value> = serde_saphyr::from_multiple(manifest).unwrap();
+    let mut out = Parsed::default();
+    for doc in docs {
+        let head: Head = serde_json::from_value(doc.clone()).unwrap();
+        match (head.api_version.as_str(), head.kind.as_str()) {
+            ("v1", "ServiceAccount") => out
+                .service_accounts
+                .push(serde_json::from_value(doc).unwrap()),
+            ("rbac.authorization.k8s.io/v1", "Role") => {
+                out.roles.push(serde_json::from_value(doc).unwrap())
+            }
+            ("rbac.authorization.k8s.io/v1", "RoleBinding") => {
+                out.role_bindings.push(serde_json::from_value(doc).unwrap());
+            }
+            ("rbac.authorization.k8s.io/v1", "ClusterRole") => {
+                out.cluster_roles.push(serde_json::from_value(doc).unwrap());
+            }
+            ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding") => {
+                out.cluster_role_bindings
+                    .push(serde_json::from_value(doc).unwrap());
+            }
+            ("spire.spiffe.io/v1alpha1", "ClusterSPIFFEID") => {
+                out.spiffe_ids.push(serde_json::from_value(doc).unwrap());
+            }
+            other => panic!("unexpected object {other:?}"),
+        }
+    }
+    out
+}
+
+#[test]
+fn every_rendered_object_parses_back_into_its_type() {
+    for ws in workspaces() {
+        let (_out, files) = build(&ws);
+        let kustomization: serde_json::Value =
+            serde_saphyr::from_str(&files["kustomization.yaml"]).unwrap();
+        let listed: Vec<&str> = kustomization["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r.as_str().unwrap())
+            .collect();
+        let manifests: Vec<&String> = files
+            .keys()
+            .filter(|f| *f != "kustomization.yaml")
+            .collect();
+        assert_eq!(listed, manifests, "{}", ws.display());
+        assert!(manifests.len() >= 3, "{}", ws.display());
+        for name in manifests {
+            let p = parse(&files[name]);
+            let identity = name.trim_end_matches(".yaml");
+            assert!(!p.service_accounts.is_empty(), "{name}");
+            // one role and one binding per service account, each naming it
+            assert_eq!(p.roles.len(), p.service_accounts.len(), "{name}");
+            for (sa, binding) in p.service_accounts.iter().zip(&p.role_bindings) {
+                assert_eq!(sa.metadata.name.as_deref(), Some(identity));
+                let subject = &binding.subjects.as_ref().unwrap()[0];
+                assert_eq!(subject.name, identity);
+                assert_eq!(subject.namespace, sa.metadata.namespace);
+                assert_eq!(binding.role_ref.name, format!("nhi-{identity}"));
+                let labels = sa.metadata.labels.as_ref().unwrap();
+                assert_eq!(labels["app.kubernetes.io/managed-by"], "nhi");
+                assert_eq!(labels["nhi.dev/identity"], identity);
+                assert!(
+                    sa.metadata
+                        .annotations
+                        .as_ref()
+                        .unwrap()
+                        .contains_key("nhi.dev/source")
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn the_release_assistant_manifest() {
+    let (_out, files) = build(&repo());
+    insta::assert_snapshot!(
+        "release-assistant-kubernetes",
+        files["release-assistant.yaml"]
+    );
+}
+
+fn cluster(extra: &str) -> tempfile::TempDir {
+    workspace(&[
+        (
+            "nhi.yaml",
+            "trust_domain: example.org\ntargets:\n  aws:\n    account_id: \"123456789012\"\n    oidc_providers: [https://oidc.eks.eu-west-1.amazonaws.com/id/ABC, https://token.actions.githubusercontent.com]\n  kubernetes:\n    namespaces: [apps]\n    oidc_issuer: https://oidc.eks.eu-west-1.amazonaws.com/id/ABC\nactions:\n  read_pods:\n    aws: {actions: []}\n    kubernetes:\n      rules: [{api_groups: [\"\"], resources: [pods], verbs: [get, list]}]\n  list_nodes:\n    aws: {actions: []}\n    kubernetes:\n      cluster_wide: true\n      rules: [{api_groups: [\"\"], resources: [nodes], verbs: [list]}]\n  read_logs:\n    aws: {actions: [\"logs:GetLogEvents\"], resources: [\"arn:aws:logs:*:123456789012:log-group:app:*\"]}\n",
+        ),
+        (
+            "identities/watcher.yaml",
+            &format!(
+                "agent: watcher\nowner: t\nauth: {{method: oidc, ttl: 30m}}\nallowed_actions: [read_pods, list_nodes, read_logs]\ncontext:\n  namespaces: [apps, batch]\n{extra}"
+            ),
+        ),
+        (
+            "identities/logger.yaml",
+            "agent: logger\nowner: t\nauth: oidc_short_lived_token\nallowed_actions: [read_logs]\n",
+        ),
+        (
+            "identities/pipeline.yaml",
+            "agent: pipeline\nowner: t\nauth: {method: oidc, issuer: https://token.actions.githubusercontent.com, subject: \"repo:x/y:ref:refs/heads/main\"}\nallowed_actions: [read_logs]\n",
+        ),
+    ])
+}
+
+#[test]
+fn identities_run_where_they_say_with_their_cloud_bindings() {
+    let tmp = cluster("");
+    let (_out, files) = build(tmp.path());
+    // a pipeline that runs outside the cluster gets no service account
+    assert!(!files.contains_key("pipeline.yaml"), "{:?}", files.keys());
+    let w = parse(&files["watcher.yaml"]);
+    let namespaces: Vec<&str> = w
+        .service_accounts
+        .iter()
+        .map(|s| s.metadata.namespace.as_deref().unwrap())
+        .collect();
+    assert_eq!(namespaces, ["apps", "batch"]);
+    let sa = &w.service_accounts[0];
+    let annotations = sa.metadata.annotations.as_ref().unwrap();
+    assert_eq!(
+        annotations["eks.amazonaws.com/role-arn"],
+        "arn:aws:iam::123456789012:role/nhi/watcher"
+    );
+    assert_eq!(annotations["eks.amazonaws.com/token-expiration"], "1800");
+    assert_eq!(
+        sa.automount_service_account_token,
+        Some(true),
+        "it calls the API server"
+    );
+    // exactly its rules: namespaced in a Role, cluster-wide in a ClusterRole
+    let rules = w.roles[0].rules.as_ref().unwrap();
+    assert_eq!(rules.len(), 1);
+    assert_eq!(
+        rules[0].resources.as_deref(),
+        Some(&["pods".to_owned()][..])
+    );
+    assert_eq!(rules[0].verbs, ["get", "list"]);
+    let cluster_rules = w.cluster_roles[0].rules.as_ref().unwrap();
+    assert_eq!(
+        cluster_rules[0].resources.as_deref(),
+        Some(&["nodes".to_owned()][..])
+    );
+    let subjects = w.cluster_role_bindings[0].subjects.as_ref().unwrap();
+    assert_eq!(subjects.len(), 2);
+    // its SPIFFE ID from its stable name, for its pods only, TTL from auth
+    let spiffe = &w.spiffe_ids[0].spec;
+    assert_eq!(
+        spiffe.spiffe_id_template,
+        "spiffe://example.org/ns/{{ .PodMeta.Namespace }}/sa/watcher"
+    );
+    assert_eq!(spiffe.workload_selector_templates, ["k8s:sa:watcher"]);
+    assert_eq!(spiffe.ttl.as_deref(), Some("30m"));
+    let selector = &spiffe
+        .namespace_selector
+        .match_expressions
+        .as_ref()
+        .unwrap()[0];
+    assert_eq!(
+        selector.values.as_deref(),
+        Some(&["apps".to_owned(), "batch".to_owned()][..])
+    );
+    // an identity that does not call the API server gets no token mounted
+    let l = parse(&files["logger.yaml"]);
+    assert_eq!(
+        l.service_accounts[0].automount_service_account_token,
+        Some(false)
+    );
+    assert_eq!(l.roles[0].rules.as_deref(), Some(&[][..]));
+    assert!(l.cluster_roles.is_empty());
+}
+
+#[test]
+fn suspended_identities_keep_their_objects_and_lose_their_rules() {
+    let tmp = cluster("state: suspended\n");
+    let (_out, files) = build(tmp.path());
+    let w = parse(&files["watcher.yaml"]);
+    assert_eq!(w.service_accounts.len(), 2);
+    assert_eq!(
+        w.service_accounts[0].automount_service_account_token,
+        Some(false)
+    );
+    assert!(w.roles.iter().all(|r| r.rules.as_deref() == Some(&[][..])));
+    assert!(w.cluster_roles.is_empty());
+
+    for gone in ["state: revoked\n", "expires: 2026-01-01\n"] {
+        let tmp = cluster(gone);
+        let (_out, files) = build(tmp.path());
+        assert!(!files.contains_key("watcher.yaml"), "{gone}");
+        let k: serde_json::Value = serde_saphyr::from_str(&files["kustomization.yaml"]).unwrap();
+        assert!(
+            !k["resources"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r == "watcher.yaml")
+        );
+    }
+}
