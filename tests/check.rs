@@ -1269,6 +1269,7 @@ fn rbac_that_escalates_or_grants_by_wildcard_is_flagged() {
         "tg007-rbac-escalation",
         &[
             ("AC005", "identities/operator.yaml", 4),
+            ("TG001", "identities/operator.yaml", 7),
             ("TG007", "nhi.yaml", 7),
             ("TG007", "nhi.yaml", 7),
             ("TG007", "nhi.yaml", 11),
@@ -1280,13 +1281,14 @@ fn rbac_that_escalates_or_grants_by_wildcard_is_flagged() {
         got,
         [
             "allowed action `read_pods` grants `get, list` on `pods` in Kubernetes, which forbidden action `read_pod_logs` covers",
+            "namespace `Batch_Jobs` is not a Kubernetes namespace name",
             "allowed action `manage_roles` can `bind`: an identity holding it can grant itself more than its role",
             "allowed action `manage_roles` can `escalate`: an identity holding it can grant itself more than its role",
             "allowed action `act_as_anyone` can `impersonate`: an identity holding it can grant itself more than its role",
             "a Kubernetes rule of allowed action `operate_everything` grants `*` by wildcard",
         ]
     );
-    let escalate = &c.diagnostics.as_slice()[2];
+    let escalate = &c.diagnostics.as_slice()[3];
     assert_eq!(primary(&c, escalate).2, "escalate");
     assert!(help(escalate).contains("OWASP NHI5"));
     // a mapping no identity is allowed is no risk, however wide

@@ -284,6 +284,23 @@ fn derived_names(model: &Model, today: crate::model::Date, out: &mut Diagnostics
                 }
             }
         }
+        if t.kubernetes.is_some() {
+            for ns in identity.context.namespaces.iter().flatten() {
+                if crate::model::Name::parse(&ns.value).is_none() {
+                    out.push(
+                        Diagnostic::new(
+                            Code::InvalidTargetName,
+                            format!(
+                                "namespace `{}` is not a Kubernetes namespace name",
+                                printable(&ns.value)
+                            ),
+                        )
+                        .primary(ns.loc, "not a DNS-1123 label")
+                        .help("namespaces are lower-case letters, digits and `-`, at most 63 characters"),
+                    );
+                }
+            }
+        }
         if t.azure.is_some()
             && needs(model, identity, Cloud::Azure)
             && name.value.as_str().len() < 3
