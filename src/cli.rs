@@ -7,6 +7,7 @@ pub mod build;
 pub mod can;
 pub mod check;
 pub mod completions;
+pub mod diff;
 pub mod init;
 pub mod man;
 pub mod new;
@@ -70,6 +71,8 @@ pub enum Command {
     Can(can::CanArgs),
     /// Run the workspace's decision tests against the rendered policies
     Test(test::TestArgs),
+    /// Show what a change does to every identity, between Git revisions
+    Diff(diff::DiffArgs),
     /// Create a workspace: nhi.yaml, an identity folder and the schemas
     Init(init::InitArgs),
     /// Create a new identity file from a template that passes `check`
@@ -153,6 +156,10 @@ pub enum CliError {
         /// The cause.
         source: std::io::Error,
     },
+    /// Reading a Git revision failed.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Git(#[from] crate::diff::git::GitError),
     /// Rendering failed its own checks (an internal error).
     #[error(transparent)]
     #[diagnostic(transparent)]
@@ -190,6 +197,8 @@ pub struct Context {
     pub today: Date,
     /// Style of human output on stderr.
     pub style: Style,
+    /// Whether output on stdout may be coloured.
+    pub stdout_color: bool,
 }
 
 /// Run a parsed command line.
@@ -212,6 +221,7 @@ fn dispatch(command: &Command, cx: &Context, io: &mut Io<'_>) -> Result<ExitStat
         Command::Build(args) => build::run(args, cx, io),
         Command::Can(args) => can::run(args, cx, io),
         Command::Test(args) => test::run(args, cx, io),
+        Command::Diff(args) => diff::run(args, cx, io),
         Command::Init(args) => init::run(args, cx, io),
         Command::New(args) => new::run(args, cx, io),
         Command::Schema(args) => schema::run(args, cx, io),
@@ -262,6 +272,7 @@ fn context(global: &GlobalArgs, io: &Io<'_>) -> Result<Context, CliError> {
         start,
         today,
         style: style_for(global.color, io.stderr_is_terminal, io.no_color),
+        stdout_color: style_for(global.color, io.stdout_is_terminal, io.no_color).color,
     })
 }
 

@@ -9,6 +9,7 @@ pub mod authorize;
 pub mod cli;
 pub mod decisions;
 pub mod diag;
+pub mod diff;
 pub mod emit;
 pub mod load;
 pub mod model;

@@ -6,6 +6,7 @@
 //! run at all (no such folder, unreadable identity folder).
 
 pub mod guard;
+pub mod source;
 pub mod yaml;
 
 use std::path::{Component, Path, PathBuf};
@@ -166,8 +167,22 @@ pub fn load_with<T: Send>(
         path: root.to_path_buf(),
         source,
     })?;
+    load_from(&source::Disk::new(root), options, convert)
+}
+
+/// Load a workspace from any [`Source`](source::Source): the disk, or a
+/// Git tree held in memory.
+///
+/// # Errors
+///
+/// When the identity folder cannot be read.
+pub fn load_from<T: Send>(
+    source: &dyn source::Source,
+    options: LoadOptions,
+    convert: &Convert<'_, T>,
+) -> Result<Loaded<T>, LoadError> {
     let mut loaded = Loaded {
-        root: root.clone(),
+        root: source.root().to_path_buf(),
         db: SourceDb::new(),
         workspace: None,
         catalogues: Vec::new(),
@@ -175,9 +190,9 @@ pub fn load_with<T: Send>(
         diagnostics: Diagnostics::new(),
     };
 
-    let workspace_path = root.join(WORKSPACE_FILE);
-    if workspace_path.exists()
-        && let Some((file, node)) = loaded.read_one(&workspace_path, options)
+    let workspace_path = Path::new(WORKSPACE_FILE);
+    if source.is_file(workspace_path)
+        && let Some((file, node)) = loaded.read_one(source, workspace_path, options)
     {
         loaded.workspace = loaded.read_raw(file, &node).map(|w| (file, w));
     }
@@ -200,8 +215,7 @@ pub fn load_with<T: Send>(
         }
     }
     for (path, loc) in includes {
-        let full = root.join(&path);
-        if !full.is_file() {
+        if !source.is_file(&path) {
             loaded.diagnostics.push(
                 Diagnostic::new(
                     Code::Io,
@@ -211,20 +225,18 @@ pub fn load_with<T: Send>(
             );
             continue;
         }
-        if let Some((file, node)) = loaded.read_one(&full, options)
+        if let Some((file, node)) = loaded.read_one(source, &path, options)
             && let Some(catalogue) = loaded.read_raw::<CatalogueFile>(file, &node)
         {
             loaded.catalogues.push((file, catalogue));
         }
     }
 
-    let dir = root.join(&identities_dir);
-    let (paths, truncated) =
-        guard::walk(&root, &dir, options.files.max_files).map_err(|source| {
-            LoadError::IdentityDir {
-                path: identities_dir.display().to_string(),
-                source,
-            }
+    let (paths, truncated) = source
+        .walk(&identities_dir, options.files.max_files)
+        .map_err(|source| LoadError::IdentityDir {
+            path: identities_dir.display().to_string(),
+            source,
         })?;
     if truncated {
         let anchor = loaded.db.add(identities_dir.clone(), Arc::from(""));
@@ -239,7 +251,7 @@ pub fn load_with<T: Send>(
             .primary(Loc::new(anchor, Span::default()), ""),
         );
     }
-    loaded.read_identities(&paths, options, convert);
+    loaded.read_identities(source, &paths, options, convert);
     Ok(loaded)
 }
 
@@ -306,14 +318,19 @@ pub fn decisions(
 }
 
 impl<T: Send> Loaded<T> {
-    fn rel(&self, path: &Path) -> PathBuf {
-        path.strip_prefix(&self.root).unwrap_or(path).to_path_buf()
-    }
-
     /// Read, add and parse one file (`nhi.yaml`, a catalogue).
-    fn read_one(&mut self, path: &Path, options: LoadOptions) -> Option<(FileId, Node)> {
-        let read = guard::read(&self.root, path, true, options.files);
-        let file = self.db.add(self.rel(path), Arc::from(read.text));
+    fn read_one(
+        &mut self,
+        source: &dyn source::Source,
+        path: &Path,
+        options: LoadOptions,
+    ) -> Option<(FileId, Node)> {
+        let found = guard::Found {
+            path: path.to_path_buf(),
+            linked: true,
+        };
+        let read = source.read(&found, options.files);
+        let file = self.db.add(path.to_path_buf(), Arc::from(read.text));
         let source = self.db.get(file)?;
         if let Some(problem) = read.problem {
             let diagnostic = problem.into_diagnostic(file, source, options.files);
@@ -344,18 +361,18 @@ impl<T: Send> Loaded<T> {
 
     fn read_identities(
         &mut self,
+        source: &dyn source::Source,
         found: &[guard::Found],
         options: LoadOptions,
         convert: &Convert<'_, T>,
     ) {
-        let root = self.root.clone();
         let reads: Vec<_> = found
             .par_iter()
-            .map(|f| guard::read(&root, &f.path, f.linked, options.files))
+            .map(|f| source.read(f, options.files))
             .collect();
         let mut ids = Vec::with_capacity(reads.len());
         for (f, read) in found.iter().zip(reads) {
-            let file = self.db.add(self.rel(&f.path), Arc::from(read.text));
+            let file = self.db.add(f.path.clone(), Arc::from(read.text));
             ids.push((file, read.problem));
         }
         let db = &self.db;

@@ -5,6 +5,7 @@
 pub mod aws;
 pub mod azure;
 pub mod cedar;
+pub mod codeowners;
 pub mod gcp;
 pub mod kubernetes;
 pub mod tags;
@@ -188,12 +189,43 @@ pub(crate) fn json_file(value: &impl serde::Serialize) -> String {
     text
 }
 
+/// What rendering needs beyond the model.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// The date that decides expiry.
+    pub today: Date,
+    /// The workspace's folder in its repository (`/`-separated; empty at
+    /// the root), for `CODEOWNERS`.
+    pub repo_prefix: String,
+}
+
 /// Render every target as of `today`.
 ///
 /// # Errors
 ///
 /// See [`RenderError`].
 pub fn render(model: &Model, db: &SourceDb, today: Date) -> Result<Artifacts, RenderError> {
+    render_with(
+        model,
+        db,
+        &Options {
+            today,
+            repo_prefix: String::new(),
+        },
+    )
+}
+
+/// Render every target with the given options.
+///
+/// # Errors
+///
+/// See [`RenderError`].
+pub fn render_with(
+    model: &Model,
+    db: &SourceDb,
+    options: &Options,
+) -> Result<Artifacts, RenderError> {
+    let today = options.today;
     let rendering = cedar::render(model, db, today)?;
     cedar::verify::verify(&rendering)?;
     let mut artifacts = rendering.artifacts();
@@ -210,5 +242,6 @@ pub fn render(model: &Model, db: &SourceDb, today: Date) -> Result<Artifacts, Re
     if targets.kubernetes.is_some() {
         artifacts.extend(kubernetes::render(model, db, today));
     }
+    artifacts.insert(codeowners::render(model, db, &options.repo_prefix));
     Ok(artifacts)
 }

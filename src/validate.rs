@@ -51,6 +51,23 @@ pub fn check(root: &Path, options: LoadOptions, today: Date) -> Result<Checked, 
     Ok(finish(loaded, today))
 }
 
+/// Load and check a workspace from any source (a Git tree held in memory,
+/// say) as of `today`.
+///
+/// # Errors
+///
+/// When the workspace cannot be loaded at all.
+pub fn check_source(
+    source: &dyn load::source::Source,
+    options: LoadOptions,
+    today: Date,
+) -> Result<Checked, LoadError> {
+    let loaded = load::load_from(source, options, &|db, file, raw, out| {
+        identity::convert(db, file, &raw, today, out).map(Box::new)
+    })?;
+    Ok(finish(loaded, today))
+}
+
 /// Check a workspace loaded with its raw documents as of `today`.
 #[must_use]
 pub fn validate(loaded: Loaded, today: Date) -> Checked {

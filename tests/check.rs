@@ -1760,6 +1760,7 @@ fn output_does_not_depend_on_the_folder_or_the_creation_order() {
                 color: false,
                 width: 100,
             },
+            stdout_color: false,
         };
         let third = nhi::cli::check::check_workspace(&cx).unwrap();
         assert_eq!(messages(&first), messages(&third), "{fixture}");

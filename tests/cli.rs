@@ -166,6 +166,7 @@ fn help_of_every_command_is_reviewed() {
         "build",
         "can",
         "test",
+        "diff",
         "init",
         "new",
         "schema",

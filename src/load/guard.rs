@@ -124,6 +124,19 @@ pub fn read(root: &Path, path: &Path, linked: bool, budget: FileBudget) -> ReadF
         let size = std::fs::metadata(path).map_or(len, |m| m.len());
         return fail(Problem::TooLarge(size));
     }
+    decode(bytes, budget)
+}
+
+/// Bytes already in hand, within the budget, as text.
+#[must_use]
+pub fn decode(bytes: Vec<u8>, budget: FileBudget) -> ReadFile {
+    let len = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
+    if len > budget.max_file_bytes {
+        return ReadFile {
+            text: String::new(),
+            problem: Some(Problem::TooLarge(len)),
+        };
+    }
     match String::from_utf8(bytes) {
         Ok(text) => ReadFile {
             text,

@@ -1,0 +1,257 @@
+//! `nhi diff`: what a change does, between two Git revisions (or a
+//! revision and the working tree): each identity's changes with their
+//! risk, permission-level new access, and the rendered artifacts' diffs.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+use serde::Serialize;
+
+use super::check::{CheckFormat, write};
+use super::{CliError, Context, ExitStatus, Io};
+use crate::diff::git::Repo;
+use crate::diff::{self, Report, Risk};
+use crate::load::{self, LoadError, LoadOptions};
+use crate::model::Model;
+use crate::render::{self, Artifacts};
+use crate::validate::{self, Checked};
+
+/// Arguments of `nhi diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The revision to compare from
+    #[arg(long, value_name = "REV", default_value = "HEAD")]
+    pub base: String,
+    /// The revision to compare to (default: the working tree)
+    #[arg(long, value_name = "REV")]
+    pub head: Option<String>,
+    /// Output format (stdout)
+    #[arg(long, value_enum, default_value_t = DiffFormat::Human)]
+    pub format: DiffFormat,
+    /// Exit 1 when any change reaches this risk
+    #[arg(long, value_enum, value_name = "RISK")]
+    pub fail_on: Option<Risk>,
+    /// Also print the rendered artifacts' diffs (human format)
+    #[arg(long)]
+    pub artifacts: bool,
+}
+
+/// Formats of `nhi diff`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    /// Changes by identity, coloured on a terminal.
+    Human,
+    /// A pull-request comment.
+    Markdown,
+    /// One JSON document (`version: 1`).
+    Json,
+}
+
+/// One side of the comparison.
+struct Side {
+    label: String,
+    commit: Option<String>,
+    checked: Option<Checked>,
+}
+
+impl Side {
+    fn model(&self) -> Model {
+        self.checked
+            .as_ref()
+            .map(|c| c.model.clone())
+            .unwrap_or_default()
+    }
+}
+
+fn at_revision(repo: &Repo, rev: &str, cx: &Context) -> Result<Side, CliError> {
+    let options = LoadOptions::default();
+    let (source, commit) = repo.workspace_at(rev, options.files.max_file_bytes)?;
+    let checked = match validate::check_source(&source, options, cx.today) {
+        Ok(c) => Some(c),
+        // no identity folder at that revision: the workspace is new there
+        Err(LoadError::IdentityDir { .. }) => None,
+        Err(e) => return Err(e.into()),
+    };
+    Ok(Side {
+        label: rev.to_owned(),
+        commit: Some(commit),
+        checked,
+    })
+}
+
+fn rendered(side: &Side, cx: &Context, prefix: &str) -> Option<Artifacts> {
+    let c = side.checked.as_ref()?;
+    render::render_with(
+        &c.model,
+        &c.db,
+        &render::Options {
+            today: cx.today,
+            repo_prefix: prefix.to_owned(),
+        },
+    )
+    .ok()
+}
+
+/// Run `nhi diff`.
+///
+/// # Errors
+///
+/// When the workspace is not in a Git repository, a revision is missing,
+/// or output fails.
+pub fn run(args: &DiffArgs, cx: &Context, io: &mut Io<'_>) -> Result<ExitStatus, CliError> {
+    let root = load::find_root(&cx.start)?;
+    let repo = Repo::discover(&root)?;
+    let base = at_revision(&repo, &args.base, cx)?;
+    let head = match &args.head {
+        Some(rev) => at_revision(&repo, rev, cx)?,
+        None => Side {
+            label: "working tree".to_owned(),
+            commit: None,
+            checked: Some(validate::check(&root, LoadOptions::default(), cx.today)?),
+        },
+    };
+    if let Some(c) = head.checked.as_ref().filter(|c| c.diagnostics.has_errors()) {
+        write(CheckFormat::Human, &c.diagnostics, &c.db, cx, io)?;
+        writeln!(io.stderr, "no diff: `{}` does not check clean", head.label)?;
+        return Ok(ExitStatus::Findings);
+    }
+    let prefix = prefix(&repo);
+    let report = diff::diff(
+        (
+            &base.label,
+            &base.model(),
+            rendered(&base, cx, &prefix).as_ref(),
+        ),
+        (
+            &head.label,
+            &head.model(),
+            rendered(&head, cx, &prefix).as_ref(),
+        ),
+        cx.today,
+    );
+    let text = match args.format {
+        DiffFormat::Markdown => diff::markdown::render(&report),
+        DiffFormat::Json => json(&report, &base, &head),
+        DiffFormat::Human => human(&report, args.artifacts, cx.stdout_color),
+    };
+    io.stdout.write_all(text.as_bytes())?;
+    Ok(match (args.fail_on, report.highest()) {
+        (Some(level), Some(highest)) if highest >= level => ExitStatus::Findings,
+        _ => ExitStatus::Clean,
+    })
+}
+
+fn prefix(repo: &Repo) -> String {
+    let p: PathBuf = repo.prefix().to_path_buf();
+    p.components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+#[derive(Serialize)]
+struct JsonSide<'a> {
+    rev: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    commit: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    version: u32,
+    base: JsonSide<'a>,
+    head: JsonSide<'a>,
+    summary: std::collections::BTreeMap<&'static str, usize>,
+    changes: &'a [diff::Change],
+    delegation: &'a [diff::Edge],
+    artifacts: &'a [diff::FileDiff],
+}
+
+fn json(report: &Report, base: &Side, head: &Side) -> String {
+    let summary = [Risk::High, Risk::Medium, Risk::Low, Risk::Info]
+        .into_iter()
+        .map(|r| (r.as_str(), report.count(r)))
+        .collect();
+    let doc = JsonReport {
+        version: 1,
+        base: JsonSide {
+            rev: &base.label,
+            commit: base.commit.as_deref(),
+        },
+        head: JsonSide {
+            rev: &head.label,
+            commit: head.commit.as_deref(),
+        },
+        summary,
+        changes: &report.changes,
+        delegation: &report.delegation,
+        artifacts: &report.artifacts,
+    };
+    let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+fn paint(text: &str, risk: Risk, color: bool) -> String {
+    if !color {
+        return text.to_owned();
+    }
+    let code = match risk {
+        Risk::High => "31;1",
+        Risk::Medium => "33",
+        Risk::Low => "32",
+        Risk::Info => "2",
+    };
+    format!("\u{1b}[{code}m{text}\u{1b}[0m")
+}
+
+fn human(report: &Report, artifacts: bool, color: bool) -> String {
+    let mut out = format!("nhi diff {} → {}: ", report.base, report.head);
+    if report.changes.is_empty() {
+        out.push_str("no identity changes\n");
+    } else {
+        let counts: Vec<String> = [Risk::High, Risk::Medium, Risk::Low, Risk::Info]
+            .into_iter()
+            .filter(|r| report.count(*r) > 0)
+            .map(|r| format!("{} {}", report.count(r), r.as_str()))
+            .collect();
+        out.push_str(&format!(
+            "{} changes ({})\n",
+            report.changes.len(),
+            counts.join(", ")
+        ));
+    }
+    let mut by_identity: std::collections::BTreeMap<String, Vec<&diff::Change>> =
+        std::collections::BTreeMap::new();
+    for c in &report.changes {
+        by_identity
+            .entry(
+                c.identity
+                    .clone()
+                    .unwrap_or_else(|| "(workspace)".to_owned()),
+            )
+            .or_default()
+            .push(c);
+    }
+    for (who, changes) in by_identity {
+        out.push_str(&format!("\n{who}\n"));
+        for c in changes {
+            let risk = paint(&format!("{:<7}", c.risk.as_str()), c.risk, color);
+            out.push_str(&format!("  {risk} {:<22} {}\n", c.kind, c.summary));
+        }
+    }
+    if !report.artifacts.is_empty() {
+        out.push_str(&format!(
+            "\n{} rendered files differ:\n",
+            report.artifacts.len()
+        ));
+        for f in &report.artifacts {
+            out.push_str(&format!("  {:<8} {}\n", f.status, f.path));
+            if artifacts {
+                out.push_str(&f.diff);
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,152 @@
+//! What a change to the workspace does, for review: a semantic change list
+//! per identity, each change with a risk and a reason; whether the head
+//! grants, at permission level in any target, anything the base did not;
+//! and the rendered artifacts of both compared line by line.
+//!
+//! Everything here is pure: the two workspaces come in checked, from disk
+//! or from a Git revision ([`git`]).
+
+pub mod access;
+pub mod artifacts;
+pub mod changes;
+pub mod git;
+pub mod markdown;
+
+use serde::Serialize;
+
+use crate::model::{Date, Model};
+use crate::render::Artifacts;
+
+pub use artifacts::FileDiff;
+
+/// How risky a change is.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    clap::ValueEnum,
+    strum::IntoStaticStr,
+)]
+#[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
+pub enum Risk {
+    /// Worth knowing, grants nothing.
+    Info,
+    /// Narrows access or tightens a rule.
+    Low,
+    /// Changes who answers for an identity or how far it reaches.
+    Medium,
+    /// Grants new access or weakens a protection.
+    High,
+}
+
+impl Risk {
+    /// `info`, `low`, `medium` or `high`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
+/// One change, for one identity or for the whole workspace.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Change {
+    /// How risky it is.
+    pub risk: Risk,
+    /// The identity it concerns (`None`: the workspace).
+    pub identity: Option<String>,
+    /// What kind of change, stable (`action-gained`, `auth-weakened`…).
+    pub kind: &'static str,
+    /// What changed, in a sentence.
+    pub summary: String,
+}
+
+impl Change {
+    fn new(risk: Risk, identity: Option<&str>, kind: &'static str, summary: String) -> Self {
+        Self {
+            risk,
+            identity: identity.map(str::to_owned),
+            kind,
+            summary,
+        }
+    }
+}
+
+/// A delegation edge, for the diagram of changed chains.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Edge {
+    /// The delegator.
+    pub from: String,
+    /// The delegate.
+    pub to: String,
+    /// The actions delegated.
+    pub actions: Vec<String>,
+    /// Whether the edge is new, gone or kept.
+    pub status: &'static str,
+}
+
+/// Everything a review needs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Report {
+    /// The base, as named.
+    pub base: String,
+    /// The head, as named.
+    pub head: String,
+    /// Every change, riskiest first.
+    pub changes: Vec<Change>,
+    /// The delegation edges of identities whose delegations changed.
+    pub delegation: Vec<Edge>,
+    /// The rendered files that differ, in path order.
+    pub artifacts: Vec<FileDiff>,
+}
+
+impl Report {
+    /// The highest risk among the changes.
+    #[must_use]
+    pub fn highest(&self) -> Option<Risk> {
+        self.changes.iter().map(|c| c.risk).max()
+    }
+
+    /// How many changes reach each risk.
+    #[must_use]
+    pub fn count(&self, risk: Risk) -> usize {
+        self.changes.iter().filter(|c| c.risk == risk).count()
+    }
+}
+
+/// Compare two checked workspaces (and, where both rendered, their
+/// artifacts) as of `today`.
+#[must_use]
+pub fn diff(
+    base: (&str, &Model, Option<&Artifacts>),
+    head: (&str, &Model, Option<&Artifacts>),
+    today: Date,
+) -> Report {
+    let mut changes = changes::compare(base.1, head.1, today);
+    changes.extend(access::new_access(base.1, head.1, today));
+    changes.sort_by(|a, b| {
+        b.risk
+            .cmp(&a.risk)
+            .then_with(|| a.identity.cmp(&b.identity))
+            .then_with(|| a.kind.cmp(b.kind))
+            .then_with(|| a.summary.cmp(&b.summary))
+    });
+    changes.dedup();
+    let artifacts = match (base.2, head.2) {
+        (Some(b), Some(h)) => artifacts::compare(b, h),
+        _ => Vec::new(),
+    };
+    Report {
+        base: base.0.to_owned(),
+        head: head.0.to_owned(),
+        delegation: changes::delegation_edges(base.1, head.1),
+        changes,
+        artifacts,
+    }
+}

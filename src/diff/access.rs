@@ -1,0 +1,195 @@
+//! "Does the head grant anything the base did not?", answered at
+//! permission level in every target rather than by comparing action names:
+//! an action renamed with the same mapping grants nothing new, and a
+//! catalogue mapping widened grants new access to every identity holding
+//! the action.
+
+use std::collections::BTreeSet;
+
+use super::{Change, Risk};
+use crate::analyse::permissions::{self, Clouds, Rule};
+use crate::analyse::{self, Check, canonical, context_checks, where_checks};
+use crate::model::{Date, Identity, Model};
+
+/// One thing an identity may do in one target.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Atom {
+    /// A Cedar action under conditions.
+    Cedar(String, Vec<Check>),
+    /// An IAM action (lower-case, as IAM compares them) on a resource
+    /// pattern, and the action as the reference spells it.
+    Aws(String, String, String),
+    /// A Google Cloud permission.
+    Gcp(String),
+    /// An Azure operation pattern (lower-case), control or data plane.
+    Azure(bool, String),
+    /// One RBAC grant: API group, resource, verb, resource name (`""`: any).
+    Kubernetes(String, String, String, String),
+}
+
+impl Atom {
+    fn describe(&self) -> String {
+        match self {
+            Self::Cedar(a, checks) if checks.is_empty() => format!("Cedar `{a}`"),
+            Self::Cedar(a, _) => format!("Cedar `{a}` (under its conditions)"),
+            Self::Aws(_, r, spelled) => format!("AWS `{spelled}` on `{r}`"),
+            Self::Gcp(p) => format!("Google Cloud `{p}`"),
+            Self::Azure(_, op) => format!("Azure `{op}`"),
+            Self::Kubernetes(g, r, v, n) => {
+                let group = if g.is_empty() { "core" } else { g };
+                let name = if n.is_empty() {
+                    String::new()
+                } else {
+                    format!(" `{n}`")
+                };
+                format!("Kubernetes `{v}` on {group}/`{r}`{name}")
+            }
+        }
+    }
+}
+
+/// A pattern that holds another: equal, `*`, or a `prefix*` the other
+/// starts with. (Sufficient, and never claims cover it does not have.)
+fn holds(base: &str, head: &str) -> bool {
+    base == "*"
+        || base == head
+        || base
+            .strip_suffix('*')
+            .is_some_and(|prefix| !prefix.contains(['*', '?']) && head.starts_with(prefix))
+}
+
+fn covered(atom: &Atom, base: &BTreeSet<Atom>) -> bool {
+    if base.contains(atom) {
+        return true;
+    }
+    base.iter().any(|b| match (b, atom) {
+        (Atom::Cedar(ba, bc), Atom::Cedar(ha, hc)) => ba == ha && !super::changes::widens(bc, hc),
+        (Atom::Aws(ba, br, _), Atom::Aws(ha, hr, _)) => ba == ha && holds(br, hr),
+        (Atom::Azure(bd, bo), Atom::Azure(hd, ho)) => bd == hd && holds(bo, ho),
+        (Atom::Kubernetes(bg, br, bv, bn), Atom::Kubernetes(hg, hr, hv, hn)) => {
+            holds(bg, hg) && holds(br, hr) && holds(bv, hv) && (bn.is_empty() || bn == hn)
+        }
+        _ => false,
+    })
+}
+
+fn rule_atoms(rule: &Rule, out: &mut BTreeSet<Atom>) {
+    let names: Vec<String> = if rule.resource_names.is_empty() {
+        vec![String::new()]
+    } else {
+        rule.resource_names.clone()
+    };
+    for g in &rule.api_groups {
+        for r in &rule.resources {
+            for v in &rule.verbs {
+                for n in &names {
+                    out.insert(Atom::Kubernetes(g.clone(), r.clone(), v.clone(), n.clone()));
+                }
+            }
+        }
+    }
+}
+
+/// What an identity may do, in every target the workspace renders.
+fn atoms(model: &Model, identity: &Identity, today: Date) -> BTreeSet<Atom> {
+    let mut out = BTreeSet::new();
+    if !analyse::renders(identity, today) || analyse::suspended(identity) {
+        return out;
+    }
+    let clouds = Clouds::of(model);
+    let context = context_checks(identity);
+    let catalogue = model.settings.actions.as_ref();
+    let forbidden: BTreeSet<&str> = identity
+        .forbidden
+        .iter()
+        .map(|f| f.value.as_str())
+        .chain(
+            model
+                .settings
+                .guardrails
+                .forbidden_actions
+                .iter()
+                .map(|g| g.value.as_str()),
+        )
+        .collect();
+    for g in &identity.allowed {
+        let action = g.action.value.as_str();
+        if forbidden.contains(action) {
+            continue;
+        }
+        let mut checks = context.clone();
+        checks.extend(where_checks(g));
+        out.insert(Atom::Cedar(action.to_owned(), canonical(checks)));
+        let Some(def) = catalogue.and_then(|c| c.get(action)) else {
+            continue;
+        };
+        let p = permissions::of(def);
+        if clouds.aws
+            && let Some(aws) = &p.aws
+        {
+            for (a, spelled) in &aws.actions {
+                for r in &aws.resources {
+                    out.insert(Atom::Aws(a.clone(), r.clone(), spelled.clone()));
+                }
+            }
+        }
+        if clouds.gcp {
+            out.extend(p.gcp.iter().flatten().map(|x| Atom::Gcp(x.clone())));
+        }
+        if clouds.azure
+            && let Some(az) = &p.azure
+        {
+            out.extend(
+                az.actions
+                    .iter()
+                    .map(|x| Atom::Azure(false, x.to_ascii_lowercase())),
+            );
+            out.extend(
+                az.data_actions
+                    .iter()
+                    .map(|x| Atom::Azure(true, x.to_ascii_lowercase())),
+            );
+        }
+        if clouds.kubernetes {
+            for rule in p.kubernetes.iter().flatten() {
+                rule_atoms(rule, &mut out);
+            }
+        }
+    }
+    out
+}
+
+/// A `new-access` change for every identity the head grants something the
+/// base did not, naming what (up to five items, then how many more).
+#[must_use]
+pub fn new_access(base: &Model, head: &Model, today: Date) -> Vec<Change> {
+    let mut out = Vec::new();
+    let renamed = super::changes::renames(base, head);
+    for (name, hi) in &head.identities {
+        // a renamed identity is held against what it had under its old name
+        let old = renamed
+            .get(name.as_str())
+            .map_or(name.as_str(), String::as_str);
+        let before = base
+            .identities
+            .get(old)
+            .map(|bi| atoms(base, bi, today))
+            .unwrap_or_default();
+        let after = atoms(head, hi, today);
+        let new: Vec<&Atom> = after.iter().filter(|a| !covered(a, &before)).collect();
+        if new.is_empty() {
+            continue;
+        }
+        let mut shown: Vec<String> = new.iter().take(5).map(|a| a.describe()).collect();
+        if new.len() > 5 {
+            shown.push(format!("and {} more", new.len() - 5));
+        }
+        out.push(Change {
+            risk: Risk::High,
+            identity: Some(name.to_string()),
+            kind: "new-access",
+            summary: format!("gains access it did not have: {}", shown.join("; ")),
+        });
+    }
+    out
+}

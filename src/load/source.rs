@@ -1,0 +1,144 @@
+//! Where a workspace's files come from: the disk, or a set of files held
+//! in memory (a Git tree read straight from the object database). The
+//! loader asks only for paths relative to the workspace root.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use super::guard::{self, FileBudget, Found, Problem, ReadFile};
+
+/// The files of a workspace.
+pub trait Source: Sync {
+    /// Whether a file exists at a workspace-relative path.
+    fn is_file(&self, rel: &Path) -> bool;
+    /// Read one file (as found by [`Source::walk`], or named) within the
+    /// budget.
+    fn read(&self, file: &Found, budget: FileBudget) -> ReadFile;
+    /// Every `*.yaml`/`*.yml` file under a workspace-relative folder, with
+    /// workspace-relative paths, sorted; and whether the count budget cut
+    /// the list short.
+    ///
+    /// # Errors
+    ///
+    /// When the folder itself cannot be read.
+    fn walk(&self, dir: &Path, max_files: usize) -> std::io::Result<(Vec<Found>, bool)>;
+    /// The root, for messages (an absolute folder, or `REV:PATH`).
+    fn root(&self) -> &Path;
+}
+
+/// A workspace on disk.
+#[derive(Debug, Clone)]
+pub struct Disk {
+    root: PathBuf,
+}
+
+impl Disk {
+    /// A workspace rooted at an absolute, canonical folder.
+    #[must_use]
+    pub const fn new(root: PathBuf) -> Self {
+        Self { root }
+    }
+}
+
+impl Source for Disk {
+    #[expect(clippy::disallowed_methods, reason = "the disk source reads the disk")]
+    fn is_file(&self, rel: &Path) -> bool {
+        self.root.join(rel).is_file()
+    }
+
+    fn read(&self, file: &Found, budget: FileBudget) -> ReadFile {
+        guard::read(&self.root, &self.root.join(&file.path), file.linked, budget)
+    }
+
+    fn walk(&self, dir: &Path, max_files: usize) -> std::io::Result<(Vec<Found>, bool)> {
+        let (found, truncated) = guard::walk(&self.root, &self.root.join(dir), max_files)?;
+        let found = found
+            .into_iter()
+            .map(|f| Found {
+                path: f
+                    .path
+                    .strip_prefix(&self.root)
+                    .unwrap_or(&f.path)
+                    .to_path_buf(),
+                linked: f.linked,
+            })
+            .collect();
+        Ok((found, truncated))
+    }
+
+    fn root(&self) -> &Path {
+        &self.root
+    }
+}
+
+/// A workspace held in memory: workspace-relative path → bytes.
+#[derive(Debug, Clone, Default)]
+pub struct Memory {
+    root: PathBuf,
+    files: BTreeMap<PathBuf, Vec<u8>>,
+}
+
+impl Memory {
+    /// A workspace of these files, named `root` in messages.
+    #[must_use]
+    pub const fn new(root: PathBuf, files: BTreeMap<PathBuf, Vec<u8>>) -> Self {
+        Self { root, files }
+    }
+}
+
+fn is_yaml(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "yaml" || e == "yml")
+}
+
+fn hidden(path: &Path) -> bool {
+    path.components()
+        .any(|c| c.as_os_str().to_string_lossy().starts_with('.'))
+}
+
+impl Source for Memory {
+    fn is_file(&self, rel: &Path) -> bool {
+        self.files.contains_key(rel)
+    }
+
+    fn read(&self, file: &Found, budget: FileBudget) -> ReadFile {
+        let Some(bytes) = self.files.get(&file.path) else {
+            return ReadFile {
+                text: String::new(),
+                problem: Some(Problem::Io("not found".to_owned())),
+            };
+        };
+        guard::decode(bytes.clone(), budget)
+    }
+
+    fn walk(&self, dir: &Path, max_files: usize) -> std::io::Result<(Vec<Found>, bool)> {
+        let under: Vec<&PathBuf> = self
+            .files
+            .keys()
+            .filter(|p| {
+                p.starts_with(dir) && is_yaml(p) && !hidden(p.strip_prefix(dir).unwrap_or(p))
+            })
+            .collect();
+        if under.is_empty() && !self.files.keys().any(|p| p.starts_with(dir)) {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "no such folder in this revision",
+            ));
+        }
+        let truncated = under.len() > max_files;
+        Ok((
+            under
+                .into_iter()
+                .take(max_files)
+                .map(|p| Found {
+                    path: p.clone(),
+                    linked: false,
+                })
+                .collect(),
+            truncated,
+        ))
+    }
+
+    fn root(&self) -> &Path {
+        &self.root
+    }
+}

@@ -1,0 +1,367 @@
+//! `nhi diff` over real Git repositories built in temporary folders with
+//! git2: the change list and risks of each kind of change, changes that
+//! change nothing, revisions that are not there, and the PR comment.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    clippy::disallowed_methods,
+    reason = "tests build repositories on disk and fail loudly"
+)]
+
+#[path = "support/workspaces.rs"]
+mod support;
+
+use std::path::Path;
+
+use serde_json::Value;
+use support::{nhi, text};
+
+const NHI_YAML: &str = "\
+teams:
+  platform-team: {handle: \"@example/platform\"}
+actions:
+  read_ci_status:
+    access: read
+    aws: {actions: [\"codebuild:BatchGetBuilds\"], resources: [\"arn:aws:codebuild:eu-west-1:123456789012:project/web\"]}
+  publish_artifact:
+    access: write
+    aws: {actions: [\"s3:PutObject\"], resources: [\"arn:aws:s3:::artifacts/*\"]}
+  deploy_production:
+    access: write
+    aws: {actions: [\"codedeploy:CreateDeployment\"], resources: [\"*\"], wildcard_reason: one pipeline}
+targets:
+  aws:
+    account_id: \"123456789012\"
+    oidc_providers: [https://token.actions.githubusercontent.com]
+";
+
+const RELEASE: &str = "\
+# the release assistant
+agent: release-assistant
+owner: platform-team
+auth:
+  method: oidc
+  issuer: https://token.actions.githubusercontent.com
+  subject: repo:example/web:ref:refs/heads/main
+  ttl: 1h
+allowed_actions: [read_ci_status, publish_artifact]
+forbidden_actions: [deploy_production]
+delegation:
+  may_delegate_to:
+    - agent: helper
+      actions: [read_ci_status]
+";
+
+const HELPER: &str = "\
+agent: helper
+owner: platform-team
+auth:
+  method: oidc
+  issuer: https://token.actions.githubusercontent.com
+  subject: repo:example/web:ref:refs/heads/helper
+allowed_actions: [read_ci_status]
+";
+
+/// A repository whose first commit holds the base workspace.
+struct Repo {
+    dir: tempfile::TempDir,
+    repo: git2::Repository,
+}
+
+impl Repo {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = git2::Repository::init(dir.path()).unwrap();
+        let r = Self { dir, repo };
+        r.write("nhi.yaml", NHI_YAML);
+        r.write("identities/release-assistant.yaml", RELEASE);
+        r.write("identities/helper.yaml", HELPER);
+        r.commit("base");
+        r
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn write(&self, path: &str, text: &str) {
+        let p = self.path().join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+
+    fn remove(&self, path: &str) {
+        std::fs::remove_file(self.path().join(path)).unwrap();
+    }
+
+    fn commit(&self, message: &str) {
+        let mut index = self.repo.index().unwrap();
+        index
+            .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
+            .unwrap();
+        index.update_all(["*"], None).unwrap();
+        index.write().unwrap();
+        let tree = self.repo.find_tree(index.write_tree().unwrap()).unwrap();
+        let sig =
+            git2::Signature::new("t", "t@example.com", &git2::Time::new(1_700_000_000, 0)).unwrap();
+        let parent = self.repo.head().ok().map(|h| h.peel_to_commit().unwrap());
+        let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
+        self.repo
+            .commit(Some("HEAD"), &sig, &sig, message, &tree, &parents)
+            .unwrap();
+    }
+
+    /// `nhi diff --format json` against the base commit.
+    fn diff(&self, args: &[&str]) -> (Option<i32>, Value) {
+        let mut all = vec!["diff", "--format", "json"];
+        all.extend(args);
+        let out = nhi(self.path(), &all);
+        let json = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}{}", text(&out.stdout), text(&out.stderr)));
+        (out.status.code(), json)
+    }
+}
+
+/// The changes as `(risk, identity, kind)`.
+fn kinds(report: &Value) -> Vec<(String, String, String)> {
+    report["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["risk"].as_str().unwrap().to_owned(),
+                c["identity"].as_str().unwrap_or("").to_owned(),
+                c["kind"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn owned(items: &[(&str, &str, &str)]) -> Vec<(String, String, String)> {
+    items
+        .iter()
+        .map(|(a, b, c)| ((*a).to_owned(), (*b).to_owned(), (*c).to_owned()))
+        .collect()
+}
+
+#[test]
+fn an_action_gained_is_new_access_at_permission_level() {
+    let r = Repo::new();
+    r.write(
+        "identities/helper.yaml",
+        &HELPER.replace("[read_ci_status]", "[read_ci_status, publish_artifact]"),
+    );
+    let (code, report) = r.diff(&[]);
+    assert_eq!(code, Some(0));
+    assert_eq!(
+        kinds(&report),
+        owned(&[
+            ("high", "helper", "action-gained"),
+            ("high", "helper", "new-access"),
+        ])
+    );
+    let summary = report["changes"][1]["summary"].as_str().unwrap();
+    assert!(
+        summary.contains("AWS `s3:PutObject` on `arn:aws:s3:::artifacts/*`"),
+        "{summary}"
+    );
+    assert!(summary.contains("Cedar `publish_artifact`"), "{summary}");
+    // and the rendered policy shows it
+    let files: Vec<&str> = report["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["path"].as_str().unwrap())
+        .collect();
+    assert!(
+        files.contains(&"aws/helper/permissions-policy.json"),
+        "{files:?}"
+    );
+    assert!(files.contains(&"cedar/policies.cedar"), "{files:?}");
+    // --fail-on stops a pull request at that risk
+    let (code, _) = r.diff(&["--fail-on", "high"]);
+    assert_eq!(code, Some(1));
+}
+
+#[test]
+fn a_forbidden_action_removed_is_high_risk() {
+    let r = Repo::new();
+    r.write(
+        "identities/release-assistant.yaml",
+        &RELEASE.replace("forbidden_actions: [deploy_production]\n", ""),
+    );
+    let (_, report) = r.diff(&[]);
+    assert_eq!(
+        kinds(&report),
+        owned(&[("high", "release-assistant", "forbidden-dropped")])
+    );
+}
+
+#[test]
+fn auth_weakened_from_oidc_to_an_api_key_is_high_risk() {
+    let r = Repo::new();
+    r.write(
+        "identities/helper.yaml",
+        "agent: helper\nowner: platform-team\nauth:\n  method: api_key\n  secret_ref: vault://kv/helper\n  rotation: 30d\nallowed_actions: [read_ci_status]\n",
+    );
+    let (_, report) = r.diff(&[]);
+    let got = kinds(&report);
+    assert!(
+        got.contains(&(
+            "high".to_owned(),
+            "helper".to_owned(),
+            "auth-weakened".to_owned()
+        )),
+        "{got:?}"
+    );
+    assert!(
+        got.contains(&(
+            "medium".to_owned(),
+            "helper".to_owned(),
+            "trust-changed".to_owned()
+        )),
+        "{got:?}"
+    );
+    let summary = &report["changes"][0]["summary"];
+    assert_eq!(summary, "authenticates with `api_key` instead of `oidc`");
+}
+
+#[test]
+fn a_delegate_widened_is_high_risk_and_its_chain_is_drawn() {
+    let r = Repo::new();
+    r.write(
+        "identities/helper.yaml",
+        &HELPER.replace("[read_ci_status]", "[read_ci_status, publish_artifact]"),
+    );
+    r.commit("helper may publish");
+    r.write(
+        "identities/release-assistant.yaml",
+        &RELEASE.replace(
+            "      actions: [read_ci_status]",
+            "      actions: [read_ci_status, publish_artifact]",
+        ),
+    );
+    let (_, report) = r.diff(&[]);
+    assert_eq!(
+        kinds(&report),
+        owned(&[("high", "release-assistant", "delegation-widened")])
+    );
+    assert_eq!(
+        report["delegation"][0],
+        serde_json::json!({"from": "release-assistant", "to": "helper", "actions": ["publish_artifact", "read_ci_status"], "status": "changed"})
+    );
+}
+
+#[test]
+fn an_identity_removed_is_offboarded() {
+    let r = Repo::new();
+    r.write(
+        "identities/release-assistant.yaml",
+        &RELEASE.replace("delegation:\n  may_delegate_to:\n    - agent: helper\n      actions: [read_ci_status]\n", ""),
+    );
+    r.commit("no more delegation");
+    r.remove("identities/helper.yaml");
+    let (_, report) = r.diff(&[]);
+    assert_eq!(
+        kinds(&report),
+        owned(&[("low", "helper", "identity-removed")])
+    );
+    let files: Vec<(&str, &str)> = report["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["path"].as_str().unwrap(), a["status"].as_str().unwrap()))
+        .collect();
+    assert!(
+        files.contains(&("aws/helper/role.json", "removed")),
+        "{files:?}"
+    );
+}
+
+#[test]
+fn moving_a_file_or_reformatting_it_changes_nothing() {
+    let r = Repo::new();
+    // moved into another folder, unchanged
+    r.remove("identities/helper.yaml");
+    r.write("identities/ci/helper.yaml", HELPER);
+    let (_, report) = r.diff(&[]);
+    assert_eq!(kinds(&report), []);
+    // comments, key order and flow style only
+    r.commit("moved");
+    r.write(
+        "identities/release-assistant.yaml",
+        "agent: release-assistant   # renamed nothing\nforbidden_actions:\n  - deploy_production\nallowed_actions:\n  - publish_artifact\n  - read_ci_status\nauth: {method: oidc, issuer: \"https://token.actions.githubusercontent.com\", ttl: 60m, subject: \"repo:example/web:ref:refs/heads/main\"}\nowner: platform-team\ndelegation: {may_delegate_to: [{agent: helper, actions: [read_ci_status]}]}\n",
+    );
+    let (code, report) = r.diff(&[]);
+    assert_eq!(code, Some(0));
+    assert_eq!(kinds(&report), []);
+    assert_eq!(
+        report["artifacts"],
+        serde_json::json!([]),
+        "nothing renders differently"
+    );
+}
+
+#[test]
+fn revisions_compare_without_a_checkout_and_missing_ones_are_named() {
+    let r = Repo::new();
+    r.write(
+        "identities/release-assistant.yaml",
+        &RELEASE.replace("  ttl: 1h\n", "  ttl: 8h\n"),
+    );
+    r.commit("longer tokens");
+    // the working tree is clean: HEAD~1 against HEAD, both from the object database
+    let (_, report) = r.diff(&["--base", "HEAD~1", "--head", "HEAD"]);
+    assert_eq!(
+        kinds(&report),
+        owned(&[("medium", "release-assistant", "ttl-raised")])
+    );
+    assert_eq!(report["base"]["rev"], "HEAD~1");
+    assert_eq!(report["head"]["commit"].as_str().unwrap().len(), 7);
+    let out = nhi(r.path(), &["diff", "--base", "origin/main"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("revision `origin/main` is not in this clone"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("git fetch origin origin/main"), "{stderr}");
+    // outside a repository
+    let plain = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(plain.path().join("identities")).unwrap();
+    let out = nhi(plain.path(), &["diff"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("is not inside a Git repository"));
+}
+
+#[test]
+fn the_pull_request_comment() {
+    let r = Repo::new();
+    r.write(
+        "identities/helper.yaml",
+        &HELPER.replace("[read_ci_status]", "[read_ci_status, publish_artifact]"),
+    );
+    r.write(
+        "identities/release-assistant.yaml",
+        &RELEASE
+            .replace("forbidden_actions: [deploy_production]\n", "")
+            .replace(
+                "      actions: [read_ci_status]",
+                "      actions: [read_ci_status, publish_artifact]",
+            ),
+    );
+    let out = nhi(r.path(), &["diff", "--format", "markdown"]);
+    assert_eq!(out.status.code(), Some(0));
+    let comment = text(&out.stdout);
+    insta::assert_snapshot!("pull-request-comment", comment);
+    // posting it again changes nothing
+    assert_eq!(
+        text(&nhi(r.path(), &["diff", "--format", "markdown"]).stdout),
+        comment
+    );
+}
