@@ -365,3 +365,81 @@ fn the_pull_request_comment() {
         comment
     );
 }
+
+/// Every `nhi` command line in an integration file: its subcommand and the
+/// flags it passes.
+fn invocations(text: &str) -> Vec<(String, Vec<String>)> {
+    let mut found = Vec::new();
+    for line in text.lines().filter(|l| !l.trim_start().starts_with('#')) {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        for (i, word) in words.iter().enumerate() {
+            if *word != "nhi"
+                || !words
+                    .get(i + 1)
+                    .is_some_and(|w| w.chars().all(|c| c.is_ascii_lowercase()))
+            {
+                continue;
+            }
+            let flags = words[i + 2..]
+                .iter()
+                .take_while(|w| !matches!(**w, ">" | "||" | "&&" | ";" | "|"))
+                .map(|w| w.trim_end_matches(';'))
+                .filter(|w| {
+                    w.strip_prefix("--").is_some_and(|f| {
+                        !f.is_empty() && f.chars().all(|c| c.is_ascii_lowercase() || c == '-')
+                    })
+                })
+                .map(str::to_owned)
+                .collect();
+            found.push((words[i + 1].to_owned(), flags));
+        }
+    }
+    found
+}
+
+#[test]
+fn the_integration_files_run_commands_nhi_has() {
+    let root = support::repo();
+    let read = |path: &str| std::fs::read_to_string(root.join(path)).unwrap();
+
+    let hooks: Value = serde_saphyr::from_str(&read(".pre-commit-hooks.yaml")).unwrap();
+    let hook = &hooks[0];
+    assert_eq!(hook["id"], "nhi-check");
+    assert_eq!(hook["entry"], "nhi check");
+    assert_eq!(hook["language"], "rust");
+    assert_eq!(hook["pass_filenames"], true);
+
+    let action: Value = serde_saphyr::from_str(&read("action.yml")).unwrap();
+    assert_eq!(action["runs"]["using"], "composite");
+    let gitlab: Value = serde_saphyr::from_str(&read("ci/nhi.gitlab-ci.yml")).unwrap();
+    assert!(gitlab["nhi-diff"]["script"].is_array());
+
+    // the comment they update is found by the marker the markdown starts with
+    let r = Repo::new();
+    let comment = text(&nhi(r.path(), &["diff", "--format", "markdown"]).stdout);
+    let marker = comment.lines().next().unwrap();
+    assert!(marker.starts_with("<!--"), "{marker}");
+    for file in ["action.yml", "ci/nhi.gitlab-ci.yml"] {
+        assert!(read(file).contains(marker), "{file} looks for `{marker}`");
+    }
+
+    // and every command line they run is one nhi accepts
+    let mut seen = 0;
+    for file in ["action.yml", "ci/nhi.gitlab-ci.yml"] {
+        for (command, flags) in invocations(&read(file)) {
+            let help = text(&nhi(&root, &[&command, "--help"]).stdout);
+            assert!(
+                help.contains("Usage:"),
+                "{file}: `nhi {command}` is not a command"
+            );
+            for flag in flags {
+                assert!(
+                    help.contains(&flag),
+                    "{file}: `nhi {command}` has no `{flag}`"
+                );
+            }
+            seen += 1;
+        }
+    }
+    assert!(seen >= 8, "{seen} command lines found");
+}
