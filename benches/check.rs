@@ -75,6 +75,8 @@ use rayon::prelude::*;
 mod build;
 #[path = "support/cedar.rs"]
 mod cedar;
+#[path = "support/diff.rs"]
+mod diff;
 #[path = "support/workspace.rs"]
 mod workspace;
 
@@ -345,6 +347,7 @@ struct Row {
     phases: Phases,
     build: build::Figures,
     cedar: cedar::Figures,
+    diff: diff::Figures,
 }
 
 fn run(n: usize, runs: usize) -> Row {
@@ -399,6 +402,8 @@ fn run(n: usize, runs: usize) -> Row {
     );
     let build = build::measure(n, &root, scratch, runs);
     let cedar = cedar::measure(n, &root, runs);
+    // last: it commits the workspace to Git and edits it
+    let diff = diff::measure(n, &root, &paths, scratch, runs);
     Row {
         n,
         megabytes: bytes as f64 / 1e6,
@@ -410,6 +415,7 @@ fn run(n: usize, runs: usize) -> Row {
         phases,
         build,
         cedar,
+        diff,
     }
 }
 
@@ -437,6 +443,8 @@ fn main() {
     let decided: Vec<_> = rows.iter().map(|r| &r.cedar).collect();
     cedar::decision_table(&decided);
     cedar::validation_table(&decided, cores, runs);
+    let diffed: Vec<_> = rows.iter().map(|r| &r.diff).collect();
+    diff::table(&diffed, cores, runs);
 }
 
 /// The tables of `nhi check` against the parse, and of its phases.

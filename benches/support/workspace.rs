@@ -99,7 +99,7 @@ const GUARDED: usize = 2;
 /// guarded ones; allowed actions from everything before that, so the two are
 /// always disjoint and a delegation never hands on a forbidden action.
 const FORBIDDEN_POOL: usize = 40;
-const GRANTABLE: usize = ACTIONS - GUARDED - FORBIDDEN_POOL;
+pub(crate) const GRANTABLE: usize = ACTIONS - GUARDED - FORBIDDEN_POOL;
 
 const PURPOSES: [&str; 12] = [
     "importer",
@@ -116,7 +116,7 @@ const PURPOSES: [&str; 12] = [
     "planner",
 ];
 
-fn action(i: usize) -> String {
+pub(crate) fn action(i: usize) -> String {
     let (verb, _) = VERBS[i % VERBS.len()];
     format!("{verb}_{}", NOUNS[i / VERBS.len()])
 }

@@ -2,6 +2,7 @@
 //! revision and the working tree): each identity's changes with their
 //! risk, permission-level new access, and the rendered artifacts' diffs.
 
+use std::borrow::Cow;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -56,11 +57,11 @@ struct Side {
 }
 
 impl Side {
-    fn model(&self) -> Model {
+    /// The checked model (an empty one where the workspace does not exist).
+    fn model(&self) -> Cow<'_, Model> {
         self.checked
             .as_ref()
-            .map(|c| c.model.clone())
-            .unwrap_or_default()
+            .map_or_else(|| Cow::Owned(Model::default()), |c| Cow::Borrowed(&c.model))
     }
 }
 

@@ -6,6 +6,8 @@
 
 use std::collections::BTreeSet;
 
+use rayon::prelude::*;
+
 use super::{Change, Risk};
 use crate::analyse::permissions::{self, Clouds, Rule};
 use crate::analyse::{self, Check, canonical, context_checks, where_checks};
@@ -163,33 +165,35 @@ fn atoms(model: &Model, identity: &Identity, today: Date) -> BTreeSet<Atom> {
 /// base did not, naming what (up to five items, then how many more).
 #[must_use]
 pub fn new_access(base: &Model, head: &Model, today: Date) -> Vec<Change> {
-    let mut out = Vec::new();
     let renamed = super::changes::renames(base, head);
-    for (name, hi) in &head.identities {
-        // a renamed identity is held against what it had under its old name
-        let old = renamed
-            .get(name.as_str())
-            .map_or(name.as_str(), String::as_str);
-        let before = base
-            .identities
-            .get(old)
-            .map(|bi| atoms(base, bi, today))
-            .unwrap_or_default();
-        let after = atoms(head, hi, today);
-        let new: Vec<&Atom> = after.iter().filter(|a| !covered(a, &before)).collect();
-        if new.is_empty() {
-            continue;
-        }
-        let mut shown: Vec<String> = new.iter().take(5).map(|a| a.describe()).collect();
-        if new.len() > 5 {
-            shown.push(format!("and {} more", new.len() - 5));
-        }
-        out.push(Change {
-            risk: Risk::High,
-            identity: Some(name.to_string()),
-            kind: "new-access",
-            summary: format!("gains access it did not have: {}", shown.join("; ")),
-        });
-    }
-    out
+    let identities: Vec<_> = head.identities.iter().collect();
+    identities
+        .par_iter()
+        .filter_map(|(name, hi)| {
+            // a renamed identity is held against what it had under its old name
+            let old = renamed
+                .get(name.as_str())
+                .map_or(name.as_str(), String::as_str);
+            let before = base
+                .identities
+                .get(old)
+                .map(|bi| atoms(base, bi, today))
+                .unwrap_or_default();
+            let after = atoms(head, hi, today);
+            let new: Vec<&Atom> = after.iter().filter(|a| !covered(a, &before)).collect();
+            if new.is_empty() {
+                return None;
+            }
+            let mut shown: Vec<String> = new.iter().take(5).map(|a| a.describe()).collect();
+            if new.len() > 5 {
+                shown.push(format!("and {} more", new.len() - 5));
+            }
+            Some(Change {
+                risk: Risk::High,
+                identity: Some(name.to_string()),
+                kind: "new-access",
+                summary: format!("gains access it did not have: {}", shown.join("; ")),
+            })
+        })
+        .collect()
 }
