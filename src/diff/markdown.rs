@@ -11,9 +11,14 @@ use super::{Report, Risk};
 /// update its comment instead of adding another.
 pub const MARKER: &str = "<!-- nhi diff -->";
 
-/// GitHub refuses comments over 65 536 characters; the artifacts' diffs
-/// give way first.
+/// GitHub refuses comments over 65 536 characters. The artifacts' diffs
+/// give way first, then the delegation diagram, then the change table's
+/// last (least risky) rows; each cut says how much it left out.
 const MAX_CHARS: usize = 60_000;
+/// Where the change table stops, leaving room for the diagram.
+const TABLE_CHARS: usize = 40_000;
+/// Where the delegation diagram stops.
+const DIAGRAM_CHARS: usize = 50_000;
 
 const fn badge(risk: Risk) -> &'static str {
     match risk {
@@ -61,31 +66,39 @@ pub fn render(report: &Report) -> String {
             counts.join(", ")
         );
         out.push_str("| risk | identity | change | kind |\n|---|---|---|---|\n");
+        let mut cut = 0;
         for c in &report.changes {
             let who = c
                 .identity
                 .as_deref()
                 .map_or_else(|| "*workspace*".to_owned(), |i| format!("`{i}`"));
-            let _ = writeln!(
-                out,
-                "| {} | {who} | {} | `{}` |",
+            let row = format!(
+                "| {} | {who} | {} | `{}` |\n",
                 badge(c.risk),
                 cell(&c.summary),
                 c.kind
             );
+            if cut > 0 || out.len() + row.len() > TABLE_CHARS {
+                cut += 1;
+                continue;
+            }
+            out.push_str(&row);
+        }
+        if cut > 0 {
+            let _ = writeln!(out, "\n{cut} more changes; run `nhi diff` to see them all.");
         }
     }
     if !report.delegation.is_empty() {
         out.push_str("\n### Delegation chains that changed\n\n```mermaid\ngraph LR\n");
+        let mut cut = 0;
         for e in &report.delegation {
             let arrow = match e.status {
                 "removed" => "-.->",
                 "added" | "changed" => "==>",
                 _ => "-->",
             };
-            let _ = writeln!(
-                out,
-                "  {}[\"{}\"] {arrow}|\"{} ({})\"| {}[\"{}\"]",
+            let edge = format!(
+                "  {}[\"{}\"] {arrow}|\"{} ({})\"| {}[\"{}\"]\n",
                 node(&e.from),
                 e.from,
                 e.actions.join(", "),
@@ -93,8 +106,19 @@ pub fn render(report: &Report) -> String {
                 node(&e.to),
                 e.to
             );
+            if cut > 0 || out.len() + edge.len() > DIAGRAM_CHARS {
+                cut += 1;
+                continue;
+            }
+            out.push_str(&edge);
         }
         out.push_str("```\n");
+        if cut > 0 {
+            let _ = writeln!(
+                out,
+                "\n{cut} more delegations changed; run `nhi diff --format json` to see them all."
+            );
+        }
     }
     if !report.artifacts.is_empty() {
         let _ = writeln!(
@@ -126,4 +150,58 @@ pub fn render(report: &Report) -> String {
         out.push_str("\n</details>\n");
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diff::{Change, Edge, FileDiff};
+
+    /// A change of hundreds of identities still fits one comment, keeps
+    /// its riskiest rows and says what it left out.
+    #[test]
+    fn a_huge_change_fits_one_comment() {
+        let changes = (0..5_000)
+            .map(|i| Change {
+                risk: if i < 10 { Risk::High } else { Risk::Low },
+                identity: Some(format!("agent-{i:05}")),
+                kind: "action-gained",
+                summary: format!("may now `write_thing_{i}`, on every resource of the kind"),
+            })
+            .collect();
+        let delegation = (0..3_000)
+            .map(|i| Edge {
+                from: format!("agent-{i:05}"),
+                to: format!("agent-{:05}", i + 1),
+                actions: vec![
+                    "read_ci_status".to_owned(),
+                    "create_release_note".to_owned(),
+                ],
+                status: "added",
+            })
+            .collect();
+        let artifacts = (0..100)
+            .map(|i| FileDiff {
+                path: format!("cedar/f{i}.cedar"),
+                status: "changed",
+                diff: "+permit(principal, action, resource);\n".repeat(300),
+            })
+            .collect();
+        let report = Report {
+            base: "HEAD".to_owned(),
+            head: "working tree".to_owned(),
+            changes,
+            delegation,
+            artifacts,
+        };
+        let md = render(&report);
+        assert!(md.len() <= 65_536, "{} bytes", md.len());
+        assert!(md.starts_with(MARKER));
+        assert!(md.contains("`agent-00009`"), "the riskiest rows come first");
+        assert!(md.contains("more changes; run `nhi diff` to see them all."));
+        assert!(md.contains("more delegations changed"));
+        assert!(md.contains("100 more files differ"));
+        assert_eq!(md.matches("```mermaid").count(), 1);
+        assert!(md.trim_end().ends_with("</details>"));
+    }
 }
