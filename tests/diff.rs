@@ -339,6 +339,41 @@ fn revisions_compare_without_a_checkout_and_missing_ones_are_named() {
     assert!(text(&out.stderr).contains("is not inside a Git repository"));
 }
 
+/// CI clones one commit deep: the head is there, its parent is not, and
+/// `nhi diff` says so and how to fetch it.
+#[test]
+fn a_shallow_clone_names_what_to_fetch() {
+    let r = Repo::new();
+    r.write(
+        "identities/release-assistant.yaml",
+        &RELEASE.replace("  ttl: 1h\n", "  ttl: 8h\n"),
+    );
+    r.commit("longer tokens");
+    let clone = tempfile::tempdir().unwrap();
+    let url = format!("file://{}", r.path().display());
+    let status = std::process::Command::new("git")
+        .args(["clone", "--quiet", "--depth", "1", &url])
+        .arg(clone.path().join("c"))
+        .status()
+        .expect("git runs");
+    assert!(status.success());
+    let shallow = clone.path().join("c");
+    // the commit that is there compares with the working tree
+    let out = nhi(&shallow, &["diff", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["changes"], Value::Array(Vec::new()));
+    // the one that is not is named, with the fetch that brings it
+    let out = nhi(&shallow, &["diff", "--base", "HEAD~1"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("revision `HEAD~1` is not in this clone (a shallow clone)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("git fetch --deepen=50"), "{stderr}");
+}
+
 #[test]
 fn the_pull_request_comment() {
     let r = Repo::new();
