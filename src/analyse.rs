@@ -9,6 +9,7 @@
 pub mod chains;
 pub mod decide;
 pub mod federation;
+pub mod lifecycle;
 pub mod permissions;
 
 use std::collections::BTreeMap;
