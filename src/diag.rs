@@ -50,8 +50,79 @@ impl Severity {
     }
 }
 
+/// A risk of the OWASP Non-Human Identities Top 10 (2025).
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, strum::EnumIter, strum::IntoStaticStr,
+)]
+pub enum Owasp {
+    /// NHI1: improper offboarding.
+    #[strum(serialize = "NHI1")]
+    Nhi1,
+    /// NHI2: secret leakage.
+    #[strum(serialize = "NHI2")]
+    Nhi2,
+    /// NHI3: vulnerable third-party NHI.
+    #[strum(serialize = "NHI3")]
+    Nhi3,
+    /// NHI4: insecure authentication.
+    #[strum(serialize = "NHI4")]
+    Nhi4,
+    /// NHI5: overprivileged NHI.
+    #[strum(serialize = "NHI5")]
+    Nhi5,
+    /// NHI6: insecure cloud deployment configurations.
+    #[strum(serialize = "NHI6")]
+    Nhi6,
+    /// NHI7: long-lived secrets.
+    #[strum(serialize = "NHI7")]
+    Nhi7,
+    /// NHI8: environment isolation.
+    #[strum(serialize = "NHI8")]
+    Nhi8,
+    /// NHI9: NHI reuse.
+    #[strum(serialize = "NHI9")]
+    Nhi9,
+    /// NHI10: human use of NHI.
+    #[strum(serialize = "NHI10")]
+    Nhi10,
+}
+
+impl Owasp {
+    /// `NHI1` … `NHI10`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+
+    /// The risk's title, as OWASP names it.
+    #[must_use]
+    pub const fn title(self) -> &'static str {
+        match self {
+            Self::Nhi1 => "Improper Offboarding",
+            Self::Nhi2 => "Secret Leakage",
+            Self::Nhi3 => "Vulnerable Third-Party NHI",
+            Self::Nhi4 => "Insecure Authentication",
+            Self::Nhi5 => "Overprivileged NHI",
+            Self::Nhi6 => "Insecure Cloud Deployment Configurations",
+            Self::Nhi7 => "Long-Lived Secrets",
+            Self::Nhi8 => "Environment Isolation",
+            Self::Nhi9 => "NHI Reuse",
+            Self::Nhi10 => "Human Use of NHI",
+        }
+    }
+}
+
+macro_rules! owasp {
+    () => {
+        None
+    };
+    ($o:ident) => {
+        Some(Owasp::$o)
+    };
+}
+
 macro_rules! codes {
-    ($( $(#[$doc:meta])* $variant:ident = $code:literal, $name:literal, $sev:ident, $summary:literal; )*) => {
+    ($( $(#[$doc:meta])* $variant:ident = $code:literal, $name:literal, $sev:ident, [$($owasp:ident)?], $summary:literal; )*) => {
         /// Every diagnostic `nhi` can report. A code never changes meaning.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, strum::EnumIter)]
         pub enum Code {
@@ -77,6 +148,13 @@ macro_rules! codes {
                 match self { $( Self::$variant => Severity::$sev, )* }
             }
 
+            /// The OWASP Non-Human Identities Top 10 (2025) risk the code
+            /// guards against, if it maps to one.
+            #[must_use]
+            pub const fn owasp(self) -> Option<Owasp> {
+                match self { $( Self::$variant => owasp!($($owasp)?), )* }
+            }
+
             /// One sentence on what the code reports.
             #[must_use]
             pub const fn summary(self) -> &'static str {
@@ -88,99 +166,139 @@ macro_rules! codes {
 
 codes! {
     /// A file could not be read.
-    Io = "LD001", "unreadable-file", Error, "a file of the workspace could not be read";
+    Io = "LD001", "unreadable-file", Error, [], "a file of the workspace could not be read";
     /// A file is not UTF-8.
-    NotUtf8 = "LD002", "non-utf8-file", Error, "a file is not valid UTF-8 text";
+    NotUtf8 = "LD002", "non-utf8-file", Error, [], "a file is not valid UTF-8 text";
     /// YAML syntax error.
-    YamlSyntax = "LD003", "yaml-syntax-error", Error, "a file is not well-formed YAML";
+    YamlSyntax = "LD003", "yaml-syntax-error", Error, [], "a file is not well-formed YAML";
     /// More than one YAML document in a file.
-    MultipleDocuments = "LD004", "multiple-documents", Error, "a file holds more than one YAML document";
+    MultipleDocuments = "LD004", "multiple-documents", Error, [], "a file holds more than one YAML document";
     /// The file holds no document.
-    EmptyFile = "LD005", "empty-file", Error, "a file holds no YAML document";
+    EmptyFile = "LD005", "empty-file", Error, [], "a file holds no YAML document";
     /// An explicit YAML tag.
-    YamlTag = "LD006", "yaml-tag", Error, "a YAML tag (`!foo`) appears where plain data is expected";
+    YamlTag = "LD006", "yaml-tag", Error, [], "a YAML tag (`!foo`) appears where plain data is expected";
     /// An input budget was exceeded (aliases, nesting, node count).
-    InputBudget = "LD007", "input-budget-exceeded", Error, "a file exceeds an input budget (alias expansion, nesting depth or size)";
+    InputBudget = "LD007", "input-budget-exceeded", Error, [], "a file exceeds an input budget (alias expansion, nesting depth or size)";
     /// A file is larger than the size budget.
-    FileTooLarge = "LD008", "file-too-large", Error, "a file is larger than the file size budget";
+    FileTooLarge = "LD008", "file-too-large", Error, [], "a file is larger than the file size budget";
     /// A symbolic link points outside the workspace.
-    SymlinkEscape = "LD009", "symlink-outside-workspace", Error, "a symbolic link points outside the workspace";
+    SymlinkEscape = "LD009", "symlink-outside-workspace", Error, [], "a symbolic link points outside the workspace";
     /// A mapping repeats a key.
-    DuplicateKey = "LD010", "duplicate-key", Error, "a mapping repeats a key";
+    DuplicateKey = "LD010", "duplicate-key", Error, [], "a mapping repeats a key";
     /// Too many identity files.
-    TooManyFiles = "LD011", "too-many-files", Error, "the workspace holds more identity files than the file count budget";
+    TooManyFiles = "LD011", "too-many-files", Error, [], "the workspace holds more identity files than the file count budget";
     /// A field the format does not define.
-    UnknownField = "SC001", "unknown-field", Error, "a key that the format does not define";
+    UnknownField = "SC001", "unknown-field", Error, [], "a key that the format does not define";
     /// A value of the wrong type.
-    WrongType = "SC002", "wrong-type", Error, "a value has the wrong type";
+    WrongType = "SC002", "wrong-type", Error, [], "a value has the wrong type";
     /// A required field is missing.
-    MissingField = "SC003", "missing-field", Error, "a required key is missing";
+    MissingField = "SC003", "missing-field", Error, [], "a required key is missing";
     /// A value outside a fixed set.
-    UnknownValue = "SC004", "unknown-value", Error, "a value is not one of the accepted choices";
+    UnknownValue = "SC004", "unknown-value", Error, [], "a value is not one of the accepted choices";
     /// A duration that does not parse.
-    InvalidDuration = "SC005", "invalid-duration", Error, "a duration does not parse (expected forms like `15m`, `1h`, `90d`)";
+    InvalidDuration = "SC005", "invalid-duration", Error, [], "a duration does not parse (expected forms like `15m`, `1h`, `90d`)";
     /// A date that does not parse.
-    InvalidDate = "SC006", "invalid-date", Error, "a date does not parse (expected `YYYY-MM-DD`)";
+    InvalidDate = "SC006", "invalid-date", Error, [], "a date does not parse (expected `YYYY-MM-DD`)";
     /// A value of the right type but not acceptable.
-    InvalidValue = "SC007", "invalid-value", Error, "a value is malformed";
+    InvalidValue = "SC007", "invalid-value", Error, [], "a value is malformed";
     /// A severity override names a code that does not exist.
-    UnknownCode = "SC008", "unknown-code", Error, "`lints` in `nhi.yaml` names a code that does not exist";
+    UnknownCode = "SC008", "unknown-code", Error, [], "`lints` in `nhi.yaml` names a code that does not exist";
     /// A name that is not a DNS-1123 label.
-    InvalidName = "NM001", "invalid-name", Error, "a name is not a DNS-1123 label";
+    InvalidName = "NM001", "invalid-name", Error, [], "a name is not a DNS-1123 label";
     /// The file stem differs from the identity's name.
-    NameFileMismatch = "NM002", "name-file-mismatch", Error, "an identity's file is not named after it";
+    NameFileMismatch = "NM002", "name-file-mismatch", Error, [], "an identity's file is not named after it";
     /// Two identities share a name.
-    DuplicateName = "NM003", "duplicate-name", Error, "two identities have the same name";
+    DuplicateName = "NM003", "duplicate-name", Error, [], "two identities have the same name";
     /// An action that the catalogue does not define.
-    UnknownAction = "RF001", "unknown-action", Error, "an action is not in the workspace's action catalogue";
+    UnknownAction = "RF001", "unknown-action", Error, [], "an action is not in the workspace's action catalogue";
     /// A team that the workspace does not define.
-    UnknownTeam = "RF002", "unknown-team", Error, "an owner is not a team of the workspace";
+    UnknownTeam = "RF002", "unknown-team", Error, [Nhi1], "an owner is not a team of the workspace";
     /// A delegate that is not an identity of the workspace.
-    UnknownDelegate = "RF003", "unknown-delegate", Error, "a delegate is not an identity of the workspace";
+    UnknownDelegate = "RF003", "unknown-delegate", Error, [], "a delegate is not an identity of the workspace";
     /// `accountable` does not name a human.
-    AccountableNotHuman = "RF004", "accountable-not-human", Error, "`accountable` names a team, an agent or nothing rather than a human";
+    AccountableNotHuman = "RF004", "accountable-not-human", Error, [Nhi1], "`accountable` names a team, an agent or nothing rather than a human";
     /// An action is both allowed and forbidden.
-    AllowedAndForbidden = "AC001", "allowed-and-forbidden", Error, "an action is both allowed and forbidden";
+    AllowedAndForbidden = "AC001", "allowed-and-forbidden", Error, [Nhi5], "an action is both allowed and forbidden";
     /// An organisation guardrail forbids an allowed action.
-    GuardrailAllowed = "AC002", "guardrail-action-allowed", Error, "an allowed action is forbidden by an organisation guardrail";
+    GuardrailAllowed = "AC002", "guardrail-action-allowed", Error, [Nhi5], "an allowed action is forbidden by an organisation guardrail";
     /// The auth method is not among those the guardrails allow.
-    AuthMethodNotAllowed = "AC003", "auth-method-not-allowed", Error, "an authentication method is not allowed by the guardrails";
+    AuthMethodNotAllowed = "AC003", "auth-method-not-allowed", Error, [Nhi4], "an authentication method is not allowed by the guardrails";
     /// An action listed twice.
-    DuplicateAction = "AC004", "duplicate-action", Warning, "an action is listed twice";
+    DuplicateAction = "AC004", "duplicate-action", Warning, [], "an action is listed twice";
     /// A delegate would receive an action the delegator is not allowed.
-    DelegationWidens = "DG001", "delegation-widens", Error, "a delegation grants an action the delegator is not allowed";
+    DelegationWidens = "DG001", "delegation-widens", Error, [Nhi5], "a delegation grants an action the delegator is not allowed";
     /// A delegate would receive a forbidden action.
-    DelegationForbidden = "DG002", "delegation-of-forbidden", Error, "a delegation grants an action that is forbidden to the delegator or the delegate";
+    DelegationForbidden = "DG002", "delegation-of-forbidden", Error, [Nhi5], "a delegation grants an action that is forbidden to the delegator or the delegate";
     /// A delegation TTL longer than the delegator's.
-    DelegationTtl = "DG003", "delegation-ttl-longer", Error, "a delegation lasts longer than the delegator's own token";
+    DelegationTtl = "DG003", "delegation-ttl-longer", Error, [Nhi7], "a delegation lasts longer than the delegator's own token";
     /// A delegation cycle.
-    DelegationCycle = "DG004", "delegation-cycle", Error, "delegations form a cycle";
+    DelegationCycle = "DG004", "delegation-cycle", Error, [Nhi5], "delegations form a cycle";
     /// A delegation chain deeper than allowed.
-    DelegationDepth = "DG005", "delegation-too-deep", Error, "a delegation chain is deeper than its `max_depth` or the guardrail";
+    DelegationDepth = "DG005", "delegation-too-deep", Error, [Nhi5], "a delegation chain is deeper than its `max_depth` or the guardrail";
     /// An identity delegates to itself.
-    SelfDelegation = "DG006", "self-delegation", Error, "an identity delegates to itself";
+    SelfDelegation = "DG006", "self-delegation", Error, [Nhi5], "an identity delegates to itself";
     /// A credential written into a file.
-    InlineSecret = "SE001", "inline-secret", Error, "a value looks like a credential (key, token or private key)";
+    InlineSecret = "SE001", "inline-secret", Error, [Nhi2], "a value looks like a credential (key, token or private key)";
     /// A name that a target cannot take.
-    InvalidTargetName = "TG001", "invalid-target-name", Error, "a name cannot be used in a target (a Cedar namespace or resource type that is not an identifier, or is reserved)";
+    InvalidTargetName = "TG001", "invalid-target-name", Error, [], "a name cannot be used in a target (a Cedar namespace or resource type that is not an identifier, or is reserved)";
     /// A context key that delegation reserves.
-    ReservedContextKey = "TG002", "reserved-context-key", Error, "a `where` or context attribute key is one that nhi reserves for delegation (`delegator`, `delegation_chain`)";
+    ReservedContextKey = "TG002", "reserved-context-key", Error, [], "a `where` or context attribute key is one that nhi reserves for delegation (`delegator`, `delegation_chain`)";
     /// A used action has no mapping for an enabled target.
-    UnmappedAction = "TG003", "unmapped-action", Warning, "an action that identities use has no mapping for a target the workspace renders (so the target can neither grant nor deny it)";
+    UnmappedAction = "TG003", "unmapped-action", Warning, [Nhi6], "an action that identities use has no mapping for a target the workspace renders (so the target can neither grant nor deny it)";
     /// A permission the cloud does not have, or a malformed one.
-    UnknownPermission = "TG004", "unknown-permission", Error, "a catalogue mapping names an AWS action that does not exist, or a malformed ARN, GCP permission or Azure operation";
+    UnknownPermission = "TG004", "unknown-permission", Error, [Nhi6], "a catalogue mapping names an AWS action that does not exist, or a malformed ARN, GCP permission or Azure operation";
     /// A wildcard in a mapping (OWASP NHI5: overprivileged NHI).
-    WildcardPermission = "TG005", "wildcard-permission", Warning, "a catalogue mapping grants by wildcard (`*`, `s3:*`, every resource) without a `wildcard_reason` (OWASP NHI5)";
+    WildcardPermission = "TG005", "wildcard-permission", Warning, [Nhi5], "a catalogue mapping grants by wildcard (`*`, `s3:*`, every resource) without a `wildcard_reason` (OWASP NHI5)";
     /// A cloud cannot federate the identity's credential.
-    UnboundIdentity = "TG006", "unbound-identity", Error, "an identity that a cloud must grant cannot be federated into it (issuer not registered, no subject, no trust anchor)";
+    UnboundIdentity = "TG006", "unbound-identity", Error, [Nhi4], "an identity that a cloud must grant cannot be federated into it (issuer not registered, no subject, no trust anchor)";
     /// RBAC that lets an identity grant itself more.
-    RbacEscalation = "TG007", "rbac-escalation", Error, "an allowed action's Kubernetes rules hold `escalate`, `bind` or `impersonate`, which let an identity grant itself more than its role (OWASP NHI5)";
+    RbacEscalation = "TG007", "rbac-escalation", Error, [Nhi5], "an allowed action's Kubernetes rules hold `escalate`, `bind` or `impersonate`, which let an identity grant itself more than its role (OWASP NHI5)";
     /// An allowed action's permissions are covered by a forbidden one's.
-    PermissionOverlap = "AC005", "permission-overlap", Error, "an allowed action expands to a permission that a forbidden action or a guardrail covers";
+    PermissionOverlap = "AC005", "permission-overlap", Error, [Nhi5], "an allowed action expands to a permission that a forbidden action or a guardrail covers";
     /// A decision test's expected decision differs from the rendered one.
-    DecisionMismatch = "DT001", "decision-mismatch", Error, "a decision test expects allow and the rendered policies deny, or the reverse";
+    DecisionMismatch = "DT001", "decision-mismatch", Error, [], "a decision test expects allow and the rendered policies deny, or the reverse";
     /// A decision test names something the workspace does not have.
-    UnknownTestReference = "DT002", "unknown-test-reference", Error, "a decision test names a principal, action, resource type, context key or delegator that the workspace does not have";
+    UnknownTestReference = "DT002", "unknown-test-reference", Error, [], "a decision test names a principal, action, resource type, context key or delegator that the workspace does not have";
+    /// A review is overdue.
+    ReviewOverdue = "LC001", "review-overdue", Warning, [Nhi1], "an identity's last review plus its review cycle is before today";
+    /// No review is scheduled or none was ever recorded.
+    ReviewMissing = "LC002", "review-missing", Warning, [Nhi1], "an identity has no review cycle, or has one but no recorded review (`last_reviewed`)";
+    /// The identity has expired.
+    IdentityExpired = "LC003", "identity-expired", Warning, [Nhi1], "an identity's `expires` date has passed: it renders to nothing, and its file should go";
+    /// The identity expires soon.
+    IdentityExpiring = "LC004", "identity-expiring", Info, [Nhi1], "an identity expires within the notice window (`guardrails.expiry_notice`, default 30 days)";
+    /// No accountable human.
+    AccountableMissing = "OWN001", "accountable-missing", Warning, [Nhi1], "an identity names no accountable human (`accountable`)";
+    /// No purpose.
+    PurposeMissing = "OWN002", "purpose-missing", Warning, [Nhi1], "an identity states no business purpose (`purpose`)";
+    /// A person where a non-human principal belongs.
+    HumanPrincipal = "OWN003", "human-principal", Warning, [Nhi10], "an identity's owner or authentication subject looks like a person (an email address, `user:…`, a team member)";
+    /// A high-risk identity whose actions or decisions are not logged.
+    UnloggedHighRisk = "OWN004", "unlogged-high-risk", Warning, [Nhi10], "a `risk_tier: high` identity does not require both `audit_log` and `decision_log`";
+    /// A static credential.
+    StaticCredential = "CR001", "static-credential", Warning, [Nhi7], "an identity authenticates with a static API key";
+    /// A secret rotated too rarely, or never.
+    RotationTooLong = "CR002", "rotation-too-long", Warning, [Nhi7], "a secret-based identity rotates its secret less often than the guardrail (`guardrails.max_secret_rotation`, default 90 days), or declares no rotation";
+    /// A token that lives too long.
+    TtlTooLong = "CR003", "ttl-too-long", Error, [Nhi7], "a token or delegation lives longer than the guardrail (`guardrails.max_token_ttl`, default 12 hours)";
+    /// A federated credential that any workload of the issuer could present.
+    UnpinnedFederation = "CR004", "unpinned-federation", Warning, [Nhi4], "an OIDC identity names an issuer but no subject, so any workload that issuer serves could present it";
+    /// A secret with no reference to where it is kept.
+    SecretUnreferenced = "CR005", "secret-unreferenced", Warning, [Nhi2], "a secret-based identity does not say where its secret is kept (`secret_ref`)";
+    /// Administrative or wildcard access held by an identity.
+    AdminPermission = "PRV001", "admin-permission", Warning, [Nhi5], "an identity is allowed an action that manages permissions or grants everything in a target";
+    /// Production and other environments in one identity.
+    EnvironmentReuse = "ENV001", "environment-reuse", Warning, [Nhi8], "one identity acts both in an isolated environment (`production` by default) and in others";
+    /// A name that encodes where or how it runs.
+    NameEncodesContext = "ENV002", "name-encodes-context", Warning, [Nhi8], "an identity's name encodes an environment, a region or a deployment (`production-importer-eu-west`), which belong in `context`";
+    /// Two identities that are one.
+    IdentityReuse = "REU001", "identity-reuse", Warning, [Nhi9], "two identities have the same authentication subject and the same permissions";
+    /// A finding suppressed by the identity.
+    Suppressed = "SUP001", "suppressed", Info, [], "an identity suppresses a finding, with the reason it gives";
+    /// A suppression that suppresses nothing.
+    UnusedSuppression = "SUP002", "unused-suppression", Warning, [], "an identity suppresses a rule that reports nothing in it";
+    /// A suppression that is not allowed.
+    InvalidSuppression = "SUP003", "invalid-suppression", Error, [], "a suppression names an unknown code, a code that cannot be suppressed, or gives no reason";
 }
 
 impl std::fmt::Display for Code {
@@ -190,6 +308,34 @@ impl std::fmt::Display for Code {
 }
 
 impl Code {
+    /// Whether an identity may suppress the code (`suppress:` with a
+    /// reason): the lint rules, which judge an identity that is otherwise
+    /// sound. Errors in what an identity means, guardrails and secrets
+    /// are never suppressed.
+    #[must_use]
+    pub const fn suppressible(self) -> bool {
+        matches!(
+            self,
+            Self::DuplicateAction
+                | Self::ReviewOverdue
+                | Self::ReviewMissing
+                | Self::IdentityExpired
+                | Self::IdentityExpiring
+                | Self::AccountableMissing
+                | Self::PurposeMissing
+                | Self::HumanPrincipal
+                | Self::UnloggedHighRisk
+                | Self::StaticCredential
+                | Self::RotationTooLong
+                | Self::UnpinnedFederation
+                | Self::SecretUnreferenced
+                | Self::AdminPermission
+                | Self::EnvironmentReuse
+                | Self::NameEncodesContext
+                | Self::IdentityReuse
+        )
+    }
+
     /// The code for a code string such as `SC001` (case-insensitive).
     #[must_use]
     pub fn parse(s: &str) -> Option<Self> {
