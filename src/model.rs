@@ -352,6 +352,19 @@ pub struct Identity {
     pub labels: BTreeMap<String, Spanned<String>>,
     /// Lifecycle state.
     pub state: Spanned<State>,
+    /// Lint rules it is exempt from.
+    pub suppressions: Vec<Suppression>,
+}
+
+/// An identity's exemption from a lint rule, with its reason.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Suppression {
+    /// The rule, as written (a code or a name).
+    pub rule: Spanned<String>,
+    /// Why.
+    pub reason: Spanned<String>,
+    /// The whole entry.
+    pub loc: Loc,
 }
 
 impl Identity {
@@ -501,11 +514,60 @@ pub struct Guardrails {
     pub allowed_auth_methods: Vec<Spanned<AuthMethod>>,
     /// Deepest delegation chain.
     pub max_delegation_depth: Option<Spanned<u32>>,
+    /// How long before expiry to warn.
+    pub expiry_notice: Option<Spanned<Duration>>,
+    /// Environments isolated from every other (empty: the default).
+    pub isolated_environments: Vec<Spanned<String>>,
 }
 
 impl Guardrails {
     /// The deepest delegation chain when no guardrail sets one.
     pub const DEFAULT_MAX_DELEGATION_DEPTH: u32 = 5;
+    /// The longest token TTL when no guardrail sets one: 12 hours, the
+    /// longest session the clouds issue.
+    pub const DEFAULT_MAX_TOKEN_TTL: Duration = Duration::from_secs(12 * 3600);
+    /// The longest secret rotation when no guardrail sets one: 90 days.
+    pub const DEFAULT_MAX_SECRET_ROTATION: Duration = Duration::from_secs(90 * 86_400);
+    /// The environment isolated from every other when no guardrail says.
+    pub const DEFAULT_ISOLATED_ENVIRONMENT: &'static str = "production";
+
+    /// The longest token TTL allowed.
+    #[must_use]
+    pub fn token_ttl_limit(&self) -> Duration {
+        self.max_token_ttl
+            .as_ref()
+            .map_or(Self::DEFAULT_MAX_TOKEN_TTL, |d| d.value)
+    }
+
+    /// The longest secret rotation allowed.
+    #[must_use]
+    pub fn rotation_limit(&self) -> Duration {
+        self.max_secret_rotation
+            .as_ref()
+            .map_or(Self::DEFAULT_MAX_SECRET_ROTATION, |d| d.value)
+    }
+
+    /// The expiry notice window, in whole days.
+    #[must_use]
+    pub fn expiry_notice_days(&self) -> u32 {
+        self.expiry_notice
+            .as_ref()
+            .map_or(crate::analyse::lifecycle::DEFAULT_WINDOW_DAYS, |d| {
+                u32::try_from(d.value.as_secs().div_ceil(86_400)).unwrap_or(u32::MAX)
+            })
+    }
+
+    /// Whether an environment is isolated from every other.
+    #[must_use]
+    pub fn is_isolated(&self, environment: &str) -> bool {
+        if self.isolated_environments.is_empty() {
+            environment == Self::DEFAULT_ISOLATED_ENVIRONMENT
+        } else {
+            self.isolated_environments
+                .iter()
+                .any(|e| e.value == environment)
+        }
+    }
 }
 
 /// Settings of the targets, as declared (rendering issues refine them).

@@ -602,6 +602,7 @@ fn identity(i: usize, s: &Spec, count: usize) -> Identity {
         risk_tier: None,
         labels: BTreeMap::new(),
         state: sp([State::Active, State::Suspended, State::Revoked][s.state]),
+        suppressions: Vec::new(),
     }
 }
 

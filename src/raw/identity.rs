@@ -69,6 +69,19 @@ raw_struct! {
         /// `active` (default), `suspended` (deny everything, keep the
         /// objects) or `revoked` (render nothing).
         state: Option<Spanned<State>>,
+        /// Lint rules this identity is exempt from, each with the reason;
+        /// `nhi check` reports every suppression it applies.
+        suppress: Option<Vec<Spanned<Suppression>>>,
+    }
+}
+
+raw_struct! {
+    /// One exemption from a lint rule.
+    pub struct Suppression as "a suppression" {
+        /// The rule's code (`CR001`) or name (`static-credential`).
+        rule: Spanned<String>,
+        /// Why the rule does not apply here, for the reviewer.
+        reason: Spanned<String>,
     }
 }
 

@@ -267,6 +267,12 @@ raw_struct! {
         allowed_auth_methods: Option<Vec<Spanned<AuthMethod>>>,
         /// The deepest delegation chain.
         max_delegation_depth: Option<Spanned<u32>>,
+        /// How long before an identity expires `nhi check` starts saying
+        /// so (`30d`, the default).
+        expiry_notice: Option<Spanned<String>>,
+        /// Environments no identity may share with any other environment
+        /// (default `[production]`).
+        isolated_environments: Option<Vec<Spanned<String>>>,
     }
 }
 

@@ -72,6 +72,16 @@ pub fn convert(
             .state
             .clone()
             .unwrap_or_else(|| Spanned::new(State::Active, raw.agent.loc)),
+        suppressions: raw
+            .suppress
+            .iter()
+            .flatten()
+            .map(|s| crate::model::Suppression {
+                rule: s.value.rule.clone(),
+                reason: s.value.reason.clone(),
+                loc: s.loc,
+            })
+            .collect(),
     };
     names::check_stem(db, &identity, out);
     check_actions(&identity, out);

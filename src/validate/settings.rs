@@ -267,5 +267,10 @@ fn guardrails_of(g: &raw::Guardrails, out: &mut Diagnostics) -> Guardrails {
             .and_then(|d| parse_duration(d, out)),
         allowed_auth_methods: g.allowed_auth_methods.clone().unwrap_or_default(),
         max_delegation_depth: g.max_delegation_depth.clone(),
+        expiry_notice: g
+            .expiry_notice
+            .as_ref()
+            .and_then(|d| parse_duration(d, out)),
+        isolated_environments: g.isolated_environments.clone().unwrap_or_default(),
     }
 }
