@@ -5,14 +5,20 @@
 //! references, guardrails, delegation chains) run over the whole model.
 
 pub mod catalogue;
+pub mod credentials;
 pub mod delegation;
 pub mod federation;
 pub mod identity;
+pub mod isolation;
+pub mod lifecycle;
 pub mod names;
+pub mod ownership;
 pub mod permissions;
+pub mod privilege;
 pub mod refs;
 pub mod secrets;
 pub mod settings;
+pub mod suppress;
 pub mod targets;
 
 use rayon::prelude::*;
@@ -147,6 +153,12 @@ fn finish(loaded: Loaded<Box<Identity>>, today: Date) -> Checked {
     catalogue::check(&model, &mut diagnostics);
     permissions::check(&model, &mut diagnostics);
     federation::check(&model, today, &mut diagnostics);
+    lifecycle::check(&model, today, &mut diagnostics);
+    ownership::check(&model, today, &mut diagnostics);
+    credentials::check(&model, today, &mut diagnostics);
+    isolation::check(&model, today, &mut diagnostics);
+    privilege::check(&model, today, &mut diagnostics);
+    suppress::apply(&model, &mut diagnostics);
 
     diagnostics.apply_overrides(&overrides);
     diagnostics.scrub(&db);

@@ -13,12 +13,17 @@ use crate::source::SourceDb;
 #[must_use]
 pub fn invalid_name(name: &Spanned<String>, what: &str) -> Diagnostic {
     let suggestion = suggest(&name.value);
+    let a = if what.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
     let help = match suggestion {
         Some(s) if s != name.value => format!(
-            "a {what} is a DNS-1123 label: 1 to 63 of `a-z`, `0-9` and `-`, starting and ending with a letter or digit; for example `{s}`"
+            "{a} {what} is a DNS-1123 label: 1 to 63 of `a-z`, `0-9` and `-`, starting and ending with a letter or digit; for example `{s}`"
         ),
         _ => format!(
-            "a {what} is a DNS-1123 label: 1 to 63 of `a-z`, `0-9` and `-`, starting and ending with a letter or digit"
+            "{a} {what} is a DNS-1123 label: 1 to 63 of `a-z`, `0-9` and `-`, starting and ending with a letter or digit"
         ),
     };
     Diagnostic::new(

@@ -1,0 +1,232 @@
+//! The lint rules beyond their documented examples (each rule's bad and
+//! good example is run by tests/rules.rs): the settings that tune them,
+//! suppressions, and which identities they judge.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::disallowed_methods,
+    reason = "tests write workspaces and fail loudly"
+)]
+
+#[path = "support/workspaces.rs"]
+mod support;
+
+use serde_json::Value;
+use support::{nhi, text, workspace};
+
+const NHI_YAML: &str = "\
+teams:
+  platform-team: {email: platform@example.com, members: [ada@example.com]}
+actions:
+  read_ci_status: {access: read}
+  change_permissions: {access: permissions_management}
+";
+
+/// A complete identity that no lint rule reports, as of 2026-11-22.
+const CLEAN: &str = "\
+agent: release-assistant
+owner: platform-team
+purpose: Publish release notes
+accountable: ada@example.com
+auth:
+  method: oidc
+  issuer: https://token.actions.githubusercontent.com
+  subject: repo:example/web:ref:refs/heads/main
+  ttl: 1h
+allowed_actions: [read_ci_status]
+review_cycle: quarterly
+last_reviewed: 2026-10-01
+";
+
+/// (code, line) of every diagnostic, and the exit code.
+fn check(nhi_yaml: &str, identity: &str) -> (Option<i32>, Vec<(String, u64)>, Value) {
+    let ws = workspace(&[
+        ("nhi.yaml", nhi_yaml),
+        ("identities/release-assistant.yaml", identity),
+    ]);
+    let out = nhi(ws.path(), &["check", "--format", "json"]);
+    let json: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", text(&out.stderr)));
+    let found = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap().to_owned(),
+                d["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    (out.status.code(), found, json)
+}
+
+fn codes(found: &[(String, u64)]) -> Vec<&str> {
+    found.iter().map(|(c, _)| c.as_str()).collect()
+}
+
+#[test]
+fn a_complete_identity_is_clean() {
+    let (status, found, _) = check(NHI_YAML, CLEAN);
+    assert_eq!((status, found), (Some(0), Vec::new()));
+}
+
+#[test]
+fn guardrails_tune_the_limits() {
+    let long = CLEAN.replace("ttl: 1h", "ttl: 2h");
+    assert_eq!(check(NHI_YAML, &long).1, Vec::new(), "2h is within 12h");
+    let strict = format!("{NHI_YAML}guardrails: {{max_token_ttl: 1h}}\n");
+    let (status, found, json) = check(&strict, &long);
+    assert_eq!((status, codes(&found)), (Some(1), vec!["CR003"]));
+    assert_eq!(found[0].1, 9);
+    let d = &json["diagnostics"][0];
+    assert_eq!(
+        d["message"],
+        "tokens of `release-assistant` last 2h, longer than the 1h allowed"
+    );
+    // the guardrail is shown beside the token
+    assert_eq!(d["labels"][1]["file"], "nhi.yaml");
+
+    let keyed = CLEAN.replace(
+        "  method: oidc\n  issuer: https://token.actions.githubusercontent.com\n  subject: repo:example/web:ref:refs/heads/main\n  ttl: 1h\n",
+        "  method: oauth_client_credentials\n  secret_ref: vault://kv/ra\n  rotation: 60d\n",
+    );
+    assert_eq!(check(NHI_YAML, &keyed).1, Vec::new(), "60d is within 90d");
+    let strict = format!("{NHI_YAML}guardrails: {{max_secret_rotation: 30d}}\n");
+    assert_eq!(codes(&check(&strict, &keyed).1), vec!["CR002"]);
+
+    let expiring = format!("{CLEAN}expires: 2027-01-10\n");
+    assert_eq!(check(NHI_YAML, &expiring).1, Vec::new(), "49 days away");
+    let notice = format!("{NHI_YAML}guardrails: {{expiry_notice: 60d}}\n");
+    assert_eq!(check(&notice, &expiring).1, vec![("LC004".to_owned(), 13)]);
+
+    let staged = format!("{CLEAN}context: {{environments: [staging, preview]}}\n");
+    assert_eq!(check(NHI_YAML, &staged).1, Vec::new());
+    let isolated = format!("{NHI_YAML}guardrails: {{isolated_environments: [staging]}}\n");
+    assert_eq!(codes(&check(&isolated, &staged).1), vec!["ENV001"]);
+}
+
+#[test]
+fn severities_are_configurable() {
+    let bare = CLEAN.replace("accountable: ada@example.com\n", "");
+    assert_eq!(codes(&check(NHI_YAML, &bare).1), vec!["OWN001"]);
+    let (status, found, _) = check(&format!("{NHI_YAML}lints: {{OWN001: error}}\n"), &bare);
+    assert_eq!((status, codes(&found)), (Some(1), vec!["OWN001"]));
+    let (status, found, _) = check(
+        &format!("{NHI_YAML}lints: {{accountable-missing: off}}\n"),
+        &bare,
+    );
+    assert_eq!((status, found), (Some(0), Vec::new()));
+}
+
+#[test]
+fn a_suppression_needs_a_reason_and_is_reported() {
+    let admin = CLEAN.replace(
+        "allowed_actions: [read_ci_status]",
+        "allowed_actions: [read_ci_status, change_permissions]",
+    );
+    assert_eq!(check(NHI_YAML, &admin).1, vec![("PRV001".to_owned(), 10)]);
+
+    let waived = format!(
+        "{admin}suppress:\n  - rule: admin-permission\n    reason: grants deploy keys to new repositories, reviewed monthly\n"
+    );
+    let (status, found, json) = check(NHI_YAML, &waived);
+    assert_eq!((status, found), (Some(0), vec![("SUP001".to_owned(), 14)]));
+    let d = &json["diagnostics"][0];
+    assert_eq!(d["severity"], "info");
+    assert_eq!(
+        d["message"],
+        "`PRV001` admin-permission suppressed: grants deploy keys to new repositories, reviewed monthly"
+    );
+    assert_eq!(
+        d["notes"][0],
+        "the finding: `release-assistant` may `change_permissions`: it manages permissions"
+    );
+
+    // no reason, or a rule that is not a lint: an error, and nothing is waived
+    let empty = format!("{admin}suppress:\n  - rule: PRV001\n    reason: \"  \"\n");
+    let (status, found, _) = check(NHI_YAML, &empty);
+    assert_eq!((status, codes(&found)), (Some(1), vec!["PRV001", "SUP003"]));
+    let guard = format!("{CLEAN}suppress:\n  - rule: RF001\n    reason: legacy\n");
+    let (status, found, json) = check(NHI_YAML, &guard);
+    assert_eq!((status, codes(&found)), (Some(1), vec!["SUP003"]));
+    assert_eq!(
+        json["diagnostics"][0]["message"],
+        "`RF001` unknown-action cannot be suppressed"
+    );
+    let typo = format!("{CLEAN}suppress:\n  - rule: admin-permision\n    reason: legacy\n");
+    let (_, _, json) = check(NHI_YAML, &typo);
+    assert_eq!(
+        json["diagnostics"][0]["help"],
+        "did you mean `admin-permission`?"
+    );
+    // a suppression without a reason key is a schema error
+    let missing = format!("{CLEAN}suppress:\n  - rule: PRV001\n");
+    assert_eq!(codes(&check(NHI_YAML, &missing).1), vec!["SC003"]);
+}
+
+#[test]
+fn a_suppression_covers_only_its_own_identity() {
+    let ws = workspace(&[
+        ("nhi.yaml", NHI_YAML),
+        (
+            "identities/release-assistant.yaml",
+            &format!(
+                "{}suppress:\n  - rule: OWN001\n    reason: being staffed\n",
+                CLEAN.replace("accountable: ada@example.com\n", "")
+            ),
+        ),
+        (
+            "identities/helper.yaml",
+            &CLEAN
+                .replace("agent: release-assistant", "agent: helper")
+                .replace("accountable: ada@example.com\n", "")
+                .replace("refs/heads/main", "refs/heads/helper"),
+        ),
+    ]);
+    let out = nhi(ws.path(), &["check", "--format", "json"]);
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let found: Vec<(&str, &str)> = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["code"].as_str().unwrap(), d["file"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            ("OWN001", "identities/helper.yaml"),
+            ("SUP001", "identities/release-assistant.yaml"),
+        ]
+    );
+}
+
+#[test]
+fn offboarded_identities_are_not_asked_for_reviews() {
+    // revoked: access is gone, so nothing about its review or owner matters
+    let revoked = format!(
+        "{}state: revoked\n",
+        CLEAN
+            .replace("accountable: ada@example.com\n", "")
+            .replace("last_reviewed: 2026-10-01\n", "last_reviewed: 2020-01-01\n")
+    );
+    assert_eq!(check(NHI_YAML, &revoked).1, Vec::new());
+    // expired: only that it expired, so the file is removed
+    let expired = format!(
+        "{}expires: 2026-11-01\n",
+        CLEAN.replace("last_reviewed: 2026-10-01\n", "last_reviewed: 2020-01-01\n")
+    );
+    assert_eq!(check(NHI_YAML, &expired).1, vec![("LC003".to_owned(), 13)]);
+    // suspended: still an identity under review
+    let suspended = format!(
+        "{}state: suspended\n",
+        CLEAN.replace("last_reviewed: 2026-10-01\n", "last_reviewed: 2020-01-01\n")
+    );
+    assert_eq!(
+        check(NHI_YAML, &suspended).1,
+        vec![("LC001".to_owned(), 12)]
+    );
+}
