@@ -24,6 +24,15 @@ pub struct NewArgs {
     /// The business purpose, in one sentence
     #[arg(long)]
     pub purpose: Option<String>,
+    /// The person who answers for it (an email address or `user:<id>`)
+    #[arg(long, value_parser = parse_human)]
+    pub accountable: Option<String>,
+}
+
+fn parse_human(s: &str) -> Result<String, String> {
+    crate::model::Human::parse(s)
+        .map(|h| h.as_str().to_owned())
+        .ok_or_else(|| "expected an email address or `user:<id>`".to_owned())
 }
 
 fn parse_kind(s: &str) -> Result<Kind, String> {
@@ -80,7 +89,7 @@ pub fn run(args: &NewArgs, cx: &Context, io: &mut Io<'_>) -> Result<ExitStatus, 
         .join("schema")
         .join(crate::schema::SchemaKind::Identity.file_name())
         .is_file();
-    let text = template(args, &name, method, has_schema.then_some(depth));
+    let text = template(args, &name, method, has_schema.then_some(depth), cx.today);
     create_new(&path, text.as_bytes()).map_err(|source| CliError::Io {
         action: "create",
         path: path.clone(),
@@ -95,6 +104,7 @@ fn template(
     name: &Name,
     method: AuthMethod,
     schema_depth: Option<usize>,
+    today: crate::model::Date,
 ) -> String {
     let mut t = String::new();
     if let Some(depth) = schema_depth {
@@ -114,6 +124,12 @@ fn template(
         }
         None => t.push_str("# purpose: one sentence on what it is for\n"),
     }
+    match &args.accountable {
+        Some(a) => {
+            let _ = writeln!(t, "accountable: {}", serde_json::Value::String(a.clone()));
+        }
+        None => t.push_str("# accountable: the person who answers for it (ada@example.com)\n"),
+    }
     let auth = if method == AuthMethod::Oidc {
         "oidc_short_lived_token"
     } else {
@@ -121,5 +137,7 @@ fn template(
     };
     let _ = writeln!(t, "auth: {auth}");
     t.push_str("allowed_actions: []\nforbidden_actions: []\naudit_log: required\nreview_cycle: quarterly\n");
+    // creating it is its first review: the cycle counts from today
+    let _ = writeln!(t, "last_reviewed: {today}");
     t
 }
