@@ -15,6 +15,7 @@ pub mod load;
 pub mod model;
 pub mod raw;
 pub mod render;
+pub mod review;
 pub mod schema;
 pub mod source;
 pub mod validate;

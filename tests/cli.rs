@@ -167,6 +167,7 @@ fn help_of_every_command_is_reviewed() {
         "can",
         "test",
         "diff",
+        "review",
         "init",
         "new",
         "schema",
