@@ -8,6 +8,7 @@ pub mod can;
 pub mod check;
 pub mod completions;
 pub mod diff;
+pub mod graph;
 pub mod init;
 pub mod man;
 pub mod new;
@@ -76,6 +77,8 @@ pub enum Command {
     Diff(diff::DiffArgs),
     /// List reviews that are due or overdue and identities about to expire
     Review(review::ReviewArgs),
+    /// Draw who owns each identity, who delegates what, and what is forbidden
+    Graph(graph::GraphArgs),
     /// Create a workspace: nhi.yaml, an identity folder and the schemas
     Init(init::InitArgs),
     /// Create a new identity file from a template that passes `check`
@@ -226,6 +229,7 @@ fn dispatch(command: &Command, cx: &Context, io: &mut Io<'_>) -> Result<ExitStat
         Command::Test(args) => test::run(args, cx, io),
         Command::Diff(args) => diff::run(args, cx, io),
         Command::Review(args) => review::run(args, cx, io),
+        Command::Graph(args) => graph::run(args, cx, io),
         Command::Init(args) => init::run(args, cx, io),
         Command::New(args) => new::run(args, cx, io),
         Command::Schema(args) => schema::run(args, cx, io),

@@ -11,6 +11,7 @@ pub mod decisions;
 pub mod diag;
 pub mod diff;
 pub mod emit;
+pub mod graph;
 pub mod load;
 pub mod model;
 pub mod raw;

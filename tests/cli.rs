@@ -168,6 +168,7 @@ fn help_of_every_command_is_reviewed() {
         "test",
         "diff",
         "review",
+        "graph",
         "init",
         "new",
         "schema",
