@@ -8,9 +8,11 @@ pub mod can;
 pub mod check;
 pub mod completions;
 pub mod diff;
+pub mod graph;
 pub mod init;
 pub mod man;
 pub mod new;
+pub mod review;
 pub mod schema;
 pub mod test;
 
@@ -73,6 +75,10 @@ pub enum Command {
     Test(test::TestArgs),
     /// Show what a change does to every identity, between Git revisions
     Diff(diff::DiffArgs),
+    /// List reviews that are due or overdue and identities about to expire
+    Review(review::ReviewArgs),
+    /// Draw who owns each identity, who delegates what, and what is forbidden
+    Graph(graph::GraphArgs),
     /// Create a workspace: nhi.yaml, an identity folder and the schemas
     Init(init::InitArgs),
     /// Create a new identity file from a template that passes `check`
@@ -222,6 +228,8 @@ fn dispatch(command: &Command, cx: &Context, io: &mut Io<'_>) -> Result<ExitStat
         Command::Can(args) => can::run(args, cx, io),
         Command::Test(args) => test::run(args, cx, io),
         Command::Diff(args) => diff::run(args, cx, io),
+        Command::Review(args) => review::run(args, cx, io),
+        Command::Graph(args) => graph::run(args, cx, io),
         Command::Init(args) => init::run(args, cx, io),
         Command::New(args) => new::run(args, cx, io),
         Command::Schema(args) => schema::run(args, cx, io),

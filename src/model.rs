@@ -179,9 +179,10 @@ impl ReviewCycle {
             Self::Quarterly => jiff::Span::new().months(3),
             Self::Semiannual => jiff::Span::new().months(6),
             Self::Annual => jiff::Span::new().years(1),
-            Self::Every(d) => {
-                jiff::Span::new().days(i64::try_from(d.as_secs().div_ceil(86_400)).ok()?)
-            }
+            // a cycle longer than a span can hold has no next date
+            Self::Every(d) => jiff::Span::new()
+                .try_days(i64::try_from(d.as_secs().div_ceil(86_400)).ok()?)
+                .ok()?,
         };
         last.checked_add(span).ok()
     }
@@ -679,6 +680,9 @@ mod tests {
             ReviewCycle::parse("30d").unwrap().next_after(last),
             parse_date("2026-03-02")
         );
+        // longer than the calendar, in units that parse one by one
+        let endless = ReviewCycle::parse("7304484d175307616h").unwrap();
+        assert_eq!(endless.next_after(last), None);
         assert_eq!(parse_date("2026-02-30"), None);
         assert_eq!(parse_date("26-1-1"), None);
     }

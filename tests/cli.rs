@@ -180,6 +180,8 @@ fn help_of_every_command_is_reviewed() {
         "can",
         "test",
         "diff",
+        "review",
+        "graph",
         "init",
         "new",
         "schema",

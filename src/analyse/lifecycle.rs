@@ -59,10 +59,13 @@ impl Expiry {
     }
 }
 
-/// The last day of a window of `days` starting today.
+/// The last day of a window of `days` starting today (the last date there
+/// is, for a window longer than any calendar).
 fn horizon(today: Date, days: u32) -> Date {
-    today
-        .checked_add(jiff::Span::new().days(i64::from(days)))
+    jiff::Span::new()
+        .try_days(i64::from(days))
+        .ok()
+        .and_then(|span| today.checked_add(span).ok())
         .unwrap_or(Date::MAX)
 }
 
@@ -100,5 +103,43 @@ pub fn expiry(identity: &Identity, today: Date, days: u32) -> Expiry {
         Some(d) if d <= today => Expiry::Expired(d),
         Some(d) if d <= horizon(today, days) => Expiry::Soon(d),
         Some(d) => Expiry::Later(d),
+    }
+}
+
+/// The number of days a look-ahead window of `within` covers, counting a
+/// part of a day as a whole one (`36h` looks two days ahead), so that a
+/// window never ends before the time it was asked to cover.
+#[must_use]
+pub fn window_days(within: crate::model::Duration) -> u32 {
+    u32::try_from(within.as_secs().div_ceil(86_400)).unwrap_or(u32::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{DEFAULT_WINDOW_DAYS, Date, horizon, window_days};
+    use crate::model::{Duration, parse_date};
+
+    fn days(text: &str) -> u32 {
+        window_days(Duration::parse(text).unwrap())
+    }
+
+    #[test]
+    fn windows_count_whole_days_rounding_up() {
+        assert_eq!(days("30d"), DEFAULT_WINDOW_DAYS);
+        assert_eq!(days("8w"), 56);
+        assert_eq!(days("1d"), 1);
+        assert_eq!(days("36h"), 2);
+        assert_eq!(days("1s"), 1);
+        // longer than any calendar: the window reaches the last date
+        assert_eq!(window_days(Duration::from_secs(u64::MAX / 2)), u32::MAX);
+    }
+
+    #[test]
+    fn a_window_longer_than_the_calendar_ends_on_the_last_date() {
+        let today = parse_date("2026-11-22").unwrap();
+        assert_eq!(horizon(today, 30), parse_date("2026-12-22").unwrap());
+        // more days than a span can hold, and more than are left
+        assert_eq!(horizon(today, u32::MAX), Date::MAX);
+        assert_eq!(horizon(today, 7_000_000), Date::MAX);
     }
 }

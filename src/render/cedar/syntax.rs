@@ -75,7 +75,7 @@ pub fn is_namespace(s: &str) -> bool {
 /// Characters that change how text displays without being visible
 /// (bidirectional controls, zero-width characters): escaped, so the file
 /// reads as what it means.
-const fn is_invisible(c: char) -> bool {
+pub const fn is_invisible(c: char) -> bool {
     matches!(c,
         '\u{00ad}' | '\u{061c}' | '\u{180e}' | '\u{200b}'..='\u{200f}'
         | '\u{2028}'..='\u{202e}' | '\u{2060}'..='\u{206f}' | '\u{feff}')

@@ -1,0 +1,226 @@
+//! `nhi review` end to end: the calendar of a shipped workspace in every
+//! format, the window and `--all`, CSV quoting, secrets, and a workspace
+//! with errors.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::disallowed_methods,
+    reason = "tests build workspaces on disk and fail loudly"
+)]
+
+#[path = "support/workspaces.rs"]
+mod support;
+
+use std::path::PathBuf;
+
+use serde_json::Value;
+use support::{TODAY, nhi, repo, text, workspace};
+
+/// The workspace whose calendar the snapshots show: as of [`TODAY`] one
+/// review is overdue, one never held, one identity expires within 30 days
+/// and three reviews fall due.
+fn pipelines() -> PathBuf {
+    repo().join("examples/cicd-pipelines")
+}
+
+/// `nhi review --format json` with more arguments: exit code and document.
+fn json(dir: &std::path::Path, args: &[&str]) -> (Option<i32>, Value) {
+    let mut all = vec!["review", "--format", "json"];
+    all.extend(args);
+    let out = nhi(dir, &all);
+    let doc = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}{}", text(&out.stdout), text(&out.stderr)));
+    (out.status.code(), doc)
+}
+
+fn names_and_statuses(doc: &Value) -> Vec<(String, String)> {
+    doc["identities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["name"].as_str().unwrap().to_owned(),
+                i["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_calendar_lists_what_needs_attention() {
+    let out = nhi(&pipelines(), &["review"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stderr), "");
+    insta::assert_snapshot!("pipelines-table", text(&out.stdout));
+}
+
+#[test]
+fn every_identity_as_csv() {
+    let out = nhi(&pipelines(), &["review", "--all", "--format", "csv"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    insta::assert_snapshot!("pipelines-all-csv", text(&out.stdout));
+}
+
+#[test]
+fn json_has_stable_fields_and_the_same_rows() {
+    let (code, doc) = json(&pipelines(), &[]);
+    assert_eq!(code, Some(0));
+    assert_eq!(doc["version"], 1);
+    assert_eq!(doc["today"], TODAY);
+    assert_eq!(doc["within_days"], 30);
+    let first = &doc["identities"][0];
+    let keys: Vec<&str> = first
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let want = [
+        "name",
+        "owner",
+        "accountable",
+        "purpose",
+        "last_reviewed",
+        "reviewer",
+        "review_cycle",
+        "review_due",
+        "expires",
+        "state",
+        "status",
+        "file",
+    ];
+    assert_eq!(keys, want);
+    assert_eq!(
+        names_and_statuses(&doc),
+        [
+            ("terraform-plan", "overdue"),
+            ("orders-consumer", "never reviewed"),
+            ("partner-portal-deployer", "expiring"),
+            ("terraform-apply", "due"),
+            ("image-mirror", "due"),
+            ("rollout-coordinator", "due"),
+        ]
+        .map(|(n, s)| (n.to_owned(), s.to_owned()))
+    );
+    assert_eq!(first["review_due"], "2026-10-20");
+    assert_eq!(first["file"], "identities/terraform/terraform-plan.yaml");
+    assert_eq!(doc["identities"][1]["last_reviewed"], Value::Null);
+}
+
+#[test]
+fn all_lists_every_identity_and_within_moves_the_horizon() {
+    let (_, all) = json(&pipelines(), &["--all"]);
+    let rows = names_and_statuses(&all);
+    assert_eq!(rows.len(), 10);
+    assert_eq!(rows.iter().filter(|(_, s)| s == "ok").count(), 4);
+    assert_eq!(rows.last().unwrap().1, "ok");
+
+    let (_, week) = json(&pipelines(), &["--within", "7d"]);
+    assert_eq!(week["within_days"], 7);
+    assert_eq!(
+        names_and_statuses(&week),
+        [
+            ("terraform-plan".to_owned(), "overdue".to_owned()),
+            ("orders-consumer".to_owned(), "never reviewed".to_owned()),
+        ]
+    );
+
+    // eight weeks reach every review but the overdue one's
+    let (_, eight) = json(&pipelines(), &["--within", "8w"]);
+    assert_eq!(eight["within_days"], 56);
+    assert_eq!(names_and_statuses(&eight).len(), 10);
+
+    // the global --today moves the calendar too
+    let out = nhi(&pipelines(), &["--today", "2026-12-19", "review"]);
+    assert!(
+        text(&out.stdout).contains("expired         partner-portal-deployer"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+#[test]
+fn a_bad_window_is_a_usage_error() {
+    for bad in ["1 month", "30", "-5d", "0d", "soon"] {
+        let out = nhi(&pipelines(), &["review", &format!("--within={bad}")]);
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        assert!(text(&out.stderr).contains("not a duration"), "{bad}");
+        assert!(out.stdout.is_empty());
+    }
+}
+
+const NHI_YAML: &str = "teams:\n  platform-team: {}\n";
+
+#[test]
+fn csv_quotes_commas_quotes_and_line_breaks() {
+    let ws = workspace(&[
+        ("nhi.yaml", NHI_YAML),
+        (
+            "identities/quoter.yaml",
+            "agent: quoter\nowner: platform-team\nauth: oidc\n\
+             purpose: \"Reads, then \\\"quotes\\\" the\\nrelease notes\"\n\
+             review_cycle: monthly\nlast_reviewed: 2026-01-05\n",
+        ),
+    ]);
+    let out = nhi(ws.path(), &["review", "--format", "csv"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let csv = text(&out.stdout);
+    assert!(
+        csv.contains(",\"Reads, then \"\"quotes\"\" the\nrelease notes\","),
+        "{csv}"
+    );
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    assert_eq!(reader.headers().unwrap().get(3), Some("purpose"));
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        rows[0].get(3),
+        Some("Reads, then \"quotes\" the\nrelease notes")
+    );
+    assert_eq!(rows[0].get(10), Some("overdue"));
+}
+
+#[test]
+fn nothing_from_auth_but_its_method_is_shown() {
+    let ws = workspace(&[
+        ("nhi.yaml", NHI_YAML),
+        (
+            "identities/keyed.yaml",
+            "agent: keyed\nowner: platform-team\n\
+             auth:\n  method: api_key\n  rotation: 30d\n  secret_ref: vault://kv/keyed/api-key-9f3a\n  \
+             issuer: https://issuer.example.com/keyed-issuer\n",
+        ),
+    ]);
+    for format in ["table", "json", "csv"] {
+        let out = nhi(ws.path(), &["review", "--all", "--format", format]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let stdout = text(&out.stdout);
+        assert!(stdout.contains("keyed"), "{format}: {stdout}");
+        for hidden in ["vault://", "api-key-9f3a", "keyed-issuer"] {
+            assert!(!stdout.contains(hidden), "{format} shows {hidden}");
+        }
+    }
+}
+
+#[test]
+fn a_workspace_with_errors_has_no_calendar() {
+    let ws = workspace(&[
+        ("nhi.yaml", NHI_YAML),
+        (
+            "identities/orphan.yaml",
+            "agent: orphan\nowner: nobody-team\nauth: oidc\nreview_cycle: monthly\n",
+        ),
+    ]);
+    for format in ["table", "json", "csv"] {
+        let out = nhi(ws.path(), &["review", "--format", format]);
+        assert_eq!(out.status.code(), Some(1), "{format}");
+        assert!(out.stdout.is_empty(), "{format}: {}", text(&out.stdout));
+        let stderr = text(&out.stderr);
+        assert!(stderr.contains("RF002"), "{stderr}");
+        assert!(stderr.contains("no calendar: fix the errors above first"));
+    }
+}
