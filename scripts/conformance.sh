@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Conformance: what nhi renders for every shipped workspace, checked by
+# Conformance: what nhi renders for every shipped workspace (and for
+# tests/fixtures/state, an identity in each lifecycle state), checked by
 # validators nhi shares no code with. Installs them (pinned) into a
 # virtualenv under target/, builds each workspace into a temporary folder,
 # and fails on any finding.
@@ -36,11 +37,13 @@ fi
 "$venv/bin/pip" install --quiet --disable-pip-version-check parliament==1.6.4 kubernetes-validate==1.37.0
 
 cargo build --locked --quiet --bin nhi
-nhi=target/debug/nhi
+# where cargo put it: a shared CARGO_TARGET_DIR, or target/
+nhi=${CARGO_TARGET_DIR:-target}/debug/nhi
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
-workspaces=(. examples/*/)
+# and the lifecycle states, which no shipped workspace has all of
+workspaces=(. examples/*/ tests/fixtures/state/)
 for ws in "${workspaces[@]}"; do
   name=$(basename "$(cd "$ws" && pwd)")
   NHI_TODAY=2026-11-22 "$nhi" -C "$ws" build --out "$out/$name" >/dev/null

@@ -7,6 +7,7 @@ pub mod azure;
 pub mod cedar;
 pub mod codeowners;
 pub mod gcp;
+pub mod inventory;
 pub mod kubernetes;
 pub mod tags;
 pub mod terraform;
@@ -243,5 +244,10 @@ pub fn render_with(
         artifacts.extend(kubernetes::render(model, db, today));
     }
     artifacts.insert(codeowners::render(model, db, &options.repo_prefix));
+    // last: the inventory records what every other target rendered
+    let targets = inventory::rendered_targets(&rendering, &artifacts);
+    artifacts.extend(inventory::render(&inventory::inventory(
+        model, db, today, &targets,
+    )));
     Ok(artifacts)
 }

@@ -553,7 +553,11 @@ fn terraform_json_matches_the_provider_resource_schemas() {
     let resources = &schemas["resources"];
     let tmp = aws_workspace("");
     let mut builds = vec![build(tmp.path()).1];
-    for ws in workspaces() {
+    // and the lifecycle states: what a suspended identity renders
+    for ws in workspaces()
+        .into_iter()
+        .chain([repo().join("tests/fixtures/state")])
+    {
         builds.push(build(&ws).1);
     }
     let mut checked = 0;

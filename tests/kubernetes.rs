@@ -245,7 +245,19 @@ fn suspended_identities_keep_their_objects_and_lose_their_rules() {
         Some(false)
     );
     assert!(w.roles.iter().all(|r| r.rules.as_deref() == Some(&[][..])));
-    assert!(w.cluster_roles.is_empty());
+    // the cluster role stays, emptied, so that applying it takes back
+    // what it granted; no binding binds anyone
+    assert_eq!(w.cluster_roles.len(), 1);
+    assert_eq!(w.cluster_roles[0].rules.as_deref(), Some(&[][..]));
+    assert!(
+        w.role_bindings
+            .iter()
+            .map(|b| &b.subjects)
+            .chain(w.cluster_role_bindings.iter().map(|b| &b.subjects))
+            .all(|s| s.as_deref() == Some(&[][..]))
+    );
+    assert_eq!(w.role_bindings.len(), 2);
+    assert_eq!(w.cluster_role_bindings.len(), 1);
 
     for gone in ["state: revoked\n", "expires: 2026-01-01\n"] {
         let tmp = cluster(gone);

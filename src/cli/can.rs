@@ -173,7 +173,12 @@ impl View {
                         i.name.value
                     ))
                 } else if analyse::renders(i, today) {
-                    None
+                    analyse::suspended(i).then(|| {
+                        format!(
+                            "`{}` is suspended: every target denies it everything",
+                            i.name.value
+                        )
+                    })
                 } else {
                     i.expires.as_ref().map(|e| {
                         format!(

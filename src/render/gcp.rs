@@ -9,6 +9,13 @@
 //! (owner, review date, source file) goes into the description. Deny
 //! policies take only the permissions Google lists as supported for them;
 //! the API refuses others when the policy is applied.
+//!
+//! A suspended identity keeps its objects: its service account is
+//! disabled (Google then rejects the tokens it holds and issues no new
+//! ones, whatever it is granted) and its custom role's stage is
+//! `DISABLED` (the role's bindings grant nothing). A deny policy cannot
+//! say "everything": Google takes wildcards per service only, and refuses
+//! a policy naming a service that deny policies do not support.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -115,7 +122,12 @@ fn permissions_of<'a>(
 
 /// The description: the purpose, then what the other clouds tag.
 fn description(identity: &Identity, db: &SourceDb) -> String {
-    let mut parts = vec![tags::description(identity)];
+    let mut parts = Vec::new();
+    // first, so that no cut to Google's length loses it
+    if analyse::suspended(identity) {
+        parts.push("suspended".to_owned());
+    }
+    parts.push(tags::description(identity));
     parts.push(format!("owner {}", identity.owner.value));
     if let Some(due) = tags::review_due(identity) {
         parts.push(format!("review due {due}"));
@@ -167,6 +179,13 @@ fn rendered(
         account_id,
         name,
     }
+}
+
+/// A custom role's launch stage: `DISABLED` for a suspended identity, so
+/// that its binding grants nothing even where the service account is
+/// not yet disabled.
+const fn stage(r: &Rendered) -> &'static str {
+    if r.disabled { "DISABLED" } else { "GA" }
 }
 
 #[derive(Serialize)]
@@ -255,7 +274,7 @@ fn files(r: &Rendered, target: &GcpTarget, out: &mut Artifacts) {
         super::json_file(&Role {
             title: format!("nhi {}", r.name),
             description: &r.description,
-            stage: "GA",
+            stage: stage(r),
             included_permissions: &r.permissions,
         }),
     );
@@ -387,7 +406,7 @@ fn main_tf(all: &[Rendered], target: &GcpTarget) -> String {
                 role_id: r.role_id.clone(),
                 title: format!("nhi {}", r.name),
                 description: lit(&r.description),
-                stage: "GA",
+                stage: stage(r),
                 permissions: r.permissions.iter().map(|p| lit(p)).collect(),
             },
         );

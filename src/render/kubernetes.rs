@@ -9,8 +9,13 @@
 //!
 //! RBAC has no deny: that no allowed rule grants what a forbidden or
 //! guardrail action maps to is checked before anything renders (AC005). A
-//! suspended identity keeps its objects, with no rule in its roles and no
-//! token mounted.
+//! suspended identity keeps every object it has when active, labelled
+//! `nhi.dev/state: suspended`, and is granted nothing: its roles hold no
+//! rule, its bindings bind no one, and no token is mounted. Rendering the
+//! emptied objects, rather than leaving them out, matters: a plain
+//! `kubectl apply` overwrites what it applied before but never deletes
+//! what it no longer sees. Its SPIFFE ID stays: that is who it is, not
+//! what it may do, and every target denies that identity everything.
 
 use std::collections::BTreeMap;
 
@@ -34,6 +39,9 @@ use super::{Artifact, Artifacts, aws, gcp, tags};
 pub const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "nhi");
 /// The label naming the identity an object belongs to.
 pub const IDENTITY_LABEL: &str = "nhi.dev/identity";
+/// The label every object of a suspended identity carries, set to
+/// `suspended` (an active identity's objects carry none).
+pub const STATE_LABEL: &str = "nhi.dev/state";
 
 /// One rendered Kubernetes object.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -169,14 +177,21 @@ fn label_value(s: &str) -> String {
 }
 
 fn labels(identity: &Identity) -> BTreeMap<String, String> {
-    BTreeMap::from([
+    let mut labels = BTreeMap::from([
         (MANAGED_BY.0.to_owned(), MANAGED_BY.1.to_owned()),
         (IDENTITY_LABEL.to_owned(), identity.name.value.to_string()),
         (
             "nhi.dev/owner".to_owned(),
             label_value(&identity.owner.value),
         ),
-    ])
+    ]);
+    if analyse::suspended(identity) {
+        labels.insert(
+            STATE_LABEL.to_owned(),
+            identity.state.value.as_str().to_owned(),
+        );
+    }
+    labels
 }
 
 /// What the other clouds put in tags, as annotations; and the cloud
@@ -257,13 +272,10 @@ fn annotations(model: &Model, db: &SourceDb, identity: &Identity) -> BTreeMap<St
 }
 
 /// The RBAC rules of the identity's allowed actions: namespaced, and
-/// cluster-wide.
+/// cluster-wide (whatever its state).
 fn rules(model: &Model, identity: &Identity) -> (Vec<PolicyRule>, Vec<PolicyRule>) {
     let mut namespaced = Vec::new();
     let mut cluster = Vec::new();
-    if analyse::suspended(identity) {
-        return (namespaced, cluster);
-    }
     let catalogue = model.settings.actions.as_ref();
     let mut allowed: Vec<&str> = identity
         .allowed
@@ -319,13 +331,27 @@ fn objects(
     let role = format!("nhi-{name}");
     let labels = labels(identity);
     let annotations = annotations(model, db, identity);
-    let (namespaced, cluster) = rules(model, identity);
+    let (mut namespaced, mut cluster) = rules(model, identity);
+    // suspended: the same objects, granting nothing
+    let suspended = analyse::suspended(identity);
+    let cluster_wide = !cluster.is_empty();
+    if suspended {
+        namespaced.clear();
+        cluster.clear();
+    }
     let talks_to_api = !namespaced.is_empty() || !cluster.is_empty();
     let subject = |ns: &str| Subject {
         api_group: None,
         kind: "ServiceAccount".to_owned(),
         name: name.clone(),
         namespace: Some(ns.to_owned()),
+    };
+    let subjects = |namespaces: &[&String]| -> Option<Vec<Subject>> {
+        Some(if suspended {
+            Vec::new()
+        } else {
+            namespaces.iter().map(|ns| subject(ns)).collect()
+        })
     };
     let mut out = Vec::new();
     for ns in namespaces {
@@ -348,10 +374,10 @@ fn objects(
                 kind: "Role".to_owned(),
                 name: role.clone(),
             },
-            subjects: Some(vec![subject(ns)]),
+            subjects: subjects(&[ns]),
         })));
     }
-    if !cluster.is_empty() {
+    if cluster_wide {
         out.push(Object::ClusterRole(Box::new(ClusterRole {
             metadata: meta(role.clone(), None, &labels),
             rules: Some(cluster),
@@ -364,7 +390,7 @@ fn objects(
                 kind: "ClusterRole".to_owned(),
                 name: role.clone(),
             },
-            subjects: Some(namespaces.iter().map(|ns| subject(ns)).collect()),
+            subjects: subjects(&namespaces.iter().collect::<Vec<_>>()),
         })));
     }
     if let Some(spiffe) = spiffe(model, identity, namespaces, &labels) {

@@ -1,5 +1,5 @@
 //! What every cloud object nhi renders says about its identity: owner,
-//! purpose, review date, expiry, source file and labels — written within
+//! purpose, review date, expiry, source file, suspension and labels — written within
 //! each cloud's rules for tag and label keys and values.
 
 use crate::model::Identity;
@@ -25,6 +25,13 @@ pub fn facts(identity: &Identity, db: &SourceDb) -> Vec<(String, String)> {
     }
     if let Some(e) = &identity.expires {
         out.push(("nhi:expires".to_owned(), e.value.to_string()));
+    }
+    // only a suspended identity renders in a state other than the default
+    if crate::analyse::suspended(identity) {
+        out.push((
+            "nhi:state".to_owned(),
+            identity.state.value.as_str().to_owned(),
+        ));
     }
     for (k, v) in &identity.labels {
         out.push((k.clone(), v.value.clone()));
