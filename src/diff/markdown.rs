@@ -34,10 +34,10 @@ fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace(['\n', '\r'], " ")
 }
 
-/// A Mermaid node id for an identity name (DNS labels, so only `-` to
-/// spell differently).
+/// A Mermaid node id for an identity: the graph's, which no name can turn
+/// into a word Mermaid reserves (`end`).
 fn node(name: &str) -> String {
-    name.replace('-', "_")
+    crate::graph::identity_id(name)
 }
 
 /// The comment.
@@ -203,5 +203,27 @@ mod tests {
         assert!(md.contains("100 more files differ"));
         assert_eq!(md.matches("```mermaid").count(), 1);
         assert!(md.trim_end().ends_with("</details>"));
+    }
+
+    /// `end` is a valid identity name and a word Mermaid reserves.
+    #[test]
+    fn node_ids_are_never_mermaid_keywords() {
+        let report = Report {
+            base: "HEAD".to_owned(),
+            head: "working tree".to_owned(),
+            changes: Vec::new(),
+            delegation: vec![Edge {
+                from: "end".to_owned(),
+                to: "graph".to_owned(),
+                actions: vec!["read_ci_status".to_owned()],
+                status: "added",
+            }],
+            artifacts: Vec::new(),
+        };
+        let md = render(&report);
+        assert!(
+            md.contains("  identity_end[\"end\"] ==>|\"read_ci_status (added)\"| identity_graph[\"graph\"]\n"),
+            "{md}"
+        );
     }
 }
