@@ -478,3 +478,27 @@ fn the_integration_files_run_commands_nhi_has() {
     }
     assert!(seen >= 8, "{seen} command lines found");
 }
+
+/// `CODEOWNERS` names files from the repository's root, wherever the
+/// workspace sits in it, so the code host routes the approval.
+#[test]
+fn codeowners_paths_start_at_the_repository_root() {
+    let dir = tempfile::tempdir().unwrap();
+    git2::Repository::init(dir.path()).unwrap();
+    let ws = dir.path().join("platform/identities-ws");
+    std::fs::create_dir_all(ws.join("identities")).unwrap();
+    std::fs::write(ws.join("nhi.yaml"), NHI_YAML).unwrap();
+    std::fs::write(ws.join("identities/release-assistant.yaml"), RELEASE).unwrap();
+    std::fs::write(ws.join("identities/helper.yaml"), HELPER).unwrap();
+    let out = nhi(&ws, &["build"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let owners = std::fs::read_to_string(ws.join("dist/CODEOWNERS")).unwrap();
+    let rules: Vec<&str> = owners.lines().filter(|l| !l.starts_with('#')).collect();
+    assert_eq!(
+        rules,
+        [
+            "/platform/identities-ws/identities/helper.yaml @example/platform",
+            "/platform/identities-ws/identities/release-assistant.yaml @example/platform",
+        ]
+    );
+}

@@ -34,7 +34,18 @@ pub fn run(args: &BuildArgs, cx: &Context, io: &mut Io<'_>) -> Result<ExitStatus
         writeln!(io.stderr, "nothing built: fix the errors above first")?;
         return Ok(ExitStatus::Findings);
     };
-    let artifacts = crate::render::render(&checked.model, &checked.db, cx.today)?;
+    // CODEOWNERS names files from the repository's root
+    let repo_prefix = crate::diff::git::Repo::discover(&root)
+        .map(|r| r.slash_prefix())
+        .unwrap_or_default();
+    let artifacts = crate::render::render_with(
+        &checked.model,
+        &checked.db,
+        &crate::render::Options {
+            today: cx.today,
+            repo_prefix,
+        },
+    )?;
     // a credential in the workspace (even with SE001 turned off) is never
     // written out
     if let Some(leak) = artifacts.iter().find(|a| checked.db.leaks(&a.bytes)) {

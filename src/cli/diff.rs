@@ -4,7 +4,6 @@
 
 use std::borrow::Cow;
 use std::io::Write;
-use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 use serde::Serialize;
@@ -117,7 +116,7 @@ pub fn run(args: &DiffArgs, cx: &Context, io: &mut Io<'_>) -> Result<ExitStatus,
         writeln!(io.stderr, "no diff: `{}` does not check clean", head.label)?;
         return Ok(ExitStatus::Findings);
     }
-    let prefix = prefix(&repo);
+    let prefix = repo.slash_prefix();
     let report = diff::diff(
         (
             &base.label,
@@ -143,13 +142,6 @@ pub fn run(args: &DiffArgs, cx: &Context, io: &mut Io<'_>) -> Result<ExitStatus,
     })
 }
 
-fn prefix(repo: &Repo) -> String {
-    let p: PathBuf = repo.prefix().to_path_buf();
-    p.components()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .collect::<Vec<_>>()
-        .join("/")
-}
 
 #[derive(Serialize)]
 struct JsonSide<'a> {

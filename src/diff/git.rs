@@ -86,11 +86,23 @@ impl Repo {
             .ok_or_else(|| GitError::NotARepository {
                 path: root.to_path_buf(),
             })?;
-        let prefix = root
+        let canonical = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+        let prefix = canonical
             .strip_prefix(&workdir)
             .unwrap_or(Path::new(""))
             .to_path_buf();
         Ok(Self { repo, prefix })
+    }
+
+    /// The workspace folder relative to the repository's root, `/`-separated
+    /// (empty at the root): how `CODEOWNERS` spells paths.
+    #[must_use]
+    pub fn slash_prefix(&self) -> String {
+        self.prefix
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join("/")
     }
 
     /// The workspace folder relative to the repository's root.
