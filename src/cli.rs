@@ -8,6 +8,7 @@ pub mod can;
 pub mod check;
 pub mod completions;
 pub mod diff;
+pub mod explain;
 pub mod graph;
 pub mod init;
 pub mod man;
@@ -79,6 +80,8 @@ pub enum Command {
     Review(review::ReviewArgs),
     /// Draw who owns each identity, who delegates what, and what is forbidden
     Graph(graph::GraphArgs),
+    /// Explain a rule: what it reports, why, an example and the fix
+    Explain(explain::ExplainArgs),
     /// Create a workspace: nhi.yaml, an identity folder and the schemas
     Init(init::InitArgs),
     /// Create a new identity file from a template that passes `check`
@@ -230,6 +233,7 @@ fn dispatch(command: &Command, cx: &Context, io: &mut Io<'_>) -> Result<ExitStat
         Command::Diff(args) => diff::run(args, cx, io),
         Command::Review(args) => review::run(args, cx, io),
         Command::Graph(args) => graph::run(args, cx, io),
+        Command::Explain(args) => explain::run(args, cx, io),
         Command::Init(args) => init::run(args, cx, io),
         Command::New(args) => new::run(args, cx, io),
         Command::Schema(args) => schema::run(args, cx, io),

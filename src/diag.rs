@@ -155,6 +155,13 @@ macro_rules! codes {
                 match self { $( Self::$variant => owasp!($($owasp)?), )* }
             }
 
+            /// The rule's documentation (`docs/rules/<CODE>.md`): what it
+            /// reports and why, a bad and a good example, and the fix.
+            #[must_use]
+            pub const fn doc(self) -> &'static str {
+                match self { $( Self::$variant => include_str!(concat!("../docs/rules/", $code, ".md")), )* }
+            }
+
             /// One sentence on what the code reports.
             #[must_use]
             pub const fn summary(self) -> &'static str {

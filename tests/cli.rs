@@ -192,6 +192,7 @@ fn help_of_every_command_is_reviewed() {
         "diff",
         "review",
         "graph",
+        "explain",
         "init",
         "new",
         "schema",

@@ -142,7 +142,6 @@ pub fn run(args: &DiffArgs, cx: &Context, io: &mut Io<'_>) -> Result<ExitStatus,
     })
 }
 
-
 #[derive(Serialize)]
 struct JsonSide<'a> {
     rev: &'a str,
