@@ -149,7 +149,7 @@ fn workspace_file() -> String {
     }
     let _ = writeln!(
         s,
-        "guardrails:\n  forbidden_actions: [{}, {}]\n  max_token_ttl: 1h\n  max_delegation_depth: 4",
+        "lints:\n  suppressed: off\nguardrails:\n  forbidden_actions: [{}, {}]\n  max_token_ttl: 1h\n  max_delegation_depth: 4\n  # identities act in staging and production, so conditions on both are\n  # measured; regulated workloads stay apart\n  isolated_environments: [pci]",
         action(ACTIONS - 1),
         action(ACTIONS - 2)
     );
@@ -254,12 +254,7 @@ fn identity_file(i: usize, n: usize, rng: &mut Rng) -> String {
         "review_cycle: {}",
         rng.pick(&["monthly", "quarterly", "semiannual", "90d"])
     );
-    let _ = writeln!(
-        s,
-        "last_reviewed: 2026-{:02}-{:02}",
-        1 + rng.below(10),
-        1 + rng.below(28)
-    );
+    let _ = writeln!(s, "last_reviewed: 2026-11-{:02}", 1 + rng.below(20));
     let _ = writeln!(
         s,
         "reviewer: {}@example.com",
@@ -307,6 +302,14 @@ fn identity_file(i: usize, n: usize, rng: &mut Rng) -> String {
             name(i + 1),
             give.join(", ")
         );
+    }
+    // granting access is what these identities are for: waived, with the
+    // reason, as a team would (PRV001)
+    if allowed
+        .iter()
+        .any(|a| VERBS[a % VERBS.len()].1 == "permissions_management")
+    {
+        s.push_str("suppress:\n  - rule: admin-permission\n    reason: provisions access for its system's users, reviewed every cycle\n");
     }
     s
 }
