@@ -39,13 +39,11 @@ pub fn facts(identity: &Identity, db: &SourceDb) -> Vec<(String, String)> {
     out
 }
 
-/// The date the next review is due, when the identity has a cycle and a
-/// last review.
+/// The date the next review is due (`YYYY-MM-DD`), as the lifecycle
+/// rules and `nhi review` count it.
 #[must_use]
 pub fn review_due(identity: &Identity) -> Option<String> {
-    let cycle = identity.review_cycle.as_ref()?;
-    let last = identity.last_reviewed.as_ref()?;
-    cycle.value.next_after(last.value).map(|d| d.to_string())
+    crate::analyse::lifecycle::review_due(identity).map(|d| d.to_string())
 }
 
 /// A one-line description: the purpose, or the identity's name.
