@@ -152,6 +152,18 @@ pub fn is_forbidden(model: &Model, identity: &Identity, action: &str) -> bool {
     identity.forbidden.iter().any(|f| f.value == action) || is_guardrail(model, action)
 }
 
+/// Every action forbidden to an identity: its own, then the guardrails'.
+pub fn forbidden<'a>(model: &'a Model, identity: &'a Identity) -> impl Iterator<Item = &'a str> {
+    identity.forbidden.iter().map(|f| f.value.as_str()).chain(
+        model
+            .settings
+            .guardrails
+            .forbidden_actions
+            .iter()
+            .map(|g| g.value.as_str()),
+    )
+}
+
 /// Whether an organisation guardrail forbids an action.
 #[must_use]
 pub fn is_guardrail(model: &Model, action: &str) -> bool {

@@ -458,7 +458,7 @@ fn spreadsheet_safe(s: Option<&str>) -> String {
     let Some(s) = s else {
         return String::new();
     };
-    let mut out: String = s
+    let kept: String = s
         .chars()
         .map(|c| {
             if c.is_control() && c != '\n' {
@@ -468,10 +468,7 @@ fn spreadsheet_safe(s: Option<&str>) -> String {
             }
         })
         .collect();
-    if out.starts_with(['=', '+', '-', '@']) {
-        out.insert(0, '\'');
-    }
-    out
+    crate::render::inventory::spreadsheet_cell(&kept)
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {

@@ -101,19 +101,7 @@ fn atoms(model: &Model, identity: &Identity, today: Date) -> BTreeSet<Atom> {
     let clouds = Clouds::of(model);
     let context = context_checks(identity);
     let catalogue = model.settings.actions.as_ref();
-    let forbidden: BTreeSet<&str> = identity
-        .forbidden
-        .iter()
-        .map(|f| f.value.as_str())
-        .chain(
-            model
-                .settings
-                .guardrails
-                .forbidden_actions
-                .iter()
-                .map(|g| g.value.as_str()),
-        )
-        .collect();
+    let forbidden: BTreeSet<&str> = analyse::forbidden(model, identity).collect();
     for g in &identity.allowed {
         let action = g.action.value.as_str();
         if forbidden.contains(action) {

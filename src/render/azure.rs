@@ -117,17 +117,7 @@ fn rendered(
             data_actions: BTreeSet::from(["*".to_owned()]),
         }
     } else {
-        operations(
-            model,
-            identity.forbidden.iter().map(|f| f.value.as_str()).chain(
-                model
-                    .settings
-                    .guardrails
-                    .forbidden_actions
-                    .iter()
-                    .map(|g| g.value.as_str()),
-            ),
-        )
+        operations(model, analyse::forbidden(model, identity))
     };
     Rendered {
         name: identity.name.value.to_string(),

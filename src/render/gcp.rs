@@ -153,17 +153,7 @@ fn rendered(
         model,
         identity.allowed.iter().map(|g| g.action.value.as_str()),
     );
-    let forbidden = permissions_of(
-        model,
-        identity.forbidden.iter().map(|f| f.value.as_str()).chain(
-            model
-                .settings
-                .guardrails
-                .forbidden_actions
-                .iter()
-                .map(|g| g.value.as_str()),
-        ),
-    );
+    let forbidden = permissions_of(model, analyse::forbidden(model, identity));
     Rendered {
         email: format!(
             "{account_id}@{}.iam.gserviceaccount.com",

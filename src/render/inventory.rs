@@ -191,18 +191,18 @@ impl Entry {
     /// Its CSV row, in [`COLUMNS`] order: absent values empty, targets
     /// separated by spaces.
     fn row(&self) -> [String; COLUMNS.len()] {
-        let text = |v: Option<&str>| v.map(cell).unwrap_or_default();
+        let text = |v: Option<&str>| v.map(spreadsheet_cell).unwrap_or_default();
         [
-            cell(&self.name),
-            cell(self.kind),
+            spreadsheet_cell(&self.name),
+            spreadsheet_cell(self.kind),
             text(self.identity_type),
-            cell(&self.owner),
+            spreadsheet_cell(&self.owner),
             text(self.accountable.as_deref()),
             text(self.purpose.as_deref()),
             text(self.acts),
-            cell(self.auth_method),
+            spreadsheet_cell(self.auth_method),
             text(self.risk_tier),
-            cell(self.state),
+            spreadsheet_cell(self.state),
             text(self.last_reviewed.as_deref()),
             text(self.reviewer.as_deref()),
             text(self.review_cycle.as_deref()),
@@ -210,7 +210,7 @@ impl Entry {
             text(self.expires.as_deref()),
             self.renders.to_string(),
             self.targets.join(" "),
-            cell(&self.source),
+            spreadsheet_cell(&self.source),
         ]
     }
 }
@@ -218,7 +218,7 @@ impl Entry {
 /// A CSV cell a spreadsheet shows as text: one that would start a formula
 /// (`=`, `+`, `-`, `@`, a tab or a carriage return) is prefixed with `'`,
 /// as OWASP advises against CSV injection.
-fn cell(value: &str) -> String {
+pub fn spreadsheet_cell(value: &str) -> String {
     if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{value}")
     } else {

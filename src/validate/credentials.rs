@@ -3,7 +3,7 @@
 //! pinned to one workload (OWASP NHI2, NHI4, NHI7).
 
 use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::model::{AuthMethod, Date, Guardrails, Identity, Model, State};
+use crate::model::{AuthMethod, Date, Guardrails, Identity, Model};
 
 /// Report static and unrotated secrets, long-lived tokens and unpinned
 /// federation.
@@ -11,7 +11,7 @@ pub fn check(model: &Model, today: Date, out: &mut Diagnostics) {
     let g = &model.settings.guardrails;
     for identity in model.identities.values() {
         ttl(identity, g, out);
-        if identity.state.value == State::Revoked || identity.is_expired(today) {
+        if !crate::analyse::renders(identity, today) {
             continue;
         }
         secrets(identity, g, out);

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::model::{AuthMethod, Date, Identity, Model, State};
+use crate::model::{AuthMethod, Date, Identity, Model};
 
 /// Report identities spanning isolated environments, names that encode
 /// context, and identities that are one.
@@ -14,7 +14,7 @@ pub fn check(model: &Model, today: Date, out: &mut Diagnostics) {
         .identities
         .values()
         .map(AsRef::as_ref)
-        .filter(|i| i.state.value != State::Revoked && !i.is_expired(today))
+        .filter(|i| crate::analyse::renders(i, today))
         .collect();
     for identity in &live {
         environments(model, identity, out);

@@ -3,7 +3,7 @@
 
 use crate::analyse::lifecycle::{self, Expiry, Review};
 use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::model::{Date, Identity, Model, State};
+use crate::model::{Date, Identity, Model};
 
 /// Report overdue and missing reviews, and expired and expiring identities.
 pub fn check(model: &Model, today: Date, out: &mut Diagnostics) {
@@ -11,7 +11,7 @@ pub fn check(model: &Model, today: Date, out: &mut Diagnostics) {
     for identity in model.identities.values() {
         expiry(identity, today, notice, out);
         // a revoked or expired identity has no access left to review
-        if identity.state.value != State::Revoked && !identity.is_expired(today) {
+        if crate::analyse::renders(identity, today) {
             review(identity, today, out);
         }
     }

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::{
-    AuthMethod, Date, Identity, IdentityType, Model, Requirement, RiskTier, Spanned, State,
+    AuthMethod, Date, Identity, IdentityType, Model, Requirement, RiskTier, Spanned,
 };
 
 /// Report missing accountability and purpose, people where a non-human
@@ -21,7 +21,7 @@ pub fn check(model: &Model, today: Date, out: &mut Diagnostics) {
         .map(|m| m.value.as_str().to_ascii_lowercase())
         .collect();
     for identity in model.identities.values() {
-        if identity.state.value == State::Revoked || identity.is_expired(today) {
+        if !crate::analyse::renders(identity, today) {
             continue;
         }
         accountable(identity, out);

@@ -2,7 +2,7 @@
 //! everything in a target, is flagged where it is granted (OWASP NHI5).
 
 use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::model::{Access, Action, Date, Model, State};
+use crate::model::{Access, Action, Date, Model};
 
 /// Why holding the action is administrative, if it is.
 fn administrative(action: &Action) -> Option<String> {
@@ -42,7 +42,7 @@ pub fn check(model: &Model, today: Date, out: &mut Diagnostics) {
         return;
     };
     for identity in model.identities.values() {
-        if identity.state.value == State::Revoked || identity.is_expired(today) {
+        if !crate::analyse::renders(identity, today) {
             continue;
         }
         for grant in &identity.allowed {
