@@ -13,6 +13,7 @@ pub mod graph;
 pub mod init;
 pub mod man;
 pub mod new;
+pub mod prove;
 pub mod review;
 pub mod schema;
 pub mod test;
@@ -173,6 +174,10 @@ pub enum CliError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Render(#[from] crate::render::RenderError),
+    /// A proof could not be attempted.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Prove(#[from] crate::prove::ProveError),
     /// Writing the output folder failed.
     #[error(transparent)]
     #[diagnostic(transparent)]

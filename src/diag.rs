@@ -306,6 +306,14 @@ codes! {
     UnusedSuppression = "SUP002", "unused-suppression", Warning, [], "an identity suppresses a rule that reports nothing in it";
     /// A suppression that is not allowed.
     InvalidSuppression = "SUP003", "invalid-suppression", Error, [], "a suppression names an unknown code, a code that cannot be suppressed, or gives no reason";
+    /// A forbidden action the rendered policies may allow.
+    ProofForbiddenAllowed = "PF001", "proof-forbidden-allowed", Error, [Nhi5], "`--prove`: the rendered Cedar allows a request for an action that the identity or a guardrail forbids (with the request)";
+    /// A rendered policy that can fail to evaluate.
+    ProofPolicyErrors = "PF002", "proof-policy-errors", Error, [], "`--prove`: a rendered Cedar policy can raise an evaluation error, which the authorizer would skip (with the request)";
+    /// A delegate that exceeds its delegator.
+    ProofDelegateExceeds = "PF003", "proof-delegate-exceeds", Error, [Nhi5], "`--prove`: a delegate acting on behalf of its delegator is allowed a request that the delegator itself is not (with the request)";
+    /// A proof the solver did not finish.
+    ProofUndecided = "PF004", "proof-undecided", Error, [], "`--prove`: the solver did not decide a property within the time limit, so it is not proven";
 }
 
 impl std::fmt::Display for Code {

@@ -15,6 +15,7 @@ pub mod markdown;
 use serde::Serialize;
 
 use crate::model::{Date, Model};
+use crate::prove::access::AccessProof;
 use crate::render::Artifacts;
 
 pub use artifacts::FileDiff;
@@ -104,6 +105,8 @@ pub struct Report {
     pub delegation: Vec<Edge>,
     /// The rendered files that differ, in path order.
     pub artifacts: Vec<FileDiff>,
+    /// The proof of new access (`--prove`).
+    pub proof: Option<AccessProof>,
 }
 
 impl Report {
@@ -111,6 +114,44 @@ impl Report {
     #[must_use]
     pub fn highest(&self) -> Option<Risk> {
         self.changes.iter().map(|c| c.risk).max()
+    }
+
+    /// Add the proof of new access: every identity it does not prove free
+    /// of new access gains a `high` change, with the request found.
+    pub fn add_proof(&mut self, proof: AccessProof) {
+        for p in proof.unproven() {
+            let who = Some(p.identity.as_str());
+            for cex in &p.counterexamples {
+                self.changes.push(Change::new(
+                    Risk::High,
+                    who,
+                    "new-access-proven",
+                    format!("the head allows, and the base denied: {cex}"),
+                ));
+            }
+            for cex in &p.forbidden_allowed {
+                self.changes.push(Change::new(
+                    Risk::High,
+                    who,
+                    "forbidden-allowed",
+                    format!("the head allows an action the base forbade: {cex}"),
+                ));
+            }
+            if !p.undecided.is_empty() {
+                self.changes.push(Change::new(
+                    Risk::High,
+                    who,
+                    "proof-undecided",
+                    format!(
+                        "not proven: the solver did not decide `{}` within {} ms",
+                        p.undecided.join("`, `"),
+                        proof.limit_millis
+                    ),
+                ));
+            }
+        }
+        sort(&mut self.changes);
+        self.proof = Some(proof);
     }
 
     /// How many changes reach each risk.
@@ -130,14 +171,7 @@ pub fn diff(
 ) -> Report {
     let mut changes = changes::compare(base.1, head.1, today);
     changes.extend(access::new_access(base.1, head.1, today));
-    changes.sort_by(|a, b| {
-        b.risk
-            .cmp(&a.risk)
-            .then_with(|| a.identity.cmp(&b.identity))
-            .then_with(|| a.kind.cmp(b.kind))
-            .then_with(|| a.summary.cmp(&b.summary))
-    });
-    changes.dedup();
+    sort(&mut changes);
     let artifacts = match (base.2, head.2) {
         (Some(b), Some(h)) => artifacts::compare(b, h),
         _ => Vec::new(),
@@ -148,5 +182,18 @@ pub fn diff(
         delegation: changes::delegation_edges(base.1, head.1),
         changes,
         artifacts,
+        proof: None,
     }
+}
+
+/// Riskiest first, then by identity, kind and summary; no repeats.
+fn sort(changes: &mut Vec<Change>) {
+    changes.sort_by(|a, b| {
+        b.risk
+            .cmp(&a.risk)
+            .then_with(|| a.identity.cmp(&b.identity))
+            .then_with(|| a.kind.cmp(b.kind))
+            .then_with(|| a.summary.cmp(&b.summary))
+    });
+    changes.dedup();
 }

@@ -14,6 +14,7 @@ pub mod emit;
 pub mod graph;
 pub mod load;
 pub mod model;
+pub mod prove;
 pub mod raw;
 pub mod render;
 pub mod review;

@@ -1720,10 +1720,13 @@ const FIXTURES: &[&str] = &[
     "tg007-rbac-escalation",
 ];
 
-/// Codes asserted by the tests that write their input at run time, and by
-/// the decision test suite (`tests/cedar.rs`: `nhi test` reports them).
+/// Codes asserted by the tests that write their input at run time, by
+/// the decision test suite (`tests/cedar.rs`: `nhi test` reports them) and
+/// by the proofs' tests (`tests/prove.rs`: `nhi check --prove` reports
+/// them).
 const GENERATED_CODES: &[&str] = &[
-    "LD001", "LD002", "LD007", "LD008", "LD009", "LD011", "DT001", "DT002",
+    "LD001", "LD002", "LD007", "LD008", "LD009", "LD011", "DT001", "DT002", "PF001", "PF002",
+    "PF003", "PF004",
 ];
 
 #[test]

@@ -59,7 +59,8 @@ use support::{nhi, repo, text};
 
 /// Codes whose input cannot be a text file of an example (bytes that are
 /// not UTF-8, a file over the size budget, a symbolic link, more files
-/// than the count budget), each with the test under `tests/` that writes
+/// than the count budget, a rendering broken on purpose or a solver that
+/// gives up, for the `--prove` codes), each with the test under `tests/` that writes
 /// that input at run time and asserts the code: `(code, test file, test
 /// function)`. `LD001` is not among them: an `include` of a missing file
 /// shows it.
@@ -80,6 +81,26 @@ const ILLUSTRATED: &[(&str, &str, &str)] = &[
         "a_symlink_out_of_the_workspace_is_ld009",
     ),
     ("LD011", "check.rs", "more_files_than_the_budget_is_ld011"),
+    (
+        "PF001",
+        "prove.rs",
+        "a_rendering_that_loses_a_forbid_is_pf001_with_the_request",
+    ),
+    (
+        "PF002",
+        "prove.rs",
+        "a_policy_that_can_error_is_refuted_by_never_errors",
+    ),
+    (
+        "PF003",
+        "prove.rs",
+        "a_delegation_that_loses_its_delegators_environment_is_pf003",
+    ),
+    (
+        "PF004",
+        "prove.rs",
+        "an_undecided_query_is_pf004_never_proven",
+    ),
 ];
 
 fn rules_dir() -> PathBuf {

@@ -5,9 +5,11 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 
+use super::prove::{ProveArgs, elapsed};
 use super::{CliError, Context, ExitStatus, Io, resolve};
 use crate::diag::{self, Diagnostics};
 use crate::load::{self, LoadOptions};
+use crate::prove::{Prover, properties};
 use crate::source::SourceDb;
 use crate::validate::{self, Checked};
 
@@ -21,6 +23,10 @@ pub struct CheckArgs {
     /// Output format: human text on stderr, or a machine format on stdout
     #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
     pub format: CheckFormat,
+    /// Prove that forbidden actions are denied, that no policy can error
+    /// and that no delegate exceeds its delegator
+    #[command(flatten)]
+    pub prove: ProveArgs,
 }
 
 /// Formats of `nhi check`.
@@ -87,15 +93,42 @@ pub fn run(args: &CheckArgs, cx: &Context, io: &mut Io<'_>) -> Result<ExitStatus
         model,
         ..
     } = validate::check(&root, LoadOptions::default(), cx.today)?;
+    let mut proved = None;
     if !diagnostics.has_errors() {
         // what the workspace renders must be what the targets accept
         crate::render::cedar::verify::verify_model(&model, &db, cx.today)?;
+        if let Some(config) = args.prove.config() {
+            let rendering = crate::render::cedar::render(&model, &db, cx.today)?;
+            let mut prover = Prover::start(&config, &rendering.schema)?;
+            let (summary, found) = properties::prove(&mut prover, &model, &rendering, cx.today)?;
+            diagnostics.extend(found);
+            diagnostics.sort(&db);
+            proved = Some(summary);
+        }
+    } else if let Some(config) = args.prove.config() {
+        // a missing solver is reported even when there is nothing to prove
+        config.version()?;
     }
     if !args.paths.is_empty() {
         let keep = relative_paths(cx, &root, &args.paths)?;
         only_paths(&mut diagnostics, &db, &keep);
     }
     write(args.format, &diagnostics, &db, cx, io)?;
+    match proved {
+        Some(s) => writeln!(
+            io.stderr,
+            "proof ({}): {} forbidden-action, {} never-error and {} delegation properties in {} ({} queries, {} settled without the solver)",
+            s.solver,
+            s.denied,
+            s.never_errors,
+            s.delegations,
+            elapsed(s.stats.millis),
+            s.stats.queries,
+            s.stats.without_solver,
+        )?,
+        None if args.prove.prove => writeln!(io.stderr, "not proven: the workspace has errors")?,
+        None => {}
+    }
     Ok(if diagnostics.has_errors() {
         ExitStatus::Findings
     } else {

@@ -3,17 +3,24 @@
 //! risk, permission-level new access, and the rendered artifacts' diffs.
 
 use std::borrow::Cow;
+use std::collections::BTreeSet;
 use std::io::Write;
 
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 
 use super::check::{CheckFormat, write};
+use super::prove::{ProveArgs, elapsed};
 use super::{CliError, Context, ExitStatus, Io};
 use crate::diff::git::Repo;
 use crate::diff::{self, Report, Risk};
 use crate::load::{self, LoadError, LoadOptions};
 use crate::model::Model;
+use crate::prove::access::{self, AccessProof, Outcome};
+use crate::prove::slice::{self, Index};
+use crate::prove::{Prover, SolverConfig};
+use crate::render::cedar::Rendering;
+use crate::render::cedar::schema::SchemaDoc;
 use crate::render::{self, Artifacts};
 use crate::validate::{self, Checked};
 
@@ -35,6 +42,10 @@ pub struct DiffArgs {
     /// Also print the rendered artifacts' diffs (human format)
     #[arg(long)]
     pub artifacts: bool,
+    /// Prove, for every identity whose Cedar changed, that the head grants
+    /// no request the base denied
+    #[command(flatten)]
+    pub prove: ProveArgs,
 }
 
 /// Formats of `nhi diff`.
@@ -117,7 +128,7 @@ pub fn run(args: &DiffArgs, cx: &Context, io: &mut Io<'_>) -> Result<ExitStatus,
         return Ok(ExitStatus::Findings);
     }
     let prefix = repo.slash_prefix();
-    let report = diff::diff(
+    let mut report = diff::diff(
         (
             &base.label,
             &base.model(),
@@ -130,6 +141,9 @@ pub fn run(args: &DiffArgs, cx: &Context, io: &mut Io<'_>) -> Result<ExitStatus,
         ),
         cx.today,
     );
+    if let Some(config) = args.prove.config() {
+        report.add_proof(prove_access(&base, &head, cx, &config)?);
+    }
     let text = match args.format {
         DiffFormat::Markdown => diff::markdown::render(&report),
         DiffFormat::Json => json(&report, &base, &head),
@@ -140,6 +154,50 @@ pub fn run(args: &DiffArgs, cx: &Context, io: &mut Io<'_>) -> Result<ExitStatus,
         (Some(level), Some(highest)) if highest >= level => ExitStatus::Findings,
         _ => ExitStatus::Clean,
     })
+}
+
+/// The side's Cedar (none where the workspace does not exist).
+fn cedar(side: &Side, cx: &Context) -> Result<Rendering, CliError> {
+    Ok(match &side.checked {
+        Some(c) => render::cedar::render(&c.model, &c.db, cx.today)?,
+        None => Rendering {
+            schema: SchemaDoc::default(),
+            policies: Vec::new(),
+            entities: Vec::new(),
+        },
+    })
+}
+
+/// The identities of the head whose file differs from the base's.
+fn changed_files(base: &Side, head: &Side) -> BTreeSet<String> {
+    let text = |side: &Side, name: &crate::model::Name| {
+        let c = side.checked.as_ref()?;
+        let identity = c.model.identities.get(name)?;
+        c.db.get(identity.file).map(|f| f.text().clone())
+    };
+    let Some(h) = head.checked.as_ref() else {
+        return BTreeSet::new();
+    };
+    h.model
+        .identities
+        .keys()
+        .filter(|name| text(base, name) != text(head, name))
+        .map(|name| name.as_str().to_owned())
+        .collect()
+}
+
+fn prove_access(
+    base: &Side,
+    head: &Side,
+    cx: &Context,
+    config: &SolverConfig,
+) -> Result<AccessProof, CliError> {
+    let (b, h) = (cedar(base, cx)?, cedar(head, cx)?);
+    let schema = slice::union_schema(&b.schema, &h.schema);
+    let (bi, hi) = (Index::new(&b), Index::new(&h));
+    let touched = access::touched(&bi, &hi, &changed_files(base, head), &h.prefix());
+    let mut prover = Prover::start(config, &schema)?;
+    Ok(access::prove(&mut prover, &bi, &hi, &touched, &schema)?)
 }
 
 #[derive(Serialize)]
@@ -158,6 +216,8 @@ struct JsonReport<'a> {
     changes: &'a [diff::Change],
     delegation: &'a [diff::Edge],
     artifacts: &'a [diff::FileDiff],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    proof: Option<&'a AccessProof>,
 }
 
 fn json(report: &Report, base: &Side, head: &Side) -> String {
@@ -179,6 +239,7 @@ fn json(report: &Report, base: &Side, head: &Side) -> String {
         changes: &report.changes,
         delegation: &report.delegation,
         artifacts: &report.artifacts,
+        proof: report.proof.as_ref(),
     };
     let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
     text.push('\n');
@@ -233,6 +294,9 @@ fn human(report: &Report, artifacts: bool, color: bool) -> String {
             out.push_str(&format!("  {risk} {:<22} {}\n", c.kind, c.summary));
         }
     }
+    if let Some(proof) = &report.proof {
+        out.push_str(&proof_text(proof, color));
+    }
     if !report.artifacts.is_empty() {
         out.push_str(&format!(
             "\n{} rendered files differ:\n",
@@ -243,6 +307,42 @@ fn human(report: &Report, artifacts: bool, color: bool) -> String {
             if artifacts {
                 out.push_str(&f.diff);
             }
+        }
+    }
+    out
+}
+
+fn proof_text(proof: &AccessProof, color: bool) -> String {
+    let mut out = format!(
+        "\nproof ({}, {} per query): {} in {} ({} queries)\n",
+        proof.solver,
+        elapsed(proof.limit_millis),
+        match proof.identities.len() {
+            1 => "1 identity".to_owned(),
+            n => format!("{n} identities"),
+        },
+        elapsed(proof.stats.millis),
+        proof.stats.queries,
+    );
+    if proof.identities.is_empty() {
+        out.push_str("  nothing to prove: no identity's Cedar changed\n");
+    }
+    for p in &proof.identities {
+        let risk = if p.outcome == Outcome::NoNewAccess {
+            Risk::Low
+        } else {
+            Risk::High
+        };
+        out.push_str(&format!(
+            "  {:<24} {}\n",
+            p.identity,
+            paint(p.outcome.words(), risk, color)
+        ));
+        for cex in &p.counterexamples {
+            out.push_str(&format!("    allows {cex}\n"));
+        }
+        for cex in &p.forbidden_allowed {
+            out.push_str(&format!("    allows a forbidden action: {cex}\n"));
         }
     }
     out

@@ -6,6 +6,7 @@
 use std::fmt::Write as _;
 
 use super::{Report, Risk};
+use crate::prove::access::{AccessProof, IdentityProof, Outcome};
 
 /// The first line of every comment nhi writes: what a bot looks for to
 /// update its comment instead of adding another.
@@ -17,6 +18,8 @@ pub const MARKER: &str = "<!-- nhi diff -->";
 const MAX_CHARS: usize = 60_000;
 /// Where the change table stops, leaving room for the diagram.
 const TABLE_CHARS: usize = 40_000;
+/// Where the proof's table stops.
+const PROOF_CHARS: usize = 45_000;
 /// Where the delegation diagram stops.
 const DIAGRAM_CHARS: usize = 50_000;
 
@@ -88,6 +91,9 @@ pub fn render(report: &Report) -> String {
             let _ = writeln!(out, "\n{cut} more changes; run `nhi diff` to see them all.");
         }
     }
+    if let Some(proof) = &report.proof {
+        proof_section(proof, &mut out);
+    }
     if !report.delegation.is_empty() {
         out.push_str("\n### Delegation chains that changed\n\n```mermaid\ngraph LR\n");
         let mut cut = 0;
@@ -152,6 +158,56 @@ pub fn render(report: &Report) -> String {
     out
 }
 
+/// The proof of new access, one row per identity, those that gain access
+/// first. It leaves out how long proving took, which would change the
+/// comment on every run.
+fn proof_section(proof: &AccessProof, out: &mut String) {
+    let _ = writeln!(
+        out,
+        "\n### Proof of new access ({})\n\n{} proven with Cedar's symbolic compiler: {} queries, at most {} ms each.\n",
+        proof.solver,
+        match proof.identities.len() {
+            0 => "Nothing to prove: no identity's Cedar changed, so nothing was".to_owned(),
+            1 => "1 identity".to_owned(),
+            n => format!("{n} identities"),
+        },
+        proof.stats.queries,
+        proof.limit_millis,
+    );
+    if proof.identities.is_empty() {
+        return;
+    }
+    out.push_str("| identity | result |\n|---|---|\n");
+    let mut rows: Vec<&IdentityProof> = proof.identities.iter().collect();
+    rows.sort_by_key(|p| p.outcome == Outcome::NoNewAccess);
+    let mut cut = 0;
+    for p in rows {
+        let mut result = match p.outcome {
+            Outcome::NoNewAccess => "✅ no new access (proven)".to_owned(),
+            Outcome::NewAccess => "🔴 new access".to_owned(),
+            Outcome::Undecided => "🔴 undecided within the time limit".to_owned(),
+        };
+        for cex in &p.counterexamples {
+            let _ = write!(result, "<br>allows {cex}");
+        }
+        for cex in &p.forbidden_allowed {
+            let _ = write!(result, "<br>allows a forbidden action: {cex}");
+        }
+        let row = format!("| `{}` | {} |\n", p.identity, cell(&result));
+        if cut > 0 || out.len() + row.len() > PROOF_CHARS {
+            cut += 1;
+            continue;
+        }
+        out.push_str(&row);
+    }
+    if cut > 0 {
+        let _ = writeln!(
+            out,
+            "\n{cut} more identities proven; run `nhi diff --prove` to see them all."
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -188,6 +244,7 @@ mod tests {
             })
             .collect();
         let report = Report {
+            proof: None,
             base: "HEAD".to_owned(),
             head: "working tree".to_owned(),
             changes,
@@ -209,6 +266,7 @@ mod tests {
     #[test]
     fn node_ids_are_never_mermaid_keywords() {
         let report = Report {
+            proof: None,
             base: "HEAD".to_owned(),
             head: "working tree".to_owned(),
             changes: Vec::new(),

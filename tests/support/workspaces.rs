@@ -19,16 +19,34 @@ pub(crate) fn date(text: &str) -> nhi::model::Date {
     nhi::model::parse_date(text).unwrap()
 }
 
-/// Run the binary in `dir` as of [`TODAY`], without colour.
+/// The cvc5 1.3 solver for `--prove`: `CVC5`, or the one
+/// `scripts/install-cvc5.sh` installs under `target/cvc5`.
+pub(crate) fn solver() -> PathBuf {
+    if let Some(path) = std::env::var_os("CVC5").filter(|p| !p.is_empty()) {
+        return PathBuf::from(path);
+    }
+    let installed = repo().join("target/cvc5/bin/cvc5");
+    assert!(
+        installed.is_file(),
+        "the --prove tests need cvc5 1.3: run scripts/install-cvc5.sh, or set CVC5 to a cvc5 1.3 executable"
+    );
+    installed
+}
+
+/// Run the binary in `dir` as of [`TODAY`], without colour, with the
+/// solver of [`solver`] when there is one.
 pub(crate) fn nhi(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_nhi"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_nhi"));
+    command
         .arg("-C")
         .arg(dir)
         .args(args)
         .env("NO_COLOR", "1")
-        .env("NHI_TODAY", TODAY)
-        .output()
-        .expect("nhi runs")
+        .env("NHI_TODAY", TODAY);
+    if args.contains(&"--prove") {
+        command.env("CVC5", solver());
+    }
+    command.output().expect("nhi runs")
 }
 
 /// Output bytes as text.

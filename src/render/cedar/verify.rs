@@ -37,7 +37,12 @@ pub fn schema(rendering: &Rendering) -> Result<Schema, RenderError> {
     parse_schema(&rendering.schema)
 }
 
-fn parse_schema(doc: &SchemaDoc) -> Result<Schema, RenderError> {
+/// Parse a schema document.
+///
+/// # Errors
+///
+/// When Cedar rejects it.
+pub fn parse_schema(doc: &SchemaDoc) -> Result<Schema, RenderError> {
     let text = doc.text();
     Schema::from_cedarschema_str(&text)
         .map(|(schema, _warnings)| schema)
