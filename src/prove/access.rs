@@ -173,7 +173,14 @@ pub fn prove(
                 continue;
             }
             let base_slice = base.slice(name, action);
-            for env in slice::request_types(schema, ty, action) {
+            let envs = slice::request_types(schema, ty, action);
+            if slice::same_for(&head_slice, &base_slice, action) {
+                // the same policies decide the action on both sides
+                proof.environments += envs.len();
+                prover.settled_without_solver();
+                continue;
+            }
+            for env in envs {
                 proof.environments += 1;
                 match prover.implies(&head_slice, &base_slice, &env)? {
                     Verdict::Proven => {}

@@ -116,6 +116,22 @@ pub fn covers(policy: &Policy, action: &str) -> bool {
         .is_none_or(|list| list.iter().any(|a| a == action))
 }
 
+/// Whether two slices are the same policies as far as `action` goes: each
+/// listing only `action` of the actions it lists, their texts are equal.
+/// Then they decide every request for `action` alike, and no query is
+/// needed to prove that one allows what the other does.
+#[must_use]
+pub fn same_for(a: &[Policy], b: &[Policy], action: &str) -> bool {
+    let text = |p: &Policy| {
+        let mut only = p.clone();
+        if only.actions.is_some() {
+            only.actions = Some(vec![action.to_owned()]);
+        }
+        only.text("")
+    };
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| text(x) == text(y))
+}
+
 /// Whether any policy of `slice` is a permit.
 #[must_use]
 pub fn any_permit(slice: &[Policy]) -> bool {
