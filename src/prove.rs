@@ -204,10 +204,7 @@ impl Prover {
             subject: "the schema".to_owned(),
             message: e.to_string(),
         })?;
-        let prefix = schema
-            .namespace
-            .as_ref()
-            .map_or_else(String::new, |n| format!("{n}::"));
+        let prefix = schema.prefix();
         Ok(Self {
             runtime,
             symcc,

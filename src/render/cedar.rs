@@ -58,10 +58,7 @@ impl Rendering {
     /// The namespace prefix of every type (`Acme::`, or empty).
     #[must_use]
     pub fn prefix(&self) -> String {
-        self.schema
-            .namespace
-            .as_ref()
-            .map_or_else(String::new, |ns| format!("{ns}::"))
+        self.schema.prefix()
     }
 
     /// The policy file's text.
@@ -145,10 +142,7 @@ impl<'m> Renderer<'m> {
                 .push(chain);
         }
         let schema = schema_of(model);
-        let prefix = schema
-            .namespace
-            .as_ref()
-            .map_or_else(String::new, |n| format!("{n}::"));
+        let prefix = schema.prefix();
         Ok(Self {
             model,
             db,

@@ -65,6 +65,14 @@ pub struct SchemaDoc {
 }
 
 impl SchemaDoc {
+    /// The namespace prefix of every type (`Acme::`, or empty).
+    #[must_use]
+    pub fn prefix(&self) -> String {
+        self.namespace
+            .as_ref()
+            .map_or_else(String::new, |ns| format!("{ns}::"))
+    }
+
     /// Every resource type the actions use.
     #[must_use]
     pub fn resource_types(&self) -> BTreeSet<&str> {
