@@ -77,6 +77,8 @@ mod build;
 mod cedar;
 #[path = "support/diff.rs"]
 mod diff;
+#[path = "support/prove.rs"]
+mod prove;
 #[path = "support/workspace.rs"]
 mod workspace;
 
@@ -234,6 +236,23 @@ fn nhi_args(command: &mut Command, root: &Path, args: &[&OsStr]) {
         .args(args)
         .env("NHI_TODAY", TODAY)
         .env("NO_COLOR", "1");
+    if args.contains(&OsStr::new("--prove")) {
+        command.env("CVC5", prove::solver());
+    }
+}
+
+/// Run `nhi -C <root> <args…>` once, which must exit 0, and parse what it
+/// prints as JSON.
+fn nhi_json(root: &Path, args: &[&OsStr]) -> serde_json::Value {
+    let mut command = Command::new(NHI);
+    nhi_args(&mut command, root, args);
+    let out = command.output().unwrap();
+    assert!(
+        out.status.success(),
+        "nhi {args:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 /// Run `nhi check --format json` once and stop, with what it found, unless
@@ -348,6 +367,7 @@ struct Row {
     build: build::Figures,
     cedar: cedar::Figures,
     diff: diff::Figures,
+    prove: Vec<prove::Figures>,
 }
 
 fn run(n: usize, runs: usize) -> Row {
@@ -404,6 +424,8 @@ fn run(n: usize, runs: usize) -> Row {
     let cedar = cedar::measure(n, &root, runs);
     // last: it commits the workspace to Git and edits it
     let diff = diff::measure(n, &root, &paths, scratch, runs);
+    // after it: changes of 10 and 100 identities on its head, proven
+    let prove = prove::measure(n, &root, &paths, scratch, runs);
     Row {
         n,
         megabytes: bytes as f64 / 1e6,
@@ -416,6 +438,7 @@ fn run(n: usize, runs: usize) -> Row {
         build,
         cedar,
         diff,
+        prove,
     }
 }
 
@@ -445,6 +468,8 @@ fn main() {
     cedar::validation_table(&decided, cores, runs);
     let diffed: Vec<_> = rows.iter().map(|r| &r.diff).collect();
     diff::table(&diffed, cores, runs);
+    let proved: Vec<_> = rows.iter().flat_map(|r| &r.prove).collect();
+    prove::table(&proved, cores, runs);
 }
 
 /// The tables of `nhi check` against the parse, and of its phases.

@@ -9,7 +9,7 @@
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
-use crate::{Stats, nhi_args, nhi_timed, rss_cell, workspace};
+use crate::{Stats, nhi_json, nhi_timed, rss_cell, workspace};
 
 /// What `nhi diff` took at one size.
 pub(crate) struct Figures {
@@ -24,7 +24,7 @@ pub(crate) struct Figures {
 
 /// The edit made to identity `i`, if any, and the changes it must produce.
 #[derive(Clone, Copy)]
-enum Edit {
+pub(crate) enum Edit {
     DropForbidden,
     GainAction,
     ShorterTtl,
@@ -38,7 +38,7 @@ impl Edit {
     /// thousand removed and one in a thousand moved. Only identities that
     /// neither delegate nor are delegated to (`i % 5` is 2 or 3) are
     /// removed or change owner, so the head checks clean.
-    fn of(i: usize) -> Option<Self> {
+    pub(crate) fn of(i: usize) -> Option<Self> {
         match (i % 1000, i % 100) {
             (502, _) => Some(Self::Remove),
             (703, _) => Some(Self::Move),
@@ -62,7 +62,7 @@ impl Edit {
         }
     }
 
-    fn apply(self, path: &Path, root: &Path) {
+    pub(crate) fn apply(self, path: &Path, root: &Path) {
         let text = std::fs::read_to_string(path).unwrap();
         let edited = match self {
             Self::DropForbidden => {
@@ -120,7 +120,7 @@ impl Edit {
 }
 
 /// Stage everything under the work tree and commit it.
-fn commit(repo: &git2::Repository, message: &str) {
+pub(crate) fn commit(repo: &git2::Repository, message: &str) {
     let mut index = repo.index().unwrap();
     index
         .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
@@ -163,15 +163,7 @@ pub(crate) fn measure(
         "diff", "--base", "HEAD~1", "--head", "HEAD", "--format", "json",
     ]
     .map(OsStr::new);
-    let mut command = std::process::Command::new(crate::NHI);
-    nhi_args(&mut command, root, &both);
-    let out = command.output().unwrap();
-    assert!(
-        out.status.success(),
-        "nhi diff failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = nhi_json(root, &both);
     let mut found: Vec<&str> = report["changes"]
         .as_array()
         .unwrap()
