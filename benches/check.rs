@@ -283,12 +283,6 @@ fn assert_clean(root: &Path, n: usize) {
     }
 }
 
-/// Time `nhi check` as a child process; with `/usr/bin/time`, also its peak
-/// resident memory in KiB.
-fn check_once(root: &Path, scratch: &Path) -> (Duration, Option<u64>) {
-    nhi_timed(root, &[OsStr::new("check")], scratch)
-}
-
 /// Time `nhi -C <root> <args…>` as a child process, which must exit 0; with
 /// `/usr/bin/time`, also its peak resident memory in KiB.
 fn nhi_timed(root: &Path, args: &[&OsStr], scratch: &Path) -> (Duration, Option<u64>) {
@@ -320,6 +314,19 @@ fn nhi_timed(root: &Path, args: &[&OsStr], scratch: &Path) -> (Duration, Option<
         .flatten()
         .and_then(|t| t.lines().last().and_then(|l| l.trim().parse().ok()));
     (elapsed, rss)
+}
+
+/// Time `nhi -C <root> <args…>` `runs` times: the times, and the highest
+/// peak resident memory in KiB when it was measured.
+fn nhi_runs(root: &Path, args: &[&OsStr], scratch: &Path, runs: usize) -> (Stats, Option<u64>) {
+    let mut times = Vec::new();
+    let mut rss_kib: Option<u64> = None;
+    for _ in 0..runs {
+        let (t, r) = nhi_timed(root, args, scratch);
+        times.push(t);
+        rss_kib = rss_kib.max(r);
+    }
+    (Stats::of(times), rss_kib)
 }
 
 /// Peak memory in MiB, or `n/a` when it was not measured.
@@ -403,14 +410,7 @@ fn run(n: usize, runs: usize) -> Row {
         layer_parallel.cell()
     );
 
-    let mut times = Vec::new();
-    let mut rss_kib: Option<u64> = None;
-    for _ in 0..runs {
-        let (t, r) = check_once(&root, scratch);
-        times.push(t);
-        rss_kib = rss_kib.max(r);
-    }
-    let check = Stats::of(times);
+    let (check, rss_kib) = nhi_runs(&root, &[OsStr::new("check")], scratch, runs);
     eprintln!("  nhi check, end to end:             {}", check.cell());
 
     let phases = phases(&root, runs);

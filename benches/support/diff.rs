@@ -9,7 +9,7 @@
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
-use crate::{Stats, nhi_json, nhi_timed, rss_cell, workspace};
+use crate::{Stats, nhi_json, nhi_runs, nhi_timed, rss_cell, workspace};
 
 /// What `nhi diff` took at one size.
 pub(crate) struct Figures {
@@ -179,14 +179,7 @@ pub(crate) fn measure(
     let artifacts = report["artifacts"].as_array().unwrap().len();
     assert!(artifacts > 0, "no rendered file differs");
 
-    let mut times = Vec::new();
-    let mut rss_kib: Option<u64> = None;
-    for _ in 0..runs {
-        let (t, r) = nhi_timed(root, &both, scratch);
-        times.push(t);
-        rss_kib = rss_kib.max(r);
-    }
-    let commits = Stats::of(times);
+    let (commits, rss_kib) = nhi_runs(root, &both, scratch, runs);
     let tree = ["diff", "--base", "HEAD~1", "--format", "markdown"].map(OsStr::new);
     let working_tree = Stats::of(
         (0..runs)

@@ -12,7 +12,7 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
 use crate::diff::{Edit, commit};
-use crate::{Stats, nhi_json, nhi_timed, rss_cell};
+use crate::{Stats, nhi_json, nhi_runs, rss_cell};
 
 /// The sizes of change proven.
 pub(crate) const CHANGED: [usize; 2] = [10, 100];
@@ -110,19 +110,8 @@ pub(crate) fn measure(
         );
         let queries = proof["stats"]["queries"].as_u64().unwrap();
 
-        let plain = Stats::of(
-            (0..runs)
-                .map(|_| nhi_timed(root, &plain_args, scratch).0)
-                .collect(),
-        );
-        let mut times = Vec::new();
-        let mut rss_kib: Option<u64> = None;
-        for _ in 0..runs {
-            let (t, r) = nhi_timed(root, &proved_args, scratch);
-            times.push(t);
-            rss_kib = rss_kib.max(r);
-        }
-        let proved = Stats::of(times);
+        let (plain, _) = nhi_runs(root, &plain_args, scratch, runs);
+        let (proved, rss_kib) = nhi_runs(root, &proved_args, scratch, runs);
         eprintln!(
             "  nhi diff --prove, {changed} identities changed: {} ({queries} queries; without --prove {}; peak {})",
             proved.cell(),
@@ -151,7 +140,7 @@ pub(crate) fn table(rows: &[&Figures], cores: usize, runs: usize) {
     );
     println!();
     println!(
-        "| identities | identities changed | solver queries | `nhi diff` | `nhi diff --prove` | peak RSS |"
+        "| identities | identities changed | queries | `nhi diff` | `nhi diff --prove` | peak RSS |"
     );
     println!("|---:|---:|---:|---:|---:|---:|");
     for r in rows {
