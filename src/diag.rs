@@ -598,16 +598,7 @@ fn scrub_text(text: &mut String, secrets: &[String]) {
         }
     }
     if text.chars().any(|c| c.is_control() && c != '\n') {
-        *text = text
-            .chars()
-            .map(|c| {
-                if c.is_control() && c != '\n' {
-                    '\u{fffd}'
-                } else {
-                    c
-                }
-            })
-            .collect();
+        *text = crate::source::without_controls(text);
     }
 }
 

@@ -261,15 +261,17 @@ impl Prover {
         ))
     }
 
+    /// One rendered policy as Cedar parses it.
+    fn parse(&self, policy: &Policy) -> Result<cedar_policy::Policy, ProveError> {
+        verify::parse(policy, &self.prefix).map_err(|e| compile_error(&policy.id, &e))
+    }
+
     /// The policies as a Cedar policy set.
     fn policy_set(&self, policies: &[Policy]) -> Result<PolicySet, ProveError> {
         let mut set = PolicySet::new();
         for p in policies {
-            let parsed = verify::parse(p, &self.prefix).map_err(|e| ProveError::Compile {
-                subject: p.id.clone(),
-                message: e.to_string(),
-            })?;
-            set.add(parsed).map_err(|e| compile_error(&p.id, &e))?;
+            set.add(self.parse(p)?)
+                .map_err(|e| compile_error(&p.id, &e))?;
         }
         Ok(set)
     }
@@ -339,10 +341,7 @@ impl Prover {
         policy: &Policy,
         ty: &RequestType,
     ) -> Result<Verdict, ProveError> {
-        let parsed = verify::parse(policy, &self.prefix).map_err(|e| ProveError::Compile {
-            subject: policy.id.clone(),
-            message: e.to_string(),
-        })?;
+        let parsed = self.parse(policy)?;
         self.never_errors_cedar(&parsed, ty)
     }
 

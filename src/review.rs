@@ -458,17 +458,7 @@ fn spreadsheet_safe(s: Option<&str>) -> String {
     let Some(s) = s else {
         return String::new();
     };
-    let kept: String = s
-        .chars()
-        .map(|c| {
-            if c.is_control() && c != '\n' {
-                '\u{fffd}'
-            } else {
-                c
-            }
-        })
-        .collect();
-    crate::render::inventory::spreadsheet_cell(&kept)
+    crate::render::inventory::spreadsheet_cell(&crate::source::without_controls(s))
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {

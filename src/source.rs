@@ -346,6 +346,22 @@ impl SourceDb {
     }
 }
 
+/// `text` with every control character but the line break replaced by
+/// U+FFFD, so that no escape sequence or carriage return reaches a
+/// terminal or a spreadsheet.
+#[must_use]
+pub fn without_controls(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() && c != '\n' {
+                '\u{fffd}'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
