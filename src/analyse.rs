@@ -15,25 +15,10 @@ pub mod permissions;
 use std::collections::BTreeMap;
 
 use crate::model::{Date, Grant, Identity, Model, State};
+use crate::vocabulary::context::{ENVIRONMENT, NAMESPACE, REGION};
 
 pub use chains::{Chain, chains};
 pub use decide::{Decision, Reason, Request, decide};
-
-/// The context key of the environment a request is made in.
-pub const ENVIRONMENT: &str = "environment";
-/// The context key of the region a request is made in.
-pub const REGION: &str = "region";
-/// The context key of the Kubernetes namespace a request is made from.
-pub const NAMESPACE: &str = "namespace";
-/// The context key naming the identity the principal acts on behalf of
-/// (OIDC-A `delegator_sub`).
-pub const DELEGATOR: &str = "delegator";
-/// The context key listing every identity in the delegation chain (OIDC-A
-/// `delegation_chain`).
-pub const DELEGATION_CHAIN: &str = "delegation_chain";
-/// Context keys that carry delegation and cannot be used by `where` or
-/// `context.attributes`.
-pub const RESERVED_CONTEXT_KEYS: [&str; 2] = [DELEGATOR, DELEGATION_CHAIN];
 
 /// Whether an identity renders into the targets on `today`: revoked and
 /// expired identities render to nothing (their access is revoked).

@@ -11,6 +11,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
+use crate::vocabulary::context;
 
 use cedar_policy::{
     Context, Entities, EntityId, EntityTypeName, EntityUid, PolicySet, Request,
@@ -335,7 +336,7 @@ impl<'r> Authorizer<'r> {
         let known = self.rendering.schema.context();
         let mut pairs = Vec::new();
         for (key, value) in &query.attributes {
-            if analyse::RESERVED_CONTEXT_KEYS.contains(&key.as_str()) {
+            if context::RESERVED_CONTEXT_KEYS.contains(&key.as_str()) {
                 return Err(AuthorizeError::Request {
                     message: format!("`{key}` is set from --on-behalf-of, not as a context value"),
                 });
@@ -351,12 +352,12 @@ impl<'r> Authorizer<'r> {
         }
         if let Some(first) = query.on_behalf_of.first() {
             pairs.push((
-                analyse::DELEGATOR.to_owned(),
+                context::DELEGATOR.to_owned(),
                 RestrictedExpression::new_string(first.clone()),
             ));
             let chain: BTreeSet<&String> = query.on_behalf_of.iter().collect();
             pairs.push((
-                analyse::DELEGATION_CHAIN.to_owned(),
+                context::DELEGATION_CHAIN.to_owned(),
                 RestrictedExpression::new_set(
                     chain
                         .into_iter()

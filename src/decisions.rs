@@ -2,13 +2,15 @@
 //! rendered policies must give them, run with the Cedar authorizer.
 
 use std::collections::{BTreeMap, BTreeSet};
+use crate::vocabulary::context;
 
 use crate::analyse::Decision;
 use crate::authorize::{Answer, Authorizer, Query, parse_resource};
 use crate::diag::{Code, Diagnostic, Diagnostics, did_you_mean};
 use crate::model::Model;
 use crate::raw::decision::{DecisionFile, DecisionTest, Expectation};
-use crate::raw::{Spanned, printable};
+use crate::diag::printable;
+use crate::raw::Spanned;
 use crate::render::cedar::Rendering;
 use crate::source::{FileId, Loc};
 
@@ -164,9 +166,9 @@ fn query(model: &Model, rendering: &Rendering, t: &DecisionTest) -> Result<Query
     let mut attributes = BTreeMap::new();
     for (key, value) in t.context.iter().flat_map(|c| c.iter()) {
         if !known.contains_key(key.value.as_str())
-            || crate::analyse::RESERVED_CONTEXT_KEYS.contains(&key.value.as_str())
+            || context::RESERVED_CONTEXT_KEYS.contains(&key.value.as_str())
         {
-            let help = if crate::analyse::RESERVED_CONTEXT_KEYS.contains(&key.value.as_str()) {
+            let help = if context::RESERVED_CONTEXT_KEYS.contains(&key.value.as_str()) {
                 Some("name the delegators under `on_behalf_of`".to_owned())
             } else {
                 did_you_mean(&key.value, known.keys().copied())

@@ -479,6 +479,20 @@ pub fn did_you_mean<'a>(
         .map(|(_, c)| format!("did you mean `{c}`?"))
 }
 
+/// Hostile text may hold control characters or be huge: show it tamed.
+#[must_use]
+pub fn printable(s: &str) -> String {
+    let mut out: String = s
+        .chars()
+        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+        .take(64)
+        .collect();
+    if s.chars().count() > 64 {
+        out.push('…');
+    }
+    out
+}
+
 /// A collection of diagnostics, sorted for output.
 #[derive(Clone, Debug, Default)]
 pub struct Diagnostics {

@@ -215,7 +215,7 @@ fn node_id(prefix: &str, name: &str, separator: u8) -> String {
 /// break a line or reorder what is displayed) become U+FFFD.
 fn visible(s: &str) -> impl Iterator<Item = char> + '_ {
     s.chars().map(|c| {
-        if c.is_control() || crate::render::cedar::syntax::is_invisible(c) {
+        if c.is_control() || crate::source::is_invisible(c) {
             '\u{fffd}'
         } else {
             c

@@ -548,16 +548,6 @@ impl Guardrails {
             .map_or(Self::DEFAULT_MAX_SECRET_ROTATION, |d| d.value)
     }
 
-    /// The expiry notice window, in whole days.
-    #[must_use]
-    pub fn expiry_notice_days(&self) -> u32 {
-        self.expiry_notice
-            .as_ref()
-            .map_or(crate::analyse::lifecycle::DEFAULT_WINDOW_DAYS, |d| {
-                u32::try_from(d.value.as_secs().div_ceil(86_400)).unwrap_or(u32::MAX)
-            })
-    }
-
     /// Whether an environment is isolated from every other.
     #[must_use]
     pub fn is_isolated(&self, environment: &str) -> bool {

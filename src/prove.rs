@@ -20,13 +20,13 @@ pub mod solver;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::time::{Duration, Instant};
+use crate::vocabulary::context;
 
 use cedar_policy::{EntityTypeName, EntityUid, PolicyId, PolicySet, RequestEnv, Schema};
 use cedar_policy_symcc::solver::LocalSolver;
 use cedar_policy_symcc::{CedarSymCompiler, CompiledPolicy, CompiledPolicySet, Env};
 use serde::Serialize;
 
-use crate::analyse;
 use crate::render::cedar::policy::{Cond, Policy};
 use crate::render::cedar::schema::SchemaDoc;
 use crate::render::cedar::verify;
@@ -407,10 +407,10 @@ fn context_read<'p>(policies: impl Iterator<Item = &'p Policy>) -> BTreeSet<&'p 
                 keys.insert(check.key.as_str());
             }
             Cond::NotDelegated | Cond::Delegator(_) => {
-                keys.insert(analyse::DELEGATOR);
+                keys.insert(context::DELEGATOR);
             }
             Cond::ChainIs(_) | Cond::ChainContains(_) => {
-                keys.insert(analyse::DELEGATION_CHAIN);
+                keys.insert(context::DELEGATION_CHAIN);
             }
         }
     }

@@ -16,7 +16,7 @@ use std::borrow::Cow;
 
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 
-use crate::diag::{Code, Diagnostic, Diagnostics, did_you_mean};
+use crate::diag::{Code, Diagnostic, Diagnostics, did_you_mean, printable};
 use crate::load::yaml::{Key, Node, Value};
 pub use crate::source::Spanned;
 use crate::source::{FileId, Loc, Span};
@@ -166,20 +166,6 @@ impl<'a> Reader<'a> {
             .primary(loc, format!("`{field}` is required here")),
         );
     }
-}
-
-/// Hostile text may hold control characters or be huge: show it tamed.
-#[must_use]
-pub fn printable(s: &str) -> String {
-    let mut out: String = s
-        .chars()
-        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
-        .take(64)
-        .collect();
-    if s.chars().count() > 64 {
-        out.push('…');
-    }
-    out
 }
 
 /// Reading a type from a YAML node.
@@ -460,7 +446,7 @@ macro_rules! raw_enum {
                 reader.report(
                     $crate::diag::Diagnostic::new(
                         $crate::diag::Code::UnknownValue,
-                        format!("unknown {} `{}`", $what, $crate::raw::printable(&text)),
+                        format!("unknown {} `{}`", $what, $crate::diag::printable(&text)),
                     )
                     .primary(loc, format!("not a known {}", $what))
                     .help(help),

@@ -362,6 +362,16 @@ pub fn without_controls(text: &str) -> String {
         .collect()
 }
 
+/// Characters that change how text displays without being visible
+/// (bidirectional controls, zero-width characters): shown escaped or
+/// replaced, so that text reads as what it means.
+#[must_use]
+pub const fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{00ad}' | '\u{061c}' | '\u{180e}' | '\u{200b}'..='\u{200f}'
+        | '\u{2028}'..='\u{202e}' | '\u{2060}'..='\u{206f}' | '\u{feff}')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -378,3 +388,4 @@ mod tests {
         assert_eq!(file.line_col(10_000).line, 3);
     }
 }
+

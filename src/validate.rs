@@ -190,7 +190,7 @@ impl<T> ScalarKind<T> {
                     format!(
                         "invalid {} `{}`",
                         self.what,
-                        crate::raw::printable(&value.value)
+                        crate::diag::printable(&value.value)
                     ),
                 )
                 .primary(value.loc, self.label)

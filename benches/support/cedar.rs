@@ -5,8 +5,9 @@
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 use std::time::{Duration, Instant};
+use nhi::vocabulary::context;
 
-use nhi::analyse::{self, Decision};
+use nhi::analyse::Decision;
 use nhi::authorize::{Authorizer, Query};
 use nhi::load::LoadOptions;
 use nhi::model::{Identity, Model};
@@ -317,12 +318,12 @@ fn usual_context(id: &Identity, rng: &mut Rng, staging: bool) -> BTreeMap<String
         rng.pick(&environments)
     };
     let mut attributes = BTreeMap::new();
-    attributes.insert(analyse::ENVIRONMENT.to_owned(), environment.to_owned());
+    attributes.insert(context::ENVIRONMENT.to_owned(), environment.to_owned());
     if let Some(region) = first(&id.context.regions) {
-        attributes.insert(analyse::REGION.to_owned(), region);
+        attributes.insert(context::REGION.to_owned(), region);
     }
     if let Some(namespace) = first(&id.context.namespaces) {
-        attributes.insert(analyse::NAMESPACE.to_owned(), namespace);
+        attributes.insert(context::NAMESPACE.to_owned(), namespace);
     }
     attributes
 }

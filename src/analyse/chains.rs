@@ -206,7 +206,7 @@ pub fn chain_checks(delegate: &Identity, delegators: &[&Identity], action: &str)
         checks.extend(
             context_checks(d)
                 .into_iter()
-                .filter(|c| c.key != super::NAMESPACE),
+                .filter(|c| c.key != crate::vocabulary::context::NAMESPACE),
         );
         if let Some(g) = grant_of(d, action) {
             checks.extend(where_checks(g));

@@ -3,10 +3,20 @@
 //! ends. The lint rules, `nhi review` and the inventory read the same
 //! answers.
 
-use crate::model::{Date, Identity};
+use crate::model::{Date, Guardrails, Identity};
 
 /// How many days ahead "soon" looks when nothing says otherwise.
 pub const DEFAULT_WINDOW_DAYS: u32 = 30;
+
+/// The expiry notice window of the guardrails, in whole days
+/// (`guardrails.expiry_notice`, else [`DEFAULT_WINDOW_DAYS`]).
+#[must_use]
+pub fn notice_days(guardrails: &Guardrails) -> u32 {
+    guardrails
+        .expiry_notice
+        .as_ref()
+        .map_or(DEFAULT_WINDOW_DAYS, |d| window_days(d.value))
+}
 
 /// Where an identity's review stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

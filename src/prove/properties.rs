@@ -18,6 +18,7 @@
 //! request the solver found.
 
 use std::collections::{BTreeMap, BTreeSet};
+use crate::vocabulary::context;
 
 use serde::Serialize;
 
@@ -27,7 +28,8 @@ use crate::analyse;
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::{Model, Name};
 use crate::render::cedar::Rendering;
-use crate::render::cedar::policy::{PRINCIPAL_TYPES, Policy, Rule, principal_type};
+use crate::render::cedar::policy::{Policy, Rule, principal_type};
+use crate::vocabulary::cedar::PRINCIPAL_TYPES;
 use crate::source::Loc;
 
 /// What was proven, and what it cost.
@@ -240,7 +242,7 @@ fn delegations(
                         &acting,
                         (ty, delegator),
                     ),
-                    analyse::NAMESPACE,
+                    context::NAMESPACE,
                 );
                 if !slice::any_permit(&as_delegator) {
                     prover.settled_without_solver();
@@ -248,7 +250,7 @@ fn delegations(
                     continue;
                 }
                 let own =
-                    slice::without_key(index.slice(delegator.as_str(), action), analyse::NAMESPACE);
+                    slice::without_key(index.slice(delegator.as_str(), action), context::NAMESPACE);
                 for env in slice::request_types(schema, ty, action) {
                     summary.delegations += 1;
                     let loc = policies

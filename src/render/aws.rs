@@ -8,6 +8,7 @@
 //! Terraform JSON file, `aws/main.tf.json`.
 
 use std::collections::BTreeMap;
+use crate::vocabulary::context;
 
 use serde::Serialize;
 
@@ -232,8 +233,8 @@ fn trust_policy(trust: &AwsTrust) -> Option<PolicyDocument> {
 /// the requested region; namespaces have no meaning in AWS.
 fn condition_key(key: &str) -> Option<String> {
     match key {
-        analyse::REGION => Some("aws:RequestedRegion".to_owned()),
-        analyse::NAMESPACE => None,
+        context::REGION => Some("aws:RequestedRegion".to_owned()),
+        context::NAMESPACE => None,
         other => Some(format!("aws:ResourceTag/{other}")),
     }
 }

@@ -22,6 +22,7 @@ pub mod syntax;
 pub mod verify;
 
 use std::collections::{BTreeMap, BTreeSet};
+use crate::vocabulary::context;
 
 use rayon::prelude::*;
 
@@ -32,7 +33,8 @@ use crate::source::SourceDb;
 use super::{Artifact, Artifacts, RenderError};
 use entities::Entity;
 use policy::{Cond, Effect, Origin, Policy, Rule, principal_type};
-use schema::{RESOURCE_TYPE, SchemaDoc};
+use crate::vocabulary::cedar::RESOURCE_TYPE;
+use schema::SchemaDoc;
 
 /// The folder of the Cedar target in the output.
 pub const DIR: &str = "cedar";
@@ -284,11 +286,11 @@ fn schema_of(model: &Model) -> SchemaDoc {
         }
     }
     for fixed in [
-        analyse::ENVIRONMENT,
-        analyse::REGION,
-        analyse::NAMESPACE,
-        analyse::DELEGATOR,
-        analyse::DELEGATION_CHAIN,
+        context::ENVIRONMENT,
+        context::REGION,
+        context::NAMESPACE,
+        context::DELEGATOR,
+        context::DELEGATION_CHAIN,
     ] {
         context_keys.remove(fixed);
     }

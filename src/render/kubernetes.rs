@@ -33,7 +33,7 @@ use crate::analyse::{self, grant_of};
 use crate::model::{Date, Identity, Model};
 use crate::source::SourceDb;
 
-use super::{Artifact, Artifacts, aws, gcp, tags};
+use super::{Artifact, Artifacts, aws, tags};
 
 /// The label every object nhi renders carries.
 pub const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "nhi");
@@ -246,7 +246,7 @@ fn annotations(model: &Model, db: &SourceDb, identity: &Identity) -> BTreeMap<St
             "iam.gke.io/gcp-service-account".to_owned(),
             format!(
                 "{}@{}.iam.gserviceaccount.com",
-                gcp::account_id(identity.name.value.as_str()),
+                crate::vocabulary::gcp::account_id(identity.name.value.as_str()),
                 target.project.value
             ),
         );

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use crate::analyse::permissions::Clouds;
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::{Action, AwsMapping, AzureMapping, KubernetesMapping, Model, Spanned};
-use crate::raw::printable;
+use crate::diag::printable;
 use crate::source::Loc;
 use crate::vocabulary::{aws, glob};
 

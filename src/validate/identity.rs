@@ -9,7 +9,8 @@ use crate::model::{
     Provenance, ReviewCycle, Spanned, State,
 };
 use crate::raw::identity::{self as raw, ActionGrant, AuthShorthand};
-use crate::raw::{Entries, OneOrMany, printable};
+use crate::diag::printable;
+use crate::raw::{Entries, OneOrMany};
 use crate::source::{FileId, SourceDb};
 
 use super::{names, parse_date, parse_duration};

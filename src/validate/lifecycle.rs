@@ -7,7 +7,7 @@ use crate::model::{Date, Identity, Model};
 
 /// Report overdue and missing reviews, and expired and expiring identities.
 pub fn check(model: &Model, today: Date, out: &mut Diagnostics) {
-    let notice = model.settings.guardrails.expiry_notice_days();
+    let notice = lifecycle::notice_days(&model.settings.guardrails);
     for identity in model.identities.values() {
         expiry(identity, today, notice, out);
         // a revoked or expired identity has no access left to review

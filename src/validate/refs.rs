@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::diag::{Code, Diagnostic, Diagnostics, did_you_mean};
 use crate::model::{Identity, Model, Spanned};
-use crate::raw::printable;
+use crate::diag::printable;
 
 use super::settings::is_action_name;
 

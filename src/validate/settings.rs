@@ -84,7 +84,7 @@ pub fn settings(
                             Code::UnknownCode,
                             format!(
                                 "unknown diagnostic code `{}`",
-                                crate::raw::printable(&code.value)
+                                crate::diag::printable(&code.value)
                             ),
                         )
                         .primary(code.loc, "no such code")
@@ -151,7 +151,7 @@ fn add_actions(
                     Code::InvalidName,
                     format!(
                         "action name `{}` is not a snake_case identifier",
-                        crate::raw::printable(&name.value)
+                        crate::diag::printable(&name.value)
                     ),
                 )
                 .primary(name.loc, "invalid action name")

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use crate::diag::{Code, Diagnostic, Diagnostics, did_you_mean};
 use crate::model::{Model, Suppression};
-use crate::raw::printable;
+use crate::diag::printable;
 use crate::source::FileId;
 
 /// Apply every identity's suppressions to the findings in its file:

@@ -2,12 +2,11 @@
 //! Cedar namespace and resource types (bare identifiers in Cedar text), and
 //! context keys, which must not collide with the keys delegation uses.
 
-use crate::analyse::RESERVED_CONTEXT_KEYS;
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::{Model, Spanned};
-use crate::raw::printable;
-use crate::render::cedar::schema::NHI_TYPES;
-use crate::render::cedar::syntax::{is_namespace, is_type_name};
+use crate::diag::printable;
+use crate::vocabulary::cedar::{NHI_TYPES, is_namespace, is_type_name};
+use crate::vocabulary::context::RESERVED_CONTEXT_KEYS;
 
 /// Run the checks.
 pub fn check(model: &Model, out: &mut Diagnostics) {
@@ -258,7 +257,7 @@ fn form(
 /// Azure: derived from identity names, they must be valid and distinct.
 fn derived_names(model: &Model, today: crate::model::Date, out: &mut Diagnostics) {
     use crate::analyse::federation::{Cloud, needs};
-    use crate::render::gcp;
+    use crate::vocabulary::gcp;
     let t = &model.settings.targets;
     let mut accounts: std::collections::BTreeMap<String, &crate::model::Name> =
         std::collections::BTreeMap::new();

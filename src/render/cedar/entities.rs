@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::model::{Identity, Model, Spanned};
 
 use super::policy::principal_type;
-use super::schema::TEAM_TYPE;
+use crate::vocabulary::cedar::TEAM_TYPE;
 
 /// An entity in Cedar's JSON entity format.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

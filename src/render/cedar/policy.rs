@@ -4,8 +4,9 @@
 //! shortcut validation in [`super::verify`].
 
 use std::collections::BTreeMap;
+use crate::vocabulary::context;
 
-use crate::analyse::{self, Check};
+use crate::analyse::Check;
 use crate::model::{Kind, Name};
 use crate::source::Loc;
 
@@ -41,9 +42,6 @@ pub const fn principal_type(kind: Kind) -> &'static str {
         Kind::Service => "Service",
     }
 }
-
-/// Every principal entity type, in schema order.
-pub const PRINCIPAL_TYPES: [&str; 4] = ["Agent", "Workload", "Pipeline", "Service"];
 
 /// A condition of a `when` clause. All conditions of a policy must hold.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -222,20 +220,20 @@ fn write_cond(out: &mut String, cond: &Cond, text: bool) {
     match cond {
         Cond::NotDelegated => {
             out.push_str("!(");
-            push_has(out, "context", analyse::DELEGATOR);
+            push_has(out, "context", context::DELEGATOR);
             out.push(')');
         }
         Cond::Delegator(name) => {
-            push_has(out, "context", analyse::DELEGATOR);
+            push_has(out, "context", context::DELEGATOR);
             out.push_str(" && ");
-            push_access(out, "context", analyse::DELEGATOR);
+            push_access(out, "context", context::DELEGATOR);
             out.push_str(" == ");
             push_string(out, &lit(name.as_str()));
         }
         Cond::ChainIs(names) => {
-            push_has(out, "context", analyse::DELEGATION_CHAIN);
+            push_has(out, "context", context::DELEGATION_CHAIN);
             out.push_str(" && ");
-            push_access(out, "context", analyse::DELEGATION_CHAIN);
+            push_access(out, "context", context::DELEGATION_CHAIN);
             out.push_str(" == ");
             let values: Vec<&str> = if text {
                 names.iter().map(Name::as_str).collect()
@@ -245,9 +243,9 @@ fn write_cond(out: &mut String, cond: &Cond, text: bool) {
             set(out, &values);
         }
         Cond::ChainContains(name) => {
-            push_has(out, "context", analyse::DELEGATION_CHAIN);
+            push_has(out, "context", context::DELEGATION_CHAIN);
             out.push_str(" && ");
-            push_access(out, "context", analyse::DELEGATION_CHAIN);
+            push_access(out, "context", context::DELEGATION_CHAIN);
             out.push_str(".contains(");
             push_string(out, &lit(name.as_str()));
             out.push(')');

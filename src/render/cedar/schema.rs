@@ -4,30 +4,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
+use crate::vocabulary::context;
 
-use crate::analyse;
 
-use super::policy::PRINCIPAL_TYPES;
 use super::syntax::string;
-
-/// The entity type of teams.
-pub const TEAM_TYPE: &str = "Team";
-/// The resource type of actions whose catalogue entry names none.
-pub const RESOURCE_TYPE: &str = "Resource";
-/// The common type of every request context.
-pub const CONTEXT_TYPE: &str = "RequestContext";
-/// Type names the schema itself uses: no catalogue resource type may take
-/// one.
-pub const NHI_TYPES: [&str; 8] = [
-    "Agent",
-    "Workload",
-    "Pipeline",
-    "Service",
-    TEAM_TYPE,
-    RESOURCE_TYPE,
-    CONTEXT_TYPE,
-    "Action",
-];
+use crate::vocabulary::cedar::{CONTEXT_TYPE, PRINCIPAL_TYPES, TEAM_TYPE};
 
 /// The attributes of every identity entity: name, whether optional, type.
 pub(crate) const IDENTITY_ATTRIBUTES: &[(&str, bool, &str)] = &[
@@ -91,11 +72,11 @@ impl SchemaDoc {
             .iter()
             .map(|k| (k.as_str(), "String"))
             .collect();
-        for fixed in [analyse::ENVIRONMENT, analyse::REGION, analyse::NAMESPACE] {
+        for fixed in [context::ENVIRONMENT, context::REGION, context::NAMESPACE] {
             keys.insert(fixed, "String");
         }
-        keys.insert(analyse::DELEGATOR, "String");
-        keys.insert(analyse::DELEGATION_CHAIN, "Set<String>");
+        keys.insert(context::DELEGATOR, "String");
+        keys.insert(context::DELEGATION_CHAIN, "Set<String>");
         keys
     }
 

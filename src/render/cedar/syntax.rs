@@ -1,5 +1,5 @@
-//! Cedar's lexical rules: which names may be written bare, and how any other
-//! text is written as a string literal that cannot break out of itself.
+//! Writing Cedar text: how any text is written as a string literal that
+//! cannot break out of itself, and attribute names bare where they may be.
 //!
 //! Every name, action and value from the workspace reaches Cedar text
 //! through [`string`] (always) or as a bare name checked by
@@ -8,78 +8,8 @@
 
 use std::fmt::Write as _;
 
-/// Words Cedar's grammar reserves or gives a role in policies.
-const RESERVED_WORDS: &[&str] = &[
-    "true",
-    "false",
-    "if",
-    "then",
-    "else",
-    "in",
-    "is",
-    "like",
-    "has",
-    "principal",
-    "action",
-    "resource",
-    "context",
-    "permit",
-    "forbid",
-    "when",
-    "unless",
-];
-
-/// Type names a Cedar schema gives a meaning of its own.
-const RESERVED_TYPES: &[&str] = &[
-    "Bool",
-    "Boolean",
-    "Long",
-    "String",
-    "Set",
-    "Record",
-    "Entity",
-    "Extension",
-    "ipaddr",
-    "decimal",
-    "datetime",
-    "duration",
-];
-
-/// Whether `s` is a Cedar identifier that may be written bare: ASCII
-/// letters, digits and `_`, not starting with a digit, not a reserved word,
-/// not in the `__cedar` namespace.
-#[must_use]
-pub fn is_identifier(s: &str) -> bool {
-    let mut chars = s.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-        && !RESERVED_WORDS.contains(&s)
-        && !s.starts_with("__cedar")
-}
-
-/// Whether `s` may name an entity type of the schema: an identifier that is
-/// not one of the schema's own type names.
-#[must_use]
-pub fn is_type_name(s: &str) -> bool {
-    is_identifier(s) && !RESERVED_TYPES.contains(&s)
-}
-
-/// Whether `s` is a namespace path: identifiers joined by `::`.
-#[must_use]
-pub fn is_namespace(s: &str) -> bool {
-    !s.is_empty() && s.split("::").all(is_type_name)
-}
-
-/// Characters that change how text displays without being visible
-/// (bidirectional controls, zero-width characters): escaped, so the file
-/// reads as what it means.
-pub const fn is_invisible(c: char) -> bool {
-    matches!(c,
-        '\u{00ad}' | '\u{061c}' | '\u{180e}' | '\u{200b}'..='\u{200f}'
-        | '\u{2028}'..='\u{202e}' | '\u{2060}'..='\u{206f}' | '\u{feff}')
-}
+use crate::source::is_invisible;
+use crate::vocabulary::cedar::is_identifier;
 
 /// `s` as a Cedar string literal, quotes included. Backslashes and quotes
 /// are escaped; control and invisible characters are written as `\u{…}`.
@@ -146,20 +76,6 @@ pub fn attribute(key: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn identifiers_exclude_reserved_words_and_odd_characters() {
-        for good in ["Pipeline", "job_id", "_x", "A1"] {
-            assert!(is_identifier(good), "{good}");
-        }
-        for bad in ["", "1a", "in", "has", "a-b", "a b", "a\"", "__cedar", "é"] {
-            assert!(!is_identifier(bad), "{bad}");
-        }
-        assert!(is_namespace("Acme::Agents"));
-        assert!(!is_namespace("Acme::"));
-        assert!(!is_namespace("Acme::String"));
-        assert!(!is_type_name("Set"));
-    }
 
     #[test]
     fn strings_cannot_break_out() {

@@ -1,0 +1,20 @@
+//! The request context nhi's policies read: the keys that every target's
+//! conditions name. `context` and `where` in an identity file become
+//! tests of these keys (and of the attribute keys they declare); the two
+//! delegation keys are set from the delegation chain, never written.
+
+/// The context key of the environment a request is made in.
+pub const ENVIRONMENT: &str = "environment";
+/// The context key of the region a request is made in.
+pub const REGION: &str = "region";
+/// The context key of the Kubernetes namespace a request is made from.
+pub const NAMESPACE: &str = "namespace";
+/// The context key naming the identity the principal acts on behalf of
+/// (OIDC-A `delegator_sub`).
+pub const DELEGATOR: &str = "delegator";
+/// The context key listing every identity in the delegation chain (OIDC-A
+/// `delegation_chain`).
+pub const DELEGATION_CHAIN: &str = "delegation_chain";
+/// Context keys that carry delegation and cannot be used by `where` or
+/// `context.attributes`.
+pub const RESERVED_CONTEXT_KEYS: [&str; 2] = [DELEGATOR, DELEGATION_CHAIN];
