@@ -169,7 +169,7 @@ pub enum CliError {
     /// Reading a Git revision failed.
     #[error(transparent)]
     #[diagnostic(transparent)]
-    Git(#[from] crate::diff::git::GitError),
+    Git(#[from] crate::load::git::GitError),
     /// Rendering failed its own checks (an internal error).
     #[error(transparent)]
     #[diagnostic(transparent)]

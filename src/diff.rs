@@ -9,7 +9,6 @@
 pub mod access;
 pub mod artifacts;
 pub mod changes;
-pub mod git;
 pub mod markdown;
 
 use serde::Serialize;

@@ -5,7 +5,9 @@
 //! text) as diagnostics; it fails with a [`LoadError`] only when it cannot
 //! run at all (no such folder, unreadable identity folder).
 
+pub mod git;
 pub mod guard;
+pub mod secrets;
 pub mod source;
 pub mod yaml;
 
@@ -19,9 +21,8 @@ use crate::raw::{
     self, FromNode, Reader, Spanned, identity::IdentityFile, workspace::CatalogueFile,
 };
 use crate::source::{FileId, Loc, SourceDb, Span};
-use crate::validate::secrets;
 use guard::FileBudget;
-use yaml::{Node, Value};
+use crate::raw::{Node, Value};
 
 /// The name of the workspace file.
 pub const WORKSPACE_FILE: &str = "nhi.yaml";

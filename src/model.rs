@@ -10,11 +10,15 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::PathBuf;
 
-pub use crate::raw::identity::{
-    Acts, AuthMethod, IdentityType, Kind, Requirement, RiskTier, State,
+pub mod keywords;
+pub mod targets;
+
+pub(crate) use keywords::keyword_enum;
+pub use keywords::{
+    Access, Acts, AuthMethod, IdentityType, Keyword, Kind, Requirement, RiskTier, State,
 };
-pub use crate::raw::workspace::Access;
 pub use crate::source::Spanned;
+pub use targets::{AwsTarget, AzureTarget, GcpTarget, KubernetesTarget, Targets};
 use crate::source::{FileId, Loc};
 
 /// A DNS-1123 label: 1–63 characters of `a-z`, `0-9` and `-`, starting and
@@ -559,21 +563,6 @@ impl Guardrails {
                 .any(|e| e.value == environment)
         }
     }
-}
-
-/// Settings of the targets, as declared (rendering issues refine them).
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct Targets {
-    /// Cedar namespace.
-    pub cedar_namespace: Option<Spanned<String>>,
-    /// AWS settings, if the target is configured.
-    pub aws: Option<crate::raw::workspace::AwsTarget>,
-    /// GCP settings, if configured.
-    pub gcp: Option<crate::raw::workspace::GcpTarget>,
-    /// Azure settings, if configured.
-    pub azure: Option<crate::raw::workspace::AzureTarget>,
-    /// Kubernetes settings, if configured.
-    pub kubernetes: Option<crate::raw::workspace::KubernetesTarget>,
 }
 
 /// The workspace settings from `nhi.yaml`.

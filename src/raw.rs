@@ -10,6 +10,7 @@
 
 pub mod decision;
 pub mod identity;
+pub mod node;
 pub mod workspace;
 
 use std::borrow::Cow;
@@ -17,11 +18,12 @@ use std::borrow::Cow;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 
 use crate::diag::{Code, Diagnostic, Diagnostics, did_you_mean, printable};
-use crate::load::yaml::{Key, Node, Value};
+use crate::model::Keyword;
 pub use crate::source::Spanned;
 use crate::source::{FileId, Loc, Span};
 
 pub use decision::DecisionFile;
+pub use node::{Key, Node, Value};
 pub use identity::IdentityFile;
 pub use workspace::WorkspaceFile;
 
@@ -337,7 +339,7 @@ macro_rules! raw_struct {
 
         impl $crate::raw::FromNode for $name {
             fn from_node(
-                node: &$crate::load::yaml::Node,
+                node: &$crate::raw::Node,
                 reader: &mut $crate::raw::Reader<'_>,
             ) -> Option<Self> {
                 let entries = reader.expect_map(node, $what)?;
@@ -392,68 +394,74 @@ macro_rules! raw_key {
 }
 pub(crate) use raw_key;
 
-/// Define a raw enum of fixed strings: the enum, its schema and its reader.
+/// Define a raw enum of fixed strings: the enum
+/// ([`keyword_enum`](crate::model::keyword_enum)) and its reader.
 macro_rules! raw_enum {
-    (
-        $(#[$meta:meta])*
-        pub enum $name:ident as $what:literal {
-            $( $(#[$vmeta:meta])* $variant:ident = $text:literal, )*
-        }
-    ) => {
-        $(#[$meta])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, schemars::JsonSchema, serde::Serialize)]
-        pub enum $name {
-            $( $(#[$vmeta])* #[schemars(rename = $text)] #[serde(rename = $text)] $variant, )*
-        }
-
-        impl $name {
-            /// Every value, in declaration order.
-            pub const ALL: &'static [Self] = &[$( Self::$variant ),*];
-
-            /// The value as written in YAML.
-            #[must_use]
-            pub const fn as_str(self) -> &'static str {
-                match self { $( Self::$variant => $text, )* }
-            }
-
-            /// The value for its YAML spelling.
-            #[must_use]
-            pub fn parse(s: &str) -> Option<Self> {
-                match s { $( $text => Some(Self::$variant), )* _ => None }
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl $crate::raw::FromNode for $name {
-            fn from_node(
-                node: &$crate::load::yaml::Node,
-                reader: &mut $crate::raw::Reader<'_>,
-            ) -> Option<Self> {
-                let text = <String as $crate::raw::FromNode>::from_node(node, reader)?;
-                if let Some(v) = Self::parse(&text) {
-                    return Some(v);
-                }
-                let choices: Vec<&str> = Self::ALL.iter().map(|v| v.as_str()).collect();
-                let help = $crate::diag::did_you_mean(&text, choices.iter().copied()).unwrap_or_else(|| {
-                    format!("{} is one of {}", $what, choices.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", "))
-                });
-                let loc = reader.loc(node.span);
-                reader.report(
-                    $crate::diag::Diagnostic::new(
-                        $crate::diag::Code::UnknownValue,
-                        format!("unknown {} `{}`", $what, $crate::diag::printable(&text)),
-                    )
-                    .primary(loc, format!("not a known {}", $what))
-                    .help(help),
-                );
-                None
-            }
-        }
+    ($($body:tt)*) => {
+        $crate::model::keyword_enum! { $($body)* }
+        $crate::raw::keyword_from_node!(@last $($body)*);
     };
 }
 pub(crate) use raw_enum;
+
+/// Read a keyword: one of its values, else an unknown-value diagnostic
+/// with the closest value or the list of them.
+pub fn read_keyword<T: Keyword>(node: &Node, reader: &mut Reader<'_>) -> Option<T> {
+    let text = String::from_node(node, reader)?;
+    if let Some(v) = T::parse(&text) {
+        return Some(v);
+    }
+    let choices: Vec<&str> = T::ALL.iter().map(|v| v.as_str()).collect();
+    let help = did_you_mean(&text, choices.iter().copied()).unwrap_or_else(|| {
+        format!(
+            "{} is one of {}",
+            T::WHAT,
+            choices
+                .iter()
+                .map(|c| format!("`{c}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    });
+    let loc = reader.loc(node.span);
+    reader.report(
+        Diagnostic::new(
+            Code::UnknownValue,
+            format!("unknown {} `{}`", T::WHAT, printable(&text)),
+        )
+        .primary(loc, format!("not a known {}", T::WHAT))
+        .help(help),
+    );
+    None
+}
+
+/// Implement [`FromNode`] for keyword types by [`read_keyword`].
+macro_rules! keyword_from_node {
+    (@last $(#[$meta:meta])* pub enum $name:ident $($rest:tt)*) => {
+        $crate::raw::keyword_from_node!($name);
+    };
+    ($($ty:ty),* $(,)?) => {
+        $(
+            impl $crate::raw::FromNode for $ty {
+                fn from_node(
+                    node: &$crate::raw::Node,
+                    reader: &mut $crate::raw::Reader<'_>,
+                ) -> Option<Self> {
+                    $crate::raw::read_keyword(node, reader)
+                }
+            }
+        )*
+    };
+}
+pub(crate) use keyword_from_node;
+
+keyword_from_node!(
+    crate::model::Access,
+    crate::model::Acts,
+    crate::model::AuthMethod,
+    crate::model::IdentityType,
+    crate::model::Kind,
+    crate::model::Requirement,
+    crate::model::RiskTier,
+    crate::model::State,
+);

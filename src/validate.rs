@@ -16,7 +16,6 @@ pub mod ownership;
 pub mod permissions;
 pub mod privilege;
 pub mod refs;
-pub mod secrets;
 pub mod settings;
 pub mod suppress;
 pub mod targets;

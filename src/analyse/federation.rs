@@ -63,7 +63,7 @@ pub fn service_accounts(model: &Model, identity: &Identity) -> Vec<(String, Stri
         .targets
         .kubernetes
         .iter()
-        .flat_map(|k| k.namespaces.iter().flatten())
+        .flat_map(|k| k.namespaces.iter())
         .map(|n| n.value.clone());
     let mut namespaces: Vec<String> = if identity
         .context
@@ -130,11 +130,8 @@ pub fn cluster_namespaces(model: &Model, identity: &Identity) -> Option<Vec<Stri
         })
     });
     let defaults = || -> Option<Vec<String>> {
-        kubernetes
-            .namespaces
-            .as_ref()
-            .filter(|n| !n.is_empty())
-            .map(|n| n.iter().map(|v| v.value.clone()).collect())
+        let n = &kubernetes.namespaces;
+        (!n.is_empty()).then(|| n.iter().map(|v| v.value.clone()).collect())
     };
     let mut namespaces = if let Some(own) = own {
         own
@@ -231,7 +228,6 @@ pub fn aws(model: &Model, identity: &Identity) -> Result<AwsTrust, Unbound> {
     let providers: Vec<&str> = target
         .oidc_providers
         .iter()
-        .flatten()
         .map(|p| p.value.as_str())
         .collect();
     match auth.method.value {

@@ -35,7 +35,7 @@ pub fn run(args: &BuildArgs, cx: &Context, io: &mut Io<'_>) -> Result<ExitStatus
         return Ok(ExitStatus::Findings);
     };
     // CODEOWNERS names files from the repository's root
-    let repo_prefix = crate::diff::git::Repo::discover(&root)
+    let repo_prefix = crate::load::git::Repo::discover(&root)
         .map(|r| r.slash_prefix())
         .unwrap_or_default();
     let artifacts = crate::render::render_with(

@@ -12,7 +12,7 @@ use serde::Serialize;
 use super::check::{CheckFormat, write};
 use super::prove::{ProveArgs, elapsed};
 use super::{CliError, Context, ExitStatus, Io};
-use crate::diff::git::Repo;
+use crate::load::git::Repo;
 use crate::diff::{self, Report, Risk};
 use crate::load::{self, LoadError, LoadOptions};
 use crate::model::Model;

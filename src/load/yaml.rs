@@ -1,10 +1,10 @@
 //! YAML text → a span-carrying [`Node`] tree, with input budgets.
 //!
-//! Every file is parsed once, by serde-saphyr, into a small tree whose every
-//! node and mapping key keeps its byte span. The typed reading in
-//! [`crate::raw`] then walks that tree and reports *every* problem of a file
-//! at its place, instead of stopping at the first one as a derived
-//! `Deserialize` would.
+//! Every file is parsed once, by serde-saphyr, into the small tree of
+//! [`crate::raw::node`] whose every node and mapping key keeps its byte
+//! span. The typed reading in [`crate::raw`] then walks that tree and
+//! reports *every* problem of a file at its place, instead of stopping at
+//! the first one as a derived `Deserialize` would.
 
 use std::fmt;
 
@@ -12,60 +12,8 @@ use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::{Error as YamlError, Location, Spanned};
 
 use crate::diag::{Code, Diagnostic};
+use crate::raw::{Key, Node, Value};
 use crate::source::{FileId, Loc, SourceFile, Span};
-
-/// A YAML value with the span of its text.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Node {
-    /// The value.
-    pub value: Value,
-    /// Where it is written.
-    pub span: Span,
-}
-
-/// The value of a YAML node.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Value {
-    /// `null`, `~` or nothing.
-    Null,
-    /// `true` or `false` (YAML 1.2 spellings only).
-    Bool(bool),
-    /// An integer.
-    Int(i128),
-    /// A floating-point number.
-    Float(f64),
-    /// A string.
-    Str(String),
-    /// A sequence.
-    Seq(Vec<Node>),
-    /// A mapping, in the order written.
-    Map(Vec<(Key, Node)>),
-}
-
-/// A mapping key with its span.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Key {
-    /// The key's text.
-    pub name: String,
-    /// Where it is written.
-    pub span: Span,
-}
-
-impl Value {
-    /// The word for the value's type in messages ("a string", "a mapping").
-    #[must_use]
-    pub const fn kind(&self) -> &'static str {
-        match self {
-            Self::Null => "null",
-            Self::Bool(_) => "a boolean",
-            Self::Int(_) => "an integer",
-            Self::Float(_) => "a number",
-            Self::Str(_) => "a string",
-            Self::Seq(_) => "a sequence",
-            Self::Map(_) => "a mapping",
-        }
-    }
-}
 
 fn span_of(location: &Location) -> Span {
     let span = location.span();

@@ -3,7 +3,8 @@
 use schemars::JsonSchema;
 
 use super::{Entries, FromNode, OneOrMany, Reader, Spanned, raw_enum, raw_struct};
-use crate::load::yaml::{Node, Value};
+use super::{Node, Value};
+use crate::model::{Acts, AuthMethod, IdentityType, Kind, Requirement, RiskTier, State};
 
 raw_struct! {
     /// One non-human identity: an AI agent, a CI job, a bot or a workload.
@@ -82,100 +83,6 @@ raw_struct! {
         rule: Spanned<String>,
         /// Why the rule does not apply here, for the reviewer.
         reason: Spanned<String>,
-    }
-}
-
-raw_enum! {
-    /// What the principal is.
-    pub enum Kind as "kind" {
-        /// An AI agent (the default).
-        Agent = "agent",
-        /// A workload: a service or job running in a runtime.
-        Workload = "workload",
-        /// A CI/CD pipeline.
-        Pipeline = "pipeline",
-        /// A long-running service or bot.
-        Service = "service",
-    }
-}
-
-raw_enum! {
-    /// The kind of principal in the target systems.
-    pub enum IdentityType as "identity type" {
-        /// Federated workload identity (OIDC, SPIFFE): no stored secret.
-        WorkloadIdentity = "workload_identity",
-        /// A cloud or cluster service account.
-        ServiceAccount = "service_account",
-        /// A cloud-managed identity (Azure managed identity and the like).
-        ManagedIdentity = "managed_identity",
-        /// An OAuth client (client credentials).
-        OauthClient = "oauth_client",
-        /// A user-like account used by a machine (discouraged).
-        MachineUser = "machine_user",
-    }
-}
-
-raw_enum! {
-    /// Whether the identity acts by itself or for a user.
-    pub enum Acts as "acting mode" {
-        /// On its own authority.
-        Autonomous = "autonomous",
-        /// On behalf of the user who invoked it.
-        OnBehalfOfUser = "on_behalf_of_user",
-    }
-}
-
-raw_enum! {
-    /// Whether a log is kept.
-    pub enum Requirement as "log requirement" {
-        /// Must be kept.
-        Required = "required",
-        /// Kept where available.
-        Optional = "optional",
-        /// Not kept.
-        Disabled = "disabled",
-    }
-}
-
-raw_enum! {
-    /// Risk tier.
-    pub enum RiskTier as "risk tier" {
-        /// Low risk.
-        Low = "low",
-        /// Medium risk.
-        Medium = "medium",
-        /// High risk: requires `decision_log: required`.
-        High = "high",
-    }
-}
-
-raw_enum! {
-    /// Lifecycle state.
-    pub enum State as "state" {
-        /// In use (the default).
-        Active = "active",
-        /// Quarantined: every target denies everything, objects stay.
-        Suspended = "suspended",
-        /// Offboarded: renders to nothing.
-        Revoked = "revoked",
-    }
-}
-
-raw_enum! {
-    /// An authentication method.
-    pub enum AuthMethod as "auth method" {
-        /// OpenID Connect federation with short-lived tokens.
-        Oidc = "oidc",
-        /// A SPIFFE identity (X.509 or JWT SVID).
-        Spiffe = "spiffe",
-        /// OAuth 2.0 client credentials.
-        OauthClientCredentials = "oauth_client_credentials",
-        /// Mutual TLS with a client certificate.
-        Mtls = "mtls",
-        /// Platform attestation (instance or workload attestation).
-        Attested = "attested",
-        /// A static API key or access key (long-lived; discouraged).
-        ApiKey = "api_key",
     }
 }
 

@@ -1,7 +1,8 @@
 //! The workspace file as written (`nhi.yaml`) and the catalogue files it
 //! includes.
 
-use super::{Entries, OneOrMany, Spanned, identity::AuthMethod, raw_enum, raw_struct};
+use super::{Entries, OneOrMany, Spanned, raw_enum, raw_struct};
+use crate::model::{Access, AuthMethod};
 
 raw_struct! {
     /// The workspace: where identities live, teams, the action catalogue,
@@ -53,22 +54,6 @@ raw_struct! {
         email: Option<Spanned<String>>,
         /// The humans in the team (email addresses or `user:<id>`).
         members: Option<Vec<Spanned<String>>>,
-    }
-}
-
-raw_enum! {
-    /// How sensitive an action is.
-    pub enum Access as "access level" {
-        /// Reads data or status.
-        Read = "read",
-        /// Lists or describes.
-        List = "list",
-        /// Changes data or triggers work.
-        Write = "write",
-        /// Tags resources.
-        Tagging = "tagging",
-        /// Changes permissions.
-        PermissionsManagement = "permissions_management",
     }
 }
 

@@ -14,8 +14,7 @@ use serde::Serialize;
 
 use crate::analyse::federation::{self, AwsTrust, Cloud};
 use crate::analyse::{self, Check, canonical, context_checks, grant_of, where_checks};
-use crate::model::{Action, Date, Identity, Model};
-use crate::raw::workspace::AwsTarget;
+use crate::model::{Action, AwsTarget, Date, Identity, Model};
 use crate::source::SourceDb;
 
 use super::tags::{self, Tags};

@@ -15,8 +15,7 @@ use serde::Serialize;
 
 use crate::analyse;
 use crate::analyse::federation::{self, AZURE_AUDIENCE, AzureCredential, Cloud};
-use crate::model::{Date, Identity, Model};
-use crate::raw::workspace::AzureTarget;
+use crate::model::{AzureTarget, Date, Identity, Model};
 use crate::source::SourceDb;
 
 use super::{Artifact, Artifacts, tags, terraform};

@@ -23,8 +23,7 @@ use serde::Serialize;
 
 use crate::analyse;
 use crate::analyse::federation::{self, Cloud, GcpTrust};
-use crate::model::{Date, Identity, Model};
-use crate::raw::workspace::GcpTarget;
+use crate::model::{Date, GcpTarget, Identity, Model};
 use crate::source::SourceDb;
 
 use super::{Artifact, Artifacts, tags, terraform};

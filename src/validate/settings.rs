@@ -7,8 +7,9 @@ use std::path::PathBuf;
 use crate::diag::{Code, Diagnostic, Diagnostics, Severity, did_you_mean};
 use crate::load::{DEFAULT_IDENTITIES_DIR, DEFAULT_OUTPUT_DIR, DEFAULT_TESTS_DIR};
 use crate::model::{
-    Action, AwsCondition, AwsMapping, AzureMapping, GcpMapping, Guardrails, Human,
-    KubernetesMapping, RbacRule, Settings, Spanned, Targets, Team,
+    Action, AwsCondition, AwsMapping, AwsTarget, AzureMapping, AzureTarget, GcpMapping, GcpTarget,
+    Guardrails, Human, KubernetesMapping, KubernetesTarget, RbacRule, Settings, Spanned, Targets,
+    Team,
 };
 use crate::raw::workspace::{self as raw, LintLevel};
 use crate::source::FileId;
@@ -247,10 +248,30 @@ fn action_of(name: &Spanned<String>, def: &raw::ActionDef) -> Action {
 fn targets_of(t: &raw::Targets) -> Targets {
     Targets {
         cedar_namespace: t.cedar.as_ref().and_then(|c| c.namespace.clone()),
-        aws: t.aws.clone(),
-        gcp: t.gcp.clone(),
-        azure: t.azure.clone(),
-        kubernetes: t.kubernetes.clone(),
+        aws: t.aws.as_ref().map(|a| AwsTarget {
+            account_id: a.account_id.clone(),
+            region: a.region.clone(),
+            permissions_boundary: a.permissions_boundary.clone(),
+            oidc_providers: a.oidc_providers.clone().unwrap_or_default(),
+            roles_anywhere_trust_anchor: a.roles_anywhere_trust_anchor.clone(),
+        }),
+        gcp: t.gcp.as_ref().map(|g| GcpTarget {
+            project: g.project.clone(),
+            project_number: g.project_number.clone(),
+            workload_identity_pool: g.workload_identity_pool.clone(),
+        }),
+        azure: t.azure.as_ref().map(|a| AzureTarget {
+            subscription_id: a.subscription_id.clone(),
+            tenant_id: a.tenant_id.clone(),
+            resource_group: a.resource_group.clone(),
+            location: a.location.clone(),
+            scope: a.scope.clone(),
+            spiffe_issuer: a.spiffe_issuer.clone(),
+        }),
+        kubernetes: t.kubernetes.as_ref().map(|k| KubernetesTarget {
+            namespaces: k.namespaces.clone().unwrap_or_default(),
+            oidc_issuer: k.oidc_issuer.clone(),
+        }),
     }
 }
 

@@ -95,7 +95,7 @@ pub fn check_settings(model: &Model, today: crate::model::Date, out: &mut Diagno
         if let Some(r) = &aws.region {
             form(r, is_region, "an AWS region", "such as `eu-west-1`", out);
         }
-        for p in aws.oidc_providers.iter().flatten() {
+        for p in &aws.oidc_providers {
             form(
                 p,
                 is_https_url,

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use git2::{ObjectType, Repository, TreeWalkMode, TreeWalkResult};
 
-use crate::load::source::Memory;
+use super::source::Memory;
 
 /// Why a revision could not be read.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]

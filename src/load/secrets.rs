@@ -2,7 +2,7 @@
 //! masked in the source text so no output can repeat them.
 
 use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::load::yaml::{Node, Value};
+use crate::raw::{Node, Value};
 use crate::source::{FileId, Loc, Span};
 
 /// Scan every scalar of a document; report each credential-looking value

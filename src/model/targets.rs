@@ -1,0 +1,75 @@
+//! The settings of the targets that need them, checked: every id and URL
+//! has the form its cloud requires (`validate` reports those that do not,
+//! and leaves them out of nothing: a renderer prints what is written).
+
+use crate::source::Spanned;
+
+/// Settings of the targets; a cloud is rendered when its settings are
+/// present.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Targets {
+    /// Cedar namespace.
+    pub cedar_namespace: Option<Spanned<String>>,
+    /// AWS settings, if the target is configured.
+    pub aws: Option<AwsTarget>,
+    /// GCP settings, if configured.
+    pub gcp: Option<GcpTarget>,
+    /// Azure settings, if configured.
+    pub azure: Option<AzureTarget>,
+    /// Kubernetes settings, if configured.
+    pub kubernetes: Option<KubernetesTarget>,
+}
+
+/// The AWS account identities land in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AwsTarget {
+    /// The 12-digit account id.
+    pub account_id: Spanned<String>,
+    /// Default region.
+    pub region: Option<Spanned<String>>,
+    /// ARN of a permissions boundary for every role.
+    pub permissions_boundary: Option<Spanned<String>>,
+    /// OIDC issuers registered as IAM identity providers.
+    pub oidc_providers: Vec<Spanned<String>>,
+    /// IAM Roles Anywhere trust anchor ARN (for SPIFFE and mTLS).
+    pub roles_anywhere_trust_anchor: Option<Spanned<String>>,
+}
+
+/// The Google Cloud project identities land in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GcpTarget {
+    /// Project id.
+    pub project: Spanned<String>,
+    /// Project number (for workload identity principals).
+    pub project_number: Option<Spanned<String>>,
+    /// Workload identity pool id.
+    pub workload_identity_pool: Option<Spanned<String>>,
+}
+
+/// The Azure subscription identities land in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AzureTarget {
+    /// Subscription id.
+    pub subscription_id: Spanned<String>,
+    /// Tenant id.
+    pub tenant_id: Spanned<String>,
+    /// Resource group holding the managed identities.
+    pub resource_group: Option<Spanned<String>>,
+    /// Location of the managed identities.
+    pub location: Option<Spanned<String>>,
+    /// Scope of the role definitions and assignments (default: the
+    /// resource group, else the subscription).
+    pub scope: Option<Spanned<String>>,
+    /// Issuer of the SPIFFE JWT-SVIDs, which Azure federates SPIFFE
+    /// identities through.
+    pub spiffe_issuer: Option<Spanned<String>>,
+}
+
+/// The Kubernetes cluster identities land in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KubernetesTarget {
+    /// Namespaces an identity runs in when its context names none.
+    pub namespaces: Vec<Spanned<String>>,
+    /// The cluster's service account token issuer (its OIDC issuer URL).
+    pub oidc_issuer: Option<Spanned<String>>,
+}
