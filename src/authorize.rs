@@ -1,10 +1,10 @@
 //! Answering authorization requests with the rendered Cedar and the Cedar
 //! authorizer, as an agent gateway would.
 //!
-//! Only the policies that can apply to a request are evaluated: the
-//! principal's own, those of every identity in its delegation chain, and
-//! the guardrails (every other policy names another principal, so it
-//! cannot apply). That keeps a decision in microseconds on any workspace;
+//! Only the policies that can apply to a request are evaluated: those the
+//! Cedar core's [`Index`] gives for its principal, which are the ones
+//! naming it and the ones naming no principal (every other policy names
+//! another principal, so it cannot apply). That keeps a decision in microseconds on any workspace;
 //! [`Authorizer::decide_whole`] evaluates the whole set, and the tests
 //! hold the two equal. nhi's policies read only the request (principal,
 //! action and context), so decisions need no entity data.
@@ -21,9 +21,9 @@ use cedar_policy::{
 use crate::analyse::{self, Decision};
 use crate::diag::did_you_mean;
 use crate::model::Model;
-use crate::render::RenderError;
-use crate::render::cedar::policy::{Effect, Policy, principal_type};
-use crate::render::cedar::{Rendering, verify};
+use crate::cedar::policy::{Effect, Policy, principal_type};
+use crate::cedar::index::Index;
+use crate::cedar::{CedarError, Rendering, verify};
 
 /// What is asked.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -106,7 +106,7 @@ pub enum AuthorizeError {
     /// The rendered Cedar could not be read back.
     #[error(transparent)]
     #[diagnostic(transparent)]
-    Render(#[from] RenderError),
+    Cedar(#[from] CedarError),
 }
 
 /// Answers queries against one rendering.
@@ -117,8 +117,7 @@ pub struct Authorizer<'r> {
     schema: Schema,
     prefix: String,
     by_id: BTreeMap<&'r str, usize>,
-    /// Policy indexes by owning identity; guardrails under no owner.
-    by_owner: BTreeMap<Option<&'r str>, Vec<usize>>,
+    index: Index<'r>,
     parsed: Vec<OnceLock<cedar_policy::Policy>>,
     whole: OnceLock<PolicySet>,
 }
@@ -142,15 +141,7 @@ impl<'r> Authorizer<'r> {
                 .enumerate()
                 .map(|(i, p)| (p.id.as_str(), i))
                 .collect(),
-            by_owner: {
-                let mut m: BTreeMap<Option<&str>, Vec<usize>> = BTreeMap::new();
-                for (i, p) in rendering.policies.iter().enumerate() {
-                    m.entry(p.origin.owner.as_ref().map(crate::model::Name::as_str))
-                        .or_default()
-                        .push(i);
-                }
-                m
-            },
+            index: Index::new(rendering),
             parsed: rendering.policies.iter().map(|_| OnceLock::new()).collect(),
             whole: OnceLock::new(),
         })
@@ -164,20 +155,8 @@ impl<'r> Authorizer<'r> {
     /// policy cannot be read back.
     pub fn decide(&self, query: &Query) -> Result<Answer<'r>, AuthorizeError> {
         let request = self.request(query)?;
-        // the principal's own, its chain's and the guardrails: what
-        // `Rendering::slice` selects, through the index
-        let mut owners: BTreeSet<Option<&str>> =
-            BTreeSet::from([None, Some(query.principal.as_str())]);
-        owners.extend(query.on_behalf_of.iter().map(|d| Some(d.as_str())));
-        let mut slice: Vec<usize> = owners
-            .iter()
-            .filter_map(|o| self.by_owner.get(o))
-            .flatten()
-            .copied()
-            .collect();
-        slice.sort_unstable();
         let mut set = PolicySet::new();
-        for i in slice {
+        for i in self.index.for_principal(&query.principal) {
             set.add(self.policy(i)?.clone())
                 .map_err(|e| AuthorizeError::Request {
                     message: e.to_string(),

@@ -174,6 +174,11 @@ pub enum CliError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Render(#[from] crate::render::RenderError),
+    /// The Cedar core refused the workspace or what it rendered (an
+    /// internal error).
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Cedar(#[from] crate::cedar::CedarError),
     /// A proof could not be attempted.
     #[error(transparent)]
     #[diagnostic(transparent)]

@@ -11,7 +11,7 @@ use crate::model::Model;
 use crate::raw::decision::{DecisionFile, DecisionTest, Expectation};
 use crate::diag::printable;
 use crate::raw::Spanned;
-use crate::render::cedar::Rendering;
+use crate::cedar::Rendering;
 use crate::source::{FileId, Loc};
 
 /// How one test went.
@@ -240,9 +240,9 @@ fn mismatch(t: &DecisionTest, name: &str, answer: &Answer<'_>) -> Diagnostic {
 
 /// How a policy effect reads in a message.
 #[must_use]
-pub const fn verb(effect: crate::render::cedar::policy::Effect) -> &'static str {
+pub const fn verb(effect: crate::cedar::policy::Effect) -> &'static str {
     match effect {
-        crate::render::cedar::policy::Effect::Permit => "permitted",
-        crate::render::cedar::policy::Effect::Forbid => "forbidden",
+        crate::cedar::policy::Effect::Permit => "permitted",
+        crate::cedar::policy::Effect::Forbid => "forbidden",
     }
 }

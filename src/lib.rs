@@ -6,6 +6,7 @@
 
 pub mod analyse;
 pub mod authorize;
+pub mod cedar;
 pub mod cli;
 pub mod decisions;
 pub mod diag;

@@ -27,9 +27,9 @@ use cedar_policy_symcc::solver::LocalSolver;
 use cedar_policy_symcc::{CedarSymCompiler, CompiledPolicy, CompiledPolicySet, Env};
 use serde::Serialize;
 
-use crate::render::cedar::policy::{Cond, Policy};
-use crate::render::cedar::schema::SchemaDoc;
-use crate::render::cedar::verify;
+use crate::cedar::policy::{Cond, Policy};
+use crate::cedar::schema::SchemaDoc;
+use crate::cedar::verify;
 
 pub use solver::SolverConfig;
 
@@ -249,7 +249,7 @@ impl Prover {
         let action_text = format!(
             "{}Action::{}",
             self.prefix,
-            crate::render::cedar::syntax::string(&ty.action)
+            crate::cedar::syntax::string(&ty.action)
         );
         let action: EntityUid = action_text
             .parse()

@@ -14,6 +14,7 @@ pub mod terraform;
 
 use std::collections::BTreeMap;
 
+use crate::cedar::CedarError;
 use crate::model::{Date, Model};
 use crate::source::SourceDb;
 
@@ -130,16 +131,10 @@ impl Artifacts {
 /// accepts.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum RenderError {
-    /// The delegation graph has more chains than can be rendered.
-    #[error("the delegation graph has more than {limit} chains; refusing to render them all")]
-    #[diagnostic(
-        code(nhi::render::chains),
-        help("lower `guardrails.max_delegation_depth` or delegate along fewer paths")
-    )]
-    TooManyChains {
-        /// The limit.
-        limit: usize,
-    },
+    /// The Cedar core refused the workspace or what it rendered.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Cedar(#[from] CedarError),
     /// An identity's AWS policy is larger than IAM accepts.
     #[error("the AWS permissions policy of `{identity}` is {size} characters; IAM accepts {limit}")]
     #[diagnostic(
@@ -155,31 +150,6 @@ pub enum RenderError {
         size: usize,
         /// IAM's limit.
         limit: usize,
-    },
-    /// Cedar rejected the rendered schema.
-    #[error("internal error: Cedar rejects the rendered schema: {message}")]
-    #[diagnostic(code(nhi::render::cedar_schema))]
-    CedarSchema {
-        /// What Cedar said.
-        message: String,
-    },
-    /// Cedar rejected the rendered entities.
-    #[error("internal error: Cedar rejects the rendered entities: {message}")]
-    #[diagnostic(code(nhi::render::cedar_entities))]
-    CedarEntities {
-        /// What Cedar said.
-        message: String,
-    },
-    /// Cedar rejected a rendered policy.
-    #[error("internal error: rendered Cedar policy `{id}` does not validate: {message}")]
-    #[diagnostic(code(nhi::render::cedar_policy), help("the policy:\n{policy}"))]
-    CedarPolicy {
-        /// The policy's `@id`.
-        id: String,
-        /// Its text.
-        policy: String,
-        /// What Cedar said.
-        message: String,
     },
 }
 
@@ -227,9 +197,9 @@ pub fn render_with(
     options: &Options,
 ) -> Result<Artifacts, RenderError> {
     let today = options.today;
-    let rendering = cedar::render(model, db, today)?;
-    cedar::verify::verify(&rendering)?;
-    let mut artifacts = rendering.artifacts();
+    let rendering = crate::cedar::render(model, db, today)?;
+    crate::cedar::verify::verify(&rendering)?;
+    let mut artifacts = cedar::artifacts(&rendering);
     let targets = &model.settings.targets;
     if let Some(target) = &targets.aws {
         artifacts.extend(aws::render(model, db, today, target)?);

@@ -29,7 +29,7 @@ use nhi::model::{
     Auth, AuthMethod, Context, Delegation, Grant, Identity, Kind, Model, Name, Provenance, Spanned,
     State,
 };
-use nhi::render::cedar;
+use nhi::cedar;
 use nhi::source::{Loc, SourceDb};
 use nhi::validate;
 use proptest::prelude::*;

@@ -28,9 +28,10 @@ use std::path::Path;
 use std::time::Duration;
 
 use nhi::load::LoadOptions;
-use nhi::prove::slice::{self, Index};
+use nhi::cedar::index::Index;
+use nhi::prove::slice;
 use nhi::prove::{Prover, SolverConfig, Verdict, access, properties};
-use nhi::render::cedar::policy::{Cond, Rule};
+use nhi::cedar::policy::{Cond, Rule};
 use nhi::validate::{self, Checked};
 use proptest::prelude::*;
 use repo::{HELPER, RELEASE, Repo, kinds};
@@ -305,7 +306,7 @@ fn a_rendering_that_loses_a_forbid_is_pf001_with_the_request() {
         ("identities/helper.yaml", HELPER),
     ]);
     let today = date(support::TODAY);
-    let mut rendering = nhi::render::cedar::render(&c.model, &c.db, today).unwrap();
+    let mut rendering = nhi::cedar::render(&c.model, &c.db, today).unwrap();
     let mut prover = Prover::start(&config(), &rendering.schema).unwrap();
     let (summary, found) = properties::prove(&mut prover, &c.model, &rendering, today).unwrap();
     assert_eq!(codes(&found), [""; 0], "the real rendering proves");
@@ -355,7 +356,7 @@ fn a_delegation_that_loses_its_delegators_environment_is_pf003() {
         ("identities/helper.yaml", HELPER),
     ]);
     let today = date(support::TODAY);
-    let mut rendering = nhi::render::cedar::render(&c.model, &c.db, today).unwrap();
+    let mut rendering = nhi::cedar::render(&c.model, &c.db, today).unwrap();
     let mut prover = Prover::start(&config(), &rendering.schema).unwrap();
     let (_, found) = properties::prove(&mut prover, &c.model, &rendering, today).unwrap();
     assert_eq!(codes(&found), [""; 0]);
@@ -395,7 +396,7 @@ fn a_policy_that_can_error_is_refuted_by_never_errors() {
         ("nhi.yaml", repo::NHI_YAML),
         ("identities/helper.yaml", HELPER),
     ]);
-    let rendering = nhi::render::cedar::render(&c.model, &c.db, date(support::TODAY)).unwrap();
+    let rendering = nhi::cedar::render(&c.model, &c.db, date(support::TODAY)).unwrap();
     let mut prover = Prover::start(&config(), &rendering.schema).unwrap();
     let env = slice::request_types(&rendering.schema, "Agent", "read_ci_status")
         .pop()
@@ -488,8 +489,8 @@ proptest! {
             .any(|c| c.summary.contains("Cedar `"));
         // the solver's
         let (br, hr) = (
-            nhi::render::cedar::render(&b.model, &b.db, today).unwrap(),
-            nhi::render::cedar::render(&h.model, &h.db, today).unwrap(),
+            nhi::cedar::render(&b.model, &b.db, today).unwrap(),
+            nhi::cedar::render(&h.model, &h.db, today).unwrap(),
         );
         let schema = slice::union_schema(&br.schema, &hr.schema);
         let (bi, hi) = (Index::new(&br), Index::new(&hr));

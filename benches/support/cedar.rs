@@ -11,7 +11,7 @@ use nhi::analyse::Decision;
 use nhi::authorize::{Authorizer, Query};
 use nhi::load::LoadOptions;
 use nhi::model::{Identity, Model};
-use nhi::render::cedar::{Rendering, verify};
+use nhi::cedar::{Rendering, verify};
 use nhi::source::Spanned;
 
 use crate::workspace::Rng;
@@ -82,7 +82,7 @@ pub(crate) fn measure(n: usize, root: &Path, runs: usize) -> Figures {
         "validate::check found problems"
     );
     let start = Instant::now();
-    let rendering = nhi::render::cedar::render(&checked.model, &checked.db, today).unwrap();
+    let rendering = nhi::cedar::render(&checked.model, &checked.db, today).unwrap();
     let rendered = start.elapsed();
     let shapes = shapes(&rendering);
     eprintln!(

@@ -13,7 +13,7 @@ use super::{CliError, Context, ExitStatus, Io};
 use crate::analyse::{self, Decision};
 use crate::authorize::{Answer, Authorizer, Query, parse_resource};
 use crate::model::{Model, State};
-use crate::render::cedar;
+use crate::cedar;
 use crate::source::SourceDb;
 
 /// Arguments of `nhi can`.

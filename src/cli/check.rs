@@ -96,9 +96,9 @@ pub fn run(args: &CheckArgs, cx: &Context, io: &mut Io<'_>) -> Result<ExitStatus
     let mut proved = None;
     if !diagnostics.has_errors() {
         // what the workspace renders must be what the targets accept
-        crate::render::cedar::verify::verify_model(&model, &db, cx.today)?;
+        crate::cedar::verify::verify_model(&model, &db, cx.today)?;
         if let Some(config) = args.prove.config() {
-            let rendering = crate::render::cedar::render(&model, &db, cx.today)?;
+            let rendering = crate::cedar::render(&model, &db, cx.today)?;
             let mut prover = Prover::start(&config, &rendering.schema)?;
             let (summary, found) = properties::prove(&mut prover, &model, &rendering, cx.today)?;
             diagnostics.extend(found);

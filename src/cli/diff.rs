@@ -17,10 +17,11 @@ use crate::diff::{self, Report, Risk};
 use crate::load::{self, LoadError, LoadOptions};
 use crate::model::Model;
 use crate::prove::access::{self, AccessProof, Outcome};
-use crate::prove::slice::{self, Index};
+use crate::cedar::index::Index;
+use crate::prove::slice;
 use crate::prove::{Prover, SolverConfig};
-use crate::render::cedar::Rendering;
-use crate::render::cedar::schema::SchemaDoc;
+use crate::cedar::Rendering;
+use crate::cedar::schema::SchemaDoc;
 use crate::render::{self, Artifacts};
 use crate::validate::{self, Checked};
 
@@ -159,7 +160,7 @@ pub fn run(args: &DiffArgs, cx: &Context, io: &mut Io<'_>) -> Result<ExitStatus,
 /// The side's Cedar (none where the workspace does not exist).
 fn cedar(side: &Side, cx: &Context) -> Result<Rendering, CliError> {
     Ok(match &side.checked {
-        Some(c) => render::cedar::render(&c.model, &c.db, cx.today)?,
+        Some(c) => crate::cedar::render(&c.model, &c.db, cx.today)?,
         None => Rendering {
             schema: SchemaDoc::default(),
             policies: Vec::new(),

@@ -11,7 +11,7 @@ use super::{CliError, Context, ExitStatus, Io};
 use crate::authorize::Authorizer;
 use crate::decisions;
 use crate::load::{self, LoadOptions};
-use crate::render::cedar;
+use crate::cedar;
 
 /// Arguments of `nhi test`.
 #[derive(Debug, Args)]

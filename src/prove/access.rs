@@ -9,10 +9,11 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
-use super::slice::{self, Index};
+use super::slice;
+use crate::cedar::index::Index;
 use super::{Counterexample, ProveError, Prover, Stats, Verdict};
-use crate::render::cedar::policy::{Effect, Policy};
-use crate::render::cedar::schema::SchemaDoc;
+use crate::cedar::policy::{Effect, Policy};
+use crate::cedar::schema::SchemaDoc;
 
 /// What a proof says of one identity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]

@@ -4,7 +4,7 @@
 //! - each action it forbids, and each guardrail action, is denied
 //!   (`always-denies` on its slice for that action);
 //! - no rendered policy can raise an evaluation error (`never-errors`,
-//!   asked once per policy shape, as [`crate::render::cedar::verify`]
+//!   asked once per policy shape, as [`crate::cedar::verify`]
 //!   validates once per shape and for the same reason);
 //! - a delegate acting for a delegation chain is allowed nothing that any
 //!   delegator of the chain is not allowed acting for itself (implication
@@ -22,13 +22,14 @@ use crate::vocabulary::context;
 
 use serde::Serialize;
 
-use super::slice::{self, Acting, Index};
+use super::slice::{self, Acting};
+use crate::cedar::index::{Index, covers};
 use super::{Counterexample, ProveError, Prover, RequestType, Stats, Verdict};
 use crate::analyse;
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::{Model, Name};
-use crate::render::cedar::Rendering;
-use crate::render::cedar::policy::{Policy, Rule, principal_type};
+use crate::cedar::Rendering;
+use crate::cedar::policy::{Policy, Rule, principal_type};
 use crate::vocabulary::cedar::PRINCIPAL_TYPES;
 use crate::source::Loc;
 
@@ -255,7 +256,7 @@ fn delegations(
                     summary.delegations += 1;
                     let loc = policies
                         .iter()
-                        .find(|p| slice::covers(p, action))
+                        .find(|p| covers(p, action))
                         .map_or(hop.unwrap_or(identity.name.loc), |p| {
                             p.origin.loc_for(action)
                         });

@@ -18,8 +18,8 @@ use crate::analyse::{self, lifecycle};
 use crate::model::{Date, Identity, Model};
 use crate::source::SourceDb;
 
-use super::cedar::Rendering;
-use super::cedar::entities::Attrs;
+use crate::cedar::Rendering;
+use crate::cedar::entities::Attrs;
 use super::{Artifact, Artifacts, Target};
 
 /// The JSON file's path in the output folder.

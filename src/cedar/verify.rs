@@ -26,14 +26,14 @@ use super::Rendering;
 use super::entities::Entity;
 use super::policy::Policy;
 use super::schema::SchemaDoc;
-use crate::render::RenderError;
+use super::CedarError;
 
 /// Parse the rendered schema.
 ///
 /// # Errors
 ///
 /// When Cedar rejects it.
-pub fn schema(rendering: &Rendering) -> Result<Schema, RenderError> {
+pub fn schema(rendering: &Rendering) -> Result<Schema, CedarError> {
     parse_schema(&rendering.schema)
 }
 
@@ -42,11 +42,11 @@ pub fn schema(rendering: &Rendering) -> Result<Schema, RenderError> {
 /// # Errors
 ///
 /// When Cedar rejects it.
-pub fn parse_schema(doc: &SchemaDoc) -> Result<Schema, RenderError> {
+pub fn parse_schema(doc: &SchemaDoc) -> Result<Schema, CedarError> {
     let text = doc.text();
     Schema::from_cedarschema_str(&text)
         .map(|(schema, _warnings)| schema)
-        .map_err(|e| RenderError::CedarSchema {
+        .map_err(|e| CedarError::Schema {
             message: error_text(&e),
         })
 }
@@ -56,9 +56,9 @@ pub fn parse_schema(doc: &SchemaDoc) -> Result<Schema, RenderError> {
 /// # Errors
 ///
 /// When an entity does not conform.
-pub fn entities(rendering: &Rendering, schema: &Schema) -> Result<Entities, RenderError> {
+pub fn entities(rendering: &Rendering, schema: &Schema) -> Result<Entities, CedarError> {
     Entities::from_json_str(&rendering.entities_text(), Some(schema)).map_err(|e| {
-        RenderError::CedarEntities {
+        CedarError::Entities {
             message: error_text(&e),
         }
     })
@@ -69,10 +69,10 @@ pub fn entities(rendering: &Rendering, schema: &Schema) -> Result<Entities, Rend
 /// # Errors
 ///
 /// When the text does not parse.
-pub fn parse(policy: &Policy, ns: &str) -> Result<cedar_policy::Policy, RenderError> {
+pub fn parse(policy: &Policy, ns: &str) -> Result<cedar_policy::Policy, CedarError> {
     let text = policy.text(ns);
     cedar_policy::Policy::parse(Some(PolicyId::new(&policy.id)), &text).map_err(|e| {
-        RenderError::CedarPolicy {
+        CedarError::Policy {
             id: policy.id.clone(),
             policy: text.clone(),
             message: error_text(&e),
@@ -131,10 +131,10 @@ impl Shapes {
     ///
     /// When the schema, an entity shape or a policy shape is rejected; the
     /// error shows a policy of that shape.
-    pub fn check(&self, doc: &SchemaDoc) -> Result<(), RenderError> {
+    pub fn check(&self, doc: &SchemaDoc) -> Result<(), CedarError> {
         let schema = parse_schema(doc)?;
         if let Some((id, policy, action)) = &self.missing {
-            return Err(RenderError::CedarPolicy {
+            return Err(CedarError::Policy {
                 id: id.clone(),
                 policy: policy.clone(),
                 message: format!("action `{action}` is not declared in the schema"),
@@ -149,14 +149,14 @@ impl Shapes {
             text.push_str(&shape.replacen(r#""id":"_""#, &format!(r#""id":"_{i}""#), 1));
         }
         text.push(']');
-        Entities::from_json_str(&text, Some(&schema)).map_err(|e| RenderError::CedarEntities {
+        Entities::from_json_str(&text, Some(&schema)).map_err(|e| CedarError::Entities {
             message: error_text(&e),
         })?;
         let mut set = PolicySet::new();
         let mut by_id = BTreeMap::new();
         for (i, (shape, (id, policy))) in self.policies.iter().enumerate() {
             let key = format!("shape{i}");
-            let failed = |e: &(dyn miette::Diagnostic + 'static)| RenderError::CedarPolicy {
+            let failed = |e: &(dyn miette::Diagnostic + 'static)| CedarError::Policy {
                 id: id.clone(),
                 policy: policy.clone(),
                 message: error_text(e),
@@ -177,7 +177,7 @@ impl Shapes {
 ///
 /// When the schema, an entity shape or a policy shape is rejected; the
 /// error shows a policy of that shape.
-pub fn verify(rendering: &Rendering) -> Result<(), RenderError> {
+pub fn verify(rendering: &Rendering) -> Result<(), CedarError> {
     let ns = rendering.prefix();
     let chunk = rendering
         .policies
@@ -211,7 +211,7 @@ pub fn verify_model(
     model: &crate::model::Model,
     db: &crate::source::SourceDb,
     today: crate::model::Date,
-) -> Result<(), RenderError> {
+) -> Result<(), CedarError> {
     let renderer = super::Renderer::new(model, db, today)?;
     let ns = renderer.prefix().to_owned();
     let rendered = renderer.identities();
@@ -236,7 +236,7 @@ pub fn verify_model(
 /// # Errors
 ///
 /// When the schema, the entities or any policy is rejected.
-pub fn verify_full(rendering: &Rendering) -> Result<(), RenderError> {
+pub fn verify_full(rendering: &Rendering) -> Result<(), CedarError> {
     let schema = schema(rendering)?;
     entities(rendering, &schema)?;
     let ns = rendering.prefix();
@@ -244,7 +244,7 @@ pub fn verify_full(rendering: &Rendering) -> Result<(), RenderError> {
     let mut texts = BTreeMap::new();
     for policy in &rendering.policies {
         let parsed = parse(policy, &ns)?;
-        set.add(parsed).map_err(|e| RenderError::CedarPolicy {
+        set.add(parsed).map_err(|e| CedarError::Policy {
             id: policy.id.clone(),
             policy: policy.text(&ns),
             message: error_text(&e),
@@ -262,13 +262,13 @@ pub fn verify_full(rendering: &Rendering) -> Result<(), RenderError> {
 /// # Errors
 ///
 /// When the rendering does not parse.
-pub fn warnings(rendering: &Rendering) -> Result<Vec<String>, RenderError> {
+pub fn warnings(rendering: &Rendering) -> Result<Vec<String>, CedarError> {
     let schema = schema(rendering)?;
     let ns = rendering.prefix();
     let mut set = PolicySet::new();
     for policy in &rendering.policies {
         set.add(parse(policy, &ns)?)
-            .map_err(|e| RenderError::CedarPolicy {
+            .map_err(|e| CedarError::Policy {
                 id: policy.id.clone(),
                 policy: policy.text(&ns),
                 message: error_text(&e),
@@ -285,7 +285,7 @@ fn validate(
     schema: &Schema,
     set: &PolicySet,
     policy_of: impl Fn(&str) -> Option<(String, String)>,
-) -> Result<(), RenderError> {
+) -> Result<(), CedarError> {
     let validator = Validator::new(schema.clone());
     let result = validator.validate(set, ValidationMode::Strict);
     let failure = result
@@ -310,7 +310,7 @@ fn validate(
         return Ok(());
     };
     let (id, policy) = policy_of(&key).unwrap_or((key, String::new()));
-    Err(RenderError::CedarPolicy {
+    Err(CedarError::Policy {
         id,
         policy,
         message,
