@@ -34,7 +34,7 @@
 //!   into a new empty folder: its time, peak memory and the size of what it
 //!   wrote; then `nhi build --check` against that output (it must exit 0).
 //! * Decisions, in process through the library: the workspace is checked
-//!   (`validate::check`), rendered (`render::cedar::render`) and handed to
+//!   (`check::workspace`), rendered (`cedar::render`) and handed to
 //!   an `authorize::Authorizer`. A deterministic list of queries (for a
 //!   sample of identities: an allowed action in its usual context, a
 //!   forbidden one, one it never mentions, and for delegates a delegated
@@ -197,7 +197,7 @@ fn phases(root: &Path, runs: usize) -> Phases {
         let loaded = load::load(root, LoadOptions::default()).unwrap();
         load_times.push(start.elapsed());
         let start = Instant::now();
-        let checked = nhi::validate::validate(loaded, today);
+        let checked = nhi::check::loaded(loaded, today);
         validate_times.push(start.elapsed());
         assert!(
             checked.diagnostics.is_empty(),
@@ -205,10 +205,10 @@ fn phases(root: &Path, runs: usize) -> Phases {
         );
     }
     let fused = measure(runs, || {
-        let checked = nhi::validate::check(root, LoadOptions::default(), today).unwrap();
+        let checked = nhi::check::workspace(root, LoadOptions::default(), today).unwrap();
         assert!(
             checked.diagnostics.is_empty(),
-            "validate::check found problems"
+            "check::workspace found problems"
         );
         checked.model.identities.len()
     });
@@ -415,7 +415,7 @@ fn run(n: usize, runs: usize) -> Row {
 
     let phases = phases(&root, runs);
     eprintln!(
-        "  in process: load {}, validate {}, validate::check {}",
+        "  in process: load {}, check::loaded {}, check::workspace {}",
         phases.load.cell(),
         phases.validate.cell(),
         phases.fused.cell()
@@ -502,13 +502,13 @@ fn check_tables(rows: &[Row], cores: usize, runs: usize) {
     println!();
     println!(
         "Where the time goes, in process on {cores} cores (median, fastest in parentheses): \
-         `load::load` walks, reads, parses and reads raw documents; `validate::validate` \
-         converts them and runs the cross-file checks; `validate::check` does both in one \
+         `load::load` walks, reads, parses and reads raw documents; `check::loaded` \
+         converts them, runs the cross-file checks and the lint rules; `check::workspace` does both in one \
          pass, as `nhi check` does."
     );
     println!();
     println!(
-        "| identities | parse, nhi YAML layer ({cores} cores) | `load::load` | `validate::validate` | `validate::check` | `nhi check` process | process − `validate::check` |"
+        "| identities | parse, nhi YAML layer ({cores} cores) | `load::load` | `check::loaded` | `check::workspace` | `nhi check` process | process − `check::workspace` |"
     );
     println!("|---:|---:|---:|---:|---:|---:|---:|");
     for r in rows {

@@ -1,12 +1,21 @@
-//! What the checked model means for access: which identities render, the
-//! conditions each grant carries, every delegation chain, and the
-//! compiler's own answer to an authorization request.
+//! What the checked model means for access, judged on one day: the
+//! enforcement plan. An [`Analysis`] is built once per run from the model
+//! and the date: how each identity stands (and so whether it renders at
+//! all), which targets each lands in, and every delegation chain. The lint
+//! rules, the renderers, the diff, the review calendar and the proofs all
+//! read it; none decides these facts again.
 //!
-//! Everything here is pure. The Cedar renderer turns the same facts into
+//! Beside it, pure functions of the model: the conditions each grant
+//! carries ([`checks`]), how an identity proves who it is to a cloud
+//! ([`federation`]), what an action means at permission level
+//! ([`permissions`]), where an identity stands in its lifecycle
+//! ([`lifecycle`]), and the compiler's own answer to an authorization
+//! request ([`decide`]). The Cedar core turns the same facts into
 //! policies; [`decide`] answers from the model directly, so tests can hold
 //! the two against each other.
 
 pub mod chains;
+pub mod checks;
 pub mod decide;
 pub mod federation;
 pub mod lifecycle;
@@ -14,113 +23,190 @@ pub mod permissions;
 
 use std::collections::BTreeMap;
 
-use crate::model::{Date, Grant, Identity, Model, State};
-use crate::vocabulary::context::{ENVIRONMENT, NAMESPACE, REGION};
+use rayon::prelude::*;
 
-pub use chains::{Chain, chains};
+use crate::model::{Date, Grant, Identity, Model, Name, State};
+
+pub use chains::{Chain, Hop, MAX_CHAINS, TooManyChains};
+pub use checks::{Check, canonical, conditions, context_checks, narrowing, where_checks};
 pub use decide::{Decision, Reason, Request, decide};
+pub use federation::Cloud;
 
-/// Whether an identity renders into the targets on `today`: revoked and
-/// expired identities render to nothing (their access is revoked).
-#[must_use]
-pub fn renders(identity: &Identity, today: Date) -> bool {
-    identity.state.value != State::Revoked && !identity.is_expired(today)
+/// How an identity stands on the day of the analysis.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Standing {
+    /// In use.
+    Active,
+    /// Quarantined: it renders, and every target denies it everything.
+    Suspended,
+    /// Offboarded: it renders to nothing.
+    Revoked,
+    /// Past its expiry date: it renders to nothing.
+    Expired,
 }
 
-/// Whether an identity renders but is quarantined (denied everything).
-#[must_use]
-pub fn suspended(identity: &Identity) -> bool {
-    identity.state.value == State::Suspended
+impl Standing {
+    /// How `identity` stands on `today`: past its expiry date nothing else
+    /// matters; before it, its state decides.
+    #[must_use]
+    pub fn of(identity: &Identity, today: Date) -> Self {
+        match identity.state.value {
+            _ if identity.is_expired(today) => Self::Expired,
+            State::Revoked => Self::Revoked,
+            State::Suspended => Self::Suspended,
+            State::Active => Self::Active,
+        }
+    }
+
+    /// Whether the identity renders into the targets: a revoked or expired
+    /// one renders to nothing (its access is revoked).
+    #[must_use]
+    pub const fn renders(self) -> bool {
+        matches!(self, Self::Active | Self::Suspended)
+    }
 }
 
-/// One attribute test of a request's context: the value at `key` must be
-/// one of `values` (no value, or an empty list, never passes).
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Check {
-    /// The context key.
-    pub key: String,
-    /// The accepted values, sorted and without repeats.
-    pub values: Vec<String>,
+/// The targets an identity lands in beside Cedar, where every identity
+/// that renders lands. One that does not render lands nowhere.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Lands {
+    /// AWS must grant it something: the target is configured and one of
+    /// its allowed actions means something there.
+    pub aws: bool,
+    /// Google Cloud must grant it something.
+    pub gcp: bool,
+    /// Azure must grant it something.
+    pub azure: bool,
+    /// The namespaces it runs in on the cluster, when it runs there.
+    pub kubernetes: Option<Vec<String>>,
 }
 
-impl Check {
-    fn new<'a>(key: &str, values: impl IntoIterator<Item = &'a String>) -> Self {
-        let mut values: Vec<String> = values.into_iter().cloned().collect();
-        values.sort();
-        values.dedup();
+impl Lands {
+    /// Landing nowhere.
+    pub const NOWHERE: Self = Self {
+        aws: false,
+        gcp: false,
+        azure: false,
+        kubernetes: None,
+    };
+
+    /// Whether it lands in a cloud.
+    #[must_use]
+    pub const fn cloud(&self, cloud: Cloud) -> bool {
+        match cloud {
+            Cloud::Aws => self.aws,
+            Cloud::Gcp => self.gcp,
+            Cloud::Azure => self.azure,
+        }
+    }
+
+    fn of(model: &Model, identity: &Identity) -> Self {
+        let t = &model.settings.targets;
+        let needs = |cloud| federation::needs(model, identity, cloud);
         Self {
-            key: key.to_owned(),
-            values,
+            aws: t.aws.is_some() && needs(Cloud::Aws),
+            gcp: t.gcp.is_some() && needs(Cloud::Gcp),
+            azure: t.azure.is_some() && needs(Cloud::Azure),
+            kubernetes: federation::cluster_namespaces(model, identity),
         }
     }
+}
 
-    /// Whether a context passes the test.
+/// The enforcement plan of a checked model on one day.
+#[derive(Clone, Debug)]
+pub struct Analysis {
+    today: Date,
+    lands: BTreeMap<Name, Lands>,
+    chains: Result<BTreeMap<Name, Vec<Chain>>, TooManyChains>,
+}
+
+impl Analysis {
+    /// Analyse `model` as of `today`.
     #[must_use]
-    pub fn passes(&self, attributes: &BTreeMap<String, String>) -> bool {
-        attributes
-            .get(&self.key)
-            .is_some_and(|v| self.values.iter().any(|a| a == v))
+    pub fn new(model: &Model, today: Date) -> Self {
+        let lands = model
+            .identities
+            .par_iter()
+            .filter(|(_, i)| Standing::of(i, today).renders())
+            .map(|(name, i)| (name.clone(), Lands::of(model, i)))
+            .collect();
+        let chains = chains::chains(model, today).map(|all| {
+            let mut by_delegate: BTreeMap<Name, Vec<Chain>> = BTreeMap::new();
+            for chain in all {
+                by_delegate
+                    .entry(chain.delegate.clone())
+                    .or_default()
+                    .push(chain);
+            }
+            by_delegate
+        });
+        Self {
+            today,
+            lands,
+            chains,
+        }
     }
 
-    /// Whether no value can pass.
+    /// The day the workspace is judged on.
     #[must_use]
-    pub fn is_unsatisfiable(&self) -> bool {
-        self.values.is_empty()
+    pub const fn today(&self) -> Date {
+        self.today
     }
-}
 
-/// A conjunction of checks in canonical form: one check per key (several
-/// checks of a key accept the values all of them accept), sorted by key,
-/// so equal conditions print and compare the same whatever order they were
-/// written in.
-#[must_use]
-pub fn canonical(checks: Vec<Check>) -> Vec<Check> {
-    let mut by_key: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for check in checks {
-        match by_key.entry(check.key) {
-            std::collections::btree_map::Entry::Vacant(e) => {
-                e.insert(check.values);
-            }
-            std::collections::btree_map::Entry::Occupied(mut e) => {
-                e.get_mut().retain(|v| check.values.contains(v));
-            }
-        }
+    /// How an identity stands.
+    #[must_use]
+    pub fn standing(&self, identity: &Identity) -> Standing {
+        Standing::of(identity, self.today)
     }
-    by_key
-        .into_iter()
-        .map(|(key, values)| Check { key, values })
-        .collect()
-}
 
-/// The checks an identity's `context` puts on everything it does.
-#[must_use]
-pub fn context_checks(identity: &Identity) -> Vec<Check> {
-    let c = &identity.context;
-    let mut checks = Vec::new();
-    // an empty list accepts nothing, like every list of accepted values
-    for (key, values) in [
-        (ENVIRONMENT, &c.environments),
-        (REGION, &c.regions),
-        (NAMESPACE, &c.namespaces),
-    ] {
-        if let Some(values) = values {
-            checks.push(Check::new(key, values.iter().map(|v| &v.value)));
-        }
+    /// Whether an identity renders into the targets.
+    #[must_use]
+    pub fn renders(&self, identity: &Identity) -> bool {
+        self.standing(identity).renders()
     }
-    for (key, values) in &c.attributes {
-        checks.push(Check::new(key, values.iter().map(|v| &v.value)));
-    }
-    checks
-}
 
-/// The checks a grant's `where` narrowing adds.
-#[must_use]
-pub fn where_checks(grant: &Grant) -> Vec<Check> {
-    grant
-        .conditions
-        .iter()
-        .map(|(key, values)| Check::new(key, values.iter().map(|v| &v.value)))
-        .collect()
+    /// Whether an identity renders but is quarantined (denied everything).
+    #[must_use]
+    pub fn suspended(&self, identity: &Identity) -> bool {
+        self.standing(identity) == Standing::Suspended
+    }
+
+    /// The identities of `model` that render, in name order.
+    pub fn live<'m>(&self, model: &'m Model) -> impl Iterator<Item = &'m Identity> {
+        let today = self.today;
+        model
+            .identities
+            .values()
+            .map(AsRef::as_ref)
+            .filter(move |i| Standing::of(i, today).renders())
+    }
+
+    /// The targets an identity lands in.
+    #[must_use]
+    pub fn lands(&self, identity: &Identity) -> &Lands {
+        self.lands
+            .get(&identity.name.value)
+            .unwrap_or(&Lands::NOWHERE)
+    }
+
+    /// The identities of `model` that land in a cloud, in name order.
+    pub fn landing<'a, 'm: 'a>(
+        &'a self,
+        model: &'m Model,
+        cloud: Cloud,
+    ) -> impl Iterator<Item = &'m Identity> + 'a {
+        self.live(model).filter(move |i| self.lands(i).cloud(cloud))
+    }
+
+    /// Every delegation chain, by the delegate that acts along it, each
+    /// list in path order.
+    ///
+    /// # Errors
+    ///
+    /// When the workspace has more than [`MAX_CHAINS`] chains.
+    pub fn chains(&self) -> Result<&BTreeMap<Name, Vec<Chain>>, TooManyChains> {
+        self.chains.as_ref().map_err(|e| *e)
+    }
 }
 
 /// The grant of an action to an identity, if it holds one (an action

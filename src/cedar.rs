@@ -32,9 +32,9 @@ use crate::vocabulary::context;
 
 use rayon::prelude::*;
 
-use crate::analyse::{self, Chain, Check, canonical, context_checks, where_checks};
-use crate::model::{Date, Identity, Model, Name};
-use crate::source::SourceDb;
+use crate::analyse::{Analysis, Chain, Check, MAX_CHAINS, conditions, narrowing};
+use crate::model::{Identity, Model, Name};
+use crate::source::{Loc, SourceDb};
 
 use entities::Entity;
 use policy::{Cond, Effect, Origin, Policy, Rule, principal_type};
@@ -125,41 +125,39 @@ impl Rendering {
     }
 }
 
-/// What rendering needs besides one identity: the schema, the namespace,
-/// every delegation chain by delegate, and the date.
+/// What rendering needs besides one identity: the model, its analysis
+/// (who renders, every delegation chain by delegate), the schema and the
+/// namespace.
 #[derive(Debug)]
 pub struct Renderer<'m> {
     model: &'m Model,
+    analysis: &'m Analysis,
     db: &'m SourceDb,
-    today: Date,
     prefix: String,
     schema: SchemaDoc,
-    chains: BTreeMap<&'m Name, Vec<Chain<'m>>>,
+    chains: &'m BTreeMap<Name, Vec<Chain>>,
 }
 
 impl<'m> Renderer<'m> {
-    /// Prepare to render the workspace's Cedar as of `today`.
+    /// Prepare to render the workspace's Cedar as its analysis judges it.
     ///
     /// # Errors
     ///
     /// When the delegation graph produces more chains than can be rendered.
-    pub fn new(model: &'m Model, db: &'m SourceDb, today: Date) -> Result<Self, CedarError> {
-        let all = analyse::chains(model, today).map_err(|_| CedarError::TooManyChains {
-            limit: analyse::chains::MAX_CHAINS,
-        })?;
-        let mut chains: BTreeMap<&Name, Vec<Chain<'_>>> = BTreeMap::new();
-        for chain in all {
-            chains
-                .entry(&chain.delegate.name.value)
-                .or_default()
-                .push(chain);
-        }
+    pub fn new(
+        model: &'m Model,
+        analysis: &'m Analysis,
+        db: &'m SourceDb,
+    ) -> Result<Self, CedarError> {
+        let chains = analysis
+            .chains()
+            .map_err(|_| CedarError::TooManyChains { limit: MAX_CHAINS })?;
         let schema = schema_of(model);
         let prefix = schema.prefix();
         Ok(Self {
             model,
+            analysis,
             db,
-            today,
             prefix,
             schema,
             chains,
@@ -181,12 +179,7 @@ impl<'m> Renderer<'m> {
     /// The identities that render, in name order.
     #[must_use]
     pub fn identities(&self) -> Vec<&'m Identity> {
-        self.model
-            .identities
-            .values()
-            .map(AsRef::as_ref)
-            .filter(|i| analyse::renders(i, self.today))
-            .collect()
+        self.analysis.live(self.model).collect()
     }
 
     /// The guardrail policies.
@@ -201,9 +194,10 @@ impl<'m> Renderer<'m> {
     pub fn identity(&self, identity: &Identity) -> (Vec<Policy>, Entity) {
         let mut own = Vec::new();
         let source = self.db.display_path(identity.file);
-        identity_policies(identity, &source, !self.schema.actions.is_empty(), &mut own);
+        let suspended = self.analysis.suspended(identity) && !self.schema.actions.is_empty();
+        identity_policies(identity, &source, suspended, &mut own);
         for chain in self.chains.get(&identity.name.value).into_iter().flatten() {
-            chain_policies(chain, self.db, &mut own);
+            chain_policies(chain, self.model, self.db, &mut own);
         }
         (own, entities::identity(&self.prefix, identity))
     }
@@ -246,14 +240,18 @@ impl<'m> Renderer<'m> {
     }
 }
 
-/// Render the workspace's Cedar as of `today` (expired identities render to
-/// nothing).
+/// Render the workspace's Cedar as its analysis judges it (revoked and
+/// expired identities render to nothing).
 ///
 /// # Errors
 ///
 /// When the delegation graph produces more chains than can be rendered.
-pub fn render(model: &Model, db: &SourceDb, today: Date) -> Result<Rendering, CedarError> {
-    Ok(Renderer::new(model, db, today)?.render())
+pub fn render(
+    model: &Model,
+    analysis: &Analysis,
+    db: &SourceDb,
+) -> Result<Rendering, CedarError> {
+    Ok(Renderer::new(model, analysis, db)?.render())
 }
 
 /// Every action the workspace names, with its resource types.
@@ -357,54 +355,95 @@ fn origin(identity: &Identity, source: &str, rule: Rule) -> Origin {
     }
 }
 
-/// An identity's own policies; `any_action` says whether the schema
-/// declares an action at all (with none, a quarantine has nothing to deny
-/// and Cedar would find its policy impossible).
-fn identity_policies(identity: &Identity, source: &str, any_action: bool, out: &mut Vec<Policy>) {
-    let name = &identity.name.value;
-    let principal = Some((principal_type(identity.kind), name.clone()));
-    let forbidden: BTreeMap<String, crate::source::Loc> = identity
+/// An identity's own policies: its forbids, its quarantine when
+/// `quarantined` (a suspended identity, in a schema that declares an
+/// action at all: with none, a quarantine has nothing to deny and Cedar
+/// would find its policy impossible), then its grants.
+fn identity_policies(
+    identity: &Identity,
+    source: &str,
+    quarantined: bool,
+    out: &mut Vec<Policy>,
+) {
+    let principal = (principal_type(identity.kind), identity.name.value.clone());
+    forbid_policy(identity, source, &principal, out);
+    if quarantined {
+        quarantine_policies(identity, source, &principal, out);
+    }
+    allow_policies(identity, source, &principal, out);
+}
+
+/// One `forbid` of the identity's forbidden actions.
+fn forbid_policy(
+    identity: &Identity,
+    source: &str,
+    principal: &(&'static str, Name),
+    out: &mut Vec<Policy>,
+) {
+    let forbidden: BTreeMap<String, Loc> = identity
         .forbidden
         .iter()
         .rev()
         .map(|f| (f.value.clone(), f.loc))
         .collect();
-    if !forbidden.is_empty() {
-        let mut o = origin(identity, source, Rule::Forbid);
-        o.actions.clone_from(&forbidden);
-        out.push(Policy {
-            id: format!("{name}:forbid"),
-            effect: Effect::Forbid,
-            principal: principal.clone(),
-            actions: Some(forbidden.keys().cloned().collect()),
-            when: Vec::new(),
-            origin: o,
-        });
+    if forbidden.is_empty() {
+        return;
     }
-    if analyse::suspended(identity) && any_action {
-        let mut o = origin(identity, source, Rule::Suspended);
-        o.loc = identity.state.loc;
-        out.push(Policy {
-            id: format!("{name}:suspended"),
-            effect: Effect::Forbid,
-            principal: principal.clone(),
-            actions: None,
-            when: Vec::new(),
-            origin: o.clone(),
-        });
-        o.rule = Rule::SuspendedDelegation;
-        out.push(Policy {
-            id: format!("{name}:suspended-delegation"),
-            effect: Effect::Forbid,
-            principal: None,
-            actions: None,
-            when: vec![Cond::ChainContains(name.clone())],
-            origin: o,
-        });
-    }
-    // grants grouped by their `where` narrowing; the plain ones first
-    let context = context_checks(identity);
-    let mut groups: BTreeMap<Vec<Check>, BTreeMap<String, crate::source::Loc>> = BTreeMap::new();
+    let mut o = origin(identity, source, Rule::Forbid);
+    o.actions.clone_from(&forbidden);
+    out.push(Policy {
+        id: format!("{}:forbid", principal.1),
+        effect: Effect::Forbid,
+        principal: Some(principal.clone()),
+        actions: Some(forbidden.into_keys().collect()),
+        when: Vec::new(),
+        origin: o,
+    });
+}
+
+/// A suspended identity's quarantine: a `forbid` of everything it does,
+/// and of everything done on its behalf.
+fn quarantine_policies(
+    identity: &Identity,
+    source: &str,
+    principal: &(&'static str, Name),
+    out: &mut Vec<Policy>,
+) {
+    let name = &principal.1;
+    let mut o = origin(identity, source, Rule::Suspended);
+    o.loc = identity.state.loc;
+    out.push(Policy {
+        id: format!("{name}:suspended"),
+        effect: Effect::Forbid,
+        principal: Some(principal.clone()),
+        actions: None,
+        when: Vec::new(),
+        origin: o.clone(),
+    });
+    o.rule = Rule::SuspendedDelegation;
+    out.push(Policy {
+        id: format!("{name}:suspended-delegation"),
+        effect: Effect::Forbid,
+        principal: None,
+        actions: None,
+        when: vec![Cond::ChainContains(name.clone())],
+        origin: o,
+    });
+}
+
+/// One `permit` per distinct `where` narrowing of the identity's grants
+/// (the plain ones first), each under every condition its grants carry;
+/// none for grants nothing can satisfy.
+fn allow_policies(
+    identity: &Identity,
+    source: &str,
+    principal: &(&'static str, Name),
+    out: &mut Vec<Policy>,
+) {
+    /// The conditions of a narrowing's grants, and each action's place.
+    type Group = (Vec<Check>, BTreeMap<String, Loc>);
+    let name = &principal.1;
+    let mut groups: BTreeMap<Vec<Check>, Group> = BTreeMap::new();
     let mut seen = BTreeSet::new();
     // an action listed twice is reported (AC004); its first entry counts
     for g in identity
@@ -413,15 +452,13 @@ fn identity_policies(identity: &Identity, source: &str, any_action: bool, out: &
         .filter(|g| seen.insert(g.action.value.as_str()))
     {
         groups
-            .entry(canonical(where_checks(g)))
-            .or_default()
+            .entry(narrowing(g))
+            .or_insert_with(|| (conditions(identity, g), BTreeMap::new()))
+            .1
             .entry(g.action.value.clone())
             .or_insert(g.action.loc);
     }
-    for (narrowing, actions) in groups {
-        let mut checks = context.clone();
-        checks.extend(narrowing.iter().cloned());
-        let checks = canonical(checks);
+    for (narrowing, (checks, actions)) in groups {
         if checks.iter().any(Check::is_unsatisfiable) {
             continue;
         }
@@ -440,7 +477,7 @@ fn identity_policies(identity: &Identity, source: &str, any_action: bool, out: &
         out.push(Policy {
             id,
             effect: Effect::Permit,
-            principal: principal.clone(),
+            principal: Some(principal.clone()),
             actions: Some(actions.into_keys().collect()),
             when,
             origin: o,
@@ -448,22 +485,28 @@ fn identity_policies(identity: &Identity, source: &str, any_action: bool, out: &
     }
 }
 
-fn chain_policies(chain: &Chain<'_>, db: &SourceDb, out: &mut Vec<Policy>) {
-    let delegate = chain.delegate;
-    let names = chain.names();
-    let Some(&immediate) = chain.delegators.first() else {
+fn chain_policies(chain: &Chain, model: &Model, db: &SourceDb, out: &mut Vec<Policy>) {
+    let Some(delegate) = model.identities.get(&chain.delegate) else {
         return;
     };
+    let Some(immediate) = chain
+        .delegators
+        .first()
+        .and_then(|n| model.identities.get(n))
+    else {
+        return;
+    };
+    let names = &chain.delegators;
     let path = names
         .iter()
-        .map(|n| n.as_str())
+        .map(Name::as_str)
         .collect::<Vec<_>>()
         .join("/");
-    let mut chain_set: Vec<Name> = names.iter().map(|&n| n.clone()).collect();
+    let mut chain_set: Vec<Name> = names.clone();
     chain_set.sort();
     // the places of the last hop's delegated actions, in the delegator's file
     let mut places = BTreeMap::new();
-    for hop in &chain.hop {
+    for hop in &chain.hops {
         for a in &hop.actions {
             places.entry(a.value.clone()).or_insert(a.loc);
         }
@@ -471,7 +514,7 @@ fn chain_policies(chain: &Chain<'_>, db: &SourceDb, out: &mut Vec<Policy>) {
     let mut groups: BTreeMap<&Vec<Check>, Vec<&str>> = BTreeMap::new();
     for (action, checks) in &chain.actions {
         if !checks.iter().any(Check::is_unsatisfiable) {
-            groups.entry(checks).or_default().push(action);
+            groups.entry(checks).or_default().push(action.as_str());
         }
     }
     let mut ordered: Vec<(&Vec<Check>, Vec<&str>)> = groups.into_iter().collect();
@@ -490,7 +533,7 @@ fn chain_policies(chain: &Chain<'_>, db: &SourceDb, out: &mut Vec<Policy>) {
             Cond::ChainIs(chain_set.clone()),
         ];
         when.extend(checks.iter().cloned().map(Cond::OneOf));
-        let hop_loc = chain.hop.first().map_or(immediate.name.loc, |h| h.loc);
+        let hop_loc = chain.hops.first().map_or(immediate.name.loc, |h| h.loc);
         out.push(Policy {
             id,
             effect: Effect::Permit,
@@ -499,7 +542,7 @@ fn chain_policies(chain: &Chain<'_>, db: &SourceDb, out: &mut Vec<Policy>) {
             when,
             origin: Origin {
                 owner: Some(delegate.name.value.clone()),
-                via: names.iter().map(|&n| n.clone()).collect(),
+                via: names.clone(),
                 rule: Rule::Delegated,
                 source: db.display_path(immediate.file),
                 loc: hop_loc,

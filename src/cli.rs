@@ -23,8 +23,12 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::check::Checked;
+use crate::diag::Diagnostics;
 use crate::diag::human::Style;
+use crate::load::{self, LoadOptions};
 use crate::model::Date;
+use crate::source::SourceDb;
 
 /// The non-human identity compiler: declare agents, CI jobs, bots and
 /// workloads in YAML; check, explain and render them.
@@ -144,7 +148,7 @@ pub enum CliError {
     /// Loading failed.
     #[error(transparent)]
     #[diagnostic(transparent)]
-    Load(#[from] crate::load::LoadError),
+    Load(#[from] load::LoadError),
     /// Bad arguments.
     #[error("{message}")]
     #[diagnostic(code(nhi::usage))]
@@ -169,7 +173,7 @@ pub enum CliError {
     /// Reading a Git revision failed.
     #[error(transparent)]
     #[diagnostic(transparent)]
-    Git(#[from] crate::load::git::GitError),
+    Git(#[from] load::git::GitError),
     /// Rendering failed its own checks (an internal error).
     #[error(transparent)]
     #[diagnostic(transparent)]
@@ -306,6 +310,55 @@ fn today_utc() -> Date {
     jiff::Timestamp::now()
         .to_zoned(jiff::tz::TimeZone::UTC)
         .date()
+}
+
+/// Load and check the workspace found from `cx.start`: its root, and the
+/// workspace checked.
+///
+/// # Errors
+///
+/// When the workspace cannot be loaded at all.
+pub fn check_workspace(cx: &Context) -> Result<(PathBuf, Checked), CliError> {
+    let root = load::find_root(&cx.start)?;
+    let checked = crate::check::workspace(&root, LoadOptions::default(), cx.today)?;
+    Ok((root, checked))
+}
+
+/// Load and check the workspace for a command that needs it clean:
+/// report its diagnostics (warnings too, when `warnings` is set) and
+/// return the root and the checked workspace, or `None` when it has
+/// errors.
+///
+/// # Errors
+///
+/// When the workspace cannot be loaded at all, or output fails.
+pub fn clean_workspace(
+    cx: &Context,
+    io: &mut Io<'_>,
+    warnings: bool,
+) -> Result<Option<(PathBuf, Checked)>, CliError> {
+    let (root, checked) = check_workspace(cx)?;
+    let errors = checked.diagnostics.has_errors();
+    if errors || (warnings && !checked.diagnostics.is_empty()) {
+        show_diagnostics(&checked.diagnostics, &checked.db, cx, io)?;
+    }
+    Ok((!errors).then_some((root, checked)))
+}
+
+/// Write diagnostics for people, on stderr.
+///
+/// # Errors
+///
+/// When output cannot be written.
+pub fn show_diagnostics(
+    diagnostics: &Diagnostics,
+    db: &SourceDb,
+    cx: &Context,
+    io: &mut Io<'_>,
+) -> Result<(), CliError> {
+    let text = crate::diag::human::render(diagnostics, db, cx.style);
+    io.stderr.write_all(text.as_bytes())?;
+    Ok(())
 }
 
 /// `path` relative to the current folder or `-C`.

@@ -13,7 +13,9 @@ pub mod markdown;
 
 use serde::Serialize;
 
-use crate::model::{Date, Model};
+use crate::analyse::Analysis;
+use crate::check::Checked;
+use crate::model::Model;
 use crate::prove::access::AccessProof;
 use crate::render::Artifacts;
 
@@ -160,16 +162,36 @@ impl Report {
     }
 }
 
+/// A checked workspace on one side of a change: its model, and what the
+/// model means on the day of the comparison.
+#[derive(Clone, Copy, Debug)]
+pub struct Side<'a> {
+    /// The model.
+    pub model: &'a Model,
+    /// Its analysis.
+    pub analysis: &'a Analysis,
+}
+
+impl<'a> Side<'a> {
+    /// The side of a checked workspace.
+    #[must_use]
+    pub const fn of(checked: &'a Checked) -> Self {
+        Self {
+            model: &checked.model,
+            analysis: &checked.analysis,
+        }
+    }
+}
+
 /// Compare two checked workspaces (and, where both rendered, their
-/// artifacts) as of `today`.
+/// artifacts), each named as given.
 #[must_use]
 pub fn diff(
-    base: (&str, &Model, Option<&Artifacts>),
-    head: (&str, &Model, Option<&Artifacts>),
-    today: Date,
+    base: (&str, Side<'_>, Option<&Artifacts>),
+    head: (&str, Side<'_>, Option<&Artifacts>),
 ) -> Report {
-    let mut changes = changes::compare(base.1, head.1, today);
-    changes.extend(access::new_access(base.1, head.1, today));
+    let mut changes = changes::compare(base.1, head.1);
+    changes.extend(access::new_access(base.1, head.1));
     sort(&mut changes);
     let artifacts = match (base.2, head.2) {
         (Some(b), Some(h)) => artifacts::compare(b, h),
@@ -178,7 +200,7 @@ pub fn diff(
     Report {
         base: base.0.to_owned(),
         head: head.0.to_owned(),
-        delegation: changes::delegation_edges(base.1, head.1),
+        delegation: changes::delegation_edges(base.1.model, head.1.model),
         changes,
         artifacts,
         proof: None,

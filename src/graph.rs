@@ -14,32 +14,18 @@ pub mod mermaid;
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
-use crate::model::{Date, Model, State};
+use crate::analyse::{Analysis, Standing};
+use crate::model::Model;
 
-/// How an identity stands, as the graph marks it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Standing {
-    /// In use.
-    Active,
-    /// Quarantined: denied everything (drawn in red).
-    Suspended,
-    /// Offboarded: renders to nothing (greyed).
-    Revoked,
-    /// Past its expiry date: renders to nothing (greyed).
-    Expired,
-}
-
-impl Standing {
-    /// What the label adds to the name, so the standing reads without
-    /// colour too.
-    #[must_use]
-    pub const fn suffix(self) -> &'static str {
-        match self {
-            Self::Active => "",
-            Self::Suspended => " (suspended)",
-            Self::Revoked => " (revoked)",
-            Self::Expired => " (expired)",
-        }
+/// What a label adds to an identity's name, so that its standing reads
+/// without colour too.
+#[must_use]
+pub const fn suffix(standing: Standing) -> &'static str {
+    match standing {
+        Standing::Active => "",
+        Standing::Suspended => " (suspended)",
+        Standing::Revoked => " (revoked)",
+        Standing::Expired => " (expired)",
     }
 }
 
@@ -58,7 +44,7 @@ impl Node {
     /// The label: the name, and the standing when not active.
     #[must_use]
     pub fn label(&self) -> String {
-        format!("{}{}", self.name, self.standing.suffix())
+        format!("{}{}", self.name, suffix(self.standing))
     }
 }
 
@@ -109,10 +95,9 @@ impl Graph {
     }
 }
 
-/// The graph of a checked workspace on `today` (which decides what has
-/// expired).
+/// The graph of a checked workspace, as its analysis judges each identity.
 #[must_use]
-pub fn graph(model: &Model, today: Date) -> Graph {
+pub fn graph(model: &Model, analysis: &Analysis) -> Graph {
     let mut teams: BTreeSet<String> = model
         .settings
         .teams
@@ -125,17 +110,10 @@ pub fn graph(model: &Model, today: Date) -> Graph {
     for identity in model.identities.values() {
         let name = identity.name.value.as_str();
         teams.insert(identity.owner.value.clone());
-        // as `nhi review` says it: past its date, nothing else matters
-        let standing = match identity.state.value {
-            _ if identity.is_expired(today) => Standing::Expired,
-            State::Revoked => Standing::Revoked,
-            State::Suspended => Standing::Suspended,
-            State::Active => Standing::Active,
-        };
         identities.push(Node {
             name: name.to_owned(),
             owner: identity.owner.value.clone(),
-            standing,
+            standing: analysis.standing(identity),
         });
         for d in &identity.delegations {
             let actions: BTreeSet<String> = d.actions.iter().map(|a| a.value.clone()).collect();

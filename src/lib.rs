@@ -7,12 +7,14 @@
 pub mod analyse;
 pub mod authorize;
 pub mod cedar;
+pub mod check;
 pub mod cli;
 pub mod decisions;
 pub mod diag;
 pub mod diff;
 pub mod emit;
 pub mod graph;
+pub mod lint;
 pub mod load;
 pub mod model;
 pub mod prove;

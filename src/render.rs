@@ -1,6 +1,6 @@
-//! Rendering: pure functions from the checked model to the files each
-//! target reads. Renderers do no I/O and read no clock; the date that
-//! decides expiry is an input.
+//! Rendering: pure functions from the checked model and its analysis to
+//! the files each target reads. Renderers do no I/O and read no clock; the
+//! analysis carries the date that decides expiry.
 
 pub mod aws;
 pub mod azure;
@@ -15,7 +15,8 @@ pub mod terraform;
 use std::collections::BTreeMap;
 
 use crate::cedar::CedarError;
-use crate::model::{Date, Model};
+use crate::analyse::Analysis;
+use crate::model::Model;
 use crate::source::SourceDb;
 
 /// A target that `nhi build` renders.
@@ -160,64 +161,46 @@ pub(crate) fn json_file(value: &impl serde::Serialize) -> String {
     text
 }
 
-/// What rendering needs beyond the model.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// What rendering needs beyond the model and its analysis.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Options {
-    /// The date that decides expiry.
-    pub today: Date,
     /// The workspace's folder in its repository (`/`-separated; empty at
     /// the root), for `CODEOWNERS`.
     pub repo_prefix: String,
 }
 
-/// Render every target as of `today`.
+/// Render every target of the model, as its analysis judges it.
 ///
 /// # Errors
 ///
 /// See [`RenderError`].
-pub fn render(model: &Model, db: &SourceDb, today: Date) -> Result<Artifacts, RenderError> {
-    render_with(
-        model,
-        db,
-        &Options {
-            today,
-            repo_prefix: String::new(),
-        },
-    )
-}
-
-/// Render every target with the given options.
-///
-/// # Errors
-///
-/// See [`RenderError`].
-pub fn render_with(
+pub fn render(
     model: &Model,
+    analysis: &Analysis,
     db: &SourceDb,
     options: &Options,
 ) -> Result<Artifacts, RenderError> {
-    let today = options.today;
-    let rendering = crate::cedar::render(model, db, today)?;
+    let rendering = crate::cedar::render(model, analysis, db)?;
     crate::cedar::verify::verify(&rendering)?;
     let mut artifacts = cedar::artifacts(&rendering);
     let targets = &model.settings.targets;
     if let Some(target) = &targets.aws {
-        artifacts.extend(aws::render(model, db, today, target)?);
+        artifacts.extend(aws::render(model, analysis, db, target)?);
     }
     if let Some(target) = &targets.gcp {
-        artifacts.extend(gcp::render(model, db, today, target));
+        artifacts.extend(gcp::render(model, analysis, db, target));
     }
     if let Some(target) = &targets.azure {
-        artifacts.extend(azure::render(model, db, today, target));
+        artifacts.extend(azure::render(model, analysis, db, target));
     }
     if targets.kubernetes.is_some() {
-        artifacts.extend(kubernetes::render(model, db, today));
+        artifacts.extend(kubernetes::render(model, analysis, db));
     }
     artifacts.insert(codeowners::render(model, db, &options.repo_prefix));
     // last: the inventory records what every other target rendered
     let targets = inventory::rendered_targets(&rendering, &artifacts);
     artifacts.extend(inventory::render(&inventory::inventory(
-        model, db, today, &targets,
+        model, analysis, db, &targets,
     )));
     Ok(artifacts)
 }

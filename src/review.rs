@@ -11,6 +11,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use crate::analyse::Analysis;
 use crate::analyse::lifecycle::{self, Expiry, Review};
 use crate::model::{Date, Identity, Model, ReviewCycle, State};
 use crate::source::SourceDb;
@@ -177,17 +178,18 @@ pub struct Calendar<'a> {
     pub rows: Vec<Row<'a>>,
 }
 
-/// The calendar of a checked workspace on `today`, looking `within_days`
-/// ahead: every identity when `all` is set, otherwise those that need
-/// attention.
+/// The calendar of a checked workspace on the day of its analysis, looking
+/// `within_days` ahead: every identity when `all` is set, otherwise those
+/// that need attention.
 #[must_use]
 pub fn calendar<'a>(
     model: &'a Model,
+    analysis: &Analysis,
     db: &SourceDb,
-    today: Date,
     within_days: u32,
     all: bool,
 ) -> Calendar<'a> {
+    let today = analysis.today();
     let mut rows: Vec<Row<'a>> = model
         .identities
         .values()
@@ -478,7 +480,7 @@ mod tests {
     use crate::load::LoadOptions;
     use crate::load::source::Memory;
     use crate::model::parse_date;
-    use crate::validate::{Checked, check_source};
+    use crate::check::{self, Checked};
 
     const TODAY: &str = "2026-11-22";
 
@@ -499,7 +501,7 @@ mod tests {
             .collect();
         let source = Memory::new(PathBuf::from("ws"), files);
         let checked =
-            check_source(&source, LoadOptions::default(), parse_date(TODAY).unwrap()).unwrap();
+            check::source(&source, LoadOptions::default(), parse_date(TODAY).unwrap()).unwrap();
         assert!(
             !checked.diagnostics.has_errors(),
             "{:?}",
@@ -509,7 +511,7 @@ mod tests {
     }
 
     fn statuses(c: &Checked, days: u32) -> Vec<(String, Status)> {
-        calendar(&c.model, &c.db, parse_date(TODAY).unwrap(), days, true)
+        calendar(&c.model, &c.analysis, &c.db, days, true)
             .rows
             .iter()
             .map(|r| (r.name.to_owned(), r.status))
@@ -622,8 +624,7 @@ mod tests {
             ("fine", "review_cycle: annual\nlast_reviewed: 2026-11-01\n"),
             ("late", "review_cycle: monthly\nlast_reviewed: 2026-01-01\n"),
         ]);
-        let today = parse_date(TODAY).unwrap();
-        let cal = calendar(&c.model, &c.db, today, 30, false);
+        let cal = calendar(&c.model, &c.analysis, &c.db, 30, false);
         assert_eq!(cal.rows.len(), 1);
         assert_eq!(cal.total, 2);
         insta::assert_snapshot!(cal.table(), @r"
@@ -631,7 +632,7 @@ mod tests {
         overdue  late  platform-team  -            2026-01-01     monthly  2026-02-01  -        active  identities/late.yaml
         1 of 2 identities needs attention within 30 days of 2026-11-22: 1 overdue
         ");
-        let cal = calendar(&c.model, &c.db, today, 1, true);
+        let cal = calendar(&c.model, &c.analysis, &c.db, 1, true);
         assert!(
             cal.table().ends_with(
                 "\n2 identities as of 2026-11-22, looking 1 day ahead: 1 overdue, 1 ok\n"
@@ -642,7 +643,7 @@ mod tests {
     #[test]
     fn an_empty_calendar_says_so_without_a_header() {
         let c = workspace(&[("fine", "review_cycle: annual\nlast_reviewed: 2026-11-01\n")]);
-        let cal = calendar(&c.model, &c.db, parse_date(TODAY).unwrap(), 30, false);
+        let cal = calendar(&c.model, &c.analysis, &c.db, 30, false);
         insta::assert_snapshot!(cal.table(), @"nothing needs attention within 30 days of 2026-11-22 (1 identity ok)");
         let json: serde_json::Value = serde_json::from_str(&cal.json()).unwrap();
         assert_eq!(json["identities"], serde_json::json!([]));
@@ -655,7 +656,7 @@ mod tests {
             "odd",
             "purpose: \"=HYPERLINK(\\\"http://x\\\")\\u001b[2J, then\\nmore\"\nreview_cycle: monthly\n",
         )]);
-        let cal = calendar(&c.model, &c.db, parse_date(TODAY).unwrap(), 30, false);
+        let cal = calendar(&c.model, &c.analysis, &c.db, 30, false);
         let csv = cal.csv().unwrap();
         assert!(!csv.contains('\u{1b}'));
         let mut reader = csv::Reader::from_reader(csv.as_bytes());
@@ -673,7 +674,7 @@ mod tests {
             "identities/odd.yaml".to_owned(),
             "agent: odd\nowner: \"plat\\nform\\u001b[31m\"\nauth: oidc\n".to_owned(),
         )]);
-        let table = calendar(&c.model, &c.db, parse_date(TODAY).unwrap(), 30, false).table();
+        let table = calendar(&c.model, &c.analysis, &c.db, 30, false).table();
         assert_eq!(table.lines().count(), 3, "{table}");
         assert!(!table.contains('\u{1b}'));
         assert!(table.contains("plat\u{fffd}form\u{fffd}[31m"));

@@ -1,81 +1,51 @@
-//! Raw documents → the checked [`Model`], with every problem reported.
+//! Raw documents → the checked [`Model`], with every problem in what the
+//! workspace declares reported at its place.
 //!
-//! Validation never stops at the first problem: each file is converted on
-//! its own (in parallel), then the checks that span files (unique names,
-//! references, guardrails, delegation chains) run over the whole model.
+//! Validation never stops at the first problem: each identity file is
+//! converted on its own, in parallel ([`identity`]), then the checks that
+//! span files run over the whole model: unique names ([`names`]),
+//! references and guardrails ([`refs`]), delegation chains
+//! ([`delegation`]), the catalogue's mappings ([`catalogue`]) and the
+//! target settings ([`targets`]). What the model means for access, and the
+//! lint rules over it, are later stages (`analyse`, `lint`).
 
 pub mod catalogue;
-pub mod credentials;
 pub mod delegation;
-pub mod federation;
 pub mod identity;
-pub mod isolation;
-pub mod lifecycle;
 pub mod names;
-pub mod ownership;
-pub mod permissions;
-pub mod privilege;
 pub mod refs;
 pub mod settings;
-pub mod suppress;
 pub mod targets;
+
+use std::collections::BTreeMap;
 
 use rayon::prelude::*;
 
-use crate::diag::{Code, Diagnostic, Diagnostics};
-use std::path::Path;
-
-use crate::load::{self, LoadError, LoadOptions, Loaded, LoadedIdentity};
+use crate::diag::{Code, Diagnostic, Diagnostics, printable};
+use crate::load::{Loaded, LoadedIdentity};
 use crate::model::{Date, Duration, Identity, Model, Spanned};
 use crate::source::SourceDb;
 
-/// The result of checking a workspace.
+pub use settings::Overrides;
+
+/// A validated workspace: the model, the files it was read from, and
+/// every problem found so far (not yet sorted, no override applied).
 #[derive(Debug)]
-pub struct Checked {
+pub struct Validated {
     /// The model built from every identity that could be read.
     pub model: Model,
     /// Every file read.
     pub db: SourceDb,
-    /// Every problem, with overrides applied, sorted.
+    /// Every problem found while loading and validating.
     pub diagnostics: Diagnostics,
-    /// The severity overrides of `nhi.yaml`, for files read later
-    /// (decision tests).
-    pub overrides: settings::Overrides,
+    /// The severity overrides of `nhi.yaml`.
+    pub overrides: Overrides,
 }
 
-/// Load and check the workspace rooted at `root` as of `today`, converting
-/// each identity as it is read.
-///
-/// # Errors
-///
-/// When the workspace cannot be loaded at all.
-pub fn check(root: &Path, options: LoadOptions, today: Date) -> Result<Checked, LoadError> {
-    let loaded = load::load_with(root, options, &|db, file, raw, out| {
-        identity::convert(db, file, &raw, today, out).map(Box::new)
-    })?;
-    Ok(finish(loaded, today))
-}
-
-/// Load and check a workspace from any source (a Git tree held in memory,
-/// say) as of `today`.
-///
-/// # Errors
-///
-/// When the workspace cannot be loaded at all.
-pub fn check_source(
-    source: &dyn load::source::Source,
-    options: LoadOptions,
-    today: Date,
-) -> Result<Checked, LoadError> {
-    let loaded = load::load_from(source, options, &|db, file, raw, out| {
-        identity::convert(db, file, &raw, today, out).map(Box::new)
-    })?;
-    Ok(finish(loaded, today))
-}
-
-/// Check a workspace loaded with its raw documents as of `today`.
+/// Convert every raw identity of a workspace loaded with its raw
+/// documents, as of `today`, in parallel.
 #[must_use]
-pub fn validate(loaded: Loaded, today: Date) -> Checked {
+pub fn identities(loaded: Loaded, today: Date) -> Loaded<Box<Identity>> {
     let Loaded {
         root,
         db,
@@ -107,22 +77,21 @@ pub fn validate(loaded: Loaded, today: Date) -> Checked {
         diagnostics.extend(out);
         identities.push(identity);
     }
-    finish(
-        Loaded {
-            root,
-            db,
-            workspace,
-            catalogues,
-            identities,
-            diagnostics,
-        },
-        today,
-    )
+    Loaded {
+        root,
+        db,
+        workspace,
+        catalogues,
+        identities,
+        diagnostics,
+    }
 }
 
-/// The checks that span files, on converted identities (boxed, so moving
-/// them into the model does not need a second copy of them all).
-fn finish(loaded: Loaded<Box<Identity>>, today: Date) -> Checked {
+/// Build the model from converted identities (boxed, so moving them into
+/// the model does not need a second copy of them all) and the settings,
+/// and run the checks that span files.
+#[must_use]
+pub fn workspace(loaded: Loaded<Box<Identity>>) -> Validated {
     let Loaded {
         db,
         workspace,
@@ -138,7 +107,7 @@ fn finish(loaded: Loaded<Box<Identity>>, today: Date) -> Checked {
     let declared = names::declared(&identities, &db);
     let mut model = Model {
         settings,
-        identities: std::collections::BTreeMap::new(),
+        identities: BTreeMap::new(),
     };
     names::unique(
         identities.into_iter().filter_map(|i| i.value),
@@ -148,21 +117,9 @@ fn finish(loaded: Loaded<Box<Identity>>, today: Date) -> Checked {
     refs::check(&model, &declared, &mut diagnostics);
     delegation::check(&model, &mut diagnostics);
     targets::check(&model, &mut diagnostics);
-    targets::check_settings(&model, today, &mut diagnostics);
+    targets::check_settings(&model, &mut diagnostics);
     catalogue::check(&model, &mut diagnostics);
-    permissions::check(&model, &mut diagnostics);
-    federation::check(&model, today, &mut diagnostics);
-    lifecycle::check(&model, today, &mut diagnostics);
-    ownership::check(&model, today, &mut diagnostics);
-    credentials::check(&model, today, &mut diagnostics);
-    isolation::check(&model, today, &mut diagnostics);
-    privilege::check(&model, today, &mut diagnostics);
-    suppress::apply(&model, &mut diagnostics);
-
-    diagnostics.apply_overrides(&overrides);
-    diagnostics.scrub(&db);
-    diagnostics.sort(&db);
-    Checked {
+    Validated {
         model,
         db,
         diagnostics,
@@ -189,7 +146,7 @@ impl<T> ScalarKind<T> {
                     format!(
                         "invalid {} `{}`",
                         self.what,
-                        crate::diag::printable(&value.value)
+                        printable(&value.value)
                     ),
                 )
                 .primary(value.loc, self.label)

@@ -25,11 +25,12 @@ use nhi::authorize::{Authorizer, Query};
 use nhi::load::{self, LoadOptions};
 use nhi::cedar::policy::{Cond, Effect, Origin, Policy, Rule};
 use nhi::cedar::{self, Rendering, verify};
-use nhi::validate::{self, Checked};
+use nhi::analyse::Analysis;
+use nhi::check::{self, Checked};
 
 fn check_dir(dir: &Path, today: &str) -> Checked {
     let root = load::find_root(dir).unwrap();
-    let checked = validate::check(&root, LoadOptions::default(), date(today)).unwrap();
+    let checked = check::workspace(&root, LoadOptions::default(), date(today)).unwrap();
     assert!(
         !checked.diagnostics.has_errors(),
         "{}: {:?}",
@@ -44,7 +45,7 @@ fn check_dir(dir: &Path, today: &str) -> Checked {
 }
 
 fn render(c: &Checked, today: &str) -> Rendering {
-    cedar::render(&c.model, &c.db, date(today)).unwrap()
+    cedar::render(&c.model, &Analysis::new(&c.model, date(today)), &c.db).unwrap()
 }
 
 fn copy_dir(from: &Path, to: &Path, reverse: bool) {
@@ -108,7 +109,7 @@ fn every_shipped_workspace_passes_strict_validation() {
         let r = render(&c, TODAY);
         verify::verify_full(&r).unwrap_or_else(|e| panic!("{}: {e}", ws.display()));
         verify::verify(&r).unwrap_or_else(|e| panic!("{}: {e}", ws.display()));
-        verify::verify_model(&c.model, &c.db, date(TODAY))
+        verify::verify_model(&c.model, &c.analysis, &c.db)
             .unwrap_or_else(|e| panic!("{}: {e}", ws.display()));
         let warnings = verify::warnings(&r).unwrap();
         assert!(warnings.is_empty(), "{}: {warnings:?}", ws.display());

@@ -30,7 +30,7 @@ use nhi::diag::human::Style;
 use nhi::diag::{Code, Diagnostic, Label, Severity};
 use nhi::load::guard::FileBudget;
 use nhi::load::{self, LoadOptions};
-use nhi::validate::{self, Checked};
+use nhi::check::{self, Checked};
 
 /// The date every case is checked on.
 const TODAY: &str = "2026-06-01";
@@ -91,7 +91,7 @@ fn check_dir(dir: &Path, today: &str) -> Checked {
 
 fn check_dir_with(dir: &Path, today: &str, options: LoadOptions) -> Checked {
     let root = load::find_root(dir).unwrap();
-    let mut checked = validate::check(&root, options, date(today)).unwrap();
+    let mut checked = check::workspace(&root, options, date(today)).unwrap();
     // these fixtures are minimal identities judged on what they mean; the
     // lint rules, which judge how complete they are, have their own tests
     // (tests/lints.rs)
@@ -1786,7 +1786,7 @@ fn output_does_not_depend_on_the_folder_or_the_creation_order() {
             },
             stdout_color: false,
         };
-        let mut third = nhi::cli::check::check_workspace(&cx).unwrap();
+        let (_, mut third) = nhi::cli::check_workspace(&cx).unwrap();
         third.diagnostics.retain(|d| !is_lint(d.code));
         assert_eq!(messages(&first), messages(&third), "{fixture}");
         assert_eq!(first.db.len(), third.db.len(), "{fixture}: same files read");

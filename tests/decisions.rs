@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
-use nhi::analyse::{self, Decision};
+use nhi::analyse::{self, Analysis, Decision};
 use nhi::authorize::{Authorizer, Query};
 use nhi::load::{self, LoadOptions};
 use nhi::model::{
@@ -31,7 +31,7 @@ use nhi::model::{
 };
 use nhi::cedar;
 use nhi::source::{Loc, SourceDb};
-use nhi::validate;
+use nhi::check;
 use proptest::prelude::*;
 
 // ---------------------------------------------------------------------------
@@ -293,7 +293,7 @@ fn failing_decision_tests_are_reported_at_their_place() {
 
     // the codes, through the library
     let root = load::find_root(tmp.path()).unwrap();
-    let mut c = validate::check(&root, LoadOptions::default(), date(TODAY)).unwrap();
+    let mut c = check::workspace(&root, LoadOptions::default(), date(TODAY)).unwrap();
     let loaded = load::decisions(
         &root,
         Path::new("decisions"),
@@ -301,7 +301,7 @@ fn failing_decision_tests_are_reported_at_their_place() {
         LoadOptions::default(),
     )
     .unwrap();
-    let r = cedar::render(&c.model, &c.db, date(TODAY)).unwrap();
+    let r = cedar::render(&c.model, &c.analysis, &c.db).unwrap();
     let authorizer = Authorizer::new(&c.model, &r).unwrap();
     let report = nhi::decisions::run(&c.model, &r, &authorizer, &loaded.files);
     let places: Vec<(String, usize)> = report
@@ -387,14 +387,14 @@ fn assert_cedar_agrees(
     today: &str,
     fixed: &[BTreeMap<String, String>],
 ) -> (usize, usize) {
-    let today = date(today);
-    let r = cedar::render(model, db, today).unwrap();
+    let analysis = Analysis::new(model, date(today));
+    let r = cedar::render(model, &analysis, db).unwrap();
     cedar::verify::verify(&r).unwrap();
     let authorizer = Authorizer::new(model, &r).unwrap();
     let names: Vec<String> = model.identities.keys().map(|n| n.to_string()).collect();
     let mut chains: Vec<Vec<String>> = vec![Vec::new()];
-    for chain in analyse::chains(model, today).unwrap() {
-        chains.push(chain.names().iter().map(|n| n.to_string()).collect());
+    for chain in analysis.chains().unwrap().values().flatten() {
+        chains.push(chain.delegators.iter().map(|n| n.to_string()).collect());
     }
     for (i, a) in names.iter().enumerate() {
         chains.push(vec![a.clone()]);
@@ -425,7 +425,7 @@ fn assert_cedar_agrees(
                         attributes: attributes.clone(),
                         on_behalf_of: chain.clone(),
                     };
-                    let (expected, reason) = analyse::decide(model, today, &q.request());
+                    let (expected, reason) = analyse::decide(model, &analysis, &q.request());
                     let sliced = authorizer.decide(&q).unwrap();
                     let whole = authorizer.decide_whole(&q).unwrap();
                     assert_eq!(sliced.decision, expected, "{q:?}: model says {reason:?}");
@@ -454,7 +454,7 @@ fn assert_cedar_agrees(
 fn cedar_decides_every_shipped_request_as_the_model_does() {
     for ws in workspaces() {
         let root = load::find_root(&ws).unwrap();
-        let c = validate::check(&root, LoadOptions::default(), date(TODAY)).unwrap();
+        let c = check::workspace(&root, LoadOptions::default(), date(TODAY)).unwrap();
         let (asked, allowed) = assert_cedar_agrees(&c.model, &c.db, TODAY, &[BTreeMap::new()]);
         assert!(asked > 1000, "{}: {asked}", ws.display());
         assert!(

@@ -20,7 +20,7 @@ mod rendered;
 
 use nhi::analyse::lifecycle;
 use nhi::load::{self, LoadOptions};
-use nhi::validate;
+use nhi::check;
 use rendered::{build, checked_inventory};
 use support::{TODAY, date, workspace, workspaces};
 
@@ -30,7 +30,7 @@ fn every_shipped_workspace_lists_each_identity_where_it_was_rendered() {
         let (_out, files) = build(&ws);
         let inventory = checked_inventory(&files);
         let root = load::find_root(&ws).unwrap();
-        let checked = validate::check(&root, LoadOptions::default(), date(TODAY)).unwrap();
+        let checked = check::workspace(&root, LoadOptions::default(), date(TODAY)).unwrap();
         let names: Vec<String> = checked
             .model
             .identities

@@ -32,7 +32,8 @@ use nhi::cedar::index::Index;
 use nhi::prove::slice;
 use nhi::prove::{Prover, SolverConfig, Verdict, access, properties};
 use nhi::cedar::policy::{Cond, Rule};
-use nhi::validate::{self, Checked};
+use nhi::check::{self, Checked};
+use nhi::diff::Side;
 use proptest::prelude::*;
 use repo::{HELPER, RELEASE, Repo, kinds};
 use serde_json::Value;
@@ -289,7 +290,7 @@ fn check_prove_proves_every_shipped_workspace() {
 
 fn checked(files: &[(&str, &str)]) -> (tempfile::TempDir, Checked) {
     let ws = support::workspace(files);
-    let c = validate::check(ws.path(), LoadOptions::default(), date(support::TODAY)).unwrap();
+    let c = check::workspace(ws.path(), LoadOptions::default(), date(support::TODAY)).unwrap();
     assert!(!c.diagnostics.has_errors(), "{:?}", c.diagnostics);
     (ws, c)
 }
@@ -305,10 +306,9 @@ fn a_rendering_that_loses_a_forbid_is_pf001_with_the_request() {
         ("identities/release-assistant.yaml", RELEASE),
         ("identities/helper.yaml", HELPER),
     ]);
-    let today = date(support::TODAY);
-    let mut rendering = nhi::cedar::render(&c.model, &c.db, today).unwrap();
+    let mut rendering = nhi::cedar::render(&c.model, &c.analysis, &c.db).unwrap();
     let mut prover = Prover::start(&config(), &rendering.schema).unwrap();
-    let (summary, found) = properties::prove(&mut prover, &c.model, &rendering, today).unwrap();
+    let (summary, found) = properties::prove(&mut prover, &c.model, &c.analysis, &rendering).unwrap();
     assert_eq!(codes(&found), [""; 0], "the real rendering proves");
     assert!(summary.denied >= 1 && summary.never_errors >= 1 && summary.delegations >= 1);
     // a renderer that forgot the forbid and folded the action into the permit
@@ -325,7 +325,7 @@ fn a_rendering_that_loses_a_forbid_is_pf001_with_the_request() {
         .as_mut()
         .unwrap()
         .push("deploy_production".into());
-    let (_, found) = properties::prove(&mut prover, &c.model, &rendering, today).unwrap();
+    let (_, found) = properties::prove(&mut prover, &c.model, &c.analysis, &rendering).unwrap();
     assert_eq!(codes(&found), ["PF001"]);
     let d = found.iter().next().unwrap();
     assert_eq!(
@@ -355,10 +355,9 @@ fn a_delegation_that_loses_its_delegators_environment_is_pf003() {
         ("identities/release-assistant.yaml", &release),
         ("identities/helper.yaml", HELPER),
     ]);
-    let today = date(support::TODAY);
-    let mut rendering = nhi::cedar::render(&c.model, &c.db, today).unwrap();
+    let mut rendering = nhi::cedar::render(&c.model, &c.analysis, &c.db).unwrap();
     let mut prover = Prover::start(&config(), &rendering.schema).unwrap();
-    let (_, found) = properties::prove(&mut prover, &c.model, &rendering, today).unwrap();
+    let (_, found) = properties::prove(&mut prover, &c.model, &c.analysis, &rendering).unwrap();
     assert_eq!(codes(&found), [""; 0]);
     // the delegated permit without the delegator's environment
     let delegated = rendering
@@ -368,7 +367,7 @@ fn a_delegation_that_loses_its_delegators_environment_is_pf003() {
         .unwrap();
     assert!(delegated.when.iter().any(|c| matches!(c, Cond::OneOf(_))));
     delegated.when.retain(|c| !matches!(c, Cond::OneOf(_)));
-    let (_, found) = properties::prove(&mut prover, &c.model, &rendering, today).unwrap();
+    let (_, found) = properties::prove(&mut prover, &c.model, &c.analysis, &rendering).unwrap();
     assert_eq!(codes(&found), ["PF003"]);
     let d = found.iter().next().unwrap();
     assert_eq!(
@@ -396,7 +395,7 @@ fn a_policy_that_can_error_is_refuted_by_never_errors() {
         ("nhi.yaml", repo::NHI_YAML),
         ("identities/helper.yaml", HELPER),
     ]);
-    let rendering = nhi::cedar::render(&c.model, &c.db, date(support::TODAY)).unwrap();
+    let rendering = nhi::cedar::render(&c.model, &c.analysis, &c.db).unwrap();
     let mut prover = Prover::start(&config(), &rendering.schema).unwrap();
     let env = slice::request_types(&rendering.schema, "Agent", "read_ci_status")
         .pop()
@@ -480,17 +479,16 @@ proptest! {
 
     #[test]
     fn the_proof_agrees_with_diffs_permission_level_answer(base in rights(), head in rights()) {
-        let today = date(support::TODAY);
         let (_b, b) = checked(&[("nhi.yaml", repo::NHI_YAML), ("identities/helper.yaml", &helper_yaml(&base))]);
         let (_h, h) = checked(&[("nhi.yaml", repo::NHI_YAML), ("identities/helper.yaml", &helper_yaml(&head))]);
         // nhi diff's answer, on Cedar
-        let by_diff = nhi::diff::access::new_access(&b.model, &h.model, today)
+        let by_diff = nhi::diff::access::new_access(Side::of(&b), Side::of(&h))
             .iter()
             .any(|c| c.summary.contains("Cedar `"));
         // the solver's
         let (br, hr) = (
-            nhi::cedar::render(&b.model, &b.db, today).unwrap(),
-            nhi::cedar::render(&h.model, &h.db, today).unwrap(),
+            nhi::cedar::render(&b.model, &b.analysis, &b.db).unwrap(),
+            nhi::cedar::render(&h.model, &h.analysis, &h.db).unwrap(),
         );
         let schema = slice::union_schema(&br.schema, &hr.schema);
         let (bi, hi) = (Index::new(&br), Index::new(&hr));

@@ -76,17 +76,17 @@ struct Decided {
 /// validations of the rendering.
 pub(crate) fn measure(n: usize, root: &Path, runs: usize) -> Figures {
     let today = nhi::model::parse_date(TODAY).unwrap();
-    let checked = nhi::validate::check(root, LoadOptions::default(), today).unwrap();
+    let checked = nhi::check::workspace(root, LoadOptions::default(), today).unwrap();
     assert!(
         checked.diagnostics.is_empty(),
-        "validate::check found problems"
+        "check::workspace found problems"
     );
     let start = Instant::now();
-    let rendering = nhi::cedar::render(&checked.model, &checked.db, today).unwrap();
+    let rendering = nhi::cedar::render(&checked.model, &checked.analysis, &checked.db).unwrap();
     let rendered = start.elapsed();
     let shapes = shapes(&rendering);
     eprintln!(
-        "  render::cedar::render:             {} ({} policies, {shapes} distinct shapes)",
+        "  cedar::render:                     {} ({} policies, {shapes} distinct shapes)",
         seconds(rendered),
         rendering.policies.len()
     );
@@ -337,8 +337,8 @@ fn micros(total: Duration, count: usize) -> f64 {
 pub(crate) fn decision_table(rows: &[&Figures]) {
     println!();
     println!(
-        "Decisions in process through the library, one thread: `validate::check`, \
-         `render::cedar::render`, then `authorize::Authorizer`. The queries, for a sample of \
+        "Decisions in process through the library, one thread: `check::workspace`, \
+         `cedar::render`, then `authorize::Authorizer`. The queries, for a sample of \
          up to {SAMPLE} identities: an allowed action in the identity's usual context, a \
          forbidden one, one it never mentions and, for delegates, a delegated one. \
          `decide` evaluates only the policies that can apply (the principal's, its \

@@ -10,10 +10,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::model::{Date, Delegation, Identity, Model, Name};
+use crate::model::{Date, Delegation, Identity, Model, Name, Spanned};
+use crate::source::Loc;
 
 use super::{
-    Check, canonical, context_checks, grant_of, is_forbidden, max_chain_depth, renders,
+    Check, Standing, canonical, context_checks, grant_of, is_forbidden, max_chain_depth,
     where_checks,
 };
 
@@ -21,26 +22,61 @@ use super::{
 pub const MAX_CHAINS: usize = 200_000;
 
 /// One delegation chain ending at the identity that acts.
-#[derive(Clone, Debug)]
-pub struct Chain<'m> {
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Chain {
     /// The identity that acts.
-    pub delegate: &'m Identity,
+    pub delegate: Name,
     /// The identities it acts for: the immediate delegator first, the
     /// origin last.
-    pub delegators: Vec<&'m Identity>,
+    pub delegators: Vec<Name>,
     /// The delegation entries of the last hop (in the immediate delegator's
     /// file), for explanations.
-    pub hop: Vec<&'m Delegation>,
+    pub hops: Vec<Hop>,
     /// Each action the delegate may take along the chain, with the checks
     /// its request context must pass.
-    pub actions: BTreeMap<&'m str, Vec<Check>>,
+    pub actions: BTreeMap<String, Vec<Check>>,
 }
 
-impl Chain<'_> {
-    /// The names of the delegators, immediate first.
-    #[must_use]
-    pub fn names(&self) -> Vec<&Name> {
-        self.delegators.iter().map(|d| &d.name.value).collect()
+/// A delegation entry of a chain's last hop, where it is written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Hop {
+    /// The whole entry.
+    pub loc: Loc,
+    /// The actions it delegates.
+    pub actions: Vec<Spanned<String>>,
+}
+
+/// A chain as the walk finds it, borrowing the model.
+struct Found<'m> {
+    delegate: &'m Identity,
+    delegators: Vec<&'m Identity>,
+    hop: Vec<&'m Delegation>,
+    actions: BTreeMap<&'m str, Vec<Check>>,
+}
+
+impl From<Found<'_>> for Chain {
+    fn from(found: Found<'_>) -> Self {
+        Self {
+            delegate: found.delegate.name.value.clone(),
+            delegators: found
+                .delegators
+                .iter()
+                .map(|d| d.name.value.clone())
+                .collect(),
+            hops: found
+                .hop
+                .iter()
+                .map(|d| Hop {
+                    loc: d.loc,
+                    actions: d.actions.clone(),
+                })
+                .collect(),
+            actions: found
+                .actions
+                .into_iter()
+                .map(|(a, checks)| (a.to_owned(), checks))
+                .collect(),
+        }
     }
 }
 
@@ -53,16 +89,17 @@ pub struct TooManyChains;
 type Incoming<'m> = BTreeMap<&'m Name, Vec<(&'m Identity, &'m Delegation)>>;
 
 fn incoming(model: &Model, today: Date) -> Incoming<'_> {
+    let renders = |i: &Identity| Standing::of(i, today).renders();
     let mut incoming: Incoming<'_> = BTreeMap::new();
     for from in model.identities.values() {
-        if !renders(from, today) {
+        if !renders(from) {
             continue;
         }
         for d in &from.delegations {
             let Some(to) = model.identities.get(&d.to.value) else {
                 continue;
             };
-            if to.name.value != from.name.value && renders(to, today) {
+            if to.name.value != from.name.value && renders(to) {
                 incoming.entry(&to.name.value).or_default().push((from, d));
             }
         }
@@ -76,7 +113,7 @@ fn incoming(model: &Model, today: Date) -> Incoming<'_> {
 /// # Errors
 ///
 /// When the workspace would produce more than [`MAX_CHAINS`] chains.
-pub fn chains(model: &Model, today: Date) -> Result<Vec<Chain<'_>>, TooManyChains> {
+pub(crate) fn chains(model: &Model, today: Date) -> Result<Vec<Chain>, TooManyChains> {
     let incoming = incoming(model, today);
     let limit = usize::try_from(max_chain_depth(model)).unwrap_or(usize::MAX);
     let mut walk = Walk {
@@ -100,7 +137,7 @@ pub fn chains(model: &Model, today: Date) -> Result<Vec<Chain<'_>>, TooManyChain
             walk.extend(delegate, &mut vec![from], d, &actions)?;
         }
     }
-    Ok(walk.found.into_values().collect())
+    Ok(walk.found.into_values().map(Chain::from).collect())
 }
 
 /// Whether a delegator can pass an action on: it holds it and may use it.
@@ -112,7 +149,7 @@ struct Walk<'a, 'm> {
     model: &'m Model,
     incoming: &'a Incoming<'m>,
     limit: usize,
-    found: BTreeMap<(&'m Name, Vec<&'m Name>), Chain<'m>>,
+    found: BTreeMap<(&'m Name, Vec<&'m Name>), Found<'m>>,
     count: usize,
 }
 
@@ -170,7 +207,7 @@ impl<'m> Walk<'_, 'm> {
                 if self.count > MAX_CHAINS {
                     return Err(TooManyChains);
                 }
-                e.insert(Chain {
+                e.insert(Found {
                     delegate,
                     delegators: path.to_vec(),
                     hop: Vec::new(),

@@ -5,13 +5,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::model::{Date, Identity, Model};
+use crate::model::{Identity, Model};
 
 use super::chains::chain_checks;
-use super::{
-    Check, context_checks, grant_of, is_forbidden, is_guardrail, max_chain_depth, renders,
-    suspended, where_checks,
-};
+use super::{Analysis, Check, conditions, grant_of, is_forbidden, is_guardrail, max_chain_depth};
 
 /// An authorization request, as the targets see it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -73,9 +70,9 @@ pub enum Reason {
     NoPermit,
 }
 
-/// Decide a request against the model as of `today`.
+/// Decide a request against the model, as its analysis judges it.
 #[must_use]
-pub fn decide(model: &Model, today: Date, request: &Request) -> (Decision, Reason) {
+pub fn decide(model: &Model, analysis: &Analysis, request: &Request) -> (Decision, Reason) {
     let deny = |reason| (Decision::Deny, reason);
     let action = request.action.as_str();
     if is_guardrail(model, action) {
@@ -85,27 +82,27 @@ pub fn decide(model: &Model, today: Date, request: &Request) -> (Decision, Reaso
         model
             .identities
             .get(n.as_str())
-            .is_some_and(|i| renders(i, today) && suspended(i))
+            .is_some_and(|i| analysis.suspended(i))
     }) {
         return deny(Reason::SuspendedDelegator(s.clone()));
     }
     let Some(principal) = model.identities.get(request.principal.as_str()) else {
         return deny(Reason::UnknownPrincipal);
     };
-    if !renders(principal, today) {
+    if !analysis.renders(principal) {
         return deny(Reason::NotRendered);
     }
     if is_forbidden(model, principal, action) {
         return deny(Reason::Forbidden);
     }
-    if suspended(principal) {
+    if analysis.suspended(principal) {
         return deny(Reason::Suspended);
     }
     let Some(delegator) = &request.delegator else {
         let allowed = grant_of(principal, action).is_some_and(|g| {
-            let mut checks = context_checks(principal);
-            checks.extend(where_checks(g));
-            checks.iter().all(|c| c.passes(&request.attributes))
+            conditions(principal, g)
+                .iter()
+                .all(|c| c.passes(&request.attributes))
         });
         return if allowed {
             (Decision::Allow, Reason::Own)
@@ -117,7 +114,7 @@ pub fn decide(model: &Model, today: Date, request: &Request) -> (Decision, Reaso
         return deny(Reason::NoPermit);
     };
     let limit = usize::try_from(max_chain_depth(model)).unwrap_or(usize::MAX);
-    let Some(path) = find_path(model, today, principal, delegator, chain, limit) else {
+    let Some(path) = find_path(model, analysis, principal, delegator, chain, limit) else {
         return deny(Reason::NoPermit);
     };
     if delegated(model, principal, &path, action)
@@ -137,7 +134,7 @@ pub fn decide(model: &Model, today: Date, request: &Request) -> (Decision, Reaso
 /// at most one).
 fn find_path<'m>(
     model: &'m Model,
-    today: Date,
+    analysis: &Analysis,
     principal: &'m Identity,
     delegator: &str,
     chain: &BTreeSet<String>,
@@ -147,18 +144,18 @@ fn find_path<'m>(
         return None;
     }
     let first = model.identities.get(delegator)?;
-    if !renders(first, today) || !delegates_to(first, principal) {
+    if !analysis.renders(first) || !delegates_to(first, principal) {
         return None;
     }
     let mut remaining: BTreeSet<&str> = chain.iter().map(String::as_str).collect();
     remaining.remove(delegator);
     let mut path = vec![first.as_ref()];
-    extend_path(model, today, &mut remaining, &mut path).then_some(path)
+    extend_path(model, analysis, &mut remaining, &mut path).then_some(path)
 }
 
 fn extend_path<'m>(
     model: &'m Model,
-    today: Date,
+    analysis: &Analysis,
     remaining: &mut BTreeSet<&str>,
     path: &mut Vec<&'m Identity>,
 ) -> bool {
@@ -173,12 +170,12 @@ fn extend_path<'m>(
         let Some(next) = model.identities.get(name) else {
             continue;
         };
-        if !renders(next, today) || !delegates_to(next, current) {
+        if !analysis.renders(next) || !delegates_to(next, current) {
             continue;
         }
         remaining.remove(name);
         path.push(next);
-        if extend_path(model, today, remaining, path) {
+        if extend_path(model, analysis, remaining, path) {
             return true;
         }
         path.pop();

@@ -462,20 +462,6 @@ pub fn needs(model: &Model, identity: &Identity, cloud: Cloud) -> bool {
     })
 }
 
-/// The identities a cloud renders as of `today`: those that render at all
-/// and that one of whose allowed actions means something there.
-pub fn granted(
-    model: &Model,
-    today: crate::model::Date,
-    cloud: Cloud,
-) -> impl Iterator<Item = &Identity> {
-    model
-        .identities
-        .values()
-        .map(AsRef::as_ref)
-        .filter(move |i| super::renders(i, today) && needs(model, i, cloud))
-}
-
 /// A cloud.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Cloud {

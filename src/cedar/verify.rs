@@ -27,6 +27,9 @@ use super::entities::Entity;
 use super::policy::Policy;
 use super::schema::SchemaDoc;
 use super::CedarError;
+use crate::analyse::Analysis;
+use crate::model::Model;
+use crate::source::SourceDb;
 
 /// Parse the rendered schema.
 ///
@@ -208,11 +211,11 @@ pub fn verify(rendering: &Rendering) -> Result<(), CedarError> {
 ///
 /// As [`verify`], and when rendering fails.
 pub fn verify_model(
-    model: &crate::model::Model,
-    db: &crate::source::SourceDb,
-    today: crate::model::Date,
+    model: &Model,
+    analysis: &Analysis,
+    db: &SourceDb,
 ) -> Result<(), CedarError> {
-    let renderer = super::Renderer::new(model, db, today)?;
+    let renderer = super::Renderer::new(model, analysis, db)?;
     let ns = renderer.prefix().to_owned();
     let rendered = renderer.identities();
     let mut shapes = rendered

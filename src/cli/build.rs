@@ -6,8 +6,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::check::clean_workspace;
-use super::{CliError, Context, ExitStatus, Io, resolve};
+use super::{CliError, Context, ExitStatus, Io, clean_workspace, resolve};
 use crate::emit::{self, Change};
 
 /// Arguments of `nhi build`.
@@ -38,13 +37,11 @@ pub fn run(args: &BuildArgs, cx: &Context, io: &mut Io<'_>) -> Result<ExitStatus
     let repo_prefix = crate::load::git::Repo::discover(&root)
         .map(|r| r.slash_prefix())
         .unwrap_or_default();
-    let artifacts = crate::render::render_with(
+    let artifacts = crate::render::render(
         &checked.model,
+        &checked.analysis,
         &checked.db,
-        &crate::render::Options {
-            today: cx.today,
-            repo_prefix,
-        },
+        &crate::render::Options { repo_prefix },
     )?;
     // a credential in the workspace (even with SE001 turned off) is never
     // written out

@@ -8,9 +8,8 @@ use std::io::Write;
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 
-use super::check::clean_workspace;
-use super::{CliError, Context, ExitStatus, Io};
-use crate::analyse::{self, Decision};
+use super::{CliError, Context, ExitStatus, Io, clean_workspace};
+use crate::analyse::{Analysis, Decision};
 use crate::authorize::{Answer, Authorizer, Query, parse_resource};
 use crate::model::{Model, State};
 use crate::cedar;
@@ -63,11 +62,11 @@ pub fn run(args: &CanArgs, cx: &Context, io: &mut Io<'_>) -> Result<ExitStatus, 
             Some("fix them first (`nhi check` lists them)".to_owned()),
         ));
     };
-    let rendering = cedar::render(&checked.model, &checked.db, cx.today)?;
+    let rendering = cedar::render(&checked.model, &checked.analysis, &checked.db)?;
     let authorizer = Authorizer::new(&checked.model, &rendering)?;
     let query = query(args, &rendering.prefix())?;
     let answer = authorizer.decide(&query)?;
-    let view = View::new(&query, &answer, &checked.model, &checked.db, cx.today);
+    let view = View::new(&query, &answer, &checked.model, &checked.analysis, &checked.db);
     let mut text = match args.format {
         CanFormat::Human => view.human(&query),
         CanFormat::Json => serde_json::to_string_pretty(&view).unwrap_or_default() + "\n",
@@ -145,8 +144,8 @@ impl View {
         query: &Query,
         answer: &Answer<'_>,
         model: &Model,
+        analysis: &Analysis,
         db: &SourceDb,
-        today: crate::model::Date,
     ) -> Self {
         let policies = answer
             .deciders
@@ -172,8 +171,8 @@ impl View {
                         "`{}` is revoked: it renders to nothing",
                         i.name.value
                     ))
-                } else if analyse::renders(i, today) {
-                    analyse::suspended(i).then(|| {
+                } else if analysis.renders(i) {
+                    analysis.suspended(i).then(|| {
                         format!(
                             "`{}` is suspended: every target denies it everything",
                             i.name.value

@@ -6,12 +6,12 @@ use std::path::{Path, PathBuf};
 use clap::{Args, ValueEnum};
 
 use super::prove::{ProveArgs, elapsed};
-use super::{CliError, Context, ExitStatus, Io, resolve};
+use super::{CliError, Context, ExitStatus, Io, check_workspace, resolve, show_diagnostics};
+use crate::cedar::verify;
+use crate::check::Checked;
 use crate::diag::{self, Diagnostics};
-use crate::load::{self, LoadOptions};
 use crate::prove::{Prover, properties};
 use crate::source::SourceDb;
-use crate::validate::{self, Checked};
 
 /// Arguments of `nhi check`.
 #[derive(Debug, Args)]
@@ -42,43 +42,6 @@ pub enum CheckFormat {
     Github,
 }
 
-/// Load and validate the workspace found from `cx.start`.
-///
-/// # Errors
-///
-/// When the workspace cannot be loaded at all.
-pub fn check_workspace(cx: &Context) -> Result<Checked, CliError> {
-    let root = load::find_root(&cx.start)?;
-    Ok(validate::check(&root, LoadOptions::default(), cx.today)?)
-}
-
-/// Load and check the workspace for a command that needs it clean:
-/// print its diagnostics (warnings too, when `warnings` is set) and return
-/// the root and the checked workspace, or `None` when it has errors.
-///
-/// # Errors
-///
-/// When the workspace cannot be loaded at all, or output fails.
-pub fn clean_workspace(
-    cx: &Context,
-    io: &mut Io<'_>,
-    warnings: bool,
-) -> Result<Option<(PathBuf, Checked)>, CliError> {
-    let root = load::find_root(&cx.start)?;
-    let checked = validate::check(&root, LoadOptions::default(), cx.today)?;
-    let errors = checked.diagnostics.has_errors();
-    if errors || (warnings && !checked.diagnostics.is_empty()) {
-        write(
-            CheckFormat::Human,
-            &checked.diagnostics,
-            &checked.db,
-            cx,
-            io,
-        )?;
-    }
-    Ok((!errors).then_some((root, checked)))
-}
-
 /// Run `nhi check`.
 ///
 /// # Errors
@@ -86,24 +49,27 @@ pub fn clean_workspace(
 /// When the workspace cannot be loaded, a path is outside it, or output
 /// cannot be written.
 pub fn run(args: &CheckArgs, cx: &Context, io: &mut Io<'_>) -> Result<ExitStatus, CliError> {
-    let root = load::find_root(&cx.start)?;
+    let (root, checked) = check_workspace(cx)?;
     let Checked {
         db,
         mut diagnostics,
         model,
+        analysis,
         ..
-    } = validate::check(&root, LoadOptions::default(), cx.today)?;
+    } = checked;
     let mut proved = None;
     if !diagnostics.has_errors() {
         // what the workspace renders must be what the targets accept
-        crate::cedar::verify::verify_model(&model, &db, cx.today)?;
         if let Some(config) = args.prove.config() {
-            let rendering = crate::cedar::render(&model, &db, cx.today)?;
+            let rendering = crate::cedar::render(&model, &analysis, &db)?;
+            verify::verify(&rendering)?;
             let mut prover = Prover::start(&config, &rendering.schema)?;
-            let (summary, found) = properties::prove(&mut prover, &model, &rendering, cx.today)?;
+            let (summary, found) = properties::prove(&mut prover, &model, &analysis, &rendering)?;
             diagnostics.extend(found);
             diagnostics.sort(&db);
             proved = Some(summary);
+        } else {
+            verify::verify_model(&model, &analysis, &db)?;
         }
     } else if let Some(config) = args.prove.config() {
         // a missing solver is reported even when there is nothing to prove
@@ -149,10 +115,7 @@ pub fn write(
     io: &mut Io<'_>,
 ) -> Result<(), CliError> {
     match format {
-        CheckFormat::Human => {
-            let text = diag::human::render(diagnostics, db, cx.style);
-            io.stderr.write_all(text.as_bytes())?;
-        }
+        CheckFormat::Human => show_diagnostics(diagnostics, db, cx, io)?,
         CheckFormat::Json => io
             .stdout
             .write_all(diag::json::render(diagnostics, db).as_bytes())?,

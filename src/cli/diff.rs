@@ -2,28 +2,27 @@
 //! revision and the working tree): each identity's changes with their
 //! risk, permission-level new access, and the rendered artifacts' diffs.
 
-use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::io::Write;
 
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 
-use super::check::{CheckFormat, write};
 use super::prove::{ProveArgs, elapsed};
-use super::{CliError, Context, ExitStatus, Io};
+use super::{CliError, Context, ExitStatus, Io, show_diagnostics};
+use crate::analyse::Analysis;
+use crate::cedar::Rendering;
+use crate::cedar::index::Index;
+use crate::cedar::schema::SchemaDoc;
+use crate::check::{self, Checked};
+use crate::diff::{self, Report, Risk, Side};
 use crate::load::git::Repo;
-use crate::diff::{self, Report, Risk};
 use crate::load::{self, LoadError, LoadOptions};
 use crate::model::Model;
 use crate::prove::access::{self, AccessProof, Outcome};
-use crate::cedar::index::Index;
 use crate::prove::slice;
 use crate::prove::{Prover, SolverConfig};
-use crate::cedar::Rendering;
-use crate::cedar::schema::SchemaDoc;
 use crate::render::{self, Artifacts};
-use crate::validate::{self, Checked};
 
 /// Arguments of `nhi diff`.
 #[derive(Debug, Args)]
@@ -60,45 +59,60 @@ pub enum DiffFormat {
     Json,
 }
 
-/// One side of the comparison.
-struct Side {
+/// One side of the comparison: the workspace at a revision or in the
+/// working tree, checked, if it exists there.
+struct Revision {
     label: String,
     commit: Option<String>,
     checked: Option<Checked>,
+    /// What a workspace that does not exist stands for: nothing.
+    empty: (Model, Analysis),
 }
 
-impl Side {
-    /// The checked model (an empty one where the workspace does not exist).
-    fn model(&self) -> Cow<'_, Model> {
-        self.checked
-            .as_ref()
-            .map_or_else(|| Cow::Owned(Model::default()), |c| Cow::Borrowed(&c.model))
+impl Revision {
+    fn new(label: &str, commit: Option<String>, checked: Option<Checked>, cx: &Context) -> Self {
+        let empty = Model::default();
+        let analysis = Analysis::new(&empty, cx.today);
+        Self {
+            label: label.to_owned(),
+            commit,
+            checked,
+            empty: (empty, analysis),
+        }
+    }
+
+    /// The checked model and its analysis (empty where the workspace does
+    /// not exist).
+    fn side(&self) -> Side<'_> {
+        self.checked.as_ref().map_or(
+            Side {
+                model: &self.empty.0,
+                analysis: &self.empty.1,
+            },
+            Side::of,
+        )
     }
 }
 
-fn at_revision(repo: &Repo, rev: &str, cx: &Context) -> Result<Side, CliError> {
+fn at_revision(repo: &Repo, rev: &str, cx: &Context) -> Result<Revision, CliError> {
     let options = LoadOptions::default();
     let (source, commit) = repo.workspace_at(rev, options.files.max_file_bytes)?;
-    let checked = match validate::check_source(&source, options, cx.today) {
+    let checked = match check::source(&source, options, cx.today) {
         Ok(c) => Some(c),
         // no identity folder at that revision: the workspace is new there
         Err(LoadError::IdentityDir { .. }) => None,
         Err(e) => return Err(e.into()),
     };
-    Ok(Side {
-        label: rev.to_owned(),
-        commit: Some(commit),
-        checked,
-    })
+    Ok(Revision::new(rev, Some(commit), checked, cx))
 }
 
-fn rendered(side: &Side, cx: &Context, prefix: &str) -> Option<Artifacts> {
-    let c = side.checked.as_ref()?;
-    render::render_with(
+fn rendered(revision: &Revision, prefix: &str) -> Option<Artifacts> {
+    let c = revision.checked.as_ref()?;
+    render::render(
         &c.model,
+        &c.analysis,
         &c.db,
         &render::Options {
-            today: cx.today,
             repo_prefix: prefix.to_owned(),
         },
     )
@@ -117,33 +131,25 @@ pub fn run(args: &DiffArgs, cx: &Context, io: &mut Io<'_>) -> Result<ExitStatus,
     let base = at_revision(&repo, &args.base, cx)?;
     let head = match &args.head {
         Some(rev) => at_revision(&repo, rev, cx)?,
-        None => Side {
-            label: "working tree".to_owned(),
-            commit: None,
-            checked: Some(validate::check(&root, LoadOptions::default(), cx.today)?),
-        },
+        None => Revision::new(
+            "working tree",
+            None,
+            Some(check::workspace(&root, LoadOptions::default(), cx.today)?),
+            cx,
+        ),
     };
     if let Some(c) = head.checked.as_ref().filter(|c| c.diagnostics.has_errors()) {
-        write(CheckFormat::Human, &c.diagnostics, &c.db, cx, io)?;
+        show_diagnostics(&c.diagnostics, &c.db, cx, io)?;
         writeln!(io.stderr, "no diff: `{}` does not check clean", head.label)?;
         return Ok(ExitStatus::Findings);
     }
     let prefix = repo.slash_prefix();
     let mut report = diff::diff(
-        (
-            &base.label,
-            &base.model(),
-            rendered(&base, cx, &prefix).as_ref(),
-        ),
-        (
-            &head.label,
-            &head.model(),
-            rendered(&head, cx, &prefix).as_ref(),
-        ),
-        cx.today,
+        (&base.label, base.side(), rendered(&base, &prefix).as_ref()),
+        (&head.label, head.side(), rendered(&head, &prefix).as_ref()),
     );
     if let Some(config) = args.prove.config() {
-        report.add_proof(prove_access(&base, &head, cx, &config)?);
+        report.add_proof(prove_access(&base, &head, &config)?);
     }
     let text = match args.format {
         DiffFormat::Markdown => diff::markdown::render(&report),
@@ -157,10 +163,10 @@ pub fn run(args: &DiffArgs, cx: &Context, io: &mut Io<'_>) -> Result<ExitStatus,
     })
 }
 
-/// The side's Cedar (none where the workspace does not exist).
-fn cedar(side: &Side, cx: &Context) -> Result<Rendering, CliError> {
-    Ok(match &side.checked {
-        Some(c) => crate::cedar::render(&c.model, &c.db, cx.today)?,
+/// The revision's Cedar (none where the workspace does not exist).
+fn cedar(revision: &Revision) -> Result<Rendering, CliError> {
+    Ok(match &revision.checked {
+        Some(c) => crate::cedar::render(&c.model, &c.analysis, &c.db)?,
         None => Rendering {
             schema: SchemaDoc::default(),
             policies: Vec::new(),
@@ -170,8 +176,8 @@ fn cedar(side: &Side, cx: &Context) -> Result<Rendering, CliError> {
 }
 
 /// The identities of the head whose file differs from the base's.
-fn changed_files(base: &Side, head: &Side) -> BTreeSet<String> {
-    let text = |side: &Side, name: &crate::model::Name| {
+fn changed_files(base: &Revision, head: &Revision) -> BTreeSet<String> {
+    let text = |side: &Revision, name: &crate::model::Name| {
         let c = side.checked.as_ref()?;
         let identity = c.model.identities.get(name)?;
         c.db.get(identity.file).map(|f| f.text().clone())
@@ -188,12 +194,11 @@ fn changed_files(base: &Side, head: &Side) -> BTreeSet<String> {
 }
 
 fn prove_access(
-    base: &Side,
-    head: &Side,
-    cx: &Context,
+    base: &Revision,
+    head: &Revision,
     config: &SolverConfig,
 ) -> Result<AccessProof, CliError> {
-    let (b, h) = (cedar(base, cx)?, cedar(head, cx)?);
+    let (b, h) = (cedar(base)?, cedar(head)?);
     let schema = slice::union_schema(&b.schema, &h.schema);
     let (bi, hi) = (Index::new(&b), Index::new(&h));
     let touched = access::touched(&bi, &hi, &changed_files(base, head), &h.prefix());
@@ -221,7 +226,7 @@ struct JsonReport<'a> {
     proof: Option<&'a AccessProof>,
 }
 
-fn json(report: &Report, base: &Side, head: &Side) -> String {
+fn json(report: &Report, base: &Revision, head: &Revision) -> String {
     let summary = [Risk::High, Risk::Medium, Risk::Low, Risk::Info]
         .into_iter()
         .map(|r| (r.as_str(), report.count(r)))

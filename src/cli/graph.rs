@@ -5,8 +5,7 @@ use std::io::Write;
 
 use clap::{Args, ValueEnum};
 
-use super::check::clean_workspace;
-use super::{CliError, Context, ExitStatus, Io};
+use super::{CliError, Context, ExitStatus, Io, clean_workspace};
 use crate::graph;
 
 /// Arguments of `nhi graph`.
@@ -37,7 +36,7 @@ pub fn run(args: &GraphArgs, cx: &Context, io: &mut Io<'_>) -> Result<ExitStatus
         writeln!(io.stderr, "no graph: fix the errors above first")?;
         return Ok(ExitStatus::Findings);
     };
-    let g = graph::graph(&checked.model, cx.today);
+    let g = graph::graph(&checked.model, &checked.analysis);
     let text = match args.format {
         GraphFormat::Mermaid => graph::mermaid::render(&g),
         GraphFormat::Dot => graph::dot::render(&g),

@@ -55,7 +55,7 @@ pub fn run(args: &NewArgs, cx: &Context, io: &mut Io<'_>) -> Result<ExitStatus, 
             Some("use a DNS-1123 label: lower-case letters, digits and `-`, such as `invoice-importer`".to_owned()),
         ));
     };
-    let checked = super::check::check_workspace(cx)?;
+    let (root, checked) = super::check_workspace(cx)?;
     let settings = &checked.model.settings;
     if let Some(teams) = &settings.teams
         && !teams.contains_key(&args.owner)
@@ -72,7 +72,6 @@ pub fn run(args: &NewArgs, cx: &Context, io: &mut Io<'_>) -> Result<ExitStatus, 
             None,
         ));
     }
-    let root = crate::load::find_root(&cx.start)?;
     let dir = root.join(&settings.identities_dir);
     let path = dir.join(format!("{name}.yaml"));
     let method = settings

@@ -5,8 +5,7 @@ use std::io::Write;
 
 use clap::{Args, ValueEnum};
 
-use super::check::clean_workspace;
-use super::{CliError, Context, ExitStatus, Io};
+use super::{CliError, Context, ExitStatus, Io, clean_workspace};
 use crate::analyse::lifecycle::{DEFAULT_WINDOW_DAYS, window_days};
 use crate::model::Duration;
 use crate::review;
@@ -56,7 +55,7 @@ pub fn run(args: &ReviewArgs, cx: &Context, io: &mut Io<'_>) -> Result<ExitStatu
         return Ok(ExitStatus::Findings);
     };
     let days = args.within.unwrap_or(DEFAULT_WINDOW_DAYS);
-    let calendar = review::calendar(&checked.model, &checked.db, cx.today, days, args.all);
+    let calendar = review::calendar(&checked.model, &checked.analysis, &checked.db, days, args.all);
     let text = match args.format {
         ReviewFormat::Table => calendar.table(),
         ReviewFormat::Json => calendar.json(),

@@ -6,8 +6,7 @@ use std::io::Write;
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 
-use super::check::{CheckFormat, clean_workspace, write};
-use super::{CliError, Context, ExitStatus, Io};
+use super::{CliError, Context, ExitStatus, Io, clean_workspace, show_diagnostics};
 use crate::authorize::Authorizer;
 use crate::decisions;
 use crate::load::{self, LoadOptions};
@@ -64,7 +63,7 @@ pub fn run(args: &TestArgs, cx: &Context, io: &mut Io<'_>) -> Result<ExitStatus,
     let dir = checked.model.settings.tests_dir.clone();
     let mut loaded = load::decisions(&root, &dir, &mut checked.db, LoadOptions::default())?;
     loaded.diagnostics.apply_overrides(&checked.overrides);
-    let rendering = cedar::render(&checked.model, &checked.db, cx.today)?;
+    let rendering = cedar::render(&checked.model, &checked.analysis, &checked.db)?;
     let authorizer = Authorizer::new(&checked.model, &rendering)?;
     let report = decisions::run(&checked.model, &rendering, &authorizer, &loaded.files);
     // a file that cannot be read counts as one failure
@@ -77,7 +76,7 @@ pub fn run(args: &TestArgs, cx: &Context, io: &mut Io<'_>) -> Result<ExitStatus,
     match args.format {
         TestFormat::Human => {
             if !diagnostics.is_empty() {
-                write(CheckFormat::Human, &diagnostics, &checked.db, cx, io)?;
+                show_diagnostics(&diagnostics, &checked.db, cx, io)?;
             }
             if report.outcomes.is_empty() && diagnostics.is_empty() {
                 writeln!(
@@ -94,7 +93,7 @@ pub fn run(args: &TestArgs, cx: &Context, io: &mut Io<'_>) -> Result<ExitStatus,
             text.push('\n');
             io.stdout.write_all(checked.db.mask(&text).as_bytes())?;
             if unreadable > 0 {
-                write(CheckFormat::Human, &diagnostics, &checked.db, cx, io)?;
+                show_diagnostics(&diagnostics, &checked.db, cx, io)?;
             }
         }
     }

@@ -8,10 +8,10 @@ use std::collections::BTreeSet;
 
 use rayon::prelude::*;
 
-use super::{Change, Risk};
+use super::{Change, Risk, Side};
 use crate::analyse::permissions::{self, Clouds, Rule};
-use crate::analyse::{self, Check, canonical, context_checks, where_checks};
-use crate::model::{Date, Identity, Model};
+use crate::analyse::{self, Check, Standing, conditions};
+use crate::model::Identity;
 
 /// One thing an identity may do in one target.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -93,13 +93,13 @@ fn rule_atoms(rule: &Rule, out: &mut BTreeSet<Atom>) {
 }
 
 /// What an identity may do, in every target the workspace renders.
-fn atoms(model: &Model, identity: &Identity, today: Date) -> BTreeSet<Atom> {
+fn atoms(side: Side<'_>, identity: &Identity) -> BTreeSet<Atom> {
     let mut out = BTreeSet::new();
-    if !analyse::renders(identity, today) || analyse::suspended(identity) {
+    if side.analysis.standing(identity) != Standing::Active {
         return out;
     }
+    let model = side.model;
     let clouds = Clouds::of(model);
-    let context = context_checks(identity);
     let catalogue = model.settings.actions.as_ref();
     let forbidden: BTreeSet<&str> = analyse::forbidden(model, identity).collect();
     for g in &identity.allowed {
@@ -107,9 +107,7 @@ fn atoms(model: &Model, identity: &Identity, today: Date) -> BTreeSet<Atom> {
         if forbidden.contains(action) {
             continue;
         }
-        let mut checks = context.clone();
-        checks.extend(where_checks(g));
-        out.insert(Atom::Cedar(action.to_owned(), canonical(checks)));
+        out.insert(Atom::Cedar(action.to_owned(), conditions(identity, g)));
         let Some(def) = catalogue.and_then(|c| c.get(action)) else {
             continue;
         };
@@ -152,9 +150,9 @@ fn atoms(model: &Model, identity: &Identity, today: Date) -> BTreeSet<Atom> {
 /// A `new-access` change for every identity the head grants something the
 /// base did not, naming what (up to five items, then how many more).
 #[must_use]
-pub fn new_access(base: &Model, head: &Model, today: Date) -> Vec<Change> {
-    let renamed = super::changes::renames(base, head);
-    let identities: Vec<_> = head.identities.iter().collect();
+pub fn new_access(base: Side<'_>, head: Side<'_>) -> Vec<Change> {
+    let renamed = super::changes::renames(base.model, head.model);
+    let identities: Vec<_> = head.model.identities.iter().collect();
     identities
         .par_iter()
         .filter_map(|(name, hi)| {
@@ -163,11 +161,12 @@ pub fn new_access(base: &Model, head: &Model, today: Date) -> Vec<Change> {
                 .get(name.as_str())
                 .map_or(name.as_str(), String::as_str);
             let before = base
+                .model
                 .identities
                 .get(old)
-                .map(|bi| atoms(base, bi, today))
+                .map(|bi| atoms(base, bi))
                 .unwrap_or_default();
-            let after = atoms(head, hi, today);
+            let after = atoms(head, hi);
             let new: Vec<&Atom> = after.iter().filter(|a| !covered(a, &before)).collect();
             if new.is_empty() {
                 return None;

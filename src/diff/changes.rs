@@ -5,8 +5,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{Change, Edge, Risk};
-use crate::analyse::{Check, canonical, context_checks, where_checks};
+use super::{Change, Edge, Risk, Side};
+use crate::analyse::{Check, canonical, context_checks, narrowing};
 use crate::model::{Access, AuthMethod, Date, Identity, Model, State};
 
 /// How strong an authentication method is: higher is harder to steal or
@@ -59,7 +59,7 @@ pub(crate) fn facts(i: &Identity) -> Facts {
     for g in &i.allowed {
         allowed
             .entry(g.action.value.clone())
-            .or_insert_with(|| canonical(where_checks(g)));
+            .or_insert_with(|| narrowing(g));
     }
     let mut delegations: BTreeMap<String, Reach> = BTreeMap::new();
     for d in &i.delegations {
@@ -174,9 +174,9 @@ pub fn renames(base: &Model, head: &Model) -> BTreeMap<String, String> {
 
 /// Every change between the two workspaces.
 #[must_use]
-pub fn compare(base: &Model, head: &Model, today: Date) -> Vec<Change> {
+pub fn compare(base: Side<'_>, head: Side<'_>) -> Vec<Change> {
     let mut out = Vec::new();
-    let (b, h) = (&base.identities, &head.identities);
+    let (b, h) = (&base.model.identities, &head.model.identities);
     let removed: Vec<&Identity> = b
         .iter()
         .filter(|(n, _)| !h.contains_key(*n))
@@ -187,7 +187,7 @@ pub fn compare(base: &Model, head: &Model, today: Date) -> Vec<Change> {
         .filter(|(n, _)| !b.contains_key(*n))
         .map(|(_, i)| i.as_ref())
         .collect();
-    let renamed = renames(base, head);
+    let renamed = renames(base.model, head.model);
     let renamed_to: BTreeSet<&str> = renamed.keys().map(String::as_str).collect();
     for r in &removed {
         if let Some((to, _)) = renamed
@@ -231,14 +231,14 @@ pub fn compare(base: &Model, head: &Model, today: Date) -> Vec<Change> {
     }
     for (name, bi) in b {
         if let Some(hi) = h.get(name) {
-            identity(head, bi, hi, today, &mut out);
+            identity(base, head, bi, hi, &mut out);
         }
     }
-    workspace(base, head, &mut out);
+    workspace(base.model, head.model, &mut out);
     out
 }
 
-fn identity(head: &Model, bi: &Identity, hi: &Identity, today: Date, out: &mut Vec<Change>) {
+fn identity(base: Side<'_>, head: Side<'_>, bi: &Identity, hi: &Identity, out: &mut Vec<Change>) {
     let (b, h) = (facts(bi), facts(hi));
     if b == h {
         return;
@@ -249,7 +249,7 @@ fn identity(head: &Model, bi: &Identity, hi: &Identity, today: Date, out: &mut V
     for (action, checks) in &h.allowed {
         match b.allowed.get(action) {
             None => push(
-                gain_risk(head, action),
+                gain_risk(head.model, action),
                 "action-gained",
                 format!("may now `{action}`"),
             ),
@@ -302,7 +302,8 @@ fn identity(head: &Model, bi: &Identity, hi: &Identity, today: Date, out: &mut V
         );
     }
     delegations(&b, &h, &mut push);
-    lifecycle(bi, hi, &b, &h, today, &mut push);
+    let renders = (base.analysis.renders(bi), head.analysis.renders(hi));
+    lifecycle(&b, &h, renders, &mut push);
 }
 
 fn auth(b: &Facts, h: &Facts, push: &mut impl FnMut(Risk, &'static str, String)) {
@@ -423,12 +424,12 @@ fn delegations(b: &Facts, h: &Facts, push: &mut impl FnMut(Risk, &'static str, S
     }
 }
 
+/// Who answers for it, its state, its end and review, its logs and what
+/// it is; `renders` says whether it renders in the base and in the head.
 fn lifecycle(
-    bi: &Identity,
-    hi: &Identity,
     b: &Facts,
     h: &Facts,
-    today: Date,
+    renders: (bool, bool),
     push: &mut impl FnMut(Risk, &'static str, String),
 ) {
     if b.owner != h.owner {
@@ -461,10 +462,7 @@ fn lifecycle(
             format!("`{}` instead of `{}`", h.state, b.state),
         );
     }
-    let (was, is) = (
-        crate::analyse::renders(bi, today),
-        crate::analyse::renders(hi, today),
-    );
+    let (was, is) = renders;
     if b.expires != h.expires {
         let (risk, kind) = match (b.expires, h.expires) {
             (Some(_), None) => (Risk::Medium, "expiry-removed"),

@@ -12,7 +12,7 @@
 //!   and the delegator's slice: see [`slice::as_principal`]). The
 //!   request's `namespace` says where the caller runs, not what it may
 //!   do (a delegate runs in its own namespace, see
-//!   [`analyse::chains::chain_checks`]), so both sides leave it out.
+//!   [`crate::analyse::chains::chain_checks`]), so both sides leave it out.
 //!
 //! A refutation is an error diagnostic at the YAML that caused it, with the
 //! request the solver found.
@@ -25,7 +25,7 @@ use serde::Serialize;
 use super::slice::{self, Acting};
 use crate::cedar::index::{Index, covers};
 use super::{Counterexample, ProveError, Prover, RequestType, Stats, Verdict};
-use crate::analyse;
+use crate::analyse::Analysis;
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::{Model, Name};
 use crate::cedar::Rendering;
@@ -50,8 +50,8 @@ pub struct Summary {
     pub stats: Stats,
 }
 
-/// Prove the properties of `rendering`, rendered from `model` as of
-/// `today`; each failure is a diagnostic.
+/// Prove the properties of `rendering`, rendered from `model` as
+/// `analysis` judges it; each failure is a diagnostic.
 ///
 /// # Errors
 ///
@@ -59,8 +59,8 @@ pub struct Summary {
 pub fn prove(
     prover: &mut Prover,
     model: &Model,
+    analysis: &Analysis,
     rendering: &Rendering,
-    today: crate::model::Date,
 ) -> Result<(Summary, Diagnostics), ProveError> {
     let index = Index::new(rendering);
     let mut out = Diagnostics::new();
@@ -68,7 +68,7 @@ pub fn prove(
         solver: format!("cvc5 {}", prover.version()),
         ..Summary::default()
     };
-    forbidden(prover, model, &index, today, &mut summary, &mut out)?;
+    forbidden(prover, model, analysis, &index, &mut summary, &mut out)?;
     never_errors(prover, rendering, &mut summary, &mut out)?;
     delegations(prover, model, &index, &mut summary, &mut out)?;
     summary.stats = prover.stats();
@@ -85,18 +85,14 @@ enum Forbidder {
 fn forbidden(
     prover: &mut Prover,
     model: &Model,
+    analysis: &Analysis,
     index: &Index<'_>,
-    today: crate::model::Date,
     summary: &mut Summary,
     out: &mut Diagnostics,
 ) -> Result<(), ProveError> {
     let schema = &index.rendering().schema;
     let guardrails = &model.settings.guardrails.forbidden_actions;
-    for identity in model
-        .identities
-        .values()
-        .filter(|i| analyse::renders(i, today))
-    {
+    for identity in analysis.live(model) {
         let name = identity.name.value.as_str();
         let ty = principal_type(identity.kind);
         let mut actions: BTreeMap<&str, (Loc, Forbidder)> = BTreeMap::new();

@@ -13,8 +13,8 @@ use crate::vocabulary::context;
 use serde::Serialize;
 
 use crate::analyse::federation::{self, AwsTrust, Cloud};
-use crate::analyse::{self, Check, canonical, context_checks, grant_of, where_checks};
-use crate::model::{Action, AwsTarget, Date, Identity, Model};
+use crate::analyse::{self, Analysis, Check, canonical, conditions, grant_of};
+use crate::model::{Action, AwsTarget, Identity, Model};
 use crate::source::SourceDb;
 
 use super::tags::{self, Tags};
@@ -89,25 +89,25 @@ pub struct Rendered {
     pub tags: Tags,
 }
 
-/// Render the AWS target as of `today`.
+/// Render the AWS target: every identity that lands in AWS.
 ///
 /// # Errors
 ///
 /// When an identity's policy is larger than IAM accepts.
 pub fn render(
     model: &Model,
+    analysis: &Analysis,
     db: &SourceDb,
-    today: Date,
     target: &AwsTarget,
 ) -> Result<Artifacts, RenderError> {
     let mut out = Artifacts::new();
     let mut roles = Vec::new();
-    for identity in federation::granted(model, today, Cloud::Aws) {
+    for identity in analysis.landing(model, Cloud::Aws) {
         // a workspace that checked clean can federate every identity it needs
         let Ok(trust) = federation::aws(model, identity) else {
             continue;
         };
-        let rendered = identity_role(model, db, identity, &trust)?;
+        let rendered = identity_role(model, analysis, db, identity, &trust)?;
         files(&rendered, target, &mut out);
         roles.push(rendered);
     }
@@ -133,12 +133,13 @@ fn pascal(action: &str) -> String {
 
 fn identity_role(
     model: &Model,
+    analysis: &Analysis,
     db: &SourceDb,
     identity: &Identity,
     trust: &AwsTrust,
 ) -> Result<Rendered, RenderError> {
     let name = identity.name.value.to_string();
-    let permissions = permissions(model, identity);
+    let permissions = permissions(model, analysis, identity);
     let size = serde_json::to_string(&permissions).map_or(0, |s| s.len());
     if size > MAX_POLICY_CHARS {
         return Err(RenderError::AwsPolicyTooLarge {
@@ -157,7 +158,7 @@ fn identity_role(
         permissions,
         description: tags::description(identity),
         max_session: ttl.clamp(3600, 43_200),
-        tags: tags::aws(&tags::facts(identity, db)),
+        tags: tags::aws(&tags::facts(identity, analysis, db)),
         name,
     })
 }
@@ -300,11 +301,11 @@ fn statement_of(sid: String, effect: &'static str, action: &Action) -> Option<St
 
 /// The permissions policy: quarantine first, then the denies, then the
 /// allows, each in action order.
-fn permissions(model: &Model, identity: &Identity) -> PolicyDocument {
+fn permissions(model: &Model, analysis: &Analysis, identity: &Identity) -> PolicyDocument {
     let catalogue = model.settings.actions.as_ref();
     let action = |name: &str| catalogue.and_then(|c| c.get(name));
     let mut statement = Vec::new();
-    if analyse::suspended(identity) {
+    if analysis.suspended(identity) {
         statement.push(Statement {
             sid: "Suspended".to_owned(),
             effect: "Deny",
@@ -346,7 +347,6 @@ fn permissions(model: &Model, identity: &Identity) -> PolicyDocument {
             statement.push(s);
         }
     }
-    let context = context_checks(identity);
     let mut allowed: Vec<&str> = identity
         .allowed
         .iter()
@@ -358,9 +358,7 @@ fn permissions(model: &Model, identity: &Identity) -> PolicyDocument {
         let (Some(def), Some(grant)) = (action(a), grant_of(identity, a)) else {
             continue;
         };
-        let mut checks = context.clone();
-        checks.extend(where_checks(grant));
-        let Some(condition) = allow_conditions(def, checks) else {
+        let Some(condition) = allow_conditions(def, conditions(identity, grant)) else {
             continue;
         };
         if let Some(mut s) = statement_of(format!("Allow{}", pascal(a)), "Allow", def) {

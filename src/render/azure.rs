@@ -13,9 +13,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::analyse;
+use crate::analyse::{self, Analysis};
 use crate::analyse::federation::{self, AZURE_AUDIENCE, AzureCredential, Cloud};
-use crate::model::{AzureTarget, Date, Identity, Model};
+use crate::model::{AzureTarget, Identity, Model};
 use crate::source::SourceDb;
 
 use super::{Artifact, Artifacts, tags, terraform};
@@ -70,17 +70,22 @@ struct Rendered {
     not: Operations,
 }
 
-/// Render the Azure target as of `today`.
+/// Render the Azure target: every identity that lands in Azure.
 #[must_use]
-pub fn render(model: &Model, db: &SourceDb, today: Date, target: &AzureTarget) -> Artifacts {
+pub fn render(
+    model: &Model,
+    analysis: &Analysis,
+    db: &SourceDb,
+    target: &AzureTarget,
+) -> Artifacts {
     let mut out = Artifacts::new();
     let mut all = Vec::new();
-    for identity in federation::granted(model, today, Cloud::Azure) {
+    for identity in analysis.landing(model, Cloud::Azure) {
         // a workspace that checked clean can federate every identity it needs
         let Ok(credentials) = federation::azure(model, identity) else {
             continue;
         };
-        let r = rendered(model, db, identity, credentials);
+        let r = rendered(model, analysis, db, identity, credentials);
         files(&r, target, &mut out);
         all.push(r);
     }
@@ -94,11 +99,12 @@ pub fn render(model: &Model, db: &SourceDb, today: Date, target: &AzureTarget) -
 
 fn rendered(
     model: &Model,
+    analysis: &Analysis,
     db: &SourceDb,
     identity: &Identity,
     credentials: Vec<AzureCredential>,
 ) -> Rendered {
-    let suspended = analyse::suspended(identity);
+    let suspended = analysis.suspended(identity);
     let allowed = if suspended {
         Operations {
             actions: BTreeSet::new(),
@@ -121,7 +127,7 @@ fn rendered(
     Rendered {
         name: identity.name.value.to_string(),
         description: tags::description(identity),
-        tags: tags::azure(&tags::facts(identity, db)),
+        tags: tags::azure(&tags::facts(identity, analysis, db)),
         credentials,
         allowed,
         not,

@@ -21,9 +21,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::analyse;
+use crate::analyse::{self, Analysis};
 use crate::analyse::federation::{self, Cloud, GcpTrust};
-use crate::model::{Date, GcpTarget, Identity, Model};
+use crate::model::{GcpTarget, Identity, Model};
 use crate::source::SourceDb;
 
 use super::{Artifact, Artifacts, tags, terraform};
@@ -46,17 +46,23 @@ struct Rendered {
     disabled: bool,
 }
 
-/// Render the Google Cloud target as of `today`.
+/// Render the Google Cloud target: every identity that lands in Google
+/// Cloud.
 #[must_use]
-pub fn render(model: &Model, db: &SourceDb, today: Date, target: &GcpTarget) -> Artifacts {
+pub fn render(
+    model: &Model,
+    analysis: &Analysis,
+    db: &SourceDb,
+    target: &GcpTarget,
+) -> Artifacts {
     let mut out = Artifacts::new();
     let mut all = Vec::new();
-    for identity in federation::granted(model, today, Cloud::Gcp) {
+    for identity in analysis.landing(model, Cloud::Gcp) {
         // a workspace that checked clean can federate every identity it needs
         let Ok(trust) = federation::gcp(model, identity) else {
             continue;
         };
-        let r = rendered(model, db, identity, trust, target);
+        let r = rendered(model, analysis, db, identity, trust, target);
         files(&r, target, &mut out);
         all.push(r);
     }
@@ -81,10 +87,10 @@ fn permissions_of<'a>(
 }
 
 /// The description: the purpose, then what the other clouds tag.
-fn description(identity: &Identity, db: &SourceDb) -> String {
+fn description(identity: &Identity, analysis: &Analysis, db: &SourceDb) -> String {
     let mut parts = Vec::new();
     // first, so that no cut to Google's length loses it
-    if analyse::suspended(identity) {
+    if analysis.suspended(identity) {
         parts.push("suspended".to_owned());
     }
     parts.push(tags::description(identity));
@@ -102,6 +108,7 @@ fn description(identity: &Identity, db: &SourceDb) -> String {
 
 fn rendered(
     model: &Model,
+    analysis: &Analysis,
     db: &SourceDb,
     identity: &Identity,
     trust: GcpTrust,
@@ -120,11 +127,11 @@ fn rendered(
             target.project.value
         ),
         role_id: role_id(&name),
-        description: description(identity, db),
+        description: description(identity, analysis, db),
         // forbidden always wins: a denied permission is never granted
         permissions: allowed.difference(&forbidden).cloned().collect(),
         denied: forbidden.iter().map(|p| deny_permission(p)).collect(),
-        disabled: analyse::suspended(identity),
+        disabled: analysis.suspended(identity),
         trust,
         account_id,
         name,

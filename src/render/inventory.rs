@@ -14,8 +14,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::analyse::{self, lifecycle};
-use crate::model::{Date, Identity, Model};
+use crate::analyse::{Analysis, lifecycle};
+use crate::model::{Identity, Model};
 use crate::source::SourceDb;
 
 use crate::cedar::Rendering;
@@ -129,19 +129,19 @@ pub fn rendered_targets(
     out
 }
 
-/// The inventory as of `today`, with the targets each identity was
-/// rendered into.
+/// The inventory of every identity, with the targets each was rendered
+/// into.
 #[must_use]
 pub fn inventory(
     model: &Model,
+    analysis: &Analysis,
     db: &SourceDb,
-    today: Date,
     targets: &BTreeMap<String, BTreeSet<Target>>,
 ) -> Inventory {
     let identities = model
         .identities
         .values()
-        .map(|identity| entry(identity, db, today, targets))
+        .map(|identity| entry(identity, analysis, db, targets))
         .collect();
     Inventory {
         version: VERSION,
@@ -151,8 +151,8 @@ pub fn inventory(
 
 fn entry(
     identity: &Identity,
+    analysis: &Analysis,
     db: &SourceDb,
-    today: Date,
     targets: &BTreeMap<String, BTreeSet<Target>>,
 ) -> Entry {
     let name = identity.name.value.to_string();
@@ -180,7 +180,7 @@ fn entry(
         review_cycle: identity.review_cycle.as_ref().map(|c| c.value.to_string()),
         review_due: lifecycle::review_due(identity).map(|d| d.to_string()),
         expires: identity.expires.as_ref().map(|e| e.value.to_string()),
-        renders: analyse::renders(identity, today),
+        renders: analysis.renders(identity),
         targets,
         source: db.display_path(identity.file),
         name,

@@ -28,9 +28,9 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{
 };
 use serde::Serialize;
 
-use crate::analyse::federation::{self, AwsTrust, Cloud};
-use crate::analyse::{self, grant_of};
-use crate::model::{Date, Identity, Model};
+use crate::analyse::federation::{self, AwsTrust};
+use crate::analyse::{Analysis, grant_of};
+use crate::model::{Identity, Model};
 use crate::source::SourceDb;
 
 use super::{Artifact, Artifacts, aws, tags};
@@ -94,19 +94,17 @@ pub struct ClusterSpiffeIdSpec {
     pub jwt_ttl: Option<String>,
 }
 
-/// Render the Kubernetes target as of `today`.
+/// Render the Kubernetes target: every identity that runs on the
+/// cluster.
 #[must_use]
-pub fn render(model: &Model, db: &SourceDb, today: Date) -> Artifacts {
+pub fn render(model: &Model, analysis: &Analysis, db: &SourceDb) -> Artifacts {
     let mut out = Artifacts::new();
     let mut files = Vec::new();
-    for identity in model.identities.values() {
-        if !analyse::renders(identity, today) {
-            continue;
-        }
-        let Some(namespaces) = federation::cluster_namespaces(model, identity) else {
+    for identity in analysis.live(model) {
+        let Some(namespaces) = &analysis.lands(identity).kubernetes else {
             continue;
         };
-        let objects = objects(model, db, identity, &namespaces);
+        let objects = objects(model, analysis, db, identity, namespaces);
         let path = format!("kubernetes/{}.yaml", identity.name.value);
         out.insert(Artifact::new(
             &path,
@@ -176,7 +174,7 @@ fn label_value(s: &str) -> String {
         .to_owned()
 }
 
-fn labels(identity: &Identity) -> BTreeMap<String, String> {
+fn labels(identity: &Identity, suspended: bool) -> BTreeMap<String, String> {
     let mut labels = BTreeMap::from([
         (MANAGED_BY.0.to_owned(), MANAGED_BY.1.to_owned()),
         (IDENTITY_LABEL.to_owned(), identity.name.value.to_string()),
@@ -185,7 +183,7 @@ fn labels(identity: &Identity) -> BTreeMap<String, String> {
             label_value(&identity.owner.value),
         ),
     ]);
-    if analyse::suspended(identity) {
+    if suspended {
         labels.insert(
             STATE_LABEL.to_owned(),
             identity.state.value.as_str().to_owned(),
@@ -196,15 +194,20 @@ fn labels(identity: &Identity) -> BTreeMap<String, String> {
 
 /// What the other clouds put in tags, as annotations; and the cloud
 /// bindings of the service account.
-fn annotations(model: &Model, db: &SourceDb, identity: &Identity) -> BTreeMap<String, String> {
-    let mut out: BTreeMap<String, String> = tags::facts(identity, db)
+fn annotations(
+    model: &Model,
+    analysis: &Analysis,
+    db: &SourceDb,
+    identity: &Identity,
+) -> BTreeMap<String, String> {
+    let mut out: BTreeMap<String, String> = tags::facts(identity, analysis, db)
         .into_iter()
         .filter(|(k, _)| k.starts_with("nhi:") && k != "nhi:identity" && k != "nhi:owner")
         .map(|(k, v)| (k.replacen("nhi:", "nhi.dev/", 1), v))
         .collect();
     let ttl = identity.auth.ttl.as_ref().map(|t| t.value.as_secs());
     let t = &model.settings.targets;
-    let granted = |cloud| federation::needs(model, identity, cloud);
+    let lands = analysis.lands(identity);
     let cluster = t
         .kubernetes
         .as_ref()
@@ -213,7 +216,7 @@ fn annotations(model: &Model, db: &SourceDb, identity: &Identity) -> BTreeMap<St
     // the role trusts this service account's tokens only through the
     // cluster's issuer
     if let Some(target) = &t.aws
-        && granted(Cloud::Aws)
+        && lands.aws
         && let Ok(AwsTrust::WebIdentity {
             audiences, issuer, ..
         }) = federation::aws(model, identity)
@@ -240,7 +243,7 @@ fn annotations(model: &Model, db: &SourceDb, identity: &Identity) -> BTreeMap<St
         }
     }
     if let Some(target) = &t.gcp
-        && granted(Cloud::Gcp)
+        && lands.gcp
     {
         out.insert(
             "iam.gke.io/gcp-service-account".to_owned(),
@@ -252,7 +255,7 @@ fn annotations(model: &Model, db: &SourceDb, identity: &Identity) -> BTreeMap<St
         );
     }
     if let Some(target) = &t.azure
-        && granted(Cloud::Azure)
+        && lands.azure
         && federation::azure(model, identity).is_ok()
     {
         // the client id exists once Azure has created the identity: it is
@@ -323,17 +326,18 @@ fn meta(name: String, namespace: Option<&str>, labels: &BTreeMap<String, String>
 
 fn objects(
     model: &Model,
+    analysis: &Analysis,
     db: &SourceDb,
     identity: &Identity,
     namespaces: &[String],
 ) -> Vec<Object> {
     let name = identity.name.value.to_string();
     let role = format!("nhi-{name}");
-    let labels = labels(identity);
-    let annotations = annotations(model, db, identity);
-    let (mut namespaced, mut cluster) = rules(model, identity);
     // suspended: the same objects, granting nothing
-    let suspended = analyse::suspended(identity);
+    let suspended = analysis.suspended(identity);
+    let labels = labels(identity, suspended);
+    let annotations = annotations(model, analysis, db, identity);
+    let (mut namespaced, mut cluster) = rules(model, identity);
     let cluster_wide = !cluster.is_empty();
     if suspended {
         namespaced.clear();

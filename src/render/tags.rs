@@ -2,6 +2,7 @@
 //! purpose, review date, expiry, source file, suspension and labels — written within
 //! each cloud's rules for tag and label keys and values.
 
+use crate::analyse::Analysis;
 use crate::model::Identity;
 use crate::source::SourceDb;
 
@@ -11,7 +12,7 @@ pub type Tags = Vec<(String, String)>;
 /// The facts about an identity, as `(key, value)` with keys such as
 /// `nhi:owner`; labels follow under their own keys.
 #[must_use]
-pub fn facts(identity: &Identity, db: &SourceDb) -> Vec<(String, String)> {
+pub fn facts(identity: &Identity, analysis: &Analysis, db: &SourceDb) -> Vec<(String, String)> {
     let mut out = vec![
         ("nhi:identity".to_owned(), identity.name.value.to_string()),
         ("nhi:owner".to_owned(), identity.owner.value.clone()),
@@ -27,7 +28,7 @@ pub fn facts(identity: &Identity, db: &SourceDb) -> Vec<(String, String)> {
         out.push(("nhi:expires".to_owned(), e.value.to_string()));
     }
     // only a suspended identity renders in a state other than the default
-    if crate::analyse::suspended(identity) {
+    if analysis.suspended(identity) {
         out.push((
             "nhi:state".to_owned(),
             identity.state.value.as_str().to_owned(),

@@ -3,7 +3,7 @@
 //! context keys, which must not collide with the keys delegation uses.
 
 use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::model::{Model, Spanned};
+use crate::model::{AwsTarget, AzureTarget, GcpTarget, Model, Spanned};
 use crate::diag::printable;
 use crate::vocabulary::cedar::{NHI_TYPES, is_namespace, is_type_name};
 use crate::vocabulary::context::RESERVED_CONTEXT_KEYS;
@@ -80,109 +80,18 @@ fn reserved_key(key: &str, loc: crate::source::Loc, out: &mut Diagnostics) {
     }
 }
 
-/// The target settings are well formed, and the names each cloud derives
-/// from identity names are valid and distinct there.
-pub fn check_settings(model: &Model, today: crate::model::Date, out: &mut Diagnostics) {
+/// The target settings are well formed: ids, regions and URLs have the
+/// form their cloud requires.
+pub fn check_settings(model: &Model, out: &mut Diagnostics) {
     let t = &model.settings.targets;
     if let Some(aws) = &t.aws {
-        form(
-            &aws.account_id,
-            |s| s.len() == 12 && digits(s),
-            "an AWS account id",
-            "12 digits, quoted: `\"123456789012\"`",
-            out,
-        );
-        if let Some(r) = &aws.region {
-            form(r, is_region, "an AWS region", "such as `eu-west-1`", out);
-        }
-        for p in &aws.oidc_providers {
-            form(
-                p,
-                is_https_url,
-                "an OIDC issuer URL",
-                "the issuer as tokens name it: `https://token.actions.githubusercontent.com`",
-                out,
-            );
-        }
-        if let Some(b) = &aws.permissions_boundary {
-            form(
-                b,
-                |s| s.starts_with("arn:aws:iam::") && s.contains(":policy/"),
-                "an IAM policy ARN",
-                "such as `arn:aws:iam::123456789012:policy/boundary`",
-                out,
-            );
-        }
-        if let Some(a) = &aws.roles_anywhere_trust_anchor {
-            form(
-                a,
-                |s| s.starts_with("arn:aws:rolesanywhere:") && s.contains(":trust-anchor/"),
-                "an IAM Roles Anywhere trust anchor ARN",
-                "such as `arn:aws:rolesanywhere:eu-west-1:123456789012:trust-anchor/ID`",
-                out,
-            );
-        }
+        aws_settings(aws, out);
     }
     if let Some(gcp) = &t.gcp {
-        form(
-            &gcp.project,
-            is_gcp_project,
-            "a Google Cloud project id",
-            "6 to 30 lower-case letters, digits and `-`, starting with a letter",
-            out,
-        );
-        if let Some(n) = &gcp.project_number {
-            form(
-                n,
-                digits,
-                "a Google Cloud project number",
-                "digits only, quoted",
-                out,
-            );
-        }
-        if let Some(p) = &gcp.workload_identity_pool {
-            form(
-                p,
-                |s| {
-                    (4..=32).contains(&s.len())
-                        && s.chars()
-                            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-                },
-                "a workload identity pool id",
-                "4 to 32 lower-case letters, digits and `-`",
-                out,
-            );
-        }
+        gcp_settings(gcp, out);
     }
     if let Some(azure) = &t.azure {
-        for id in [&azure.subscription_id, &azure.tenant_id] {
-            form(
-                id,
-                is_guid,
-                "an Azure id",
-                "a GUID such as `7d1e4c2a-3b5f-4e6d-8a9c-0b1f2e3d4c5a`",
-                out,
-            );
-        }
-        if let Some(i) = &azure.spiffe_issuer {
-            form(
-                i,
-                is_https_url,
-                "an OIDC issuer URL",
-                "SPIRE's OIDC discovery issuer: `https://oidc-discovery.example.org`",
-                out,
-            );
-        }
-        if azure.resource_group.is_none() || azure.location.is_none() {
-            out.push(
-                Diagnostic::new(
-                    Code::MissingField,
-                    "the Azure target needs `resource_group` and `location` to create managed identities",
-                )
-                .primary(azure.subscription_id.loc, "in this Azure target")
-                .help("add `resource_group: NAME` and `location: REGION` (such as `westeurope`)"),
-            );
-        }
+        azure_settings(azure, out);
     }
     if let Some(i) = t.kubernetes.as_ref().and_then(|k| k.oidc_issuer.as_ref()) {
         form(
@@ -193,7 +102,109 @@ pub fn check_settings(model: &Model, today: crate::model::Date, out: &mut Diagno
             out,
         );
     }
-    derived_names(model, today, out);
+}
+
+fn aws_settings(aws: &AwsTarget, out: &mut Diagnostics) {
+    form(
+        &aws.account_id,
+        |s| s.len() == 12 && digits(s),
+        "an AWS account id",
+        "12 digits, quoted: `\"123456789012\"`",
+        out,
+    );
+    if let Some(r) = &aws.region {
+        form(r, is_region, "an AWS region", "such as `eu-west-1`", out);
+    }
+    for p in &aws.oidc_providers {
+        form(
+            p,
+            is_https_url,
+            "an OIDC issuer URL",
+            "the issuer as tokens name it: `https://token.actions.githubusercontent.com`",
+            out,
+        );
+    }
+    if let Some(b) = &aws.permissions_boundary {
+        form(
+            b,
+            |s| s.starts_with("arn:aws:iam::") && s.contains(":policy/"),
+            "an IAM policy ARN",
+            "such as `arn:aws:iam::123456789012:policy/boundary`",
+            out,
+        );
+    }
+    if let Some(a) = &aws.roles_anywhere_trust_anchor {
+        form(
+            a,
+            |s| s.starts_with("arn:aws:rolesanywhere:") && s.contains(":trust-anchor/"),
+            "an IAM Roles Anywhere trust anchor ARN",
+            "such as `arn:aws:rolesanywhere:eu-west-1:123456789012:trust-anchor/ID`",
+            out,
+        );
+    }
+}
+
+fn gcp_settings(gcp: &GcpTarget, out: &mut Diagnostics) {
+    form(
+        &gcp.project,
+        is_gcp_project,
+        "a Google Cloud project id",
+        "6 to 30 lower-case letters, digits and `-`, starting with a letter",
+        out,
+    );
+    if let Some(n) = &gcp.project_number {
+        form(
+            n,
+            digits,
+            "a Google Cloud project number",
+            "digits only, quoted",
+            out,
+        );
+    }
+    if let Some(p) = &gcp.workload_identity_pool {
+        form(
+            p,
+            |s| {
+                (4..=32).contains(&s.len())
+                    && s.chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            },
+            "a workload identity pool id",
+            "4 to 32 lower-case letters, digits and `-`",
+            out,
+        );
+    }
+}
+
+fn azure_settings(azure: &AzureTarget, out: &mut Diagnostics) {
+    for id in [&azure.subscription_id, &azure.tenant_id] {
+        form(
+            id,
+            is_guid,
+            "an Azure id",
+            "a GUID such as `7d1e4c2a-3b5f-4e6d-8a9c-0b1f2e3d4c5a`",
+            out,
+        );
+    }
+    if let Some(i) = &azure.spiffe_issuer {
+        form(
+            i,
+            is_https_url,
+            "an OIDC issuer URL",
+            "SPIRE's OIDC discovery issuer: `https://oidc-discovery.example.org`",
+            out,
+        );
+    }
+    if azure.resource_group.is_none() || azure.location.is_none() {
+        out.push(
+            Diagnostic::new(
+                Code::MissingField,
+                "the Azure target needs `resource_group` and `location` to create managed identities",
+            )
+            .primary(azure.subscription_id.loc, "in this Azure target")
+            .help("add `resource_group: NAME` and `location: REGION` (such as `westeurope`)"),
+        );
+    }
 }
 
 fn digits(s: &str) -> bool {
@@ -253,68 +264,3 @@ fn form(
     }
 }
 
-/// Service account and role ids in Google Cloud, managed identity names in
-/// Azure: derived from identity names, they must be valid and distinct.
-fn derived_names(model: &Model, today: crate::model::Date, out: &mut Diagnostics) {
-    use crate::analyse::federation::{Cloud, needs};
-    use crate::vocabulary::gcp;
-    let t = &model.settings.targets;
-    let mut accounts: std::collections::BTreeMap<String, &crate::model::Name> =
-        std::collections::BTreeMap::new();
-    for identity in model.identities.values() {
-        if !crate::analyse::renders(identity, today) {
-            continue;
-        }
-        let name = &identity.name;
-        if t.gcp.is_some() && needs(model, identity, Cloud::Gcp) {
-            for id in [
-                gcp::account_id(name.value.as_str()),
-                gcp::role_id(name.value.as_str()),
-            ] {
-                if let Some(first) = accounts.insert(id.clone(), &name.value) {
-                    out.push(
-                        Diagnostic::new(
-                            Code::InvalidTargetName,
-                            format!("`{}` and `{first}` both become `{id}` in Google Cloud", name.value),
-                        )
-                        .primary(name.loc, "shortened to the same Google Cloud id")
-                        .help("Google Cloud service account ids hold at most 30 characters: make the names differ sooner"),
-                    );
-                }
-            }
-        }
-        if t.kubernetes.is_some() {
-            for ns in identity.context.namespaces.iter().flatten() {
-                if crate::model::Name::parse(&ns.value).is_none() {
-                    out.push(
-                        Diagnostic::new(
-                            Code::InvalidTargetName,
-                            format!(
-                                "namespace `{}` is not a Kubernetes namespace name",
-                                printable(&ns.value)
-                            ),
-                        )
-                        .primary(ns.loc, "not a DNS-1123 label")
-                        .help("namespaces are lower-case letters, digits and `-`, at most 63 characters"),
-                    );
-                }
-            }
-        }
-        if t.azure.is_some()
-            && needs(model, identity, Cloud::Azure)
-            && name.value.as_str().len() < 3
-        {
-            out.push(
-                Diagnostic::new(
-                    Code::InvalidTargetName,
-                    format!(
-                        "`{}` is too short to name an Azure managed identity",
-                        name.value
-                    ),
-                )
-                .primary(name.loc, "fewer than 3 characters")
-                .help("Azure managed identity names hold 3 to 128 characters"),
-            );
-        }
-    }
-}

@@ -5,14 +5,14 @@
 use std::collections::BTreeSet;
 
 use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::model::{
-    AuthMethod, Date, Identity, IdentityType, Model, Requirement, RiskTier, Spanned,
-};
+use super::LintContext;
+use crate::model::{AuthMethod, Identity, IdentityType, Requirement, RiskTier, Spanned};
 
 /// Report missing accountability and purpose, people where a non-human
 /// principal belongs, and unlogged high-risk identities.
-pub fn check(model: &Model, today: Date, out: &mut Diagnostics) {
-    let members: BTreeSet<String> = model
+pub fn check(cx: &LintContext<'_>, out: &mut Diagnostics) {
+    let members: BTreeSet<String> = cx
+        .model
         .settings
         .teams
         .iter()
@@ -20,10 +20,7 @@ pub fn check(model: &Model, today: Date, out: &mut Diagnostics) {
         .flat_map(|t| t.members.iter())
         .map(|m| m.value.as_str().to_ascii_lowercase())
         .collect();
-    for identity in model.identities.values() {
-        if !crate::analyse::renders(identity, today) {
-            continue;
-        }
+    for identity in cx.analysis.live(cx.model) {
         accountable(identity, out);
         purpose(identity, out);
         human(identity, &members, out);

@@ -1,25 +1,23 @@
 //! Every identity a cloud must grant can be federated into it: its issuer
 //! is registered, a subject pins it, a trust anchor takes its certificate.
 
-use crate::analyse::federation::{self, Cloud, Unbound};
+use super::LintContext;
+use crate::analyse::federation::{self, Unbound};
 use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::model::{Date, Model};
 
-/// Run the check for the clouds the workspace configures.
-pub fn check(model: &Model, today: Date, out: &mut Diagnostics) {
-    for identity in model.identities.values() {
-        if !crate::analyse::renders(identity, today) {
-            continue;
-        }
+/// Run the check for the clouds each identity lands in.
+pub fn check(cx: &LintContext<'_>, out: &mut Diagnostics) {
+    let model = cx.model;
+    for identity in cx.analysis.live(model) {
+        let lands = cx.analysis.lands(identity);
         let mut results: Vec<Result<(), Unbound>> = Vec::new();
-        let targets = &model.settings.targets;
-        if targets.aws.is_some() && federation::needs(model, identity, Cloud::Aws) {
+        if lands.aws {
             results.push(federation::aws(model, identity).map(|_| ()));
         }
-        if targets.gcp.is_some() && federation::needs(model, identity, Cloud::Gcp) {
+        if lands.gcp {
             results.push(federation::gcp(model, identity).map(|_| ()));
         }
-        if targets.azure.is_some() && federation::needs(model, identity, Cloud::Azure) {
+        if lands.azure {
             results.push(federation::azure(model, identity).map(|_| ()));
         }
         let mut seen = Vec::new();

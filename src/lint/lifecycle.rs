@@ -1,17 +1,19 @@
 //! Lifecycle rules: an identity is reviewed on its cycle and ends when its
 //! purpose does (OWASP NHI1, improper offboarding).
 
+use super::LintContext;
 use crate::analyse::lifecycle::{self, Expiry, Review};
 use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::model::{Date, Identity, Model};
+use crate::model::{Date, Identity};
 
 /// Report overdue and missing reviews, and expired and expiring identities.
-pub fn check(model: &Model, today: Date, out: &mut Diagnostics) {
-    let notice = lifecycle::notice_days(&model.settings.guardrails);
-    for identity in model.identities.values() {
+pub fn check(cx: &LintContext<'_>, out: &mut Diagnostics) {
+    let today = cx.analysis.today();
+    let notice = lifecycle::notice_days(&cx.model.settings.guardrails);
+    for identity in cx.model.identities.values() {
         expiry(identity, today, notice, out);
         // a revoked or expired identity has no access left to review
-        if crate::analyse::renders(identity, today) {
+        if cx.analysis.renders(identity) {
             review(identity, today, out);
         }
     }

@@ -2,7 +2,8 @@
 //! everything in a target, is flagged where it is granted (OWASP NHI5).
 
 use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::model::{Access, Action, Date, Model};
+use super::LintContext;
+use crate::model::{Access, Action};
 
 /// Why holding the action is administrative, if it is.
 fn administrative(action: &Action) -> Option<String> {
@@ -37,14 +38,11 @@ fn administrative(action: &Action) -> Option<String> {
 }
 
 /// Report every allowed action that makes its identity an administrator.
-pub fn check(model: &Model, today: Date, out: &mut Diagnostics) {
-    let Some(catalogue) = model.settings.actions.as_ref() else {
+pub fn check(cx: &LintContext<'_>, out: &mut Diagnostics) {
+    let Some(catalogue) = cx.model.settings.actions.as_ref() else {
         return;
     };
-    for identity in model.identities.values() {
-        if !crate::analyse::renders(identity, today) {
-            continue;
-        }
+    for identity in cx.analysis.live(cx.model) {
         for grant in &identity.allowed {
             let Some(action) = catalogue.get(&grant.action.value) else {
                 continue;

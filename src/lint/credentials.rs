@@ -3,15 +3,16 @@
 //! pinned to one workload (OWASP NHI2, NHI4, NHI7).
 
 use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::model::{AuthMethod, Date, Guardrails, Identity, Model};
+use super::LintContext;
+use crate::model::{AuthMethod, Guardrails, Identity};
 
 /// Report static and unrotated secrets, long-lived tokens and unpinned
 /// federation.
-pub fn check(model: &Model, today: Date, out: &mut Diagnostics) {
-    let g = &model.settings.guardrails;
-    for identity in model.identities.values() {
+pub fn check(cx: &LintContext<'_>, out: &mut Diagnostics) {
+    let g = &cx.model.settings.guardrails;
+    for identity in cx.model.identities.values() {
         ttl(identity, g, out);
-        if !crate::analyse::renders(identity, today) {
+        if !cx.analysis.renders(identity) {
             continue;
         }
         secrets(identity, g, out);

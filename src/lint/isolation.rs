@@ -5,19 +5,15 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::model::{AuthMethod, Date, Identity, Model};
+use super::LintContext;
+use crate::model::{AuthMethod, Identity, Model};
 
 /// Report identities spanning isolated environments, names that encode
 /// context, and identities that are one.
-pub fn check(model: &Model, today: Date, out: &mut Diagnostics) {
-    let live: Vec<&Identity> = model
-        .identities
-        .values()
-        .map(AsRef::as_ref)
-        .filter(|i| crate::analyse::renders(i, today))
-        .collect();
+pub fn check(cx: &LintContext<'_>, out: &mut Diagnostics) {
+    let live: Vec<&Identity> = cx.analysis.live(cx.model).collect();
     for identity in &live {
-        environments(model, identity, out);
+        environments(cx.model, identity, out);
         name(identity, out);
     }
     reuse(&live, out);

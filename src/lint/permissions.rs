@@ -6,10 +6,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::analyse::permissions::{self, Clouds, Overlap, Permissions};
 use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::model::Model;
+use super::LintContext;
 
 /// Run the check.
-pub fn check(model: &Model, out: &mut Diagnostics) {
+pub fn check(cx: &LintContext<'_>, out: &mut Diagnostics) {
+    let model = cx.model;
     let clouds = Clouds::of(model);
     let Some(catalogue) = &model.settings.actions else {
         return;

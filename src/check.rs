@@ -1,0 +1,94 @@
+//! The driver of the checking half of the pipeline: load the workspace
+//! (from disk, or from any source such as a Git revision), validate it
+//! into the model, analyse the model once, and run the lint rules over
+//! both; then apply the severity overrides and sort, so that every command
+//! starts from the same [`Checked`] workspace.
+
+use std::path::Path;
+
+use crate::analyse::Analysis;
+use crate::diag::Diagnostics;
+use crate::lint::{self, LintContext};
+use crate::load::{self, LoadError, LoadOptions, Loaded};
+use crate::model::{Date, Identity, Model};
+use crate::source::SourceDb;
+use crate::validate::{self, Overrides, Validated};
+
+/// A checked workspace.
+#[derive(Debug)]
+pub struct Checked {
+    /// The model built from every identity that could be read.
+    pub model: Model,
+    /// What the model means on the day it was checked.
+    pub analysis: Analysis,
+    /// Every file read.
+    pub db: SourceDb,
+    /// Every problem, with overrides applied, sorted.
+    pub diagnostics: Diagnostics,
+    /// The severity overrides of `nhi.yaml`, for files read later
+    /// (decision tests).
+    pub overrides: Overrides,
+}
+
+/// Load and check the workspace rooted at `root` as of `today`, converting
+/// each identity as it is read.
+///
+/// # Errors
+///
+/// When the workspace cannot be loaded at all.
+pub fn workspace(root: &Path, options: LoadOptions, today: Date) -> Result<Checked, LoadError> {
+    let loaded = load::load_with(root, options, &|db, file, raw, out| {
+        validate::identity::convert(db, file, &raw, today, out).map(Box::new)
+    })?;
+    Ok(finish(loaded, today))
+}
+
+/// Load and check a workspace from any source (a Git tree held in memory,
+/// say) as of `today`.
+///
+/// # Errors
+///
+/// When the workspace cannot be loaded at all.
+pub fn source(
+    source: &dyn load::source::Source,
+    options: LoadOptions,
+    today: Date,
+) -> Result<Checked, LoadError> {
+    let loaded = load::load_from(source, options, &|db, file, raw, out| {
+        validate::identity::convert(db, file, &raw, today, out).map(Box::new)
+    })?;
+    Ok(finish(loaded, today))
+}
+
+/// Check a workspace loaded with its raw documents, as of `today`.
+#[must_use]
+pub fn loaded(loaded: Loaded, today: Date) -> Checked {
+    finish(validate::identities(loaded, today), today)
+}
+
+fn finish(loaded: Loaded<Box<Identity>>, today: Date) -> Checked {
+    let Validated {
+        model,
+        db,
+        mut diagnostics,
+        overrides,
+    } = validate::workspace(loaded);
+    let analysis = Analysis::new(&model, today);
+    lint::run(
+        &LintContext {
+            model: &model,
+            analysis: &analysis,
+        },
+        &mut diagnostics,
+    );
+    diagnostics.apply_overrides(&overrides);
+    diagnostics.scrub(&db);
+    diagnostics.sort(&db);
+    Checked {
+        model,
+        analysis,
+        db,
+        diagnostics,
+        overrides,
+    }
+}
