@@ -9,9 +9,9 @@
 //! hold the two equal. nhi's policies read only the request (principal,
 //! action and context), so decisions need no entity data.
 
+use crate::vocabulary::context;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
-use crate::vocabulary::context;
 
 use cedar_policy::{
     Context, Entities, EntityId, EntityTypeName, EntityUid, PolicySet, Request,
@@ -19,11 +19,11 @@ use cedar_policy::{
 };
 
 use crate::analyse::{self, Decision};
+use crate::cedar::index::Index;
+use crate::cedar::policy::{Effect, Policy, principal_type};
+use crate::cedar::{CedarError, Rendering, verify};
 use crate::diag::did_you_mean;
 use crate::model::Model;
-use crate::cedar::policy::{Effect, Policy, principal_type};
-use crate::cedar::index::Index;
-use crate::cedar::{CedarError, Rendering, verify};
 
 /// What is asked.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

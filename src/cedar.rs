@@ -27,8 +27,8 @@ pub mod schema;
 pub mod syntax;
 pub mod verify;
 
-use std::collections::{BTreeMap, BTreeSet};
 use crate::vocabulary::context;
+use std::collections::{BTreeMap, BTreeSet};
 
 use rayon::prelude::*;
 
@@ -36,20 +36,22 @@ use crate::analyse::{Analysis, Chain, Check, MAX_CHAINS, conditions, narrowing};
 use crate::model::{Identity, Model, Name};
 use crate::source::{Loc, SourceDb};
 
+use crate::vocabulary::cedar::RESOURCE_TYPE;
 use entities::Entity;
 use policy::{Cond, Effect, Origin, Policy, Rule, principal_type};
-use crate::vocabulary::cedar::RESOURCE_TYPE;
 use schema::SchemaDoc;
 
 /// Why the Cedar core could not render a workspace, or rejects what it
 /// rendered. Every variant is an internal error but the first: the
 /// workspace checked clean, yet Cedar does not accept what nhi rendered.
+/// The codes are those these errors had when rendering raised them: a
+/// code never changes.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum CedarError {
     /// The delegation graph has more chains than can be rendered.
     #[error("the delegation graph has more than {limit} chains; refusing to render them all")]
     #[diagnostic(
-        code(nhi::render::chains),
+        code("nhi::render::chains"),
         help("lower `guardrails.max_delegation_depth` or delegate along fewer paths")
     )]
     TooManyChains {
@@ -58,21 +60,21 @@ pub enum CedarError {
     },
     /// Cedar rejected the rendered schema.
     #[error("internal error: Cedar rejects the rendered schema: {message}")]
-    #[diagnostic(code(nhi::render::cedar_schema))]
+    #[diagnostic(code("nhi::render::cedar_schema"))]
     Schema {
         /// What Cedar said.
         message: String,
     },
     /// Cedar rejected the rendered entities.
     #[error("internal error: Cedar rejects the rendered entities: {message}")]
-    #[diagnostic(code(nhi::render::cedar_entities))]
+    #[diagnostic(code("nhi::render::cedar_entities"))]
     Entities {
         /// What Cedar said.
         message: String,
     },
     /// Cedar rejected a rendered policy.
     #[error("internal error: rendered Cedar policy `{id}` does not validate: {message}")]
-    #[diagnostic(code(nhi::render::cedar_policy), help("the policy:\n{policy}"))]
+    #[diagnostic(code("nhi::render::cedar_policy"), help("the policy:\n{policy}"))]
     Policy {
         /// The policy's `@id`.
         id: String,
@@ -246,11 +248,7 @@ impl<'m> Renderer<'m> {
 /// # Errors
 ///
 /// When the delegation graph produces more chains than can be rendered.
-pub fn render(
-    model: &Model,
-    analysis: &Analysis,
-    db: &SourceDb,
-) -> Result<Rendering, CedarError> {
+pub fn render(model: &Model, analysis: &Analysis, db: &SourceDb) -> Result<Rendering, CedarError> {
     Ok(Renderer::new(model, analysis, db)?.render())
 }
 
@@ -359,12 +357,7 @@ fn origin(identity: &Identity, source: &str, rule: Rule) -> Origin {
 /// `quarantined` (a suspended identity, in a schema that declares an
 /// action at all: with none, a quarantine has nothing to deny and Cedar
 /// would find its policy impossible), then its grants.
-fn identity_policies(
-    identity: &Identity,
-    source: &str,
-    quarantined: bool,
-    out: &mut Vec<Policy>,
-) {
+fn identity_policies(identity: &Identity, source: &str, quarantined: bool, out: &mut Vec<Policy>) {
     let principal = (principal_type(identity.kind), identity.name.value.clone());
     forbid_policy(identity, source, &principal, out);
     if quarantined {
@@ -497,11 +490,7 @@ fn chain_policies(chain: &Chain, model: &Model, db: &SourceDb, out: &mut Vec<Pol
         return;
     };
     let names = &chain.delegators;
-    let path = names
-        .iter()
-        .map(Name::as_str)
-        .collect::<Vec<_>>()
-        .join("/");
+    let path = names.iter().map(Name::as_str).collect::<Vec<_>>().join("/");
     let mut chain_set: Vec<Name> = names.clone();
     chain_set.sort();
     // the places of the last hop's delegated actions, in the delegator's file

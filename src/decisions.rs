@@ -1,17 +1,17 @@
 //! Decision tests: requests written in the workspace with the decision the
 //! rendered policies must give them, run with the Cedar authorizer.
 
-use std::collections::{BTreeMap, BTreeSet};
 use crate::vocabulary::context;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::analyse::Decision;
 use crate::authorize::{Answer, Authorizer, Query, parse_resource};
+use crate::cedar::Rendering;
+use crate::diag::printable;
 use crate::diag::{Code, Diagnostic, Diagnostics, did_you_mean};
 use crate::model::Model;
-use crate::raw::decision::{DecisionFile, DecisionTest, Expectation};
-use crate::diag::printable;
 use crate::raw::Spanned;
-use crate::cedar::Rendering;
+use crate::raw::decision::{DecisionFile, DecisionTest, Expectation};
 use crate::source::{FileId, Loc};
 
 /// How one test went.

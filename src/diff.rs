@@ -9,6 +9,7 @@
 pub mod access;
 pub mod artifacts;
 pub mod changes;
+pub mod kind;
 pub mod markdown;
 
 use serde::Serialize;
@@ -20,6 +21,7 @@ use crate::prove::access::AccessProof;
 use crate::render::Artifacts;
 
 pub use artifacts::FileDiff;
+pub use kind::{ChangeKind, Status};
 
 /// How risky a change is.
 #[derive(
@@ -63,14 +65,28 @@ pub struct Change {
     pub risk: Risk,
     /// The identity it concerns (`None`: the workspace).
     pub identity: Option<String>,
-    /// What kind of change, stable (`action-gained`, `auth-weakened`…).
-    pub kind: &'static str,
+    /// What kind of change (`action-gained`, `auth-weakened`…).
+    pub kind: ChangeKind,
     /// What changed, in a sentence.
     pub summary: String,
 }
 
 impl Change {
-    fn new(risk: Risk, identity: Option<&str>, kind: &'static str, summary: String) -> Self {
+    /// A change of a kind, at the kind's risk.
+    #[must_use]
+    pub fn new(kind: ChangeKind, identity: Option<&str>, summary: String) -> Self {
+        Self::with_risk(kind.risk(), kind, identity, summary)
+    }
+
+    /// A change of a kind at another risk than the kind's highest (an
+    /// action gained that only reads, a state changed away from `active`).
+    #[must_use]
+    pub fn with_risk(
+        risk: Risk,
+        kind: ChangeKind,
+        identity: Option<&str>,
+        summary: String,
+    ) -> Self {
         Self {
             risk,
             identity: identity.map(str::to_owned),
@@ -89,8 +105,8 @@ pub struct Edge {
     pub to: String,
     /// The actions delegated.
     pub actions: Vec<String>,
-    /// Whether the edge is new, gone or kept.
-    pub status: &'static str,
+    /// Whether the edge is new, changed, gone or kept.
+    pub status: Status,
 }
 
 /// Everything a review needs.
@@ -124,25 +140,22 @@ impl Report {
             let who = Some(p.identity.as_str());
             for cex in &p.counterexamples {
                 self.changes.push(Change::new(
-                    Risk::High,
+                    ChangeKind::NewAccessProven,
                     who,
-                    "new-access-proven",
                     format!("the head allows, and the base denied: {cex}"),
                 ));
             }
             for cex in &p.forbidden_allowed {
                 self.changes.push(Change::new(
-                    Risk::High,
+                    ChangeKind::ForbiddenAllowed,
                     who,
-                    "forbidden-allowed",
                     format!("the head allows an action the base forbade: {cex}"),
                 ));
             }
             if !p.undecided.is_empty() {
                 self.changes.push(Change::new(
-                    Risk::High,
+                    ChangeKind::ProofUndecided,
                     who,
-                    "proof-undecided",
                     format!(
                         "not proven: the solver did not decide `{}` within {} ms",
                         p.undecided.join("`, `"),
@@ -213,7 +226,7 @@ fn sort(changes: &mut Vec<Change>) {
         b.risk
             .cmp(&a.risk)
             .then_with(|| a.identity.cmp(&b.identity))
-            .then_with(|| a.kind.cmp(b.kind))
+            .then_with(|| a.kind.cmp(&b.kind))
             .then_with(|| a.summary.cmp(&b.summary))
     });
     changes.dedup();

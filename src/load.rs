@@ -20,9 +20,9 @@ use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::raw::{
     self, FromNode, Reader, Spanned, identity::IdentityFile, workspace::CatalogueFile,
 };
+use crate::raw::{Node, Value};
 use crate::source::{FileId, Loc, SourceDb, Span};
 use guard::FileBudget;
-use crate::raw::{Node, Value};
 
 /// The name of the workspace file.
 pub const WORKSPACE_FILE: &str = "nhi.yaml";

@@ -13,13 +13,13 @@ use std::path::PathBuf;
 pub mod keywords;
 pub mod targets;
 
+pub use crate::source::Spanned;
+use crate::source::{FileId, Loc};
 pub(crate) use keywords::keyword_enum;
 pub use keywords::{
     Access, Acts, AuthMethod, IdentityType, Keyword, Kind, Requirement, RiskTier, State,
 };
-pub use crate::source::Spanned;
 pub use targets::{AwsTarget, AzureTarget, GcpTarget, KubernetesTarget, Targets};
-use crate::source::{FileId, Loc};
 
 /// A DNS-1123 label: 1–63 characters of `a-z`, `0-9` and `-`, starting and
 /// ending with a letter or digit. Safe as a file name, a Cedar string, an

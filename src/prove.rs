@@ -17,10 +17,10 @@ pub mod properties;
 pub mod slice;
 pub mod solver;
 
+use crate::vocabulary::context;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::time::{Duration, Instant};
-use crate::vocabulary::context;
 
 use cedar_policy::{EntityTypeName, EntityUid, PolicyId, PolicySet, RequestEnv, Schema};
 use cedar_policy_symcc::solver::LocalSolver;

@@ -23,8 +23,8 @@ pub use crate::source::Spanned;
 use crate::source::{FileId, Loc, Span};
 
 pub use decision::DecisionFile;
-pub use node::{Key, Node, Value};
 pub use identity::IdentityFile;
+pub use node::{Key, Node, Value};
 pub use workspace::WorkspaceFile;
 
 impl<T: JsonSchema> JsonSchema for Spanned<T> {

@@ -14,8 +14,8 @@ pub mod terraform;
 
 use std::collections::BTreeMap;
 
-use crate::cedar::CedarError;
 use crate::analyse::Analysis;
+use crate::cedar::CedarError;
 use crate::model::Model;
 use crate::source::SourceDb;
 

@@ -477,10 +477,10 @@ mod tests {
     use std::path::PathBuf;
 
     use super::{Status, calendar};
+    use crate::check::{self, Checked};
     use crate::load::LoadOptions;
     use crate::load::source::Memory;
     use crate::model::parse_date;
-    use crate::check::{self, Checked};
 
     const TODAY: &str = "2026-11-22";
 

@@ -388,4 +388,3 @@ mod tests {
         assert_eq!(file.line_col(10_000).line, 3);
     }
 }
-

@@ -143,11 +143,7 @@ impl<T> ScalarKind<T> {
             out.push(
                 Diagnostic::new(
                     self.code,
-                    format!(
-                        "invalid {} `{}`",
-                        self.what,
-                        printable(&value.value)
-                    ),
+                    format!("invalid {} `{}`", self.what, printable(&value.value)),
                 )
                 .primary(value.loc, self.label)
                 .help(self.help),

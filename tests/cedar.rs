@@ -20,13 +20,13 @@ use support::{TODAY, date, nhi, repo, seed, text, workspace, workspaces};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use nhi::analyse::Analysis;
 use nhi::analyse::Check;
 use nhi::authorize::{Authorizer, Query};
-use nhi::load::{self, LoadOptions};
 use nhi::cedar::policy::{Cond, Effect, Origin, Policy, Rule};
 use nhi::cedar::{self, Rendering, verify};
-use nhi::analyse::Analysis;
 use nhi::check::{self, Checked};
+use nhi::load::{self, LoadOptions};
 
 fn check_dir(dir: &Path, today: &str) -> Checked {
     let root = load::find_root(dir).unwrap();

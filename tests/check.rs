@@ -26,11 +26,11 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use nhi::check::{self, Checked};
 use nhi::diag::human::Style;
 use nhi::diag::{Code, Diagnostic, Label, Severity};
 use nhi::load::guard::FileBudget;
 use nhi::load::{self, LoadOptions};
-use nhi::check::{self, Checked};
 
 /// The date every case is checked on.
 const TODAY: &str = "2026-06-01";

@@ -24,14 +24,14 @@ use std::process::Command;
 
 use nhi::analyse::{self, Analysis, Decision};
 use nhi::authorize::{Authorizer, Query};
+use nhi::cedar;
+use nhi::check;
 use nhi::load::{self, LoadOptions};
 use nhi::model::{
     Auth, AuthMethod, Context, Delegation, Grant, Identity, Kind, Model, Name, Provenance, Spanned,
     State,
 };
-use nhi::cedar;
 use nhi::source::{Loc, SourceDb};
-use nhi::check;
 use proptest::prelude::*;
 
 // ---------------------------------------------------------------------------

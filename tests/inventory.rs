@@ -19,8 +19,8 @@ mod support;
 mod rendered;
 
 use nhi::analyse::lifecycle;
-use nhi::load::{self, LoadOptions};
 use nhi::check;
+use nhi::load::{self, LoadOptions};
 use rendered::{build, checked_inventory};
 use support::{TODAY, date, workspace, workspaces};
 

@@ -27,13 +27,13 @@ mod repo;
 use std::path::Path;
 use std::time::Duration;
 
-use nhi::load::LoadOptions;
 use nhi::cedar::index::Index;
-use nhi::prove::slice;
-use nhi::prove::{Prover, SolverConfig, Verdict, access, properties};
 use nhi::cedar::policy::{Cond, Rule};
 use nhi::check::{self, Checked};
 use nhi::diff::Side;
+use nhi::load::LoadOptions;
+use nhi::prove::slice;
+use nhi::prove::{Prover, SolverConfig, Verdict, access, properties};
 use proptest::prelude::*;
 use repo::{HELPER, RELEASE, Repo, kinds};
 use serde_json::Value;
@@ -308,7 +308,8 @@ fn a_rendering_that_loses_a_forbid_is_pf001_with_the_request() {
     ]);
     let mut rendering = nhi::cedar::render(&c.model, &c.analysis, &c.db).unwrap();
     let mut prover = Prover::start(&config(), &rendering.schema).unwrap();
-    let (summary, found) = properties::prove(&mut prover, &c.model, &c.analysis, &rendering).unwrap();
+    let (summary, found) =
+        properties::prove(&mut prover, &c.model, &c.analysis, &rendering).unwrap();
     assert_eq!(codes(&found), [""; 0], "the real rendering proves");
     assert!(summary.denied >= 1 && summary.never_errors >= 1 && summary.delegations >= 1);
     // a renderer that forgot the forbid and folded the action into the permit

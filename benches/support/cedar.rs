@@ -2,16 +2,16 @@
 //! library: decisions with `authorize::Authorizer` (sliced and whole-set),
 //! and the shape-based validation beside the full strict one.
 
+use nhi::vocabulary::context;
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 use std::time::{Duration, Instant};
-use nhi::vocabulary::context;
 
 use nhi::analyse::Decision;
 use nhi::authorize::{Authorizer, Query};
+use nhi::cedar::{Rendering, verify};
 use nhi::load::LoadOptions;
 use nhi::model::{Identity, Model};
-use nhi::cedar::{Rendering, verify};
 use nhi::source::Spanned;
 
 use crate::workspace::Rng;

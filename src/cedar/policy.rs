@@ -3,8 +3,8 @@
 //! (every workspace-supplied literal replaced by a placeholder) for the
 //! shortcut validation in [`super::verify`].
 
-use std::collections::BTreeMap;
 use crate::vocabulary::context;
+use std::collections::BTreeMap;
 
 use crate::analyse::Check;
 use crate::model::{Kind, Name};

@@ -2,10 +2,9 @@
 //! teams and resources; one action per catalogue or referenced action; one
 //! typed request context shared by every action.
 
+use crate::vocabulary::context;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
-use crate::vocabulary::context;
-
 
 use super::syntax::string;
 use crate::vocabulary::cedar::{CONTEXT_TYPE, PRINCIPAL_TYPES, TEAM_TYPE};

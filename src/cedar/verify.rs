@@ -22,11 +22,11 @@ use cedar_policy::{
 
 use rayon::prelude::*;
 
+use super::CedarError;
 use super::Rendering;
 use super::entities::Entity;
 use super::policy::Policy;
 use super::schema::SchemaDoc;
-use super::CedarError;
 use crate::analyse::Analysis;
 use crate::model::Model;
 use crate::source::SourceDb;
@@ -210,11 +210,7 @@ pub fn verify(rendering: &Rendering) -> Result<(), CedarError> {
 /// # Errors
 ///
 /// As [`verify`], and when rendering fails.
-pub fn verify_model(
-    model: &Model,
-    analysis: &Analysis,
-    db: &SourceDb,
-) -> Result<(), CedarError> {
+pub fn verify_model(model: &Model, analysis: &Analysis, db: &SourceDb) -> Result<(), CedarError> {
     let renderer = super::Renderer::new(model, analysis, db)?;
     let ns = renderer.prefix().to_owned();
     let rendered = renderer.identities();

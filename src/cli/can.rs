@@ -11,8 +11,8 @@ use serde::Serialize;
 use super::{CliError, Context, ExitStatus, Io, clean_workspace};
 use crate::analyse::{Analysis, Decision};
 use crate::authorize::{Answer, Authorizer, Query, parse_resource};
-use crate::model::{Model, State};
 use crate::cedar;
+use crate::model::{Model, State};
 use crate::source::SourceDb;
 
 /// Arguments of `nhi can`.
@@ -66,7 +66,13 @@ pub fn run(args: &CanArgs, cx: &Context, io: &mut Io<'_>) -> Result<ExitStatus, 
     let authorizer = Authorizer::new(&checked.model, &rendering)?;
     let query = query(args, &rendering.prefix())?;
     let answer = authorizer.decide(&query)?;
-    let view = View::new(&query, &answer, &checked.model, &checked.analysis, &checked.db);
+    let view = View::new(
+        &query,
+        &answer,
+        &checked.model,
+        &checked.analysis,
+        &checked.db,
+    );
     let mut text = match args.format {
         CanFormat::Human => view.human(&query),
         CanFormat::Json => serde_json::to_string_pretty(&view).unwrap_or_default() + "\n",

@@ -55,7 +55,13 @@ pub fn run(args: &ReviewArgs, cx: &Context, io: &mut Io<'_>) -> Result<ExitStatu
         return Ok(ExitStatus::Findings);
     };
     let days = args.within.unwrap_or(DEFAULT_WINDOW_DAYS);
-    let calendar = review::calendar(&checked.model, &checked.analysis, &checked.db, days, args.all);
+    let calendar = review::calendar(
+        &checked.model,
+        &checked.analysis,
+        &checked.db,
+        days,
+        args.all,
+    );
     let text = match args.format {
         ReviewFormat::Table => calendar.table(),
         ReviewFormat::Json => calendar.json(),

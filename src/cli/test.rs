@@ -8,9 +8,9 @@ use serde::Serialize;
 
 use super::{CliError, Context, ExitStatus, Io, clean_workspace, show_diagnostics};
 use crate::authorize::Authorizer;
+use crate::cedar;
 use crate::decisions;
 use crate::load::{self, LoadOptions};
-use crate::cedar;
 
 /// Arguments of `nhi test`.
 #[derive(Debug, Args)]

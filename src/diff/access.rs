@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 use rayon::prelude::*;
 
-use super::{Change, Risk, Side};
+use super::{Change, ChangeKind, Risk, Side};
 use crate::analyse::permissions::{self, Clouds, Rule};
 use crate::analyse::{self, Check, Standing, conditions};
 use crate::model::Identity;
@@ -178,7 +178,7 @@ pub fn new_access(base: Side<'_>, head: Side<'_>) -> Vec<Change> {
             Some(Change {
                 risk: Risk::High,
                 identity: Some(name.to_string()),
-                kind: "new-access",
+                kind: ChangeKind::NewAccess,
                 summary: format!("gains access it did not have: {}", shown.join("; ")),
             })
         })

@@ -4,6 +4,7 @@
 use serde::Serialize;
 use similar::TextDiff;
 
+use super::Status;
 use crate::render::Artifacts;
 
 /// One file that differs.
@@ -11,8 +12,8 @@ use crate::render::Artifacts;
 pub struct FileDiff {
     /// Its path in the output folder.
     pub path: String,
-    /// `added`, `removed` or `changed`.
-    pub status: &'static str,
+    /// Added, removed or changed.
+    pub status: Status,
     /// The unified diff (`--- base/PATH`, `+++ head/PATH`).
     pub diff: String,
 }
@@ -31,9 +32,9 @@ pub fn compare(base: &Artifacts, head: &Artifacts) -> Vec<FileDiff> {
         };
         let (b, h) = (text(base.get(path)), text(head.get(path)));
         let status = match (&b, &h) {
-            (None, Some(_)) => "added",
-            (Some(_), None) => "removed",
-            (Some(x), Some(y)) if x != y => "changed",
+            (None, Some(_)) => Status::Added,
+            (Some(_), None) => Status::Removed,
+            (Some(x), Some(y)) if x != y => Status::Changed,
             _ => continue,
         };
         let (b, h) = (b.unwrap_or_default(), h.unwrap_or_default());

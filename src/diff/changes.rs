@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{Change, Edge, Risk, Side};
+use super::{Change, ChangeKind, Edge, Risk, Side, Status};
 use crate::analyse::{Check, canonical, context_checks, narrowing};
 use crate::model::{Access, AuthMethod, Date, Identity, Model, State};
 
@@ -172,6 +172,25 @@ pub fn renames(base: &Model, head: &Model) -> BTreeMap<String, String> {
     out
 }
 
+/// The changes of one identity (or of the workspace), as they are found.
+struct Found<'a> {
+    identity: Option<&'a str>,
+    out: &'a mut Vec<Change>,
+}
+
+impl Found<'_> {
+    /// A change at its kind's risk.
+    fn add(&mut self, kind: ChangeKind, summary: String) {
+        self.add_at(kind.risk(), kind, summary);
+    }
+
+    /// A change at another risk than its kind's highest.
+    fn add_at(&mut self, risk: Risk, kind: ChangeKind, summary: String) {
+        self.out
+            .push(Change::with_risk(risk, kind, self.identity, summary));
+    }
+}
+
 /// Every change between the two workspaces.
 #[must_use]
 pub fn compare(base: Side<'_>, head: Side<'_>) -> Vec<Change> {
@@ -195,16 +214,14 @@ pub fn compare(base: Side<'_>, head: Side<'_>) -> Vec<Change> {
             .find(|(_, from)| *from == r.name.value.as_str())
         {
             out.push(Change::new(
-                Risk::Low,
+                ChangeKind::IdentityRenamed,
                 Some(to),
-                "identity-renamed",
                 format!("renamed from `{}`; nothing else changed", r.name.value),
             ));
         } else {
             out.push(Change::new(
-                Risk::Low,
+                ChangeKind::IdentityRemoved,
                 Some(r.name.value.as_str()),
-                "identity-removed",
                 "removed (offboarded): every target stops rendering it".to_owned(),
             ));
         }
@@ -215,9 +232,8 @@ pub fn compare(base: Side<'_>, head: Side<'_>) -> Vec<Change> {
     {
         let actions: BTreeSet<String> = a.allowed.iter().map(|g| g.action.value.clone()).collect();
         out.push(Change::new(
-            Risk::Medium,
+            ChangeKind::IdentityAdded,
             Some(a.name.value.as_str()),
-            "identity-added",
             format!(
                 "added, owned by `{}`, allowed {}",
                 a.owner.value,
@@ -243,78 +259,70 @@ fn identity(base: Side<'_>, head: Side<'_>, bi: &Identity, hi: &Identity, out: &
     if b == h {
         return;
     }
-    let name = hi.name.value.as_str();
-    let mut push =
-        |risk, kind, summary: String| out.push(Change::new(risk, Some(name), kind, summary));
+    let push = &mut Found {
+        identity: Some(hi.name.value.as_str()),
+        out,
+    };
     for (action, checks) in &h.allowed {
         match b.allowed.get(action) {
-            None => push(
+            None => push.add_at(
                 gain_risk(head.model, action),
-                "action-gained",
+                ChangeKind::ActionGained,
                 format!("may now `{action}`"),
             ),
-            Some(before) if widens(before, checks) => push(
-                Risk::Medium,
-                "narrowing-widened",
+            Some(before) if widens(before, checks) => push.add(
+                ChangeKind::NarrowingWidened,
                 format!("`{action}` is narrowed less: its `where` conditions accept more"),
             ),
-            Some(before) if widens(checks, before) => push(
-                Risk::Low,
-                "narrowing-tightened",
+            Some(before) if widens(checks, before) => push.add(
+                ChangeKind::NarrowingTightened,
                 format!("`{action}` is narrowed further"),
             ),
             Some(_) => {}
         }
     }
     for action in b.allowed.keys().filter(|a| !h.allowed.contains_key(*a)) {
-        push(
-            Risk::Low,
-            "action-lost",
-            format!("may no longer `{action}`"),
-        );
+        push.add(ChangeKind::ActionLost, format!("may no longer `{action}`"));
     }
     for f in b.forbidden.difference(&h.forbidden) {
-        push(
-            Risk::High,
-            "forbidden-dropped",
+        push.add(
+            ChangeKind::ForbiddenDropped,
             format!("`{f}` is no longer forbidden"),
         );
     }
     for f in h.forbidden.difference(&b.forbidden) {
-        push(
-            Risk::Low,
-            "forbidden-added",
+        push.add(
+            ChangeKind::ForbiddenAdded,
             format!("`{f}` is now forbidden"),
         );
     }
-    auth(&b, &h, &mut push);
+    auth(&b, &h, push);
     if widens(&b.context, &h.context) {
-        push(
-            Risk::Medium,
-            "context-widened",
+        push.add(
+            ChangeKind::ContextWidened,
             "may act in more environments, regions, namespaces or contexts".to_owned(),
         );
     } else if widens(&h.context, &b.context) {
-        push(
-            Risk::Low,
-            "context-narrowed",
+        push.add(
+            ChangeKind::ContextNarrowed,
             "may act in fewer environments, regions, namespaces or contexts".to_owned(),
         );
     }
-    delegations(&b, &h, &mut push);
+    delegations(&b, &h, push);
+    answerable(&b, &h, push);
     let renders = (base.analysis.renders(bi), head.analysis.renders(hi));
-    lifecycle(&b, &h, renders, &mut push);
+    end(&b, &h, renders, push);
+    records(&b, &h, push);
 }
 
-fn auth(b: &Facts, h: &Facts, push: &mut impl FnMut(Risk, &'static str, String)) {
+fn auth(b: &Facts, h: &Facts, push: &mut Found<'_>) {
     if b.method != h.method {
-        let (risk, kind) = match strength(h.method).cmp(&strength(b.method)) {
-            std::cmp::Ordering::Less => (Risk::High, "auth-weakened"),
-            std::cmp::Ordering::Greater => (Risk::Low, "auth-strengthened"),
-            std::cmp::Ordering::Equal => (Risk::Medium, "auth-changed"),
+        let kind = match strength(h.method).cmp(&strength(b.method)) {
+            std::cmp::Ordering::Less => ChangeKind::AuthWeakened,
+            std::cmp::Ordering::Greater => ChangeKind::AuthStrengthened,
+            std::cmp::Ordering::Equal => ChangeKind::AuthChanged,
         };
-        push(
-            risk,
+        push.add(
             kind,
             format!(
                 "authenticates with `{}` instead of `{}`",
@@ -323,17 +331,15 @@ fn auth(b: &Facts, h: &Facts, push: &mut impl FnMut(Risk, &'static str, String))
         );
     }
     if b.trust != h.trust {
-        push(
-            Risk::Medium,
-            "trust-changed",
+        push.add(
+            ChangeKind::TrustChanged,
             "its issuer, subject or audience changed: a different workload may now present it"
                 .to_owned(),
         );
     }
     if h.ttl > b.ttl && b.ttl.is_some() || (b.ttl.is_some() && h.ttl.is_none()) {
-        push(
-            Risk::Medium,
-            "ttl-raised",
+        push.add(
+            ChangeKind::TtlRaised,
             format!(
                 "tokens live {} instead of {}",
                 duration(h.ttl),
@@ -341,9 +347,8 @@ fn auth(b: &Facts, h: &Facts, push: &mut impl FnMut(Risk, &'static str, String))
             ),
         );
     } else if h.ttl < b.ttl || (b.ttl.is_none() && h.ttl.is_some()) {
-        push(
-            Risk::Low,
-            "ttl-lowered",
+        push.add(
+            ChangeKind::TtlLowered,
             format!(
                 "tokens live {} instead of {}",
                 duration(h.ttl),
@@ -354,9 +359,8 @@ fn auth(b: &Facts, h: &Facts, push: &mut impl FnMut(Risk, &'static str, String))
     if h.rotation > b.rotation && b.rotation.is_some()
         || (b.rotation.is_some() && h.rotation.is_none())
     {
-        push(
-            Risk::Medium,
-            "rotation-lengthened",
+        push.add(
+            ChangeKind::RotationLengthened,
             format!(
                 "its secret rotates every {} instead of {}",
                 duration(h.rotation),
@@ -366,27 +370,24 @@ fn auth(b: &Facts, h: &Facts, push: &mut impl FnMut(Risk, &'static str, String))
     }
 }
 
-fn delegations(b: &Facts, h: &Facts, push: &mut impl FnMut(Risk, &'static str, String)) {
+fn delegations(b: &Facts, h: &Facts, push: &mut Found<'_>) {
     for (to, (actions, ttl, depth)) in &h.delegations {
         match b.delegations.get(to) {
-            None => push(
-                Risk::High,
-                "delegation-added",
+            None => push.add(
+                ChangeKind::DelegationAdded,
                 format!("may delegate {} to `{to}`", list(actions)),
             ),
             Some((before, bttl, bdepth)) => {
                 let more: BTreeSet<String> = actions.difference(before).cloned().collect();
                 if !more.is_empty() {
-                    push(
-                        Risk::High,
-                        "delegation-widened",
+                    push.add(
+                        ChangeKind::DelegationWidened,
                         format!("delegates {} more to `{to}`", list(&more)),
                     );
                 }
                 if ttl > bttl || (bttl.is_some() && ttl.is_none()) {
-                    push(
-                        Risk::Medium,
-                        "delegation-ttl-raised",
+                    push.add(
+                        ChangeKind::DelegationTtlRaised,
                         format!(
                             "delegations to `{to}` live {} instead of {}",
                             duration(*ttl),
@@ -395,16 +396,14 @@ fn delegations(b: &Facts, h: &Facts, push: &mut impl FnMut(Risk, &'static str, S
                     );
                 }
                 if depth > bdepth || (bdepth.is_some() && depth.is_none()) {
-                    push(
-                        Risk::Medium,
-                        "delegation-deepened",
+                    push.add(
+                        ChangeKind::DelegationDeepened,
                         format!("`{to}` may pass its delegation further"),
                     );
                 }
                 if before.difference(actions).next().is_some() {
-                    push(
-                        Risk::Low,
-                        "delegation-narrowed",
+                    push.add(
+                        ChangeKind::DelegationNarrowed,
                         format!("delegates less to `{to}`"),
                     );
                 }
@@ -416,33 +415,24 @@ fn delegations(b: &Facts, h: &Facts, push: &mut impl FnMut(Risk, &'static str, S
         .keys()
         .filter(|t| !h.delegations.contains_key(*t))
     {
-        push(
-            Risk::Low,
-            "delegation-removed",
+        push.add(
+            ChangeKind::DelegationRemoved,
             format!("no longer delegates to `{to}`"),
         );
     }
 }
 
-/// Who answers for it, its state, its end and review, its logs and what
-/// it is; `renders` says whether it renders in the base and in the head.
-fn lifecycle(
-    b: &Facts,
-    h: &Facts,
-    renders: (bool, bool),
-    push: &mut impl FnMut(Risk, &'static str, String),
-) {
+/// Who answers for it, and its state.
+fn answerable(b: &Facts, h: &Facts, push: &mut Found<'_>) {
     if b.owner != h.owner {
-        push(
-            Risk::Medium,
-            "owner-changed",
+        push.add(
+            ChangeKind::OwnerChanged,
             format!("owned by `{}` instead of `{}`", h.owner, b.owner),
         );
     }
     if b.accountable != h.accountable {
-        push(
-            Risk::Medium,
-            "accountable-changed",
+        push.add(
+            ChangeKind::AccountableChanged,
             format!(
                 "`{}` answers for it instead of `{}`",
                 h.accountable.as_deref().unwrap_or("nobody"),
@@ -451,29 +441,34 @@ fn lifecycle(
         );
     }
     if b.state != h.state {
+        // back in use is the risk; quarantine and offboarding narrow
         let risk = if h.state == State::Active {
             Risk::High
         } else {
             Risk::Low
         };
-        push(
+        push.add_at(
             risk,
-            "state-changed",
+            ChangeKind::StateChanged,
             format!("`{}` instead of `{}`", h.state, b.state),
         );
     }
+}
+
+/// Its end and its review; `renders` says whether it renders in the base
+/// and in the head.
+fn end(b: &Facts, h: &Facts, renders: (bool, bool), push: &mut Found<'_>) {
     let (was, is) = renders;
     if b.expires != h.expires {
-        let (risk, kind) = match (b.expires, h.expires) {
-            (Some(_), None) => (Risk::Medium, "expiry-removed"),
-            (Some(x), Some(y)) if y > x => (Risk::Low, "expiry-extended"),
-            _ => (Risk::Info, "expiry-set"),
+        let kind = match (b.expires, h.expires) {
+            (Some(_), None) => ChangeKind::ExpiryRemoved,
+            (Some(x), Some(y)) if y > x => ChangeKind::ExpiryExtended,
+            _ => ChangeKind::ExpirySet,
         };
         let when = h
             .expires
             .map_or_else(|| "never".to_owned(), |d| d.to_string());
-        push(
-            risk,
+        push.add(
             kind,
             format!(
                 "expires {when}{}",
@@ -486,9 +481,8 @@ fn lifecycle(
         );
     }
     if b.review != h.review {
-        push(
-            Risk::Low,
-            "review-cycle-changed",
+        push.add(
+            ChangeKind::ReviewCycleChanged,
             format!(
                 "reviewed {} instead of {}",
                 h.review.as_deref().unwrap_or("never"),
@@ -496,19 +490,21 @@ fn lifecycle(
             ),
         );
     }
+}
+
+/// Its logs, its risk tier, what is acting and what it is.
+fn records(b: &Facts, h: &Facts, push: &mut Found<'_>) {
     let weaker_log =
         |x: Option<&str>, y: Option<&str>| x == Some("required") && y != Some("required");
     if weaker_log(b.logs.0, h.logs.0) || weaker_log(b.logs.1, h.logs.1) {
-        push(
-            Risk::Medium,
-            "logging-relaxed",
+        push.add(
+            ChangeKind::LoggingRelaxed,
             "an audit or decision log is no longer required".to_owned(),
         );
     }
     if b.risk_tier != h.risk_tier {
-        push(
-            Risk::Info,
-            "risk-tier-changed",
+        push.add(
+            ChangeKind::RiskTierChanged,
             format!(
                 "risk tier `{}` instead of `{}`",
                 h.risk_tier.unwrap_or("none"),
@@ -517,16 +513,14 @@ fn lifecycle(
         );
     }
     if b.provenance != h.provenance {
-        push(
-            Risk::Low,
-            "provenance-changed",
+        push.add(
+            ChangeKind::ProvenanceChanged,
             "what is acting (provider, model, version or runtime) changed".to_owned(),
         );
     }
     if b.kind != h.kind || b.purpose != h.purpose || b.labels != h.labels {
-        push(
-            Risk::Info,
-            "description-changed",
+        push.add(
+            ChangeKind::DescriptionChanged,
             "its kind, purpose or labels changed".to_owned(),
         );
     }
@@ -543,17 +537,15 @@ fn workspace(base: &Model, head: &Model, out: &mut Vec<Change>) {
     let (bf, hf) = (names(b), names(h));
     for a in bf.difference(&hf) {
         out.push(Change::new(
-            Risk::High,
+            ChangeKind::GuardrailDropped,
             None,
-            "guardrail-dropped",
             format!("the guardrail no longer forbids `{a}` to every identity"),
         ));
     }
     for a in hf.difference(&bf) {
         out.push(Change::new(
-            Risk::Low,
+            ChangeKind::GuardrailAdded,
             None,
-            "guardrail-added",
             format!("a guardrail now forbids `{a}` to every identity"),
         ));
     }
@@ -564,9 +556,8 @@ fn workspace(base: &Model, head: &Model, out: &mut Vec<Change>) {
         || (secs(&b.max_token_ttl).is_some() && secs(&h.max_token_ttl).is_none())
     {
         out.push(Change::new(
-            Risk::Medium,
+            ChangeKind::GuardrailTtlRaised,
             None,
-            "guardrail-ttl-raised",
             format!(
                 "the longest token allowed is {} instead of {}",
                 duration(secs(&h.max_token_ttl)),
@@ -583,9 +574,8 @@ fn workspace(base: &Model, head: &Model, out: &mut Vec<Change>) {
     let (bm, hm) = (methods(b), methods(h));
     if !bm.is_empty() && (hm.is_empty() || hm.difference(&bm).next().is_some()) {
         out.push(Change::new(
-            Risk::Medium,
+            ChangeKind::GuardrailAuthWidened,
             None,
-            "guardrail-auth-widened",
             "the guardrails allow more authentication methods".to_owned(),
         ));
     }
@@ -617,11 +607,11 @@ pub fn delegation_edges(base: &Model, head: &Model) -> Vec<Edge> {
     for ((from, to), actions) in &h {
         if changed.contains(from) {
             let status = if b.get(&(from.clone(), to.clone())) == Some(actions) {
-                "kept"
+                Status::Kept
             } else if b.contains_key(&(from.clone(), to.clone())) {
-                "changed"
+                Status::Changed
             } else {
-                "added"
+                Status::Added
             };
             out.push(Edge {
                 from: from.clone(),
@@ -637,7 +627,7 @@ pub fn delegation_edges(base: &Model, head: &Model) -> Vec<Edge> {
                 from: from.clone(),
                 to: to.clone(),
                 actions: actions.iter().cloned().collect(),
-                status: "removed",
+                status: Status::Removed,
             });
         }
     }

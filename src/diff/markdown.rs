@@ -5,7 +5,7 @@
 
 use std::fmt::Write as _;
 
-use super::{Report, Risk};
+use super::{Report, Risk, Status};
 use crate::prove::access::{AccessProof, IdentityProof, Outcome};
 
 /// The first line of every comment nhi writes: what a bot looks for to
@@ -54,108 +54,125 @@ pub fn render(report: &Report) -> String {
         cell(&report.base),
         cell(&report.head)
     );
-    if report.changes.is_empty() {
-        out.push_str("No identity changes: nothing gains or loses access.\n");
-    } else {
-        let counts: Vec<String> = [Risk::High, Risk::Medium, Risk::Low, Risk::Info]
-            .into_iter()
-            .filter(|r| report.count(*r) > 0)
-            .map(|r| format!("**{}** {}", report.count(r), r.as_str()))
-            .collect();
-        let _ = writeln!(
-            out,
-            "{} changes: {}.\n",
-            report.changes.len(),
-            counts.join(", ")
-        );
-        out.push_str("| risk | identity | change | kind |\n|---|---|---|---|\n");
-        let mut cut = 0;
-        for c in &report.changes {
-            let who = c
-                .identity
-                .as_deref()
-                .map_or_else(|| "*workspace*".to_owned(), |i| format!("`{i}`"));
-            let row = format!(
-                "| {} | {who} | {} | `{}` |\n",
-                badge(c.risk),
-                cell(&c.summary),
-                c.kind
-            );
-            if cut > 0 || out.len() + row.len() > TABLE_CHARS {
-                cut += 1;
-                continue;
-            }
-            out.push_str(&row);
-        }
-        if cut > 0 {
-            let _ = writeln!(out, "\n{cut} more changes; run `nhi diff` to see them all.");
-        }
-    }
+    changes_section(report, &mut out);
     if let Some(proof) = &report.proof {
         proof_section(proof, &mut out);
     }
-    if !report.delegation.is_empty() {
-        out.push_str("\n### Delegation chains that changed\n\n```mermaid\ngraph LR\n");
-        let mut cut = 0;
-        for e in &report.delegation {
-            let arrow = match e.status {
-                "removed" => "-.->",
-                "added" | "changed" => "==>",
-                _ => "-->",
-            };
-            let edge = format!(
-                "  {}[\"{}\"] {arrow}|\"{} ({})\"| {}[\"{}\"]\n",
-                node(&e.from),
-                e.from,
-                e.actions.join(", "),
-                e.status,
-                node(&e.to),
-                e.to
-            );
-            if cut > 0 || out.len() + edge.len() > DIAGRAM_CHARS {
-                cut += 1;
-                continue;
-            }
-            out.push_str(&edge);
-        }
-        out.push_str("```\n");
-        if cut > 0 {
-            let _ = writeln!(
-                out,
-                "\n{cut} more delegations changed; run `nhi diff --format json` to see them all."
-            );
-        }
+    delegation_section(report, &mut out);
+    artifacts_section(report, &mut out);
+    out
+}
+
+/// The summary line and the change table, riskiest first.
+fn changes_section(report: &Report, out: &mut String) {
+    if report.changes.is_empty() {
+        out.push_str("No identity changes: nothing gains or loses access.\n");
+        return;
     }
-    if !report.artifacts.is_empty() {
+    let counts: Vec<String> = [Risk::High, Risk::Medium, Risk::Low, Risk::Info]
+        .into_iter()
+        .filter(|r| report.count(*r) > 0)
+        .map(|r| format!("**{}** {}", report.count(r), r.as_str()))
+        .collect();
+    let _ = writeln!(
+        out,
+        "{} changes: {}.\n",
+        report.changes.len(),
+        counts.join(", ")
+    );
+    out.push_str("| risk | identity | change | kind |\n|---|---|---|---|\n");
+    let mut cut = 0;
+    for c in &report.changes {
+        let who = c
+            .identity
+            .as_deref()
+            .map_or_else(|| "*workspace*".to_owned(), |i| format!("`{i}`"));
+        let row = format!(
+            "| {} | {who} | {} | `{}` |\n",
+            badge(c.risk),
+            cell(&c.summary),
+            c.kind
+        );
+        if cut > 0 || out.len() + row.len() > TABLE_CHARS {
+            cut += 1;
+            continue;
+        }
+        out.push_str(&row);
+    }
+    if cut > 0 {
+        let _ = writeln!(out, "\n{cut} more changes; run `nhi diff` to see them all.");
+    }
+}
+
+/// A Mermaid diagram of the delegation edges that changed.
+fn delegation_section(report: &Report, out: &mut String) {
+    if report.delegation.is_empty() {
+        return;
+    }
+    out.push_str("\n### Delegation chains that changed\n\n```mermaid\ngraph LR\n");
+    let mut cut = 0;
+    for e in &report.delegation {
+        let arrow = match e.status {
+            Status::Removed => "-.->",
+            Status::Added | Status::Changed => "==>",
+            Status::Kept => "-->",
+        };
+        let edge = format!(
+            "  {}[\"{}\"] {arrow}|\"{} ({})\"| {}[\"{}\"]\n",
+            node(&e.from),
+            e.from,
+            e.actions.join(", "),
+            e.status,
+            node(&e.to),
+            e.to
+        );
+        if cut > 0 || out.len() + edge.len() > DIAGRAM_CHARS {
+            cut += 1;
+            continue;
+        }
+        out.push_str(&edge);
+    }
+    out.push_str("```\n");
+    if cut > 0 {
         let _ = writeln!(
             out,
-            "\n<details><summary>Rendered artifacts: {} files differ</summary>\n",
-            report.artifacts.len()
+            "\n{cut} more delegations changed; run `nhi diff --format json` to see them all."
         );
-        let mut cut = 0;
-        for f in &report.artifacts {
-            // a fence longer than any run of backticks in the diff
-            let longest = f.diff.split(|c| c != '`').map(str::len).max().unwrap_or(0);
-            let fence = "`".repeat(longest.max(2) + 1);
-            let block = format!(
-                "\n`{}` ({})\n\n{fence}diff\n{}{fence}\n",
-                f.path, f.status, f.diff
-            );
-            if out.len() + block.len() > MAX_CHARS {
-                cut += 1;
-                continue;
-            }
-            out.push_str(&block);
-        }
-        if cut > 0 {
-            let _ = writeln!(
-                out,
-                "\n{cut} more files differ; run `nhi diff` to see them all."
-            );
-        }
-        out.push_str("\n</details>\n");
     }
-    out
+}
+
+/// Each rendered file's diff, folded away.
+fn artifacts_section(report: &Report, out: &mut String) {
+    if report.artifacts.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\n<details><summary>Rendered artifacts: {} files differ</summary>\n",
+        report.artifacts.len()
+    );
+    let mut cut = 0;
+    for f in &report.artifacts {
+        // a fence longer than any run of backticks in the diff
+        let longest = f.diff.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+        let fence = "`".repeat(longest.max(2) + 1);
+        let block = format!(
+            "\n`{}` ({})\n\n{fence}diff\n{}{fence}\n",
+            f.path, f.status, f.diff
+        );
+        if out.len() + block.len() > MAX_CHARS {
+            cut += 1;
+            continue;
+        }
+        out.push_str(&block);
+    }
+    if cut > 0 {
+        let _ = writeln!(
+            out,
+            "\n{cut} more files differ; run `nhi diff` to see them all."
+        );
+    }
+    out.push_str("\n</details>\n");
 }
 
 /// The proof of new access, one row per identity, those that gain access
@@ -211,7 +228,7 @@ fn proof_section(proof: &AccessProof, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diff::{Change, Edge, FileDiff};
+    use crate::diff::{Change, ChangeKind, Edge, FileDiff};
 
     /// A change of hundreds of identities still fits one comment, keeps
     /// its riskiest rows and says what it left out.
@@ -221,7 +238,7 @@ mod tests {
             .map(|i| Change {
                 risk: if i < 10 { Risk::High } else { Risk::Low },
                 identity: Some(format!("agent-{i:05}")),
-                kind: "action-gained",
+                kind: ChangeKind::ActionGained,
                 summary: format!("may now `write_thing_{i}`, on every resource of the kind"),
             })
             .collect();
@@ -233,13 +250,13 @@ mod tests {
                     "read_ci_status".to_owned(),
                     "create_release_note".to_owned(),
                 ],
-                status: "added",
+                status: Status::Added,
             })
             .collect();
         let artifacts = (0..100)
             .map(|i| FileDiff {
                 path: format!("cedar/f{i}.cedar"),
-                status: "changed",
+                status: Status::Changed,
                 diff: "+permit(principal, action, resource);\n".repeat(300),
             })
             .collect();
@@ -274,7 +291,7 @@ mod tests {
                 from: "end".to_owned(),
                 to: "graph".to_owned(),
                 actions: vec!["read_ci_status".to_owned()],
-                status: "added",
+                status: Status::Added,
             }],
             artifacts: Vec::new(),
         };

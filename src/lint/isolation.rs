@@ -4,8 +4,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::diag::{Code, Diagnostic, Diagnostics};
 use super::LintContext;
+use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::{AuthMethod, Identity, Model};
 
 /// Report identities spanning isolated environments, names that encode

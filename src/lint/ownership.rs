@@ -4,8 +4,8 @@
 
 use std::collections::BTreeSet;
 
-use crate::diag::{Code, Diagnostic, Diagnostics};
 use super::LintContext;
+use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::{AuthMethod, Identity, IdentityType, Requirement, RiskTier, Spanned};
 
 /// Report missing accountability and purpose, people where a non-human

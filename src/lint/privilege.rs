@@ -1,8 +1,8 @@
 //! Privilege rules: an identity that may change permissions, or holds
 //! everything in a target, is flagged where it is granted (OWASP NHI5).
 
-use crate::diag::{Code, Diagnostic, Diagnostics};
 use super::LintContext;
+use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::{Access, Action};
 
 /// Why holding the action is administrative, if it is.

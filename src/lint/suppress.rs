@@ -4,9 +4,9 @@
 
 use std::collections::BTreeMap;
 
+use crate::diag::printable;
 use crate::diag::{Code, Diagnostic, Diagnostics, did_you_mean};
 use crate::model::{Model, Suppression};
-use crate::diag::printable;
 use crate::source::FileId;
 
 /// Apply every identity's suppressions to the findings in its file:

@@ -52,8 +52,7 @@ pub fn check(cx: &LintContext<'_>, out: &mut Diagnostics) {
                 }
             }
         }
-        if lands.azure && name.value.as_str().len() < 3
-        {
+        if lands.azure && name.value.as_str().len() < 3 {
             out.push(
                 Diagnostic::new(
                     Code::InvalidTargetName,

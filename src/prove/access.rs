@@ -10,8 +10,8 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 
 use super::slice;
-use crate::cedar::index::Index;
 use super::{Counterexample, ProveError, Prover, Stats, Verdict};
+use crate::cedar::index::Index;
 use crate::cedar::policy::{Effect, Policy};
 use crate::cedar::schema::SchemaDoc;
 

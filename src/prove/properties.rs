@@ -17,21 +17,21 @@
 //! A refutation is an error diagnostic at the YAML that caused it, with the
 //! request the solver found.
 
-use std::collections::{BTreeMap, BTreeSet};
 use crate::vocabulary::context;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
 use super::slice::{self, Acting};
-use crate::cedar::index::{Index, covers};
 use super::{Counterexample, ProveError, Prover, RequestType, Stats, Verdict};
 use crate::analyse::Analysis;
+use crate::cedar::Rendering;
+use crate::cedar::index::{Index, covers};
+use crate::cedar::policy::{Policy, Rule, principal_type};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::{Model, Name};
-use crate::cedar::Rendering;
-use crate::cedar::policy::{Policy, Rule, principal_type};
-use crate::vocabulary::cedar::PRINCIPAL_TYPES;
 use crate::source::Loc;
+use crate::vocabulary::cedar::PRINCIPAL_TYPES;
 
 /// What was proven, and what it cost.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]

@@ -7,8 +7,8 @@
 //! (what `aws iam create-role` and `put-role-policy` take) and one
 //! Terraform JSON file, `aws/main.tf.json`.
 
-use std::collections::BTreeMap;
 use crate::vocabulary::context;
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 

@@ -13,8 +13,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::analyse::{self, Analysis};
 use crate::analyse::federation::{self, AZURE_AUDIENCE, AzureCredential, Cloud};
+use crate::analyse::{self, Analysis};
 use crate::model::{AzureTarget, Identity, Model};
 use crate::source::SourceDb;
 

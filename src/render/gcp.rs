@@ -21,8 +21,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::analyse::{self, Analysis};
 use crate::analyse::federation::{self, Cloud, GcpTrust};
+use crate::analyse::{self, Analysis};
 use crate::model::{GcpTarget, Identity, Model};
 use crate::source::SourceDb;
 
@@ -49,12 +49,7 @@ struct Rendered {
 /// Render the Google Cloud target: every identity that lands in Google
 /// Cloud.
 #[must_use]
-pub fn render(
-    model: &Model,
-    analysis: &Analysis,
-    db: &SourceDb,
-    target: &GcpTarget,
-) -> Artifacts {
+pub fn render(model: &Model, analysis: &Analysis, db: &SourceDb, target: &GcpTarget) -> Artifacts {
     let mut out = Artifacts::new();
     let mut all = Vec::new();
     for identity in analysis.landing(model, Cloud::Gcp) {

@@ -18,9 +18,9 @@ use crate::analyse::{Analysis, lifecycle};
 use crate::model::{Identity, Model};
 use crate::source::SourceDb;
 
+use super::{Artifact, Artifacts, Target};
 use crate::cedar::Rendering;
 use crate::cedar::entities::Attrs;
-use super::{Artifact, Artifacts, Target};
 
 /// The JSON file's path in the output folder.
 pub const JSON_FILE: &str = "inventory.json";

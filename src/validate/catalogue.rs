@@ -182,8 +182,9 @@ pub fn is_azure_operation(op: &str) -> bool {
                     .all(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric()))
                 && rest.split('/').all(|s| {
                     !s.is_empty()
-                        && s.chars()
-                            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '*' | '-' | '_' | '.'))
+                        && s.chars().all(|c| {
+                            c.is_ascii_alphanumeric() || matches!(c, '*' | '-' | '_' | '.')
+                        })
                 })
         })
 }

@@ -3,13 +3,13 @@
 
 use std::collections::BTreeMap;
 
+use crate::diag::printable;
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::{
     Auth, AuthMethod, Context, Date, Delegation, Duration, Grant, Human, Identity, Kind, Name,
     Provenance, ReviewCycle, Spanned, State,
 };
 use crate::raw::identity::{self as raw, ActionGrant, AuthShorthand};
-use crate::diag::printable;
 use crate::raw::{Entries, OneOrMany};
 use crate::source::{FileId, SourceDb};
 

@@ -3,10 +3,10 @@
 
 use std::collections::BTreeSet;
 
+use crate::diag::printable;
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::load::LoadedIdentity;
 use crate::model::{Identity, Model, Name, Spanned};
-use crate::diag::printable;
 use crate::source::SourceDb;
 
 /// The diagnostic for a name that is not a DNS-1123 label.

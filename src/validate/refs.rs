@@ -3,9 +3,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::diag::printable;
 use crate::diag::{Code, Diagnostic, Diagnostics, did_you_mean};
 use crate::model::{Identity, Model, Spanned};
-use crate::diag::printable;
 
 use super::settings::is_action_name;
 

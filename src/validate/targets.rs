@@ -2,9 +2,9 @@
 //! Cedar namespace and resource types (bare identifiers in Cedar text), and
 //! context keys, which must not collide with the keys delegation uses.
 
+use crate::diag::printable;
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::{AwsTarget, AzureTarget, GcpTarget, Model, Spanned};
-use crate::diag::printable;
 use crate::vocabulary::cedar::{NHI_TYPES, is_namespace, is_type_name};
 use crate::vocabulary::context::RESERVED_CONTEXT_KEYS;
 
@@ -263,4 +263,3 @@ fn form(
         );
     }
 }
-

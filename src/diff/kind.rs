@@ -1,0 +1,255 @@
+//! Every kind of change `nhi diff` reports, in one table: its stable name,
+//! the risk it carries and what it means. A kind's name never changes
+//! meaning (pull-request bots and `--format json` readers match on it).
+
+use serde::{Serialize, Serializer};
+
+use super::Risk;
+
+macro_rules! kinds {
+    ($( $(#[$doc:meta])* $variant:ident = $name:literal, $risk:ident, $description:literal; )*) => {
+        /// What kind of change.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, strum::EnumIter)]
+        pub enum ChangeKind {
+            $( $(#[$doc])* $variant, )*
+        }
+
+        impl ChangeKind {
+            /// The stable name, such as `action-gained`.
+            #[must_use]
+            pub const fn as_str(self) -> &'static str {
+                match self { $( Self::$variant => $name, )* }
+            }
+
+            /// The risk the change carries. `action-gained` is high for an
+            /// action of write or permissions-management access and medium
+            /// otherwise, `state-changed` high back to `active` and low
+            /// otherwise: where they are lower, the change says so
+            /// ([`super::Change::with_risk`]).
+            #[must_use]
+            pub const fn risk(self) -> Risk {
+                match self { $( Self::$variant => Risk::$risk, )* }
+            }
+
+            /// What the change means, in a sentence.
+            #[must_use]
+            pub const fn description(self) -> &'static str {
+                match self { $( Self::$variant => $description, )* }
+            }
+        }
+    };
+}
+
+kinds! {
+    /// Permission-level new access in some target.
+    NewAccess = "new-access", High, "the head lets an identity do something in a target that the base did not";
+    /// New access found by the solver (`--prove`).
+    NewAccessProven = "new-access-proven", High, "the head's Cedar allows a request that the base's denied (`--prove`)";
+    /// A forbidden action allowed, found by the solver (`--prove`).
+    ForbiddenAllowed = "forbidden-allowed", High, "the head's Cedar allows an action that the base forbade (`--prove`)";
+    /// A proof the solver did not finish (`--prove`).
+    ProofUndecided = "proof-undecided", High, "the solver did not decide within the time limit, so no new access is not proven (`--prove`)";
+    /// An action newly allowed.
+    ActionGained = "action-gained", High, "an identity may take an action it could not (medium for an action of read or list access)";
+    /// A forbidden action no longer forbidden.
+    ForbiddenDropped = "forbidden-dropped", High, "an action an identity forbade itself is no longer forbidden";
+    /// A weaker authentication method.
+    AuthWeakened = "auth-weakened", High, "an identity authenticates with a weaker method";
+    /// A new delegate.
+    DelegationAdded = "delegation-added", High, "an identity may delegate to another it did not";
+    /// More actions delegated.
+    DelegationWidened = "delegation-widened", High, "an identity delegates more actions to a delegate";
+    /// A guardrail action no longer forbidden.
+    GuardrailDropped = "guardrail-dropped", High, "a guardrail no longer forbids an action to every identity";
+    /// A lifecycle state changed.
+    StateChanged = "state-changed", High, "an identity's state changed (low to `suspended` or `revoked`)";
+    /// An identity added.
+    IdentityAdded = "identity-added", Medium, "an identity is new";
+    /// A narrowing that accepts more.
+    NarrowingWidened = "narrowing-widened", Medium, "an action's `where` conditions accept more";
+    /// More environments, regions, namespaces or contexts.
+    ContextWidened = "context-widened", Medium, "an identity may act in more environments, regions, namespaces or contexts";
+    /// Another authentication method of the same strength.
+    AuthChanged = "auth-changed", Medium, "an identity authenticates with another method of the same strength";
+    /// Another issuer, subject or audience.
+    TrustChanged = "trust-changed", Medium, "an identity's issuer, subject or audience changed";
+    /// Longer-lived tokens.
+    TtlRaised = "ttl-raised", Medium, "an identity's tokens live longer";
+    /// A secret rotated less often.
+    RotationLengthened = "rotation-lengthened", Medium, "an identity's secret rotates less often";
+    /// Longer-lived delegations.
+    DelegationTtlRaised = "delegation-ttl-raised", Medium, "delegations to a delegate live longer";
+    /// A delegation passed further.
+    DelegationDeepened = "delegation-deepened", Medium, "a delegate may pass its delegation further";
+    /// Another owning team.
+    OwnerChanged = "owner-changed", Medium, "another team owns an identity";
+    /// Another accountable human.
+    AccountableChanged = "accountable-changed", Medium, "another human answers for an identity";
+    /// No expiry any more.
+    ExpiryRemoved = "expiry-removed", Medium, "an identity no longer expires";
+    /// A log no longer required.
+    LoggingRelaxed = "logging-relaxed", Medium, "an audit or decision log is no longer required";
+    /// A longer token allowed by the guardrails.
+    GuardrailTtlRaised = "guardrail-ttl-raised", Medium, "the guardrails allow longer-lived tokens";
+    /// More authentication methods allowed by the guardrails.
+    GuardrailAuthWidened = "guardrail-auth-widened", Medium, "the guardrails allow more authentication methods";
+    /// An identity removed.
+    IdentityRemoved = "identity-removed", Low, "an identity is removed (offboarded): every target stops rendering it";
+    /// An identity renamed, nothing else changed.
+    IdentityRenamed = "identity-renamed", Low, "an identity has a new name and is the same in everything else";
+    /// An action no longer allowed.
+    ActionLost = "action-lost", Low, "an identity may no longer take an action";
+    /// A narrowing that accepts less.
+    NarrowingTightened = "narrowing-tightened", Low, "an action's `where` conditions accept less";
+    /// A newly forbidden action.
+    ForbiddenAdded = "forbidden-added", Low, "an identity forbids itself another action";
+    /// Fewer environments, regions, namespaces or contexts.
+    ContextNarrowed = "context-narrowed", Low, "an identity may act in fewer environments, regions, namespaces or contexts";
+    /// A stronger authentication method.
+    AuthStrengthened = "auth-strengthened", Low, "an identity authenticates with a stronger method";
+    /// Shorter-lived tokens.
+    TtlLowered = "ttl-lowered", Low, "an identity's tokens live less long";
+    /// Fewer actions delegated.
+    DelegationNarrowed = "delegation-narrowed", Low, "an identity delegates less to a delegate";
+    /// A delegate dropped.
+    DelegationRemoved = "delegation-removed", Low, "an identity no longer delegates to a delegate";
+    /// A later expiry.
+    ExpiryExtended = "expiry-extended", Low, "an identity expires later";
+    /// Another review cycle.
+    ReviewCycleChanged = "review-cycle-changed", Low, "an identity is reviewed on another cycle";
+    /// Another provider, model, version or runtime.
+    ProvenanceChanged = "provenance-changed", Low, "what is acting (provider, model, version or runtime) changed";
+    /// A new guardrail action.
+    GuardrailAdded = "guardrail-added", Low, "a guardrail forbids another action to every identity";
+    /// An expiry set or brought forward.
+    ExpirySet = "expiry-set", Info, "an identity's expiry is set or brought forward";
+    /// Another risk tier.
+    RiskTierChanged = "risk-tier-changed", Info, "an identity's risk tier changed";
+    /// Another kind, purpose or labels.
+    DescriptionChanged = "description-changed", Info, "an identity's kind, purpose or labels changed";
+}
+
+impl std::fmt::Display for ChangeKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+/// Kinds order by name, as reports list them.
+impl Ord for ChangeKind {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl PartialOrd for ChangeKind {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Serialize for ChangeKind {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+/// What became of a delegation edge, or of a rendered file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Status {
+    /// Only the head has it.
+    Added,
+    /// Both have it, and it differs.
+    Changed,
+    /// Both have it, the same (delegation edges only).
+    Kept,
+    /// Only the base has it.
+    Removed,
+}
+
+impl Status {
+    /// `added`, `changed`, `kept` or `removed`.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Added => "added",
+            Self::Changed => "changed",
+            Self::Kept => "kept",
+            Self::Removed => "removed",
+        }
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+/// Statuses order by name.
+impl Ord for Status {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl PartialOrd for Status {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Serialize for Status {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use strum::IntoEnumIterator;
+
+    use super::{ChangeKind, Risk};
+
+    #[test]
+    fn kinds_are_unique_kebab_case_and_described() {
+        let names: BTreeSet<&str> = ChangeKind::iter().map(ChangeKind::as_str).collect();
+        assert_eq!(names.len(), ChangeKind::iter().count());
+        for kind in ChangeKind::iter() {
+            let name = kind.as_str();
+            assert!(
+                name.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+                "{name}"
+            );
+            assert!(!kind.description().is_empty(), "{name}");
+        }
+    }
+
+    /// The README's table of kinds by risk says what this table says.
+    #[test]
+    fn the_readme_lists_every_kind_under_its_risk() {
+        let table: Vec<&str> = include_str!("../../README.md")
+            .lines()
+            .skip_while(|l| *l != "| risk | kinds |")
+            .skip(2)
+            .take_while(|l| l.starts_with('|'))
+            .collect();
+        let row = |risk: Risk| {
+            let start = format!("| `{}` ", risk.as_str());
+            table
+                .iter()
+                .find(|l| l.starts_with(&start))
+                .copied()
+                .unwrap_or_default()
+        };
+        for kind in ChangeKind::iter() {
+            assert!(
+                row(kind.risk()).contains(&format!("`{kind}`")),
+                "README's `{}` row of change kinds lacks `{kind}`",
+                kind.risk().as_str()
+            );
+        }
+    }
+}
