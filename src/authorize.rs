@@ -22,7 +22,7 @@ use crate::analyse::{self, Decision};
 use crate::cedar::index::Index;
 use crate::cedar::policy::{Effect, Policy, principal_type};
 use crate::cedar::{CedarError, Rendering, verify};
-use crate::diag::did_you_mean;
+use crate::diag::{backticked, did_you_mean};
 use crate::model::Model;
 
 /// What is asked.
@@ -283,11 +283,7 @@ impl<'r> Authorizer<'r> {
                         message: format!(
                             "action `{}` applies to resources of type {}, not `{ty}`",
                             query.action,
-                            resources
-                                .iter()
-                                .map(|r| format!("`{r}`"))
-                                .collect::<Vec<_>>()
-                                .join(", ")
+                            backticked(resources.iter().map(String::as_str))
                         ),
                     });
                 }

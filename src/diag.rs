@@ -439,6 +439,26 @@ impl Diagnostic {
         self
     }
 
+    /// Help with the closest of `candidates` to what was `given` ("did
+    /// you mean `x`?"), when one is close.
+    #[must_use]
+    pub fn suggest<'a>(self, given: &str, candidates: impl IntoIterator<Item = &'a str>) -> Self {
+        self.maybe_help(did_you_mean(given, candidates))
+    }
+
+    /// Help with the closest of `candidates` to what was `given`, or else
+    /// `otherwise`.
+    #[must_use]
+    pub fn suggest_or<'a>(
+        self,
+        given: &str,
+        candidates: impl IntoIterator<Item = &'a str>,
+        otherwise: impl FnOnce() -> String,
+    ) -> Self {
+        let help = did_you_mean(given, candidates).unwrap_or_else(otherwise);
+        self.help(help)
+    }
+
     /// Add a note.
     #[must_use]
     pub fn note(mut self, note: impl Into<String>) -> Self {
@@ -491,6 +511,16 @@ pub fn printable(s: &str) -> String {
         out.push('…');
     }
     out
+}
+
+/// Names as a message lists them: each in backticks, joined by commas.
+#[must_use]
+pub fn backticked<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
+    names
+        .into_iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A collection of diagnostics, sorted for output.

@@ -17,7 +17,7 @@ use std::borrow::Cow;
 
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 
-use crate::diag::{Code, Diagnostic, Diagnostics, did_you_mean, printable};
+use crate::diag::{Code, Diagnostic, Diagnostics, backticked, printable};
 use crate::model::Keyword;
 pub use crate::source::Spanned;
 use crate::source::{FileId, Loc, Span};
@@ -137,23 +137,15 @@ impl<'a> Reader<'a> {
     pub fn unknown_field(&mut self, key: &Key, fields: &[&str], what: &str) {
         let loc = self.loc(key.span);
         let name = printable(&key.name);
-        let help = did_you_mean(&key.name, fields.iter().copied()).unwrap_or_else(|| {
-            format!(
-                "{what} accepts {}",
-                fields
-                    .iter()
-                    .map(|f| format!("`{f}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        });
         self.report(
             Diagnostic::new(
                 Code::UnknownField,
                 format!("unknown key `{name}` in {what}"),
             )
             .primary(loc, "unknown key")
-            .help(help),
+            .suggest_or(&key.name, fields.iter().copied(), || {
+                format!("{what} accepts {}", backticked(fields.iter().copied()))
+            }),
         );
     }
 
@@ -411,18 +403,7 @@ pub fn read_keyword<T: Keyword>(node: &Node, reader: &mut Reader<'_>) -> Option<
     if let Some(v) = T::parse(&text) {
         return Some(v);
     }
-    let choices: Vec<&str> = T::ALL.iter().map(|v| v.as_str()).collect();
-    let help = did_you_mean(&text, choices.iter().copied()).unwrap_or_else(|| {
-        format!(
-            "{} is one of {}",
-            T::WHAT,
-            choices
-                .iter()
-                .map(|c| format!("`{c}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
-    });
+    let choices = || T::ALL.iter().map(|v| v.as_str());
     let loc = reader.loc(node.span);
     reader.report(
         Diagnostic::new(
@@ -430,7 +411,9 @@ pub fn read_keyword<T: Keyword>(node: &Node, reader: &mut Reader<'_>) -> Option<
             format!("unknown {} `{}`", T::WHAT, printable(&text)),
         )
         .primary(loc, format!("not a known {}", T::WHAT))
-        .help(help),
+        .suggest_or(&text, choices(), || {
+            format!("{} is one of {}", T::WHAT, backticked(choices()))
+        }),
     );
     None
 }

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Change, ChangeKind, Edge, Risk, Side, Status};
 use crate::analyse::{Check, canonical, context_checks, narrowing};
+use crate::diag::backticked;
 use crate::model::{Access, AuthMethod, Date, Identity, Model, State};
 
 /// How strong an authentication method is: higher is harder to steal or
@@ -127,11 +128,7 @@ fn duration(s: Option<u64>) -> String {
 }
 
 fn list(items: &BTreeSet<String>) -> String {
-    items
-        .iter()
-        .map(|a| format!("`{a}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    backticked(items.iter().map(String::as_str))
 }
 
 /// The risk of gaining an action, by how sensitive the catalogue says it is.

@@ -31,6 +31,14 @@ const fn style(node: &Node) -> &'static str {
 #[must_use]
 pub fn render(graph: &Graph) -> String {
     let mut out = String::from(HEADER);
+    nodes(graph, &mut out);
+    edges(graph, &mut out);
+    out.push_str("}\n");
+    out
+}
+
+/// Teams, identities, the guardrails and every forbidden action.
+fn nodes(graph: &Graph, out: &mut String) {
     if !graph.teams.is_empty() {
         out.push_str("  // teams\n");
     }
@@ -74,6 +82,10 @@ pub fn render(graph: &Graph) -> String {
             quoted(a)
         );
     }
+}
+
+/// Ownership, delegation and forbidden actions.
+fn edges(graph: &Graph, out: &mut String) {
     if !graph.identities.is_empty() {
         out.push_str("  // ownership\n");
     }
@@ -118,8 +130,6 @@ pub fn render(graph: &Graph) -> String {
             quoted(&action_id(action))
         );
     }
-    out.push_str("}\n");
-    out
 }
 
 /// `s` as a DOT quoted string. Quotes and backslashes are escaped, so no

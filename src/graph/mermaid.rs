@@ -31,6 +31,24 @@ const fn class(node: &Node) -> &'static str {
 #[must_use]
 pub fn render(graph: &Graph) -> String {
     let mut out = String::from("flowchart LR\n");
+    nodes(graph, &mut out);
+    let denied = edges(graph, &mut out);
+    for c in CLASSES {
+        let _ = writeln!(out, "  {c}");
+    }
+    if !denied.is_empty() {
+        let denied: Vec<String> = denied.map(|n| n.to_string()).collect();
+        let _ = writeln!(
+            out,
+            "  linkStyle {} stroke:#c00000,color:#c00000",
+            denied.join(",")
+        );
+    }
+    out
+}
+
+/// Teams, identities, the guardrails and every forbidden action.
+fn nodes(graph: &Graph, out: &mut String) {
     if !graph.teams.is_empty() {
         out.push_str("  %% teams\n");
     }
@@ -63,6 +81,11 @@ pub fn render(graph: &Graph) -> String {
     for a in &actions {
         let _ = writeln!(out, "  {}([{}]):::forbidden", action_id(a), text(a));
     }
+}
+
+/// Ownership, delegation and forbidden actions; the numbers of the
+/// forbidden-action edges, which are drawn in red.
+fn edges(graph: &Graph, out: &mut String) -> std::ops::Range<usize> {
     let mut edges = 0_usize;
     if !graph.identities.is_empty() {
         out.push_str("  %% ownership\n");
@@ -101,18 +124,7 @@ pub fn render(graph: &Graph) -> String {
         let _ = writeln!(out, "  {GUARDRAILS_ID} -.-x {}", action_id(a));
         edges += 1;
     }
-    for c in CLASSES {
-        let _ = writeln!(out, "  {c}");
-    }
-    if edges > first_denied {
-        let denied: Vec<String> = (first_denied..edges).map(|n| n.to_string()).collect();
-        let _ = writeln!(
-            out,
-            "  linkStyle {} stroke:#c00000,color:#c00000",
-            denied.join(",")
-        );
-    }
-    out
+    first_denied..edges
 }
 
 /// `s` as a quoted Mermaid label. Letters, digits, spaces and a few

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::diag::printable;
-use crate::diag::{Code, Diagnostic, Diagnostics, did_you_mean};
+use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::{Model, Suppression};
 use crate::source::FileId;
 
@@ -81,7 +81,7 @@ fn allowed(s: &Suppression, out: &mut Diagnostics) -> Option<Code> {
                 format!("unknown rule `{}`", printable(&s.rule.value)),
             )
             .primary(s.rule.loc, "no such rule")
-            .maybe_help(did_you_mean(&s.rule.value, known.iter().copied())),
+            .suggest(&s.rule.value, known.iter().copied()),
         );
         return None;
     };

@@ -153,70 +153,7 @@ pub fn prove(
 ) -> Result<AccessProof, ProveError> {
     let mut identities = Vec::new();
     for name in touched {
-        let mut proof = IdentityProof {
-            identity: name.clone(),
-            outcome: Outcome::NoNewAccess,
-            environments: 0,
-            counterexamples: Vec::new(),
-            forbidden_allowed: Vec::new(),
-            undecided: Vec::new(),
-        };
-        let Some(ty) = head.principal_type(name) else {
-            // no policy names it: it is allowed nothing
-            prover.settled_without_solver();
-            identities.push(proof);
-            continue;
-        };
-        for action in head.permitted_actions(name) {
-            let head_slice = head.slice(name, action);
-            if !slice::any_permit(&head_slice) {
-                prover.settled_without_solver();
-                continue;
-            }
-            let base_slice = base.slice(name, action);
-            let envs = slice::request_types(schema, ty, action);
-            if slice::same_for(&head_slice, &base_slice, action) {
-                // the same policies decide the action on both sides
-                proof.environments += envs.len();
-                prover.settled_without_solver();
-                continue;
-            }
-            for env in envs {
-                proof.environments += 1;
-                match prover.implies(&head_slice, &base_slice, &env)? {
-                    Verdict::Proven => {}
-                    Verdict::Refuted(cex) => proof.counterexamples.push(*cex),
-                    Verdict::Undecided => proof.undecided.push(action.to_owned()),
-                }
-            }
-        }
-        // what the base forbade must stay denied
-        for action in forbidden_in(base, name) {
-            let head_slice = head.slice(name, action);
-            if !slice::any_permit(&head_slice) {
-                prover.settled_without_solver();
-                continue;
-            }
-            for env in slice::request_types(schema, ty, action) {
-                proof.environments += 1;
-                match prover.always_denies(&head_slice, &env)? {
-                    Verdict::Proven => {}
-                    Verdict::Refuted(cex) => proof.forbidden_allowed.push(*cex),
-                    Verdict::Undecided => proof.undecided.push(action.to_owned()),
-                }
-            }
-        }
-        proof.undecided.sort();
-        proof.undecided.dedup();
-        proof.outcome = if !proof.counterexamples.is_empty() || !proof.forbidden_allowed.is_empty()
-        {
-            Outcome::NewAccess
-        } else if !proof.undecided.is_empty() {
-            Outcome::Undecided
-        } else {
-            Outcome::NoNewAccess
-        };
-        identities.push(proof);
+        identities.push(identity(prover, (base, head), name, schema)?);
     }
     Ok(AccessProof {
         solver: format!("cvc5 {}", prover.version()),
@@ -224,4 +161,103 @@ pub fn prove(
         stats: prover.stats(),
         identities,
     })
+}
+
+/// The base's and the head's policies.
+type Sides<'a, 'r> = (&'a Index<'r>, &'a Index<'r>);
+
+/// The proof for one identity.
+fn identity(
+    prover: &mut Prover,
+    sides: Sides<'_, '_>,
+    name: &str,
+    schema: &SchemaDoc,
+) -> Result<IdentityProof, ProveError> {
+    let mut proof = IdentityProof {
+        identity: name.to_owned(),
+        outcome: Outcome::NoNewAccess,
+        environments: 0,
+        counterexamples: Vec::new(),
+        forbidden_allowed: Vec::new(),
+        undecided: Vec::new(),
+    };
+    let Some(ty) = sides.1.principal_type(name) else {
+        // no policy names it: it is allowed nothing
+        prover.settled_without_solver();
+        return Ok(proof);
+    };
+    nothing_gained(prover, sides, (ty, name), schema, &mut proof)?;
+    forbidden_kept(prover, sides, (ty, name), schema, &mut proof)?;
+    proof.undecided.sort();
+    proof.undecided.dedup();
+    proof.outcome = if !proof.counterexamples.is_empty() || !proof.forbidden_allowed.is_empty() {
+        Outcome::NewAccess
+    } else if !proof.undecided.is_empty() {
+        Outcome::Undecided
+    } else {
+        Outcome::NoNewAccess
+    };
+    Ok(proof)
+}
+
+/// Whether the head allows, for each action it permits the principal
+/// (type and name), nothing the base denied.
+fn nothing_gained(
+    prover: &mut Prover,
+    (base, head): Sides<'_, '_>,
+    (ty, name): (&'static str, &str),
+    schema: &SchemaDoc,
+    proof: &mut IdentityProof,
+) -> Result<(), ProveError> {
+    for action in head.permitted_actions(name) {
+        let head_slice = head.slice(name, action);
+        if !slice::any_permit(&head_slice) {
+            prover.settled_without_solver();
+            continue;
+        }
+        let base_slice = base.slice(name, action);
+        let envs = slice::request_types(schema, ty, action);
+        if slice::same_for(&head_slice, &base_slice, action) {
+            // the same policies decide the action on both sides
+            proof.environments += envs.len();
+            prover.settled_without_solver();
+            continue;
+        }
+        for env in envs {
+            proof.environments += 1;
+            match prover.implies(&head_slice, &base_slice, &env)? {
+                Verdict::Proven => {}
+                Verdict::Refuted(cex) => proof.counterexamples.push(*cex),
+                Verdict::Undecided => proof.undecided.push(action.to_owned()),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether the head still denies the principal every action the base
+/// forbade it.
+fn forbidden_kept(
+    prover: &mut Prover,
+    (base, head): Sides<'_, '_>,
+    (ty, name): (&'static str, &str),
+    schema: &SchemaDoc,
+    proof: &mut IdentityProof,
+) -> Result<(), ProveError> {
+    for action in forbidden_in(base, name) {
+        let head_slice = head.slice(name, action);
+        if !slice::any_permit(&head_slice) {
+            prover.settled_without_solver();
+            continue;
+        }
+        for env in slice::request_types(schema, ty, action) {
+            proof.environments += 1;
+            match prover.always_denies(&head_slice, &env)? {
+                Verdict::Proven => {}
+                Verdict::Refuted(cex) => proof.forbidden_allowed.push(*cex),
+                Verdict::Undecided => proof.undecided.push(action.to_owned()),
+            }
+        }
+    }
+    Ok(())
 }

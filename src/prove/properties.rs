@@ -33,6 +33,14 @@ use crate::model::{Model, Name};
 use crate::source::Loc;
 use crate::vocabulary::cedar::PRINCIPAL_TYPES;
 
+/// The help of a refutation: nhi rendered something that does not mean
+/// what the workspace says.
+const RENDERING_DEFECT: &str =
+    "this is a defect of the rendering, not of the identity: report it with the request above";
+/// The same, where the request is shown after the help.
+const RENDERING_DEFECT_BELOW: &str =
+    "this is a defect of the rendering, not of the identity: report it with the request below";
+
 /// What was proven, and what it cost.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Summary {
@@ -131,7 +139,7 @@ fn forbidden(
                             &policies,
                             action,
                         )
-                        .help("this is a defect of the rendering, not of the identity: report it with the request below"),
+                        .help(RENDERING_DEFECT_BELOW),
                     ),
                     Verdict::Undecided => out.push(undecided(
                         loc,
@@ -183,7 +191,7 @@ fn never_errors(
                         )
                         .primary(policy.origin.loc_for(action), "rendered from here")
                         .note(format!("for instance on {cex}"))
-                        .help("this is a defect of the rendering, not of the identity: report it with the request above"),
+                        .help(RENDERING_DEFECT),
                     ),
                     Verdict::Undecided => out.push(undecided(
                         policy.origin.loc,
@@ -205,7 +213,6 @@ fn delegations(
     summary: &mut Summary,
     out: &mut Diagnostics,
 ) -> Result<(), ProveError> {
-    let schema = &index.rendering().schema;
     // each chain: (delegate, delegators) → its policies
     let mut chains: BTreeMap<(&Name, &[Name]), Vec<&Policy>> = BTreeMap::new();
     for p in &index.rendering().policies {
@@ -214,70 +221,104 @@ fn delegations(
         }
     }
     for ((delegate, via), policies) in chains {
-        let Some(immediate) = via.first() else {
+        let chain = Delegated {
+            delegate,
+            via,
+            policies: &policies,
+        };
+        within_delegators(prover, model, index, &chain, summary, out)?;
+    }
+    Ok(())
+}
+
+/// One delegation chain's rendered policies.
+struct Delegated<'a> {
+    /// The identity that acts along it.
+    delegate: &'a Name,
+    /// The identities it acts for, the immediate delegator first.
+    via: &'a [Name],
+    /// The policies that permit it.
+    policies: &'a [&'a Policy],
+}
+
+/// Whether every delegator of a chain is itself allowed what its delegate
+/// is allowed along the chain, for every action the chain carries.
+fn within_delegators(
+    prover: &mut Prover,
+    model: &Model,
+    index: &Index<'_>,
+    chain: &Delegated<'_>,
+    summary: &mut Summary,
+    out: &mut Diagnostics,
+) -> Result<(), ProveError> {
+    let schema = &index.rendering().schema;
+    let Some(immediate) = chain.via.first() else {
+        return Ok(());
+    };
+    let names: BTreeSet<String> = chain.via.iter().map(|n| n.as_str().to_owned()).collect();
+    let acting = Acting {
+        delegator: immediate.as_str(),
+        chain: &names,
+    };
+    let actions: BTreeSet<&str> = chain
+        .policies
+        .iter()
+        .flat_map(|p| p.actions.iter().flatten().map(String::as_str))
+        .collect();
+    let hop = chain.policies.first().map(|p| p.origin.loc);
+    for delegator in chain.via {
+        let Some(identity) = model.identities.get(delegator) else {
             continue;
         };
-        let chain: BTreeSet<String> = via.iter().map(|n| n.as_str().to_owned()).collect();
-        let acting = Acting {
-            delegator: immediate.as_str(),
-            chain: &chain,
-        };
-        let actions: BTreeSet<&str> = policies
-            .iter()
-            .flat_map(|p| p.actions.iter().flatten().map(String::as_str))
-            .collect();
-        let hop = policies.first().map(|p| p.origin.loc);
-        for delegator in via {
-            let Some(identity) = model.identities.get(delegator) else {
+        let ty = principal_type(identity.kind);
+        for &action in &actions {
+            let as_delegator = slice::without_key(
+                slice::as_principal(
+                    &index.slice(chain.delegate.as_str(), action),
+                    &acting,
+                    (ty, delegator),
+                ),
+                context::NAMESPACE,
+            );
+            if !slice::any_permit(&as_delegator) {
+                prover.settled_without_solver();
+                summary.delegations += 1;
                 continue;
-            };
-            let ty = principal_type(identity.kind);
-            for &action in &actions {
-                let as_delegator = slice::without_key(
-                    slice::as_principal(
-                        &index.slice(delegate.as_str(), action),
-                        &acting,
-                        (ty, delegator),
+            }
+            let own =
+                slice::without_key(index.slice(delegator.as_str(), action), context::NAMESPACE);
+            let loc = chain
+                .policies
+                .iter()
+                .find(|p| covers(p, action))
+                .map_or(hop.unwrap_or(identity.name.loc), |p| {
+                    p.origin.loc_for(action)
+                });
+            for env in slice::request_types(schema, ty, action) {
+                summary.delegations += 1;
+                match prover.implies(&as_delegator, &own, &env)? {
+                    Verdict::Proven => {}
+                    Verdict::Refuted(cex) => out.push(
+                        Diagnostic::new(
+                            Code::ProofDelegateExceeds,
+                            format!(
+                                "`{}` acting for `{immediate}` may do `{action}` in a request that `{delegator}` itself may not",
+                                chain.delegate
+                            ),
+                        )
+                        .primary(loc, "delegated here")
+                        .note(format!("the request, made by `{delegator}` for itself: {cex}"))
+                        .help(RENDERING_DEFECT),
                     ),
-                    context::NAMESPACE,
-                );
-                if !slice::any_permit(&as_delegator) {
-                    prover.settled_without_solver();
-                    summary.delegations += 1;
-                    continue;
-                }
-                let own =
-                    slice::without_key(index.slice(delegator.as_str(), action), context::NAMESPACE);
-                for env in slice::request_types(schema, ty, action) {
-                    summary.delegations += 1;
-                    let loc = policies
-                        .iter()
-                        .find(|p| covers(p, action))
-                        .map_or(hop.unwrap_or(identity.name.loc), |p| {
-                            p.origin.loc_for(action)
-                        });
-                    match prover.implies(&as_delegator, &own, &env)? {
-                        Verdict::Proven => {}
-                        Verdict::Refuted(cex) => out.push(
-                            Diagnostic::new(
-                                Code::ProofDelegateExceeds,
-                                format!(
-                                    "`{delegate}` acting for `{immediate}` may do `{action}` in a request that `{delegator}` itself may not"
-                                ),
-                            )
-                            .primary(loc, "delegated here")
-                            .note(format!(
-                                "the request, made by `{delegator}` for itself: {cex}"
-                            ))
-                            .help("this is a defect of the rendering, not of the identity: report it with the request above"),
+                    Verdict::Undecided => out.push(undecided(
+                        loc,
+                        &format!(
+                            "that `{}` acting for `{immediate}` stays within `{delegator}`",
+                            chain.delegate
                         ),
-                        Verdict::Undecided => out.push(undecided(
-                            loc,
-                            &format!("that `{delegate}` acting for `{immediate}` stays within `{delegator}`"),
-                            &env,
-                            prover,
-                        )),
-                    }
+                        &env,
+                        prover,
+                    )),
                 }
             }
         }

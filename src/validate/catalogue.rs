@@ -122,7 +122,7 @@ fn aws_mapping(m: &AwsMapping, out: &mut Diagnostics) {
                     format!("`{}` is not an IAM condition operator", printable(op)),
                 )
                 .primary(condition.loc, "unknown operator")
-                .maybe_help(crate::diag::did_you_mean(op, IAM_OPERATORS.iter().copied())),
+                .suggest(op, IAM_OPERATORS.iter().copied()),
             );
         }
     }

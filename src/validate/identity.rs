@@ -33,7 +33,22 @@ pub fn convert(
             return None;
         }
     };
-    let identity = Identity {
+    let identity = read(name, file, raw, out);
+    names::check_stem(db, &identity, out);
+    check_actions(&identity, out);
+    reviewed_by_today(&identity, today, out);
+    Some(identity)
+}
+
+/// The identity a raw file declares, under its checked name; each value
+/// that does not parse is reported and left out.
+fn read(
+    name: Spanned<Name>,
+    file: FileId,
+    raw: &raw::IdentityFile,
+    out: &mut Diagnostics,
+) -> Identity {
+    Identity {
         name,
         file,
         kind: raw.kind.as_ref().map_or(Kind::Agent, |k| k.value),
@@ -83,9 +98,11 @@ pub fn convert(
                 loc: s.loc,
             })
             .collect(),
-    };
-    names::check_stem(db, &identity, out);
-    check_actions(&identity, out);
+    }
+}
+
+/// A review cannot have taken place after the day of the check.
+fn reviewed_by_today(identity: &Identity, today: Date, out: &mut Diagnostics) {
     if let Some(reviewed) = &identity.last_reviewed
         && reviewed.value > today
     {
@@ -103,7 +120,6 @@ pub fn convert(
             ),
         );
     }
-    Some(identity)
 }
 
 /// The diagnostic for a value that should name a human.
@@ -224,18 +240,16 @@ fn review_cycle(value: &Spanned<String>, out: &mut Diagnostics) -> Option<Spanne
     if let Some(cycle) = ReviewCycle::parse(&value.value) {
         return Some(Spanned::new(cycle, value.loc));
     }
-    let help = crate::diag::did_you_mean(&value.value, ReviewCycle::NAMES.iter().copied())
-        .unwrap_or_else(|| {
-            "write `monthly`, `quarterly`, `semiannual`, `annual` or a duration such as `90d`"
-                .to_owned()
-        });
     out.push(
         Diagnostic::new(
             Code::UnknownValue,
             format!("unknown review cycle `{}`", printable(&value.value)),
         )
         .primary(value.loc, "not a review cycle")
-        .help(help),
+        .suggest_or(&value.value, ReviewCycle::NAMES.iter().copied(), || {
+            "write `monthly`, `quarterly`, `semiannual`, `annual` or a duration such as `90d`"
+                .to_owned()
+        }),
     );
     None
 }

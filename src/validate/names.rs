@@ -37,6 +37,21 @@ pub fn invalid_name(name: &Spanned<String>, what: &str) -> Diagnostic {
     .help(help)
 }
 
+/// The diagnostic for an action name that is not a snake_case
+/// identifier.
+#[must_use]
+pub fn invalid_action_name(name: &Spanned<String>) -> Diagnostic {
+    Diagnostic::new(
+        Code::InvalidName,
+        format!(
+            "action name `{}` is not a snake_case identifier",
+            printable(&name.value)
+        ),
+    )
+    .primary(name.loc, "invalid action name")
+    .help("action names are business verbs in snake_case, such as `read_ci_status`")
+}
+
 /// A valid label close to `s`, if there is an obvious one.
 fn suggest(s: &str) -> Option<String> {
     let mapped: String = s

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::diag::printable;
-use crate::diag::{Code, Diagnostic, Diagnostics, did_you_mean};
+use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::{Identity, Model, Spanned};
 
 use super::settings::is_action_name;
@@ -34,7 +34,7 @@ pub fn check(model: &Model, declared: &BTreeSet<String>, out: &mut Diagnostics) 
                         ),
                     )
                     .primary(d.to.loc, "no such identity")
-                    .maybe_help(did_you_mean(d.to.value.as_str(), names)),
+                    .suggest(d.to.value.as_str(), names),
                 );
             }
         }
@@ -54,17 +54,7 @@ fn actions_of(identity: &Identity) -> impl Iterator<Item = &Spanned<String>> {
 
 fn action_exists(model: &Model, action: &Spanned<String>, out: &mut Diagnostics) {
     if !is_action_name(&action.value) {
-        out.push(
-            Diagnostic::new(
-                Code::InvalidName,
-                format!(
-                    "action name `{}` is not a snake_case identifier",
-                    printable(&action.value)
-                ),
-            )
-            .primary(action.loc, "invalid action name")
-            .help("action names are business verbs in snake_case, such as `read_ci_status`"),
-        );
+        out.push(super::names::invalid_action_name(action));
         return;
     }
     let Some(catalogue) = &model.settings.actions else {
@@ -77,14 +67,9 @@ fn action_exists(model: &Model, action: &Spanned<String>, out: &mut Diagnostics)
                 format!("action `{}` is not in the action catalogue", action.value),
             )
             .primary(action.loc, "unknown action")
-            .help(
-                did_you_mean(&action.value, catalogue.keys().map(String::as_str)).unwrap_or_else(
-                    || {
-                        "declare it under `actions` in nhi.yaml or an included catalogue file"
-                            .to_owned()
-                    },
-                ),
-            ),
+            .suggest_or(&action.value, catalogue.keys().map(String::as_str), || {
+                "declare it under `actions` in nhi.yaml or an included catalogue file".to_owned()
+            }),
         );
     }
 }
@@ -103,9 +88,10 @@ fn owner(model: &Model, identity: &Identity, out: &mut Diagnostics) {
                 ),
             )
             .primary(identity.owner.loc, "unknown team")
-            .help(
-                did_you_mean(&identity.owner.value, teams.keys().map(String::as_str))
-                    .unwrap_or_else(|| "declare the team under `teams` in nhi.yaml".to_owned()),
+            .suggest_or(
+                &identity.owner.value,
+                teams.keys().map(String::as_str),
+                || "declare the team under `teams` in nhi.yaml".to_owned(),
             ),
         );
     }

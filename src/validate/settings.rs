@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use crate::diag::{Code, Diagnostic, Diagnostics, Severity, did_you_mean};
+use crate::diag::{Code, Diagnostic, Diagnostics, Severity};
 use crate::load::{DEFAULT_IDENTITIES_DIR, DEFAULT_OUTPUT_DIR, DEFAULT_TESTS_DIR};
 use crate::model::{
     Action, AwsCondition, AwsMapping, AwsTarget, AzureMapping, AzureTarget, GcpMapping, GcpTarget,
@@ -34,66 +34,11 @@ pub fn settings(
     let mut overrides = Overrides::new();
     let mut actions: Option<BTreeMap<String, Action>> = None;
     if let Some((_, ws)) = workspace {
-        // a path leaving the workspace was reported while loading
-        if let Some(dir) = ws
-            .identities
-            .as_ref()
-            .and_then(|d| crate::load::inside_path(&d.value))
-        {
-            settings.identities_dir = dir;
-        }
-        if let Some(dir) = ws
-            .output
-            .as_ref()
-            .and_then(|d| crate::load::inside_path(&d.value))
-        {
-            settings.output_dir = dir;
-        }
-        if let Some(dir) = ws
-            .tests
-            .as_ref()
-            .and_then(|d| crate::load::inside_path(&d.value))
-        {
-            settings.tests_dir = dir;
-        }
-        settings.trust_domain = ws.trust_domain.clone();
-        settings.teams = ws.teams.as_ref().map(|teams| {
-            teams
-                .iter()
-                .map(|(name, team)| (name.value.clone(), team_of(name, team, out)))
-                .collect()
-        });
+        workspace_settings(ws, &mut settings, out);
         if let Some(defs) = &ws.actions {
             add_actions(actions.get_or_insert_with(BTreeMap::new), defs, out);
         }
-        if let Some(targets) = &ws.targets {
-            settings.targets = targets_of(targets);
-        }
-        if let Some(g) = &ws.guardrails {
-            settings.guardrails = guardrails_of(g, out);
-        }
-        for (code, level) in ws.lints.iter().flat_map(crate::raw::Entries::iter) {
-            match Code::parse(&code.value) {
-                Some(c) => {
-                    overrides.insert(c, severity_of(level.value));
-                }
-                None => {
-                    use strum::IntoEnumIterator;
-                    let known: Vec<&str> = Code::iter().map(Code::as_str).collect();
-                    out.push(
-                        Diagnostic::new(
-                            Code::UnknownCode,
-                            format!(
-                                "unknown diagnostic code `{}`",
-                                crate::diag::printable(&code.value)
-                            ),
-                        )
-                        .primary(code.loc, "no such code")
-                        .maybe_help(did_you_mean(&code.value, known.iter().copied())),
-                    );
-                }
-            }
-        }
+        overrides = overrides_of(ws, out);
     }
     for (_, catalogue) in catalogues {
         add_actions(
@@ -104,6 +49,74 @@ pub fn settings(
     }
     settings.actions = actions;
     (settings, overrides)
+}
+
+/// The folders, the trust domain, the teams, the targets and the
+/// guardrails `nhi.yaml` declares.
+fn workspace_settings(ws: &raw::WorkspaceFile, settings: &mut Settings, out: &mut Diagnostics) {
+    // a path leaving the workspace was reported while loading
+    if let Some(dir) = ws
+        .identities
+        .as_ref()
+        .and_then(|d| crate::load::inside_path(&d.value))
+    {
+        settings.identities_dir = dir;
+    }
+    if let Some(dir) = ws
+        .output
+        .as_ref()
+        .and_then(|d| crate::load::inside_path(&d.value))
+    {
+        settings.output_dir = dir;
+    }
+    if let Some(dir) = ws
+        .tests
+        .as_ref()
+        .and_then(|d| crate::load::inside_path(&d.value))
+    {
+        settings.tests_dir = dir;
+    }
+    settings.trust_domain = ws.trust_domain.clone();
+    settings.teams = ws.teams.as_ref().map(|teams| {
+        teams
+            .iter()
+            .map(|(name, team)| (name.value.clone(), team_of(name, team, out)))
+            .collect()
+    });
+    if let Some(targets) = &ws.targets {
+        settings.targets = targets_of(targets);
+    }
+    if let Some(g) = &ws.guardrails {
+        settings.guardrails = guardrails_of(g, out);
+    }
+}
+
+/// The severity overrides of `lints`; an unknown code is reported.
+fn overrides_of(ws: &raw::WorkspaceFile, out: &mut Diagnostics) -> Overrides {
+    let mut overrides = Overrides::new();
+    for (code, level) in ws.lints.iter().flat_map(crate::raw::Entries::iter) {
+        match Code::parse(&code.value) {
+            Some(c) => {
+                overrides.insert(c, severity_of(level.value));
+            }
+            None => {
+                use strum::IntoEnumIterator;
+                let known: Vec<&str> = Code::iter().map(Code::as_str).collect();
+                out.push(
+                    Diagnostic::new(
+                        Code::UnknownCode,
+                        format!(
+                            "unknown diagnostic code `{}`",
+                            crate::diag::printable(&code.value)
+                        ),
+                    )
+                    .primary(code.loc, "no such code")
+                    .suggest(&code.value, known.iter().copied()),
+                );
+            }
+        }
+    }
+    overrides
 }
 
 const fn severity_of(level: LintLevel) -> Option<Severity> {
@@ -147,17 +160,7 @@ fn add_actions(
 ) {
     for (name, def) in defs.iter() {
         if !is_action_name(&name.value) {
-            out.push(
-                Diagnostic::new(
-                    Code::InvalidName,
-                    format!(
-                        "action name `{}` is not a snake_case identifier",
-                        crate::diag::printable(&name.value)
-                    ),
-                )
-                .primary(name.loc, "invalid action name")
-                .help("action names are business verbs in snake_case, such as `read_ci_status`"),
-            );
+            out.push(super::names::invalid_action_name(name));
             continue;
         }
         if let Some(first) = actions.get(&name.value) {

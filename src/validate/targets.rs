@@ -3,7 +3,7 @@
 //! context keys, which must not collide with the keys delegation uses.
 
 use crate::diag::printable;
-use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::diag::{Code, Diagnostic, Diagnostics, backticked};
 use crate::model::{AwsTarget, AzureTarget, GcpTarget, Model, Spanned};
 use crate::vocabulary::cedar::{NHI_TYPES, is_namespace, is_type_name};
 use crate::vocabulary::context::RESERVED_CONTEXT_KEYS;
@@ -52,7 +52,7 @@ fn resource_type(ty: &Spanned<String>, out: &mut Diagnostics) {
             .primary(ty.loc, "reserved type name")
             .help(format!(
                 "rename it (for example `Ci{name}`); {} name the identities, teams and requests in Cedar",
-                NHI_TYPES.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", ")
+                backticked(NHI_TYPES)
             )),
         );
     } else if !is_type_name(name) {
