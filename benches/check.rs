@@ -67,9 +67,10 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use rayon::prelude::*;
+
 use nhi::load::{self, LoadOptions, yaml};
 use nhi::source::SourceDb;
-use rayon::prelude::*;
 
 #[path = "support/build.rs"]
 mod build;

@@ -9,7 +9,6 @@
 //! hold the two equal. nhi's policies read only the request (principal,
 //! action and context), so decisions need no entity data.
 
-use crate::vocabulary::context;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
 
@@ -24,6 +23,7 @@ use crate::cedar::policy::{Effect, Policy, principal_type};
 use crate::cedar::{CedarError, Rendering, verify};
 use crate::diag::{backticked, did_you_mean};
 use crate::model::Model;
+use crate::vocabulary::context;
 
 /// What is asked.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

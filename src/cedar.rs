@@ -27,7 +27,6 @@ pub mod schema;
 pub mod syntax;
 pub mod verify;
 
-use crate::vocabulary::context;
 use std::collections::{BTreeMap, BTreeSet};
 
 use rayon::prelude::*;
@@ -35,8 +34,9 @@ use rayon::prelude::*;
 use crate::analyse::{Analysis, Chain, Check, MAX_CHAINS, conditions, narrowing};
 use crate::model::{Identity, Model, Name};
 use crate::source::{Loc, SourceDb};
-
 use crate::vocabulary::cedar::RESOURCE_TYPE;
+use crate::vocabulary::context;
+
 use entities::Entity;
 use policy::{Cond, Effect, Origin, Policy, Rule, principal_type};
 use schema::SchemaDoc;

@@ -1,18 +1,17 @@
 //! Decision tests: requests written in the workspace with the decision the
 //! rendered policies must give them, run with the Cedar authorizer.
 
-use crate::vocabulary::context;
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::analyse::Decision;
 use crate::authorize::{Answer, Authorizer, Query, parse_resource};
 use crate::cedar::Rendering;
-use crate::diag::printable;
-use crate::diag::{Code, Diagnostic, Diagnostics, did_you_mean};
+use crate::diag::{Code, Diagnostic, Diagnostics, did_you_mean, printable};
 use crate::model::Model;
 use crate::raw::Spanned;
 use crate::raw::decision::{DecisionFile, DecisionTest, Expectation};
 use crate::source::{FileId, Loc};
+use crate::vocabulary::context;
 
 /// How one test went.
 #[derive(Debug)]

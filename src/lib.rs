@@ -1,7 +1,11 @@
 //! `nhi`, the non-human identity compiler.
 //!
 //! Data flows one way: [`load`] (files → documents with spans) →
-//! [`validate`] (shape and semantics → [`model`]) → render → emit. The
+//! [`validate`] (documents → the checked [`model`]) → [`analyse`] (what the
+//! model means, once per run) → [`lint`] (rules over both; [`check`] runs
+//! these four) → [`render`] (the files each target reads, through the
+//! [`cedar`] core) → [`emit`] (write, check, or diff). No module imports
+//! from a later stage (`tests/architecture.rs` holds the order). The
 //! library prints nothing: it returns values and [`diag::Diagnostics`].
 
 pub mod analyse;

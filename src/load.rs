@@ -18,10 +18,10 @@ use rayon::prelude::*;
 
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::raw::{
-    self, FromNode, Reader, Spanned, identity::IdentityFile, workspace::CatalogueFile,
+    self, FromNode, Node, Reader, Spanned, Value, identity::IdentityFile, workspace::CatalogueFile,
 };
-use crate::raw::{Node, Value};
 use crate::source::{FileId, Loc, SourceDb, Span};
+
 use guard::FileBudget;
 
 /// The name of the workspace file.

@@ -17,7 +17,6 @@ pub mod properties;
 pub mod slice;
 pub mod solver;
 
-use crate::vocabulary::context;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::time::{Duration, Instant};
@@ -30,6 +29,7 @@ use serde::Serialize;
 use crate::cedar::policy::{Cond, Policy};
 use crate::cedar::schema::SchemaDoc;
 use crate::cedar::verify;
+use crate::vocabulary::context;
 
 pub use solver::SolverConfig;
 

@@ -15,8 +15,6 @@
 #[path = "support/workspaces.rs"]
 mod support;
 
-use support::{TODAY, date, nhi, repo, seed, text, workspace, workspaces};
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -27,6 +25,8 @@ use nhi::cedar::policy::{Cond, Effect, Origin, Policy, Rule};
 use nhi::cedar::{self, Rendering, verify};
 use nhi::check::{self, Checked};
 use nhi::load::{self, LoadOptions};
+
+use support::{TODAY, date, nhi, repo, seed, text, workspace, workspaces};
 
 fn check_dir(dir: &Path, today: &str) -> Checked {
     let root = load::find_root(dir).unwrap();

@@ -16,11 +16,11 @@
 #[path = "support/workspaces.rs"]
 mod support;
 
-use support::{TODAY, date, nhi, repo, seed, text, workspace, workspaces};
-
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
+
+use proptest::prelude::*;
 
 use nhi::analyse::{self, Analysis, Decision};
 use nhi::authorize::{Authorizer, Query};
@@ -32,7 +32,8 @@ use nhi::model::{
     State,
 };
 use nhi::source::{Loc, SourceDb};
-use proptest::prelude::*;
+
+use support::{TODAY, date, nhi, repo, seed, text, workspace, workspaces};
 
 // ---------------------------------------------------------------------------
 // `nhi can`

@@ -21,6 +21,7 @@ mod rendered;
 use nhi::analyse::lifecycle;
 use nhi::check;
 use nhi::load::{self, LoadOptions};
+
 use rendered::{build, checked_inventory};
 use support::{TODAY, date, workspace, workspaces};
 

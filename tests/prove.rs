@@ -27,6 +27,9 @@ mod repo;
 use std::path::Path;
 use std::time::Duration;
 
+use proptest::prelude::*;
+use serde_json::Value;
+
 use nhi::cedar::index::Index;
 use nhi::cedar::policy::{Cond, Rule};
 use nhi::check::{self, Checked};
@@ -34,9 +37,8 @@ use nhi::diff::Side;
 use nhi::load::LoadOptions;
 use nhi::prove::slice;
 use nhi::prove::{Prover, SolverConfig, Verdict, access, properties};
-use proptest::prelude::*;
+
 use repo::{HELPER, RELEASE, Repo, kinds};
-use serde_json::Value;
 use support::{date, nhi, solver, text, workspaces};
 
 fn config() -> SolverConfig {

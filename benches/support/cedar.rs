@@ -2,20 +2,19 @@
 //! library: decisions with `authorize::Authorizer` (sliced and whole-set),
 //! and the shape-based validation beside the full strict one.
 
-use nhi::vocabulary::context;
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use crate::workspace::Rng;
+use crate::{Stats, TODAY, seconds};
 use nhi::analyse::Decision;
 use nhi::authorize::{Authorizer, Query};
 use nhi::cedar::{Rendering, verify};
 use nhi::load::LoadOptions;
 use nhi::model::{Identity, Model};
 use nhi::source::Spanned;
-
-use crate::workspace::Rng;
-use crate::{Stats, TODAY, seconds};
+use nhi::vocabulary::context;
 
 /// Identities sampled for queries (all of them in a smaller workspace).
 const SAMPLE: usize = 2_000;

@@ -6,9 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use crate::model::{Identity, Model, Spanned};
+use crate::vocabulary::cedar::TEAM_TYPE;
 
 use super::policy::principal_type;
-use crate::vocabulary::cedar::TEAM_TYPE;
 
 /// An entity in Cedar's JSON entity format.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

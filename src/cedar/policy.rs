@@ -3,12 +3,12 @@
 //! (every workspace-supplied literal replaced by a placeholder) for the
 //! shortcut validation in [`super::verify`].
 
-use crate::vocabulary::context;
 use std::collections::BTreeMap;
 
 use crate::analyse::Check;
 use crate::model::{Kind, Name};
 use crate::source::Loc;
+use crate::vocabulary::context;
 
 use super::syntax::{push_access, push_has, push_string};
 

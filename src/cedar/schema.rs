@@ -2,12 +2,13 @@
 //! teams and resources; one action per catalogue or referenced action; one
 //! typed request context shared by every action.
 
-use crate::vocabulary::context;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
-use super::syntax::string;
 use crate::vocabulary::cedar::{CONTEXT_TYPE, PRINCIPAL_TYPES, TEAM_TYPE};
+use crate::vocabulary::context;
+
+use super::syntax::string;
 
 /// The attributes of every identity entity: name, whether optional, type.
 pub(crate) const IDENTITY_ATTRIBUTES: &[(&str, bool, &str)] = &[

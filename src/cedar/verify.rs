@@ -19,17 +19,17 @@ use std::collections::{BTreeMap, BTreeSet};
 use cedar_policy::{
     Entities, PolicyId, PolicySet, Schema, ValidationMode, ValidationWarning, Validator,
 };
-
 use rayon::prelude::*;
+
+use crate::analyse::Analysis;
+use crate::model::Model;
+use crate::source::SourceDb;
 
 use super::CedarError;
 use super::Rendering;
 use super::entities::Entity;
 use super::policy::Policy;
 use super::schema::SchemaDoc;
-use crate::analyse::Analysis;
-use crate::model::Model;
-use crate::source::SourceDb;
 
 /// Parse the rendered schema.
 ///

@@ -6,8 +6,9 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::{CliError, Context, ExitStatus, Io, clean_workspace, resolve};
 use crate::emit::{self, Change};
+
+use super::{CliError, Context, ExitStatus, Io, clean_workspace, resolve};
 
 /// Arguments of `nhi build`.
 #[derive(Debug, Args)]

@@ -8,12 +8,13 @@ use std::io::Write;
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 
-use super::{CliError, Context, ExitStatus, Io, clean_workspace};
 use crate::analyse::{Analysis, Decision};
 use crate::authorize::{Answer, Authorizer, Query, parse_resource};
 use crate::cedar;
 use crate::model::{Model, State};
 use crate::source::SourceDb;
+
+use super::{CliError, Context, ExitStatus, Io, clean_workspace};
 
 /// Arguments of `nhi can`.
 #[derive(Debug, Args)]

@@ -5,13 +5,14 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 
-use super::prove::{ProveArgs, elapsed};
-use super::{CliError, Context, ExitStatus, Io, check_workspace, resolve, show_diagnostics};
 use crate::cedar::verify;
 use crate::check::Checked;
 use crate::diag::{self, Diagnostics};
 use crate::prove::{Prover, properties};
 use crate::source::SourceDb;
+
+use super::prove::{ProveArgs, elapsed};
+use super::{CliError, Context, ExitStatus, Io, check_workspace, resolve, show_diagnostics};
 
 /// Arguments of `nhi check`.
 #[derive(Debug, Args)]

@@ -8,8 +8,6 @@ use std::io::Write;
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 
-use super::prove::{ProveArgs, elapsed};
-use super::{CliError, Context, ExitStatus, Io, show_diagnostics};
 use crate::analyse::Analysis;
 use crate::cedar::Rendering;
 use crate::cedar::index::Index;
@@ -20,9 +18,11 @@ use crate::load::git::Repo;
 use crate::load::{self, LoadError, LoadOptions};
 use crate::model::Model;
 use crate::prove::access::{self, AccessProof, Outcome};
-use crate::prove::slice;
-use crate::prove::{Prover, SolverConfig};
+use crate::prove::{Prover, SolverConfig, slice};
 use crate::render::{self, Artifacts};
+
+use super::prove::{ProveArgs, elapsed};
+use super::{CliError, Context, ExitStatus, Io, show_diagnostics};
 
 /// Arguments of `nhi diff`.
 #[derive(Debug, Args)]

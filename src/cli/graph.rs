@@ -5,8 +5,9 @@ use std::io::Write;
 
 use clap::{Args, ValueEnum};
 
-use super::{CliError, Context, ExitStatus, Io, clean_workspace};
 use crate::graph;
+
+use super::{CliError, Context, ExitStatus, Io, clean_workspace};
 
 /// Arguments of `nhi graph`.
 #[derive(Debug, Args)]

@@ -5,10 +5,11 @@ use std::io::Write;
 
 use clap::Args;
 
-use super::{CliError, Context, ExitStatus, Io};
 use crate::diag::did_you_mean;
 use crate::emit::create_new;
 use crate::model::{AuthMethod, Kind, Name};
+
+use super::{CliError, Context, ExitStatus, Io};
 
 /// Arguments of `nhi new`.
 #[derive(Debug, Args)]

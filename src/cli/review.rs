@@ -5,10 +5,11 @@ use std::io::Write;
 
 use clap::{Args, ValueEnum};
 
-use super::{CliError, Context, ExitStatus, Io, clean_workspace};
 use crate::analyse::lifecycle::{DEFAULT_WINDOW_DAYS, window_days};
 use crate::model::Duration;
 use crate::review;
+
+use super::{CliError, Context, ExitStatus, Io, clean_workspace};
 
 /// Arguments of `nhi review`.
 #[derive(Debug, Args)]

@@ -6,11 +6,12 @@ use std::io::Write;
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 
-use super::{CliError, Context, ExitStatus, Io, clean_workspace, show_diagnostics};
 use crate::authorize::Authorizer;
 use crate::cedar;
 use crate::decisions;
 use crate::load::{self, LoadOptions};
+
+use super::{CliError, Context, ExitStatus, Io, clean_workspace, show_diagnostics};
 
 /// Arguments of `nhi test`.
 #[derive(Debug, Args)]

@@ -8,10 +8,11 @@ use std::collections::BTreeSet;
 
 use rayon::prelude::*;
 
-use super::{Change, ChangeKind, Risk, Side};
 use crate::analyse::permissions::{self, Clouds, Rule};
 use crate::analyse::{self, Check, Standing, conditions};
 use crate::model::Identity;
+
+use super::{Change, ChangeKind, Risk, Side};
 
 /// One thing an identity may do in one target.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]

@@ -4,8 +4,9 @@
 use serde::Serialize;
 use similar::TextDiff;
 
-use super::Status;
 use crate::render::Artifacts;
+
+use super::Status;
 
 /// One file that differs.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

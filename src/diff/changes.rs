@@ -5,10 +5,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{Change, ChangeKind, Edge, Risk, Side, Status};
 use crate::analyse::{Check, canonical, context_checks, narrowing};
 use crate::diag::backticked;
 use crate::model::{Access, AuthMethod, Date, Identity, Model, State};
+
+use super::{Change, ChangeKind, Edge, Risk, Side, Status};
 
 /// How strong an authentication method is: higher is harder to steal or
 /// replay.

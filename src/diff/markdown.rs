@@ -5,8 +5,9 @@
 
 use std::fmt::Write as _;
 
-use super::{Report, Risk, Status};
 use crate::prove::access::{AccessProof, IdentityProof, Outcome};
+
+use super::{Report, Risk, Status};
 
 /// The first line of every comment nhi writes: what a bot looks for to
 /// update its comment instead of adding another.

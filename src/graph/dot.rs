@@ -5,8 +5,9 @@
 
 use std::fmt::Write as _;
 
-use super::{GUARDRAILS_ID, Graph, Node, action_id, identity_id, team_id, visible};
 use crate::analyse::Standing;
+
+use super::{GUARDRAILS_ID, Graph, Node, action_id, identity_id, team_id, visible};
 
 const HEADER: &str = "\
 digraph nhi {

@@ -5,13 +5,14 @@
 
 use std::collections::BTreeMap;
 
-use super::LintContext;
 use crate::analyse::permissions::Clouds;
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::{Action, AwsMapping, AzureMapping, KubernetesMapping, Model};
 use crate::source::Loc;
 use crate::validate::catalogue::is_azure_operation;
 use crate::vocabulary::{aws, glob};
+
+use super::LintContext;
 
 /// Run every catalogue rule.
 pub fn check(cx: &LintContext<'_>, out: &mut Diagnostics) {

@@ -2,9 +2,10 @@
 //! secrets rotated and kept in a vault, tokens short-lived, federation
 //! pinned to one workload (OWASP NHI2, NHI4, NHI7).
 
-use super::LintContext;
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::{AuthMethod, Guardrails, Identity};
+
+use super::LintContext;
 
 /// Report static and unrotated secrets, long-lived tokens and unpinned
 /// federation.

@@ -1,9 +1,10 @@
 //! Every identity a cloud must grant can be federated into it: its issuer
 //! is registered, a subject pins it, a trust anchor takes its certificate.
 
-use super::LintContext;
 use crate::analyse::federation::{self, Unbound};
 use crate::diag::{Code, Diagnostic, Diagnostics};
+
+use super::LintContext;
 
 /// Run the check for the clouds each identity lands in.
 pub fn check(cx: &LintContext<'_>, out: &mut Diagnostics) {

@@ -4,9 +4,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::LintContext;
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::{AuthMethod, Identity, Model};
+
+use super::LintContext;
 
 /// Report identities spanning isolated environments, names that encode
 /// context, and identities that are one.

@@ -1,10 +1,11 @@
 //! Lifecycle rules: an identity is reviewed on its cycle and ends when its
 //! purpose does (OWASP NHI1, improper offboarding).
 
-use super::LintContext;
 use crate::analyse::lifecycle::{self, Expiry, Review};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::{Date, Identity};
+
+use super::LintContext;
 
 /// Report overdue and missing reviews, and expired and expiring identities.
 pub fn check(cx: &LintContext<'_>, out: &mut Diagnostics) {

@@ -4,9 +4,10 @@
 
 use std::collections::BTreeSet;
 
-use super::LintContext;
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::{AuthMethod, Identity, IdentityType, Requirement, RiskTier, Spanned};
+
+use super::LintContext;
 
 /// Report missing accountability and purpose, people where a non-human
 /// principal belongs, and unlogged high-risk identities.

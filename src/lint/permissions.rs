@@ -4,9 +4,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::LintContext;
 use crate::analyse::permissions::{self, Clouds, Overlap, Permissions};
 use crate::diag::{Code, Diagnostic, Diagnostics};
+
+use super::LintContext;
 
 /// Run the check.
 pub fn check(cx: &LintContext<'_>, out: &mut Diagnostics) {

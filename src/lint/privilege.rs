@@ -1,9 +1,10 @@
 //! Privilege rules: an identity that may change permissions, or holds
 //! everything in a target, is flagged where it is granted (OWASP NHI5).
 
-use super::LintContext;
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::{Access, Action};
+
+use super::LintContext;
 
 /// Why holding the action is administrative, if it is.
 fn administrative(action: &Action) -> Option<String> {

@@ -4,8 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::diag::printable;
-use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::diag::{Code, Diagnostic, Diagnostics, printable};
 use crate::model::{Model, Suppression};
 use crate::source::FileId;
 

@@ -3,10 +3,11 @@
 
 use std::collections::BTreeMap;
 
-use super::LintContext;
 use crate::diag::{Code, Diagnostic, Diagnostics, printable};
 use crate::model::Name;
 use crate::vocabulary::gcp;
+
+use super::LintContext;
 
 /// Service account and role ids in Google Cloud, managed identity names in
 /// Azure, namespaces in Kubernetes: derived from identity names or taken

@@ -9,11 +9,12 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
-use super::slice;
-use super::{Counterexample, ProveError, Prover, Stats, Verdict};
 use crate::cedar::index::Index;
 use crate::cedar::policy::{Effect, Policy};
 use crate::cedar::schema::SchemaDoc;
+
+use super::slice;
+use super::{Counterexample, ProveError, Prover, Stats, Verdict};
 
 /// What a proof says of one identity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]

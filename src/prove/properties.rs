@@ -17,13 +17,10 @@
 //! A refutation is an error diagnostic at the YAML that caused it, with the
 //! request the solver found.
 
-use crate::vocabulary::context;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use super::slice::{self, Acting};
-use super::{Counterexample, ProveError, Prover, RequestType, Stats, Verdict};
 use crate::analyse::Analysis;
 use crate::cedar::Rendering;
 use crate::cedar::index::{Index, covers};
@@ -32,6 +29,10 @@ use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::{Model, Name};
 use crate::source::Loc;
 use crate::vocabulary::cedar::PRINCIPAL_TYPES;
+use crate::vocabulary::context;
+
+use super::slice::{self, Acting};
+use super::{Counterexample, ProveError, Prover, RequestType, Stats, Verdict};
 
 /// The help of a refutation: nhi rendered something that does not mean
 /// what the workspace says.

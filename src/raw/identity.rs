@@ -2,9 +2,10 @@
 
 use schemars::JsonSchema;
 
+use crate::model::{Acts, AuthMethod, IdentityType, Kind, Requirement, RiskTier, State};
+
 use super::{Entries, FromNode, OneOrMany, Reader, Spanned, raw_enum, raw_struct};
 use super::{Node, Value};
-use crate::model::{Acts, AuthMethod, IdentityType, Kind, Requirement, RiskTier, State};
 
 raw_struct! {
     /// One non-human identity: an AI agent, a CI job, a bot or a workload.

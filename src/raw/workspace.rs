@@ -1,8 +1,9 @@
 //! The workspace file as written (`nhi.yaml`) and the catalogue files it
 //! includes.
 
-use super::{Entries, OneOrMany, Spanned, raw_enum, raw_struct};
 use crate::model::{Access, AuthMethod};
+
+use super::{Entries, OneOrMany, Spanned, raw_enum, raw_struct};
 
 raw_struct! {
     /// The workspace: where identities live, teams, the action catalogue,

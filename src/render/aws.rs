@@ -7,7 +7,6 @@
 //! (what `aws iam create-role` and `put-role-policy` take) and one
 //! Terraform JSON file, `aws/main.tf.json`.
 
-use crate::vocabulary::context;
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -16,6 +15,7 @@ use crate::analyse::federation::{self, AwsTrust, Cloud};
 use crate::analyse::{self, Analysis, Check, canonical, conditions, grant_of};
 use crate::model::{Action, AwsTarget, Identity, Model};
 use crate::source::SourceDb;
+use crate::vocabulary::context;
 
 use super::tags::{self, Tags};
 use super::terraform;

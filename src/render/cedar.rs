@@ -2,8 +2,9 @@
 //! an agent gateway, an application or Amazon Verified Permissions
 //! evaluates, written from what the Cedar core renders.
 
-use super::{Artifact, Artifacts};
 use crate::cedar::Rendering;
+
+use super::{Artifact, Artifacts};
 
 /// The folder of the Cedar target in the output.
 pub const DIR: &str = "cedar";

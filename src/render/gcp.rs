@@ -25,9 +25,9 @@ use crate::analyse::federation::{self, Cloud, GcpTrust};
 use crate::analyse::{self, Analysis};
 use crate::model::{GcpTarget, Identity, Model};
 use crate::source::SourceDb;
+use crate::vocabulary::gcp::{account_id, deny_permission, role_id};
 
 use super::{Artifact, Artifacts, tags, terraform};
-use crate::vocabulary::gcp::{account_id, deny_permission, role_id};
 
 /// The role granting workload identity federation on a service account.
 pub const WORKLOAD_IDENTITY_USER: &str = "roles/iam.workloadIdentityUser";

@@ -15,12 +15,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use crate::analyse::{Analysis, lifecycle};
+use crate::cedar::Rendering;
+use crate::cedar::entities::Attrs;
 use crate::model::{Identity, Model};
 use crate::source::SourceDb;
 
 use super::{Artifact, Artifacts, Target};
-use crate::cedar::Rendering;
-use crate::cedar::entities::Attrs;
 
 /// The JSON file's path in the output folder.
 pub const JSON_FILE: &str = "inventory.json";

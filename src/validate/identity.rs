@@ -3,8 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::diag::printable;
-use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::diag::{Code, Diagnostic, Diagnostics, printable};
 use crate::model::{
     Auth, AuthMethod, Context, Date, Delegation, Duration, Grant, Human, Identity, Kind, Name,
     Provenance, ReviewCycle, Spanned, State,

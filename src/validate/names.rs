@@ -3,8 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::diag::printable;
-use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::diag::{Code, Diagnostic, Diagnostics, printable};
 use crate::load::LoadedIdentity;
 use crate::model::{Identity, Model, Name, Spanned};
 use crate::source::SourceDb;

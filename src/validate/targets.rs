@@ -2,8 +2,7 @@
 //! Cedar namespace and resource types (bare identifiers in Cedar text), and
 //! context keys, which must not collide with the keys delegation uses.
 
-use crate::diag::printable;
-use crate::diag::{Code, Diagnostic, Diagnostics, backticked};
+use crate::diag::{Code, Diagnostic, Diagnostics, backticked, printable};
 use crate::model::{AwsTarget, AzureTarget, GcpTarget, Model, Spanned};
 use crate::vocabulary::cedar::{NHI_TYPES, is_namespace, is_type_name};
 use crate::vocabulary::context::RESERVED_CONTEXT_KEYS;
