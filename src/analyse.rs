@@ -245,17 +245,3 @@ pub fn is_guardrail(model: &Model, action: &str) -> bool {
         .iter()
         .any(|g| g.value == action)
 }
-
-/// The deepest delegation chain the workspace allows.
-#[must_use]
-pub fn max_chain_depth(model: &Model) -> u32 {
-    model
-        .settings
-        .guardrails
-        .max_delegation_depth
-        .as_ref()
-        .map_or(
-            crate::model::Guardrails::DEFAULT_MAX_DELEGATION_DEPTH,
-            |d| d.value,
-        )
-}

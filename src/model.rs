@@ -536,6 +536,14 @@ impl Guardrails {
     /// The environment isolated from every other when no guardrail says.
     pub const DEFAULT_ISOLATED_ENVIRONMENT: &'static str = "production";
 
+    /// The deepest delegation chain allowed.
+    #[must_use]
+    pub fn delegation_depth_limit(&self) -> u32 {
+        self.max_delegation_depth
+            .as_ref()
+            .map_or(Self::DEFAULT_MAX_DELEGATION_DEPTH, |d| d.value)
+    }
+
     /// The longest token TTL allowed.
     #[must_use]
     pub fn token_ttl_limit(&self) -> Duration {

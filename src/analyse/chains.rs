@@ -13,10 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::model::{Date, Delegation, Identity, Model, Name, Spanned};
 use crate::source::Loc;
 
-use super::{
-    Check, Standing, canonical, context_checks, grant_of, is_forbidden, max_chain_depth,
-    where_checks,
-};
+use super::{Check, Standing, canonical, context_checks, grant_of, is_forbidden, where_checks};
 
 /// The most chains a workspace may produce before rendering refuses it.
 pub const MAX_CHAINS: usize = 200_000;
@@ -115,7 +112,8 @@ fn incoming(model: &Model, today: Date) -> Incoming<'_> {
 /// When the workspace would produce more than [`MAX_CHAINS`] chains.
 pub(crate) fn chains(model: &Model, today: Date) -> Result<Vec<Chain>, TooManyChains> {
     let incoming = incoming(model, today);
-    let limit = usize::try_from(max_chain_depth(model)).unwrap_or(usize::MAX);
+    let depth = model.settings.guardrails.delegation_depth_limit();
+    let limit = usize::try_from(depth).unwrap_or(usize::MAX);
     let mut walk = Walk {
         model,
         incoming: &incoming,

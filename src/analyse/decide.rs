@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::model::{Identity, Model};
 
 use super::chains::chain_checks;
-use super::{Analysis, Check, conditions, grant_of, is_forbidden, is_guardrail, max_chain_depth};
+use super::{Analysis, Check, conditions, grant_of, is_forbidden, is_guardrail};
 
 /// An authorization request, as the targets see it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -113,7 +113,8 @@ pub fn decide(model: &Model, analysis: &Analysis, request: &Request) -> (Decisio
     let Some(chain) = &request.chain else {
         return deny(Reason::NoPermit);
     };
-    let limit = usize::try_from(max_chain_depth(model)).unwrap_or(usize::MAX);
+    let depth = model.settings.guardrails.delegation_depth_limit();
+    let limit = usize::try_from(depth).unwrap_or(usize::MAX);
     let Some(path) = find_path(model, analysis, principal, delegator, chain, limit) else {
         return deny(Reason::NoPermit);
     };

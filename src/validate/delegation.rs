@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::model::{Delegation, Guardrails, Identity, Model, Name};
+use crate::model::{Delegation, Identity, Model, Name};
 
 /// Run every delegation check.
 pub fn check(model: &Model, out: &mut Diagnostics) {
@@ -24,12 +24,7 @@ pub fn check(model: &Model, out: &mut Diagnostics) {
     }
     let graph = Graph::new(model);
     let back_edges = graph.cycles(out);
-    let limit = model
-        .settings
-        .guardrails
-        .max_delegation_depth
-        .as_ref()
-        .map_or(Guardrails::DEFAULT_MAX_DELEGATION_DEPTH, |d| d.value);
+    let limit = model.settings.guardrails.delegation_depth_limit();
     graph.chain_depth(&back_edges, limit, out);
     graph.grant_depths(limit, out);
 }
