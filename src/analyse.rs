@@ -20,6 +20,7 @@ pub mod decide;
 pub mod federation;
 pub mod lifecycle;
 pub mod permissions;
+pub mod subject;
 
 use std::collections::BTreeMap;
 

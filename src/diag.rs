@@ -292,6 +292,8 @@ codes! {
     UnpinnedFederation = "CR004", "unpinned-federation", Warning, [Nhi4], "an OIDC identity names an issuer but no subject, so any workload that issuer serves could present it";
     /// A secret with no reference to where it is kept.
     SecretUnreferenced = "CR005", "secret-unreferenced", Warning, [Nhi2], "a secret-based identity does not say where its secret is kept (`secret_ref`)";
+    /// A subject whose wildcard admits other repositories' or workloads' tokens.
+    WildcardSubject = "CR006", "wildcard-subject", Error, [Nhi4], "an identity's `auth.subject` holds a wildcard that can match another repository's, project's or workload's tokens (`*`, `repo:*`, `repo:org/*`)";
     /// Administrative or wildcard access held by an identity.
     AdminPermission = "PRV001", "admin-permission", Warning, [Nhi5], "an identity is allowed an action that manages permissions or grants everything in a target";
     /// Production and other environments in one identity.

@@ -97,6 +97,7 @@ pub const FAMILIES: &[Family] = &[
             Code::TtlTooLong,
             Code::UnpinnedFederation,
             Code::SecretUnreferenced,
+            Code::WildcardSubject,
         ],
         check: credentials::check,
     },

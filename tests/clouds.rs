@@ -209,6 +209,87 @@ fn trust_follows_the_credential() {
     );
 }
 
+/// (code, line, message) of every error `nhi check` reports.
+fn errors(dir: &Path) -> Vec<(String, u64, String)> {
+    let out = nhi(dir, &["check", "--format", "json"]);
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["severity"] == "error")
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap().to_owned(),
+                d["line"].as_u64().unwrap(),
+                d["message"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_wildcard_subject_renders_only_where_the_cloud_matches_it() {
+    let release = "repo:example/app:ref:refs/heads/release-*";
+    // AWS compares `sub` with StringLike: the pattern, inside its repository
+    let aws_only = workspace(&[
+        (
+            "nhi.yaml",
+            "targets:\n  aws:\n    account_id: \"123456789012\"\n    oidc_providers: [https://token.actions.githubusercontent.com]\nactions:\n  read_logs:\n    aws: {actions: [\"logs:GetLogEvents\"], resources: [\"arn:aws:logs:*:123456789012:log-group:app:*\"]}\n",
+        ),
+        (
+            "identities/ci-job.yaml",
+            &format!(
+                "agent: ci-job\nowner: t\nauth:\n  method: oidc\n  issuer: https://token.actions.githubusercontent.com\n  subject: {release}\nallowed_actions: [read_logs]\n"
+            ),
+        ),
+    ]);
+    let (_out, files) = build(aws_only.path());
+    let trust = json(&files, "aws/ci-job/trust-policy.json");
+    let condition = &trust["Statement"][0]["Condition"];
+    assert_eq!(
+        condition["StringLike"]["token.actions.githubusercontent.com:sub"],
+        serde_json::json!([release])
+    );
+    assert!(condition["StringEquals"]["token.actions.githubusercontent.com:sub"].is_null());
+
+    // Google Cloud and Azure compare it exactly: refused at the subject
+    let clouds = aws_workspace("");
+    let file = clouds.path().join("identities/ci-job.yaml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(
+        &file,
+        text.replace("repo:example/app:ref:refs/heads/main", release),
+    )
+    .unwrap();
+    let found = errors(clouds.path());
+    let at_subject: Vec<(&str, u64)> = found.iter().map(|(c, l, _)| (c.as_str(), *l)).collect();
+    assert_eq!(at_subject, [("TG006", 7), ("TG006", 7)], "{found:?}");
+    assert!(
+        found
+            .iter()
+            .any(|(_, _, m)| m.starts_with("Azure compares the subject exactly"))
+    );
+    assert!(
+        found
+            .iter()
+            .any(|(_, _, m)| m.starts_with("Google Cloud compares the subject exactly"))
+    );
+
+    // a wildcard any repository's tokens match: one error, no trust anywhere
+    std::fs::write(
+        &file,
+        text.replace("repo:example/app:ref:refs/heads/main", "\"repo:*\""),
+    )
+    .unwrap();
+    let found = errors(clouds.path());
+    let codes: Vec<(&str, u64)> = found.iter().map(|(c, l, _)| (c.as_str(), *l)).collect();
+    assert_eq!(codes, [("CR006", 7)], "{found:?}");
+    let out = nhi(clouds.path(), &["build", "--out", "dist"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!clouds.path().join("dist").exists());
+}
+
 #[test]
 fn permissions_allow_narrowly_and_deny_explicitly() {
     let tmp = aws_workspace("");

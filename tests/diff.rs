@@ -76,6 +76,34 @@ fn a_forbidden_action_removed_is_high_risk() {
 }
 
 #[test]
+fn a_subject_that_admits_more_workflows_is_high_risk() {
+    let r = Repo::new();
+    r.write(
+        "identities/helper.yaml",
+        &HELPER.replace("refs/heads/helper", "refs/heads/*"),
+    );
+    let (_, report) = r.diff(&[]);
+    assert_eq!(
+        kinds(&report),
+        owned(&[("high", "helper", "subject-widened")])
+    );
+    assert_eq!(
+        report["changes"][0]["summary"],
+        "its subject `repo:example/web:ref:refs/heads/*` admits workloads that the old one did not"
+    );
+    // another exact workload is a changed trust, not a wider one
+    r.write(
+        "identities/helper.yaml",
+        &HELPER.replace("refs/heads/helper", "refs/heads/main"),
+    );
+    let (_, report) = r.diff(&[]);
+    assert_eq!(
+        kinds(&report),
+        owned(&[("medium", "helper", "trust-changed")])
+    );
+}
+
+#[test]
 fn auth_weakened_from_oidc_to_an_api_key_is_high_risk() {
     let r = Repo::new();
     r.write(

@@ -75,6 +75,35 @@ fn a_complete_identity_is_clean() {
 }
 
 #[test]
+fn a_subject_that_others_tokens_can_match_is_an_error_at_its_line() {
+    for open in [
+        "\"*\"",
+        "\"repo:*\"",
+        "\"repo:*/web:ref:refs/heads/main\"",
+        "\"repo:example/*\"",
+        "repo:example/web*",
+        "\"system:serviceaccount:*:deployer\"",
+    ] {
+        let identity = CLEAN.replace("repo:example/web:ref:refs/heads/main", open);
+        let (status, found, json) = check(NHI_YAML, &identity);
+        assert_eq!(
+            (status, found),
+            (Some(1), vec![("CR006".to_owned(), 8)]),
+            "{open}"
+        );
+        assert_eq!(json["diagnostics"][0]["severity"], "error");
+    }
+    for pinned in [
+        "repo:example/web:ref:refs/heads/release-*",
+        "repo:example/web:*",
+        "project_path:example/group/web:ref_type:branch:ref:*",
+    ] {
+        let identity = CLEAN.replace("repo:example/web:ref:refs/heads/main", pinned);
+        assert_eq!(check(NHI_YAML, &identity).1, Vec::new(), "{pinned}");
+    }
+}
+
+#[test]
 fn guardrails_tune_the_limits() {
     let long = CLEAN.replace("ttl: 1h", "ttl: 2h");
     assert_eq!(check(NHI_YAML, &long).1, Vec::new(), "2h is within 12h");

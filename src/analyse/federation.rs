@@ -6,6 +6,7 @@
 //! (`system:serviceaccount:NAMESPACE:NAME`, in its own namespaces or the
 //! workspace's), trusted through the cluster's OIDC issuer.
 
+use super::subject::{self, Reach};
 use crate::model::{AuthMethod, Identity, Model};
 use crate::source::Loc;
 
@@ -209,6 +210,42 @@ pub fn oidc_subjects(model: &Model, identity: &Identity) -> Result<(String, Vec<
     Ok((issuer, subjects.into_iter().map(|(_, s)| s).collect()))
 }
 
+/// The identity's own subject, unless a wildcard lets it match another
+/// repository's, project's or workload's tokens: then no cloud trusts it
+/// (`CR006` reports it at its line).
+fn subject_pinned(identity: &Identity) -> Result<(), Unbound> {
+    match &identity.auth.subject {
+        Some(s) if subject::reach(&s.value) == Reach::Open => Err(Unbound {
+            loc: s.loc,
+            message: format!(
+                "the subject of `{}` could match another repository's, project's or workload's tokens",
+                identity.name.value
+            ),
+            help:
+                "pin the repository or project (`repo:org/app:…`), and use a wildcard only after it"
+                    .to_owned(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// The identity's own subject, for a trust that compares it exactly
+/// (`trust` names it): a wildcard there would match no token.
+fn subject_exact(identity: &Identity, trust: &str) -> Result<(), Unbound> {
+    subject_pinned(identity)?;
+    match &identity.auth.subject {
+        Some(s) if subject::reach(&s.value) != Reach::Exact => Err(Unbound {
+            loc: s.loc,
+            message: format!(
+                "{trust} compares the subject exactly: the wildcard subject of `{}` would match no token",
+                identity.name.value
+            ),
+            help: format!("give {trust} the exact subject of the one workload it trusts"),
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// The trust of an identity's AWS role.
 ///
 /// # Errors
@@ -232,6 +269,8 @@ pub fn aws(model: &Model, identity: &Identity) -> Result<AwsTrust, Unbound> {
         .collect();
     match auth.method.value {
         AuthMethod::Oidc | AuthMethod::OauthClientCredentials => {
+            // web identity trusts compare the subject with `StringLike`
+            subject_pinned(identity)?;
             let (issuer, subjects) = oidc_subjects(model, identity)?;
             let host = issuer_host(&issuer).to_owned();
             if !providers.iter().any(|p| issuer_host(p) == host) {
@@ -254,6 +293,7 @@ pub fn aws(model: &Model, identity: &Identity) -> Result<AwsTrust, Unbound> {
             })
         }
         AuthMethod::Spiffe | AuthMethod::Mtls => {
+            subject_exact(identity, "IAM Roles Anywhere")?;
             let Some(anchor) = &target.roles_anywhere_trust_anchor else {
                 return Err(Unbound {
                     loc: auth.method.loc,
@@ -340,6 +380,7 @@ pub fn gcp(model: &Model, identity: &Identity) -> Result<GcpTrust, Unbound> {
     if auth.method.value == AuthMethod::ApiKey {
         return Ok(GcpTrust::Key);
     }
+    subject_exact(identity, "Google Cloud")?;
     let target = model.settings.targets.gcp.as_ref();
     let (Some(number), Some(pool)) = (
         target.and_then(|t| t.project_number.as_ref()),
@@ -404,6 +445,12 @@ pub const AZURE_AUDIENCE: &str = "api://AzureADTokenExchange";
 pub fn azure(model: &Model, identity: &Identity) -> Result<Vec<AzureCredential>, Unbound> {
     let auth = &identity.auth;
     let name = &identity.name.value;
+    if matches!(
+        auth.method.value,
+        AuthMethod::Oidc | AuthMethod::OauthClientCredentials | AuthMethod::Spiffe
+    ) {
+        subject_exact(identity, "Azure")?;
+    }
     match auth.method.value {
         AuthMethod::Oidc | AuthMethod::OauthClientCredentials => {
             let (issuer, subjects) = oidc_subjects(model, identity)?;

@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::analyse::subject;
 use crate::analyse::{Check, canonical, context_checks, narrowing};
 use crate::diag::backticked;
 use crate::model::{Access, AuthMethod, Date, Identity, Model, State};
@@ -328,7 +329,17 @@ fn auth(b: &Facts, h: &Facts, push: &mut Found<'_>) {
             ),
         );
     }
-    if b.trust != h.trust {
+    // a subject matters where an issuer's tokens are trusted
+    let federated = h.trust.0.is_some();
+    if federated && subject::widens(b.trust.1.as_deref(), h.trust.1.as_deref()) {
+        push.add(
+            ChangeKind::SubjectWidened,
+            match &h.trust.1 {
+                Some(s) => format!("its subject `{s}` admits workloads that the old one did not"),
+                None => "it names no subject: any workload of its issuer may present it".to_owned(),
+            },
+        );
+    } else if b.trust != h.trust {
         push.add(
             ChangeKind::TrustChanged,
             "its issuer, subject or audience changed: a different workload may now present it"

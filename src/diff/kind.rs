@@ -55,6 +55,8 @@ kinds! {
     ForbiddenDropped = "forbidden-dropped", High, "an action an identity forbade itself is no longer forbidden";
     /// A weaker authentication method.
     AuthWeakened = "auth-weakened", High, "an identity authenticates with a weaker method";
+    /// A subject that admits more workloads.
+    SubjectWidened = "subject-widened", High, "an identity's subject admits tokens of workloads that it did not (a wildcard, or no subject)";
     /// A new delegate.
     DelegationAdded = "delegation-added", High, "an identity may delegate to another it did not";
     /// More actions delegated.

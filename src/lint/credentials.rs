@@ -1,11 +1,13 @@
 //! Credential rules: no static keys where a federated credential would do,
 //! secrets rotated and kept in a vault, tokens short-lived, federation
-//! pinned to one workload (OWASP NHI2, NHI4, NHI7).
+//! pinned to one workload, and no subject that other workloads' tokens can
+//! match (OWASP NHI2, NHI4, NHI7).
 
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::{AuthMethod, Guardrails, Identity};
 
 use super::LintContext;
+use crate::analyse::subject::{self, Reach};
 
 /// Report static and unrotated secrets, long-lived tokens and unpinned
 /// federation.
@@ -18,6 +20,7 @@ pub fn check(cx: &LintContext<'_>, out: &mut Diagnostics) {
         }
         secrets(identity, g, out);
         pinned(identity, out);
+        wildcard(identity, out);
     }
 }
 
@@ -133,6 +136,28 @@ fn secrets(identity: &Identity, g: &Guardrails, out: &mut Diagnostics) {
         }
         Some(_) => {}
     }
+}
+
+/// A wildcard in the subject that another repository's, project's or
+/// workload's tokens can match: every cloud would trust them, or none.
+fn wildcard(identity: &Identity, out: &mut Diagnostics) {
+    let Some(subject) = &identity.auth.subject else {
+        return;
+    };
+    if subject::reach(&subject.value) != Reach::Open {
+        return;
+    }
+    out.push(
+        Diagnostic::new(
+            Code::WildcardSubject,
+            format!(
+                "the subject of `{}` holds a wildcard that other repositories' or workloads' tokens can match",
+                identity.name.value
+            ),
+        )
+        .primary(subject.loc, "matches more than this workload")
+        .help("pin the repository or project and use a wildcard only after it (`repo:org/app:ref:refs/heads/release-*`), or name the one workload exactly"),
+    );
 }
 
 fn pinned(identity: &Identity, out: &mut Diagnostics) {

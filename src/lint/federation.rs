@@ -2,6 +2,7 @@
 //! is registered, a subject pins it, a trust anchor takes its certificate.
 
 use crate::analyse::federation::{self, Unbound};
+use crate::analyse::subject::{self, Reach};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 
 use super::LintContext;
@@ -10,6 +11,15 @@ use super::LintContext;
 pub fn check(cx: &LintContext<'_>, out: &mut Diagnostics) {
     let model = cx.model;
     for identity in cx.analysis.live(model) {
+        // a subject open to others' tokens is reported once, as CR006
+        let open = identity
+            .auth
+            .subject
+            .as_ref()
+            .is_some_and(|s| subject::reach(&s.value) == Reach::Open);
+        if open {
+            continue;
+        }
         let lands = cx.analysis.lands(identity);
         let mut results: Vec<Result<(), Unbound>> = Vec::new();
         if lands.aws {
