@@ -20,13 +20,14 @@ pub mod decide;
 pub mod federation;
 pub mod lifecycle;
 pub mod permissions;
+pub mod places;
 pub mod subject;
 
 use std::collections::BTreeMap;
 
 use rayon::prelude::*;
 
-use crate::model::{Date, Grant, Identity, Model, Name, State};
+use crate::model::{Date, Grant, Identity, Model, Name, Platform, State};
 
 pub use chains::{Chain, Hop, MAX_CHAINS, TooManyChains};
 pub use checks::{Check, canonical, conditions, context_checks, narrowing, where_checks};
@@ -101,14 +102,25 @@ impl Lands {
         }
     }
 
+    /// Where an identity lands: a cloud it runs in that is configured and
+    /// must grant it something; the cluster, when it runs there, is no CI
+    /// pipeline and has a namespace to run in.
     fn of(model: &Model, identity: &Identity) -> Self {
         let t = &model.settings.targets;
-        let needs = |cloud| federation::needs(model, identity, cloud);
+        let runs_in = places::places(model, identity);
+        let lands = |platform, cloud| {
+            runs_in.contains(&platform) && federation::needs(model, identity, cloud)
+        };
+        let in_cluster = runs_in.contains(&Platform::Kubernetes)
+            && t.kubernetes.is_some()
+            && !places::is_pipeline(identity);
         Self {
-            aws: t.aws.is_some() && needs(Cloud::Aws),
-            gcp: t.gcp.is_some() && needs(Cloud::Gcp),
-            azure: t.azure.is_some() && needs(Cloud::Azure),
-            kubernetes: federation::cluster_namespaces(model, identity),
+            aws: t.aws.is_some() && lands(Platform::Aws, Cloud::Aws),
+            gcp: t.gcp.is_some() && lands(Platform::Gcp, Cloud::Gcp),
+            azure: t.azure.is_some() && lands(Platform::Azure, Cloud::Azure),
+            kubernetes: in_cluster
+                .then(|| places::namespaces(model, identity))
+                .flatten(),
         }
     }
 }

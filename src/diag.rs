@@ -260,6 +260,12 @@ codes! {
     UnboundIdentity = "TG006", "unbound-identity", Error, [Nhi4], "an identity that a cloud must grant cannot be federated into it (issuer not registered, no subject, no trust anchor)";
     /// RBAC that lets an identity grant itself more.
     RbacEscalation = "TG007", "rbac-escalation", Error, [Nhi5], "an allowed action's Kubernetes rules hold `escalate`, `bind` or `impersonate`, which let an identity grant itself more than its role (OWASP NHI5)";
+    /// A target an identity names that the workspace does not configure.
+    TargetNotConfigured = "TG008", "target-not-configured", Error, [], "`targets` (or `default_targets`) names a cloud or cluster that `nhi.yaml` configures no settings for";
+    /// An identity whose actions mean something in a target it runs in none of.
+    NoTarget = "TG009", "no-target", Warning, [Nhi6], "an identity's actions mean something in a configured cloud, but nothing says where it runs (`targets`, an `audience`, a service account, a runtime), so no cloud renders it";
+    /// Kubernetes actions an identity cannot use in the cluster.
+    ClusterUnreachable = "TG010", "cluster-unreachable", Warning, [Nhi6], "an identity meant for the cluster (`kubernetes` in its `targets` or the workspace's `default_targets`, or, listing none, its own namespaces) cannot run there — a CI pipeline, or no namespace known — so nothing is rendered for it in the cluster";
     /// An allowed action's permissions are covered by a forbidden one's.
     PermissionOverlap = "AC005", "permission-overlap", Error, [Nhi5], "an allowed action expands to a permission that a forbidden action or a guardrail covers";
     /// A decision test's expected decision differs from the rendered one.

@@ -56,7 +56,11 @@ pub const FAMILIES: &[Family] = &[
     },
     Family {
         name: "targets",
-        codes: &[Code::InvalidTargetName],
+        codes: &[
+            Code::InvalidTargetName,
+            Code::NoTarget,
+            Code::ClusterUnreachable,
+        ],
         check: targets::check,
     },
     Family {

@@ -17,7 +17,7 @@ pub use crate::source::Spanned;
 use crate::source::{FileId, Loc};
 pub(crate) use keywords::keyword_enum;
 pub use keywords::{
-    Access, Acts, AuthMethod, IdentityType, Keyword, Kind, Requirement, RiskTier, State,
+    Access, Acts, AuthMethod, IdentityType, Keyword, Kind, Platform, Requirement, RiskTier, State,
 };
 pub use targets::{AwsTarget, AzureTarget, GcpTarget, KubernetesTarget, Targets};
 
@@ -347,6 +347,9 @@ pub struct Identity {
     pub expires: Option<Spanned<Date>>,
     /// Context attributes.
     pub context: Context,
+    /// The targets it runs in, when its file says (`None`: the
+    /// workspace's default, else what its `auth` implies).
+    pub targets: Option<Vec<Spanned<Platform>>>,
     /// Delegations.
     pub delegations: Vec<Delegation>,
     /// Provenance.
@@ -590,6 +593,9 @@ pub struct Settings {
     pub actions: Option<BTreeMap<String, Action>>,
     /// Targets.
     pub targets: Targets,
+    /// Where an identity runs when its file does not say (`None`: what its
+    /// `auth` implies).
+    pub default_targets: Option<Vec<Spanned<Platform>>>,
     /// Guardrails.
     pub guardrails: Guardrails,
 }

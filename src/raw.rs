@@ -444,6 +444,7 @@ keyword_from_node!(
     crate::model::AuthMethod,
     crate::model::IdentityType,
     crate::model::Kind,
+    crate::model::Platform,
     crate::model::Requirement,
     crate::model::RiskTier,
     crate::model::State,

@@ -1244,6 +1244,75 @@ fn an_identity_a_cloud_cannot_federate_is_tg006() {
 }
 
 #[test]
+fn a_target_the_workspace_does_not_configure_is_tg008() {
+    let (_t, c) = assert_places(
+        "tg008-unconfigured-target",
+        &[
+            ("TG008", "identities/reporter.yaml", 9),
+            ("TG008", "nhi.yaml", 7),
+        ],
+    );
+    assert_eq!(
+        messages_and_help(&c),
+        [
+            (
+                s("the workspace configures no `gcp` target"),
+                s("add its settings under `targets.gcp` in nhi.yaml, or remove it from the list"),
+            ),
+            (
+                s("the workspace configures no `azure` target"),
+                s("add its settings under `targets.azure` in nhi.yaml, or remove it from the list"),
+            ),
+        ]
+    );
+    assert!(
+        c.diagnostics.has_errors(),
+        "an unconfigured target is an error"
+    );
+}
+
+#[test]
+fn where_an_identity_runs_is_said_or_implied_and_checked() {
+    let (_t, c) = assert_places(
+        "tg009-tg010-where-identities-run",
+        &[
+            ("TG010", "identities/deployer.yaml", 10),
+            ("TG010", "identities/nowhere-in-cluster.yaml", 5),
+            ("TG010", "identities/pipeline.yaml", 10),
+            ("TG009", "identities/unplaced-pipeline.yaml", 3),
+            ("TG009", "identities/unplaced.yaml", 2),
+        ],
+    );
+    let messages: Vec<String> = messages_and_help(&c).into_iter().map(|(m, _)| m).collect();
+    assert_eq!(
+        messages,
+        [
+            "`deployer` is not rendered into the cluster: it is a CI pipeline, which cannot use a Kubernetes service account",
+            "`nowhere-in-cluster` is not rendered into the cluster: no namespace is known for it",
+            "`pipeline` is not rendered into the cluster: it is a CI pipeline, which cannot use a Kubernetes service account",
+            // a pipeline never needs the cluster
+            "`unplaced-pipeline` runs in no cloud: its actions mean something in AWS, but nothing says where it runs",
+            "`unplaced` runs in no cloud: its actions mean something in AWS and Kubernetes, but nothing says where it runs",
+        ]
+    );
+    // the pipeline listed for the cluster is reported at the list's item
+    let pipeline = at(&c, "TG010", "identities/pipeline.yaml", 10);
+    assert_eq!(
+        primary(&c, pipeline),
+        (s("identities/pipeline.yaml"), 10, s("kubernetes"))
+    );
+    // a pipeline that names namespaces: at its first Kubernetes action
+    let deployer = at(&c, "TG010", "identities/deployer.yaml", 10);
+    assert_eq!(
+        primary(&c, deployer),
+        (s("identities/deployer.yaml"), 10, s("read_logs"))
+    );
+    // said nowhere (`targets: []`), needing nothing, placed by its
+    // audience or its service account, or listed without the cluster: quiet
+    assert!(!c.diagnostics.has_errors());
+}
+
+#[test]
 fn target_settings_and_the_names_clouds_derive_are_checked() {
     let (_t, c) = assert_places(
         "sc007-target-settings",
@@ -1718,6 +1787,8 @@ const FIXTURES: &[&str] = &[
     "tg006-unbound-identity",
     "sc007-target-settings",
     "tg007-rbac-escalation",
+    "tg008-unconfigured-target",
+    "tg009-tg010-where-identities-run",
 ];
 
 /// Codes asserted by the tests that write their input at run time, by

@@ -53,7 +53,18 @@ fn json(files: &BTreeMap<String, String>, path: &str) -> Value {
 
 #[test]
 fn the_release_assistant_renders_into_every_cloud() {
-    let (_out, files) = build(&repo());
+    // the shipped seed, in the repository's workspace told to run every
+    // identity in every target
+    let settings = std::fs::read_to_string(repo().join("nhi.yaml")).unwrap();
+    let seed = std::fs::read_to_string(repo().join("identities/release-assistant.yaml")).unwrap();
+    let tmp = workspace(&[
+        (
+            "nhi.yaml",
+            &format!("{settings}\ndefault_targets: [aws, gcp, azure, kubernetes]\n"),
+        ),
+        ("identities/release-assistant.yaml", &seed),
+    ]);
+    let (_out, files) = build(tmp.path());
     for (cloud, names) in [
         (
             "aws",
@@ -126,12 +137,83 @@ fn every_rendered_json_file_parses_and_every_cloud_renders() {
     }
 }
 
+/// The identities a build renders into `target`: its per-identity folders
+/// (or, for the cluster, its manifests).
+fn rendered_in(files: &BTreeMap<String, String>, target: &str) -> Vec<String> {
+    let mut names: Vec<String> = files
+        .keys()
+        .filter_map(|f| f.strip_prefix(&format!("{target}/")))
+        .filter_map(|rest| match rest.split_once('/') {
+            Some((name, _)) => Some(name.to_owned()),
+            None => rest
+                .strip_suffix(".yaml")
+                .filter(|n| *n != "kustomization")
+                .map(str::to_owned),
+        })
+        .collect();
+    names.dedup();
+    names
+}
+
+/// Where the inventory says each identity lands.
+fn inventory_targets(files: &BTreeMap<String, String>) -> BTreeMap<String, Vec<String>> {
+    json(files, "inventory.json")["identities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            let targets = i["targets"].as_array().unwrap();
+            (
+                i["name"].as_str().unwrap().to_owned(),
+                targets
+                    .iter()
+                    .map(|t| t.as_str().unwrap().to_owned())
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn an_identity_renders_only_where_it_runs() {
+    let fixture = repo().join("tests/fixtures/check/tg009-tg010-where-identities-run");
+    let (_out, files) = build(&fixture);
+    // its own list, its audience, its service account: nothing else
+    assert_eq!(
+        rendered_in(&files, "aws"),
+        ["aws-worker", "deployer", "exchanger"]
+    );
+    assert_eq!(rendered_in(&files, "kubernetes"), ["in-cluster"]);
+    let lands = inventory_targets(&files);
+    assert_eq!(lands["in-cluster"], ["cedar", "kubernetes"]);
+    // a pipeline listed for the cluster, a workload with no namespace,
+    // `targets: []`, an identity nothing places: Cedar only
+    for name in ["pipeline", "nowhere-in-cluster", "cedar-only", "unplaced"] {
+        assert_eq!(lands[name], ["cedar"], "{name}");
+    }
+
+    // a GitHub Actions job starting CodePipeline gets no Google service
+    // account, no Azure identity and no ServiceAccount
+    let (_out, root) = build(&repo());
+    assert_eq!(inventory_targets(&root)["web-deployer"], ["cedar", "aws"]);
+    // pipelines federated from GitHub or GitLab are never in the cluster
+    let (_out, cicd) = build(&repo().join("examples/cicd-pipelines"));
+    assert_eq!(
+        rendered_in(&cicd, "kubernetes"),
+        ["orders-consumer", "orders-db-backup", "rollout-coordinator"]
+    );
+    assert_eq!(
+        inventory_targets(&cicd)["terraform-apply"],
+        ["cedar", "aws", "gcp", "azure"]
+    );
+}
+
 /// A workspace with one identity of each kind of AWS credential.
 fn aws_workspace(extra: &str) -> tempfile::TempDir {
     workspace(&[
         (
             "nhi.yaml",
-            "trust_domain: example.org\ntargets:\n  aws:\n    account_id: \"123456789012\"\n    oidc_providers: [https://token.actions.githubusercontent.com, https://oidc.eks.eu-west-1.amazonaws.com/id/ABC]\n    roles_anywhere_trust_anchor: arn:aws:rolesanywhere:eu-west-1:123456789012:trust-anchor/t1\n  gcp: {project: example-project, project_number: \"4123\", workload_identity_pool: ci-pool}\n  azure: {subscription_id: 7d1e4c2a-3b5f-4e6d-8a9c-0b1f2e3d4c5a, tenant_id: 2c9f8e7d-6b5a-4c3d-9e1f-0a2b3c4d5e6f, resource_group: ids, location: westeurope, spiffe_issuer: \"https://oidc.example.org\"}\n  kubernetes:\n    namespaces: [apps]\n    oidc_issuer: https://oidc.eks.eu-west-1.amazonaws.com/id/ABC\nactions:\n  read_logs:\n    aws: {actions: [\"logs:GetLogEvents\"], resources: [\"arn:aws:logs:*:123456789012:log-group:app:*\"]}\n    gcp: {permissions: [logging.logEntries.list]}\n    azure: {actions: [Microsoft.Insights/logs/read]}\n  read_home:\n    aws:\n      actions: [\"s3:GetObject\"]\n      resources: [\"arn:aws:s3:::home/${aws:username}/*\"]\n    gcp: {permissions: []}\n    azure: {actions: []}\n  write_logs:\n    aws: {actions: [\"logs:PutLogEvents\"], resources: [\"arn:aws:logs:*:123456789012:log-group:app:*\"]}\n    gcp: {permissions: [logging.logEntries.create]}\n    azure: {data_actions: [Microsoft.Insights/logs/write]}\n",
+            "trust_domain: example.org\ndefault_targets: [aws, gcp, azure, kubernetes]\ntargets:\n  aws:\n    account_id: \"123456789012\"\n    oidc_providers: [https://token.actions.githubusercontent.com, https://oidc.eks.eu-west-1.amazonaws.com/id/ABC]\n    roles_anywhere_trust_anchor: arn:aws:rolesanywhere:eu-west-1:123456789012:trust-anchor/t1\n  gcp: {project: example-project, project_number: \"4123\", workload_identity_pool: ci-pool}\n  azure: {subscription_id: 7d1e4c2a-3b5f-4e6d-8a9c-0b1f2e3d4c5a, tenant_id: 2c9f8e7d-6b5a-4c3d-9e1f-0a2b3c4d5e6f, resource_group: ids, location: westeurope, spiffe_issuer: \"https://oidc.example.org\"}\n  kubernetes:\n    namespaces: [apps]\n    oidc_issuer: https://oidc.eks.eu-west-1.amazonaws.com/id/ABC\nactions:\n  read_logs:\n    aws: {actions: [\"logs:GetLogEvents\"], resources: [\"arn:aws:logs:*:123456789012:log-group:app:*\"]}\n    gcp: {permissions: [logging.logEntries.list]}\n    azure: {actions: [Microsoft.Insights/logs/read]}\n  read_home:\n    aws:\n      actions: [\"s3:GetObject\"]\n      resources: [\"arn:aws:s3:::home/${aws:username}/*\"]\n    gcp: {permissions: []}\n    azure: {actions: []}\n  write_logs:\n    aws: {actions: [\"logs:PutLogEvents\"], resources: [\"arn:aws:logs:*:123456789012:log-group:app:*\"]}\n    gcp: {permissions: [logging.logEntries.create]}\n    azure: {data_actions: [Microsoft.Insights/logs/write]}\n",
         ),
         (
             "identities/ci-job.yaml",
@@ -235,7 +317,7 @@ fn a_wildcard_subject_renders_only_where_the_cloud_matches_it() {
     let aws_only = workspace(&[
         (
             "nhi.yaml",
-            "targets:\n  aws:\n    account_id: \"123456789012\"\n    oidc_providers: [https://token.actions.githubusercontent.com]\nactions:\n  read_logs:\n    aws: {actions: [\"logs:GetLogEvents\"], resources: [\"arn:aws:logs:*:123456789012:log-group:app:*\"]}\n",
+            "default_targets: [aws]\ntargets:\n  aws:\n    account_id: \"123456789012\"\n    oidc_providers: [https://token.actions.githubusercontent.com]\nactions:\n  read_logs:\n    aws: {actions: [\"logs:GetLogEvents\"], resources: [\"arn:aws:logs:*:123456789012:log-group:app:*\"]}\n",
         ),
         (
             "identities/ci-job.yaml",

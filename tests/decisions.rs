@@ -585,6 +585,7 @@ fn identity(i: usize, s: &Spec, count: usize) -> Identity {
                 .map(|(k, vs)| (KEYS[*k].to_owned(), values(vs, &VALUES)))
                 .collect(),
         },
+        targets: None,
         // delegations only to later identities: the graph stays acyclic,
         // as `nhi check` requires
         delegations: s

@@ -62,6 +62,64 @@ fn an_action_gained_is_new_access_at_permission_level() {
 }
 
 #[test]
+fn an_identity_that_starts_running_in_a_cloud_gains_its_mappings_there() {
+    let r = Repo::new();
+    // Google Cloud configured, the helper's action mapped there: it runs in
+    // AWS only, so nothing of it renders in Google Cloud
+    let with_gcp = NHI_YAML
+        .replace(
+            "    aws: {actions: [\"codebuild:BatchGetBuilds\"]",
+            "    gcp: {permissions: [cloudbuild.builds.get]}\n    aws: {actions: [\"codebuild:BatchGetBuilds\"]",
+        )
+        .replace(
+            "default_targets: [aws]\n",
+            "  gcp: {project: example-project, project_number: \"4123\", workload_identity_pool: ci-pool}\ndefault_targets: [aws]\n",
+        );
+    r.write("nhi.yaml", &with_gcp);
+    r.commit("Google Cloud configured");
+    let (_, report) = r.diff(&[]);
+    assert_eq!(kinds(&report), owned(&[]));
+
+    r.write(
+        "identities/helper.yaml",
+        &format!("{HELPER}targets: [aws, gcp]\n"),
+    );
+    let (_, report) = r.diff(&[]);
+    assert_eq!(
+        kinds(&report),
+        owned(&[
+            ("high", "helper", "new-access"),
+            ("medium", "helper", "target-added"),
+        ])
+    );
+    let summaries: Vec<&str> = report["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["summary"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        summaries,
+        [
+            "gains access it did not have: Google Cloud `cloudbuild.builds.get`",
+            "now lands in `gcp`: it is rendered there and granted what its actions map to",
+        ]
+    );
+
+    // leaving AWS: low, its role there goes
+    r.write("identities/helper.yaml", &format!("{HELPER}targets: []\n"));
+    let (_, report) = r.diff(&[]);
+    assert_eq!(
+        kinds(&report),
+        owned(&[("low", "helper", "target-removed")])
+    );
+    assert_eq!(
+        report["changes"][0]["summary"],
+        "no longer lands in `aws`: its objects there are removed"
+    );
+}
+
+#[test]
 fn a_forbidden_action_removed_is_high_risk() {
     let r = Repo::new();
     r.write(

@@ -89,65 +89,6 @@ pub fn service_accounts(model: &Model, identity: &Identity) -> Vec<(String, Stri
         .collect()
 }
 
-/// The namespaces an identity runs in on the cluster, or `None` when it
-/// does not run there. It runs there when it lists `context.namespaces`,
-/// names no issuer (so runs as its service account), presents the
-/// cluster's issuer, has a Kubernetes service account or SPIFFE subject
-/// (`system:serviceaccount:NS:NAME`, `spiffe://…/ns/NS/sa/NAME`), or holds
-/// Kubernetes RBAC rules.
-#[must_use]
-pub fn cluster_namespaces(model: &Model, identity: &Identity) -> Option<Vec<String>> {
-    let auth = &identity.auth;
-    let kubernetes = model.settings.targets.kubernetes.as_ref()?;
-    let own = identity
-        .context
-        .namespaces
-        .as_ref()
-        .filter(|n| !n.is_empty())
-        .map(|n| n.iter().map(|v| v.value.clone()).collect::<Vec<_>>());
-    let from_subject = auth.subject.as_ref().and_then(|s| {
-        let s = s.value.as_str();
-        s.strip_prefix("system:serviceaccount:")
-            .and_then(|rest| rest.split(':').next())
-            .or_else(|| {
-                s.strip_prefix("spiffe://")
-                    .and_then(|rest| rest.split_once("/ns/"))
-                    .and_then(|(_, rest)| rest.split('/').next())
-            })
-            .filter(|ns| !ns.is_empty())
-            .map(|ns| vec![ns.to_owned()])
-    });
-    let cluster_issuer = kubernetes.oidc_issuer.as_ref().is_some_and(|c| {
-        auth.issuer
-            .as_ref()
-            .is_some_and(|i| issuer_host(&i.value) == issuer_host(&c.value))
-    });
-    let runs_as_account = matches!(auth.method.value, AuthMethod::Oidc) && auth.issuer.is_none();
-    let has_rules = model.settings.actions.as_ref().is_some_and(|c| {
-        identity.allowed.iter().any(|g| {
-            c.get(&g.action.value)
-                .and_then(|a| a.kubernetes.as_ref())
-                .is_some_and(|k| !k.rules.is_empty())
-        })
-    });
-    let defaults = || -> Option<Vec<String>> {
-        let n = &kubernetes.namespaces;
-        (!n.is_empty()).then(|| n.iter().map(|v| v.value.clone()).collect())
-    };
-    let mut namespaces = if let Some(own) = own {
-        own
-    } else if let Some(ns) = from_subject {
-        ns
-    } else if cluster_issuer || runs_as_account || has_rules {
-        defaults()?
-    } else {
-        return None;
-    };
-    namespaces.sort();
-    namespaces.dedup();
-    Some(namespaces)
-}
-
 /// An issuer URL without its scheme and trailing slash.
 #[must_use]
 pub fn issuer_host(issuer: &str) -> &str {

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 use rayon::prelude::*;
 
-use crate::analyse::permissions::{self, Clouds, Rule};
+use crate::analyse::permissions::{self, Rule};
 use crate::analyse::{self, Check, Standing, conditions};
 use crate::model::Identity;
 
@@ -93,14 +93,16 @@ fn rule_atoms(rule: &Rule, out: &mut BTreeSet<Atom>) {
     }
 }
 
-/// What an identity may do, in every target the workspace renders.
+/// What an identity may do, in Cedar and every target it lands in: a
+/// mapping in a cloud it does not run in grants nothing, and one it starts
+/// running in grants everything its actions map to there.
 fn atoms(side: Side<'_>, identity: &Identity) -> BTreeSet<Atom> {
     let mut out = BTreeSet::new();
     if side.analysis.standing(identity) != Standing::Active {
         return out;
     }
     let model = side.model;
-    let clouds = Clouds::of(model);
+    let lands = side.analysis.lands(identity);
     let catalogue = model.settings.actions.as_ref();
     let forbidden: BTreeSet<&str> = analyse::forbidden(model, identity).collect();
     for g in &identity.allowed {
@@ -113,7 +115,7 @@ fn atoms(side: Side<'_>, identity: &Identity) -> BTreeSet<Atom> {
             continue;
         };
         let p = permissions::of(def);
-        if clouds.aws
+        if lands.aws
             && let Some(aws) = &p.aws
         {
             for (a, spelled) in &aws.actions {
@@ -122,10 +124,10 @@ fn atoms(side: Side<'_>, identity: &Identity) -> BTreeSet<Atom> {
                 }
             }
         }
-        if clouds.gcp {
+        if lands.gcp {
             out.extend(p.gcp.iter().flatten().map(|x| Atom::Gcp(x.clone())));
         }
-        if clouds.azure
+        if lands.azure
             && let Some(az) = &p.azure
         {
             out.extend(
@@ -139,7 +141,7 @@ fn atoms(side: Side<'_>, identity: &Identity) -> BTreeSet<Atom> {
                     .map(|x| Atom::Azure(true, x.to_ascii_lowercase())),
             );
         }
-        if clouds.kubernetes {
+        if lands.kubernetes.is_some() {
             for rule in p.kubernetes.iter().flatten() {
                 rule_atoms(rule, &mut out);
             }

@@ -6,9 +6,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::analyse::subject;
-use crate::analyse::{Check, canonical, context_checks, narrowing};
+use crate::analyse::{Check, Lands, canonical, context_checks, narrowing};
 use crate::diag::backticked;
-use crate::model::{Access, AuthMethod, Date, Identity, Model, State};
+use crate::model::{Access, AuthMethod, Date, Identity, Model, Platform, State};
 
 use super::{Change, ChangeKind, Edge, Risk, Side, Status};
 
@@ -254,14 +254,18 @@ pub fn compare(base: Side<'_>, head: Side<'_>) -> Vec<Change> {
 }
 
 fn identity(base: Side<'_>, head: Side<'_>, bi: &Identity, hi: &Identity, out: &mut Vec<Change>) {
-    let (b, h) = (facts(bi), facts(hi));
-    if b == h {
-        return;
-    }
     let push = &mut Found {
         identity: Some(hi.name.value.as_str()),
         out,
     };
+    let renders = (base.analysis.renders(bi), head.analysis.renders(hi));
+    if renders == (true, true) {
+        targets(base.analysis.lands(bi), head.analysis.lands(hi), push);
+    }
+    let (b, h) = (facts(bi), facts(hi));
+    if b == h {
+        return;
+    }
     for (action, checks) in &h.allowed {
         match b.allowed.get(action) {
             None => push.add_at(
@@ -309,9 +313,38 @@ fn identity(base: Side<'_>, head: Side<'_>, bi: &Identity, hi: &Identity, out: &
     }
     delegations(&b, &h, push);
     answerable(&b, &h, push);
-    let renders = (base.analysis.renders(bi), head.analysis.renders(hi));
     end(&b, &h, renders, push);
     records(&b, &h, push);
+}
+
+/// The targets an identity lands in, beside Cedar.
+fn landing(lands: &Lands) -> BTreeSet<Platform> {
+    [
+        (lands.aws, Platform::Aws),
+        (lands.gcp, Platform::Gcp),
+        (lands.azure, Platform::Azure),
+        (lands.kubernetes.is_some(), Platform::Kubernetes),
+    ]
+    .into_iter()
+    .filter_map(|(lands, platform)| lands.then_some(platform))
+    .collect()
+}
+
+/// Targets an identity starts or stops landing in.
+fn targets(base: &Lands, head: &Lands, push: &mut Found<'_>) {
+    let (b, h) = (landing(base), landing(head));
+    for t in h.difference(&b) {
+        push.add(
+            ChangeKind::TargetAdded,
+            format!("now lands in `{t}`: it is rendered there and granted what its actions map to"),
+        );
+    }
+    for t in b.difference(&h) {
+        push.add(
+            ChangeKind::TargetRemoved,
+            format!("no longer lands in `{t}`: its objects there are removed"),
+        );
+    }
 }
 
 fn auth(b: &Facts, h: &Facts, push: &mut Found<'_>) {

@@ -67,6 +67,8 @@ kinds! {
     StateChanged = "state-changed", High, "an identity's state changed (low to `suspended` or `revoked`)";
     /// An identity added.
     IdentityAdded = "identity-added", Medium, "an identity is new";
+    /// A target an identity newly lands in.
+    TargetAdded = "target-added", Medium, "an identity lands in a target it did not (its `targets`, the workspace's `default_targets` or its `auth` say it runs there now)";
     /// A narrowing that accepts more.
     NarrowingWidened = "narrowing-widened", Medium, "an action's `where` conditions accept more";
     /// More environments, regions, namespaces or contexts.
@@ -101,6 +103,8 @@ kinds! {
     IdentityRenamed = "identity-renamed", Low, "an identity has a new name and is the same in everything else";
     /// An action no longer allowed.
     ActionLost = "action-lost", Low, "an identity may no longer take an action";
+    /// A target an identity no longer lands in.
+    TargetRemoved = "target-removed", Low, "an identity no longer lands in a target: its objects there are removed";
     /// A narrowing that accepts less.
     NarrowingTightened = "narrowing-tightened", Low, "an action's `where` conditions accept less";
     /// A newly forbidden action.

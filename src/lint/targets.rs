@@ -1,19 +1,33 @@
-//! Names each cloud derives from an identity's, or takes from its context,
-//! valid and distinct in every target the identity lands in.
+//! Where identities land: names each cloud derives from an identity's, or
+//! takes from its context, valid and distinct in every target the identity
+//! lands in; an identity whose actions mean something in a cloud but that
+//! runs in none; Kubernetes actions an identity cannot use in the cluster.
 
 use std::collections::BTreeMap;
 
+use crate::analyse::federation::{self, Cloud};
+use crate::analyse::places;
 use crate::diag::{Code, Diagnostic, Diagnostics, printable};
-use crate::model::Name;
+use crate::model::{Grant, Identity, Model, Name, Platform};
 use crate::vocabulary::gcp;
 
 use super::LintContext;
+
+/// Where each identity lands, and the names it takes there.
+pub fn check(cx: &LintContext<'_>, out: &mut Diagnostics) {
+    names(cx, out);
+    for identity in cx.analysis.live(cx.model) {
+        if !no_target(cx.model, identity, out) {
+            cluster_unreachable(cx, identity, out);
+        }
+    }
+}
 
 /// Service account and role ids in Google Cloud, managed identity names in
 /// Azure, namespaces in Kubernetes: derived from identity names or taken
 /// from their context, they must be valid and distinct where each identity
 /// lands.
-pub fn check(cx: &LintContext<'_>, out: &mut Diagnostics) {
+fn names(cx: &LintContext<'_>, out: &mut Diagnostics) {
     let t = &cx.model.settings.targets;
     let mut accounts: BTreeMap<String, &Name> = BTreeMap::new();
     for identity in cx.analysis.live(cx.model) {
@@ -67,4 +81,108 @@ pub fn check(cx: &LintContext<'_>, out: &mut Diagnostics) {
             );
         }
     }
+}
+
+/// Whether the identity's actions mean something in a configured cloud
+/// (or the cluster) while nothing says where it runs; reported if so. An
+/// empty list (`targets: []`) says it runs in none: only Cedar renders it.
+fn no_target(model: &Model, identity: &Identity, out: &mut Diagnostics) -> bool {
+    let listed = identity.targets.is_some() || model.settings.default_targets.is_some();
+    if listed || !places::places(model, identity).is_empty() {
+        return false;
+    }
+    let t = &model.settings.targets;
+    let mut wanted: Vec<&str> = [
+        (t.aws.is_some(), Cloud::Aws, "AWS"),
+        (t.gcp.is_some(), Cloud::Gcp, "Google Cloud"),
+        (t.azure.is_some(), Cloud::Azure, "Azure"),
+    ]
+    .into_iter()
+    .filter(|(configured, cloud, _)| *configured && federation::needs(model, identity, *cloud))
+    .map(|(_, _, name)| name)
+    .collect();
+    if t.kubernetes.is_some()
+        && !places::is_pipeline(identity)
+        && kubernetes_action(model, identity).is_some()
+    {
+        wanted.push("Kubernetes");
+    }
+    if wanted.is_empty() {
+        return false;
+    }
+    out.push(
+        Diagnostic::new(
+            Code::NoTarget,
+            format!(
+                "`{}` runs in no cloud: its actions mean something in {}, but nothing says where it runs",
+                identity.name.value,
+                wanted.join(" and ")
+            ),
+        )
+        .primary(identity.name.loc, "only Cedar renders it")
+        .help("say where it runs: `targets: [aws]` (or its clouds and cluster), the audience its tokens are exchanged with (`sts.amazonaws.com`, `api://AzureADTokenExchange`), or `default_targets` in nhi.yaml"),
+    );
+    true
+}
+
+/// The first allowed action that means Kubernetes RBAC rules.
+fn kubernetes_action<'m>(model: &Model, identity: &'m Identity) -> Option<&'m Grant> {
+    let catalogue = model.settings.actions.as_ref()?;
+    identity.allowed.iter().find(|g| {
+        catalogue
+            .get(&g.action.value)
+            .and_then(|a| a.kubernetes.as_ref())
+            .is_some_and(|k| !k.rules.is_empty())
+    })
+}
+
+/// Kubernetes actions an identity cannot use because it does not land in
+/// the cluster: a CI pipeline the targets send there (its own list, the
+/// workspace's, or its namespaces when nothing is listed), or a workload
+/// listed for the cluster with no namespace to run in. A list without
+/// `kubernetes` is a decision, and quiet.
+fn cluster_unreachable(cx: &LintContext<'_>, identity: &Identity, out: &mut Diagnostics) {
+    let model = cx.model;
+    if model.settings.targets.kubernetes.is_none()
+        || cx.analysis.lands(identity).kubernetes.is_some()
+    {
+        return;
+    }
+    let own_item = identity
+        .targets
+        .iter()
+        .flatten()
+        .find(|t| t.value == Platform::Kubernetes);
+    let listed = identity
+        .targets
+        .as_ref()
+        .or(model.settings.default_targets.as_ref());
+    let for_cluster = match listed {
+        Some(list) => list.iter().any(|t| t.value == Platform::Kubernetes),
+        None => identity
+            .context
+            .namespaces
+            .as_ref()
+            .is_some_and(|n| !n.is_empty()),
+    };
+    let action = kubernetes_action(model, identity).map(|g| g.action.loc);
+    let pipeline = "it is a CI pipeline, which cannot use a Kubernetes service account";
+    let (loc, why) = match (own_item, action) {
+        _ if !for_cluster => return,
+        (Some(item), _) if places::is_pipeline(identity) => (item.loc, pipeline),
+        (_, Some(loc)) if places::is_pipeline(identity) => (loc, pipeline),
+        (_, Some(loc)) => (loc, "no namespace is known for it"),
+        (_, None) => return,
+    };
+    out.push(
+        Diagnostic::new(
+            Code::ClusterUnreachable,
+            format!(
+                "`{}` is not rendered into the cluster: {why}",
+                identity.name.value
+            ),
+        )
+        .primary(loc, "no Role or RoleBinding for this")
+        .help("keep Kubernetes actions with a workload that runs in the cluster (with a namespace: `context.namespaces`, or the workspace's), or say where this one runs without it (`targets: [aws]`); a pipeline reaches a cluster through its cloud role (for instance an EKS access entry), which nhi does not render"),
+    );
 }

@@ -161,6 +161,21 @@ keyword_enum! {
 }
 
 keyword_enum! {
+    /// A cloud or cluster an identity runs in, beside Cedar (where every
+    /// identity that renders lands).
+    pub enum Platform as "target" {
+        /// An AWS account: an IAM role (or user).
+        Aws = "aws",
+        /// A Google Cloud project: a service account.
+        Gcp = "gcp",
+        /// An Azure subscription: a managed identity.
+        Azure = "azure",
+        /// A Kubernetes cluster: a service account in its namespaces.
+        Kubernetes = "kubernetes",
+    }
+}
+
+keyword_enum! {
     /// How sensitive an action is.
     pub enum Access as "access level" {
         /// Reads data or status.

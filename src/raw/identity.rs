@@ -2,7 +2,7 @@
 
 use schemars::JsonSchema;
 
-use crate::model::{Acts, AuthMethod, IdentityType, Kind, Requirement, RiskTier, State};
+use crate::model::{Acts, AuthMethod, IdentityType, Kind, Platform, Requirement, RiskTier, State};
 
 use super::{Entries, FromNode, OneOrMany, Reader, Spanned, raw_enum, raw_struct};
 use super::{Node, Value};
@@ -60,6 +60,12 @@ raw_struct! {
         /// Conditions under which the identity may act (rendered as
         /// conditions, never as part of the name).
         context: Option<Context>,
+        /// The clouds and clusters it runs in (`aws`, `gcp`, `azure`,
+        /// `kubernetes`); by default the workspace's `default_targets`,
+        /// else those its `auth` names (an audience, a service account, a
+        /// runtime). It is rendered into no other, whatever its actions
+        /// map to.
+        targets: Option<Vec<Spanned<Platform>>>,
         /// Identities this one may delegate to, each with a narrower scope.
         delegation: Option<Delegation>,
         /// What is acting: provider, model, version, runtime.

@@ -1,7 +1,7 @@
 //! The workspace file as written (`nhi.yaml`) and the catalogue files it
 //! includes.
 
-use crate::model::{Access, AuthMethod};
+use crate::model::{Access, AuthMethod, Platform};
 
 use super::{Entries, OneOrMany, Spanned, raw_enum, raw_struct};
 
@@ -27,6 +27,10 @@ raw_struct! {
         include: Option<Vec<Spanned<String>>>,
         /// Target settings.
         targets: Option<Targets>,
+        /// Where an identity runs when its file names no `targets`
+        /// (default: those its `auth` names: an audience, a service
+        /// account, a runtime).
+        default_targets: Option<Vec<Spanned<Platform>>>,
         /// Organisation-wide rules no identity may break.
         guardrails: Option<Guardrails>,
         /// Severity per diagnostic code or name: `error`, `warning`, `info`

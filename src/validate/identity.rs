@@ -69,6 +69,7 @@ fn read(
         reviewer: raw.reviewer.clone(),
         expires: raw.expires.as_ref().and_then(|d| parse_date(d, out)),
         context: raw.context.as_ref().map(context).unwrap_or_default(),
+        targets: raw.targets.clone(),
         delegations: raw
             .delegation
             .iter()

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::diag::{Code, Diagnostic, Diagnostics, printable};
-use crate::model::{Identity, Model, Spanned};
+use crate::model::{Identity, Model, Platform, Spanned};
 
 use super::settings::is_action_name;
 
@@ -14,8 +14,14 @@ pub fn check(model: &Model, declared: &BTreeSet<String>, out: &mut Diagnostics) 
     for g in &settings.guardrails.forbidden_actions {
         action_exists(model, g, out);
     }
+    for t in settings.default_targets.iter().flatten() {
+        target_configured(model, t, out);
+    }
     for identity in model.identities.values() {
         owner(model, identity, out);
+        for t in identity.targets.iter().flatten() {
+            target_configured(model, t, out);
+        }
         for a in actions_of(identity) {
             action_exists(model, a, out);
         }
@@ -39,6 +45,30 @@ pub fn check(model: &Model, declared: &BTreeSet<String>, out: &mut Diagnostics) 
         }
         guardrails(model, identity, out);
         accountable(model, identity, out);
+    }
+}
+
+/// A target an identity runs in must be one the workspace configures.
+fn target_configured(model: &Model, target: &Spanned<Platform>, out: &mut Diagnostics) {
+    let t = &model.settings.targets;
+    let configured = match target.value {
+        Platform::Aws => t.aws.is_some(),
+        Platform::Gcp => t.gcp.is_some(),
+        Platform::Azure => t.azure.is_some(),
+        Platform::Kubernetes => t.kubernetes.is_some(),
+    };
+    if !configured {
+        out.push(
+            Diagnostic::new(
+                Code::TargetNotConfigured,
+                format!("the workspace configures no `{}` target", target.value),
+            )
+            .primary(target.loc, "not configured in nhi.yaml")
+            .help(format!(
+                "add its settings under `targets.{}` in nhi.yaml, or remove it from the list",
+                target.value
+            )),
+        );
     }
 }
 

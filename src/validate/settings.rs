@@ -86,6 +86,7 @@ fn workspace_settings(ws: &raw::WorkspaceFile, settings: &mut Settings, out: &mu
     if let Some(targets) = &ws.targets {
         settings.targets = targets_of(targets);
     }
+    settings.default_targets = ws.default_targets.clone();
     if let Some(g) = &ws.guardrails {
         settings.guardrails = guardrails_of(g, out);
     }

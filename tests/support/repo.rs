@@ -27,6 +27,7 @@ targets:
   aws:
     account_id: \"123456789012\"
     oidc_providers: [https://token.actions.githubusercontent.com]
+default_targets: [aws]
 ";
 
 pub(crate) const RELEASE: &str = "\
