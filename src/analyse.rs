@@ -6,8 +6,8 @@
 //! read it; none decides these facts again.
 //!
 //! Beside it, pure functions of the model: the conditions each grant
-//! carries ([`checks`]), how an identity proves who it is to a cloud
-//! ([`federation`]), what an action means at permission level
+//! carries ([`checks`]), how each target enforces them ([`enforce`]), how
+//! an identity proves who it is to a cloud ([`federation`]), what an action means at permission level
 //! ([`permissions`]), where an identity stands in its lifecycle
 //! ([`lifecycle`]), and the compiler's own answer to an authorization
 //! request ([`decide`]). The Cedar core turns the same facts into
@@ -17,6 +17,7 @@
 pub mod chains;
 pub mod checks;
 pub mod decide;
+pub mod enforce;
 pub mod federation;
 pub mod lifecycle;
 pub mod permissions;

@@ -266,6 +266,10 @@ codes! {
     NoTarget = "TG009", "no-target", Warning, [Nhi6], "an identity's actions mean something in a configured cloud, but nothing says where it runs (`targets`, an `audience`, a service account, a runtime), so no cloud renders it";
     /// Kubernetes actions an identity cannot use in the cluster.
     ClusterUnreachable = "TG010", "cluster-unreachable", Warning, [Nhi6], "an identity meant for the cluster (`kubernetes` in its `targets` or the workspace's `default_targets`, or, listing none, its own namespaces) cannot run there — a CI pipeline, or no namespace known — so nothing is rendered for it in the cluster";
+    /// A condition a target cannot enforce: it grants without it.
+    UnenforcedCondition = "TG011", "unenforced-condition", Warning, [Nhi5], "a condition of an identity's `context` or `where` that a target cannot evaluate (the caller's environment or namespace where the trust does not pin it, an attribute of what an action acts on where the action takes no tag condition): the target grants without it, and only Cedar holds the identity to it";
+    /// Regions that name none of a target's regions.
+    NoRegionInTarget = "TG012", "no-region-in-target", Error, [], "an identity that runs in a cloud lists regions, none of them that cloud's (`europe-west1` is Google Cloud's, `eu-west-1` AWS's): the cloud would deny it everything";
     /// An allowed action's permissions are covered by a forbidden one's.
     PermissionOverlap = "AC005", "permission-overlap", Error, [Nhi5], "an allowed action expands to a permission that a forbidden action or a guardrail covers";
     /// A decision test's expected decision differs from the rendered one.
@@ -356,6 +360,7 @@ impl Code {
                 | Self::EnvironmentReuse
                 | Self::NameEncodesContext
                 | Self::IdentityReuse
+                | Self::UnenforcedCondition
         )
     }
 

@@ -9,6 +9,7 @@
 
 pub mod catalogue;
 pub mod credentials;
+pub mod enforcement;
 pub mod federation;
 pub mod isolation;
 pub mod lifecycle;
@@ -62,6 +63,11 @@ pub const FAMILIES: &[Family] = &[
             Code::ClusterUnreachable,
         ],
         check: targets::check,
+    },
+    Family {
+        name: "enforcement",
+        codes: &[Code::UnenforcedCondition, Code::NoRegionInTarget],
+        check: enforcement::check,
     },
     Family {
         name: "permissions",

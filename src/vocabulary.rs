@@ -2,8 +2,8 @@
 //! clouds' own, shipped as data (which permissions exist, so that a
 //! catalogue mapping naming one that does not is caught before anything
 //! renders, wildcards can be expanded, and access levels ranked); the
-//! names each target accepts (Cedar identifiers, Google Cloud ids); and
-//! the keys of nhi's request context.
+//! names each target accepts (Cedar identifiers, Google Cloud ids, each
+//! cloud's region names); and the keys of nhi's request context.
 //!
 //! AWS publishes its Service Authorization Reference (generated into
 //! `data/aws-service-reference.json` by `scripts/aws-service-reference.py`).
@@ -15,3 +15,4 @@ pub mod cedar;
 pub mod context;
 pub mod gcp;
 pub mod glob;
+pub mod regions;

@@ -1809,7 +1809,13 @@ fn every_code_has_a_case() {
     // may not suppress, included)
     covered.extend(
         Code::iter()
-            .filter(|c| is_lint(*c) || matches!(c, Code::TtlTooLong | Code::WildcardSubject))
+            .filter(|c| {
+                is_lint(*c)
+                    || matches!(
+                        c,
+                        Code::TtlTooLong | Code::WildcardSubject | Code::NoRegionInTarget
+                    )
+            })
             .map(|c| s(c.as_str())),
     );
     for fixture in FIXTURES {

@@ -775,3 +775,66 @@ fn the_schema_check_catches_what_a_provider_would_refuse() {
         ["google_iam_deny_policy.d.rules: required block, missing"]
     );
 }
+
+#[test]
+fn aws_conditions_are_only_those_aws_evaluates() {
+    let tmp = workspace(&[
+        (
+            "nhi.yaml",
+            "default_targets: [aws]\ntargets:\n  aws:\n    account_id: \"123456789012\"\n    oidc_providers: [https://token.actions.githubusercontent.com]\nactions:\n  read_logs:\n    aws: {actions: [\"logs:GetLogEvents\"], resources: [\"arn:aws:logs:*:123456789012:log-group:app:*\"]}\n  back_up:\n    # a create, a describe on `*` only, and a read of a taggable snapshot\n    aws:\n      actions: [\"rds:CreateDBSnapshot\", \"rds:DescribeDBSnapshots\", \"rds:DescribeDBEngineVersions\"]\n      resources: [\"arn:aws:rds:eu-west-1:123456789012:db:orders\", \"arn:aws:rds:eu-west-1:123456789012:snapshot:orders-*\"]\n",
+        ),
+        (
+            "identities/backup.yaml",
+            "agent: backup\nowner: t\nauth:\n  method: oidc\n  issuer: https://token.actions.githubusercontent.com\n  subject: repo:example/ops:environment:production\nallowed_actions:\n  - read_logs\n  - action: back_up\n    where: {service: [orders]}\ncontext:\n  environments: [production]\n  regions: [eu-west-1, europe-west1, westeurope]\n",
+        ),
+    ]);
+    let (_out, files) = build(tmp.path());
+    let policy = json(&files, "aws/backup/permissions-policy.json");
+    let allows: BTreeMap<String, (Value, Value)> = policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["Sid"].as_str().unwrap().to_owned(),
+                (s["Action"].clone(), s["Condition"].clone()),
+            )
+        })
+        .collect();
+    let region = serde_json::json!(["eu-west-1"]);
+    // the environment is pinned by the trust; the region is AWS's own
+    assert_eq!(
+        allows["AllowReadLogs"],
+        (
+            serde_json::json!(["logs:GetLogEvents"]),
+            serde_json::json!({"StringEquals": {"aws:RequestedRegion": region}})
+        )
+    );
+    // one statement per tag condition the actions take
+    assert_eq!(
+        allows["AllowBackUp"],
+        (
+            serde_json::json!(["rds:DescribeDBSnapshots"]),
+            serde_json::json!({"StringEquals": {"aws:RequestedRegion": region, "aws:ResourceTag/service": ["orders"]}})
+        )
+    );
+    assert_eq!(
+        allows["AllowBackUpOnCreate"],
+        (
+            serde_json::json!(["rds:CreateDBSnapshot"]),
+            serde_json::json!({"StringEquals": {"aws:RequestedRegion": region, "aws:RequestTag/service": ["orders"]}})
+        )
+    );
+    assert_eq!(
+        allows["AllowBackUpUntagged"],
+        (
+            serde_json::json!(["rds:DescribeDBEngineVersions"]),
+            serde_json::json!({"StringEquals": {"aws:RequestedRegion": region}})
+        )
+    );
+    assert_eq!(allows.len(), 4, "{allows:?}");
+    // no condition AWS never supplies anywhere
+    let text = &files["aws/backup/permissions-policy.json"];
+    assert!(!text.contains("environment"), "{text}");
+    assert!(!text.contains("europe-west1"), "{text}");
+}

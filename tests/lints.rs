@@ -259,3 +259,86 @@ fn offboarded_identities_are_not_asked_for_reviews() {
         vec![("LC001".to_owned(), 12)]
     );
 }
+
+/// A workspace rendering into AWS: a read on taggable log streams, a
+/// describe on `*` only, a snapshot that creates what it is authorized on.
+const AWS_YAML: &str = "\
+teams:
+  platform-team: {email: platform@example.com, members: [ada@example.com]}
+actions:
+  read_logs:
+    access: read
+    aws: {actions: [\"logs:GetLogEvents\"], resources: [\"arn:aws:logs:*:123456789012:log-group:app:*\"]}
+  describe_instances:
+    access: list
+    aws: {actions: [\"ec2:DescribeInstances\"], resources: [\"*\"], wildcard_reason: describe calls take no resource}
+  snapshot_database:
+    access: write
+    aws: {actions: [\"rds:CreateDBSnapshot\"], resources: [\"arn:aws:rds:eu-west-1:123456789012:db:orders\", \"arn:aws:rds:eu-west-1:123456789012:snapshot:orders-*\"]}
+targets:
+  aws:
+    account_id: \"123456789012\"
+    oidc_providers: [https://token.actions.githubusercontent.com]
+default_targets: [aws]
+";
+
+#[test]
+fn what_aws_cannot_enforce_is_said_once_at_its_line() {
+    let identity = CLEAN.replace(
+        "allowed_actions: [read_ci_status]",
+        "allowed_actions:\n  - read_logs\n  - action: describe_instances\n    where: {team: [payments]}\n  - snapshot_database",
+    ) + "context:\n  environments: [ci]\n  attributes:\n    team: [payments, billing]\n";
+    let (status, found, json) = check(AWS_YAML, &identity);
+    // the environment once, at the context; the untaggable describe at
+    // its `where`; the taggable read and the create are narrowed by tags
+    assert_eq!(
+        (status, found),
+        (
+            Some(0),
+            vec![("TG011".to_owned(), 13), ("TG011".to_owned(), 18)]
+        )
+    );
+    let messages: Vec<&str> = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            "AWS evaluates no tag condition for `ec2:DescribeInstances` of `release-assistant`: its role allows them whatever their `team`, and only Cedar holds it to `payments`",
+            "AWS cannot see the environment of `release-assistant`'s requests, and its trust does not pin it: its role allows `describe_instances`, `read_logs`, `snapshot_database` in every environment, and only Cedar holds it to `ci`",
+        ]
+    );
+    assert_eq!(json["diagnostics"][0]["severity"], "warning");
+
+    // a subject pinned to the environment enforces it in the trust
+    let pinned = identity.replace(
+        "repo:example/web:ref:refs/heads/main",
+        "repo:example/web:environment:ci",
+    );
+    assert_eq!(check(AWS_YAML, &pinned).1, vec![("TG011".to_owned(), 13)]);
+    // accepted, with a reason
+    let accepted = format!(
+        "{pinned}suppress:\n  - rule: unenforced-condition\n    reason: describe calls read no team's data\n"
+    );
+    assert_eq!(codes(&check(AWS_YAML, &accepted).1), vec!["SUP001"]);
+}
+
+#[test]
+fn regions_that_leave_a_cloud_none_of_its_own_are_an_error() {
+    let identity = CLEAN.replace(
+        "allowed_actions: [read_ci_status]",
+        "allowed_actions: [read_logs]",
+    ) + "context:\n  regions: [europe-west1, westeurope]\n";
+    let (status, found, json) = check(AWS_YAML, &identity);
+    assert_eq!((status, found), (Some(1), vec![("TG012".to_owned(), 14)]));
+    assert_eq!(
+        json["diagnostics"][0]["message"],
+        "`release-assistant` runs in AWS, but its regions (`europe-west1`, `westeurope`) name no AWS region: AWS would deny it everything"
+    );
+    // each cloud takes its own from the list
+    let both = identity.replace("[europe-west1, westeurope]", "[eu-west-1, europe-west1]");
+    assert_eq!(check(AWS_YAML, &both).1, Vec::new());
+}

@@ -70,6 +70,8 @@ pub struct AzureTarget {
 pub struct KubernetesTarget {
     /// Namespaces an identity runs in when its context names none.
     pub namespaces: Vec<Spanned<String>>,
+    /// The environments the cluster's workloads run in (empty: unknown).
+    pub environments: Vec<Spanned<String>>,
     /// The cluster's service account token issuer (its OIDC issuer URL).
     pub oidc_issuer: Option<Spanned<String>>,
 }

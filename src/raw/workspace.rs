@@ -237,6 +237,9 @@ raw_struct! {
     pub struct KubernetesTarget as "the Kubernetes target" {
         /// Namespaces an identity runs in when its context names none.
         namespaces: Option<Vec<Spanned<String>>>,
+        /// The environments the cluster's workloads run in: a cloud that
+        /// trusts only the cluster's tokens knows its callers are in them.
+        environments: Option<Vec<Spanned<String>>>,
         /// The cluster's service account token issuer (its OIDC issuer
         /// URL): identities that name no issuer run as their Kubernetes
         /// service account and are federated through it.

@@ -12,10 +12,10 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::analyse::federation::{self, AwsTrust, Cloud};
-use crate::analyse::{self, Analysis, Check, canonical, conditions, grant_of};
-use crate::model::{Action, AwsTarget, Identity, Model};
+use crate::analyse::{self, Analysis, enforce, grant_of};
+use crate::model::{Action, AwsMapping, AwsTarget, Identity, Model};
 use crate::source::SourceDb;
-use crate::vocabulary::context;
+use crate::vocabulary::aws::Tags as TagCondition;
 
 use super::tags::{self, Tags};
 use super::terraform;
@@ -139,7 +139,7 @@ fn identity_role(
     trust: &AwsTrust,
 ) -> Result<Rendered, RenderError> {
     let name = identity.name.value.to_string();
-    let permissions = permissions(model, analysis, identity);
+    let permissions = permissions(model, analysis, identity, trust);
     let size = serde_json::to_string(&permissions).map_or(0, |s| s.len());
     if size > MAX_POLICY_CHARS {
         return Err(RenderError::AwsPolicyTooLarge {
@@ -229,24 +229,14 @@ fn trust_policy(trust: &AwsTrust) -> Option<PolicyDocument> {
     })
 }
 
-/// The IAM condition key a context check becomes: the resource's tag, or
-/// the requested region; namespaces have no meaning in AWS.
-fn condition_key(key: &str) -> Option<String> {
-    match key {
-        context::REGION => Some("aws:RequestedRegion".to_owned()),
-        context::NAMESPACE => None,
-        other => Some(format!("aws:ResourceTag/{other}")),
-    }
-}
-
-/// The conditions of an allowed action's statement, or `None` when nothing
-/// can satisfy them.
+/// An Allow statement's conditions: the mapping's own, and the ones the
+/// enforcement plan adds (`None` when the two accept no common value).
 fn allow_conditions(
-    action: &Action,
-    checks: Vec<Check>,
+    mapping: &AwsMapping,
+    equals: BTreeMap<String, Vec<String>>,
 ) -> Option<BTreeMap<String, BTreeMap<String, Vec<String>>>> {
     let mut out: BTreeMap<String, BTreeMap<String, Vec<String>>> = BTreeMap::new();
-    for (op, c) in action.aws.iter().flat_map(|m| &m.conditions) {
+    for (op, c) in &mapping.conditions {
         let keys = out.entry(op.clone()).or_default();
         for (key, values) in &c.keys {
             keys.insert(
@@ -255,27 +245,52 @@ fn allow_conditions(
             );
         }
     }
-    for check in canonical(checks) {
-        if check.is_unsatisfiable() {
-            return None;
-        }
-        let Some(key) = condition_key(&check.key) else {
-            continue;
-        };
-        let equals = out.entry("StringEquals".to_owned()).or_default();
-        match equals.get_mut(&key) {
+    for (key, values) in equals {
+        let same = out.entry("StringEquals".to_owned()).or_default();
+        match same.get_mut(&key) {
             Some(existing) => {
-                existing.retain(|v| check.values.contains(v));
+                existing.retain(|v| values.contains(v));
                 if existing.is_empty() {
                     return None;
                 }
             }
             None => {
-                equals.insert(key, check.values);
+                same.insert(key, values);
             }
         }
     }
     Some(out)
+}
+
+/// The Allow statements of one allowed action, as the enforcement plan
+/// decides them: one per tag condition its AWS actions take.
+fn allows(name: &str, mapping: &AwsMapping, plan: enforce::AwsAllow) -> Vec<Statement> {
+    let mut resources: Vec<String> = mapping.resources.iter().map(|r| r.value.clone()).collect();
+    resources.sort();
+    resources.dedup();
+    if resources.is_empty() {
+        resources.push("*".to_owned());
+    }
+    let several = plan.statements.len() > 1;
+    plan.statements
+        .into_iter()
+        .filter_map(|s| {
+            let suffix = match s.tags {
+                _ if !several => "",
+                Some(TagCondition::Resource) => "",
+                Some(TagCondition::Request) => "OnCreate",
+                None => "Untagged",
+            };
+            Some(Statement {
+                sid: format!("Allow{}{suffix}", pascal(name)),
+                effect: "Allow",
+                principal: None,
+                action: s.actions,
+                resource: Some(resources.clone()),
+                condition: allow_conditions(mapping, s.equals)?,
+            })
+        })
+        .collect()
 }
 
 fn statement_of(sid: String, effect: &'static str, action: &Action) -> Option<Statement> {
@@ -301,7 +316,12 @@ fn statement_of(sid: String, effect: &'static str, action: &Action) -> Option<St
 
 /// The permissions policy: quarantine first, then the denies, then the
 /// allows, each in action order.
-fn permissions(model: &Model, analysis: &Analysis, identity: &Identity) -> PolicyDocument {
+fn permissions(
+    model: &Model,
+    analysis: &Analysis,
+    identity: &Identity,
+    trust: &AwsTrust,
+) -> PolicyDocument {
     let catalogue = model.settings.actions.as_ref();
     let action = |name: &str| catalogue.and_then(|c| c.get(name));
     let mut statement = Vec::new();
@@ -355,16 +375,14 @@ fn permissions(model: &Model, analysis: &Analysis, identity: &Identity) -> Polic
     allowed.sort_unstable();
     allowed.dedup();
     for a in allowed {
-        let (Some(def), Some(grant)) = (action(a), grant_of(identity, a)) else {
+        let (Some(mapping), Some(grant)) = (
+            action(a).and_then(|d| d.aws.as_ref()),
+            grant_of(identity, a),
+        ) else {
             continue;
         };
-        let Some(condition) = allow_conditions(def, conditions(identity, grant)) else {
-            continue;
-        };
-        if let Some(mut s) = statement_of(format!("Allow{}", pascal(a)), "Allow", def) {
-            s.condition = condition;
-            statement.push(s);
-        }
+        let plan = enforce::aws(model, identity, grant, mapping, trust);
+        statement.extend(allows(a, mapping, plan));
     }
     PolicyDocument {
         version: "2012-10-17",

@@ -274,6 +274,7 @@ fn targets_of(t: &raw::Targets) -> Targets {
         }),
         kubernetes: t.kubernetes.as_ref().map(|k| KubernetesTarget {
             namespaces: k.namespaces.clone().unwrap_or_default(),
+            environments: k.environments.clone().unwrap_or_default(),
             oidc_issuer: k.oidc_issuer.clone(),
         }),
     }

@@ -1,6 +1,6 @@
 //! The AWS Service Authorization Reference: every service's IAM actions
-//! with their access level and resource types, and each resource type's
-//! ARN format. Generated into `data/aws-service-reference.json` by
+//! with their access level, resource types and the tag condition AWS
+//! evaluates for them, and each resource type's ARN format. Generated into `data/aws-service-reference.json` by
 //! `scripts/aws-service-reference.py` (from the parliament package's copy
 //! of the reference; `--check` says whether the shipped file is current).
 
@@ -42,6 +42,29 @@ impl AccessLevel {
     }
 }
 
+/// The tag condition AWS evaluates for an action: the only way an IAM
+/// policy can narrow it by an attribute of what it acts on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Tags {
+    /// It acts on resources that all carry tags: `aws:ResourceTag/KEY`.
+    Resource,
+    /// It creates what it is authorized on, tagged by the request:
+    /// `aws:RequestTag/KEY` (the resource has no tags yet).
+    Request,
+}
+
+impl Tags {
+    /// The condition key prefix (`aws:ResourceTag/`, `aws:RequestTag/`).
+    #[must_use]
+    pub const fn key_prefix(self) -> &'static str {
+        match self {
+            Self::Resource => "aws:ResourceTag/",
+            Self::Request => "aws:RequestTag/",
+        }
+    }
+}
+
 /// One action of a service.
 #[derive(Clone, Debug, Deserialize)]
 pub struct ActionInfo {
@@ -49,6 +72,10 @@ pub struct ActionInfo {
     pub access: AccessLevel,
     /// The resource types it can be scoped to (none: only `*`).
     pub resources: Vec<String>,
+    /// The tag condition AWS evaluates for it (none: it acts on `*` only or
+    /// on untaggable resources, and no tag condition narrows it).
+    #[serde(default)]
+    pub tags: Option<Tags>,
 }
 
 /// One service (`s3`, `codebuild`…).
@@ -189,6 +216,16 @@ impl Reference {
         })
     }
 
+    /// The tag condition AWS evaluates for every action a pattern names,
+    /// or `None` when one of them has none or they differ.
+    #[must_use]
+    pub fn tags(&self, pattern: &str) -> Option<Tags> {
+        let actions = self.expand(pattern).ok()?;
+        let mut tags = actions.iter().map(|a| self.action(a).and_then(|i| i.tags));
+        let first = tags.next()??;
+        tags.all(|t| t == Some(first)).then_some(first)
+    }
+
     /// The highest access level among the actions a pattern names.
     #[must_use]
     pub fn highest_access(&self, pattern: &str) -> Option<AccessLevel> {
@@ -226,6 +263,24 @@ mod tests {
         );
         assert!(r.expand("s4:GetObject").unwrap_err().unknown_service);
         assert!(AccessLevel::PermissionsManagement > AccessLevel::Write);
+        // tags: on a taggable resource, on what a create makes, or none
+        assert_eq!(r.tags("logs:GetLogEvents"), Some(Tags::Resource));
+        assert_eq!(r.tags("rds:CreateDBSnapshot"), Some(Tags::Request));
+        assert_eq!(
+            r.tags("s3:GetObject"),
+            None,
+            "S3 objects take no tag condition"
+        );
+        assert_eq!(r.tags("ec2:DescribeInstances"), None, "only on `*`");
+        assert_eq!(
+            r.tags("bedrock:InvokeModel"),
+            None,
+            "foundation models carry no tags"
+        );
+        // a pattern is only as taggable as every action it names
+        assert_eq!(r.tags("logs:GetLogE*"), Some(Tags::Resource));
+        assert_eq!(r.tags("logs:GetLog*"), None, "logs:GetLogDelivery has none");
+        assert_eq!(r.tags("ec2:Describe*"), None);
         assert!(AccessLevel::Write > AccessLevel::Read);
     }
 }
