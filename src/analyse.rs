@@ -93,6 +93,27 @@ impl Lands {
         kubernetes: None,
     };
 
+    /// Whether it lands in a target.
+    #[must_use]
+    pub const fn on(&self, platform: Platform) -> bool {
+        match platform {
+            Platform::Aws => self.aws,
+            Platform::Gcp => self.gcp,
+            Platform::Azure => self.azure,
+            Platform::Kubernetes => self.kubernetes.is_some(),
+        }
+    }
+
+    /// The targets it lands in beside Cedar, in order.
+    #[must_use]
+    pub fn platforms(&self) -> Vec<Platform> {
+        Platform::ALL
+            .iter()
+            .copied()
+            .filter(|p| self.on(*p))
+            .collect()
+    }
+
     /// Whether it lands in a cloud.
     #[must_use]
     pub const fn cloud(&self, cloud: Cloud) -> bool {

@@ -449,6 +449,26 @@ pub struct Action {
     pub kubernetes: Option<KubernetesMapping>,
 }
 
+impl Action {
+    /// Whether it means something in a target: its mapping there grants
+    /// at least one permission or rule.
+    #[must_use]
+    pub fn means_something_in(&self, platform: Platform) -> bool {
+        match platform {
+            Platform::Aws => self.aws.as_ref().is_some_and(|m| !m.actions.is_empty()),
+            Platform::Gcp => self.gcp.as_ref().is_some_and(|m| !m.permissions.is_empty()),
+            Platform::Azure => self
+                .azure
+                .as_ref()
+                .is_some_and(|m| !m.actions.is_empty() || !m.data_actions.is_empty()),
+            Platform::Kubernetes => self
+                .kubernetes
+                .as_ref()
+                .is_some_and(|m| !m.rules.is_empty()),
+        }
+    }
+}
+
 /// IAM conditions: operator → condition key → accepted values.
 pub type AwsConditions = BTreeMap<String, AwsCondition>;
 
@@ -505,6 +525,9 @@ pub struct KubernetesMapping {
     pub rules: Vec<RbacRule>,
     /// Whether they need a ClusterRole.
     pub cluster_wide: bool,
+    /// The `where` key whose values name the objects the rules act on
+    /// (rendered as `resourceNames`).
+    pub names: Option<Spanned<String>>,
     /// Why a wildcard is deliberate, if it is.
     pub wildcard_reason: Option<Spanned<String>>,
 }

@@ -218,7 +218,7 @@ fn aws_workspace(extra: &str) -> tempfile::TempDir {
         (
             "identities/ci-job.yaml",
             &format!(
-                "agent: ci-job\nowner: t\npurpose: \"Costs ${{var.x}} %{{if}} nothing, & more\"\nauth:\n  method: oidc\n  issuer: https://token.actions.githubusercontent.com\n  subject: repo:example/app:ref:refs/heads/main\n  ttl: 15m\nallowed_actions:\n  - read_home\n  - action: read_logs\n    where: {{team: [payments]}}\nforbidden_actions: [write_logs]\ncontext:\n  regions: [eu-west-1]\n{extra}"
+                "agent: ci-job\nowner: t\npurpose: \"Costs ${{var.x}} %{{if}} nothing, & more\"\nauth:\n  method: oidc\n  issuer: https://token.actions.githubusercontent.com\n  subject: repo:example/app:ref:refs/heads/main\n  ttl: 15m\nallowed_actions:\n  - read_home\n  - action: read_logs\n    where: {{team: [payments]}}\nforbidden_actions: [write_logs]\ncontext:\n  regions: [eu-west-1, europe-west1, westeurope]\n{extra}"
             ),
         ),
         (

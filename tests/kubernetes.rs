@@ -273,3 +273,57 @@ fn suspended_identities_keep_their_objects_and_lose_their_rules() {
         );
     }
 }
+
+#[test]
+fn a_where_on_names_becomes_resource_names_on_the_verbs_rbac_narrows() {
+    let tmp = workspace(&[
+        (
+            "nhi.yaml",
+            "default_targets: [kubernetes]\ntargets:\n  kubernetes:\n    namespaces: [apps]\n    environments: [production]\n    regions: [eu-west-1]\nactions:\n  deploy:\n    kubernetes:\n      names: service\n      rules:\n        - {api_groups: [apps], resources: [deployments], verbs: [get, patch]}\n        - {api_groups: [apps], resources: [deployments], verbs: [list], resource_names: [web]}\n  scale:\n    kubernetes:\n      names: service\n      rules:\n        - {api_groups: [apps], resources: [deployments/scale], verbs: [update], resource_names: [web, api]}\n",
+        ),
+        (
+            "identities/deployer.yaml",
+            "agent: deployer\nowner: t\nauth: spiffe\nallowed_actions:\n  - action: deploy\n    where: {service: [web, storefront]}\n  - action: scale\n    where: {service: [storefront]}\ncontext:\n  environments: [production]\n  regions: [eu-west-1]\n",
+        ),
+    ]);
+    let (_out, files) = build(tmp.path());
+    let parsed = parse(&files["deployer.yaml"]);
+    let rules: Vec<(Vec<String>, Option<Vec<String>>)> = parsed.roles[0]
+        .rules
+        .iter()
+        .flatten()
+        .map(|r| (r.verbs.clone(), r.resource_names.clone()))
+        .collect();
+    let owned = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    assert_eq!(
+        rules,
+        [
+            // the names of the `where`, on the verbs that name an object
+            (
+                owned(&["get", "patch"]),
+                Some(owned(&["storefront", "web"]))
+            ),
+            // a list names none: as written
+            (owned(&["list"]), Some(owned(&["web"]))),
+            // `scale` may act on `web` and `api`, the grant on `storefront`
+            // only: nothing is left, so nothing is rendered
+        ]
+    );
+    // the cluster declares the environment and region it runs in, so
+    // neither is reported; the list is
+    let out = nhi(tmp.path(), &["check", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let messages: Vec<&str> = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"] == "TG011")
+        .map(|d| d["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            "The cluster has no condition to narrow `deploy` of `deployer` by `service`: its Role allows them whatever their `service`, and only Cedar holds it to `storefront`, `web`"
+        ]
+    );
+}

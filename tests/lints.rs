@@ -308,7 +308,7 @@ fn what_aws_cannot_enforce_is_said_once_at_its_line() {
         messages,
         [
             "AWS evaluates no tag condition for `ec2:DescribeInstances` of `release-assistant`: its role allows them whatever their `team`, and only Cedar holds it to `payments`",
-            "AWS cannot see the environment of `release-assistant`'s requests, and its trust does not pin it: its role allows `describe_instances`, `read_logs`, `snapshot_database` in every environment, and only Cedar holds it to `ci`",
+            "AWS cannot see the environment of `release-assistant`'s requests, and its role's trust does not pin it: its role allows `describe_instances`, `read_logs`, `snapshot_database` in every environment, and only Cedar holds it to `ci`",
         ]
     );
     assert_eq!(json["diagnostics"][0]["severity"], "warning");
@@ -336,7 +336,7 @@ fn regions_that_leave_a_cloud_none_of_its_own_are_an_error() {
     assert_eq!((status, found), (Some(1), vec![("TG012".to_owned(), 14)]));
     assert_eq!(
         json["diagnostics"][0]["message"],
-        "`release-assistant` runs in AWS, but its regions (`europe-west1`, `westeurope`) name no AWS region: AWS would deny it everything"
+        "`release-assistant` runs in AWS, but its regions (`europe-west1`, `westeurope`) name none of AWS's: AWS would deny it everything"
     );
     // each cloud takes its own from the list
     let both = identity.replace("[europe-west1, westeurope]", "[eu-west-1, europe-west1]");

@@ -3,44 +3,49 @@
 //! target cannot enforce, so that no target is silently broader than the
 //! file nor silently dead.
 //!
-//! In AWS, the conditions of a grant (its identity's `context` and its
-//! `where`) become, by what they describe:
+//! A grant's conditions (its identity's `context` and its `where`) are of
+//! three kinds, by what they describe:
 //!
-//! - the region a request is made in: `aws:RequestedRegion`, with the AWS
-//!   regions among those listed (the others are other clouds');
-//! - the caller's environment or namespace: nothing AWS can read in a
-//!   request, so enforced by the trust when it lets only those callers
-//!   assume the role (a GitHub subject pinned to `environment:production`,
-//!   a service account or SPIFFE ID in the namespace, only the cluster's
-//!   workloads when all the cluster's `environments` are accepted), and
-//!   otherwise not at all;
-//! - any other attribute, of what the action acts on: a tag condition
-//!   where AWS evaluates one for the action (`aws:ResourceTag/KEY` on
-//!   resources that carry tags, `aws:RequestTag/KEY` for an action that
-//!   creates what it is authorized on), and otherwise not at all.
+//! - the **caller**: its environment and namespace, and (outside AWS) the
+//!   region its requests are made in. No cloud reads these in a request;
+//!   a target enforces one through whom it admits — a trust pinned to the
+//!   value (a GitHub subject `…:environment:production`, a service account
+//!   or SPIFFE ID in the namespace), or only the workspace's cluster, all
+//!   of whose declared `environments` (and `regions`) are accepted. The
+//!   cluster itself places each identity in its namespaces.
+//! - the **region** of an AWS request: `aws:RequestedRegion`, with the AWS
+//!   regions among those listed (the others are other clouds').
+//! - any other attribute, of **what an action acts on**: in AWS a tag
+//!   condition where AWS evaluates one for the action (`aws:ResourceTag/KEY`
+//!   on resources that carry tags, `aws:RequestTag/KEY` for an action that
+//!   creates what it is authorized on), the actions that take different
+//!   tag conditions in a statement each; no other target can narrow by it.
 //!
-//! A grant's AWS actions that take different tag conditions are allowed by
-//! one statement each.
+//! A condition a target cannot enforce is [`Unenforced`]: the target grants
+//! without it, and only Cedar holds the identity to it.
 
 use std::collections::BTreeMap;
 
-use crate::model::{AwsMapping, Grant, Identity, Model};
+use crate::model::{Action, AwsMapping, Grant, Identity, KubernetesMapping, Model, Platform};
 use crate::vocabulary::aws::{self, Tags};
 use crate::vocabulary::context::{ENVIRONMENT, NAMESPACE, REGION};
-use crate::vocabulary::regions;
+use crate::vocabulary::{glob, regions};
 
-use super::federation::{AwsTrust, issuer_host};
-use super::{Check, conditions};
+use super::federation::{self, AwsTrust, GcpTrust, issuer_host};
+use super::{Check, conditions, places};
 
 /// Why a target cannot enforce a condition.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Unenforceable {
-    /// It describes the caller (its environment or namespace), which the
-    /// target cannot read in a request, and the trust does not pin it.
+    /// It describes the caller, which the target cannot read in a request,
+    /// and whom the target admits does not pin it.
     Caller,
-    /// It describes what these actions act on, and the target evaluates no
-    /// condition of that kind for them (AWS: no tag condition).
+    /// It describes what these AWS actions act on, and AWS evaluates no tag
+    /// condition for them.
     Untaggable(Vec<String>),
+    /// It describes what the action acts on, and the target has no
+    /// condition to narrow by it.
+    NoCondition,
 }
 
 /// A condition a target cannot enforce: the target grants without it, and
@@ -76,13 +81,118 @@ pub struct AwsAllow {
     pub no_region: Option<Check>,
 }
 
-/// The values of a trust that pin who may assume the role: OIDC subjects
-/// or certificate attributes.
-fn trusted(trust: &AwsTrust) -> &[String] {
+/// What a target other than AWS makes of one allowed action: whether it
+/// can be met at all, and what the target cannot enforce.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Plan {
+    /// Whether the target grants it (no empty list of accepted values, and
+    /// a region of the cloud's own when regions are listed).
+    pub granted: bool,
+    /// In the cluster: the names its rules are narrowed to (`resourceNames`,
+    /// on the verbs RBAC narrows by name).
+    pub names: Option<Vec<String>>,
+    /// The conditions the target cannot enforce for it.
+    pub unenforced: Vec<Unenforced>,
+    /// A region condition that names none of a cloud's regions.
+    pub no_region: Option<Check>,
+}
+
+/// Whom a target admits as the identity.
+#[derive(Debug, Default)]
+struct Admitted {
+    /// The subjects (or certificate attributes) its trust pins.
+    subjects: Vec<String>,
+    /// Whether only workloads of the workspace's cluster are admitted.
+    cluster_only: bool,
+}
+
+/// Whether every subject is a workload of the workspace's cluster: a
+/// service account, or a SPIFFE ID of the workspace's trust domain in the
+/// form the cluster's SPIRE issues (`spiffe://DOMAIN/ns/NS/sa/NAME`).
+fn cluster_subjects(model: &Model, subjects: &[String]) -> bool {
+    let spiffe = model
+        .settings
+        .trust_domain
+        .as_ref()
+        .map(|d| format!("spiffe://{}/ns/", d.value));
+    !subjects.is_empty()
+        && subjects.iter().all(|s| {
+            s.starts_with("system:serviceaccount:")
+                || spiffe.as_ref().is_some_and(|p| s.starts_with(p.as_str()))
+        })
+}
+
+/// Whether `issuer` is the workspace's cluster's.
+fn cluster_issuer(model: &Model, issuer: &str) -> bool {
+    model
+        .settings
+        .targets
+        .kubernetes
+        .as_ref()
+        .and_then(|k| k.oidc_issuer.as_ref())
+        .is_some_and(|c| issuer_host(&c.value) == issuer_host(issuer))
+}
+
+/// Whom an AWS role's trust admits.
+fn admitted_aws(model: &Model, trust: &AwsTrust) -> Admitted {
     match trust {
-        AwsTrust::WebIdentity { subjects, .. } => subjects,
-        AwsTrust::RolesAnywhere { values, .. } => values,
-        AwsTrust::User => &[],
+        AwsTrust::WebIdentity {
+            issuer, subjects, ..
+        } => Admitted {
+            cluster_only: cluster_issuer(model, issuer)
+                && subjects
+                    .iter()
+                    .all(|s| s.starts_with("system:serviceaccount:")),
+            subjects: subjects.clone(),
+        },
+        AwsTrust::RolesAnywhere { values, .. } => Admitted {
+            cluster_only: cluster_subjects(model, values)
+                && values.iter().all(|v| v.starts_with("spiffe://")),
+            subjects: values.clone(),
+        },
+        AwsTrust::User => Admitted::default(),
+    }
+}
+
+/// Whom a target other than AWS admits as the identity.
+fn admitted(model: &Model, identity: &Identity, platform: Platform) -> Admitted {
+    match platform {
+        Platform::Aws => federation::aws(model, identity)
+            .map(|t| admitted_aws(model, &t))
+            .unwrap_or_default(),
+        Platform::Gcp => match federation::gcp(model, identity) {
+            Ok(GcpTrust::Pool { members }) => {
+                let subjects: Vec<String> = members
+                    .iter()
+                    .filter_map(|m| m.split_once("/subject/").map(|(_, s)| s.to_owned()))
+                    .collect();
+                Admitted {
+                    cluster_only: cluster_subjects(model, &subjects),
+                    subjects,
+                }
+            }
+            Ok(GcpTrust::Key) | Err(_) => Admitted::default(),
+        },
+        Platform::Azure => {
+            let credentials = federation::azure(model, identity).unwrap_or_default();
+            let subjects: Vec<String> = credentials.iter().map(|c| c.subject.clone()).collect();
+            let through_cluster = credentials
+                .iter()
+                .all(|c| cluster_issuer(model, &c.issuer) || c.subject.starts_with("spiffe://"));
+            Admitted {
+                cluster_only: through_cluster && cluster_subjects(model, &subjects),
+                subjects,
+            }
+        }
+        // the identity is its service accounts, in its namespaces
+        Platform::Kubernetes => Admitted {
+            subjects: places::namespaces(model, identity)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|ns| format!("system:serviceaccount:{ns}:{}", identity.name.value))
+                .collect(),
+            cluster_only: true,
+        },
     }
 }
 
@@ -108,65 +218,33 @@ fn pinned_namespace(subject: &str) -> Option<&str> {
         .filter(|ns| !ns.is_empty())
 }
 
-/// Whether the role trusts only workloads of the workspace's cluster: its
-/// service accounts through the cluster's issuer, or SPIFFE IDs of the
-/// workspace's trust domain in the form the cluster's SPIRE issues
-/// (`spiffe://DOMAIN/ns/NS/sa/NAME`).
-fn trusts_only_the_cluster(model: &Model, trust: &AwsTrust) -> bool {
-    let cluster = model.settings.targets.kubernetes.as_ref();
-    match trust {
-        AwsTrust::WebIdentity {
-            issuer, subjects, ..
-        } => {
-            let cluster_issuer = cluster
-                .and_then(|k| k.oidc_issuer.as_ref())
-                .map(|i| issuer_host(&i.value));
-            cluster_issuer == Some(issuer.as_str())
-                && subjects
-                    .iter()
-                    .all(|s| s.starts_with("system:serviceaccount:"))
-        }
-        AwsTrust::RolesAnywhere { values, .. } => {
-            let Some(domain) = model.settings.trust_domain.as_ref() else {
-                return false;
-            };
-            let prefix = format!("spiffe://{}/ns/", domain.value);
-            !values.is_empty() && values.iter().all(|v| v.starts_with(&prefix))
-        }
-        AwsTrust::User => false,
-    }
-}
-
-/// Whether the trust lets only callers the check accepts assume the role:
-/// every subject it trusts pins an accepted value, or (for environments)
-/// it trusts only the cluster, whose environments are all accepted.
-fn trust_pins(model: &Model, trust: &AwsTrust, check: &Check) -> bool {
+/// Whether whom a target admits is held to what a caller check accepts:
+/// every subject pins an accepted value, or only the cluster is admitted
+/// and every environment the cluster declares is accepted (and, for
+/// requests to the cluster itself, every region).
+fn caller_held(model: &Model, admitted: &Admitted, check: &Check, platform: Platform) -> bool {
     let accepted = |v: &str| check.values.iter().any(|a| a == v);
+    let cluster = model.settings.targets.kubernetes.as_ref();
+    let declared = match check.key.as_str() {
+        ENVIRONMENT => cluster.map(|k| k.environments.as_slice()),
+        REGION if platform == Platform::Kubernetes => cluster.map(|k| k.regions.as_slice()),
+        _ => None,
+    }
+    .unwrap_or_default();
+    if admitted.cluster_only && !declared.is_empty() && declared.iter().all(|d| accepted(&d.value))
+    {
+        return true;
+    }
     let pinned: fn(&str) -> Option<&str> = match check.key.as_str() {
-        ENVIRONMENT => {
-            let cluster = model
-                .settings
-                .targets
-                .kubernetes
-                .as_ref()
-                .map(|k| k.environments.as_slice())
-                .unwrap_or_default();
-            if !cluster.is_empty()
-                && cluster.iter().all(|e| accepted(&e.value))
-                && trusts_only_the_cluster(model, trust)
-            {
-                return true;
-            }
-            pinned_environment
-        }
+        ENVIRONMENT => pinned_environment,
         NAMESPACE => pinned_namespace,
         _ => return false,
     };
-    let subjects = trusted(trust);
-    !subjects.is_empty()
-        && subjects
+    !admitted.subjects.is_empty()
+        && admitted
+            .subjects
             .iter()
-            .all(|s| !crate::vocabulary::glob::is_pattern(s) && pinned(s).is_some_and(accepted))
+            .all(|s| !glob::is_pattern(s) && pinned(s).is_some_and(accepted))
 }
 
 /// The tag condition of each of a mapping's action patterns.
@@ -184,14 +262,16 @@ fn by_tags(mapping: &AwsMapping) -> BTreeMap<Option<Tags>, Vec<String>> {
     groups
 }
 
-/// The AWS regions a region check accepts.
-fn aws_regions(check: &Check) -> Vec<String> {
-    check
-        .values
-        .iter()
-        .filter(|r| regions::is_aws(r))
-        .cloned()
-        .collect()
+/// The regions of a check that belong to a cloud (all of them, for the
+/// cluster).
+fn regions_of(check: &Check, platform: Platform) -> Vec<String> {
+    let of: fn(&str) -> bool = match platform {
+        Platform::Aws => regions::is_aws,
+        Platform::Gcp => regions::is_gcp,
+        Platform::Azure => regions::is_azure,
+        Platform::Kubernetes => |_| true,
+    };
+    check.values.iter().filter(|r| of(r)).cloned().collect()
 }
 
 /// What AWS makes of `grant`, an allowed action of `identity` mapped to
@@ -208,13 +288,14 @@ pub fn aws(
     if mapping.actions.is_empty() || checks.iter().any(Check::is_unsatisfiable) {
         return AwsAllow::default();
     }
+    let admitted = admitted_aws(model, trust);
     let mut common = BTreeMap::new();
     let mut attributes = Vec::new();
     let mut unenforced = Vec::new();
     for check in checks {
         match check.key.as_str() {
             REGION => {
-                let accepted = aws_regions(&check);
+                let accepted = regions_of(&check, Platform::Aws);
                 if accepted.is_empty() {
                     // no AWS request is made in another cloud's region
                     return AwsAllow {
@@ -224,7 +305,7 @@ pub fn aws(
                 }
                 common.insert("aws:RequestedRegion".to_owned(), accepted);
             }
-            ENVIRONMENT | NAMESPACE if trust_pins(model, trust, &check) => {}
+            ENVIRONMENT | NAMESPACE if caller_held(model, &admitted, &check, Platform::Aws) => {}
             ENVIRONMENT | NAMESPACE => unenforced.push(Unenforced {
                 check,
                 why: Unenforceable::Caller,
@@ -246,22 +327,18 @@ pub fn aws(
             continue;
         };
         let mut equals = common.clone();
-        match tags {
-            Some(tags) => {
-                for check in &attributes {
+        for check in &attributes {
+            match tags {
+                Some(tags) => {
                     equals.insert(
                         format!("{}{}", tags.key_prefix(), check.key),
                         check.values.clone(),
                     );
                 }
-            }
-            None => {
-                for check in &attributes {
-                    unenforced.push(Unenforced {
-                        check: check.clone(),
-                        why: Unenforceable::Untaggable(actions.clone()),
-                    });
-                }
+                None => unenforced.push(Unenforced {
+                    check: check.clone(),
+                    why: Unenforceable::Untaggable(actions.clone()),
+                }),
             }
         }
         statements.push(AwsStatement {
@@ -276,6 +353,103 @@ pub fn aws(
         unenforced,
         no_region: None,
     }
+}
+
+/// Verbs RBAC cannot narrow by name: they name no object, or many.
+pub const UNNAMED_VERBS: [&str; 5] = ["create", "list", "watch", "deletecollection", "*"];
+
+/// Whether every rule of a Kubernetes mapping can be narrowed by name.
+fn all_named(mapping: &KubernetesMapping) -> bool {
+    mapping
+        .rules
+        .iter()
+        .flat_map(|r| &r.verbs)
+        .all(|v| !UNNAMED_VERBS.contains(&v.value.as_str()))
+}
+
+/// What Google Cloud, Azure or the cluster makes of `grant`, an allowed
+/// action of `identity` that `action` defines. None can narrow a grant by
+/// a condition, so each enforces what whom it admits holds, and the
+/// cluster also the names its mapping says a `where` key gives.
+#[must_use]
+pub fn plan(
+    model: &Model,
+    identity: &Identity,
+    grant: &Grant,
+    action: &Action,
+    platform: Platform,
+) -> Plan {
+    let checks = conditions(identity, grant);
+    if checks.iter().any(Check::is_unsatisfiable) {
+        return Plan::default();
+    }
+    let admitted = admitted(model, identity, platform);
+    let naming = action
+        .kubernetes
+        .as_ref()
+        .filter(|_| platform == Platform::Kubernetes)
+        .and_then(|k| k.names.as_ref().map(|n| (k, n.value.as_str())));
+    let mut names = None;
+    let mut unenforced = Vec::new();
+    for check in checks {
+        let why = match check.key.as_str() {
+            REGION => {
+                let own = regions_of(&check, platform);
+                if own.is_empty() {
+                    return Plan {
+                        no_region: Some(check),
+                        ..Plan::default()
+                    };
+                }
+                let own = Check {
+                    key: check.key.clone(),
+                    values: own,
+                };
+                if caller_held(model, &admitted, &own, platform) {
+                    continue;
+                }
+                Unenforceable::Caller
+            }
+            ENVIRONMENT | NAMESPACE if caller_held(model, &admitted, &check, platform) => {
+                continue;
+            }
+            ENVIRONMENT | NAMESPACE => Unenforceable::Caller,
+            key => match naming {
+                Some((mapping, named)) if named == key => {
+                    names = Some(check.values.clone());
+                    if all_named(mapping) {
+                        continue;
+                    }
+                    Unenforceable::NoCondition
+                }
+                _ => Unenforceable::NoCondition,
+            },
+        };
+        unenforced.push(Unenforced { check, why });
+    }
+    unenforced.sort();
+    Plan {
+        granted: true,
+        names,
+        unenforced,
+        no_region: None,
+    }
+}
+
+/// The allowed actions of `identity` that `platform` (other than AWS)
+/// grants: those whose conditions some request can meet there.
+pub fn granted<'i>(
+    model: &'i Model,
+    identity: &'i Identity,
+    platform: Platform,
+) -> impl Iterator<Item = &'i str> + 'i {
+    let catalogue = model.settings.actions.as_ref();
+    identity.allowed.iter().filter_map(move |g| {
+        let action = catalogue?.get(&g.action.value)?;
+        plan(model, identity, g, action, platform)
+            .granted
+            .then_some(g.action.value.as_str())
+    })
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 //! workspace's), trusted through the cluster's OIDC issuer.
 
 use super::subject::{self, Reach};
-use crate::model::{AuthMethod, Identity, Model};
+use crate::model::{AuthMethod, Identity, Model, Platform};
 use crate::source::Loc;
 
 /// Why an identity cannot be federated into a cloud.
@@ -439,14 +439,9 @@ pub fn needs(model: &Model, identity: &Identity, cloud: Cloud) -> bool {
         return false;
     };
     identity.allowed.iter().any(|g| {
-        catalogue.get(&g.action.value).is_some_and(|a| match cloud {
-            Cloud::Aws => a.aws.as_ref().is_some_and(|m| !m.actions.is_empty()),
-            Cloud::Gcp => a.gcp.as_ref().is_some_and(|m| !m.permissions.is_empty()),
-            Cloud::Azure => a
-                .azure
-                .as_ref()
-                .is_some_and(|m| !m.actions.is_empty() || !m.data_actions.is_empty()),
-        })
+        catalogue
+            .get(&g.action.value)
+            .is_some_and(|a| a.means_something_in(cloud.platform()))
     })
 }
 
@@ -459,4 +454,16 @@ pub enum Cloud {
     Gcp,
     /// Azure.
     Azure,
+}
+
+impl Cloud {
+    /// The target it is.
+    #[must_use]
+    pub const fn platform(self) -> Platform {
+        match self {
+            Self::Aws => Platform::Aws,
+            Self::Gcp => Platform::Gcp,
+            Self::Azure => Platform::Azure,
+        }
+    }
 }

@@ -317,22 +317,12 @@ fn identity(base: Side<'_>, head: Side<'_>, bi: &Identity, hi: &Identity, out: &
     records(&b, &h, push);
 }
 
-/// The targets an identity lands in, beside Cedar.
-fn landing(lands: &Lands) -> BTreeSet<Platform> {
-    [
-        (lands.aws, Platform::Aws),
-        (lands.gcp, Platform::Gcp),
-        (lands.azure, Platform::Azure),
-        (lands.kubernetes.is_some(), Platform::Kubernetes),
-    ]
-    .into_iter()
-    .filter_map(|(lands, platform)| lands.then_some(platform))
-    .collect()
-}
-
 /// Targets an identity starts or stops landing in.
 fn targets(base: &Lands, head: &Lands, push: &mut Found<'_>) {
-    let (b, h) = (landing(base), landing(head));
+    let (b, h): (BTreeSet<Platform>, BTreeSet<Platform>) = (
+        base.platforms().into_iter().collect(),
+        head.platforms().into_iter().collect(),
+    );
     for t in h.difference(&b) {
         push.add(
             ChangeKind::TargetAdded,

@@ -1,15 +1,14 @@
 //! What a target cannot enforce of what the file says: a condition it
 //! grants without (`TG011`), and regions that leave a cloud none of its
 //! own (`TG012`). The enforcement plan decides; these rules say it at the
-//! line that wrote the condition, once.
+//! line that wrote the condition, once per target.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::analyse::enforce::{self, Unenforceable, Unenforced};
-use crate::analyse::federation;
-use crate::analyse::{Check, is_forbidden};
+use crate::analyse::{Check, federation, is_forbidden};
 use crate::diag::{Code, Diagnostic, Diagnostics, backticked};
-use crate::model::{Grant, Identity, Model, Spanned};
+use crate::model::{Grant, Identity, Model, Platform, Spanned};
 use crate::source::Loc;
 use crate::vocabulary::context::{ENVIRONMENT, NAMESPACE, REGION};
 
@@ -18,18 +17,41 @@ use super::LintContext;
 /// Run the checks.
 pub fn check(cx: &LintContext<'_>, out: &mut Diagnostics) {
     for identity in cx.analysis.live(cx.model) {
-        if cx.analysis.lands(identity).aws {
-            aws(cx.model, identity, out);
+        for platform in cx.analysis.lands(identity).platforms() {
+            target(cx.model, identity, platform, out);
         }
     }
 }
 
+/// A target's name in a sentence, what holds the identity's grants there,
+/// and what admits the identity.
+const fn words(platform: Platform) -> (&'static str, &'static str, &'static str) {
+    match platform {
+        Platform::Aws => ("AWS", "its role allows", "its role's trust does not pin it"),
+        Platform::Gcp => (
+            "Google Cloud",
+            "its service account's role grants",
+            "the pool principals that may act as its service account do not pin it",
+        ),
+        Platform::Azure => (
+            "Azure",
+            "its managed identity's role grants",
+            "its federated credentials do not pin it",
+        ),
+        Platform::Kubernetes => (
+            "The cluster",
+            "its Role allows",
+            "the cluster does not declare it",
+        ),
+    }
+}
+
 /// Where a condition was written: the grant's `where`, else the identity's
-/// `context` (its first value, or the key's list).
-fn written<'m>(identity: &'m Identity, grant: &'m Grant, key: &str) -> Option<(bool, Loc)> {
-    let first = |values: &'m [Spanned<String>]| values.first().map(|v| v.loc);
+/// `context` (its first value).
+fn written(identity: &Identity, grant: &Grant, key: &str) -> Option<Loc> {
+    let first = |values: &[Spanned<String>]| values.first().map(|v| v.loc);
     if let Some(values) = grant.conditions.get(key) {
-        return first(values).map(|loc| (true, loc));
+        return first(values);
     }
     let c = &identity.context;
     let values = match key {
@@ -38,129 +60,157 @@ fn written<'m>(identity: &'m Identity, grant: &'m Grant, key: &str) -> Option<(b
         NAMESPACE => c.namespaces.as_deref(),
         other => c.attributes.get(other).map(Vec::as_slice),
     }?;
-    first(values).map(|loc| (false, loc))
+    first(values)
 }
 
-/// What AWS leaves out for one identity, gathered by where it was written.
-#[derive(Default)]
-struct Gaps {
-    /// Conditions AWS cannot enforce: by location, the condition, why, and
-    /// the actions concerned.
-    unenforced: BTreeMap<Loc, (Check, bool, BTreeSet<String>, BTreeSet<String>)>,
-    /// Region conditions naming no AWS region, by location.
-    no_region: BTreeMap<Loc, Check>,
+/// A condition a target cannot enforce, gathered at the line that wrote
+/// it: the condition, whether it describes the caller, the catalogue
+/// actions concerned and (in AWS) their IAM actions.
+struct Gap {
+    check: Check,
+    caller: bool,
+    actions: BTreeSet<String>,
+    patterns: BTreeSet<String>,
 }
 
-fn aws(model: &Model, identity: &Identity, out: &mut Diagnostics) {
-    let Ok(trust) = federation::aws(model, identity) else {
-        return;
+/// What the target makes of each allowed action that means something
+/// there: what it cannot enforce, and a region list without its own.
+fn plans<'i>(
+    model: &Model,
+    identity: &'i Identity,
+    platform: Platform,
+) -> Vec<(&'i Grant, Vec<Unenforced>, Option<Check>)> {
+    let trust = match platform {
+        Platform::Aws => match federation::aws(model, identity) {
+            Ok(trust) => Some(trust),
+            Err(_) => return Vec::new(),
+        },
+        _ => None,
     };
     let catalogue = model.settings.actions.as_ref();
-    let mut gaps = Gaps::default();
+    let mut out = Vec::new();
     for grant in &identity.allowed {
         let action = grant.action.value.as_str();
-        let Some(mapping) = catalogue
-            .and_then(|c| c.get(action))
-            .and_then(|d| d.aws.as_ref())
-        else {
+        let Some(def) = catalogue.and_then(|c| c.get(action)) else {
             continue;
         };
-        if is_forbidden(model, identity, action) {
+        if !def.means_something_in(platform) || is_forbidden(model, identity, action) {
             continue;
         }
-        let plan = enforce::aws(model, identity, grant, mapping, &trust);
-        if let Some(check) = plan.no_region
-            && let Some((_, loc)) = written(identity, grant, REGION)
-        {
-            gaps.no_region.insert(loc, check);
-        }
-        for Unenforced { check, why } in plan.unenforced {
-            let Some((_, loc)) = written(identity, grant, &check.key) else {
-                continue;
-            };
-            let entry = gaps.unenforced.entry(loc).or_insert_with(|| {
-                let caller = why == Unenforceable::Caller;
-                (check.clone(), caller, BTreeSet::new(), BTreeSet::new())
-            });
-            entry.2.insert(action.to_owned());
-            if let Unenforceable::Untaggable(patterns) = why {
-                entry.3.extend(patterns);
+        match (&trust, &def.aws) {
+            (Some(trust), Some(mapping)) => {
+                let p = enforce::aws(model, identity, grant, mapping, trust);
+                out.push((grant, p.unenforced, p.no_region));
+            }
+            _ => {
+                let p = enforce::plan(model, identity, grant, def, platform);
+                out.push((grant, p.unenforced, p.no_region));
             }
         }
     }
-    for (loc, check) in gaps.no_region {
-        out.push(no_region(identity, loc, &check));
+    out
+}
+
+fn target(model: &Model, identity: &Identity, platform: Platform, out: &mut Diagnostics) {
+    let mut no_region: BTreeMap<Loc, Check> = BTreeMap::new();
+    let mut gaps: BTreeMap<Loc, Gap> = BTreeMap::new();
+    for (grant, unenforced, missing) in plans(model, identity, platform) {
+        if let Some(check) = missing
+            && let Some(loc) = written(identity, grant, REGION)
+        {
+            no_region.insert(loc, check);
+        }
+        for Unenforced { check, why } in unenforced {
+            let Some(loc) = written(identity, grant, &check.key) else {
+                continue;
+            };
+            let gap = gaps.entry(loc).or_insert_with(|| Gap {
+                caller: why == Unenforceable::Caller,
+                check,
+                actions: BTreeSet::new(),
+                patterns: BTreeSet::new(),
+            });
+            gap.actions.insert(grant.action.value.clone());
+            if let Unenforceable::Untaggable(patterns) = why {
+                gap.patterns.extend(patterns);
+            }
+        }
     }
-    for (loc, (check, caller, actions, patterns)) in gaps.unenforced {
-        out.push(if caller {
-            caller_unseen(identity, loc, &check, &actions)
-        } else {
-            untaggable(identity, loc, &check, &patterns)
-        });
+    for (loc, check) in no_region {
+        out.push(no_region_in(identity, platform, loc, &check));
+    }
+    for (loc, gap) in gaps {
+        out.push(unenforced(identity, platform, loc, &gap));
     }
 }
 
-fn no_region(identity: &Identity, loc: Loc, check: &Check) -> Diagnostic {
+fn no_region_in(identity: &Identity, platform: Platform, loc: Loc, check: &Check) -> Diagnostic {
+    let (cloud, _, _) = words(platform);
     Diagnostic::new(
         Code::NoRegionInTarget,
         format!(
-            "`{}` runs in AWS, but its regions ({}) name no AWS region: AWS would deny it everything",
+            "`{}` runs in {cloud}, but its regions ({}) name none of {cloud}'s: {cloud} would deny it everything",
             identity.name.value,
             backticked(check.values.iter().map(String::as_str))
         ),
     )
-    .primary(loc, "no AWS region in this list")
-    .help("add the AWS regions it acts in (`eu-west-1`): each cloud takes its own regions from the list")
-}
-
-fn caller_unseen(
-    identity: &Identity,
-    loc: Loc,
-    check: &Check,
-    actions: &BTreeSet<String>,
-) -> Diagnostic {
-    let (what, pin) = if check.key == NAMESPACE {
-        (
-            "namespace",
-            "run it as its service account in the namespace (`system:serviceaccount:NS:NAME`, or its SPIFFE ID)",
-        )
-    } else {
-        (
-            "environment",
-            "pin the environment in its subject (`repo:ORG/REPO:environment:NAME` for a GitHub Actions job in a deployment environment)",
-        )
-    };
-    Diagnostic::new(
-        Code::UnenforcedCondition,
-        format!(
-            "AWS cannot see the {what} of `{}`'s requests, and its trust does not pin it: its role allows {} in every {what}, and only Cedar holds it to {}",
-            identity.name.value,
-            backticked(actions.iter().map(String::as_str)),
-            backticked(check.values.iter().map(String::as_str))
-        ),
-    )
-    .primary(loc, "not enforced in AWS")
+    .primary(loc, format!("no {cloud} region in this list"))
     .help(format!(
-        "{pin}; or suppress TG011 for this identity with the reason it is acceptable"
+        "add the {cloud} regions it acts in: each cloud takes its own regions from the list (`eu-west-1` is AWS's, `europe-west1` Google Cloud's, `westeurope` Azure's)"
     ))
 }
 
-fn untaggable(
-    identity: &Identity,
-    loc: Loc,
-    check: &Check,
-    patterns: &BTreeSet<String>,
-) -> Diagnostic {
-    Diagnostic::new(
-        Code::UnenforcedCondition,
-        format!(
-            "AWS evaluates no tag condition for {} of `{}`: its role allows them whatever their `{}`, and only Cedar holds it to {}",
-            backticked(patterns.iter().map(String::as_str)),
-            identity.name.value,
-            check.key,
-            backticked(check.values.iter().map(String::as_str))
-        ),
-    )
-    .primary(loc, "not enforced in AWS for these actions")
-    .help("narrow them by resource ARN in the catalogue's mapping, or map the action to AWS actions on taggable resources; or suppress TG011 for this identity with the reason it is acceptable")
+/// How the trust could hold a caller condition.
+fn pin_help(key: &str) -> &'static str {
+    match key {
+        NAMESPACE => {
+            "run it as its service account in the namespace (`system:serviceaccount:NS:NAME`, or its SPIFFE ID)"
+        }
+        REGION => {
+            "run it only in the cluster and declare the cluster's regions (`targets.kubernetes.regions`)"
+        }
+        _ => {
+            "pin the environment in its subject (`repo:ORG/REPO:environment:NAME` for a GitHub Actions job in a deployment environment), or run it only in the cluster and declare the cluster's `environments`"
+        }
+    }
+}
+
+fn unenforced(identity: &Identity, platform: Platform, loc: Loc, gap: &Gap) -> Diagnostic {
+    let (target, grants, unpinned) = words(platform);
+    let name = &identity.name.value;
+    let values = backticked(gap.check.values.iter().map(String::as_str));
+    let key = &gap.check.key;
+    let actions = backticked(gap.actions.iter().map(String::as_str));
+    let suppress = "; or suppress TG011 for this identity with the reason it is acceptable";
+    let (message, label, help) = if gap.caller {
+        (
+            format!(
+                "{target} cannot see the {key} of `{name}`'s requests, and {unpinned}: {grants} {actions} in every {key}, and only Cedar holds it to {values}"
+            ),
+            format!("not enforced by {target}"),
+            format!("{}{suppress}", pin_help(key)),
+        )
+    } else if gap.patterns.is_empty() {
+        (
+            format!(
+                "{target} has no condition to narrow {actions} of `{name}` by `{key}`: {grants} them whatever their `{key}`, and only Cedar holds it to {values}"
+            ),
+            format!("not enforced by {target}"),
+            format!("keep the action's permissions narrow in the catalogue's mapping{suppress}"),
+        )
+    } else {
+        (
+            format!(
+                "AWS evaluates no tag condition for {} of `{name}`: {grants} them whatever their `{key}`, and only Cedar holds it to {values}",
+                backticked(gap.patterns.iter().map(String::as_str))
+            ),
+            "not enforced by AWS for these actions".to_owned(),
+            format!(
+                "narrow them by resource ARN in the catalogue's mapping, or map the action to AWS actions on taggable resources{suppress}"
+            ),
+        )
+    };
+    Diagnostic::new(Code::UnenforcedCondition, message)
+        .primary(loc, label)
+        .help(help)
 }

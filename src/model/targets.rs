@@ -72,6 +72,8 @@ pub struct KubernetesTarget {
     pub namespaces: Vec<Spanned<String>>,
     /// The environments the cluster's workloads run in (empty: unknown).
     pub environments: Vec<Spanned<String>>,
+    /// The regions the cluster runs in (empty: unknown).
+    pub regions: Vec<Spanned<String>>,
     /// The cluster's service account token issuer (its OIDC issuer URL).
     pub oidc_issuer: Option<Spanned<String>>,
 }

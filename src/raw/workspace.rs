@@ -140,6 +140,9 @@ raw_struct! {
         rules: Vec<Spanned<RbacRule>>,
         /// Whether the rules need a ClusterRole.
         cluster_wide: Option<Spanned<bool>>,
+        /// The `where` key whose values name the objects the rules act on:
+        /// a grant narrowed by it gets them as `resourceNames`.
+        names: Option<Spanned<String>>,
         /// Why a wildcard (`*` verbs, resources or API groups) in these
         /// rules is deliberate; without one, a wildcard is reported.
         wildcard_reason: Option<Spanned<String>>,
@@ -240,6 +243,8 @@ raw_struct! {
         /// The environments the cluster's workloads run in: a cloud that
         /// trusts only the cluster's tokens knows its callers are in them.
         environments: Option<Vec<Spanned<String>>>,
+        /// The regions the cluster runs in (its cloud's names).
+        regions: Option<Vec<Spanned<String>>>,
         /// The cluster's service account token issuer (its OIDC issuer
         /// URL): identities that name no issuer run as their Kubernetes
         /// service account and are federated through it.

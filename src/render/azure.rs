@@ -14,8 +14,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use crate::analyse::federation::{self, AZURE_AUDIENCE, AzureCredential, Cloud};
-use crate::analyse::{self, Analysis};
-use crate::model::{AzureTarget, Identity, Model};
+use crate::analyse::{self, Analysis, enforce};
+use crate::model::{AzureTarget, Identity, Model, Platform};
 use crate::source::SourceDb;
 
 use super::{Artifact, Artifacts, tags, terraform};
@@ -111,10 +111,7 @@ fn rendered(
             data_actions: BTreeSet::new(),
         }
     } else {
-        operations(
-            model,
-            identity.allowed.iter().map(|g| g.action.value.as_str()),
-        )
+        operations(model, enforce::granted(model, identity, Platform::Azure))
     };
     let not = if suspended {
         Operations {

@@ -22,8 +22,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use crate::analyse::federation::{self, Cloud, GcpTrust};
-use crate::analyse::{self, Analysis};
-use crate::model::{GcpTarget, Identity, Model};
+use crate::analyse::{self, Analysis, enforce};
+use crate::model::{GcpTarget, Identity, Model, Platform};
 use crate::source::SourceDb;
 use crate::vocabulary::gcp::{account_id, deny_permission, role_id};
 
@@ -111,10 +111,7 @@ fn rendered(
 ) -> Rendered {
     let name = identity.name.value.to_string();
     let account_id = account_id(&name);
-    let allowed = permissions_of(
-        model,
-        identity.allowed.iter().map(|g| g.action.value.as_str()),
-    );
+    let allowed = permissions_of(model, enforce::granted(model, identity, Platform::Gcp));
     let forbidden = permissions_of(model, analyse::forbidden(model, identity));
     Rendered {
         email: format!(

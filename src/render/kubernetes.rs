@@ -29,8 +29,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{
 use serde::Serialize;
 
 use crate::analyse::federation::{self, AwsTrust};
-use crate::analyse::{Analysis, grant_of};
-use crate::model::{Identity, Model};
+use crate::analyse::{Analysis, enforce, grant_of};
+use crate::model::{Identity, Model, Platform, RbacRule, Spanned};
 use crate::source::SourceDb;
 
 use super::{Artifact, Artifacts, aws, tags};
@@ -274,8 +274,45 @@ fn annotations(
     out
 }
 
-/// The RBAC rules of the identity's allowed actions: namespaced, and
-/// cluster-wide (whatever its state).
+/// One catalogue rule as RBAC rules: narrowed to `names` on the verbs RBAC
+/// narrows by name (the rule's own names, if any, kept only where they
+/// agree), and as written on the others.
+fn policy_rules(r: &RbacRule, names: Option<&[String]>) -> Vec<PolicyRule> {
+    let strings =
+        |v: &[Spanned<String>]| -> Vec<String> { v.iter().map(|x| x.value.clone()).collect() };
+    let rule = |verbs: Vec<String>, resource_names: Vec<String>| PolicyRule {
+        api_groups: Some(strings(&r.api_groups)),
+        resources: Some(strings(&r.resources)),
+        verbs,
+        resource_names: (!resource_names.is_empty()).then_some(resource_names),
+        non_resource_urls: None,
+    };
+    let own = strings(&r.resource_names);
+    let Some(names) = names else {
+        return vec![rule(strings(&r.verbs), own)];
+    };
+    let (unnamed, named): (Vec<String>, Vec<String>) = strings(&r.verbs)
+        .into_iter()
+        .partition(|v| enforce::UNNAMED_VERBS.contains(&v.as_str()));
+    let mut narrowed: Vec<String> = names
+        .iter()
+        .filter(|n| own.is_empty() || own.contains(n))
+        .cloned()
+        .collect();
+    narrowed.sort();
+    narrowed.dedup();
+    let mut out = Vec::new();
+    if !named.is_empty() && !narrowed.is_empty() {
+        out.push(rule(named, narrowed));
+    }
+    if !unnamed.is_empty() {
+        out.push(rule(unnamed, own));
+    }
+    out
+}
+
+/// The RBAC rules of the identity's allowed actions, as the enforcement
+/// plan decides them: namespaced, and cluster-wide (whatever its state).
 fn rules(model: &Model, identity: &Identity) -> (Vec<PolicyRule>, Vec<PolicyRule>) {
     let mut namespaced = Vec::new();
     let mut cluster = Vec::new();
@@ -288,27 +325,23 @@ fn rules(model: &Model, identity: &Identity) -> (Vec<PolicyRule>, Vec<PolicyRule
     allowed.sort_unstable();
     allowed.dedup();
     for a in allowed {
-        let Some(k) = grant_of(identity, a)
-            .and(catalogue.and_then(|c| c.get(a)))
-            .and_then(|action| action.kubernetes.as_ref())
+        let (Some(grant), Some(action)) = (grant_of(identity, a), catalogue.and_then(|c| c.get(a)))
         else {
             continue;
         };
-        let list = |v: &[crate::model::Spanned<String>]| -> Option<Vec<String>> {
-            (!v.is_empty()).then(|| v.iter().map(|x| x.value.clone()).collect())
+        let Some(k) = action.kubernetes.as_ref() else {
+            continue;
         };
+        let plan = enforce::plan(model, identity, grant, action, Platform::Kubernetes);
+        if !plan.granted {
+            continue;
+        }
         for r in &k.rules {
-            let rule = PolicyRule {
-                api_groups: Some(r.api_groups.iter().map(|x| x.value.clone()).collect()),
-                resources: Some(r.resources.iter().map(|x| x.value.clone()).collect()),
-                verbs: r.verbs.iter().map(|x| x.value.clone()).collect(),
-                resource_names: list(&r.resource_names),
-                non_resource_urls: None,
-            };
+            let rules = policy_rules(r, plan.names.as_deref());
             if k.cluster_wide {
-                cluster.push(rule);
+                cluster.extend(rules);
             } else {
-                namespaced.push(rule);
+                namespaced.extend(rules);
             }
         }
     }

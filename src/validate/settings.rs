@@ -243,6 +243,7 @@ fn action_of(name: &Spanned<String>, def: &raw::ActionDef) -> Action {
             KubernetesMapping {
                 rules,
                 cluster_wide: k.cluster_wide.as_ref().is_some_and(|c| c.value),
+                names: k.names.clone(),
                 wildcard_reason: k.wildcard_reason.clone(),
             }
         }),
@@ -275,6 +276,7 @@ fn targets_of(t: &raw::Targets) -> Targets {
         kubernetes: t.kubernetes.as_ref().map(|k| KubernetesTarget {
             namespaces: k.namespaces.clone().unwrap_or_default(),
             environments: k.environments.clone().unwrap_or_default(),
+            regions: k.regions.clone().unwrap_or_default(),
             oidc_issuer: k.oidc_issuer.clone(),
         }),
     }
