@@ -15,7 +15,7 @@
 #   filesystem mirror (NHI_TF_MIRROR, default /opt/tf-plugins): every
 #   aws/main.tf.json. No Terraform provider can be fetched from the
 #   registries this project reaches, so when terraform or the mirror is
-#   absent this step says so and is skipped; google and azurerm have no
+#   absent this step says so and is skipped (failing under CI=true); google and azurerm have no
 #   mirror here, and tests/terraform.rs checks their files against the
 #   providers' schemas instead.
 #   With them, scripts/terraform-schemas.sh --check also says whether the
@@ -27,6 +27,10 @@
 #   property allowed.
 # - scripts/aws-service-reference.py --check: the shipped AWS service
 #   reference is what parliament carries.
+#
+# What the rendered files mean — that every target decides as Cedar does —
+# is held by tests/agreement.rs, with the IAM evaluator that
+# scripts/install-iam-simulate.sh installs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -109,6 +113,10 @@ if command -v terraform >/dev/null && [[ -d "$mirror/registry.terraform.io/hashi
   NHI_TF_MIRROR="$mirror" scripts/terraform-schemas.sh --check
 else
   echo "conformance: SKIPPED terraform validate: terraform or the hashicorp/aws mirror at $mirror is absent" >&2
+  if [[ "${CI:-}" == true ]]; then
+    echo "conformance: CI must run terraform validate: install terraform and the provider mirror" >&2
+    exit 1
+  fi
 fi
 
 "$venv/bin/python" scripts/aws-service-reference.py --check
