@@ -270,6 +270,8 @@ codes! {
     UnenforcedCondition = "TG011", "unenforced-condition", Warning, [Nhi5], "a condition of an identity's `context` or `where` that a target cannot evaluate (the caller's environment or namespace where the trust does not pin it, an attribute of what an action acts on where the action takes no tag condition): the target grants without it, and only Cedar holds the identity to it";
     /// Regions that name none of a target's regions.
     NoRegionInTarget = "TG012", "no-region-in-target", Error, [], "an identity that runs in a cloud lists regions, none of them that cloud's (`europe-west1` is Google Cloud's, `eu-west-1` AWS's): the cloud would deny it everything";
+    /// Forbidden actions Azure cannot deny.
+    AzureCannotDeny = "TG013", "azure-cannot-deny", Info, [Nhi5], "an identity that runs in Azure forbids actions that mean something there (or a guardrail does): Azure lets no one deny, so they are left out of its role, and any other role assigned to its managed identity still grants them";
     /// An allowed action's permissions are covered by a forbidden one's.
     PermissionOverlap = "AC005", "permission-overlap", Error, [Nhi5], "an allowed action expands to a permission that a forbidden action or a guardrail covers";
     /// A decision test's expected decision differs from the rendered one.

@@ -66,7 +66,11 @@ pub const FAMILIES: &[Family] = &[
     },
     Family {
         name: "enforcement",
-        codes: &[Code::UnenforcedCondition, Code::NoRegionInTarget],
+        codes: &[
+            Code::UnenforcedCondition,
+            Code::NoRegionInTarget,
+            Code::AzureCannotDeny,
+        ],
         check: enforcement::check,
     },
     Family {

@@ -512,6 +512,8 @@ pub struct AzureMapping {
     pub actions: Vec<Spanned<String>>,
     /// Data-plane actions.
     pub data_actions: Vec<Spanned<String>>,
+    /// Where its operations are assigned (default: the target's scope).
+    pub scope: Option<Spanned<String>>,
     /// Why a wildcard is deliberate, if it is.
     pub wildcard_reason: Option<Spanned<String>>,
     /// The whole mapping.

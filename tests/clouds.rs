@@ -516,7 +516,7 @@ fn google_cloud_binds_the_pool_subject_and_denies_what_is_forbidden() {
 }
 
 #[test]
-fn azure_federates_each_subject_and_subtracts_what_is_forbidden() {
+fn azure_federates_each_subject_and_leaves_out_what_is_forbidden() {
     let tmp = aws_workspace("");
     let (_out, files) = build(tmp.path());
     assert_eq!(
@@ -541,10 +541,10 @@ fn azure_federates_each_subject_and_subtracts_what_is_forbidden() {
         role["Actions"],
         serde_json::json!(["Microsoft.Insights/logs/read"])
     );
-    assert_eq!(
-        role["NotDataActions"],
-        serde_json::json!(["Microsoft.Insights/logs/write"])
-    );
+    // the forbidden write is left out: nothing of the role would grant it,
+    // so no `NotDataActions` pretends to deny it
+    assert_eq!(role["NotDataActions"], serde_json::json!([]));
+    assert_eq!(role["DataActions"], serde_json::json!([]));
     assert_eq!(
         role["AssignableScopes"],
         serde_json::json!([
@@ -566,7 +566,11 @@ fn azure_federates_each_subject_and_subtracts_what_is_forbidden() {
     let (_out, files) = build(tmp.path());
     let role = json(&files, "azure/ci-job/role-definition.json");
     assert_eq!(role["Actions"], serde_json::json!([]));
-    assert_eq!(role["NotActions"], serde_json::json!(["*"]));
+    assert_eq!(role["NotActions"], serde_json::json!([]));
+    assert_eq!(
+        json(&files, "azure/ci-job/federated-credentials.json"),
+        serde_json::json!([])
+    );
     assert!(files.contains_key("azure/ci-job/managed-identity.json"));
 
     for gone in ["state: revoked\n", "expires: 2026-01-01\n"] {
@@ -733,7 +737,16 @@ fn terraform_json_matches_the_provider_resource_schemas() {
                 let schema = &resources[ty];
                 assert!(schema.is_object(), "no schema for {ty}");
                 for (name, body) in by_name.as_object().unwrap() {
-                    conforms(body, schema, &format!("{ty}.{name}"), &mut problems);
+                    // Terraform's own meta-arguments: an ordering names
+                    // resources of the same document
+                    let mut body = body.clone();
+                    if let Some(after) = body.as_object_mut().unwrap().remove("depends_on") {
+                        for address in after.as_array().unwrap() {
+                            let (t, n) = address.as_str().unwrap().split_once('.').unwrap();
+                            assert!(doc["resource"][t][n].is_object(), "{ty}.{name}: {address}");
+                        }
+                    }
+                    conforms(&body, schema, &format!("{ty}.{name}"), &mut problems);
                     checked += 1;
                 }
             }
@@ -837,4 +850,69 @@ fn aws_conditions_are_only_those_aws_evaluates() {
     let text = &files["aws/backup/permissions-policy.json"];
     assert!(!text.contains("environment"), "{text}");
     assert!(!text.contains("europe-west1"), "{text}");
+}
+
+#[test]
+fn azure_subtracts_only_from_its_own_wildcards_and_assigns_each_scope() {
+    let subscription = "/subscriptions/7d1e4c2a-3b5f-4e6d-8a9c-0b1f2e3d4c5a";
+    let tmp = workspace(&[
+        (
+            "nhi.yaml",
+            &format!(
+                "default_targets: [azure]\n# the overlap is accepted here: forbidden wins inside the role\nlints: {{AC005: warning}}\ntargets:\n  azure: {{subscription_id: 7d1e4c2a-3b5f-4e6d-8a9c-0b1f2e3d4c5a, tenant_id: 2c9f8e7d-6b5a-4c3d-9e1f-0a2b3c4d5e6f, resource_group: ids, location: westeurope}}\n  kubernetes: {{namespaces: [apps], oidc_issuer: \"https://oidc.example.com/cluster\"}}\nactions:\n  manage_sites:\n    azure: {{actions: [\"Microsoft.Web/sites/*\"], wildcard_reason: the portal team runs its own sites}}\n  restart_sites:\n    azure: {{actions: [Microsoft.Web/sites/restart/action]}}\n  read_secrets:\n    azure: {{data_actions: [Microsoft.KeyVault/vaults/secrets/getSecret/action], scope: {subscription}/resourceGroups/vaults}}\n"
+            ),
+        ),
+        (
+            "identities/portal-operator.yaml",
+            "agent: portal-operator\nowner: t\nauth: {method: oidc, ttl: 30m}\nallowed_actions: [manage_sites, read_secrets]\nforbidden_actions: [restart_sites]\ncontext:\n  namespaces: [apps, batch]\n",
+        ),
+    ]);
+    let (_out, files) = build(tmp.path());
+    // forbidden wins inside the role's own wildcard; nothing else pretends
+    let role = json(&files, "azure/portal-operator/role-definition.json");
+    assert_eq!(
+        role["Actions"],
+        serde_json::json!(["Microsoft.Web/sites/*"])
+    );
+    assert_eq!(
+        role["NotActions"],
+        serde_json::json!(["Microsoft.Web/sites/restart/action"])
+    );
+    assert_eq!(
+        role["AssignableScopes"],
+        serde_json::json!([format!("{subscription}/resourceGroups/ids")])
+    );
+    // the secret read, at its own scope, in a role of its own
+    let vault = json(&files, "azure/portal-operator/role-definition-2.json");
+    assert_eq!(vault["Name"], "nhi-portal-operator-2");
+    assert_eq!(
+        vault["DataActions"],
+        serde_json::json!(["Microsoft.KeyVault/vaults/secrets/getSecret/action"])
+    );
+    assert_eq!(vault["Actions"], serde_json::json!([]));
+    assert_eq!(
+        vault["AssignableScopes"],
+        serde_json::json!([format!("{subscription}/resourceGroups/vaults")])
+    );
+    let tf = json(&files, "azure/main.tf.json");
+    let assignments = &tf["resource"]["azurerm_role_assignment"];
+    assert_eq!(
+        assignments["portal-operator-2"]["scope"],
+        format!("{subscription}/resourceGroups/vaults")
+    );
+    assert_eq!(
+        assignments["portal-operator-2"]["role_definition_id"],
+        "${azurerm_role_definition.portal-operator-2.role_definition_resource_id}"
+    );
+    // one credential per namespace, each created after the one before
+    let credentials = &tf["resource"]["azurerm_federated_identity_credential"];
+    assert!(credentials["portal-operator-1"]["depends_on"].is_null());
+    assert_eq!(
+        credentials["portal-operator-2"]["depends_on"],
+        serde_json::json!(["azurerm_federated_identity_credential.portal-operator-1"])
+    );
+    assert_eq!(
+        credentials["portal-operator-2"]["subject"],
+        "system:serviceaccount:batch:portal-operator"
+    );
 }

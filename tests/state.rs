@@ -262,17 +262,29 @@ fn azure_gives_a_suspended_identity_a_role_that_grants_nothing() {
     let role = json(&files, "azure/quarantined-bot/role-definition.json");
     assert_eq!(role["Actions"], json!([]));
     assert_eq!(role["DataActions"], json!([]));
-    assert_eq!(role["NotActions"], json!(["*"]));
-    assert_eq!(role["NotDataActions"], json!(["*"]));
+    assert_eq!(role["NotActions"], json!([]));
+    assert_eq!(role["NotDataActions"], json!([]));
     let tf = json(&files, "azure/main.tf.json");
     assert_eq!(
         tf["resource"]["azurerm_role_definition"][SUSPENDED]["permissions"],
-        json!([{"actions": [], "not_actions": ["*"], "data_actions": [], "not_data_actions": ["*"]}])
+        json!([{"actions": [], "not_actions": [], "data_actions": [], "not_data_actions": []}])
     );
-    // the managed identity, its credentials and its assignment stay
+    // no token becomes it: its federated credentials are gone
+    assert_eq!(
+        json(&files, "azure/quarantined-bot/federated-credentials.json"),
+        json!([])
+    );
+    let credentials = tf["resource"]["azurerm_federated_identity_credential"]
+        .as_object()
+        .unwrap();
+    assert!(
+        credentials.keys().all(|k| !k.starts_with(SUSPENDED)),
+        "{credentials:?}"
+    );
+    assert!(credentials.keys().any(|k| k.starts_with("working-bot")));
+    // the managed identity and its assignment stay, to reinstate it
     let identity = json(&files, "azure/quarantined-bot/managed-identity.json");
     assert_eq!(identity["tags"]["nhi:state"], "suspended");
-    assert!(files.contains_key("azure/quarantined-bot/federated-credentials.json"));
     assert!(tf["resource"]["azurerm_role_assignment"][SUSPENDED].is_object());
     // the active twin is granted what it holds
     let active = json(&files, "azure/working-bot/role-definition.json");

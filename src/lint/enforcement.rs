@@ -1,7 +1,8 @@
 //! What a target cannot enforce of what the file says: a condition it
-//! grants without (`TG011`), and regions that leave a cloud none of its
-//! own (`TG012`). The enforcement plan decides; these rules say it at the
-//! line that wrote the condition, once per target.
+//! grants without (`TG011`), regions that leave a cloud none of its own
+//! (`TG012`), and forbidden actions Azure cannot deny (`TG013`). The
+//! enforcement plan decides; these rules say it at the line that wrote
+//! it, once per target.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -16,11 +17,69 @@ use super::LintContext;
 
 /// Run the checks.
 pub fn check(cx: &LintContext<'_>, out: &mut Diagnostics) {
+    let mut in_azure = false;
     for identity in cx.analysis.live(cx.model) {
         for platform in cx.analysis.lands(identity).platforms() {
             target(cx.model, identity, platform, out);
         }
+        if cx.analysis.lands(identity).azure {
+            in_azure = true;
+            azure_cannot_deny(cx.model, identity, out);
+        }
     }
+    if in_azure {
+        guardrails_in_azure(cx.model, out);
+    }
+}
+
+/// Whether an action means something in Azure.
+fn in_azure(model: &Model, action: &str) -> bool {
+    model
+        .settings
+        .actions
+        .as_ref()
+        .and_then(|c| c.get(action))
+        .is_some_and(|a| a.means_something_in(Platform::Azure))
+}
+
+/// Said once per identity in Azure, at its first forbidden action that
+/// means something there.
+fn azure_cannot_deny(model: &Model, identity: &Identity, out: &mut Diagnostics) {
+    let Some(first) = identity
+        .forbidden
+        .iter()
+        .find(|f| in_azure(model, &f.value))
+    else {
+        return;
+    };
+    out.push(
+        Diagnostic::new(
+            Code::AzureCannotDeny,
+            format!(
+                "Azure cannot deny: `{}`'s forbidden actions are left out of its role, and another role assigned to its managed identity would still grant them",
+                identity.name.value
+            ),
+        )
+        .primary(first.loc, "left out in Azure, not denied")
+        .help("keep its managed identity to the one role nhi assigns it; Cedar and the other clouds deny these actions"),
+    );
+}
+
+/// Said once for the workspace, at its first guardrail that means
+/// something in Azure.
+fn guardrails_in_azure(model: &Model, out: &mut Diagnostics) {
+    let guardrails = &model.settings.guardrails.forbidden_actions;
+    let Some(first) = guardrails.iter().find(|g| in_azure(model, &g.value)) else {
+        return;
+    };
+    out.push(
+        Diagnostic::new(
+            Code::AzureCannotDeny,
+            "Azure cannot deny: the guardrails are left out of every role nhi assigns, and another role assigned to a managed identity would still grant them".to_owned(),
+        )
+        .primary(first.loc, "left out in Azure, not denied")
+        .help("keep Azure's managed identities to the roles nhi assigns them; Cedar and the other clouds deny the guardrails"),
+    );
 }
 
 /// A target's name in a sentence, what holds the identity's grants there,

@@ -127,6 +127,9 @@ raw_struct! {
         actions: Option<Vec<Spanned<String>>>,
         /// Data-plane actions.
         data_actions: Option<Vec<Spanned<String>>>,
+        /// Where its role is assigned (`/subscriptions/…/resourceGroups/…`;
+        /// default the target's scope).
+        scope: Option<Spanned<String>>,
         /// Why a wildcard in this mapping is deliberate; without one, a
         /// wildcard is reported.
         wildcard_reason: Option<Spanned<String>>,

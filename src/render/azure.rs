@@ -1,13 +1,16 @@
 //! The Azure target: per identity that Azure must grant, a user-assigned
 //! managed identity, a federated identity credential for each issuer and
-//! subject it presents, a custom role definition holding its mapped
-//! operations with its forbidden and guardrail operations as `notActions`,
-//! and the role assignment at the configured scope. Native JSON under
+//! subject it presents (created one after another, as Azure requires), and
+//! per scope its actions are assigned at, a custom role definition holding
+//! their mapped operations and its assignment. Native JSON under
 //! `azure/NAME/` and `azure/main.tf.json`.
 //!
-//! Azure lets no one but its own services create deny assignments, so a
-//! suspended identity's role grants nothing (`notActions: ["*"]`) while its
-//! objects stay in place.
+//! Azure lets no one but its own services create deny assignments: a
+//! forbidden or guardrail operation is left out, and subtracted as a
+//! `notActions` entry only where one of the role's own wildcards would
+//! grant it — nothing it writes pretends to deny what another role grants.
+//! A suspended identity keeps its managed identity and a role that grants
+//! nothing, and loses its federated credentials, so no token becomes it.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -17,6 +20,7 @@ use crate::analyse::federation::{self, AZURE_AUDIENCE, AzureCredential, Cloud};
 use crate::analyse::{self, Analysis, enforce};
 use crate::model::{AzureTarget, Identity, Model, Platform};
 use crate::source::SourceDb;
+use crate::vocabulary::glob;
 
 use super::{Artifact, Artifacts, tags, terraform};
 
@@ -37,27 +41,58 @@ pub fn scope(target: &AzureTarget) -> String {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 struct Operations {
     actions: BTreeSet<String>,
     data_actions: BTreeSet<String>,
 }
 
-fn operations<'a>(model: &'a Model, actions: impl Iterator<Item = &'a str>) -> Operations {
+impl Operations {
+    /// The operations of `other` one of these patterns grants (Azure
+    /// compares operations without regard to case).
+    fn covering(&self, other: &Self) -> Self {
+        let within = |mine: &BTreeSet<String>, theirs: &BTreeSet<String>| {
+            theirs
+                .iter()
+                .filter(|t| mine.iter().any(|m| glob::overlap(m, t, true)))
+                .cloned()
+                .collect()
+        };
+        Self {
+            actions: within(&self.actions, &other.actions),
+            data_actions: within(&self.data_actions, &other.data_actions),
+        }
+    }
+}
+
+/// The operations of `actions`, by the scope each is assigned at.
+fn operations<'a>(
+    model: &'a Model,
+    actions: impl Iterator<Item = &'a str>,
+    default_scope: &str,
+) -> BTreeMap<String, Operations> {
     let catalogue = model.settings.actions.as_ref();
-    let mut out = Operations {
-        actions: BTreeSet::new(),
-        data_actions: BTreeSet::new(),
-    };
+    let mut out: BTreeMap<String, Operations> = BTreeMap::new();
     for a in actions.filter_map(|a| catalogue.and_then(|c| c.get(a))) {
         if let Some(m) = &a.azure {
-            out.actions
+            let scope = m.scope.as_ref().map_or(default_scope, |s| s.value.as_str());
+            let ops = out.entry(scope.to_owned()).or_default();
+            ops.actions
                 .extend(m.actions.iter().map(|x| x.value.clone()));
-            out.data_actions
+            ops.data_actions
                 .extend(m.data_actions.iter().map(|x| x.value.clone()));
         }
     }
     out
+}
+
+/// One custom role of an identity, assigned at one scope.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Role {
+    scope: String,
+    allowed: Operations,
+    /// Forbidden operations one of the role's own patterns would grant.
+    not: Operations,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -66,8 +101,22 @@ struct Rendered {
     description: String,
     tags: tags::Tags,
     credentials: Vec<AzureCredential>,
-    allowed: Operations,
-    not: Operations,
+    /// Its roles: the target's scope first, then the others in order.
+    roles: Vec<Role>,
+}
+
+impl Rendered {
+    /// The name, file stem and Terraform key suffix of its `i`th role.
+    fn role_names(&self, i: usize) -> (String, String) {
+        if i == 0 {
+            (format!("nhi-{}", self.name), String::new())
+        } else {
+            (
+                format!("nhi-{}-{}", self.name, i + 1),
+                format!("-{}", i + 1),
+            )
+        }
+    }
 }
 
 /// Render the Azure target: every identity that lands in Azure.
@@ -85,7 +134,7 @@ pub fn render(
         let Ok(credentials) = federation::azure(model, identity) else {
             continue;
         };
-        let r = rendered(model, analysis, db, identity, credentials);
+        let r = rendered(model, analysis, db, identity, credentials, &scope(target));
         files(&r, target, &mut out);
         all.push(r);
     }
@@ -103,31 +152,43 @@ fn rendered(
     db: &SourceDb,
     identity: &Identity,
     credentials: Vec<AzureCredential>,
+    default_scope: &str,
 ) -> Rendered {
     let suspended = analysis.suspended(identity);
-    let allowed = if suspended {
-        Operations {
-            actions: BTreeSet::new(),
-            data_actions: BTreeSet::new(),
-        }
+    let mut by_scope = if suspended {
+        BTreeMap::new()
     } else {
-        operations(model, enforce::granted(model, identity, Platform::Azure))
+        operations(
+            model,
+            enforce::granted(model, identity, Platform::Azure),
+            default_scope,
+        )
     };
-    let not = if suspended {
-        Operations {
-            actions: BTreeSet::from(["*".to_owned()]),
-            data_actions: BTreeSet::from(["*".to_owned()]),
-        }
-    } else {
-        operations(model, analyse::forbidden(model, identity))
-    };
+    let forbidden: Operations =
+        operations(model, analyse::forbidden(model, identity), default_scope)
+            .into_values()
+            .fold(Operations::default(), |mut all, ops| {
+                all.actions.extend(ops.actions);
+                all.data_actions.extend(ops.data_actions);
+                all
+            });
+    // the target's scope first (a suspended identity keeps a role there
+    // that grants nothing), then the others in order
+    let first = by_scope.remove(default_scope).unwrap_or_default();
+    let roles: Vec<Role> = std::iter::once((default_scope.to_owned(), first))
+        .chain(by_scope)
+        .map(|(scope, allowed)| Role {
+            not: allowed.covering(&forbidden),
+            scope,
+            allowed,
+        })
+        .collect();
     Rendered {
         name: identity.name.value.to_string(),
         description: tags::description(identity),
         tags: tags::azure(&tags::facts(identity, analysis, db)),
-        credentials,
-        allowed,
-        not,
+        credentials: if suspended { Vec::new() } else { credentials },
+        roles,
     }
 }
 
@@ -211,19 +272,22 @@ fn files(r: &Rendered, target: &AzureTarget, out: &mut Artifacts) {
         })
         .collect();
     add("federated-credentials.json", super::json_file(&credentials));
-    add(
-        "role-definition.json",
-        super::json_file(&RoleDefinition {
-            name: format!("nhi-{}", r.name),
-            is_custom: true,
-            description: &r.description,
-            actions: &r.allowed.actions,
-            not_actions: &r.not.actions,
-            data_actions: &r.allowed.data_actions,
-            not_data_actions: &r.not.data_actions,
-            assignable_scopes: [scope(target)],
-        }),
-    );
+    for (i, role) in r.roles.iter().enumerate() {
+        let (name, suffix) = r.role_names(i);
+        add(
+            &format!("role-definition{suffix}.json"),
+            super::json_file(&RoleDefinition {
+                name,
+                is_custom: true,
+                description: &r.description,
+                actions: &role.allowed.actions,
+                not_actions: &role.not.actions,
+                data_actions: &role.allowed.data_actions,
+                not_data_actions: &role.not.data_actions,
+                assignable_scopes: [role.scope.clone()],
+            }),
+        );
+    }
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -253,6 +317,10 @@ struct TfCredential {
     issuer: String,
     subject: String,
     audience: Vec<&'static str>,
+    /// Azure refuses federated credentials of one identity written at
+    /// once: each waits for the one before.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    depends_on: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -298,7 +366,6 @@ fn main_tf(all: &[Rendered], target: &AzureTarget) -> String {
         .as_ref()
         .map_or("", |g| g.value.as_str()));
     let location = lit(target.location.as_ref().map_or("", |l| l.value.as_str()));
-    let scope = lit(&scope(target));
     let mut res = Resources::default();
     for r in all {
         let key = terraform::resource_name(&r.name);
@@ -324,41 +391,50 @@ fn main_tf(all: &[Rendered], target: &AzureTarget) -> String {
                     issuer: lit(&c.issuer),
                     subject: lit(&c.subject),
                     audience: vec![AZURE_AUDIENCE],
+                    depends_on: (i > 0)
+                        .then(|| format!("azurerm_federated_identity_credential.{key}-{i}"))
+                        .into_iter()
+                        .collect(),
                 },
             );
         }
-        res.azurerm_role_definition.insert(
-            key.clone(),
-            TfRoleDefinition {
-                name: format!("nhi-{}", r.name),
-                scope: scope.clone(),
-                description: lit(&r.description),
-                permissions: vec![TfPermissions {
-                    actions: list(&r.allowed.actions),
-                    not_actions: list(&r.not.actions),
-                    data_actions: list(&r.allowed.data_actions),
-                    not_data_actions: list(&r.not.data_actions),
-                }],
-                assignable_scopes: vec![scope.clone()],
-            },
-        );
-        res.azurerm_role_assignment.insert(
-            key.clone(),
-            TfRoleAssignment {
-                scope: scope.clone(),
-                role_definition_id: terraform::reference(
-                    "azurerm_role_definition",
-                    &key,
-                    "role_definition_resource_id",
-                ),
-                principal_id: terraform::reference(
-                    "azurerm_user_assigned_identity",
-                    &key,
-                    "principal_id",
-                ),
-                principal_type: "ServicePrincipal",
-            },
-        );
+        for (i, role) in r.roles.iter().enumerate() {
+            let (name, suffix) = r.role_names(i);
+            let role_key = format!("{key}{suffix}");
+            let scope = lit(&role.scope);
+            res.azurerm_role_definition.insert(
+                role_key.clone(),
+                TfRoleDefinition {
+                    name,
+                    scope: scope.clone(),
+                    description: lit(&r.description),
+                    permissions: vec![TfPermissions {
+                        actions: list(&role.allowed.actions),
+                        not_actions: list(&role.not.actions),
+                        data_actions: list(&role.allowed.data_actions),
+                        not_data_actions: list(&role.not.data_actions),
+                    }],
+                    assignable_scopes: vec![scope.clone()],
+                },
+            );
+            res.azurerm_role_assignment.insert(
+                role_key.clone(),
+                TfRoleAssignment {
+                    scope,
+                    role_definition_id: terraform::reference(
+                        "azurerm_role_definition",
+                        &role_key,
+                        "role_definition_resource_id",
+                    ),
+                    principal_id: terraform::reference(
+                        "azurerm_user_assigned_identity",
+                        &key,
+                        "principal_id",
+                    ),
+                    principal_type: "ServicePrincipal",
+                },
+            );
+        }
     }
     terraform::document(
         "azurerm",

@@ -53,6 +53,9 @@ pub fn check(model: &Model, out: &mut Diagnostics) {
                 gcp_permission(p, out);
             }
         }
+        if let Some(scope) = action.azure.as_ref().and_then(|m| m.scope.as_ref()) {
+            super::targets::azure_scope(scope, out);
+        }
         for op in action
             .azure
             .iter()

@@ -225,6 +225,7 @@ fn action_of(name: &Spanned<String>, def: &raw::ActionDef) -> Action {
         azure: def.azure.as_ref().map(|a| AzureMapping {
             actions: a.value.actions.clone().unwrap_or_default(),
             data_actions: a.value.data_actions.clone().unwrap_or_default(),
+            scope: a.value.scope.clone(),
             wildcard_reason: a.value.wildcard_reason.clone(),
             loc: a.loc,
         }),

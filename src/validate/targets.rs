@@ -185,6 +185,9 @@ fn azure_settings(azure: &AzureTarget, out: &mut Diagnostics) {
             out,
         );
     }
+    if let Some(s) = &azure.scope {
+        azure_scope(s, out);
+    }
     if let Some(i) = &azure.spiffe_issuer {
         form(
             i,
@@ -204,6 +207,25 @@ fn azure_settings(azure: &AzureTarget, out: &mut Diagnostics) {
             .help("add `resource_group: NAME` and `location: REGION` (such as `westeurope`)"),
         );
     }
+}
+
+/// An Azure scope: a subscription, and perhaps a resource group and the
+/// resources under it.
+pub fn azure_scope(scope: &Spanned<String>, out: &mut Diagnostics) {
+    let ok = |s: &str| {
+        let mut parts = s.split('/');
+        parts.next() == Some("")
+            && parts.next() == Some("subscriptions")
+            && parts.next().is_some_and(is_guid)
+            && parts.all(|p| !p.is_empty())
+    };
+    form(
+        scope,
+        ok,
+        "an Azure scope",
+        "`/subscriptions/GUID` or `/subscriptions/GUID/resourceGroups/NAME`",
+        out,
+    );
 }
 
 fn digits(s: &str) -> bool {
