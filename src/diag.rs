@@ -308,6 +308,10 @@ codes! {
     WildcardSubject = "CR006", "wildcard-subject", Error, [Nhi4], "an identity's `auth.subject` holds a wildcard that can match another repository's, project's or workload's tokens (`*`, `repo:*`, `repo:org/*`)";
     /// Administrative or wildcard access held by an identity.
     AdminPermission = "PRV001", "admin-permission", Warning, [Nhi5], "an identity is allowed an action that manages permissions or grants everything in a target";
+    /// A Google Cloud role that lets an identity act as every service account.
+    ProjectWideImpersonation = "PRV002", "project-wide-impersonation", Warning, [Nhi5], "an identity's Google Cloud role grants a permission that acts as a service account (`iam.serviceAccounts.actAs`, `getAccessToken`, `signJwt`…) on the whole project: it can become any service account there";
+    /// A Role that lets an identity run workloads as other identities.
+    WorkloadTakeover = "PRV003", "workload-takeover", Warning, [Nhi5], "an identity may create pods, jobs, deployments or exec sessions in a namespace where other identities run as their service accounts: what it starts can run as any of them";
     /// Production and other environments in one identity.
     EnvironmentReuse = "ENV001", "environment-reuse", Warning, [Nhi8], "one identity acts both in an isolated environment (`production` by default) and in others";
     /// A name that encodes where or how it runs.
@@ -359,6 +363,8 @@ impl Code {
                 | Self::UnpinnedFederation
                 | Self::SecretUnreferenced
                 | Self::AdminPermission
+                | Self::ProjectWideImpersonation
+                | Self::WorkloadTakeover
                 | Self::EnvironmentReuse
                 | Self::NameEncodesContext
                 | Self::IdentityReuse

@@ -126,7 +126,11 @@ pub const FAMILIES: &[Family] = &[
     },
     Family {
         name: "privilege",
-        codes: &[Code::AdminPermission],
+        codes: &[
+            Code::AdminPermission,
+            Code::ProjectWideImpersonation,
+            Code::WorkloadTakeover,
+        ],
         check: privilege::check,
     },
 ];
