@@ -442,6 +442,7 @@ keyword_from_node!(
     crate::model::Access,
     crate::model::Acts,
     crate::model::AuthMethod,
+    crate::model::ClusterPlatform,
     crate::model::IdentityType,
     crate::model::Kind,
     crate::model::Platform,

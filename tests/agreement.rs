@@ -1061,7 +1061,17 @@ fn gcp_granted(files: &BTreeMap<String, String>, name: &str) -> Option<GcpGrante
             .into_iter()
             .flatten()
             .flat_map(|b| strings(&b["members"]))
-            .filter_map(|m| m.split_once("/subject/").map(|(_, s)| s.to_owned()))
+            .filter_map(|m| {
+                // a pool principal's subject, or a GKE workload
+                // identity member's service account
+                m.split_once("/subject/")
+                    .map(|(_, s)| s.to_owned())
+                    .or_else(|| {
+                        let (_, rest) = m.split_once(".svc.id.goog[")?;
+                        let (ns, name) = rest.strip_suffix(']')?.split_once('/')?;
+                        Some(format!("system:serviceaccount:{ns}:{name}"))
+                    })
+            })
             .collect()
     });
     Some(GcpGranted {

@@ -327,3 +327,98 @@ fn a_where_on_names_becomes_resource_names_on_the_verbs_rbac_narrows() {
         ]
     );
 }
+
+/// A workspace on `platform` running one identity in the cluster that also
+/// runs in AWS, Google Cloud and Azure.
+fn on_platform(platform: &str, issuer: &str) -> tempfile::TempDir {
+    workspace(&[
+        (
+            "nhi.yaml",
+            &format!(
+                "default_targets: [aws, gcp, azure, kubernetes]\ntargets:\n  aws:\n    account_id: \"123456789012\"\n    oidc_providers: [\"{issuer}\"]\n  gcp: {{project: example-project, project_number: \"4123\", workload_identity_pool: cluster-pool}}\n  azure: {{subscription_id: 7d1e4c2a-3b5f-4e6d-8a9c-0b1f2e3d4c5a, tenant_id: 2c9f8e7d-6b5a-4c3d-9e1f-0a2b3c4d5e6f, resource_group: ids, location: westeurope}}\n  kubernetes:\n    namespaces: [apps]\n    oidc_issuer: \"{issuer}\"\n{platform}actions:\n  read_logs:\n    aws: {{actions: [\"logs:GetLogEvents\"], resources: [\"arn:aws:logs:*:123456789012:log-group:app:*\"]}}\n    gcp: {{permissions: [logging.logEntries.list]}}\n    azure: {{actions: [Microsoft.Insights/logs/read]}}\n"
+            ),
+        ),
+        (
+            "identities/reader.yaml",
+            "agent: reader\nowner: t\nauth: {method: oidc, ttl: 1h}\nallowed_actions: [read_logs]\n",
+        ),
+    ])
+}
+
+fn service_account_annotations(dir: &Path) -> BTreeMap<String, String> {
+    let (_out, files) = build(dir);
+    let parsed = parse(&files["reader.yaml"]);
+    parsed.service_accounts[0]
+        .metadata
+        .annotations
+        .clone()
+        .unwrap()
+        .into_iter()
+        .filter(|(k, _)| !k.starts_with("nhi.dev/"))
+        .collect()
+}
+
+#[test]
+fn each_service_account_carries_exactly_its_platforms_annotations() {
+    // EKS, named by its issuer: the role's ARN, nothing of the other clouds
+    let eks = on_platform("", "https://oidc.eks.eu-west-1.amazonaws.com/id/ABC");
+    assert_eq!(
+        service_account_annotations(eks.path())
+            .keys()
+            .collect::<Vec<_>>(),
+        [
+            "eks.amazonaws.com/audience",
+            "eks.amazonaws.com/role-arn",
+            "eks.amazonaws.com/token-expiration"
+        ]
+    );
+    // GKE, said in nhi.yaml: the Google service account, bound to the
+    // Kubernetes one through the project's workload identity pool
+    let gke = on_platform(
+        "    platform: gke\n",
+        "https://container.googleapis.com/v1/projects/example-project/locations/europe-west1/clusters/apps",
+    );
+    let annotations = service_account_annotations(gke.path());
+    assert_eq!(
+        annotations,
+        BTreeMap::from([(
+            "iam.gke.io/gcp-service-account".to_owned(),
+            "reader@example-project.iam.gserviceaccount.com".to_owned()
+        )])
+    );
+    let out = tempfile::tempdir().unwrap();
+    let run = nhi(
+        gke.path(),
+        &["build", "--out", out.path().to_str().unwrap()],
+    );
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+    let policy: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.path().join("gcp/reader/service-account-policy.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        policy["bindings"][0]["members"],
+        serde_json::json!(["serviceAccount:example-project.svc.id.goog[apps/reader]"])
+    );
+    // AKS: the tenant and the token's lifetime
+    let aks = on_platform(
+        "    platform: aks\n",
+        "https://westeurope.oic.prod-aks.azure.com/2c9f8e7d/abc",
+    );
+    assert_eq!(
+        service_account_annotations(aks.path())
+            .keys()
+            .collect::<Vec<_>>(),
+        [
+            "azure.workload.identity/service-account-token-expiration",
+            "azure.workload.identity/tenant-id"
+        ]
+    );
+    // another platform: no cloud's annotations
+    let other = on_platform(
+        "    platform: other\n",
+        "https://oidc.eks.eu-west-1.amazonaws.com/id/ABC",
+    );
+    assert!(service_account_annotations(other.path()).is_empty());
+}

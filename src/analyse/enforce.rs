@@ -162,10 +162,7 @@ fn admitted(model: &Model, identity: &Identity, platform: Platform) -> Admitted 
             .unwrap_or_default(),
         Platform::Gcp => match federation::gcp(model, identity) {
             Ok(GcpTrust::Pool { members }) => {
-                let subjects: Vec<String> = members
-                    .iter()
-                    .filter_map(|m| m.split_once("/subject/").map(|(_, s)| s.to_owned()))
-                    .collect();
+                let subjects: Vec<String> = members.iter().filter_map(|m| gcp_subject(m)).collect();
                 Admitted {
                     cluster_only: cluster_subjects(model, &subjects),
                     subjects,
@@ -194,6 +191,18 @@ fn admitted(model: &Model, identity: &Identity, platform: Platform) -> Admitted 
             cluster_only: true,
         },
     }
+}
+
+/// The subject a Google Cloud member admits: a pool principal's subject,
+/// or the Kubernetes service account of a GKE workload identity member
+/// (`serviceAccount:P.svc.id.goog[NS/NAME]`).
+fn gcp_subject(member: &str) -> Option<String> {
+    if let Some((_, subject)) = member.split_once("/subject/") {
+        return Some(subject.to_owned());
+    }
+    let (_, rest) = member.split_once(".svc.id.goog[")?;
+    let (ns, name) = rest.strip_suffix(']')?.split_once('/')?;
+    Some(format!("system:serviceaccount:{ns}:{name}"))
 }
 
 /// The environment a subject pins (`…:environment:NAME`, as GitHub

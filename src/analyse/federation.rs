@@ -7,7 +7,7 @@
 //! workspace's), trusted through the cluster's OIDC issuer.
 
 use super::subject::{self, Reach};
-use crate::model::{AuthMethod, Identity, Model, Platform};
+use crate::model::{AuthMethod, ClusterPlatform, Identity, Model, Platform};
 use crate::source::Loc;
 
 /// Why an identity cannot be federated into a cloud.
@@ -47,6 +47,31 @@ pub enum AwsTrust {
     },
     /// A long-lived IAM user (the identity declares `api_key`).
     User,
+}
+
+/// The platform the cluster runs on: as `nhi.yaml` says, else the one its
+/// issuer names (EKS, GKE, AKS), else another.
+#[must_use]
+pub fn cluster_platform(model: &Model) -> ClusterPlatform {
+    let Some(cluster) = model.settings.targets.kubernetes.as_ref() else {
+        return ClusterPlatform::Other;
+    };
+    if let Some(p) = &cluster.platform {
+        return p.value;
+    }
+    let Some(issuer) = cluster.oidc_issuer.as_ref() else {
+        return ClusterPlatform::Other;
+    };
+    let host = issuer_host(&issuer.value);
+    if host.starts_with("oidc.eks.") && host.contains(".amazonaws.com") {
+        ClusterPlatform::Eks
+    } else if host.starts_with("container.googleapis.com") {
+        ClusterPlatform::Gke
+    } else if host.contains(".oic.prod-aks.azure.com") || host.contains(".prod-aks.azure.com") {
+        ClusterPlatform::Aks
+    } else {
+        ClusterPlatform::Other
+    }
 }
 
 /// The Kubernetes service account subjects of an identity: one per
@@ -322,6 +347,9 @@ pub fn gcp(model: &Model, identity: &Identity) -> Result<GcpTrust, Unbound> {
         return Ok(GcpTrust::Key);
     }
     subject_exact(identity, "Google Cloud")?;
+    if let Some(members) = gke_members(model, identity)? {
+        return Ok(GcpTrust::Pool { members });
+    }
     let target = model.settings.targets.gcp.as_ref();
     let (Some(number), Some(pool)) = (
         target.and_then(|t| t.project_number.as_ref()),
@@ -363,6 +391,57 @@ pub fn gcp(model: &Model, identity: &Identity) -> Result<GcpTrust, Unbound> {
             })
             .collect(),
     })
+}
+
+/// On GKE, an identity that runs as its service accounts through the
+/// cluster's issuer acts as its Google service account by GKE workload
+/// identity: `serviceAccount:PROJECT.svc.id.goog[NS/NAME]`, no pool needed.
+fn gke_members(model: &Model, identity: &Identity) -> Result<Option<Vec<String>>, Unbound> {
+    let auth = &identity.auth;
+    let cluster = model
+        .settings
+        .targets
+        .kubernetes
+        .as_ref()
+        .and_then(|k| k.oidc_issuer.as_ref());
+    let through_cluster = match &auth.issuer {
+        None => true,
+        Some(issuer) => {
+            auth.subject.is_none()
+                && cluster.is_some_and(|c| issuer_host(&c.value) == issuer_host(&issuer.value))
+        }
+    };
+    let Some(project) = model.settings.targets.gcp.as_ref().map(|g| &g.project) else {
+        return Ok(None);
+    };
+    if cluster_platform(model) != ClusterPlatform::Gke
+        || auth.method.value != AuthMethod::Oidc
+        || !through_cluster
+    {
+        return Ok(None);
+    }
+    let accounts = service_accounts(model, identity);
+    if accounts.is_empty() {
+        return Err(Unbound {
+            loc: auth.loc,
+            message: format!(
+                "`{}` runs as a Kubernetes service account but no namespace is known",
+                identity.name.value
+            ),
+            help: "list its `context.namespaces`, or the workspace's in `targets.kubernetes.namespaces`".to_owned(),
+        });
+    }
+    Ok(Some(
+        accounts
+            .into_iter()
+            .map(|(ns, _)| {
+                format!(
+                    "serviceAccount:{}.svc.id.goog[{ns}/{}]",
+                    project.value, identity.name.value
+                )
+            })
+            .collect(),
+    ))
 }
 
 /// A federated identity credential of an Azure managed identity.

@@ -11,8 +11,8 @@
 
 use std::collections::BTreeSet;
 
-use super::federation::issuer_host;
-use crate::model::{AuthMethod, Identity, Model, Platform};
+use super::federation::{self, issuer_host};
+use crate::model::{AuthMethod, ClusterPlatform, Identity, Model, Platform};
 
 /// Where `identity` runs (beside Cedar), as its file, the workspace or its
 /// `auth` says. A target named here may still not be configured, or need
@@ -149,26 +149,14 @@ fn through_cluster_issuer(model: &Model, identity: &Identity) -> bool {
     }
 }
 
-/// The cloud whose managed Kubernetes issues the cluster's tokens, from
-/// its issuer (EKS, GKE, AKS).
+/// The cloud whose managed Kubernetes runs the cluster.
 #[must_use]
 pub fn cluster_cloud(model: &Model) -> Option<Platform> {
-    let issuer = model
-        .settings
-        .targets
-        .kubernetes
-        .as_ref()?
-        .oidc_issuer
-        .as_ref()?;
-    let host = issuer_host(&issuer.value);
-    if host.starts_with("oidc.eks.") && host.contains(".amazonaws.com") {
-        Some(Platform::Aws)
-    } else if host.starts_with("container.googleapis.com") {
-        Some(Platform::Gcp)
-    } else if host.contains(".oic.prod-aks.azure.com") || host.contains(".prod-aks.azure.com") {
-        Some(Platform::Azure)
-    } else {
-        None
+    match federation::cluster_platform(model) {
+        ClusterPlatform::Eks => Some(Platform::Aws),
+        ClusterPlatform::Gke => Some(Platform::Gcp),
+        ClusterPlatform::Aks => Some(Platform::Azure),
+        ClusterPlatform::Other => None,
     }
 }
 

@@ -176,6 +176,21 @@ keyword_enum! {
 }
 
 keyword_enum! {
+    /// The platform a Kubernetes cluster runs on: which cloud's workload
+    /// identity its service accounts are annotated for.
+    pub enum ClusterPlatform as "cluster platform" {
+        /// Amazon EKS: IAM roles for service accounts.
+        Eks = "eks",
+        /// Google GKE: workload identity (`PROJECT.svc.id.goog`).
+        Gke = "gke",
+        /// Azure AKS: Microsoft Entra workload identity.
+        Aks = "aks",
+        /// Any other: no cloud's annotations.
+        Other = "other",
+    }
+}
+
+keyword_enum! {
     /// How sensitive an action is.
     pub enum Access as "access level" {
         /// Reads data or status.

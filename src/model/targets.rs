@@ -2,6 +2,7 @@
 //! has the form its cloud requires (`validate` reports those that do not,
 //! and leaves them out of nothing: a renderer prints what is written).
 
+use super::ClusterPlatform;
 use crate::source::Spanned;
 
 /// Settings of the targets; a cloud is rendered when its settings are
@@ -74,6 +75,8 @@ pub struct KubernetesTarget {
     pub environments: Vec<Spanned<String>>,
     /// The regions the cluster runs in (empty: unknown).
     pub regions: Vec<Spanned<String>>,
+    /// The platform it runs on, as `nhi.yaml` says.
+    pub platform: Option<Spanned<ClusterPlatform>>,
     /// The cluster's service account token issuer (its OIDC issuer URL).
     pub oidc_issuer: Option<Spanned<String>>,
 }

@@ -248,6 +248,10 @@ raw_struct! {
         environments: Option<Vec<Spanned<String>>>,
         /// The regions the cluster runs in (its cloud's names).
         regions: Option<Vec<Spanned<String>>>,
+        /// The platform it runs on (`eks`, `gke`, `aks`, `other`): its
+        /// service accounts carry that platform's annotations. Default: the
+        /// one its `oidc_issuer` names, else `other`.
+        platform: Option<Spanned<crate::model::ClusterPlatform>>,
         /// The cluster's service account token issuer (its OIDC issuer
         /// URL): identities that name no issuer run as their Kubernetes
         /// service account and are federated through it.

@@ -30,7 +30,7 @@ use serde::Serialize;
 
 use crate::analyse::federation::{self, AwsTrust};
 use crate::analyse::{Analysis, enforce, grant_of};
-use crate::model::{Identity, Model, Platform, RbacRule, Spanned};
+use crate::model::{ClusterPlatform, Identity, Model, Platform, RbacRule, Spanned};
 use crate::source::SourceDb;
 
 use super::{Artifact, Artifacts, aws, tags};
@@ -208,68 +208,79 @@ fn annotations(
     let ttl = identity.auth.ttl.as_ref().map(|t| t.value.as_secs());
     let t = &model.settings.targets;
     let lands = analysis.lands(identity);
-    let cluster = t
-        .kubernetes
-        .as_ref()
-        .and_then(|k| k.oidc_issuer.as_ref())
-        .map(|i| federation::issuer_host(&i.value).to_owned());
-    // the role trusts this service account's tokens only through the
-    // cluster's issuer
-    if let Some(target) = &t.aws
-        && lands.aws
-        && let Ok(AwsTrust::WebIdentity {
-            audiences, issuer, ..
-        }) = federation::aws(model, identity)
-        && cluster.as_deref() == Some(issuer.as_str())
-    {
-        out.insert(
-            "eks.amazonaws.com/role-arn".to_owned(),
-            format!(
-                "arn:aws:iam::{}:role{}{}",
-                target.account_id.value,
-                aws::PATH,
-                identity.name.value
-            ),
-        );
-        if let Some(aud) = audiences.first() {
-            out.insert("eks.amazonaws.com/audience".to_owned(), aud.clone());
+    // exactly the cluster's platform's workload identity, for this
+    // identity's principal in that cloud
+    match federation::cluster_platform(model) {
+        ClusterPlatform::Eks => {
+            if let Some(target) = &t.aws
+                && lands.aws
+                && let Ok(AwsTrust::WebIdentity {
+                    audiences,
+                    subjects,
+                    ..
+                }) = federation::aws(model, identity)
+                && subjects.iter().all(|s| {
+                    s.strip_prefix("system:serviceaccount:")
+                        .and_then(|rest| rest.split_once(':'))
+                        .is_some_and(|(_, name)| name == identity.name.value.as_str())
+                })
+            {
+                out.insert(
+                    "eks.amazonaws.com/role-arn".to_owned(),
+                    format!(
+                        "arn:aws:iam::{}:role{}{}",
+                        target.account_id.value,
+                        aws::PATH,
+                        identity.name.value
+                    ),
+                );
+                if let Some(aud) = audiences.first() {
+                    out.insert("eks.amazonaws.com/audience".to_owned(), aud.clone());
+                }
+                if let Some(ttl) = ttl {
+                    // the projected token's lifetime: what the webhook accepts
+                    out.insert(
+                        "eks.amazonaws.com/token-expiration".to_owned(),
+                        ttl.clamp(600, 86_400).to_string(),
+                    );
+                }
+            }
         }
-        if let Some(ttl) = ttl {
-            // the projected token's lifetime: what the webhook accepts
-            out.insert(
-                "eks.amazonaws.com/token-expiration".to_owned(),
-                ttl.clamp(600, 86_400).to_string(),
-            );
+        ClusterPlatform::Gke => {
+            if let Some(target) = &t.gcp
+                && lands.gcp
+            {
+                out.insert(
+                    "iam.gke.io/gcp-service-account".to_owned(),
+                    format!(
+                        "{}@{}.iam.gserviceaccount.com",
+                        crate::vocabulary::gcp::account_id(identity.name.value.as_str()),
+                        target.project.value
+                    ),
+                );
+            }
         }
-    }
-    if let Some(target) = &t.gcp
-        && lands.gcp
-    {
-        out.insert(
-            "iam.gke.io/gcp-service-account".to_owned(),
-            format!(
-                "{}@{}.iam.gserviceaccount.com",
-                crate::vocabulary::gcp::account_id(identity.name.value.as_str()),
-                target.project.value
-            ),
-        );
-    }
-    if let Some(target) = &t.azure
-        && lands.azure
-        && federation::azure(model, identity).is_ok()
-    {
-        // the client id exists once Azure has created the identity: it is
-        // azurerm_user_assigned_identity.NAME.client_id in azure/main.tf.json
-        out.insert(
-            "azure.workload.identity/tenant-id".to_owned(),
-            target.tenant_id.value.clone(),
-        );
-        if let Some(ttl) = ttl {
-            out.insert(
-                "azure.workload.identity/service-account-token-expiration".to_owned(),
-                ttl.clamp(3600, 86_400).to_string(),
-            );
+        ClusterPlatform::Aks => {
+            if let Some(target) = &t.azure
+                && lands.azure
+                && federation::azure(model, identity).is_ok()
+            {
+                // the client id exists once Azure has created the identity: it
+                // is azurerm_user_assigned_identity.NAME.client_id in
+                // azure/main.tf.json
+                out.insert(
+                    "azure.workload.identity/tenant-id".to_owned(),
+                    target.tenant_id.value.clone(),
+                );
+                if let Some(ttl) = ttl {
+                    out.insert(
+                        "azure.workload.identity/service-account-token-expiration".to_owned(),
+                        ttl.clamp(3600, 86_400).to_string(),
+                    );
+                }
+            }
         }
+        ClusterPlatform::Other => {}
     }
     out
 }

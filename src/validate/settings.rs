@@ -278,6 +278,7 @@ fn targets_of(t: &raw::Targets) -> Targets {
             namespaces: k.namespaces.clone().unwrap_or_default(),
             environments: k.environments.clone().unwrap_or_default(),
             regions: k.regions.clone().unwrap_or_default(),
+            platform: k.platform.clone(),
             oidc_issuer: k.oidc_issuer.clone(),
         }),
     }
