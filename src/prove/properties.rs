@@ -286,8 +286,11 @@ fn within_delegators(
                 summary.delegations += 1;
                 continue;
             }
-            let own =
-                slice::without_key(index.slice(delegator.as_str(), action), context::NAMESPACE);
+            // the delegator's own request carries no delegation
+            let own = slice::without_key(
+                slice::for_itself(&index.slice(delegator.as_str(), action)),
+                context::NAMESPACE,
+            );
             let loc = chain
                 .policies
                 .iter()

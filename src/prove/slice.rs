@@ -128,6 +128,31 @@ pub fn as_principal(
         .collect()
 }
 
+/// The policies of `slice` as they decide requests made by their principal
+/// acting for itself: no delegator and no delegation chain, so a condition
+/// on the delegation is false (the policy cannot apply) and "not delegated"
+/// holds. nhi's gateway sets the delegator and the chain together; the
+/// solver, left alone, would consider a chain without a delegator.
+#[must_use]
+pub fn for_itself(slice: &[Policy]) -> Vec<Policy> {
+    slice
+        .iter()
+        .filter(|p| {
+            p.when.iter().all(|c| {
+                !matches!(
+                    c,
+                    Cond::Delegator(_) | Cond::ChainIs(_) | Cond::ChainContains(_)
+                )
+            })
+        })
+        .map(|p| {
+            let mut out = p.clone();
+            out.when.retain(|c| !matches!(c, Cond::NotDelegated));
+            out
+        })
+        .collect()
+}
+
 /// `policies` without their conditions on the context attribute `key`.
 #[must_use]
 pub fn without_key(mut policies: Vec<Policy>, key: &str) -> Vec<Policy> {
