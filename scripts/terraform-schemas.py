@@ -29,7 +29,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "data" / "terraform-schemas.json"
 PROVIDER = "registry.terraform.io/hashicorp/aws"
-AWS_TYPES = ["aws_iam_role", "aws_iam_role_policy", "aws_iam_user", "aws_iam_user_policy"]
+AWS_TYPES = [
+    "aws_eks_access_entry",
+    "aws_iam_role",
+    "aws_iam_role_policy",
+    "aws_iam_user",
+    "aws_iam_user_policy",
+]
 
 
 def attribute(name: str, a: dict, where: str) -> dict:

@@ -80,8 +80,11 @@ pub struct Lands {
     pub gcp: bool,
     /// Azure must grant it something.
     pub azure: bool,
-    /// The namespaces it runs in on the cluster, when it runs there.
+    /// The namespaces it acts in on the cluster, when it does.
     pub kubernetes: Option<Vec<String>>,
+    /// Whether it acts there through its AWS role (a CI pipeline, by an EKS
+    /// access entry) rather than as its service accounts.
+    pub through_role: bool,
 }
 
 impl Lands {
@@ -91,6 +94,7 @@ impl Lands {
         gcp: false,
         azure: false,
         kubernetes: None,
+        through_role: false,
     };
 
     /// Whether it lands in a target.
@@ -126,16 +130,19 @@ impl Lands {
 
     /// Where an identity lands: a cloud it runs in that is configured and
     /// must grant it something; the cluster, when it runs there, is no CI
-    /// pipeline and has a namespace to run in.
+    /// pipeline and has a namespace to run in, or when it is a pipeline
+    /// that reaches an EKS cluster through its role.
     fn of(model: &Model, identity: &Identity) -> Self {
         let t = &model.settings.targets;
         let runs_in = places::places(model, identity);
         let lands = |platform, cloud| {
             runs_in.contains(&platform) && federation::needs(model, identity, cloud)
         };
+        let through_role = places::through_access_entry(model, identity);
         let in_cluster = runs_in.contains(&Platform::Kubernetes)
             && t.kubernetes.is_some()
-            && !places::is_pipeline(identity);
+            && !places::is_pipeline(identity)
+            || through_role;
         Self {
             aws: t.aws.is_some() && lands(Platform::Aws, Cloud::Aws),
             gcp: t.gcp.is_some() && lands(Platform::Gcp, Cloud::Gcp),
@@ -143,6 +150,7 @@ impl Lands {
             kubernetes: in_cluster
                 .then(|| places::namespaces(model, identity))
                 .flatten(),
+            through_role,
         }
     }
 }

@@ -291,9 +291,10 @@ fn caller_subject(subject: &str, ctx: &Ctx) -> String {
     s
 }
 
-/// Whether the cluster lets a caller in `ctx` run at all: a cluster that
-/// declares its environments (regions) runs in no other.
-fn cluster_admits(model: &Model, ctx: &Ctx, regions_too: bool) -> bool {
+/// Whether the cluster lets a caller in `ctx` reach it: a cluster that
+/// declares its environments runs workloads of no other (`environment`),
+/// and one that declares its regions is in no other (`region`).
+fn cluster_admits(model: &Model, ctx: &Ctx, environment: bool, region: bool) -> bool {
     let Some(k) = &model.settings.targets.kubernetes else {
         return true;
     };
@@ -303,7 +304,8 @@ fn cluster_admits(model: &Model, ctx: &Ctx, regions_too: bool) -> bool {
                 .get(key)
                 .is_none_or(|v| declared.iter().any(|d| &d.value == v))
     };
-    within(ENVIRONMENT, &k.environments) && (!regions_too || within(REGION, &k.regions))
+    (!environment || within(ENVIRONMENT, &k.environments))
+        && (!region || within(REGION, &k.regions))
 }
 
 /// Whether a trusted subject (as rendered) admits the caller of `ctx`: its
@@ -313,7 +315,7 @@ fn subject_admits(model: &Model, trusted: &str, ctx: &Ctx) -> bool {
     let caller = caller_subject(trusted, ctx);
     let cluster = trusted.starts_with("system:serviceaccount:")
         || trusted.starts_with("spiffe://") && trusted.contains("/ns/");
-    glob::matches(trusted, &caller, false) && (!cluster || cluster_admits(model, ctx, false))
+    glob::matches(trusted, &caller, false) && (!cluster || cluster_admits(model, ctx, true, false))
 }
 
 /// The subjects an AWS role's rendered trust pins (`…:sub` values, or the
@@ -768,10 +770,13 @@ fn rules_of(role: &Value) -> Vec<Rule> {
         .collect()
 }
 
-/// What the cluster grants one service account name, as rendered: the
-/// namespaces it exists in, and the rules bound to it there.
+/// What the cluster grants one identity, as rendered: as its service
+/// accounts, or as the group an EKS access entry maps its AWS role to. The
+/// namespaces it acts in, and the rules bound to it there.
 #[derive(Debug, Default)]
 struct Granted {
+    /// It acts as the group of its access entry.
+    as_group: bool,
     namespaces: BTreeSet<String>,
     /// (namespace, rule): a Role's rules in its namespace.
     namespaced: Vec<(String, Rule)>,
@@ -779,7 +784,9 @@ struct Granted {
     cluster: Vec<(String, Rule)>,
 }
 
-fn granted(manifest: &str, name: &str) -> Granted {
+/// `group` is the Kubernetes group its AWS role is mapped to by a rendered
+/// access entry, if one is.
+fn granted(manifest: &str, name: &str, group: Option<&str>) -> Granted {
     let docs: Vec<Value> = serde_saphyr::from_multiple(manifest).unwrap();
     let kind = |d: &Value| d["kind"].as_str().unwrap_or("").to_owned();
     let named = |d: &Value| {
@@ -809,10 +816,19 @@ fn granted(manifest: &str, name: &str) -> Granted {
                 let role_ref = &d["roleRef"];
                 let role_name = role_ref["name"].as_str().unwrap().to_owned();
                 for subject in d["subjects"].as_array().into_iter().flatten() {
-                    if subject["kind"] != "ServiceAccount" || subject["name"] != name {
+                    let account = subject["kind"] == "ServiceAccount" && subject["name"] == name;
+                    let as_group =
+                        subject["kind"] == "Group" && group.is_some_and(|g| subject["name"] == g);
+                    if !account && !as_group {
                         continue;
                     }
-                    let at = subject["namespace"].as_str().unwrap().to_owned();
+                    if as_group {
+                        out.as_group = true;
+                        if kind(d) == "RoleBinding" {
+                            out.namespaces.insert(ns.clone());
+                        }
+                    }
+                    let at = subject["namespace"].as_str().unwrap_or("").to_owned();
                     match role_ref["kind"].as_str().unwrap() {
                         "Role" => {
                             let role = roles[&(ns.clone(), role_name.clone())];
@@ -835,7 +851,37 @@ fn granted(manifest: &str, name: &str) -> Granted {
             _ => {}
         }
     }
+    // a group bound cluster-wide acts in every namespace it acts in
+    if out.as_group {
+        let namespaces = out.namespaces.clone();
+        let rules = std::mem::take(&mut out.cluster);
+        for (_, rule) in rules {
+            for ns in &namespaces {
+                out.cluster.push((ns.clone(), clone_rule(&rule)));
+            }
+        }
+    }
     out
+}
+
+fn clone_rule(r: &Rule) -> Rule {
+    Rule {
+        groups: r.groups.clone(),
+        resources: r.resources.clone(),
+        verbs: r.verbs.clone(),
+        names: r.names.clone(),
+    }
+}
+
+/// The group a rendered EKS access entry maps an identity's role to, when
+/// the entry names that role.
+fn access_group(files: &BTreeMap<String, String>, model: &Model, name: &str) -> Option<String> {
+    let entry: Value =
+        serde_json::from_str(files.get(&format!("aws/{name}/eks-access-entry.json"))?).unwrap();
+    let account = &model.settings.targets.aws.as_ref()?.account_id.value;
+    (entry["principalArn"] == format!("arn:aws:iam::{account}:role/nhi/{name}"))
+        .then(|| entry["kubernetesGroups"][0].as_str().map(str::to_owned))
+        .flatten()
 }
 
 /// One request to the API server: as a service account in `namespace`, a
@@ -993,7 +1039,8 @@ fn agree_kubernetes(b: &Built, cedar: &CedarSide<'_>, report: &mut Report) {
         let Some(manifest) = b.files.get(&format!("kubernetes/{name}.yaml")) else {
             continue;
         };
-        let g = granted(manifest, &name);
+        let group = access_group(&b.files, model, &name);
+        let g = granted(manifest, &name, group.as_deref());
         let mut seen = BTreeSet::new();
         for (home, rule, names) in kube_sources(identity, &catalogue, &g) {
             for ctx in variants(&home) {
@@ -1017,7 +1064,14 @@ fn agree_kubernetes(b: &Built, cedar: &CedarSide<'_>, report: &mut Report) {
                         request: format!("{q:?}"),
                         context: ctx.clone(),
                         cedar: cedar_allows_request(cedar, identity, &covering, &q, &ctx),
-                        target_allows: cluster_admits(model, &ctx, true) && rbac_allows(&g, &q),
+                        // a workload is held by the cluster it runs in; a
+                        // pipeline by whom its AWS role admits
+                        target_allows: if g.as_group {
+                            aws_admits(model, &b.files, &name, &ctx)
+                                && cluster_admits(model, &ctx, false, true)
+                        } else {
+                            cluster_admits(model, &ctx, true, true)
+                        } && rbac_allows(&g, &q),
                         why: "RBAC over the rendered Roles and bindings".to_owned(),
                     });
                 }

@@ -58,6 +58,7 @@ fn shipped_workspaces_check_clean() {
             vec![
                 ("LC004", "identities/azure/partner-portal-deployer.yaml"),
                 ("TG013", "identities/azure/partner-portal-deployer.yaml"),
+                ("TG013", "identities/azure/portal-sync.yaml"),
                 ("LC002", "identities/cluster/orders-consumer.yaml"),
                 // Cloud Run deploys act as their runtime account, and the
                 // project holds terraform-apply's too
@@ -88,7 +89,9 @@ fn shipped_workspaces_check_clean() {
         } else if ws.ends_with("cicd-pipelines") {
             &[
                 "identities/azure/partner-portal-deployer.yaml",
+                "identities/azure/portal-sync.yaml",
                 "identities/cluster/orders-db-backup.yaml",
+                "identities/cluster/orders-release.yaml",
                 "identities/cluster/rollout-coordinator.yaml",
                 "identities/gcp/image-mirror.yaml",
                 "identities/gcp/storefront-deployer.yaml",

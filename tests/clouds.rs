@@ -196,12 +196,20 @@ fn an_identity_renders_only_where_it_runs() {
     // account, no Azure identity and no ServiceAccount
     let (_out, root) = build(&repo());
     assert_eq!(inventory_targets(&root)["web-deployer"], ["cedar", "aws"]);
-    // pipelines federated from GitHub or GitLab are never in the cluster
+    // pipelines federated from GitHub or GitLab are never service
+    // accounts; one reaches the EKS cluster through its AWS role
     let (_out, cicd) = build(&repo().join("examples/cicd-pipelines"));
     assert_eq!(
         rendered_in(&cicd, "kubernetes"),
-        ["orders-consumer", "orders-db-backup", "rollout-coordinator"]
+        [
+            "orders-consumer",
+            "orders-db-backup",
+            "orders-release",
+            "rollout-coordinator"
+        ]
     );
+    assert!(!cicd["kubernetes/orders-release.yaml"].contains("kind: ServiceAccount"));
+    assert!(cicd.contains_key("aws/orders-release/eks-access-entry.json"));
     assert_eq!(
         inventory_targets(&cicd)["terraform-apply"],
         ["cedar", "aws", "gcp", "azure"]

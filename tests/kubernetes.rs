@@ -111,7 +111,16 @@ fn every_rendered_object_parses_back_into_its_type() {
         for name in manifests {
             let p = parse(&files[name]);
             let identity = name.trim_end_matches(".yaml");
-            assert!(!p.service_accounts.is_empty(), "{name}");
+            if p.service_accounts.is_empty() {
+                // a pipeline through its access entry: bound as its group
+                for binding in &p.role_bindings {
+                    let subject = &binding.subjects.as_ref().unwrap()[0];
+                    assert_eq!(subject.kind, "Group", "{name}");
+                    assert_eq!(subject.name, format!("nhi:{identity}"));
+                }
+                assert!(!p.role_bindings.is_empty(), "{name}");
+                continue;
+            }
             // one role and one binding per service account, each naming it
             assert_eq!(p.roles.len(), p.service_accounts.len(), "{name}");
             for (sa, binding) in p.service_accounts.iter().zip(&p.role_bindings) {
@@ -421,4 +430,86 @@ fn each_service_account_carries_exactly_its_platforms_annotations() {
         "https://oidc.eks.eu-west-1.amazonaws.com/id/ABC",
     );
     assert!(service_account_annotations(other.path()).is_empty());
+}
+
+/// An EKS workspace with a GitHub Actions pipeline meant for the cluster.
+fn eks_pipeline(cluster_name: &str) -> tempfile::TempDir {
+    workspace(&[
+        (
+            "nhi.yaml",
+            &format!(
+                "targets:\n  aws:\n    account_id: \"123456789012\"\n    oidc_providers: [https://token.actions.githubusercontent.com]\n  kubernetes:\n    platform: eks\n{cluster_name}    namespaces: [apps]\nactions:\n  roll_out:\n    aws: {{actions: [\"eks:DescribeCluster\"], resources: [\"arn:aws:eks:eu-west-1:123456789012:cluster/apps\"]}}\n    kubernetes:\n      rules: [{{api_groups: [apps], resources: [deployments], verbs: [get, patch]}}]\n"
+            ),
+        ),
+        (
+            "identities/deployer.yaml",
+            "agent: deployer\nowner: t\nauth:\n  method: oidc\n  issuer: https://token.actions.githubusercontent.com\n  subject: repo:example/web:environment:production\nallowed_actions: [roll_out]\ntargets: [aws, kubernetes]\ncontext:\n  namespaces: [web]\n",
+        ),
+    ])
+}
+
+#[test]
+fn a_pipeline_reaches_an_eks_cluster_through_an_access_entry() {
+    let tmp = eks_pipeline("    cluster_name: apps\n");
+    let out = tempfile::tempdir().unwrap();
+    let run = nhi(
+        tmp.path(),
+        &["build", "--out", out.path().to_str().unwrap()],
+    );
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+    assert!(
+        !text(&run.stderr).contains("TG010"),
+        "{}",
+        text(&run.stderr)
+    );
+    // no service account: its Role is bound to the group its role maps to
+    let manifest = std::fs::read_to_string(out.path().join("kubernetes/deployer.yaml")).unwrap();
+    let p = parse(&manifest);
+    assert!(p.service_accounts.is_empty());
+    assert!(p.spiffe_ids.is_empty());
+    assert_eq!(p.roles[0].metadata.namespace.as_deref(), Some("web"));
+    let subjects = p.role_bindings[0].subjects.as_ref().unwrap();
+    assert_eq!(subjects.len(), 1);
+    assert_eq!(subjects[0].kind, "Group");
+    assert_eq!(subjects[0].name, "nhi:deployer");
+    // the access entry maps its AWS role to that group
+    let entry: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.path().join("aws/deployer/eks-access-entry.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        entry,
+        serde_json::json!({
+            "clusterName": "apps",
+            "principalArn": "arn:aws:iam::123456789012:role/nhi/deployer",
+            "kubernetesGroups": ["nhi:deployer"],
+            "type": "STANDARD",
+        })
+    );
+    let tf: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.path().join("aws/main.tf.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        tf["resource"]["aws_eks_access_entry"]["deployer"]["principal_arn"],
+        "${aws_iam_role.deployer.arn}"
+    );
+
+    // an unnamed cluster: nothing in the cluster, and the warning says why
+    let tmp = eks_pipeline("");
+    let run = nhi(tmp.path(), &["check", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    let warning = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "TG010")
+        .unwrap();
+    assert!(
+        warning["help"]
+            .as_str()
+            .unwrap()
+            .contains("targets.kubernetes.cluster_name"),
+        "{warning}"
+    );
 }

@@ -97,6 +97,7 @@ fn json_has_stable_fields_and_the_same_rows() {
     assert_eq!(
         names_and_statuses(&doc),
         [
+            ("portal-sync", "suspended"),
             ("terraform-plan", "overdue"),
             ("orders-consumer", "never reviewed"),
             ("partner-portal-deployer", "expiring"),
@@ -106,17 +107,17 @@ fn json_has_stable_fields_and_the_same_rows() {
         ]
         .map(|(n, s)| (n.to_owned(), s.to_owned()))
     );
-    assert_eq!(first["review_due"], "2026-10-20");
-    assert_eq!(first["file"], "identities/terraform/terraform-plan.yaml");
-    assert_eq!(doc["identities"][1]["last_reviewed"], Value::Null);
+    assert_eq!(first["review_due"], "2027-01-20");
+    assert_eq!(first["file"], "identities/azure/portal-sync.yaml");
+    assert_eq!(doc["identities"][2]["last_reviewed"], Value::Null);
 }
 
 #[test]
 fn all_lists_every_identity_and_within_moves_the_horizon() {
     let (_, all) = json(&pipelines(), &["--all"]);
     let rows = names_and_statuses(&all);
-    assert_eq!(rows.len(), 10);
-    assert_eq!(rows.iter().filter(|(_, s)| s == "ok").count(), 4);
+    assert_eq!(rows.len(), 12);
+    assert_eq!(rows.iter().filter(|(_, s)| s == "ok").count(), 5);
     assert_eq!(rows.last().unwrap().1, "ok");
 
     let (_, week) = json(&pipelines(), &["--within", "7d"]);
@@ -124,6 +125,7 @@ fn all_lists_every_identity_and_within_moves_the_horizon() {
     assert_eq!(
         names_and_statuses(&week),
         [
+            ("portal-sync".to_owned(), "suspended".to_owned()),
             ("terraform-plan".to_owned(), "overdue".to_owned()),
             ("orders-consumer".to_owned(), "never reviewed".to_owned()),
         ]
@@ -132,7 +134,7 @@ fn all_lists_every_identity_and_within_moves_the_horizon() {
     // eight weeks reach every review but the overdue one's
     let (_, eight) = json(&pipelines(), &["--within", "8w"]);
     assert_eq!(eight["within_days"], 56);
-    assert_eq!(names_and_statuses(&eight).len(), 10);
+    assert_eq!(names_and_statuses(&eight).len(), 11);
 
     // the global --today moves the calendar too
     let out = nhi(&pipelines(), &["--today", "2026-12-19", "review"]);

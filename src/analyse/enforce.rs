@@ -104,6 +104,9 @@ struct Admitted {
     subjects: Vec<String>,
     /// Whether only workloads of the workspace's cluster are admitted.
     cluster_only: bool,
+    /// In the cluster, the namespaces its Roles are placed in: a request
+    /// in another finds nothing.
+    placed: Vec<String>,
 }
 
 /// Whether every subject is a workload of the workspace's cluster: a
@@ -144,11 +147,13 @@ fn admitted_aws(model: &Model, trust: &AwsTrust) -> Admitted {
                     .iter()
                     .all(|s| s.starts_with("system:serviceaccount:")),
             subjects: subjects.clone(),
+            placed: Vec::new(),
         },
         AwsTrust::RolesAnywhere { values, .. } => Admitted {
             cluster_only: cluster_subjects(model, values)
                 && values.iter().all(|v| v.starts_with("spiffe://")),
             subjects: values.clone(),
+            placed: Vec::new(),
         },
         AwsTrust::User => Admitted::default(),
     }
@@ -166,6 +171,7 @@ fn admitted(model: &Model, identity: &Identity, platform: Platform) -> Admitted 
                 Admitted {
                     cluster_only: cluster_subjects(model, &subjects),
                     subjects,
+                    placed: Vec::new(),
                 }
             }
             Ok(GcpTrust::Key) | Err(_) => Admitted::default(),
@@ -179,17 +185,28 @@ fn admitted(model: &Model, identity: &Identity, platform: Platform) -> Admitted 
             Admitted {
                 cluster_only: through_cluster && cluster_subjects(model, &subjects),
                 subjects,
+                placed: Vec::new(),
             }
         }
-        // the identity is its service accounts, in its namespaces
-        Platform::Kubernetes => Admitted {
-            subjects: places::namespaces(model, identity)
-                .unwrap_or_default()
-                .into_iter()
-                .map(|ns| format!("system:serviceaccount:{ns}:{}", identity.name.value))
-                .collect(),
-            cluster_only: true,
-        },
+        Platform::Kubernetes => {
+            let placed = places::namespaces(model, identity).unwrap_or_default();
+            if places::through_access_entry(model, identity) {
+                // a pipeline: whom its AWS role admits, placed by its Roles
+                let aws = federation::aws(model, identity)
+                    .map(|t| admitted_aws(model, &t))
+                    .unwrap_or_default();
+                return Admitted { placed, ..aws };
+            }
+            // the identity is its service accounts, in its namespaces
+            Admitted {
+                subjects: placed
+                    .iter()
+                    .map(|ns| format!("system:serviceaccount:{ns}:{}", identity.name.value))
+                    .collect(),
+                cluster_only: true,
+                placed,
+            }
+        }
     }
 }
 
@@ -240,9 +257,13 @@ fn caller_held(model: &Model, admitted: &Admitted, check: &Check, platform: Plat
         _ => None,
     }
     .unwrap_or_default();
-    if admitted.cluster_only && !declared.is_empty() && declared.iter().all(|d| accepted(&d.value))
-    {
+    // a request to the cluster is made in its region, whoever makes it
+    let by_cluster = admitted.cluster_only || check.key == REGION;
+    if by_cluster && !declared.is_empty() && declared.iter().all(|d| accepted(&d.value)) {
         return true;
+    }
+    if check.key == NAMESPACE && !admitted.placed.is_empty() {
+        return admitted.placed.iter().all(|ns| accepted(ns));
     }
     let pinned: fn(&str) -> Option<&str> = match check.key.as_str() {
         ENVIRONMENT => pinned_environment,

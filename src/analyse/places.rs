@@ -99,6 +99,60 @@ fn runtime_platforms(runtime: &str) -> Vec<Platform> {
         .unwrap_or_default()
 }
 
+/// Whether an identity is meant for the cluster: `kubernetes` is in its
+/// list of targets (or the workspace's), or, where nothing lists them, it
+/// names its own namespaces.
+#[must_use]
+pub fn meant_for_cluster(model: &Model, identity: &Identity) -> bool {
+    let listed = identity
+        .targets
+        .as_ref()
+        .or(model.settings.default_targets.as_ref());
+    match listed {
+        Some(list) => list.iter().any(|t| t.value == Platform::Kubernetes),
+        None => identity
+            .context
+            .namespaces
+            .as_ref()
+            .is_some_and(|n| !n.is_empty()),
+    }
+}
+
+/// Whether a CI pipeline meant for the cluster reaches it through its AWS
+/// role, by an EKS access entry: the cluster is EKS and named
+/// (`targets.kubernetes.cluster_name`), the pipeline has a role in AWS,
+/// holds Kubernetes actions and has namespaces to act in.
+#[must_use]
+pub fn through_access_entry(model: &Model, identity: &Identity) -> bool {
+    let t = &model.settings.targets;
+    let named = t
+        .kubernetes
+        .as_ref()
+        .is_some_and(|k| k.cluster_name.is_some());
+    let kubernetes_actions = model.settings.actions.as_ref().is_some_and(|c| {
+        identity.allowed.iter().any(|g| {
+            c.get(&g.action.value)
+                .is_some_and(|a| a.means_something_in(Platform::Kubernetes))
+        })
+    });
+    named
+        && is_pipeline(identity)
+        && federation::cluster_platform(model) == ClusterPlatform::Eks
+        && t.aws.is_some()
+        && places(model, identity).contains(&Platform::Aws)
+        && federation::needs(model, identity, federation::Cloud::Aws)
+        && federation::aws(model, identity).is_ok()
+        && meant_for_cluster(model, identity)
+        && kubernetes_actions
+        && namespaces(model, identity).is_some()
+}
+
+/// The Kubernetes group an EKS access entry maps a pipeline's role to.
+#[must_use]
+pub fn access_group(name: &str) -> String {
+    format!("nhi:{name}")
+}
+
 /// Whether an identity is a CI pipeline federated from GitHub Actions or
 /// GitLab: its subject names a repository or project, or its issuer is
 /// GitHub's or GitLab's.

@@ -153,18 +153,7 @@ fn cluster_unreachable(cx: &LintContext<'_>, identity: &Identity, out: &mut Diag
         .iter()
         .flatten()
         .find(|t| t.value == Platform::Kubernetes);
-    let listed = identity
-        .targets
-        .as_ref()
-        .or(model.settings.default_targets.as_ref());
-    let for_cluster = match listed {
-        Some(list) => list.iter().any(|t| t.value == Platform::Kubernetes),
-        None => identity
-            .context
-            .namespaces
-            .as_ref()
-            .is_some_and(|n| !n.is_empty()),
-    };
+    let for_cluster = places::meant_for_cluster(model, identity);
     let action = kubernetes_action(model, identity).map(|g| g.action.loc);
     let pipeline = "it is a CI pipeline, which cannot use a Kubernetes service account";
     let (loc, why) = match (own_item, action) {
@@ -173,6 +162,14 @@ fn cluster_unreachable(cx: &LintContext<'_>, identity: &Identity, out: &mut Diag
         (_, Some(loc)) if places::is_pipeline(identity) => (loc, pipeline),
         (_, Some(loc)) => (loc, "no namespace is known for it"),
         (_, None) => return,
+    };
+    let eks = federation::cluster_platform(model) == crate::model::ClusterPlatform::Eks;
+    let help = if why == pipeline && eks {
+        "on EKS a pipeline reaches the cluster through its AWS role: name the cluster (`targets.kubernetes.cluster_name`) and let it run in AWS, and nhi renders an EKS access entry for its role; or keep Kubernetes actions with a workload that runs in the cluster"
+    } else if why == pipeline {
+        "a pipeline reaches a cluster through its cloud role, which nhi renders only for EKS (an access entry): keep Kubernetes actions with a workload that runs in the cluster, or say where this one runs without it (`targets: [aws]`)"
+    } else {
+        "give it a namespace (`context.namespaces`, or the workspace's `targets.kubernetes.namespaces`), or say where it runs without the cluster (`targets: [aws]`)"
     };
     out.push(
         Diagnostic::new(
@@ -183,6 +180,6 @@ fn cluster_unreachable(cx: &LintContext<'_>, identity: &Identity, out: &mut Diag
             ),
         )
         .primary(loc, "no Role or RoleBinding for this")
-        .help("keep Kubernetes actions with a workload that runs in the cluster (with a namespace: `context.namespaces`, or the workspace's), or say where this one runs without it (`targets: [aws]`); a pipeline reaches a cluster through its cloud role (for instance an EKS access entry), which nhi does not render"),
+        .help(help),
     );
 }

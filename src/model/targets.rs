@@ -77,6 +77,8 @@ pub struct KubernetesTarget {
     pub regions: Vec<Spanned<String>>,
     /// The platform it runs on, as `nhi.yaml` says.
     pub platform: Option<Spanned<ClusterPlatform>>,
+    /// On EKS, the cluster's name (for access entries).
+    pub cluster_name: Option<Spanned<String>>,
     /// The cluster's service account token issuer (its OIDC issuer URL).
     pub oidc_issuer: Option<Spanned<String>>,
 }

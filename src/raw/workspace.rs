@@ -252,6 +252,9 @@ raw_struct! {
         /// service accounts carry that platform's annotations. Default: the
         /// one its `oidc_issuer` names, else `other`.
         platform: Option<Spanned<crate::model::ClusterPlatform>>,
+        /// On EKS, the cluster's name: a CI pipeline meant for the cluster
+        /// reaches it through its IAM role, by an EKS access entry.
+        cluster_name: Option<Spanned<String>>,
         /// The cluster's service account token issuer (its OIDC issuer
         /// URL): identities that name no issuer run as their Kubernetes
         /// service account and are federated through it.

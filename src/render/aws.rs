@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::analyse::federation::{self, AwsTrust, Cloud};
-use crate::analyse::{self, Analysis, enforce, grant_of};
+use crate::analyse::{self, Analysis, enforce, grant_of, places};
 use crate::model::{Action, AwsMapping, AwsTarget, Identity, Model};
 use crate::source::SourceDb;
 use crate::vocabulary::aws::Tags as TagCondition;
@@ -87,6 +87,9 @@ pub struct Rendered {
     pub max_session: u64,
     /// Tags.
     pub tags: Tags,
+    /// The EKS cluster a CI pipeline reaches through this role, and the
+    /// Kubernetes group its access entry maps the role to.
+    pub access_entry: Option<(String, String)>,
 }
 
 /// Render the AWS target: every identity that lands in AWS.
@@ -159,6 +162,13 @@ fn identity_role(
         description: tags::description(identity),
         max_session: ttl.clamp(3600, 43_200),
         tags: tags::aws(&tags::facts(identity, analysis, db)),
+        access_entry: analysis
+            .lands(identity)
+            .through_role
+            .then_some(model.settings.targets.kubernetes.as_ref())
+            .flatten()
+            .and_then(|k| k.cluster_name.as_ref())
+            .map(|c| (c.value.clone(), places::access_group(&name))),
         name,
     })
 }
@@ -453,6 +463,23 @@ fn files(r: &Rendered, target: &AwsTarget, out: &mut Artifacts) {
             source.clone(),
         ));
     }
+    if let Some((cluster, group)) = &r.access_entry
+        && r.trust.is_some()
+    {
+        out.insert(Artifact::new(
+            &format!("{dir}/eks-access-entry.json"),
+            super::json_file(&AccessEntrySpec {
+                cluster_name: cluster,
+                principal_arn: format!(
+                    "arn:aws:iam::{}:role{PATH}{}",
+                    target.account_id.value, r.name
+                ),
+                kubernetes_groups: [group],
+                ty: "STANDARD",
+            }),
+            source.clone(),
+        ));
+    }
     out.insert(Artifact::new(
         &format!("{dir}/permissions-policy.json"),
         super::json_file(&r.permissions),
@@ -460,9 +487,22 @@ fn files(r: &Rendered, target: &AwsTarget, out: &mut Artifacts) {
     ));
 }
 
+/// An EKS access entry (`aws eks create-access-entry --cli-input-json`).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AccessEntrySpec<'a> {
+    cluster_name: &'a str,
+    principal_arn: String,
+    kubernetes_groups: [&'a str; 1],
+    #[serde(rename = "type")]
+    ty: &'static str,
+}
+
 /// The Terraform resources of the AWS target.
 #[derive(Debug, Default, Serialize)]
 struct Resources {
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    aws_eks_access_entry: BTreeMap<String, AccessEntry>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     aws_iam_role: BTreeMap<String, IamRole>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
@@ -471,6 +511,15 @@ struct Resources {
     aws_iam_user: BTreeMap<String, IamUser>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     aws_iam_user_policy: BTreeMap<String, IamUserPolicy>,
+}
+
+#[derive(Debug, Serialize)]
+struct AccessEntry {
+    cluster_name: String,
+    principal_arn: String,
+    kubernetes_groups: Vec<String>,
+    #[serde(rename = "type")]
+    ty: &'static str,
 }
 
 #[derive(Debug, Serialize)]
@@ -553,6 +602,17 @@ fn main_tf(roles: &[Rendered], target: &AwsTarget) -> String {
                         policy,
                     },
                 );
+                if let Some((cluster, group)) = &r.access_entry {
+                    resources.aws_eks_access_entry.insert(
+                        key.clone(),
+                        AccessEntry {
+                            cluster_name: terraform::literal(cluster),
+                            principal_arn: terraform::reference("aws_iam_role", &key, "arn"),
+                            kubernetes_groups: vec![terraform::literal(group)],
+                            ty: "STANDARD",
+                        },
+                    );
+                }
             }
             None => {
                 resources.aws_iam_user.insert(

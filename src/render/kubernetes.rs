@@ -29,7 +29,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{
 use serde::Serialize;
 
 use crate::analyse::federation::{self, AwsTrust};
-use crate::analyse::{Analysis, enforce, grant_of};
+use crate::analyse::{Analysis, enforce, grant_of, places};
 use crate::model::{ClusterPlatform, Identity, Model, Platform, RbacRule, Spanned};
 use crate::source::SourceDb;
 
@@ -388,29 +388,47 @@ fn objects(
         cluster.clear();
     }
     let talks_to_api = !namespaced.is_empty() || !cluster.is_empty();
-    let subject = |ns: &str| Subject {
-        api_group: None,
-        kind: "ServiceAccount".to_owned(),
-        name: name.clone(),
-        namespace: Some(ns.to_owned()),
+    // a CI pipeline acts through its AWS role, which the EKS access entry
+    // maps to the group `nhi:NAME`; a workload as its service accounts
+    let through_role = analysis.lands(identity).through_role;
+    let subject = |ns: &str| {
+        if through_role {
+            Subject {
+                api_group: Some("rbac.authorization.k8s.io".to_owned()),
+                kind: "Group".to_owned(),
+                name: places::access_group(&name),
+                namespace: None,
+            }
+        } else {
+            Subject {
+                api_group: None,
+                kind: "ServiceAccount".to_owned(),
+                name: name.clone(),
+                namespace: Some(ns.to_owned()),
+            }
+        }
     };
     let subjects = |namespaces: &[&String]| -> Option<Vec<Subject>> {
-        Some(if suspended {
+        let mut all: Vec<Subject> = if suspended {
             Vec::new()
         } else {
             namespaces.iter().map(|ns| subject(ns)).collect()
-        })
+        };
+        all.dedup_by(|a, b| a.kind == b.kind && a.name == b.name && a.namespace == b.namespace);
+        Some(all)
     };
     let mut out = Vec::new();
     for ns in namespaces {
-        let mut m = meta(name.clone(), Some(ns), &labels);
-        m.annotations = Some(annotations.clone());
-        out.push(Object::ServiceAccount(Box::new(ServiceAccount {
-            metadata: m,
-            // only an identity that calls the API server needs its token
-            automount_service_account_token: Some(talks_to_api),
-            ..ServiceAccount::default()
-        })));
+        if !through_role {
+            let mut m = meta(name.clone(), Some(ns), &labels);
+            m.annotations = Some(annotations.clone());
+            out.push(Object::ServiceAccount(Box::new(ServiceAccount {
+                metadata: m,
+                // only an identity that calls the API server needs its token
+                automount_service_account_token: Some(talks_to_api),
+                ..ServiceAccount::default()
+            })));
+        }
         out.push(Object::Role(Box::new(Role {
             metadata: meta(role.clone(), Some(ns), &labels),
             rules: Some(namespaced.clone()),
@@ -441,7 +459,7 @@ fn objects(
             subjects: subjects(&namespaces.iter().collect::<Vec<_>>()),
         })));
     }
-    if let Some(spiffe) = spiffe(model, identity, namespaces, &labels) {
+    if !through_role && let Some(spiffe) = spiffe(model, identity, namespaces, &labels) {
         out.push(Object::ClusterSpiffeId(Box::new(spiffe)));
     }
     out

@@ -279,6 +279,7 @@ fn targets_of(t: &raw::Targets) -> Targets {
             environments: k.environments.clone().unwrap_or_default(),
             regions: k.regions.clone().unwrap_or_default(),
             platform: k.platform.clone(),
+            cluster_name: k.cluster_name.clone(),
             oidc_issuer: k.oidc_issuer.clone(),
         }),
     }
