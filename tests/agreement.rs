@@ -50,7 +50,7 @@ use nhi::model::{Action, Identity, Model, Platform};
 use nhi::vocabulary::context::{ENVIRONMENT, NAMESPACE, REGION};
 use nhi::vocabulary::{aws, glob, regions};
 use serde_json::{Value, json};
-use support::{TODAY, date, nhi, repo, text, workspaces};
+use support::{TODAY, date, repo, text, workspaces};
 
 /// A request context: key → value.
 type Ctx = BTreeMap<String, String>;
@@ -64,22 +64,7 @@ struct Built {
 fn built(ws: &Path) -> Built {
     let root = load::find_root(ws).unwrap();
     let checked = check::workspace(&root, LoadOptions::default(), date(TODAY)).unwrap();
-    let out = tempfile::tempdir().unwrap();
-    let run = nhi(ws, &["build", "--out", out.path().to_str().unwrap()]);
-    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
-    let mut files = BTreeMap::new();
-    let mut stack = vec![out.path().to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let rel = p.strip_prefix(out.path()).unwrap().display().to_string();
-                files.insert(rel, std::fs::read_to_string(&p).unwrap());
-            }
-        }
-    }
+    let (_out, files) = support::build_files(ws);
     Built { checked, files }
 }
 

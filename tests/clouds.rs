@@ -23,23 +23,7 @@ use support::{nhi, repo, text, workspace, workspaces};
 
 /// Build a workspace into a temporary folder and read every file back.
 fn build(dir: &Path) -> (tempfile::TempDir, BTreeMap<String, String>) {
-    let out = tempfile::tempdir().unwrap();
-    let run = nhi(dir, &["build", "--out", out.path().to_str().unwrap()]);
-    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
-    let mut files = BTreeMap::new();
-    let mut stack = vec![out.path().to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let rel = p.strip_prefix(out.path()).unwrap().display().to_string();
-                files.insert(rel, std::fs::read_to_string(&p).unwrap());
-            }
-        }
-    }
-    (out, files)
+    support::build_files(dir)
 }
 
 fn json(files: &BTreeMap<String, String>, path: &str) -> Value {

@@ -130,9 +130,7 @@ fn cluster_issuer(model: &Model, issuer: &str) -> bool {
     model
         .settings
         .targets
-        .kubernetes
-        .as_ref()
-        .and_then(|k| k.oidc_issuer.as_ref())
+        .cluster_issuer()
         .is_some_and(|c| issuer_host(&c.value) == issuer_host(issuer))
 }
 

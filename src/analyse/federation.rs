@@ -133,12 +133,7 @@ pub fn issuer_host(issuer: &str) -> &str {
 pub fn oidc_subjects(model: &Model, identity: &Identity) -> Result<(String, Vec<String>), Unbound> {
     let auth = &identity.auth;
     let name = &identity.name.value;
-    let cluster = model
-        .settings
-        .targets
-        .kubernetes
-        .as_ref()
-        .and_then(|k| k.oidc_issuer.as_ref());
+    let cluster = model.settings.targets.cluster_issuer();
     let (issuer, subjects) = match (&auth.issuer, &auth.subject) {
         (Some(issuer), Some(subject)) => {
             return Ok((issuer.value.clone(), vec![subject.value.clone()]));
@@ -398,12 +393,7 @@ pub fn gcp(model: &Model, identity: &Identity) -> Result<GcpTrust, Unbound> {
 /// identity: `serviceAccount:PROJECT.svc.id.goog[NS/NAME]`, no pool needed.
 fn gke_members(model: &Model, identity: &Identity) -> Result<Option<Vec<String>>, Unbound> {
     let auth = &identity.auth;
-    let cluster = model
-        .settings
-        .targets
-        .kubernetes
-        .as_ref()
-        .and_then(|k| k.oidc_issuer.as_ref());
+    let cluster = model.settings.targets.cluster_issuer();
     let through_cluster = match &auth.issuer {
         None => true,
         Some(issuer) => {

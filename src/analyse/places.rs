@@ -189,12 +189,7 @@ fn in_cluster(model: &Model, identity: &Identity) -> bool {
 /// it, or names none and runs as its service account.
 fn through_cluster_issuer(model: &Model, identity: &Identity) -> bool {
     let auth = &identity.auth;
-    let cluster = model
-        .settings
-        .targets
-        .kubernetes
-        .as_ref()
-        .and_then(|k| k.oidc_issuer.as_ref());
+    let cluster = model.settings.targets.cluster_issuer();
     match &auth.issuer {
         None => auth.method.value == AuthMethod::Oidc,
         Some(issuer) => {

@@ -21,6 +21,15 @@ pub struct Targets {
     pub kubernetes: Option<KubernetesTarget>,
 }
 
+impl Targets {
+    /// The cluster's service account issuer, when the cluster and its
+    /// issuer are configured.
+    #[must_use]
+    pub fn cluster_issuer(&self) -> Option<&Spanned<String>> {
+        self.kubernetes.as_ref()?.oidc_issuer.as_ref()
+    }
+}
+
 /// The AWS account identities land in.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AwsTarget {

@@ -3,6 +3,7 @@
 
 #![allow(dead_code, reason = "each test binary uses a part of this")]
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -86,4 +87,26 @@ pub(crate) fn seed() -> tempfile::TempDir {
     )
     .unwrap();
     workspace(&[("identities/release-assistant.yaml", &seed)])
+}
+
+/// Build a workspace into a temporary folder (as of [`TODAY`]) and read
+/// every file back, by its path in the folder.
+pub(crate) fn build_files(dir: &Path) -> (tempfile::TempDir, BTreeMap<String, String>) {
+    let out = tempfile::tempdir().unwrap();
+    let run = nhi(dir, &["build", "--out", out.path().to_str().unwrap()]);
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+    let mut files = BTreeMap::new();
+    let mut stack = vec![out.path().to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(out.path()).unwrap().display().to_string();
+                files.insert(rel, std::fs::read_to_string(&p).unwrap());
+            }
+        }
+    }
+    (out, files)
 }
