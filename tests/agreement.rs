@@ -12,7 +12,10 @@
 //! - Kubernetes, by matching each request against the rendered Roles,
 //!   ClusterRoles and their bindings, as RBAC does;
 //! - Google Cloud, by the rendered custom role, deny policy and the pool
-//!   principals that may act as the service account.
+//!   principals that may act as the service account;
+//! - Azure, by the rendered role definitions (their operations, what they
+//!   subtract, the scope each is assigned at) and the subjects of the
+//!   managed identity's federated credentials.
 //!
 //! An AWS request is allowed when Cedar allows any catalogue action that
 //! maps to it (two actions may share a permission). A condition nhi says a
@@ -1200,6 +1203,149 @@ fn agree_gcp(b: &Built, cedar: &CedarSide<'_>, report: &mut Report) {
 }
 
 // ---------------------------------------------------------------------------
+// Azure
+
+/// One custom role as rendered, and the scope it is assigned at.
+struct AzureRole {
+    scope: String,
+    actions: Vec<String>,
+    not_actions: Vec<String>,
+    data_actions: Vec<String>,
+    not_data_actions: Vec<String>,
+}
+
+/// What Azure grants one managed identity, as rendered: its roles, and the
+/// subjects its federated credentials admit.
+struct AzureGranted {
+    roles: Vec<AzureRole>,
+    subjects: Vec<String>,
+}
+
+fn azure_granted(files: &BTreeMap<String, String>, name: &str) -> Option<AzureGranted> {
+    let prefix = format!("azure/{name}/role-definition");
+    let roles: Vec<AzureRole> = files
+        .iter()
+        .filter(|(path, _)| path.starts_with(&prefix))
+        .map(|(_, text)| {
+            let role: Value = serde_json::from_str(text).unwrap();
+            AzureRole {
+                scope: role["AssignableScopes"][0].as_str().unwrap().to_owned(),
+                actions: strings(&role["Actions"]),
+                not_actions: strings(&role["NotActions"]),
+                data_actions: strings(&role["DataActions"]),
+                not_data_actions: strings(&role["NotDataActions"]),
+            }
+        })
+        .collect();
+    if roles.is_empty() {
+        return None;
+    }
+    let credentials: Value =
+        serde_json::from_str(&files[&format!("azure/{name}/federated-credentials.json")]).unwrap();
+    let subjects = credentials
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["properties"]["subject"].as_str().unwrap().to_owned())
+        .collect();
+    Some(AzureGranted { roles, subjects })
+}
+
+/// Whether Azure grants an operation at a scope, as its role definitions
+/// say: a role assigned at the scope or above it whose `Actions` (or
+/// `DataActions`) match it and whose `NotActions` do not. Azure compares
+/// operations without regard to case.
+fn azure_allows(g: &AzureGranted, data: bool, operation: &str, scope: &str) -> bool {
+    let any = |patterns: &[String]| patterns.iter().any(|p| glob::matches(p, operation, true));
+    g.roles.iter().any(|r| {
+        let (allow, not) = if data {
+            (&r.data_actions, &r.not_data_actions)
+        } else {
+            (&r.actions, &r.not_actions)
+        };
+        (scope == r.scope || scope.starts_with(&format!("{}/", r.scope))) && any(allow) && !any(not)
+    })
+}
+
+/// Hold every Azure decision of the workspace against Cedar's.
+fn agree_azure(b: &Built, cedar: &CedarSide<'_>, report: &mut Report) {
+    let model = &b.checked.model;
+    let Some(target) = &model.settings.targets.azure else {
+        return;
+    };
+    let default_scope = target.scope.as_ref().map_or_else(
+        || {
+            let subscription = format!("/subscriptions/{}", target.subscription_id.value);
+            target
+                .resource_group
+                .as_ref()
+                .map_or(subscription.clone(), |g| {
+                    format!("{subscription}/resourceGroups/{}", g.value)
+                })
+        },
+        |s| s.value.clone(),
+    );
+    let catalogue: Vec<&Action> = model
+        .settings
+        .actions
+        .iter()
+        .flat_map(|c| c.values())
+        .collect();
+    for identity in b.checked.analysis.live(model) {
+        let name = identity.name.value.to_string();
+        let Some(g) = azure_granted(&b.files, &name) else {
+            continue;
+        };
+        for a in &catalogue {
+            let Some(m) = a.azure.as_ref() else { continue };
+            let scope = m
+                .scope
+                .as_ref()
+                .map_or(default_scope.as_str(), |s| s.value.as_str());
+            let home = home(identity, &a.name.value, Platform::Azure);
+            let operations = m
+                .actions
+                .iter()
+                .map(|o| (false, o))
+                .chain(m.data_actions.iter().map(|o| (true, o)));
+            for (data, op) in operations {
+                // a wildcard names one operation it covers
+                let operation = op.value.replace('*', "x");
+                let covering: Vec<&Action> = catalogue
+                    .iter()
+                    .copied()
+                    .filter(|c| {
+                        c.azure.as_ref().is_some_and(|cm| {
+                            let ops = if data { &cm.data_actions } else { &cm.actions };
+                            let at = cm
+                                .scope
+                                .as_ref()
+                                .map_or(default_scope.as_str(), |s| s.value.as_str());
+                            at == scope
+                                && ops
+                                    .iter()
+                                    .any(|p| glob::matches(&p.value, &operation, true))
+                        })
+                    })
+                    .collect();
+                for ctx in variants(&home) {
+                    let admitted = g.subjects.iter().any(|s| subject_admits(model, s, &ctx));
+                    report.hold(Disagreement {
+                        identity: name.clone(),
+                        target: "Azure",
+                        request: format!("{operation} at {scope}"),
+                        context: ctx.clone(),
+                        cedar: cedar_allows_any(cedar, identity, &covering, Platform::Azure, None, &ctx),
+                        target_allows: admitted && azure_allows(&g, data, &operation, scope),
+                        why: "the rendered role definitions, their scopes and the federated credentials".to_owned(),
+                    });
+                }
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
 // The agreement
 
 fn agree(b: &Built) -> Report {
@@ -1219,6 +1365,7 @@ fn agree(b: &Built) -> Report {
     agree_aws(b, &cedar, &mut report);
     agree_kubernetes(b, &cedar, &mut report);
     agree_gcp(b, &cedar, &mut report);
+    agree_azure(b, &cedar, &mut report);
     report
 }
 
@@ -1306,6 +1453,11 @@ fn a_broken_rendering_is_a_disagreement() {
         .unwrap()
         .push(json!("storage.objects.delete"));
     b.files.insert(path.to_owned(), role.to_string());
+    // a dead grant: the working identity's Azure role loses what it reads
+    let path = "azure/working-bot/role-definition.json";
+    let mut role: Value = serde_json::from_str(&b.files[path]).unwrap();
+    role["Actions"] = json!([]);
+    b.files.insert(path.to_owned(), role.to_string());
     let report = agree(&b);
     let unquarantined = found(&report, "quarantined-bot", "AWS");
     assert!(
@@ -1332,10 +1484,19 @@ fn a_broken_rendering_is_a_disagreement() {
         "{}",
         report.render()
     );
+    let dead = found(&report, "working-bot", "Azure");
+    assert!(
+        !dead.is_empty()
+            && dead.iter().all(|d| d.cedar
+                && !d.target_allows
+                && d.request.starts_with("Microsoft.Insights/logs/read")),
+        "{}",
+        report.render()
+    );
     // and nothing else
     assert_eq!(
         report.disagreements.len(),
-        unquarantined.len() + extra_verb.len() + extra_permission.len(),
+        unquarantined.len() + extra_verb.len() + extra_permission.len() + dead.len(),
         "{}",
         report.render()
     );
