@@ -180,6 +180,16 @@ fn variants(home: &Ctx) -> Vec<Ctx> {
     out
 }
 
+/// Every action of the workspace's catalogue.
+fn catalogue(model: &Model) -> Vec<&Action> {
+    model
+        .settings
+        .actions
+        .iter()
+        .flat_map(|c| c.values())
+        .collect()
+}
+
 /// The Cedar authorizer over the workspace's rendered policies.
 struct CedarSide<'m> {
     model: &'m Model,
@@ -545,12 +555,7 @@ fn aws_asks(b: &Built, cedar: &CedarSide<'_>, identity: &Identity, out: &mut Vec
         "user"
     };
     let principal = format!("arn:aws:iam::{account}:{kind}/nhi/{name}");
-    let catalogue: Vec<&Action> = model
-        .settings
-        .actions
-        .iter()
-        .flat_map(|c| c.values())
-        .collect();
+    let catalogue = catalogue(model);
     // what the catalogue maps, each action in the context it is declared
     // for; and what the rendered policy allows, whatever maps it
     let mut sources: Vec<(Ctx, Vec<String>, Vec<String>)> = Vec::new();
@@ -728,7 +733,7 @@ fn agree_aws(b: &Built, cedar: &CedarSide<'_>, report: &mut Report) {
 // Kubernetes
 
 /// One RBAC rule as rendered.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 struct Rule {
     groups: Vec<String>,
     resources: Vec<String>,
@@ -845,20 +850,11 @@ fn granted(manifest: &str, name: &str, group: Option<&str>) -> Granted {
         let rules = std::mem::take(&mut out.cluster);
         for (_, rule) in rules {
             for ns in &namespaces {
-                out.cluster.push((ns.clone(), clone_rule(&rule)));
+                out.cluster.push((ns.clone(), rule.clone()));
             }
         }
     }
     out
-}
-
-fn clone_rule(r: &Rule) -> Rule {
-    Rule {
-        groups: r.groups.clone(),
-        resources: r.resources.clone(),
-        verbs: r.verbs.clone(),
-        names: r.names.clone(),
-    }
 }
 
 /// The group a rendered EKS access entry maps an identity's role to, when
@@ -926,17 +922,21 @@ fn cedar_allows_request(
 
 /// Whether a catalogue action's rules grant the request.
 fn kube_covers(action: &Action, q: &KubeRequest) -> bool {
-    action.kubernetes.as_ref().is_some_and(|k| {
-        k.rules.iter().any(|r| {
-            let rule = Rule {
-                groups: r.api_groups.iter().map(|v| v.value.clone()).collect(),
-                resources: r.resources.iter().map(|v| v.value.clone()).collect(),
-                verbs: r.verbs.iter().map(|v| v.value.clone()).collect(),
-                names: r.resource_names.iter().map(|v| v.value.clone()).collect(),
-            };
-            matches(&rule, q)
-        })
-    })
+    action
+        .kubernetes
+        .as_ref()
+        .is_some_and(|k| k.rules.iter().any(|r| matches(&catalogue_rule(r), q)))
+}
+
+/// A catalogue rule in the shape of a rendered one.
+fn catalogue_rule(r: &nhi::model::RbacRule) -> Rule {
+    let values = |v: &[nhi::model::Spanned<String>]| v.iter().map(|x| x.value.clone()).collect();
+    Rule {
+        groups: values(&r.api_groups),
+        resources: values(&r.resources),
+        verbs: values(&r.verbs),
+        names: values(&r.resource_names),
+    }
 }
 
 /// The rules whose requests are asked of one identity, each in its
@@ -953,31 +953,17 @@ fn kube_sources(
             continue;
         };
         for r in &k.rules {
-            let values =
-                |v: &[nhi::model::Spanned<String>]| v.iter().map(|x| x.value.clone()).collect();
-            let rule = Rule {
-                groups: values(&r.api_groups),
-                resources: values(&r.resources),
-                verbs: values(&r.verbs),
-                names: values(&r.resource_names),
-            };
             let names = k.names.as_ref().map(|n| n.value.clone());
             out.push((
                 home(identity, &a.name.value, Platform::Kubernetes),
-                rule,
+                catalogue_rule(r),
                 names,
             ));
         }
     }
     let general = home(identity, "", Platform::Kubernetes);
     for (_, r) in g.namespaced.iter().chain(&g.cluster) {
-        let rule = Rule {
-            groups: r.groups.clone(),
-            resources: r.resources.clone(),
-            verbs: r.verbs.clone(),
-            names: r.names.clone(),
-        };
-        out.push((general.clone(), rule, None));
+        out.push((general.clone(), r.clone(), None));
     }
     out
 }
@@ -1016,12 +1002,7 @@ fn kube_requests(
 /// Hold every cluster decision of the workspace against Cedar's.
 fn agree_kubernetes(b: &Built, cedar: &CedarSide<'_>, report: &mut Report) {
     let model = &b.checked.model;
-    let catalogue: Vec<&Action> = model
-        .settings
-        .actions
-        .iter()
-        .flat_map(|c| c.values())
-        .collect();
+    let catalogue = catalogue(model);
     for identity in b.checked.analysis.live(model) {
         let name = identity.name.value.to_string();
         let Some(manifest) = b.files.get(&format!("kubernetes/{name}.yaml")) else {
@@ -1134,12 +1115,7 @@ fn deny_form(permission: &str) -> String {
 /// Hold every Google Cloud decision of the workspace against Cedar's.
 fn agree_gcp(b: &Built, cedar: &CedarSide<'_>, report: &mut Report) {
     let model = &b.checked.model;
-    let catalogue: Vec<&Action> = model
-        .settings
-        .actions
-        .iter()
-        .flat_map(|c| c.values())
-        .collect();
+    let catalogue = catalogue(model);
     for identity in b.checked.analysis.live(model) {
         let name = identity.name.value.to_string();
         let Some(g) = gcp_granted(&b.files, &name) else {
@@ -1285,12 +1261,7 @@ fn agree_azure(b: &Built, cedar: &CedarSide<'_>, report: &mut Report) {
         },
         |s| s.value.clone(),
     );
-    let catalogue: Vec<&Action> = model
-        .settings
-        .actions
-        .iter()
-        .flat_map(|c| c.values())
-        .collect();
+    let catalogue = catalogue(model);
     for identity in b.checked.analysis.live(model) {
         let name = identity.name.value.to_string();
         let Some(g) = azure_granted(&b.files, &name) else {

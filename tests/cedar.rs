@@ -26,7 +26,7 @@ use nhi::cedar::{self, Rendering, verify};
 use nhi::check::{self, Checked};
 use nhi::load::{self, LoadOptions};
 
-use support::{TODAY, date, nhi, repo, seed, text, workspace, workspaces};
+use support::{TODAY, date, files_under, nhi, repo, seed, text, workspace, workspaces};
 
 fn check_dir(dir: &Path, today: &str) -> Checked {
     let root = load::find_root(dir).unwrap();
@@ -457,23 +457,6 @@ fn revoked_and_expired_identities_render_to_nothing() {
 
 // ---------------------------------------------------------------------------
 // `nhi build` on disk
-
-fn files_under(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let rel = p.strip_prefix(dir).unwrap().display().to_string();
-                out.insert(rel, std::fs::read(&p).unwrap());
-            }
-        }
-    }
-    out
-}
 
 #[test]
 fn build_output_is_byte_identical_in_any_file_order_and_folder() {

@@ -89,24 +89,33 @@ pub(crate) fn seed() -> tempfile::TempDir {
     workspace(&[("identities/release-assistant.yaml", &seed)])
 }
 
-/// Build a workspace into a temporary folder (as of [`TODAY`]) and read
-/// every file back, by its path in the folder.
-pub(crate) fn build_files(dir: &Path) -> (tempfile::TempDir, BTreeMap<String, String>) {
-    let out = tempfile::tempdir().unwrap();
-    let run = nhi(dir, &["build", "--out", out.path().to_str().unwrap()]);
-    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
-    let mut files = BTreeMap::new();
-    let mut stack = vec![out.path().to_path_buf()];
+/// Every file under `dir`, by its path there, as bytes.
+pub(crate) fn files_under(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
         for e in std::fs::read_dir(&d).unwrap() {
             let p = e.unwrap().path();
             if p.is_dir() {
                 stack.push(p);
             } else {
-                let rel = p.strip_prefix(out.path()).unwrap().display().to_string();
-                files.insert(rel, std::fs::read_to_string(&p).unwrap());
+                let rel = p.strip_prefix(dir).unwrap().display().to_string();
+                out.insert(rel, std::fs::read(&p).unwrap());
             }
         }
     }
+    out
+}
+
+/// Build a workspace into a temporary folder (as of [`TODAY`]) and read
+/// every file back, by its path in the folder.
+pub(crate) fn build_files(dir: &Path) -> (tempfile::TempDir, BTreeMap<String, String>) {
+    let out = tempfile::tempdir().unwrap();
+    let run = nhi(dir, &["build", "--out", out.path().to_str().unwrap()]);
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+    let files = files_under(out.path())
+        .into_iter()
+        .map(|(path, bytes)| (path, String::from_utf8(bytes).unwrap()))
+        .collect();
     (out, files)
 }
