@@ -272,6 +272,8 @@ codes! {
     NoRegionInTarget = "TG012", "no-region-in-target", Error, [], "an identity that runs in a cloud lists regions, none of them that cloud's (`europe-west1` is Google Cloud's, `eu-west-1` AWS's): the cloud would deny it everything";
     /// Forbidden actions Azure cannot deny.
     AzureCannotDeny = "TG013", "azure-cannot-deny", Info, [Nhi5], "an identity that runs in Azure forbids actions that mean something there (or a guardrail does): Azure lets no one deny, so they are left out of its role, and any other role assigned to its managed identity still grants them";
+    /// A `where` naming more resources than one Google Cloud condition holds.
+    ConditionTooLarge = "TG014", "condition-too-large", Error, [], "a `where` narrows an action in Google Cloud to more resources than one IAM condition can compare (it takes at most 12 logical operators): Google Cloud would refuse the binding";
     /// An allowed action's permissions are covered by a forbidden one's.
     PermissionOverlap = "AC005", "permission-overlap", Error, [Nhi5], "an allowed action expands to a permission that a forbidden action or a guardrail covers";
     /// A decision test's expected decision differs from the rendered one.

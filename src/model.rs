@@ -502,7 +502,22 @@ pub struct AwsMapping {
 pub struct GcpMapping {
     /// IAM permissions.
     pub permissions: Vec<Spanned<String>>,
+    /// The `where` key whose values name the resources they act on.
+    pub names: Option<Spanned<String>>,
+    /// The resources that key names.
+    pub resource: Option<GcpResource>,
     /// The whole mapping.
+    pub loc: Loc,
+}
+
+/// The Google Cloud resources a `where` key names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GcpResource {
+    /// Resource type (`artifactregistry.googleapis.com/Repository`).
+    pub kind: Spanned<String>,
+    /// Full resource name with `{name}` (and `{project}`) in it.
+    pub name: Spanned<String>,
+    /// The whole `resource` mapping.
     pub loc: Loc,
 }
 

@@ -11,8 +11,11 @@
 //!   evaluate.mjs`), and the rendered trust for who may assume the role;
 //! - Kubernetes, by matching each request against the rendered Roles,
 //!   ClusterRoles and their bindings, as RBAC does;
-//! - Google Cloud, by the rendered custom role, deny policy and the pool
-//!   principals that may act as the service account;
+//! - Google Cloud, by the rendered custom roles, the IAM conditions of
+//!   their bindings (evaluated by an independent CEL evaluator,
+//!   `@marcbachmann/cel-js`, over the resource each request names:
+//!   `scripts/conformance/iam-simulate/cel.mjs`), the deny policy and the
+//!   pool principals that may act as the service account;
 //! - Azure, by the rendered role definitions (their operations, what they
 //!   subtract, the scope each is assigned at) and the subjects of the
 //!   managed identity's federated credentials.
@@ -238,6 +241,7 @@ fn seen_by_target(
             (Unenforceable::Untaggable(patterns), Some(a)) => {
                 patterns.iter().any(|p| glob::matches(p, a, true))
             }
+            (Unenforceable::Unnamed(items), Some(a)) => items.iter().any(|i| i == a),
             _ => true,
         };
         if applies && let Some(v) = home.get(&u.check.key) {
@@ -369,6 +373,27 @@ fn evaluator() -> PathBuf {
     let script = repo().join("scripts/conformance/iam-simulate/evaluate.mjs");
     std::fs::copy(&script, dir.join("evaluate.mjs")).unwrap();
     dir
+}
+
+/// Run a script of the evaluators' folder on `input`: its output.
+fn run_node(dir: &Path, script: &Path, input: &str) -> Vec<u8> {
+    let mut child = Command::new("node")
+        .arg(script)
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("node runs (Node.js 20 or later)");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    output.stdout
 }
 
 /// A few of the actions a pattern names: all of them up to six, else six
@@ -660,23 +685,8 @@ fn evaluate(b: &Built, asks: &[AwsAsk]) -> Vec<(String, String)> {
         .collect();
     let input = json!({"policies": policies, "requests": requests}).to_string();
     let dir = evaluator();
-    let mut child = Command::new("node")
-        .arg(dir.join("evaluate.mjs"))
-        .current_dir(&dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("node runs (Node.js 20 or later)");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(output.status.success(), "{}", text(&output.stderr));
-    let decisions: Vec<Value> = serde_json::from_slice(&output.stdout).unwrap();
+    let output = run_node(&dir, &dir.join("evaluate.mjs"), &input);
+    let decisions: Vec<Value> = serde_json::from_slice(&output).unwrap();
     assert_eq!(decisions.len(), asks.len());
     decisions
         .into_iter()
@@ -1052,9 +1062,12 @@ fn agree_kubernetes(b: &Built, cedar: &CedarSide<'_>, report: &mut Report) {
 // ---------------------------------------------------------------------------
 // Google Cloud
 
-/// What Google Cloud grants one service account, as rendered.
+/// What Google Cloud grants one service account, as rendered: its
+/// unconditional role, its roles bound under a condition, what its deny
+/// policy denies, and the subjects that may act as it.
 struct GcpGranted {
     permissions: BTreeSet<String>,
+    conditional: Vec<(BTreeSet<String>, String)>,
     denied: BTreeSet<String>,
     enabled: bool,
     subjects: Option<Vec<String>>,
@@ -1097,10 +1110,28 @@ fn gcp_granted(files: &BTreeMap<String, String>, name: &str) -> Option<GcpGrante
             })
             .collect()
     });
+    let mut enabled = role["stage"] != "DISABLED" && account["disabled"] != true;
+    let mut conditional = Vec::new();
+    for n in 2.. {
+        let (Some(role), Some(binding)) = (
+            read(&format!("role-{n}.json")),
+            read(&format!("project-binding-{n}.json")),
+        ) else {
+            break;
+        };
+        enabled &= role["stage"] != "DISABLED";
+        let expression = binding["condition"]["expression"]
+            .as_str()
+            .expect("a role after the first is bound under a condition")
+            .to_owned();
+        let permissions = strings(&role["includedPermissions"]).into_iter().collect();
+        conditional.push((permissions, expression));
+    }
     Some(GcpGranted {
         permissions: strings(&role["includedPermissions"]).into_iter().collect(),
+        conditional,
         denied,
-        enabled: role["stage"] != "DISABLED" && account["disabled"] != true,
+        enabled,
         subjects,
     })
 }
@@ -1112,32 +1143,97 @@ fn deny_form(permission: &str) -> String {
     format!("{service}.googleapis.com/{rest}")
 }
 
+/// The resource a Google Cloud request in `ctx` acts on, as IAM Conditions
+/// see it: by the mapping of `action` (else of the first action mapping
+/// `permission` that names its resources), named by the context's value of
+/// the mapping's `names` key.
+fn gcp_resource(
+    model: &Model,
+    action: Option<&Action>,
+    covering: &[&Action],
+    ctx: &Ctx,
+) -> Value {
+    let project = &model.settings.targets.gcp.as_ref().unwrap().project.value;
+    let named = action
+        .into_iter()
+        .chain(covering.iter().copied())
+        .filter_map(|a| a.gcp.as_ref())
+        .find_map(|g| Some((g.names.as_ref()?, g.resource.as_ref()?)));
+    let Some((key, resource)) = named else {
+        return json!({"type": "cloudresourcemanager.googleapis.com/Project", "service": "cloudresourcemanager.googleapis.com", "name": format!("projects/{project}")});
+    };
+    let value = ctx.get(&key.value).map_or("unnamed", String::as_str);
+    let kind = &resource.kind.value;
+    json!({
+        "type": kind,
+        "service": kind.split_once('/').unwrap().0,
+        "name": nhi::vocabulary::gcp::resource_name(&resource.name.value, project, value),
+    })
+}
+
+/// Whether each IAM condition holds on its resource, by the independent
+/// CEL evaluator (`scripts/conformance/iam-simulate/cel.mjs`).
+fn conditions_hold(asks: &[(String, Value)]) -> Vec<bool> {
+    if asks.is_empty() {
+        return Vec::new();
+    }
+    let input: Vec<Value> = asks
+        .iter()
+        .map(|(expression, resource)| json!({"expression": expression, "resource": resource}))
+        .collect();
+    let dir = evaluator();
+    let script = dir.join("cel.mjs");
+    std::fs::copy(repo().join("scripts/conformance/iam-simulate/cel.mjs"), &script).unwrap();
+    let output = run_node(&dir, &script, &Value::from(input).to_string());
+    let holds: Vec<bool> = serde_json::from_slice(&output).unwrap();
+    assert_eq!(holds.len(), asks.len());
+    holds
+}
+
+/// One Google Cloud request: its disagreement record with the target's
+/// decision before conditions, and the condition asks that decide it.
+struct GcpAsk {
+    record: Disagreement,
+    unconditional: bool,
+    conditions: Vec<usize>,
+}
+
 /// Hold every Google Cloud decision of the workspace against Cedar's.
 fn agree_gcp(b: &Built, cedar: &CedarSide<'_>, report: &mut Report) {
     let model = &b.checked.model;
     let catalogue = catalogue(model);
+    let mut asks: Vec<GcpAsk> = Vec::new();
+    let mut cel: Vec<(String, Value)> = Vec::new();
     for identity in b.checked.analysis.live(model) {
         let name = identity.name.value.to_string();
         let Some(g) = gcp_granted(&b.files, &name) else {
             continue;
         };
         // what the catalogue maps, each action in the context it is
-        // declared for; and what the rendered role holds, whatever maps it
-        let mut sources: Vec<(Ctx, Vec<String>)> = catalogue
+        // declared for; and what the rendered roles hold, whatever maps it
+        let mut sources: Vec<(Option<&Action>, Ctx, Vec<String>)> = catalogue
             .iter()
             .filter_map(|a| {
                 let m = a.gcp.as_ref()?;
                 Some((
+                    Some(*a),
                     home(identity, &a.name.value, Platform::Gcp),
                     m.permissions.iter().map(|p| p.value.clone()).collect(),
                 ))
             })
             .collect();
+        let rendered = g
+            .permissions
+            .iter()
+            .chain(g.conditional.iter().flat_map(|(p, _)| p))
+            .cloned()
+            .collect::<BTreeSet<_>>();
         sources.push((
+            None,
             home(identity, "", Platform::Gcp),
-            g.permissions.iter().cloned().collect(),
+            rendered.into_iter().collect(),
         ));
-        for (home, permissions) in sources {
+        for (action, home, permissions) in sources {
             for ctx in variants(&home) {
                 let admitted = g
                     .subjects
@@ -1153,28 +1249,46 @@ fn agree_gcp(b: &Built, cedar: &CedarSide<'_>, report: &mut Report) {
                                 .is_some_and(|m| m.permissions.iter().any(|x| &x.value == p))
                         })
                         .collect();
-                    report.hold(Disagreement {
-                        identity: name.clone(),
-                        target: "Google Cloud",
-                        request: p.clone(),
-                        context: ctx.clone(),
-                        cedar: cedar_allows_any(
-                            cedar,
-                            identity,
-                            &covering,
-                            Platform::Gcp,
-                            None,
-                            &ctx,
-                        ),
-                        target_allows: admitted
-                            && g.enabled
-                            && g.permissions.contains(p)
-                            && !g.denied.contains(&deny_form(p)),
-                        why: "the rendered custom role, deny policy and pool principals".to_owned(),
+                    let base = admitted && g.enabled && !g.denied.contains(&deny_form(p));
+                    let mut conditions = Vec::new();
+                    for (granted, expression) in &g.conditional {
+                        if base && !g.permissions.contains(p) && granted.contains(p) {
+                            conditions.push(cel.len());
+                            cel.push((
+                                expression.clone(),
+                                gcp_resource(model, action, &covering, &ctx),
+                            ));
+                        }
+                    }
+                    asks.push(GcpAsk {
+                        unconditional: base && g.permissions.contains(p),
+                        conditions,
+                        record: Disagreement {
+                            identity: name.clone(),
+                            target: "Google Cloud",
+                            request: p.clone(),
+                            context: ctx.clone(),
+                            cedar: cedar_allows_any(
+                                cedar,
+                                identity,
+                                &covering,
+                                Platform::Gcp,
+                                Some(p),
+                                &ctx,
+                            ),
+                            target_allows: false,
+                            why: "the rendered custom roles, their conditions (by a CEL evaluator), the deny policy and pool principals".to_owned(),
+                        },
                     });
                 }
             }
         }
+    }
+    let holds = conditions_hold(&cel);
+    for ask in asks {
+        let mut record = ask.record;
+        record.target_allows = ask.unconditional || ask.conditions.iter().any(|&i| holds[i]);
+        report.hold(record);
     }
 }
 
@@ -1392,11 +1506,34 @@ fn a_broken_rendering_is_a_disagreement() {
         }
     }
     b.files.insert(path.to_owned(), policy.to_string());
+    // a condition that lost its names: the deployer may push to every
+    // repository of the project
+    let path = "gcp/storefront-deployer/project-binding-2.json";
+    let mut binding: Value = serde_json::from_str(&b.files[path]).unwrap();
+    binding["condition"]["expression"] =
+        json!("resource.type == \"artifactregistry.googleapis.com/Repository\"");
+    b.files.insert(path.to_owned(), binding.to_string());
     let report = agree(&b);
     let dead = found(&report, "terraform-plan", "AWS");
     assert!(
         dead.iter()
             .any(|d| d.cedar && !d.target_allows && d.request.starts_with("ec2:Describe")),
+        "{}",
+        report.render()
+    );
+    let widened = found(&report, "storefront-deployer", "Google Cloud");
+    assert!(
+        !widened.is_empty()
+            && widened.iter().all(|d| !d.cedar
+                && d.target_allows
+                && d.request == "artifactregistry.repositories.uploadArtifacts"
+                && d.context.get("repository").is_none_or(|r| r != "storefront")),
+        "{}",
+        report.render()
+    );
+    assert_eq!(
+        report.disagreements.len(),
+        dead.len() + widened.len(),
         "{}",
         report.render()
     );

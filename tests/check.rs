@@ -1119,6 +1119,9 @@ fn permissions_the_clouds_do_not_have_are_tg004_with_suggestions() {
             ("TG004", "nhi.yaml", 9),
             ("TG004", "nhi.yaml", 9),
             ("TG004", "nhi.yaml", 11),
+            ("TG004", "nhi.yaml", 16),
+            ("TG004", "nhi.yaml", 16),
+            ("TG004", "nhi.yaml", 20),
         ],
     );
     let got = messages_and_help(&c);
@@ -1143,6 +1146,18 @@ fn permissions_the_clouds_do_not_have_are_tg004_with_suggestions() {
         (
             "`storage.objects.*` is a wildcard: Google Cloud custom roles take exact permissions",
             "list each permission, such as `storage.objects.get`",
+        ),
+        (
+            "`artifactregistry/Repository` is not a Google Cloud resource type",
+            "write it as IAM Conditions name it, such as `artifactregistry.googleapis.com/Repository`",
+        ),
+        (
+            "`repositories/{repo}` is not a resource name template: it must hold `{name}` exactly once",
+            "write the full name, such as `projects/{project}/locations/europe-west1/repositories/{name}`",
+        ),
+        (
+            "`names: repository` does not say which Google Cloud resources it names",
+            "add `resource: {type: SERVICE.googleapis.com/Type, name: \"projects/{project}/…/{name}\"}`",
         ),
     ] {
         assert!(got.contains(&(s(message), s(help))), "{message}: {got:?}");
@@ -1816,7 +1831,10 @@ fn every_code_has_a_case() {
                 is_lint(*c)
                     || matches!(
                         c,
-                        Code::TtlTooLong | Code::WildcardSubject | Code::NoRegionInTarget
+                        Code::TtlTooLong
+                            | Code::WildcardSubject
+                            | Code::NoRegionInTarget
+                            | Code::ConditionTooLarge
                     )
             })
             .map(|c| s(c.as_str())),

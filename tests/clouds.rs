@@ -908,3 +908,118 @@ fn azure_subtracts_only_from_its_own_wildcards_and_assigns_each_scope() {
         "system:serviceaccount:batch:portal-operator"
     );
 }
+
+#[test]
+fn google_cloud_binds_a_where_on_named_resources_under_a_condition() {
+    let tmp = workspace(&[
+        (
+            "nhi.yaml",
+            r#"actions:
+  push_image:
+    description: Push an image
+    access: write
+    gcp:
+      permissions: [artifactregistry.repositories.uploadArtifacts, artifactregistry.repositories.list]
+      names: repository
+      resource:
+        type: artifactregistry.googleapis.com/Repository
+        name: projects/{project}/locations/europe-west1/repositories/{name}
+  pull_image:
+    description: Pull an image
+    access: read
+    gcp:
+      permissions: [artifactregistry.repositories.downloadArtifacts]
+      names: repository
+      resource:
+        type: artifactregistry.googleapis.com/Repository
+        name: projects/{project}/locations/europe-west1/repositories/{name}
+targets:
+  gcp: {project: example-project, project_number: "4123", workload_identity_pool: ci-pool}
+"#,
+        ),
+        (
+            "identities/mirror.yaml",
+            r#"agent: mirror
+kind: pipeline
+owner: platform
+purpose: Mirror the web and storefront images
+accountable: ada.lovelace@example.com
+auth:
+  method: oidc
+  issuer: https://gitlab.com
+  subject: project_path:example/mirror:ref_type:branch:ref:main
+  audience: https://iam.googleapis.com/projects/4123/locations/global/workloadIdentityPools/ci-pool/providers/gitlab
+  ttl: 15m
+allowed_actions:
+  - action: push_image
+    where: {repository: [web, "${storefront}"]}
+  - action: pull_image
+    where: {repository: [web]}
+review_cycle: quarterly
+last_reviewed: 2026-11-01
+"#,
+        ),
+    ]);
+    // the listing is checked on the project, not a repository: granted there
+    assert_eq!(
+        support::check_messages(tmp.path(), "TG011"),
+        ["Google Cloud narrows `push_image` of `mirror` to the `repository` named, but not `artifactregistry.repositories.list`: its service account's role grants them whatever their `repository`, and only Cedar holds it to `${storefront}`, `web`"]
+    );
+    let (_out, files) = build(tmp.path());
+    assert_eq!(
+        json(&files, "gcp/mirror/role.json")["includedPermissions"],
+        serde_json::json!(["artifactregistry.repositories.list"])
+    );
+    let repo = |name: &str| {
+        format!(
+            "resource.name == \"projects/example-project/locations/europe-west1/repositories/{name}\""
+        )
+    };
+    let kind = "resource.type == \"artifactregistry.googleapis.com/Repository\"";
+    // one role per set of names, each bound under its condition
+    let mut bound = BTreeMap::new();
+    for n in [2, 3] {
+        let role = json(&files, &format!("gcp/mirror/role-{n}.json"));
+        let binding = json(&files, &format!("gcp/mirror/project-binding-{n}.json"));
+        assert_eq!(
+            binding["role"],
+            format!("projects/example-project/roles/nhi_mirror.{n}")
+        );
+        bound.insert(
+            binding["condition"]["expression"].as_str().unwrap().to_owned(),
+            role["includedPermissions"].clone(),
+        );
+    }
+    assert_eq!(
+        bound,
+        BTreeMap::from([
+            (
+                format!("{kind} && ({} || {})", repo("${storefront}"), repo("web")),
+                serde_json::json!(["artifactregistry.repositories.uploadArtifacts"])
+            ),
+            (
+                format!("{kind} && {}", repo("web")),
+                serde_json::json!(["artifactregistry.repositories.downloadArtifacts"])
+            ),
+        ])
+    );
+    assert!(!files.contains_key("gcp/mirror/role-4.json"));
+    // Terraform: the same conditions, with `${` a literal, not an interpolation
+    let tf = json(&files, "gcp/main.tf.json");
+    let members = &tf["resource"]["google_project_iam_member"];
+    assert!(members["mirror"]["condition"].is_null());
+    let expressions: Vec<&str> = ["mirror_2", "mirror_3"]
+        .iter()
+        .map(|k| members[k]["condition"][0]["expression"].as_str().unwrap())
+        .collect();
+    assert!(
+        expressions
+            .iter()
+            .any(|e| e.contains("repositories/$${storefront}\"")),
+        "{expressions:?}"
+    );
+    assert_eq!(
+        members["mirror_2"]["role"],
+        "${google_project_iam_custom_role.mirror_2.name}"
+    );
+}

@@ -320,19 +320,10 @@ fn a_where_on_names_becomes_resource_names_on_the_verbs_rbac_narrows() {
     );
     // the cluster declares the environment and region it runs in, so
     // neither is reported; the list is
-    let out = nhi(tmp.path(), &["check", "--format", "json"]);
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let messages: Vec<&str> = json["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|d| d["code"] == "TG011")
-        .map(|d| d["message"].as_str().unwrap())
-        .collect();
     assert_eq!(
-        messages,
+        support::check_messages(tmp.path(), "TG011"),
         [
-            "The cluster has no condition to narrow `deploy` of `deployer` by `service`: its Role allows them whatever their `service`, and only Cedar holds it to `storefront`, `web`"
+            "The cluster narrows `deploy` of `deployer` to the `service` named, but not `list`: its Role allows them whatever their `service`, and only Cedar holds it to `storefront`, `web`"
         ]
     );
 }

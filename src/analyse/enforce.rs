@@ -26,10 +26,12 @@
 
 use std::collections::BTreeMap;
 
-use crate::model::{Action, AwsMapping, Grant, Identity, KubernetesMapping, Model, Platform};
+use crate::model::{
+    Action, AwsMapping, GcpMapping, Grant, Identity, KubernetesMapping, Model, Platform,
+};
 use crate::vocabulary::aws::{self, Tags};
 use crate::vocabulary::context::{ENVIRONMENT, NAMESPACE, REGION};
-use crate::vocabulary::{glob, regions};
+use crate::vocabulary::{gcp, glob, regions};
 
 use super::federation::{self, AwsTrust, GcpTrust, issuer_host};
 use super::{Check, conditions, places};
@@ -43,6 +45,11 @@ pub enum Unenforceable {
     /// It describes what these AWS actions act on, and AWS evaluates no tag
     /// condition for them.
     Untaggable(Vec<String>),
+    /// It names what the action acts on, and the target narrows the rest
+    /// of the action to those names, but not these permissions (Google
+    /// Cloud) or verbs (the cluster): they act on another resource, or on
+    /// none by name.
+    Unnamed(Vec<String>),
     /// It describes what the action acts on, and the target has no
     /// condition to narrow by it.
     NoCondition,
@@ -88,8 +95,10 @@ pub struct Plan {
     /// Whether the target grants it (no empty list of accepted values, and
     /// a region of the cloud's own when regions are listed).
     pub granted: bool,
-    /// In the cluster: the names its rules are narrowed to (`resourceNames`,
-    /// on the verbs RBAC narrows by name).
+    /// The names of the objects it is narrowed to: in the cluster its
+    /// rules' `resourceNames` (on the verbs RBAC narrows by name), in
+    /// Google Cloud the resources its binding's condition admits (for the
+    /// permissions a condition narrows).
     pub names: Option<Vec<String>>,
     /// The conditions the target cannot enforce for it.
     pub unenforced: Vec<Unenforced>,
@@ -386,19 +395,52 @@ pub fn aws(
 /// Verbs RBAC cannot narrow by name: they name no object, or many.
 pub const UNNAMED_VERBS: [&str; 5] = ["create", "list", "watch", "deletecollection", "*"];
 
-/// Whether every rule of a Kubernetes mapping can be narrowed by name.
-fn all_named(mapping: &KubernetesMapping) -> bool {
-    mapping
+/// The verbs of a Kubernetes mapping that cannot be narrowed by name.
+fn unnamed_verbs(mapping: &KubernetesMapping) -> Vec<String> {
+    let verbs: std::collections::BTreeSet<&str> = mapping
         .rules
         .iter()
         .flat_map(|r| &r.verbs)
-        .all(|v| !UNNAMED_VERBS.contains(&v.value.as_str()))
+        .map(|v| v.value.as_str())
+        .filter(|v| UNNAMED_VERBS.contains(v))
+        .collect();
+    verbs.into_iter().map(str::to_owned).collect()
+}
+
+/// The permissions of a GCP mapping that a condition on the resources it
+/// names does not narrow.
+fn unnarrowed(mapping: &GcpMapping, kind: &str) -> Vec<String> {
+    mapping
+        .permissions
+        .iter()
+        .filter(|p| !gcp::narrows(kind, &p.value))
+        .map(|p| p.value.clone())
+        .collect()
+}
+
+/// The `where` key `action`'s mapping in `platform` names objects by, and
+/// what naming them leaves unnarrowed.
+fn naming(action: &Action, platform: Platform) -> Option<(&str, Vec<String>)> {
+    match platform {
+        Platform::Kubernetes => {
+            let k = action.kubernetes.as_ref()?;
+            Some((k.names.as_ref()?.value.as_str(), unnamed_verbs(k)))
+        }
+        Platform::Gcp => {
+            let g = action.gcp.as_ref()?;
+            let kind = &g.resource.as_ref()?.kind.value;
+            Some((g.names.as_ref()?.value.as_str(), unnarrowed(g, kind)))
+        }
+        _ => None,
+    }
 }
 
 /// What Google Cloud, Azure or the cluster makes of `grant`, an allowed
-/// action of `identity` that `action` defines. None can narrow a grant by
-/// a condition, so each enforces what whom it admits holds, and the
-/// cluster also the names its mapping says a `where` key gives.
+/// action of `identity` that `action` defines. None narrows a grant by
+/// the caller's context, so each enforces what whom it admits holds; the
+/// cluster also the names its mapping says a `where` key gives
+/// (`resourceNames`), and Google Cloud the resources its mapping says a
+/// `where` key names (an IAM condition on their names).
 #[must_use]
 pub fn plan(
     model: &Model,
@@ -412,11 +454,7 @@ pub fn plan(
         return Plan::default();
     }
     let admitted = admitted(model, identity, platform);
-    let naming = action
-        .kubernetes
-        .as_ref()
-        .filter(|_| platform == Platform::Kubernetes)
-        .and_then(|k| k.names.as_ref().map(|n| (k, n.value.as_str())));
+    let naming = naming(action, platform);
     let mut names = None;
     let mut unenforced = Vec::new();
     for check in checks {
@@ -442,13 +480,13 @@ pub fn plan(
                 continue;
             }
             ENVIRONMENT | NAMESPACE => Unenforceable::Caller,
-            key => match naming {
-                Some((mapping, named)) if named == key => {
+            key => match &naming {
+                Some((named, unnamed)) if *named == key => {
                     names = Some(check.values.clone());
-                    if all_named(mapping) {
+                    if unnamed.is_empty() {
                         continue;
                     }
-                    Unenforceable::NoCondition
+                    Unenforceable::Unnamed(unnamed.clone())
                 }
                 _ => Unenforceable::NoCondition,
             },

@@ -1,6 +1,7 @@
 //! What a target cannot enforce of what the file says: a condition it
 //! grants without (`TG011`), regions that leave a cloud none of its own
-//! (`TG012`), and forbidden actions Azure cannot deny (`TG013`). The
+//! (`TG012`), forbidden actions Azure cannot deny (`TG013`), and a `where`
+//! naming more resources than a Google Cloud condition holds (`TG014`). The
 //! enforcement plan decides; these rules say it at the line that wrote
 //! it, once per target.
 
@@ -12,6 +13,7 @@ use crate::diag::{Code, Diagnostic, Diagnostics, backticked};
 use crate::model::{Grant, Identity, Model, Platform, Spanned};
 use crate::source::Loc;
 use crate::vocabulary::context::{ENVIRONMENT, NAMESPACE, REGION};
+use crate::vocabulary::gcp;
 
 use super::LintContext;
 
@@ -22,6 +24,9 @@ pub fn check(cx: &LintContext<'_>, out: &mut Diagnostics) {
         for platform in cx.analysis.lands(identity).platforms() {
             target(cx.model, identity, platform, out);
         }
+        if cx.analysis.lands(identity).gcp {
+            gcp_conditions(cx.model, identity, out);
+        }
         if cx.analysis.lands(identity).azure {
             in_azure = true;
             azure_cannot_deny(cx.model, identity, out);
@@ -29,6 +34,45 @@ pub fn check(cx: &LintContext<'_>, out: &mut Diagnostics) {
     }
     if in_azure {
         guardrails_in_azure(cx.model, out);
+    }
+}
+
+/// A `where` that narrows an action in Google Cloud to more resources than
+/// one IAM condition compares.
+fn gcp_conditions(model: &Model, identity: &Identity, out: &mut Diagnostics) {
+    let catalogue = model.settings.actions.as_ref();
+    for grant in &identity.allowed {
+        let Some(action) = catalogue.and_then(|c| c.get(&grant.action.value)) else {
+            continue;
+        };
+        let plan = enforce::plan(model, identity, grant, action, Platform::Gcp);
+        let (Some(names), Some(key)) = (
+            plan.names.filter(|_| plan.granted),
+            action.gcp.as_ref().and_then(|g| g.names.as_ref()),
+        ) else {
+            continue;
+        };
+        if names.len() <= gcp::MAX_CONDITION_NAMES {
+            continue;
+        }
+        let Some(loc) = written(identity, grant, &key.value) else {
+            continue;
+        };
+        out.push(
+            Diagnostic::new(
+                Code::ConditionTooLarge,
+                format!(
+                    "`{}` narrows `{}` to {} `{}` names in Google Cloud, and one IAM condition compares at most {}",
+                    identity.name.value,
+                    grant.action.value,
+                    names.len(),
+                    key.value,
+                    gcp::MAX_CONDITION_NAMES
+                ),
+            )
+            .primary(loc, "too many names for one Google Cloud condition")
+            .help("split the grant into actions over fewer resources, or name a resource that holds them (a repository, a bucket) instead"),
+        );
     }
 }
 
@@ -123,13 +167,14 @@ fn written(identity: &Identity, grant: &Grant, key: &str) -> Option<Loc> {
 }
 
 /// A condition a target cannot enforce, gathered at the line that wrote
-/// it: the condition, whether it describes the caller, the catalogue
-/// actions concerned and (in AWS) their IAM actions.
+/// it: the condition, why (of the first action), the catalogue actions
+/// concerned and what of them the target grants without it (in AWS their
+/// IAM actions, in Google Cloud permissions, in the cluster verbs).
 struct Gap {
     check: Check,
-    caller: bool,
+    why: Unenforceable,
     actions: BTreeSet<String>,
-    patterns: BTreeSet<String>,
+    items: BTreeSet<String>,
 }
 
 /// What the target makes of each allowed action that means something
@@ -184,14 +229,14 @@ fn target(model: &Model, identity: &Identity, platform: Platform, out: &mut Diag
                 continue;
             };
             let gap = gaps.entry(loc).or_insert_with(|| Gap {
-                caller: why == Unenforceable::Caller,
+                why: why.clone(),
                 check,
                 actions: BTreeSet::new(),
-                patterns: BTreeSet::new(),
+                items: BTreeSet::new(),
             });
             gap.actions.insert(grant.action.value.clone());
-            if let Unenforceable::Untaggable(patterns) = why {
-                gap.patterns.extend(patterns);
+            if let Unenforceable::Untaggable(items) | Unenforceable::Unnamed(items) = why {
+                gap.items.extend(items);
             }
         }
     }
@@ -241,33 +286,40 @@ fn unenforced(identity: &Identity, platform: Platform, loc: Loc, gap: &Gap) -> D
     let key = &gap.check.key;
     let actions = backticked(gap.actions.iter().map(String::as_str));
     let suppress = "; or suppress TG011 for this identity with the reason it is acceptable";
-    let (message, label, help) = if gap.caller {
-        (
+    let items = backticked(gap.items.iter().map(String::as_str));
+    let (message, label, help) = match &gap.why {
+        Unenforceable::Caller => (
             format!(
                 "{target} cannot see the {key} of `{name}`'s requests, and {unpinned}: {grants} {actions} in every {key}, and only Cedar holds it to {values}"
             ),
             format!("not enforced by {target}"),
             format!("{}{suppress}", pin_help(key)),
-        )
-    } else if gap.patterns.is_empty() {
-        (
+        ),
+        Unenforceable::NoCondition => (
             format!(
                 "{target} has no condition to narrow {actions} of `{name}` by `{key}`: {grants} them whatever their `{key}`, and only Cedar holds it to {values}"
             ),
             format!("not enforced by {target}"),
             format!("keep the action's permissions narrow in the catalogue's mapping{suppress}"),
-        )
-    } else {
-        (
+        ),
+        Unenforceable::Unnamed(_) => (
             format!(
-                "AWS evaluates no tag condition for {} of `{name}`: {grants} them whatever their `{key}`, and only Cedar holds it to {values}",
-                backticked(gap.patterns.iter().map(String::as_str))
+                "{target} narrows {actions} of `{name}` to the `{key}` named, but not {items}: {grants} them whatever their `{key}`, and only Cedar holds it to {values}"
+            ),
+            format!("not enforced by {target} for {items}"),
+            format!(
+                "map the action to what acts on the named resource only, or give what acts on others an action of its own{suppress}"
+            ),
+        ),
+        Unenforceable::Untaggable(_) => (
+            format!(
+                "AWS evaluates no tag condition for {items} of `{name}`: {grants} them whatever their `{key}`, and only Cedar holds it to {values}"
             ),
             "not enforced by AWS for these actions".to_owned(),
             format!(
                 "narrow them by resource ARN in the catalogue's mapping, or map the action to AWS actions on taggable resources{suppress}"
             ),
-        )
+        ),
     };
     Diagnostic::new(Code::UnenforcedCondition, message)
         .primary(loc, label)

@@ -116,6 +116,25 @@ raw_struct! {
         /// IAM permissions (`cloudbuild.builds.get`), exact: custom roles
         /// take no wildcards.
         permissions: Vec<Spanned<String>>,
+        /// The `where` key whose values name the resources the permissions
+        /// act on: a grant narrowed by it is bound under an IAM condition
+        /// on the resource's name.
+        names: Option<Spanned<String>>,
+        /// The resources that key names: their type and full name.
+        resource: Option<Spanned<GcpResource>>,
+    }
+}
+
+raw_struct! {
+    /// The Google Cloud resources a `where` key names, as IAM Conditions
+    /// see them.
+    pub struct GcpResource as "a GCP resource" {
+        /// The resource type (`artifactregistry.googleapis.com/Repository`).
+        kind = "type": Spanned<String>,
+        /// The full resource name, `{name}` standing for the `where` value
+        /// and `{project}` for the target's project
+        /// (`projects/{project}/locations/europe-west1/repositories/{name}`).
+        name: Spanned<String>,
     }
 }
 

@@ -25,7 +25,7 @@ use crate::analyse::federation::{self, Cloud, GcpTrust};
 use crate::analyse::{self, Analysis, enforce};
 use crate::model::{GcpTarget, Identity, Model, Platform};
 use crate::source::SourceDb;
-use crate::vocabulary::gcp::{account_id, deny_permission, role_id};
+use crate::vocabulary::gcp::{self, account_id, deny_permission, numbered_role_id, role_id};
 
 use super::{Artifact, Artifacts, tags, terraform};
 
@@ -40,10 +40,29 @@ struct Rendered {
     email: String,
     role_id: String,
     description: String,
+    /// What its first role grants, bound without a condition.
     permissions: BTreeSet<String>,
+    /// Its other roles, each bound under a condition.
+    conditional: Vec<Conditional>,
     denied: BTreeSet<String>,
     trust: GcpTrust,
     disabled: bool,
+}
+
+/// A custom role bound under an IAM condition: the permissions a `where`
+/// narrows to the resources it names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Conditional {
+    permissions: BTreeSet<String>,
+    condition: Condition,
+}
+
+/// An IAM condition on a role binding.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+struct Condition {
+    title: String,
+    description: String,
+    expression: String,
 }
 
 /// Render the Google Cloud target: every identity that lands in Google
@@ -67,6 +86,58 @@ pub fn render(model: &Model, analysis: &Analysis, db: &SourceDb, target: &GcpTar
         None,
     ));
     out
+}
+
+/// What an identity's allowed actions grant in Google Cloud: the
+/// permissions granted on every resource, and per condition those granted
+/// only on the resources a `where` names (with the actions and names the
+/// condition stands for).
+type Grants = (
+    BTreeSet<String>,
+    BTreeMap<String, (BTreeSet<String>, BTreeSet<String>, String)>,
+);
+
+fn grants(model: &Model, identity: &Identity, project: &str) -> Grants {
+    let mut everywhere = BTreeSet::new();
+    let mut narrowed: BTreeMap<String, (BTreeSet<String>, BTreeSet<String>, String)> =
+        BTreeMap::new();
+    let catalogue = model.settings.actions.as_ref();
+    for grant in &identity.allowed {
+        let Some(action) = catalogue.and_then(|c| c.get(&grant.action.value)) else {
+            continue;
+        };
+        let Some(mapping) = &action.gcp else {
+            continue;
+        };
+        let plan = enforce::plan(model, identity, grant, action, Platform::Gcp);
+        if !plan.granted {
+            continue;
+        }
+        let permissions = mapping.permissions.iter().map(|p| p.value.clone());
+        let (Some(names), Some(resource), Some(key)) = (plan.names, &mapping.resource, &mapping.names)
+        else {
+            everywhere.extend(permissions);
+            continue;
+        };
+        let kind = &resource.kind.value;
+        let full: Vec<String> = names
+            .iter()
+            .map(|n| gcp::resource_name(&resource.name.value, project, n))
+            .collect();
+        let entry = narrowed.entry(gcp::condition(kind, &full)).or_insert_with(|| {
+            let what = format!("{} {}", key.value, names.join(", "));
+            (BTreeSet::new(), BTreeSet::new(), what)
+        });
+        entry.1.insert(grant.action.value.clone());
+        for p in permissions {
+            if gcp::narrows(kind, &p) {
+                entry.0.insert(p);
+            } else {
+                everywhere.insert(p);
+            }
+        }
+    }
+    (everywhere, narrowed)
 }
 
 fn permissions_of<'a>(
@@ -111,8 +182,31 @@ fn rendered(
 ) -> Rendered {
     let name = identity.name.value.to_string();
     let account_id = account_id(&name);
-    let allowed = permissions_of(model, enforce::granted(model, identity, Platform::Gcp));
+    let (allowed, narrowed) = grants(model, identity, &target.project.value);
     let forbidden = permissions_of(model, analyse::forbidden(model, identity));
+    // forbidden always wins: a denied permission is never granted
+    let permissions: BTreeSet<String> = allowed.difference(&forbidden).cloned().collect();
+    let conditional = narrowed
+        .into_iter()
+        .filter_map(|(expression, (granted, actions, what))| {
+            let permissions: BTreeSet<String> = granted
+                .into_iter()
+                .filter(|p| !forbidden.contains(p) && !permissions.contains(p))
+                .collect();
+            let actions: Vec<String> = actions.into_iter().collect();
+            (!permissions.is_empty()).then(|| Conditional {
+                permissions,
+                condition: Condition {
+                    title: what.chars().take(100).collect(),
+                    description: format!("{} of {name}, only on {what}", actions.join(", "))
+                        .chars()
+                        .take(256)
+                        .collect(),
+                    expression,
+                },
+            })
+        })
+        .collect();
     Rendered {
         email: format!(
             "{account_id}@{}.iam.gserviceaccount.com",
@@ -120,8 +214,8 @@ fn rendered(
         ),
         role_id: role_id(&name),
         description: description(identity, analysis, db),
-        // forbidden always wins: a denied permission is never granted
-        permissions: allowed.difference(&forbidden).cloned().collect(),
+        permissions,
+        conditional,
         denied: forbidden.iter().map(|p| deny_permission(p)).collect(),
         disabled: analysis.suspended(identity),
         trust,
@@ -166,6 +260,8 @@ struct Role<'a> {
 struct Binding {
     role: String,
     members: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    condition: Option<Condition>,
 }
 
 #[derive(Serialize)]
@@ -193,6 +289,17 @@ struct DenyRule<'a> {
     denied_permissions: &'a BTreeSet<String>,
 }
 
+/// An identity's custom roles, numbered from 1: its id, its permissions,
+/// and the condition its binding holds (none for the first).
+fn roles(r: &Rendered) -> Vec<(usize, String, &BTreeSet<String>, Option<&Condition>)> {
+    let mut out = vec![(1, r.role_id.clone(), &r.permissions, None)];
+    for (i, c) in r.conditional.iter().enumerate() {
+        let n = i + 2;
+        out.push((n, numbered_role_id(&r.name, n), &c.permissions, Some(&c.condition)));
+    }
+    out
+}
+
 fn principal(email: &str) -> String {
     format!("principal://iam.googleapis.com/projects/-/serviceAccounts/{email}")
 }
@@ -218,22 +325,26 @@ fn files(r: &Rendered, target: &GcpTarget, out: &mut Artifacts) {
             },
         }),
     );
-    add(
-        "role.json",
-        super::json_file(&Role {
-            title: format!("nhi {}", r.name),
-            description: &r.description,
-            stage: stage(r),
-            included_permissions: &r.permissions,
-        }),
-    );
-    add(
-        "project-binding.json",
-        super::json_file(&Binding {
-            role: format!("projects/{}/roles/{}", target.project.value, r.role_id),
-            members: vec![format!("serviceAccount:{}", r.email)],
-        }),
-    );
+    for (n, id, permissions, condition) in roles(r) {
+        let suffix = if n == 1 { String::new() } else { format!("-{n}") };
+        add(
+            &format!("role{suffix}.json"),
+            super::json_file(&Role {
+                title: format!("nhi {}{}", r.name, suffix),
+                description: &r.description,
+                stage: stage(r),
+                included_permissions: permissions,
+            }),
+        );
+        add(
+            &format!("project-binding{suffix}.json"),
+            super::json_file(&Binding {
+                role: format!("projects/{}/roles/{id}", target.project.value),
+                members: vec![format!("serviceAccount:{}", r.email)],
+                condition: condition.cloned(),
+            }),
+        );
+    }
     if let GcpTrust::Pool { members } = &r.trust {
         add(
             "service-account-policy.json",
@@ -241,6 +352,7 @@ fn files(r: &Rendered, target: &GcpTarget, out: &mut Artifacts) {
                 bindings: vec![Binding {
                     role: WORKLOAD_IDENTITY_USER.to_owned(),
                     members: members.clone(),
+                    condition: None,
                 }],
             }),
         );
@@ -299,6 +411,8 @@ struct TfProjectMember {
     project: String,
     role: String,
     member: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    condition: Vec<Condition>,
 }
 
 #[derive(Debug, Serialize)]
@@ -348,28 +462,40 @@ fn main_tf(all: &[Rendered], target: &GcpTarget) -> String {
                 disabled: r.disabled,
             },
         );
-        res.google_project_iam_custom_role.insert(
-            key.clone(),
-            TfCustomRole {
-                project: project.clone(),
-                role_id: r.role_id.clone(),
-                title: format!("nhi {}", r.name),
-                description: lit(&r.description),
-                stage: stage(r),
-                permissions: r.permissions.iter().map(|p| lit(p)).collect(),
-            },
-        );
-        res.google_project_iam_member.insert(
-            key.clone(),
-            TfProjectMember {
-                project: project.clone(),
-                role: terraform::reference("google_project_iam_custom_role", &key, "name"),
-                member: format!(
-                    "serviceAccount:{}",
-                    terraform::reference("google_service_account", &key, "email")
-                ),
-            },
-        );
+        for (n, id, permissions, condition) in roles(r) {
+            let role_key = if n == 1 { key.clone() } else { format!("{key}_{n}") };
+            let suffix = if n == 1 { String::new() } else { format!("-{n}") };
+            res.google_project_iam_custom_role.insert(
+                role_key.clone(),
+                TfCustomRole {
+                    project: project.clone(),
+                    role_id: id,
+                    title: format!("nhi {}{suffix}", r.name),
+                    description: lit(&r.description),
+                    stage: stage(r),
+                    permissions: permissions.iter().map(|p| lit(p)).collect(),
+                },
+            );
+            res.google_project_iam_member.insert(
+                role_key.clone(),
+                TfProjectMember {
+                    project: project.clone(),
+                    role: terraform::reference("google_project_iam_custom_role", &role_key, "name"),
+                    member: format!(
+                        "serviceAccount:{}",
+                        terraform::reference("google_service_account", &key, "email")
+                    ),
+                    condition: condition
+                        .map(|c| Condition {
+                            title: lit(&c.title),
+                            description: lit(&c.description),
+                            expression: lit(&c.expression),
+                        })
+                        .into_iter()
+                        .collect(),
+                },
+            );
+        }
         if let GcpTrust::Pool { members } = &r.trust {
             res.google_service_account_iam_binding.insert(
                 key.clone(),

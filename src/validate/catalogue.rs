@@ -7,8 +7,8 @@
 use std::collections::BTreeMap;
 
 use crate::diag::{Code, Diagnostic, Diagnostics, printable};
-use crate::model::{AwsMapping, Model, Spanned};
-use crate::vocabulary::aws;
+use crate::model::{AwsMapping, GcpMapping, Model, Spanned};
+use crate::vocabulary::{aws, gcp};
 
 /// IAM condition operators (each may take `IfExists`, and the set
 /// operators a `ForAllValues:`/`ForAnyValue:` prefix).
@@ -52,6 +52,7 @@ pub fn check(model: &Model, out: &mut Diagnostics) {
             for p in &g.permissions {
                 gcp_permission(p, out);
             }
+            gcp_names(g, out);
         }
         if let Some(scope) = action.azure.as_ref().and_then(|m| m.scope.as_ref()) {
             super::targets::azure_scope(scope, out);
@@ -139,6 +140,58 @@ fn is_arn(s: &str) -> bool {
             && !service.is_empty()
             && !resource.is_empty()
             && !s.chars().any(char::is_whitespace))
+}
+
+/// A GCP mapping's `names` and `resource` come together, and say a
+/// resource type and name Google Cloud's conditions can compare.
+fn gcp_names(g: &GcpMapping, out: &mut Diagnostics) {
+    match (&g.names, &g.resource) {
+        (Some(key), None) => out.push(
+            Diagnostic::new(
+                Code::UnknownPermission,
+                format!(
+                    "`names: {}` does not say which Google Cloud resources it names",
+                    printable(&key.value)
+                ),
+            )
+            .primary(key.loc, "no `resource` beside it")
+            .help("add `resource: {type: SERVICE.googleapis.com/Type, name: \"projects/{project}/…/{name}\"}`"),
+        ),
+        (None, Some(r)) => out.push(
+            Diagnostic::new(
+                Code::UnknownPermission,
+                "`resource` is named by no `where` key",
+            )
+            .primary(r.loc, "no `names` beside it")
+            .help("add `names: KEY`, the `where` key whose values are the resources' names"),
+        ),
+        _ => {}
+    }
+    let Some(r) = &g.resource else {
+        return;
+    };
+    if !gcp::is_resource_type(&r.kind.value) {
+        out.push(unknown(
+            &r.kind,
+            format!(
+                "`{}` is not a Google Cloud resource type",
+                printable(&r.kind.value)
+            ),
+            "not `SERVICE.googleapis.com/Type`",
+            "write it as IAM Conditions name it, such as `artifactregistry.googleapis.com/Repository`",
+        ));
+    }
+    if let Some(problem) = gcp::template_problem(&r.name.value) {
+        out.push(unknown(
+            &r.name,
+            format!(
+                "`{}` is not a resource name template: {problem}",
+                printable(&r.name.value)
+            ),
+            "not a resource name",
+            "write the full name, such as `projects/{project}/locations/europe-west1/repositories/{name}`",
+        ));
+    }
 }
 
 fn gcp_permission(p: &Spanned<String>, out: &mut Diagnostics) {

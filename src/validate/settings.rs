@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use crate::diag::{Code, Diagnostic, Diagnostics, Severity};
 use crate::load::{DEFAULT_IDENTITIES_DIR, DEFAULT_OUTPUT_DIR, DEFAULT_TESTS_DIR};
 use crate::model::{
-    Action, AwsCondition, AwsMapping, AwsTarget, AzureMapping, AzureTarget, GcpMapping, GcpTarget,
+    Action, AwsCondition, AwsMapping, AwsTarget, AzureMapping, AzureTarget, GcpMapping, GcpResource, GcpTarget,
     Guardrails, Human, KubernetesMapping, KubernetesTarget, RbacRule, Settings, Spanned, Targets,
     Team,
 };
@@ -220,6 +220,12 @@ fn action_of(name: &Spanned<String>, def: &raw::ActionDef) -> Action {
         }),
         gcp: def.gcp.as_ref().map(|g| GcpMapping {
             permissions: g.value.permissions.clone(),
+            names: g.value.names.clone(),
+            resource: g.value.resource.as_ref().map(|r| GcpResource {
+                kind: r.value.kind.clone(),
+                name: r.value.name.clone(),
+                loc: r.loc,
+            }),
             loc: g.loc,
         }),
         azure: def.azure.as_ref().map(|a| AzureMapping {

@@ -119,3 +119,17 @@ pub(crate) fn build_files(dir: &Path) -> (tempfile::TempDir, BTreeMap<String, St
         .collect();
     (out, files)
 }
+
+/// The messages of the diagnostics with `code` that `nhi check --format
+/// json` reports for the workspace in `dir`.
+pub(crate) fn check_messages(dir: &Path, code: &str) -> Vec<String> {
+    let out = nhi(dir, &["check", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"] == code)
+        .map(|d| d["message"].as_str().unwrap().to_owned())
+        .collect()
+}
