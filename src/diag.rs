@@ -274,6 +274,8 @@ codes! {
     AzureCannotDeny = "TG013", "azure-cannot-deny", Info, [Nhi5], "an identity that runs in Azure forbids actions that mean something there (or a guardrail does): Azure lets no one deny, so they are left out of its role, and any other role assigned to its managed identity still grants them";
     /// A `where` naming more resources than one Google Cloud condition holds.
     ConditionTooLarge = "TG014", "condition-too-large", Error, [], "a `where` narrows an action in Google Cloud to more resources than one IAM condition can compare (it takes at most 12 logical operators): Google Cloud would refuse the binding";
+    /// An AKS ServiceAccount without its managed identity's client id.
+    MissingClientId = "TG015", "missing-client-id", Warning, [], "an identity runs on AKS and in Azure, and its file records no `auth.client_id`: Azure assigns its managed identity's client id when it creates it, and until the ServiceAccount carries it (`azure.workload.identity/client-id`) its pods get no Microsoft Entra token";
     /// An allowed action's permissions are covered by a forbidden one's.
     PermissionOverlap = "AC005", "permission-overlap", Error, [Nhi5], "an allowed action expands to a permission that a forbidden action or a guardrail covers";
     /// A decision test's expected decision differs from the rendered one.
@@ -371,6 +373,7 @@ impl Code {
                 | Self::NameEncodesContext
                 | Self::IdentityReuse
                 | Self::UnenforcedCondition
+                | Self::MissingClientId
         )
     }
 

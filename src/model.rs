@@ -255,6 +255,8 @@ pub struct Auth {
     pub rotation: Option<Spanned<Duration>>,
     /// Reference to where a secret lives.
     pub secret_ref: Option<Spanned<String>>,
+    /// The client id Azure assigned its managed identity.
+    pub client_id: Option<Spanned<String>>,
     /// The whole `auth` value.
     pub loc: Loc,
 }

@@ -555,6 +555,7 @@ fn identity(i: usize, s: &Spec, count: usize) -> Identity {
             ttl: None,
             rotation: None,
             secret_ref: None,
+            client_id: None,
             loc: Loc::default(),
         },
         allowed: s

@@ -401,7 +401,8 @@ fn each_service_account_carries_exactly_its_platforms_annotations() {
         policy["bindings"][0]["members"],
         serde_json::json!(["serviceAccount:example-project.svc.id.goog[apps/reader]"])
     );
-    // AKS: the tenant and the token's lifetime
+    // AKS: the tenant and the token's lifetime; the client id once the
+    // file records what Azure assigned, and until then TG015 says so
     let aks = on_platform(
         "    platform: aks\n",
         "https://westeurope.oic.prod-aks.azure.com/2c9f8e7d/abc",
@@ -414,6 +415,30 @@ fn each_service_account_carries_exactly_its_platforms_annotations() {
             "azure.workload.identity/service-account-token-expiration",
             "azure.workload.identity/tenant-id"
         ]
+    );
+    assert_eq!(
+        support::check_messages(aks.path(), "TG015"),
+        ["`reader`'s ServiceAccount on AKS has no `azure.workload.identity/client-id`: its pods get no Microsoft Entra token until its file records its managed identity's client id"]
+    );
+    let reader = aks.path().join("identities/reader.yaml");
+    let recorded = std::fs::read_to_string(&reader).unwrap().replace(
+        "ttl: 1h}",
+        "ttl: 1h, client_id: 4f6a8c0e-2b4d-4e6f-8a0c-2e4f6a8c0e2b}",
+    );
+    std::fs::write(&reader, recorded).unwrap();
+    assert_eq!(
+        service_account_annotations(aks.path())["azure.workload.identity/client-id"],
+        "4f6a8c0e-2b4d-4e6f-8a0c-2e4f6a8c0e2b"
+    );
+    assert!(support::check_messages(aks.path(), "TG015").is_empty());
+    std::fs::write(
+        &reader,
+        "agent: reader\nowner: t\nauth: {method: oidc, ttl: 1h, client_id: reader-app}\nallowed_actions: [read_logs]\n",
+    )
+    .unwrap();
+    assert_eq!(
+        support::check_messages(aks.path(), "SC007"),
+        ["`reader-app` is not an Azure client id"]
     );
     // another platform: no cloud's annotations
     let other = on_platform(

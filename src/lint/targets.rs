@@ -1,14 +1,15 @@
 //! Where identities land: names each cloud derives from an identity's, or
 //! takes from its context, valid and distinct in every target the identity
 //! lands in; an identity whose actions mean something in a cloud but that
-//! runs in none; Kubernetes actions an identity cannot use in the cluster.
+//! runs in none; Kubernetes actions an identity cannot use in the cluster;
+//! an AKS ServiceAccount whose managed identity's client id is not known.
 
 use std::collections::BTreeMap;
 
 use crate::analyse::federation::{self, Cloud};
 use crate::analyse::places;
 use crate::diag::{Code, Diagnostic, Diagnostics, printable};
-use crate::model::{Grant, Identity, Model, Name, Platform};
+use crate::model::{ClusterPlatform, Grant, Identity, Model, Name, Platform};
 use crate::vocabulary::gcp;
 
 use super::LintContext;
@@ -20,6 +21,7 @@ pub fn check(cx: &LintContext<'_>, out: &mut Diagnostics) {
         if !no_target(cx.model, identity, out) {
             cluster_unreachable(cx, identity, out);
         }
+        no_client_id(cx, identity, out);
     }
 }
 
@@ -141,6 +143,33 @@ fn kubernetes_action<'m>(model: &Model, identity: &'m Identity) -> Option<&'m Gr
 /// workspace's, or its namespaces when nothing is listed), or a workload
 /// listed for the cluster with no namespace to run in. A list without
 /// `kubernetes` is a decision, and quiet.
+/// On AKS, a ServiceAccount whose managed identity's client id its file
+/// does not record: the workload identity webhook needs it, and Azure
+/// assigns it only when it creates the identity.
+fn no_client_id(cx: &LintContext<'_>, identity: &Identity, out: &mut Diagnostics) {
+    let lands = cx.analysis.lands(identity);
+    if identity.auth.client_id.is_some()
+        || federation::cluster_platform(cx.model) != ClusterPlatform::Aks
+        || !lands.azure
+        || lands.kubernetes.is_none()
+        || lands.through_role
+        || federation::azure(cx.model, identity).is_err()
+    {
+        return;
+    }
+    out.push(
+        Diagnostic::new(
+            Code::MissingClientId,
+            format!(
+                "`{}`'s ServiceAccount on AKS has no `azure.workload.identity/client-id`: its pods get no Microsoft Entra token until its file records its managed identity's client id",
+                identity.name.value
+            ),
+        )
+        .primary(identity.auth.loc, "no `client_id`")
+        .help("Azure assigns the client id when it creates the managed identity: apply the Azure target, then record it as `auth.client_id` (`az identity show -g GROUP -n NAME --query clientId`)"),
+    );
+}
+
 fn cluster_unreachable(cx: &LintContext<'_>, identity: &Identity, out: &mut Diagnostics) {
     let model = cx.model;
     if model.settings.targets.kubernetes.is_none()
@@ -163,7 +192,7 @@ fn cluster_unreachable(cx: &LintContext<'_>, identity: &Identity, out: &mut Diag
         (_, Some(loc)) => (loc, "no namespace is known for it"),
         (_, None) => return,
     };
-    let eks = federation::cluster_platform(model) == crate::model::ClusterPlatform::Eks;
+    let eks = federation::cluster_platform(model) == ClusterPlatform::Eks;
     let help = if why == pipeline && eks {
         "on EKS a pipeline reaches the cluster through its AWS role: name the cluster (`targets.kubernetes.cluster_name`) and let it run in AWS, and nhi renders an EKS access entry for its role; or keep Kubernetes actions with a workload that runs in the cluster"
     } else if why == pipeline {

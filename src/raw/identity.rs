@@ -157,6 +157,11 @@ raw_struct! {
         /// For secrets: where the secret lives (`vault://…`, `aws-sm://…`),
         /// never the secret itself.
         secret_ref: Option<Spanned<String>>,
+        /// The client id it presents to Microsoft Entra: its managed
+        /// identity's, which Azure assigns when it creates the identity
+        /// (`az identity show --query clientId`). On AKS, its
+        /// ServiceAccount's `azure.workload.identity/client-id`.
+        client_id: Option<Spanned<String>>,
     }
 }
 

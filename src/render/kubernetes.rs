@@ -265,9 +265,15 @@ fn annotations(
                 && lands.azure
                 && federation::azure(model, identity).is_ok()
             {
-                // the client id exists once Azure has created the identity: it
-                // is azurerm_user_assigned_identity.NAME.client_id in
-                // azure/main.tf.json
+                // the client id exists once Azure has created the identity
+                // (azurerm_user_assigned_identity.NAME.client_id): its file
+                // records it, and TG015 says so until it does
+                if let Some(id) = &identity.auth.client_id {
+                    out.insert(
+                        "azure.workload.identity/client-id".to_owned(),
+                        id.value.clone(),
+                    );
+                }
                 out.insert(
                     "azure.workload.identity/tenant-id".to_owned(),
                     target.tenant_id.value.clone(),

@@ -163,11 +163,21 @@ fn auth(raw: &raw::Auth, out: &mut Diagnostics) -> Auth {
                 ttl: ttl.map(|t| Spanned::new(t, s.loc)),
                 rotation: None,
                 secret_ref: None,
+                client_id: None,
                 loc: s.loc,
             }
         }
         raw::Auth::Spec(spec) => {
             let a = &spec.value;
+            if let Some(id) = &a.client_id {
+                super::targets::form(
+                    id,
+                    super::targets::is_guid,
+                    "an Azure client id",
+                    "the GUID Azure assigned its managed identity (`az identity show --query clientId`)",
+                    out,
+                );
+            }
             Auth {
                 method: a.method.clone(),
                 issuer: a.issuer.clone(),
@@ -176,6 +186,7 @@ fn auth(raw: &raw::Auth, out: &mut Diagnostics) -> Auth {
                 ttl: a.ttl.as_ref().and_then(|t| parse_duration(t, out)),
                 rotation: a.rotation.as_ref().and_then(|t| parse_duration(t, out)),
                 secret_ref: a.secret_ref.clone(),
+                client_id: a.client_id.clone(),
                 loc: spec.loc,
             }
         }

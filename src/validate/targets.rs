@@ -258,7 +258,8 @@ fn is_gcp_project(s: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
-fn is_guid(s: &str) -> bool {
+/// A GUID: `8-4-4-4-12` hexadecimal digits.
+pub(super) fn is_guid(s: &str) -> bool {
     let groups: Vec<&str> = s.split('-').collect();
     groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12])
         && groups
@@ -266,7 +267,8 @@ fn is_guid(s: &str) -> bool {
             .all(|g| g.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
-fn form(
+/// `SC007` at `value` unless it has the form `ok` accepts.
+pub(super) fn form(
     value: &Spanned<String>,
     ok: impl Fn(&str) -> bool,
     what: &str,
