@@ -5,6 +5,7 @@
 //! library only collects them; the `human`, `json`, `sarif` and `github`
 //! renderers under `diag/` turn a sorted [`Diagnostics`] into text.
 
+mod excerpt;
 pub mod github;
 pub mod human;
 pub mod json;

@@ -3,7 +3,9 @@
 
 use std::fmt;
 
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan};
+
+use super::excerpt::Excerpt;
 
 use crate::diag::{Diagnostic, Diagnostics, Severity};
 use crate::source::{FileId, SourceDb};
@@ -17,6 +19,9 @@ pub struct Style {
     pub width: usize,
 }
 
+/// Lines of context shown around a label.
+const CONTEXT: usize = 1;
+
 /// Render every diagnostic, then a summary line.
 #[must_use]
 pub fn render(diagnostics: &Diagnostics, db: &SourceDb, style: Style) -> String {
@@ -27,6 +32,7 @@ pub fn render(diagnostics: &Diagnostics, db: &SourceDb, style: Style) -> String 
     };
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(style.width)
+        .with_context_lines(CONTEXT)
         .with_links(false);
     let mut out = String::new();
     for diagnostic in diagnostics {
@@ -70,7 +76,7 @@ struct Report {
     code: String,
     severity: miette::Severity,
     help: Option<String>,
-    source: Option<NamedSource<String>>,
+    source: Option<Excerpt>,
     labels: Vec<LabeledSpan>,
     related: Vec<Report>,
 }
@@ -124,15 +130,19 @@ impl Report {
         message: String,
         severity: miette::Severity,
     ) -> Self {
-        let source = db.get(file).map(|f| {
-            NamedSource::new(f.display_path(), f.text().to_string()).with_language("yaml")
-        });
-        let labels = d
-            .labels
+        let labels: Vec<_> = d.labels.iter().filter(|l| l.loc.file == file).collect();
+        let spans: Vec<(usize, usize)> = labels
             .iter()
-            .filter(|l| l.loc.file == file)
-            .map(|l| {
-                let span = SourceSpan::new(l.loc.span.start.into(), l.loc.span.len);
+            .map(|l| (l.loc.span.start, l.loc.span.len))
+            .collect();
+        let (source, spans) = db.get(file).map_or((None, Vec::new()), |f| {
+            let (excerpt, spans) = Excerpt::new(f.display_path(), f.text(), &spans, CONTEXT);
+            (Some(excerpt), spans)
+        });
+        let labels = labels
+            .iter()
+            .zip(spans)
+            .map(|(l, span)| {
                 if l.primary {
                     LabeledSpan::new_primary_with_span(l.message.clone(), span)
                 } else {
