@@ -1,7 +1,7 @@
 //! Writing files: single files atomically (a temporary file in the same
-//! folder, then a rename), and the build output as a whole: every changed
-//! file staged first, then moved into place, stale files removed, so a
-//! failure leaves the previous output as it was.
+//! folder, then a rename), and the build output as a whole: the next state
+//! built beside the old one and exchanged with it in one rename, so that a
+//! failure, or a kill at any moment, leaves the old output or the new one.
 //!
 //! The output folder keeps a manifest (`.nhi-manifest.json`) of the files
 //! nhi wrote there. Only those are ever removed: anything else in the
@@ -20,6 +20,8 @@ use std::path::{Component, Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::render::{Artifact, Artifacts};
+
+mod swap;
 
 /// The manifest of the files nhi wrote into an output folder.
 pub const MANIFEST: &str = ".nhi-manifest.json";
@@ -98,6 +100,29 @@ pub enum EmitError {
     UnsafePath {
         /// The path.
         path: String,
+    },
+    /// An output folder that holds the workspace: replacing it would
+    /// replace the workspace.
+    #[error("refusing to build into `{path}`: it holds the workspace, and the output folder is replaced as a whole")]
+    #[diagnostic(
+        code(nhi::emit::workspace),
+        help("give the output a folder of its own, such as `output: dist`")
+    )]
+    HoldsWorkspace {
+        /// The output folder.
+        path: PathBuf,
+    },
+    /// An output folder of the workspace that resolves outside it.
+    #[error("refusing to build into `{path}`: it resolves to `{resolved}`, outside the workspace")]
+    #[diagnostic(
+        code(nhi::emit::outside),
+        help("make `output` a folder inside the workspace rather than a link out of it, or write elsewhere on purpose with --out")
+    )]
+    Outside {
+        /// The output folder, as configured.
+        path: PathBuf,
+        /// Where it resolves to.
+        resolved: PathBuf,
     },
     /// A symbolic link inside the output folder, which could redirect a
     /// write elsewhere.
@@ -244,75 +269,112 @@ pub fn plan(dir: &Path, artifacts: &Artifacts) -> Result<Plan, EmitError> {
     Ok(plan)
 }
 
-/// Bring the folder `dir` to the artifacts: stage every changed file, move
-/// them all into place, then remove the stale ones. Returns what changed.
+/// `path` with every symbolic link of its existing part resolved.
+fn resolved(path: &Path) -> PathBuf {
+    let mut existing = path.to_path_buf();
+    let mut rest = Vec::new();
+    loop {
+        #[expect(clippy::disallowed_methods, reason = "where the output folder really is")]
+        if let Ok(real) = existing.canonicalize() {
+            return rest.into_iter().rev().fold(real, |p, c| p.join(c));
+        }
+        match (existing.file_name().map(ToOwned::to_owned), existing.parent()) {
+            (Some(name), Some(parent)) => {
+                rest.push(name);
+                existing = parent.to_path_buf();
+            }
+            _ => return path.to_path_buf(),
+        }
+    }
+}
+
+/// Whether `dir` may be the output folder of the workspace at `root`: it
+/// never holds the workspace (it is replaced as a whole), and when the
+/// workspace `configured` it, it stays inside the workspace whatever
+/// symbolic links its path goes through.
 ///
 /// # Errors
 ///
-/// When a path is unsafe, a symbolic link is in the way, or a write fails;
-/// staged files are then removed and the folder keeps its old files.
-pub fn write(dir: &Path, artifacts: &Artifacts) -> Result<Plan, EmitError> {
-    let plan = plan(dir, artifacts)?;
-    let all = with_manifest(artifacts);
-    let mut staged: Vec<(PathBuf, PathBuf)> = Vec::new();
-    let unstage = |staged: &[(PathBuf, PathBuf)]| {
-        for (tmp, _) in staged {
-            let _ = fs::remove_file(tmp);
-        }
-    };
-    for change in &plan.changes {
-        let (Change::Create(p) | Change::Update(p)) = change else {
-            continue;
-        };
-        let Some(artifact) = all.get(p) else { continue };
-        let target = inside(dir, p)?;
-        let result = no_symlinks(dir, &target).and_then(|()| {
-            stage(&target, &artifact.bytes).map_err(|source| EmitError::Io {
-                action: "write",
-                path: target.clone(),
-                source,
-            })
+/// [`EmitError::HoldsWorkspace`], [`EmitError::Outside`].
+pub fn check_output(root: &Path, dir: &Path, configured: bool) -> Result<(), EmitError> {
+    let real_root = resolved(root);
+    let real_dir = resolved(dir);
+    if real_root.starts_with(&real_dir) {
+        return Err(EmitError::HoldsWorkspace {
+            path: dir.to_path_buf(),
         });
-        match result {
-            Ok(tmp) => staged.push((tmp, target)),
-            Err(e) => {
-                unstage(&staged);
-                return Err(e);
+    }
+    if configured && !real_dir.starts_with(&real_root) {
+        return Err(EmitError::Outside {
+            path: dir.to_path_buf(),
+            resolved: real_dir,
+        });
+    }
+    Ok(())
+}
+
+/// Bring the folder `dir` to the artifacts. The next state is built in a
+/// sibling folder — changed files written, unchanged ones and what nhi
+/// did not write hard-linked from the old state, stale files left out —
+/// and exchanged with `dir` in one rename ([`swap`]). Returns what changed.
+///
+/// # Errors
+///
+/// When `dir` is a symbolic link, a path is unsafe, a symbolic link is in
+/// the way, or a write fails; the folder then keeps its old state.
+pub fn write(dir: &Path, artifacts: &Artifacts) -> Result<Plan, EmitError> {
+    if fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(EmitError::Symlink {
+            path: dir.to_path_buf(),
+        });
+    }
+    let _lock = swap::Lock::take(dir)?;
+    swap::sweep(dir)?;
+    let plan = plan(dir, artifacts)?;
+    if plan.changes.is_empty() {
+        return Ok(plan);
+    }
+    let all = with_manifest(artifacts);
+    let changed: BTreeSet<&str> = plan.changes.iter().map(Change::path).collect();
+    let mut ours = read_manifest(dir);
+    ours.extend(all.iter().map(|a| a.path.clone()));
+    swap::replace(dir, |next| {
+        for artifact in all.iter() {
+            let old = inside(dir, &artifact.path)?;
+            no_symlinks(dir, &old)?;
+            let target = inside(next, &artifact.path)?;
+            if let Some(parent) = target.parent() {
+                fs::create_dir_all(parent).map_err(|source| EmitError::Io {
+                    action: "create",
+                    path: parent.to_path_buf(),
+                    source,
+                })?;
             }
-        }
-    }
-    // the manifest goes last, so it never lists a file that is not there
-    staged.sort_by_key(|(_, target)| target.ends_with(MANIFEST));
-    for (i, (tmp, target)) in staged.iter().enumerate() {
-        if let Err(source) = fs::rename(tmp, target) {
-            unstage(staged.get(i..).unwrap_or_default());
-            return Err(EmitError::Io {
-                action: "replace",
-                path: target.clone(),
-                source,
-            });
-        }
-    }
-    for change in &plan.changes {
-        if let Change::Remove(p) = change {
-            let path = inside(dir, p)?;
-            no_symlinks(dir, path.parent().unwrap_or(dir))?;
-            fs::remove_file(&path).map_err(|source| EmitError::Io {
-                action: "remove",
-                path: path.clone(),
+            if !changed.contains(artifact.path.as_str()) && fs::hard_link(&old, &target).is_ok() {
+                continue;
+            }
+            write_new(&target, &artifact.bytes).map_err(|source| EmitError::Io {
+                action: "write",
+                path: old,
                 source,
             })?;
-            // tidy folders the stale file leaves empty; a non-empty one stays
-            let mut parent = path.parent();
-            while let Some(p) = parent.filter(|p| *p != dir && p.starts_with(dir)) {
-                if fs::remove_dir(p).is_err() {
-                    break;
-                }
-                parent = p.parent();
-            }
         }
-    }
+        swap::carry_over(dir, next, &ours)
+    })?;
     Ok(plan)
+}
+
+/// Write a file that does not exist yet. On Linux the next state is
+/// flushed to disk as a whole before it is swapped in; elsewhere each file
+/// is.
+fn write_new(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut file = fs::File::create(path)?;
+    file.write_all(bytes)?;
+    if cfg!(target_os = "linux") {
+        Ok(())
+    } else {
+        file.sync_all()
+    }
 }
 
 #[cfg(test)]
@@ -355,6 +417,46 @@ mod tests {
         let again = plan_of(&dir, &second);
         assert!(again.changes.is_empty());
         assert_eq!(again.unchanged, 2);
+    }
+
+    #[test]
+    fn what_killed_runs_left_is_removed_and_a_missing_folder_restored() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("dist");
+        let a = artifacts(&[("cedar/a.cedar", "a")]);
+        write(&dir, &a).unwrap();
+        // a run killed while building, one killed after exchanging, and an
+        // older version's temporary file
+        fs::create_dir_all(tmp.path().join(".dist.nhi-next-41/cedar")).unwrap();
+        fs::create_dir_all(tmp.path().join(".dist.nhi-prev-42")).unwrap();
+        fs::write(dir.join("cedar/.a.cedar.tmp-43"), "half").unwrap();
+        write(&dir, &artifacts(&[("cedar/a.cedar", "a2")])).unwrap();
+        let mut names: Vec<String> = fs::read_dir(tmp.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["dist"]);
+        assert!(!dir.join("cedar/.a.cedar.tmp-43").exists());
+        // a run killed between the two renames of the fallback: the old
+        // state is put back before anything else
+        fs::rename(&dir, tmp.path().join(".dist.nhi-prev-44")).unwrap();
+        let plan = write(&dir, &artifacts(&[("cedar/a.cedar", "a2")])).unwrap();
+        assert!(plan.changes.is_empty(), "{:?}", plan.changes);
+        assert_eq!(fs::read_to_string(dir.join("cedar/a.cedar")).unwrap(), "a2");
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn an_output_folder_that_is_a_symbolic_link_is_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let elsewhere = tmp.path().join("elsewhere");
+        fs::create_dir_all(&elsewhere).unwrap();
+        let dir = tmp.path().join("dist");
+        std::os::unix::fs::symlink(&elsewhere, &dir).unwrap();
+        let err = write(&dir, &artifacts(&[("cedar/a.cedar", "a")])).unwrap_err();
+        assert!(matches!(err, EmitError::Symlink { .. }), "{err}");
+        assert!(fs::read_dir(&elsewhere).unwrap().next().is_none());
     }
 
     fn plan_of(dir: &Path, a: &Artifacts) -> Plan {

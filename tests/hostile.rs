@@ -14,6 +14,11 @@
 #[path = "support/workspaces.rs"]
 mod support;
 
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
 use support::{nhi, text, workspace};
 
 const CATALOGUE: &str = "actions:\n  read_logs:\n    description: Read logs\n    access: read\n";
@@ -42,4 +47,149 @@ fn a_diagnostic_far_along_a_line_is_shown_around_its_column() {
             stderr.lines().map(|l| l.chars().count()).max().unwrap_or(0)
         );
     }
+}
+
+// ---------------------------------------------------------------------------
+// Crash safety
+
+/// A workspace of `n` workloads in the cluster and AWS; `version` changes
+/// every identity's purpose (so every rendered file) and which of them
+/// exist (so files are created and removed).
+fn estate(dir: &Path, n: usize, version: usize) {
+    let settings = "targets:\n  aws:\n    account_id: \"123456789012\"\n    oidc_providers: [https://oidc.eks.eu-west-1.amazonaws.com/id/ABC]\n  kubernetes:\n    platform: eks\n    namespaces: [apps]\n    oidc_issuer: https://oidc.eks.eu-west-1.amazonaws.com/id/ABC\nactions:\n  read_logs:\n    aws: {actions: [\"logs:GetLogEvents\"], resources: [\"arn:aws:logs:*:123456789012:log-group:app:*\"]}\n    kubernetes:\n      rules: [{api_groups: [\"\"], resources: [configmaps], verbs: [get]}]\n";
+    std::fs::write(dir.join("nhi.yaml"), settings).unwrap();
+    let identities = dir.join("identities");
+    let _ = std::fs::remove_dir_all(&identities);
+    std::fs::create_dir_all(&identities).unwrap();
+    for i in (version % 2..n + version % 2).filter(|i| i % 7 != version % 7) {
+        std::fs::write(
+            identities.join(format!("w{i}.yaml")),
+            format!(
+                "agent: w{i}\nkind: workload\nowner: t\npurpose: Reads the logs of app {i}, version {version}\nauth:\n  method: oidc\n  issuer: https://oidc.eks.eu-west-1.amazonaws.com/id/ABC\n  subject: system:serviceaccount:apps:w{i}\n  audience: sts.amazonaws.com\n  ttl: 1h\nallowed_actions: [read_logs]\ntargets: [aws, kubernetes]\n"
+            ),
+        )
+        .unwrap();
+    }
+}
+
+/// Every file under `dir`, by path.
+fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    support::files_under(dir)
+}
+
+/// What killed builds leave beside the output folder or in it.
+fn leftovers(root: &Path) -> Vec<String> {
+    let mut found: Vec<String> = std::fs::read_dir(root)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".dist."))
+        .collect();
+    found.extend(
+        tree(&root.join("dist"))
+            .into_keys()
+            .filter(|p| p.contains(".tmp-") || p.contains(".nhi-next") || p.contains(".nhi-prev")),
+    );
+    found
+}
+
+#[test]
+#[cfg(unix)]
+fn a_build_killed_at_any_moment_leaves_the_old_output_or_the_new() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    // what nhi did not write stays, whatever happens
+    std::fs::create_dir_all(root.join("dist/aws/.terraform")).unwrap();
+    std::fs::write(root.join("dist/aws/.terraform/lock"), "mine").unwrap();
+    let n = 600;
+    let mut states = Vec::new();
+    let mut took = Duration::ZERO;
+    for version in 0..2 {
+        estate(root, n, version);
+        let started = Instant::now();
+        let out = nhi(root, &["build"]);
+        took = took.max(started.elapsed());
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        states.push(tree(&root.join("dist")));
+    }
+    assert_ne!(states[0], states[1]);
+    assert!(states[1].len() > 1000, "{} files", states[1].len());
+    let kills = 24;
+    // from the start of a build to well past its end
+    let moment = |k: u32| took.mul_f64(2.0 * f64::from(k) / f64::from(kills));
+    let (mut old, mut new) = (0, 0);
+    for k in 0..kills {
+        // rebuild the other version, and kill the build part of the way in
+        let on_disk = states
+            .iter()
+            .position(|s| *s == tree(&root.join("dist")))
+            .expect("the output is one complete state");
+        estate(root, n, 1 - on_disk);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_nhi"))
+            .args(["build"])
+            .current_dir(root)
+            .env("NHI_TODAY", support::TODAY)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(moment(k));
+        let _ = child.kill();
+        child.wait().unwrap();
+        let now = tree(&root.join("dist"));
+        match states.iter().position(|s| *s == now) {
+            Some(s) if s == on_disk => old += 1,
+            Some(_) => new += 1,
+            None => panic!(
+                "kill {k} after {:?}: the output is neither the old state nor the new one ({} files)",
+                moment(k),
+                now.len()
+            ),
+        }
+    }
+    // the next build removes what the killed ones left
+    let out = nhi(root, &["build"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(leftovers(root), Vec::<String>::new());
+    assert_eq!(
+        std::fs::read_to_string(root.join("dist/aws/.terraform/lock")).unwrap(),
+        "mine"
+    );
+    eprintln!("{kills} kills over builds of {took:?}: the old output {old} times, the new {new}");
+}
+
+#[test]
+#[cfg(unix)]
+fn the_output_folder_never_holds_the_workspace_nor_leads_out_of_it() {
+    let seed = "agent: a\nowner: t\nauth: {method: oidc, ttl: 1h}\nallowed_actions: [read_logs]\nreview_cycle: quarterly\n";
+    let elsewhere = tempfile::tempdir().unwrap();
+    for (output, link) in [(".", None), ("dist", Some("dist")), ("build/dist", Some("build"))] {
+        let tmp = workspace(&[
+            ("nhi.yaml", &format!("output: {output}\n{CATALOGUE}")),
+            ("identities/a.yaml", seed),
+        ]);
+        if let Some(link) = link {
+            std::os::unix::fs::symlink(elsewhere.path(), tmp.path().join(link)).unwrap();
+        }
+        let out = nhi(tmp.path(), &["build"]);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{output}: {stderr}");
+        // (the message wraps at the terminal's width)
+        let why = if link.is_some() {
+            "it resolves to"
+        } else {
+            "it holds the workspace"
+        };
+        assert!(stderr.contains(why), "{output}: {stderr}");
+        assert!(
+            std::fs::read_dir(elsewhere.path()).unwrap().next().is_none(),
+            "{output}: written through the link"
+        );
+    }
+    // elsewhere, when said on the command line
+    let tmp = workspace(&[("nhi.yaml", CATALOGUE), ("identities/a.yaml", seed)]);
+    let target = elsewhere.path().join("out");
+    let out = nhi(tmp.path(), &["build", "--out", target.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(target.join("cedar").is_dir());
 }

@@ -61,6 +61,7 @@ pub fn run(args: &BuildArgs, cx: &Context, io: &mut Io<'_>) -> Result<ExitStatus
             (root.join(rel), rel.display().to_string())
         }
     };
+    emit::check_output(&root, &dir, args.out.is_none())?;
     if args.check {
         let plan = emit::plan(&dir, &artifacts)?;
         if plan.changes.is_empty() {
