@@ -130,9 +130,11 @@ pub fn find_root(start: &Path) -> Result<PathBuf, LoadError> {
             source: std::io::Error::new(std::io::ErrorKind::NotADirectory, "not a folder"),
         });
     }
+    // any entry named nhi.yaml marks the root: one that is not a file is
+    // reported when loaded, never passed over for a folder further up
     Ok(start
         .ancestors()
-        .find(|dir| dir.join(WORKSPACE_FILE).is_file())
+        .find(|dir| std::fs::symlink_metadata(dir.join(WORKSPACE_FILE)).is_ok())
         .unwrap_or(&start)
         .to_path_buf())
 }
@@ -191,12 +193,7 @@ pub fn load_from<T: Send>(
         diagnostics: Diagnostics::new(),
     };
 
-    let workspace_path = Path::new(WORKSPACE_FILE);
-    if source.is_file(workspace_path)
-        && let Some((file, node)) = loaded.read_one(source, workspace_path, options)
-    {
-        loaded.workspace = loaded.read_raw(file, &node).map(|w| (file, w));
-    }
+    loaded.read_workspace(source, options);
 
     let mut identities_dir = PathBuf::from(DEFAULT_IDENTITIES_DIR);
     let mut includes = Vec::new();
@@ -216,11 +213,16 @@ pub fn load_from<T: Send>(
         }
     }
     for (path, loc) in includes {
-        if !source.is_file(&path) {
+        let missing = match source.entry(&path) {
+            source::Entry::File => None,
+            source::Entry::Missing => Some("does not exist".to_owned()),
+            source::Entry::Other(kind) => Some(format!("is {kind}, not a regular file")),
+        };
+        if let Some(why) = missing {
             loaded.diagnostics.push(
                 Diagnostic::new(
                     Code::Io,
-                    format!("included file `{}` does not exist", path.display()),
+                    format!("included file `{}` {why}", path.display()),
                 )
                 .primary(loc, "included here"),
             );
@@ -233,13 +235,19 @@ pub fn load_from<T: Send>(
         }
     }
 
-    let (paths, truncated) = source
+    let walked = source
         .walk(&identities_dir, options.files.max_files)
         .map_err(|source| LoadError::IdentityDir {
             path: identities_dir.display().to_string(),
             source,
         })?;
-    if truncated {
+    for (path, problem) in walked.refused {
+        if let Some(d) = refused(&mut loaded.db, &path, problem, options.files) {
+            loaded.diagnostics.push(d);
+        }
+    }
+    let paths = walked.files;
+    if walked.truncated {
         let anchor = loaded.db.add(identities_dir.clone(), Arc::from(""));
         loaded.diagnostics.push(
             Diagnostic::new(
@@ -283,12 +291,18 @@ pub fn decisions(
     if !full.exists() {
         return Ok(out);
     }
-    let (paths, _) =
+    let walked =
         guard::walk(root, &full, options.files.max_files).map_err(|source| LoadError::TestDir {
             path: dir.display().to_string(),
             source,
         })?;
-    for found in paths {
+    for (path, problem) in walked.refused {
+        let rel = path.strip_prefix(root).unwrap_or(&path);
+        if let Some(d) = refused(db, rel, problem, options.files) {
+            out.diagnostics.push(d);
+        }
+    }
+    for found in walked.files {
         let read = guard::read(root, &found.path, found.linked, options.files);
         let rel = found
             .path
@@ -318,7 +332,51 @@ pub fn decisions(
     Ok(out)
 }
 
+/// A path nhi would not read, added empty to `db` so that a diagnostic can
+/// name it.
+fn add_refused(db: &mut SourceDb, path: &Path) -> FileId {
+    db.add(path.to_path_buf(), Arc::from(""))
+}
+
+/// The diagnostic of a path nhi would not read.
+fn refused(
+    db: &mut SourceDb,
+    path: &Path,
+    problem: guard::Problem,
+    budget: FileBudget,
+) -> Option<Diagnostic> {
+    let file = add_refused(db, path);
+    db.get(file)
+        .map(|source| problem.into_diagnostic(file, source, budget))
+}
+
 impl<T: Send> Loaded<T> {
+    /// Read `nhi.yaml`, when there is one. One that is not a regular file
+    /// is an error, never the defaults in its place: they would drop the
+    /// guardrails.
+    fn read_workspace(&mut self, source: &dyn source::Source, options: LoadOptions) {
+        let workspace_path = Path::new(WORKSPACE_FILE);
+        match source.entry(workspace_path) {
+            source::Entry::File => {
+                if let Some((file, node)) = self.read_one(source, workspace_path, options) {
+                    self.workspace = self.read_raw(file, &node).map(|w| (file, w));
+                }
+            }
+            source::Entry::Missing => {}
+            source::Entry::Other(kind) => {
+                let file = add_refused(&mut self.db, workspace_path);
+                self.diagnostics.push(
+                    Diagnostic::new(
+                        Code::Io,
+                        format!("`{WORKSPACE_FILE}` is {kind}, not a regular file: the workspace's settings and guardrails cannot be read"),
+                    )
+                    .primary(Loc::new(file, Span::default()), "")
+                    .help(format!("make `{WORKSPACE_FILE}` the workspace's settings file")),
+                );
+            }
+        }
+    }
+
     /// Read, add and parse one file (`nhi.yaml`, a catalogue).
     fn read_one(
         &mut self,

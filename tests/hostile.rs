@@ -193,3 +193,107 @@ fn the_output_folder_never_holds_the_workspace_nor_leads_out_of_it() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(target.join("cedar").is_dir());
 }
+
+// ---------------------------------------------------------------------------
+// Files the loader refuses
+
+const SEED: &str = "agent: a\nowner: t\nauth: {method: oidc, ttl: 1h}\nallowed_actions: [read_logs]\n";
+
+/// `nhi check --format json` on the workspace: its exit code and each
+/// diagnostic as `CODE FILE: MESSAGE`.
+fn check(dir: &Path) -> (Option<i32>, Vec<String>) {
+    let out = nhi(dir, &["check", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", text(&out.stderr)));
+    let found = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            format!(
+                "{} {}: {}",
+                d["code"].as_str().unwrap(),
+                d["file"].as_str().unwrap_or(""),
+                d["message"].as_str().unwrap()
+            )
+        })
+        .collect();
+    (out.status.code(), found)
+}
+
+#[test]
+#[cfg(unix)]
+fn links_out_of_the_workspace_are_refused_at_any_depth() {
+    use std::os::unix::fs::symlink;
+    let elsewhere = workspace(&[("x.yaml", SEED), ("deep/b.yaml", SEED)]);
+    // the identity folder itself, linked out
+    let tmp = workspace(&[("nhi.yaml", CATALOGUE)]);
+    symlink(elsewhere.path(), tmp.path().join("identities")).unwrap();
+    let (code, found) = check(tmp.path());
+    assert_eq!(code, Some(1), "{found:?}");
+    assert!(
+        found.contains(&"LD009 identities: symbolic link points outside the workspace".to_owned()),
+        "{found:?}"
+    );
+    // and a build removes nothing it rendered before
+    let tmp = workspace(&[("nhi.yaml", CATALOGUE), ("identities/a.yaml", SEED)]);
+    assert_eq!(nhi(tmp.path(), &["build"]).status.code(), Some(0));
+    std::fs::rename(tmp.path().join("identities"), tmp.path().join("kept")).unwrap();
+    symlink(elsewhere.path(), tmp.path().join("identities")).unwrap();
+    let out = nhi(tmp.path(), &["build"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(tmp.path().join("dist/cedar").is_dir());
+    // a folder inside it, linked out
+    let tmp = workspace(&[("nhi.yaml", CATALOGUE), ("identities/a.yaml", SEED)]);
+    symlink(elsewhere.path().join("deep"), tmp.path().join("identities/team")).unwrap();
+    let (code, found) = check(tmp.path());
+    assert_eq!(code, Some(1));
+    assert!(
+        found.contains(
+            &"LD009 identities/team: symbolic link points outside the workspace".to_owned()
+        ),
+        "{found:?}"
+    );
+}
+
+#[test]
+#[cfg(unix)]
+fn what_is_not_a_regular_file_is_refused_without_waiting() {
+    let fifo = |path: &Path| {
+        let made = Command::new("mkfifo").arg(path).status().unwrap();
+        assert!(made.success());
+    };
+    // a FIFO among the identities and among the decision tests
+    let tmp = workspace(&[("nhi.yaml", CATALOGUE), ("identities/a.yaml", SEED)]);
+    fifo(&tmp.path().join("identities/x.yaml"));
+    let (code, found) = check(tmp.path());
+    assert_eq!(code, Some(1));
+    assert!(
+        found.contains(
+            &"LD001 identities/x.yaml: this is a FIFO, not a regular file: it is not read"
+                .to_owned()
+        ),
+        "{found:?}"
+    );
+    let tmp = workspace(&[("nhi.yaml", CATALOGUE), ("identities/a.yaml", SEED)]);
+    std::fs::create_dir_all(tmp.path().join("decisions")).unwrap();
+    fifo(&tmp.path().join("decisions/x.yaml"));
+    let out = nhi(tmp.path(), &["test"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("this is a FIFO"), "{}", text(&out.stderr));
+    // nhi.yaml that is a folder or a FIFO: never the defaults in its place
+    for make in [
+        &(|p: &Path| std::fs::create_dir(p).unwrap()) as &dyn Fn(&Path),
+        &fifo,
+    ] {
+        let tmp = workspace(&[("identities/a.yaml", SEED)]);
+        make(&tmp.path().join("nhi.yaml"));
+        let (code, found) = check(tmp.path());
+        assert_eq!(code, Some(1), "{found:?}");
+        assert!(
+            found.iter().any(|f| f.starts_with("LD001 nhi.yaml: `nhi.yaml` is ")
+                && f.ends_with("not a regular file: the workspace's settings and guardrails cannot be read")),
+            "{found:?}"
+        );
+    }
+}

@@ -52,6 +52,8 @@ pub enum Problem {
     TooLarge(u64),
     /// A symlink to a place outside the workspace.
     SymlinkEscape,
+    /// Not a regular file (what it is instead).
+    NotRegular(&'static str),
 }
 
 impl Problem {
@@ -91,7 +93,13 @@ impl Problem {
                 "symbolic link points outside the workspace",
             )
             .primary(whole, "")
-            .help("copy the file into the workspace or remove the link"),
+            .help("copy the file or folder into the workspace, or remove the link"),
+            Self::NotRegular(kind) => Diagnostic::new(
+                Code::Io,
+                format!("this is {kind}, not a regular file: it is not read"),
+            )
+            .primary(whole, "")
+            .help("workspace files are plain files: remove it, or replace it with the file"),
         }
     }
 }
@@ -106,6 +114,10 @@ pub fn read(root: &Path, path: &Path, linked: bool, budget: FileBudget) -> ReadF
     };
     if linked && let Err(problem) = check_inside(root, path) {
         return fail(problem);
+    }
+    // opening a FIFO would wait for a writer forever
+    if let Some(kind) = std::fs::metadata(path).ok().as_ref().and_then(special_kind) {
+        return fail(Problem::NotRegular(kind));
     }
     let file = match File::open(path) {
         Ok(file) => file,
@@ -173,19 +185,54 @@ pub struct Found {
     pub linked: bool,
 }
 
+/// What [`walk`] found under a folder.
+#[derive(Debug, Default)]
+pub struct Walked {
+    /// The YAML files, sorted.
+    pub files: Vec<Found>,
+    /// Whether the count budget cut the list short.
+    pub truncated: bool,
+    /// What it would not read, and why: a link (at any depth, the folder
+    /// itself included) that leads out of the workspace, or a YAML name
+    /// that is not a regular file (a FIFO would block the read forever).
+    pub refused: Vec<(PathBuf, Problem)>,
+}
+
+/// What kind of thing a path is, when it is not a regular file or folder.
+#[must_use]
+pub fn special_kind(meta: &std::fs::Metadata) -> Option<&'static str> {
+    let t = meta.file_type();
+    if t.is_file() || t.is_dir() {
+        return None;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return Some("a FIFO");
+        }
+        if t.is_socket() {
+            return Some("a socket");
+        }
+        if t.is_block_device() || t.is_char_device() {
+            return Some("a device");
+        }
+    }
+    Some("not a regular file")
+}
+
 /// Every `*.yaml`/`*.yml` file under `dir`, sorted, skipping hidden entries.
-/// Symbolic links are listed (and checked when read); linked folders are
-/// followed only when they stay inside `root`.
+/// Symbolic links are followed only when they stay inside `root`; one that
+/// leads out, and a YAML name that is not a regular file, are refused.
 ///
 /// # Errors
 ///
 /// The I/O error of the top folder.
-pub fn walk(root: &Path, dir: &Path, max_files: usize) -> std::io::Result<(Vec<Found>, bool)> {
-    let mut files = Vec::new();
+pub fn walk(root: &Path, dir: &Path, max_files: usize) -> std::io::Result<Walked> {
+    let mut out = Walked::default();
     let mut stack = vec![dir.to_path_buf()];
     let mut seen_dirs = std::collections::BTreeSet::new();
     let mut first = true;
-    let mut truncated = false;
     while let Some(current) = stack.pop() {
         let real = match current.canonicalize() {
             Ok(real) => real,
@@ -193,8 +240,12 @@ pub fn walk(root: &Path, dir: &Path, max_files: usize) -> std::io::Result<(Vec<F
             Err(e) if first => return Err(e),
             Err(_) => continue,
         };
-        if !real.starts_with(root) || !seen_dirs.insert(real) {
-            // a linked folder outside the workspace, or a loop
+        if !real.starts_with(root) {
+            out.refused.push((current, Problem::SymlinkEscape));
+            continue;
+        }
+        if !seen_dirs.insert(real) {
+            // a loop
             continue;
         }
         let entries = match std::fs::read_dir(&current) {
@@ -211,18 +262,30 @@ pub fn walk(root: &Path, dir: &Path, max_files: usize) -> std::io::Result<(Vec<F
             }
             let path = entry.path();
             let linked = entry.file_type().is_ok_and(|t| t.is_symlink());
-            let is_dir = path.is_dir();
-            if is_dir {
+            let meta = std::fs::metadata(&path);
+            if meta.as_ref().is_ok_and(std::fs::Metadata::is_dir) {
                 stack.push(path);
-            } else if name.ends_with(".yaml") || name.ends_with(".yml") {
-                if files.len() >= max_files {
-                    truncated = true;
-                    break;
-                }
-                files.push(Found { path, linked });
+                continue;
             }
+            if !(name.ends_with(".yaml") || name.ends_with(".yml")) {
+                continue;
+            }
+            if let Some(kind) = meta.as_ref().ok().and_then(special_kind) {
+                out.refused.push((path, Problem::NotRegular(kind)));
+                continue;
+            }
+            if linked && let Err(problem) = check_inside(root, &path) {
+                out.refused.push((path, problem));
+                continue;
+            }
+            if out.files.len() >= max_files {
+                out.truncated = true;
+                break;
+            }
+            out.files.push(Found { path, linked });
         }
     }
-    files.sort();
-    Ok((files, truncated))
+    out.files.sort();
+    out.refused.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(out)
 }

@@ -2,26 +2,39 @@
 //! in memory (a Git tree read straight from the object database). The
 //! loader asks only for paths relative to the workspace root.
 
+#![expect(clippy::disallowed_methods, reason = "the disk source reads the disk")]
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::guard::{self, FileBudget, Found, Problem, ReadFile};
+use super::guard::{self, FileBudget, Found, Problem, ReadFile, Walked};
+
+/// What is at a workspace-relative path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Entry {
+    /// Nothing.
+    Missing,
+    /// A regular file (or a link to one).
+    File,
+    /// Something else: a folder, a FIFO, a device.
+    Other(&'static str),
+}
 
 /// The files of a workspace.
 pub trait Source: Sync {
-    /// Whether a file exists at a workspace-relative path.
-    fn is_file(&self, rel: &Path) -> bool;
+    /// What is at a workspace-relative path.
+    fn entry(&self, rel: &Path) -> Entry;
     /// Read one file (as found by [`Source::walk`], or named) within the
     /// budget.
     fn read(&self, file: &Found, budget: FileBudget) -> ReadFile;
     /// Every `*.yaml`/`*.yml` file under a workspace-relative folder, with
-    /// workspace-relative paths, sorted; and whether the count budget cut
-    /// the list short.
+    /// workspace-relative paths, sorted; whether the count budget cut the
+    /// list short; and what it would not read.
     ///
     /// # Errors
     ///
     /// When the folder itself cannot be read.
-    fn walk(&self, dir: &Path, max_files: usize) -> std::io::Result<(Vec<Found>, bool)>;
+    fn walk(&self, dir: &Path, max_files: usize) -> std::io::Result<Walked>;
     /// The root, for messages (an absolute folder, or `REV:PATH`).
     fn root(&self) -> &Path;
 }
@@ -41,29 +54,38 @@ impl Disk {
 }
 
 impl Source for Disk {
-    #[expect(clippy::disallowed_methods, reason = "the disk source reads the disk")]
-    fn is_file(&self, rel: &Path) -> bool {
-        self.root.join(rel).is_file()
+    fn entry(&self, rel: &Path) -> Entry {
+        match std::fs::metadata(self.root.join(rel)) {
+            Err(_) => Entry::Missing,
+            Ok(m) if m.is_file() => Entry::File,
+            Ok(m) if m.is_dir() => Entry::Other("a folder"),
+            Ok(m) => Entry::Other(guard::special_kind(&m).unwrap_or("not a regular file")),
+        }
     }
 
     fn read(&self, file: &Found, budget: FileBudget) -> ReadFile {
         guard::read(&self.root, &self.root.join(&file.path), file.linked, budget)
     }
 
-    fn walk(&self, dir: &Path, max_files: usize) -> std::io::Result<(Vec<Found>, bool)> {
-        let (found, truncated) = guard::walk(&self.root, &self.root.join(dir), max_files)?;
-        let found = found
-            .into_iter()
-            .map(|f| Found {
-                path: f
-                    .path
-                    .strip_prefix(&self.root)
-                    .unwrap_or(&f.path)
-                    .to_path_buf(),
-                linked: f.linked,
-            })
-            .collect();
-        Ok((found, truncated))
+    fn walk(&self, dir: &Path, max_files: usize) -> std::io::Result<Walked> {
+        let walked = guard::walk(&self.root, &self.root.join(dir), max_files)?;
+        let relative = |p: &Path| p.strip_prefix(&self.root).unwrap_or(p).to_path_buf();
+        Ok(Walked {
+            files: walked
+                .files
+                .into_iter()
+                .map(|f| Found {
+                    path: relative(&f.path),
+                    linked: f.linked,
+                })
+                .collect(),
+            truncated: walked.truncated,
+            refused: walked
+                .refused
+                .into_iter()
+                .map(|(p, why)| (relative(&p), why))
+                .collect(),
+        })
     }
 
     fn root(&self) -> &Path {
@@ -96,8 +118,14 @@ fn hidden(path: &Path) -> bool {
 }
 
 impl Source for Memory {
-    fn is_file(&self, rel: &Path) -> bool {
-        self.files.contains_key(rel)
+    fn entry(&self, rel: &Path) -> Entry {
+        if self.files.contains_key(rel) {
+            Entry::File
+        } else if self.files.keys().any(|p| p.starts_with(rel)) {
+            Entry::Other("a folder")
+        } else {
+            Entry::Missing
+        }
     }
 
     fn read(&self, file: &Found, budget: FileBudget) -> ReadFile {
@@ -110,7 +138,7 @@ impl Source for Memory {
         guard::decode(bytes.clone(), budget)
     }
 
-    fn walk(&self, dir: &Path, max_files: usize) -> std::io::Result<(Vec<Found>, bool)> {
+    fn walk(&self, dir: &Path, max_files: usize) -> std::io::Result<Walked> {
         let under: Vec<&PathBuf> = self
             .files
             .keys()
@@ -125,8 +153,8 @@ impl Source for Memory {
             ));
         }
         let truncated = under.len() > max_files;
-        Ok((
-            under
+        Ok(Walked {
+            files: under
                 .into_iter()
                 .take(max_files)
                 .map(|p| Found {
@@ -135,7 +163,8 @@ impl Source for Memory {
                 })
                 .collect(),
             truncated,
-        ))
+            refused: Vec::new(),
+        })
     }
 
     fn root(&self) -> &Path {
