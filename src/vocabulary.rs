@@ -3,7 +3,8 @@
 //! catalogue mapping naming one that does not is caught before anything
 //! renders, wildcards can be expanded, and access levels ranked); the
 //! names each target accepts (Cedar identifiers, Google Cloud ids, each
-//! cloud's region names); and the keys of nhi's request context.
+//! cloud's region names, code hosts' owners); and the keys of nhi's request
+//! context.
 //!
 //! AWS publishes its Service Authorization Reference (generated into
 //! `data/aws-service-reference.json` by `scripts/aws-service-reference.py`).
@@ -12,6 +13,7 @@
 
 pub mod aws;
 pub mod cedar;
+pub mod codehost;
 pub mod context;
 pub mod gcp;
 pub mod glob;

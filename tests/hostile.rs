@@ -297,3 +297,44 @@ fn what_is_not_a_regular_file_is_refused_without_waiting() {
         );
     }
 }
+
+#[test]
+fn a_team_handle_code_hosts_would_not_take_is_an_error_at_its_line() {
+    let settings = format!(
+        "teams:\n  a: {{description: A, handle: \"@example/team a\"}}\n  b: {{description: B, handle: \"@example/b\\n* @evil\"}}\n  c: {{description: C, handle: \"@x#y\"}}\n  d: {{description: D, handle: \"@@x\"}}\n  e: {{description: E, handle: \"@example/e\"}}\n{CATALOGUE}"
+    );
+    let tmp = workspace(&[
+        ("nhi.yaml", &settings),
+        ("identities/x.yaml", &SEED.replace("owner: t", "owner: e")),
+    ]);
+    let (code, found) = check(tmp.path());
+    assert_eq!(code, Some(1), "{found:?}");
+    let bad: Vec<&String> = found.iter().filter(|f| f.starts_with("SC007")).collect();
+    assert_eq!(
+        bad,
+        [
+            "SC007 nhi.yaml: `@example/team a` is not a code-host handle",
+            "SC007 nhi.yaml: `@example/b\u{fffd}* @evil` is not a code-host handle",
+            "SC007 nhi.yaml: `@x#y` is not a code-host handle",
+            "SC007 nhi.yaml: `@@x` is not a code-host handle",
+        ]
+    );
+}
+
+#[test]
+fn machine_formats_say_why_nothing_could_be_checked() {
+    let tmp = workspace(&[("nhi.yaml", CATALOGUE)]);
+    for format in ["json", "sarif", "github"] {
+        let out = nhi(tmp.path(), &["check", "--format", format]);
+        assert_eq!(out.status.code(), Some(2), "{format}");
+        let stdout = text(&out.stdout);
+        assert!(
+            stdout.contains("LD001") && stdout.contains("cannot read the identity folder `identities`"),
+            "{format}: {stdout:?}"
+        );
+        assert!(text(&out.stderr).contains("cannot read the identity folder"));
+    }
+    let out = nhi(tmp.path(), &["check", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["summary"]["errors"], 1);
+}

@@ -50,7 +50,21 @@ pub enum CheckFormat {
 /// When the workspace cannot be loaded, a path is outside it, or output
 /// cannot be written.
 pub fn run(args: &CheckArgs, cx: &Context, io: &mut Io<'_>) -> Result<ExitStatus, CliError> {
-    let (root, checked) = check_workspace(cx)?;
+    let (root, checked) = match check_workspace(cx) {
+        Ok(loaded) => loaded,
+        // a machine reading stdout gets a document saying why, not nothing
+        Err(CliError::Load(e)) if args.format != CheckFormat::Human => {
+            let mut diagnostics = Diagnostics::new();
+            let mut d = diag::Diagnostic::new(diag::Code::Io, e.to_string());
+            if let Some(help) = miette::Diagnostic::help(&e) {
+                d = d.help(help.to_string());
+            }
+            diagnostics.push(d);
+            write(args.format, &diagnostics, &SourceDb::new(), cx, io)?;
+            return Err(CliError::Load(e));
+        }
+        Err(e) => return Err(e),
+    };
     let Checked {
         db,
         mut diagnostics,

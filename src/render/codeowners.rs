@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use crate::model::Model;
 use crate::source::SourceDb;
+use crate::vocabulary::codehost;
 
 use super::Artifact;
 
@@ -39,7 +40,7 @@ pub fn render(model: &Model, db: &SourceDb, prefix: &str) -> Artifact {
             .and_then(|t| t.handle.as_ref())
             .map(|h| h.value.clone());
         lines.push(match handle {
-            Some(h) if is_handle(&h) => format!("{full} {h}"),
+            Some(h) if codehost::is_handle(&h) => format!("{full} {h}"),
             _ => format!("# {full}: team `{team}` has no code-host handle (`handle:` in nhi.yaml)"),
         });
     }
@@ -48,15 +49,4 @@ pub fn render(model: &Model, db: &SourceDb, prefix: &str) -> Artifact {
         let _ = writeln!(out, "{line}");
     }
     Artifact::new(FILE, out, None)
-}
-
-/// `@user`, `@org/team` or an email address: what code hosts accept, and
-/// nothing that could add a rule of its own.
-fn is_handle(h: &str) -> bool {
-    let plain = |s: &str| {
-        !s.is_empty()
-            && s.chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/' | '@'))
-    };
-    h.strip_prefix('@').is_some_and(plain) || (h.contains('@') && plain(h))
 }

@@ -145,6 +145,21 @@ fn team_of(name: &Spanned<String>, team: &raw::Team, out: &mut Diagnostics) -> T
             }
         })
         .collect();
+    if let Some(h) = &team.handle
+        && !crate::vocabulary::codehost::is_handle(&h.value)
+    {
+        out.push(
+            Diagnostic::new(
+                Code::InvalidValue,
+                format!(
+                    "`{}` is not a code-host handle",
+                    crate::diag::printable(&h.value)
+                ),
+            )
+            .primary(h.loc, "not `@user`, `@org/team` or an email address")
+            .help("write the team as the code host names it, such as `@example/platform-team`: CODEOWNERS would otherwise lose its required review"),
+        );
+    }
     Team {
         name: name.clone(),
         description: team.description.clone(),
