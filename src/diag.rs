@@ -526,12 +526,43 @@ pub fn did_you_mean<'a>(
         .map(|(_, c)| format!("did you mean `{c}`?"))
 }
 
+/// Whether a terminal would hide `c`, act on it, or let it reorder what
+/// follows: control characters, bidirectional marks, embeddings, overrides
+/// and isolates (the "Trojan Source" characters), and zero-width ones.
+#[must_use]
+pub fn is_hidden(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061c}'
+                | '\u{200b}'..='\u{200f}'
+                | '\u{202a}'..='\u{202e}'
+                | '\u{2060}'..='\u{2069}'
+                | '\u{feff}'
+        )
+}
+
+/// `s` with what a terminal would hide or reorder shown as U+FFFD; line
+/// breaks and tabs kept.
+#[must_use]
+pub fn tamed(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if is_hidden(c) && c != '\n' && c != '\t' {
+                '\u{fffd}'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
 /// Hostile text may hold control characters or be huge: show it tamed.
 #[must_use]
 pub fn printable(s: &str) -> String {
     let mut out: String = s
         .chars()
-        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+        .map(|c| if is_hidden(c) { '\u{fffd}' } else { c })
         .take(64)
         .collect();
     if s.chars().count() > 64 {

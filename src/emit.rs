@@ -103,7 +103,9 @@ pub enum EmitError {
     },
     /// An output folder that holds the workspace: replacing it would
     /// replace the workspace.
-    #[error("refusing to build into `{path}`: it holds the workspace, and the output folder is replaced as a whole")]
+    #[error(
+        "refusing to build into `{path}`: it holds the workspace, and the output folder is replaced as a whole"
+    )]
     #[diagnostic(
         code(nhi::emit::workspace),
         help("give the output a folder of its own, such as `output: dist`")
@@ -116,7 +118,9 @@ pub enum EmitError {
     #[error("refusing to build into `{path}`: it resolves to `{resolved}`, outside the workspace")]
     #[diagnostic(
         code(nhi::emit::outside),
-        help("make `output` a folder inside the workspace rather than a link out of it, or write elsewhere on purpose with --out")
+        help(
+            "make `output` a folder inside the workspace rather than a link out of it, or write elsewhere on purpose with --out"
+        )
     )]
     Outside {
         /// The output folder, as configured.
@@ -274,11 +278,17 @@ fn resolved(path: &Path) -> PathBuf {
     let mut existing = path.to_path_buf();
     let mut rest = Vec::new();
     loop {
-        #[expect(clippy::disallowed_methods, reason = "where the output folder really is")]
+        #[expect(
+            clippy::disallowed_methods,
+            reason = "where the output folder really is"
+        )]
         if let Ok(real) = existing.canonicalize() {
             return rest.into_iter().rev().fold(real, |p, c| p.join(c));
         }
-        match (existing.file_name().map(ToOwned::to_owned), existing.parent()) {
+        match (
+            existing.file_name().map(ToOwned::to_owned),
+            existing.parent(),
+        ) {
             (Some(name), Some(parent)) => {
                 rest.push(name);
                 existing = parent.to_path_buf();

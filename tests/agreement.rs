@@ -1147,12 +1147,7 @@ fn deny_form(permission: &str) -> String {
 /// see it: by the mapping of `action` (else of the first action mapping
 /// `permission` that names its resources), named by the context's value of
 /// the mapping's `names` key.
-fn gcp_resource(
-    model: &Model,
-    action: Option<&Action>,
-    covering: &[&Action],
-    ctx: &Ctx,
-) -> Value {
+fn gcp_resource(model: &Model, action: Option<&Action>, covering: &[&Action], ctx: &Ctx) -> Value {
     let project = &model.settings.targets.gcp.as_ref().unwrap().project.value;
     let named = action
         .into_iter()
@@ -1183,7 +1178,11 @@ fn conditions_hold(asks: &[(String, Value)]) -> Vec<bool> {
         .collect();
     let dir = evaluator();
     let script = dir.join("cel.mjs");
-    std::fs::copy(repo().join("scripts/conformance/iam-simulate/cel.mjs"), &script).unwrap();
+    std::fs::copy(
+        repo().join("scripts/conformance/iam-simulate/cel.mjs"),
+        &script,
+    )
+    .unwrap();
     let output = run_node(&dir, &script, &Value::from(input).to_string());
     let holds: Vec<bool> = serde_json::from_slice(&output).unwrap();
     assert_eq!(holds.len(), asks.len());
@@ -1527,7 +1526,9 @@ fn a_broken_rendering_is_a_disagreement() {
             && widened.iter().all(|d| !d.cedar
                 && d.target_allows
                 && d.request == "artifactregistry.repositories.uploadArtifacts"
-                && d.context.get("repository").is_none_or(|r| r != "storefront")),
+                && d.context
+                    .get("repository")
+                    .is_none_or(|r| r != "storefront")),
         "{}",
         report.render()
     );

@@ -963,7 +963,9 @@ last_reviewed: 2026-11-01
     // the listing is checked on the project, not a repository: granted there
     assert_eq!(
         support::check_messages(tmp.path(), "TG011"),
-        ["Google Cloud narrows `push_image` of `mirror` to the `repository` named, but not `artifactregistry.repositories.list`: its service account's role grants them whatever their `repository`, and only Cedar holds it to `${storefront}`, `web`"]
+        [
+            "Google Cloud narrows `push_image` of `mirror` to the `repository` named, but not `artifactregistry.repositories.list`: its service account's role grants them whatever their `repository`, and only Cedar holds it to `${storefront}`, `web`"
+        ]
     );
     let (_out, files) = build(tmp.path());
     assert_eq!(
@@ -986,7 +988,10 @@ last_reviewed: 2026-11-01
             format!("projects/example-project/roles/nhi_mirror.{n}")
         );
         bound.insert(
-            binding["condition"]["expression"].as_str().unwrap().to_owned(),
+            binding["condition"]["expression"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
             role["includedPermissions"].clone(),
         );
     }

@@ -461,3 +461,27 @@ fn codeowners_paths_start_at_the_repository_root() {
         ]
     );
 }
+
+#[test]
+fn what_a_terminal_would_hide_or_reorder_is_shown_replaced() {
+    // a purpose that reads backwards past a right-to-left override, and
+    // clears the screen (an escape, as YAML writes one)
+    let r = Repo::new();
+    r.write(
+        "identities/helper.yaml",
+        &format!("{HELPER}purpose: \"Publish notes \u{202e}}}lanigiro{{ \\e[2J done\"\n"),
+    );
+    for format in ["human", "markdown"] {
+        let out = nhi(r.path(), &["diff", "--artifacts", "--format", format]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let shown = text(&out.stdout);
+        assert!(
+            shown.contains("Publish notes \u{fffd}"),
+            "{format}: {shown}"
+        );
+        assert!(
+            !shown.contains('\u{202e}') && !shown.contains('\u{1b}'),
+            "{format}: {shown:?}"
+        );
+    }
+}

@@ -163,7 +163,11 @@ fn a_build_killed_at_any_moment_leaves_the_old_output_or_the_new() {
 fn the_output_folder_never_holds_the_workspace_nor_leads_out_of_it() {
     let seed = "agent: a\nowner: t\nauth: {method: oidc, ttl: 1h}\nallowed_actions: [read_logs]\nreview_cycle: quarterly\n";
     let elsewhere = tempfile::tempdir().unwrap();
-    for (output, link) in [(".", None), ("dist", Some("dist")), ("build/dist", Some("build"))] {
+    for (output, link) in [
+        (".", None),
+        ("dist", Some("dist")),
+        ("build/dist", Some("build")),
+    ] {
         let tmp = workspace(&[
             ("nhi.yaml", &format!("output: {output}\n{CATALOGUE}")),
             ("identities/a.yaml", seed),
@@ -182,7 +186,10 @@ fn the_output_folder_never_holds_the_workspace_nor_leads_out_of_it() {
         };
         assert!(stderr.contains(why), "{output}: {stderr}");
         assert!(
-            std::fs::read_dir(elsewhere.path()).unwrap().next().is_none(),
+            std::fs::read_dir(elsewhere.path())
+                .unwrap()
+                .next()
+                .is_none(),
             "{output}: written through the link"
         );
     }
@@ -197,7 +204,8 @@ fn the_output_folder_never_holds_the_workspace_nor_leads_out_of_it() {
 // ---------------------------------------------------------------------------
 // Files the loader refuses
 
-const SEED: &str = "agent: a\nowner: t\nauth: {method: oidc, ttl: 1h}\nallowed_actions: [read_logs]\n";
+const SEED: &str =
+    "agent: a\nowner: t\nauth: {method: oidc, ttl: 1h}\nallowed_actions: [read_logs]\n";
 
 /// `nhi check --format json` on the workspace: its exit code and each
 /// diagnostic as `CODE FILE: MESSAGE`.
@@ -245,7 +253,11 @@ fn links_out_of_the_workspace_are_refused_at_any_depth() {
     assert!(tmp.path().join("dist/cedar").is_dir());
     // a folder inside it, linked out
     let tmp = workspace(&[("nhi.yaml", CATALOGUE), ("identities/a.yaml", SEED)]);
-    symlink(elsewhere.path().join("deep"), tmp.path().join("identities/team")).unwrap();
+    symlink(
+        elsewhere.path().join("deep"),
+        tmp.path().join("identities/team"),
+    )
+    .unwrap();
     let (code, found) = check(tmp.path());
     assert_eq!(code, Some(1));
     assert!(
@@ -280,7 +292,11 @@ fn what_is_not_a_regular_file_is_refused_without_waiting() {
     fifo(&tmp.path().join("decisions/x.yaml"));
     let out = nhi(tmp.path(), &["test"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
-    assert!(text(&out.stderr).contains("this is a FIFO"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("this is a FIFO"),
+        "{}",
+        text(&out.stderr)
+    );
     // nhi.yaml that is a folder or a FIFO: never the defaults in its place
     for make in [
         &(|p: &Path| std::fs::create_dir(p).unwrap()) as &dyn Fn(&Path),
@@ -291,8 +307,12 @@ fn what_is_not_a_regular_file_is_refused_without_waiting() {
         let (code, found) = check(tmp.path());
         assert_eq!(code, Some(1), "{found:?}");
         assert!(
-            found.iter().any(|f| f.starts_with("LD001 nhi.yaml: `nhi.yaml` is ")
-                && f.ends_with("not a regular file: the workspace's settings and guardrails cannot be read")),
+            found
+                .iter()
+                .any(|f| f.starts_with("LD001 nhi.yaml: `nhi.yaml` is ")
+                    && f.ends_with(
+                        "not a regular file: the workspace's settings and guardrails cannot be read"
+                    )),
             "{found:?}"
         );
     }
@@ -329,7 +349,8 @@ fn machine_formats_say_why_nothing_could_be_checked() {
         assert_eq!(out.status.code(), Some(2), "{format}");
         let stdout = text(&out.stdout);
         assert!(
-            stdout.contains("LD001") && stdout.contains("cannot read the identity folder `identities`"),
+            stdout.contains("LD001")
+                && stdout.contains("cannot read the identity folder `identities`"),
             "{format}: {stdout:?}"
         );
         assert!(text(&out.stderr).contains("cannot read the identity folder"));
@@ -337,4 +358,27 @@ fn machine_formats_say_why_nothing_could_be_checked() {
     let out = nhi(tmp.path(), &["check", "--format", "json"]);
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["summary"]["errors"], 1);
+}
+
+#[test]
+fn what_a_terminal_would_hide_or_reorder_is_shown_replaced() {
+    // an unknown action on a line that a right-to-left override would
+    // rearrange, with a zero-width space (YAML itself refuses an escape)
+    let identity = "agent: a\nowner: t\nauth: {method: oidc, ttl: 1h}\nallowed_actions: [read_logs, nope] # \u{202e}}lanigiro{ [2J\u{200b}\n";
+    let tmp = workspace(&[("nhi.yaml", CATALOGUE), ("identities/a.yaml", identity)]);
+    let out = nhi(tmp.path(), &["check"]);
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("action `nope` is not in the action catalogue"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("# \u{fffd}}lanigiro{ [2J\u{fffd}"),
+        "{stderr}"
+    );
+    for hidden in ['\u{202e}', '\u{1b}', '\u{200b}'] {
+        assert!(!stderr.contains(hidden), "{hidden:?} in {stderr:?}");
+    }
+    // the column is still the file's
+    assert!(stderr.contains("identities/a.yaml:4:30]"), "{stderr}");
 }

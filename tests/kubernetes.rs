@@ -418,7 +418,9 @@ fn each_service_account_carries_exactly_its_platforms_annotations() {
     );
     assert_eq!(
         support::check_messages(aks.path(), "TG015"),
-        ["`reader`'s ServiceAccount on AKS has no `azure.workload.identity/client-id`: its pods get no Microsoft Entra token until its file records its managed identity's client id"]
+        [
+            "`reader`'s ServiceAccount on AKS has no `azure.workload.identity/client-id`: its pods get no Microsoft Entra token until its file records its managed identity's client id"
+        ]
     );
     let reader = aks.path().join("identities/reader.yaml");
     let recorded = std::fs::read_to_string(&reader).unwrap().replace(

@@ -13,6 +13,7 @@ use crate::cedar::Rendering;
 use crate::cedar::index::Index;
 use crate::cedar::schema::SchemaDoc;
 use crate::check::{self, Checked};
+use crate::diag::tamed;
 use crate::diff::{self, Report, Risk, Side};
 use crate::load::git::Repo;
 use crate::load::{self, LoadError, LoadOptions};
@@ -152,7 +153,8 @@ pub fn run(args: &DiffArgs, cx: &Context, io: &mut Io<'_>) -> Result<ExitStatus,
         report.add_proof(prove_access(&base, &head, &config)?);
     }
     let text = match args.format {
-        DiffFormat::Markdown => diff::markdown::render(&report),
+        // what a terminal or a page would hide or reorder is shown
+        DiffFormat::Markdown => tamed(&diff::markdown::render(&report)),
         DiffFormat::Json => json(&report, &base, &head),
         DiffFormat::Human => human(&report, args.artifacts, cx.stdout_color),
     };
@@ -294,10 +296,10 @@ fn human(report: &Report, artifacts: bool, color: bool) -> String {
             .push(c);
     }
     for (who, changes) in by_identity {
-        out.push_str(&format!("\n{who}\n"));
+        out.push_str(&format!("\n{}\n", tamed(&who)));
         for c in changes {
             let risk = paint(&format!("{:<7}", c.risk.as_str()), c.risk, color);
-            out.push_str(&format!("  {risk} {:<22} {}\n", c.kind, c.summary));
+            out.push_str(&format!("  {risk} {:<22} {}\n", c.kind, tamed(&c.summary)));
         }
     }
     if let Some(proof) = &report.proof {
@@ -309,9 +311,9 @@ fn human(report: &Report, artifacts: bool, color: bool) -> String {
             report.artifacts.len()
         ));
         for f in &report.artifacts {
-            out.push_str(&format!("  {:<8} {}\n", f.status, f.path));
+            out.push_str(&format!("  {:<8} {}\n", f.status, tamed(&f.path)));
             if artifacts {
-                out.push_str(&f.diff);
+                out.push_str(&tamed(&f.diff));
             }
         }
     }
@@ -345,10 +347,13 @@ fn proof_text(proof: &AccessProof, color: bool) -> String {
             paint(p.outcome.words(), risk, color)
         ));
         for cex in &p.counterexamples {
-            out.push_str(&format!("    allows {cex}\n"));
+            out.push_str(&format!("    allows {}\n", tamed(&cex.to_string())));
         }
         for cex in &p.forbidden_allowed {
-            out.push_str(&format!("    allows a forbidden action: {cex}\n"));
+            out.push_str(&format!(
+                "    allows a forbidden action: {}\n",
+                tamed(&cex.to_string())
+            ));
         }
     }
     out

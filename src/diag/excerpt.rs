@@ -3,9 +3,15 @@
 //! window around what it points at. A 65 KB flow sequence on one line is
 //! shown as the few dozen characters around the label, and no renderer
 //! ever lays out a line it cannot; the line and column in the report stay
-//! those of the file.
+//! those of the file. Characters a terminal would hide or reorder (control
+//! characters, bidirectional overrides) are shown as U+FFFD.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Range;
 
 use miette::{MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents};
+
+use super::is_hidden;
 
 /// Lines longer than this (in characters) are cut to a window.
 const LONG_LINE: usize = 240;
@@ -24,9 +30,9 @@ pub(super) struct Excerpt {
     text: String,
     /// The file's 0-based line the excerpt starts at.
     first_line: usize,
-    /// Per line of the excerpt: the bytes of the file's line left out
-    /// before its window (0 when it is whole).
-    cut: Vec<usize>,
+    /// Where each label's ends are in the file: excerpt offset → the
+    /// file's 0-based line and byte column.
+    places: BTreeMap<usize, (usize, usize)>,
 }
 
 /// One line of the file, and the window of it the excerpt keeps.
@@ -37,8 +43,59 @@ struct Window {
     /// Byte offsets in the file of the kept part.
     from: usize,
     to: usize,
-    /// Byte offset in the excerpt of the kept part.
-    at: usize,
+    /// Byte offset in the excerpt just past the kept part (and its
+    /// ellipsis).
+    after: usize,
+}
+
+/// An excerpt as it is written, line by line.
+#[derive(Default)]
+struct Builder {
+    out: String,
+    windows: Vec<Window>,
+    /// File offset → excerpt offset, for the ends of the kept parts and of
+    /// the labels.
+    table: BTreeMap<usize, usize>,
+    /// Excerpt offset → the file's line and column, for the same.
+    places: BTreeMap<usize, (usize, usize)>,
+}
+
+impl Builder {
+    /// Add the file's line `line`, at `range` (its end included), kept
+    /// whole or as a window around its first mark.
+    fn line(&mut self, text: &str, line: usize, range: Range<usize>, marks: &BTreeSet<usize>) {
+        let (start, next) = (range.start, range.end);
+        let end = text
+            .get(start..next)
+            .map_or(next, |l| start + l.trim_end_matches(['\n', '\r']).len());
+        let anchor = marks.range(start..=end).next().copied().unwrap_or(start);
+        let (from, to) = window(text, start, end, anchor);
+        if from > start {
+            self.out.push_str(ELLIPSIS);
+        }
+        // what the terminal would hide or reorder is shown as U+FFFD
+        for (i, c) in text.get(from..to).unwrap_or("").char_indices() {
+            let at = from + i;
+            if at == from || marks.contains(&at) {
+                self.table.insert(at, self.out.len());
+                self.places.insert(self.out.len(), (line, at - start));
+            }
+            self.out.push(if is_hidden(c) { '\u{fffd}' } else { c });
+        }
+        self.table.insert(to, self.out.len());
+        self.places.insert(self.out.len(), (line, to - start));
+        if to < end {
+            self.out.push_str(ELLIPSIS);
+        }
+        self.windows.push(Window {
+            start,
+            end,
+            from,
+            to,
+            after: self.out.len(),
+        });
+        self.out.push_str(text.get(end..next).unwrap_or(""));
+    }
 }
 
 impl Excerpt {
@@ -68,40 +125,22 @@ impl Excerpt {
             .unwrap_or(0)
             .saturating_add(context)
             .min(starts.len().saturating_sub(1));
-        let mut out = String::new();
-        let mut windows = Vec::new();
-        let mut cut = Vec::new();
+        let marks: BTreeSet<usize> = spans
+            .iter()
+            .flat_map(|&(s, l)| [clamp(s), clamp(s + l)])
+            .collect();
+        let mut b = Builder::default();
         for line in first..=last {
             let start = starts.get(line).copied().unwrap_or(text.len());
             let next = starts.get(line + 1).copied().unwrap_or(text.len());
-            let end = text
-                .get(start..next)
-                .map_or(next, |l| start + l.trim_end_matches(['\n', '\r']).len());
-            let anchor = spans
-                .iter()
-                .map(|&(s, _)| clamp(s))
-                .filter(|&s| (start..=end).contains(&s))
-                .min()
-                .unwrap_or(start);
-            let (from, to) = window(text, start, end, anchor);
-            if from > start {
-                out.push_str(ELLIPSIS);
-            }
-            let at = out.len();
-            out.push_str(text.get(from..to).unwrap_or(""));
-            if to < end {
-                out.push_str(ELLIPSIS);
-            }
-            out.push_str(text.get(end..next).unwrap_or(""));
-            cut.push(from.saturating_sub(start));
-            windows.push(Window {
-                start,
-                end,
-                from,
-                to,
-                at,
-            });
+            b.line(text, line, start..next, &marks);
         }
+        let Builder {
+            out,
+            windows,
+            table,
+            places,
+        } = b;
         let map = |offset: usize| -> usize {
             let offset = clamp(offset);
             let w = windows
@@ -110,13 +149,12 @@ impl Excerpt {
                 .find(|w| w.start <= offset)
                 .or_else(|| windows.first());
             w.map_or(0, |w| {
-                let inside = offset.clamp(w.from, w.to.max(w.from));
-                let past_line = offset > w.end;
-                if past_line {
-                    // the line's end, then on into the next line's start
-                    w.at + (w.to - w.from) + usize::from(w.to < w.end) * ELLIPSIS.len()
+                if offset > w.end {
+                    // past the line's end: on into the next line's start
+                    w.after
                 } else {
-                    w.at + (inside - w.from)
+                    let inside = offset.clamp(w.from, w.to);
+                    table.get(&inside).copied().unwrap_or(w.after)
                 }
             })
         };
@@ -133,7 +171,7 @@ impl Excerpt {
                 name,
                 text: out,
                 first_line: first,
-                cut,
+                places,
             },
             spans,
         )
@@ -183,23 +221,24 @@ impl SourceCode for Excerpt {
         context_lines_before: usize,
         context_lines_after: usize,
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
-        let inner = self
-            .text
-            .as_str()
-            .read_span(span, context_lines_before, context_lines_after)?;
-        let line = inner.line();
-        let cut = self.cut.get(line).copied().unwrap_or(0);
-        let column = if cut > 0 && inner.column() > 0 {
-            inner.column().saturating_sub(ELLIPSIS.len()) + cut
+        let inner =
+            self.text
+                .as_str()
+                .read_span(span, context_lines_before, context_lines_after)?;
+        // where a label starts, the file's own line and column
+        let (line, column) = if context_lines_before == 0
+            && let Some(&(line, column)) = self.places.get(&span.offset())
+        {
+            (line, column)
         } else {
-            inner.column()
+            (self.first_line + inner.line(), inner.column())
         };
         Ok(Box::new(
             MietteSpanContents::new_named(
                 self.name.clone(),
                 inner.data(),
                 *inner.span(),
-                self.first_line + line,
+                line,
                 column,
                 inner.line_count(),
             )
@@ -216,7 +255,12 @@ mod tests {
         let (e, mapped) = Excerpt::new("f".to_owned(), text, spans, 1);
         let labels = mapped
             .iter()
-            .map(|s| e.text.get(s.offset()..s.offset() + s.len()).unwrap().to_owned())
+            .map(|s| {
+                e.text
+                    .get(s.offset()..s.offset() + s.len())
+                    .unwrap()
+                    .to_owned()
+            })
             .collect();
         (e.text, labels)
     }

@@ -84,14 +84,14 @@ struct Report {
 impl Report {
     fn new(d: &Diagnostic, db: &SourceDb) -> Self {
         let primary_file = d.primary_loc().map(|l| l.file);
-        let mut help = d.help.clone();
+        let mut help = d.help.as_deref().map(super::tamed);
         for note in &d.notes {
             let h = help.get_or_insert_with(String::new);
             if !h.is_empty() {
                 h.push('\n');
             }
             h.push_str("note: ");
-            h.push_str(note);
+            h.push_str(&super::tamed(note));
         }
         let mut others: Vec<FileId> = d
             .labels
@@ -107,7 +107,7 @@ impl Report {
             .collect();
         let mut report = primary_file.map_or_else(
             || Self {
-                message: d.message.clone(),
+                message: super::tamed(&d.message),
                 code: String::new(),
                 severity: miette::Severity::Error,
                 help: None,
@@ -115,7 +115,7 @@ impl Report {
                 labels: Vec::new(),
                 related: Vec::new(),
             },
-            |file| Self::part(d, db, file, d.message.clone(), severity(d.severity)),
+            |file| Self::part(d, db, file, super::tamed(&d.message), severity(d.severity)),
         );
         report.code = d.code.as_str().to_owned();
         report.help = help;
@@ -143,10 +143,11 @@ impl Report {
             .iter()
             .zip(spans)
             .map(|(l, span)| {
+                let message = l.message.as_deref().map(super::tamed);
                 if l.primary {
-                    LabeledSpan::new_primary_with_span(l.message.clone(), span)
+                    LabeledSpan::new_primary_with_span(message, span)
                 } else {
-                    LabeledSpan::new_with_span(l.message.clone(), span)
+                    LabeledSpan::new_with_span(message, span)
                 }
             })
             .collect();

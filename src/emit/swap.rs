@@ -31,9 +31,13 @@ fn io_error<'p>(action: &'static str, path: &'p Path) -> impl FnOnce(io::Error) 
 /// The parent of `dir` and `dir`'s name in it.
 fn parent_and_name(dir: &Path) -> Result<(PathBuf, String), EmitError> {
     let name = dir.file_name().map(|n| n.to_string_lossy().into_owned());
-    let parent = dir
-        .parent()
-        .map(|p| if p.as_os_str().is_empty() { Path::new(".") } else { p });
+    let parent = dir.parent().map(|p| {
+        if p.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            p
+        }
+    });
     match (parent, name) {
         (Some(parent), Some(name)) => Ok((parent.to_path_buf(), name)),
         _ => Err(EmitError::UnsafePath {

@@ -114,7 +114,8 @@ fn grants(model: &Model, identity: &Identity, project: &str) -> Grants {
             continue;
         }
         let permissions = mapping.permissions.iter().map(|p| p.value.clone());
-        let (Some(names), Some(resource), Some(key)) = (plan.names, &mapping.resource, &mapping.names)
+        let (Some(names), Some(resource), Some(key)) =
+            (plan.names, &mapping.resource, &mapping.names)
         else {
             everywhere.extend(permissions);
             continue;
@@ -124,10 +125,12 @@ fn grants(model: &Model, identity: &Identity, project: &str) -> Grants {
             .iter()
             .map(|n| gcp::resource_name(&resource.name.value, project, n))
             .collect();
-        let entry = narrowed.entry(gcp::condition(kind, &full)).or_insert_with(|| {
-            let what = format!("{} {}", key.value, names.join(", "));
-            (BTreeSet::new(), BTreeSet::new(), what)
-        });
+        let entry = narrowed
+            .entry(gcp::condition(kind, &full))
+            .or_insert_with(|| {
+                let what = format!("{} {}", key.value, names.join(", "));
+                (BTreeSet::new(), BTreeSet::new(), what)
+            });
         entry.1.insert(grant.action.value.clone());
         for p in permissions {
             if gcp::narrows(kind, &p) {
@@ -295,7 +298,12 @@ fn roles(r: &Rendered) -> Vec<(usize, String, &BTreeSet<String>, Option<&Conditi
     let mut out = vec![(1, r.role_id.clone(), &r.permissions, None)];
     for (i, c) in r.conditional.iter().enumerate() {
         let n = i + 2;
-        out.push((n, numbered_role_id(&r.name, n), &c.permissions, Some(&c.condition)));
+        out.push((
+            n,
+            numbered_role_id(&r.name, n),
+            &c.permissions,
+            Some(&c.condition),
+        ));
     }
     out
 }
@@ -326,7 +334,11 @@ fn files(r: &Rendered, target: &GcpTarget, out: &mut Artifacts) {
         }),
     );
     for (n, id, permissions, condition) in roles(r) {
-        let suffix = if n == 1 { String::new() } else { format!("-{n}") };
+        let suffix = if n == 1 {
+            String::new()
+        } else {
+            format!("-{n}")
+        };
         add(
             &format!("role{suffix}.json"),
             super::json_file(&Role {
@@ -446,6 +458,53 @@ struct Provider {
     project: String,
 }
 
+/// An identity's custom roles and their bindings, in Terraform.
+fn roles_tf(res: &mut Resources, r: &Rendered, key: &str, project: &str) {
+    let lit = terraform::literal;
+    for (n, id, permissions, condition) in roles(r) {
+        let role_key = if n == 1 {
+            key.to_owned()
+        } else {
+            format!("{key}_{n}")
+        };
+        let suffix = if n == 1 {
+            String::new()
+        } else {
+            format!("-{n}")
+        };
+        res.google_project_iam_custom_role.insert(
+            role_key.clone(),
+            TfCustomRole {
+                project: project.to_owned(),
+                role_id: id,
+                title: format!("nhi {}{suffix}", r.name),
+                description: lit(&r.description),
+                stage: stage(r),
+                permissions: permissions.iter().map(|p| lit(p)).collect(),
+            },
+        );
+        res.google_project_iam_member.insert(
+            role_key.clone(),
+            TfProjectMember {
+                project: project.to_owned(),
+                role: terraform::reference("google_project_iam_custom_role", &role_key, "name"),
+                member: format!(
+                    "serviceAccount:{}",
+                    terraform::reference("google_service_account", key, "email")
+                ),
+                condition: condition
+                    .map(|c| Condition {
+                        title: lit(&c.title),
+                        description: lit(&c.description),
+                        expression: lit(&c.expression),
+                    })
+                    .into_iter()
+                    .collect(),
+            },
+        );
+    }
+}
+
 fn main_tf(all: &[Rendered], target: &GcpTarget) -> String {
     let lit = terraform::literal;
     let project = lit(&target.project.value);
@@ -462,40 +521,7 @@ fn main_tf(all: &[Rendered], target: &GcpTarget) -> String {
                 disabled: r.disabled,
             },
         );
-        for (n, id, permissions, condition) in roles(r) {
-            let role_key = if n == 1 { key.clone() } else { format!("{key}_{n}") };
-            let suffix = if n == 1 { String::new() } else { format!("-{n}") };
-            res.google_project_iam_custom_role.insert(
-                role_key.clone(),
-                TfCustomRole {
-                    project: project.clone(),
-                    role_id: id,
-                    title: format!("nhi {}{suffix}", r.name),
-                    description: lit(&r.description),
-                    stage: stage(r),
-                    permissions: permissions.iter().map(|p| lit(p)).collect(),
-                },
-            );
-            res.google_project_iam_member.insert(
-                role_key.clone(),
-                TfProjectMember {
-                    project: project.clone(),
-                    role: terraform::reference("google_project_iam_custom_role", &role_key, "name"),
-                    member: format!(
-                        "serviceAccount:{}",
-                        terraform::reference("google_service_account", &key, "email")
-                    ),
-                    condition: condition
-                        .map(|c| Condition {
-                            title: lit(&c.title),
-                            description: lit(&c.description),
-                            expression: lit(&c.expression),
-                        })
-                        .into_iter()
-                        .collect(),
-                },
-            );
-        }
+        roles_tf(&mut res, r, &key, &project);
         if let GcpTrust::Pool { members } = &r.trust {
             res.google_service_account_iam_binding.insert(
                 key.clone(),

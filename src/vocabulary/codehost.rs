@@ -37,7 +37,12 @@ mod tests {
 
     #[test]
     fn handles_code_hosts_accept() {
-        for ok in ["@ada", "@example/platform-team", "@my_org/team.a", "team@example.com"] {
+        for ok in [
+            "@ada",
+            "@example/platform-team",
+            "@my_org/team.a",
+            "team@example.com",
+        ] {
             assert!(is_handle(ok), "{ok}");
         }
         for bad in [

@@ -141,7 +141,9 @@ mod tests {
 
     #[test]
     fn resource_types_and_templates() {
-        assert!(is_resource_type("artifactregistry.googleapis.com/Repository"));
+        assert!(is_resource_type(
+            "artifactregistry.googleapis.com/Repository"
+        ));
         assert!(!is_resource_type("artifactregistry/Repository"));
         assert!(!is_resource_type("storage.googleapis.com/bucket"));
         assert_eq!(template_problem("projects/{project}/buckets/{name}"), None);
@@ -153,7 +155,10 @@ mod tests {
     #[test]
     fn conditions_narrow_what_acts_on_the_resource() {
         let repo = "artifactregistry.googleapis.com/Repository";
-        assert!(narrows(repo, "artifactregistry.repositories.uploadArtifacts"));
+        assert!(narrows(
+            repo,
+            "artifactregistry.repositories.uploadArtifacts"
+        ));
         assert!(!narrows(repo, "artifactregistry.repositories.list"));
         assert!(!narrows(repo, "iam.serviceAccounts.actAs"));
         assert_eq!(
