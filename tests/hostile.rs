@@ -382,3 +382,30 @@ fn what_a_terminal_would_hide_or_reorder_is_shown_replaced() {
     // the column is still the file's
     assert!(stderr.contains("identities/a.yaml:4:30]"), "{stderr}");
 }
+
+#[test]
+fn a_policy_variable_in_a_where_value_is_a_literal_in_aws_as_in_cedar() {
+    let settings = "targets:\n  aws:\n    account_id: \"123456789012\"\n    oidc_providers: [https://token.actions.githubusercontent.com]\nactions:\n  read_logs:\n    aws: {actions: [\"logs:GetLogEvents\"], resources: [\"arn:aws:logs:*:123456789012:log-group:app:*\"]}\n";
+    let identity = "agent: a\nowner: t\nauth:\n  method: oidc\n  issuer: https://token.actions.githubusercontent.com\n  subject: repo:example/app:ref:refs/heads/main\n  audience: sts.amazonaws.com\nallowed_actions:\n  - action: read_logs\n    where: {team: [\"${aws:username}\"]}\n";
+    let tmp = workspace(&[("nhi.yaml", settings), ("identities/a.yaml", identity)]);
+    let out = tempfile::tempdir().unwrap();
+    let run = nhi(tmp.path(), &["build", "--out", out.path().to_str().unwrap()]);
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+    let policy: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.path().join("aws/a/permissions-policy.json")).unwrap(),
+    )
+    .unwrap();
+    let allow = policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["Effect"] == "Allow")
+        .unwrap();
+    assert_eq!(
+        allow["Condition"]["StringEquals"]["aws:ResourceTag/team"],
+        serde_json::json!(["${$}{aws:username}"])
+    );
+    // Cedar compares the characters as written
+    let cedar = std::fs::read_to_string(out.path().join("cedar/policies.cedar")).unwrap();
+    assert!(cedar.contains("\"${aws:username}\""), "{cedar}");
+}

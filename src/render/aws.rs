@@ -15,7 +15,7 @@ use crate::analyse::federation::{self, AwsTrust, Cloud};
 use crate::analyse::{self, Analysis, enforce, grant_of, places};
 use crate::model::{Action, AwsMapping, AwsTarget, Identity, Model};
 use crate::source::SourceDb;
-use crate::vocabulary::aws::Tags as TagCondition;
+use crate::vocabulary::aws::{self, Tags as TagCondition};
 
 use super::tags::{self, Tags};
 use super::terraform;
@@ -183,15 +183,16 @@ fn trust_policy(trust: &AwsTrust) -> Option<PolicyDocument> {
             subjects,
         } => {
             let like = subjects.iter().any(|s| s.contains(['*', '?']));
+            let literals = |v: &[String]| v.iter().map(|s| aws::literal(s)).collect::<Vec<_>>();
             let mut condition = BTreeMap::new();
             condition.insert(
                 "StringEquals".to_owned(),
-                BTreeMap::from([(format!("{issuer}:aud"), audiences.clone())]),
+                BTreeMap::from([(format!("{issuer}:aud"), literals(audiences))]),
             );
             condition
                 .entry(if like { "StringLike" } else { "StringEquals" }.to_owned())
                 .or_insert_with(BTreeMap::new)
-                .insert(format!("{issuer}:sub"), subjects.clone());
+                .insert(format!("{issuer}:sub"), literals(subjects));
             Statement {
                 sid: "WebIdentity".to_owned(),
                 effect: "Allow",
@@ -228,7 +229,10 @@ fn trust_policy(trust: &AwsTrust) -> Option<PolicyDocument> {
                 ),
                 (
                     "StringEquals".to_owned(),
-                    BTreeMap::from([(format!("aws:PrincipalTag/{attribute}"), values.clone())]),
+                    BTreeMap::from([(
+                        format!("aws:PrincipalTag/{attribute}"),
+                        values.iter().map(|v| aws::literal(v)).collect(),
+                    )]),
                 ),
             ]),
         },
@@ -256,6 +260,8 @@ fn allow_conditions(
         }
     }
     for (key, values) in equals {
+        // what the file says, never a policy variable
+        let values: Vec<String> = values.iter().map(|v| aws::literal(v)).collect();
         let same = out.entry("StringEquals".to_owned()).or_default();
         match same.get_mut(&key) {
             Some(existing) => {

@@ -11,6 +11,14 @@ use serde::Deserialize;
 
 use super::glob;
 
+/// `value` as a literal in an IAM policy: `${` starts a policy variable
+/// there (`${aws:username}`), so it is written `${$}{`, which AWS reads as
+/// the characters `${`.
+#[must_use]
+pub fn literal(value: &str) -> String {
+    value.replace("${", "${$}{")
+}
+
 /// How much an action can do, as AWS classifies it; ordered from least to
 /// most sensitive.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
@@ -282,5 +290,11 @@ mod tests {
         assert_eq!(r.tags("logs:GetLog*"), None, "logs:GetLogDelivery has none");
         assert_eq!(r.tags("ec2:Describe*"), None);
         assert!(AccessLevel::Write > AccessLevel::Read);
+    }
+
+    #[test]
+    fn policy_variables_are_written_as_literals() {
+        assert_eq!(literal("${aws:username}"), "${$}{aws:username}");
+        assert_eq!(literal("team-$5"), "team-$5");
     }
 }
