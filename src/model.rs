@@ -365,6 +365,9 @@ pub struct Identity {
     pub state: Spanned<State>,
     /// Lint rules it is exempt from.
     pub suppressions: Vec<Suppression>,
+    /// Keys its file writes whose values were reported as malformed and
+    /// left out: no rule reports them missing as well.
+    pub unreadable: BTreeSet<&'static str>,
 }
 
 /// An identity's exemption from a lint rule, with its reason.

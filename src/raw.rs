@@ -134,19 +134,27 @@ impl<'a> Reader<'a> {
     }
 
     /// Report a key that the mapping does not define.
-    pub fn unknown_field(&mut self, key: &Key, fields: &[&str], what: &str) {
+    pub fn unknown_field(&mut self, key: &Key, fields: &[&str], what: &str, under: &[&str]) {
         let loc = self.loc(key.span);
         let name = printable(&key.name);
-        self.report(
-            Diagnostic::new(
-                Code::UnknownField,
-                format!("unknown key `{name}` in {what}"),
-            )
-            .primary(loc, "unknown key")
-            .suggest_or(&key.name, fields.iter().copied(), || {
+        let d = Diagnostic::new(
+            Code::UnknownField,
+            format!("unknown key `{name}` in {what}"),
+        )
+        .primary(loc, "unknown key");
+        let d = match under {
+            [parent] => d.help(format!(
+                "`{name}` is a key of `{parent}`: indent it under `{parent}:`"
+            )),
+            [] => d.suggest_or(&key.name, fields.iter().copied(), || {
                 format!("{what} accepts {}", backticked(fields.iter().copied()))
             }),
-        );
+            parents => d.help(format!(
+                "`{name}` is a key of {}: indent it under the one it belongs to",
+                backticked(parents.iter().copied())
+            )),
+        };
+        self.report(d);
     }
 
     /// Report a required key that is missing.
@@ -170,6 +178,12 @@ pub trait FromNode: Sized {
     /// The value when the key is absent: `None` makes the key required.
     fn when_missing() -> Option<Self> {
         None
+    }
+
+    /// The keys a mapping of this type accepts (none for other types): a
+    /// key of one found beside it was meant to be indented under it.
+    fn nested_fields() -> &'static [&'static str] {
+        &[]
     }
 }
 
@@ -230,6 +244,9 @@ impl<T: FromNode> FromNode for Spanned<T> {
     fn when_missing() -> Option<Self> {
         None
     }
+    fn nested_fields() -> &'static [&'static str] {
+        T::nested_fields()
+    }
 }
 
 impl<T: FromNode> FromNode for Option<T> {
@@ -241,6 +258,9 @@ impl<T: FromNode> FromNode for Option<T> {
     }
     fn when_missing() -> Option<Self> {
         Some(None)
+    }
+    fn nested_fields() -> &'static [&'static str] {
+        T::nested_fields()
     }
 }
 
@@ -257,6 +277,9 @@ impl<T: FromNode> FromNode for Vec<T> {
                 .filter_map(|item| T::from_node(item, reader))
                 .collect(),
         )
+    }
+    fn nested_fields() -> &'static [&'static str] {
+        T::nested_fields()
     }
 }
 
@@ -343,7 +366,16 @@ macro_rules! raw_struct {
                                 $field = Some(<$ty as $crate::raw::FromNode>::from_node(value, reader));
                             }
                         )*
-                        _ => reader.unknown_field(key, Self::FIELDS, $what),
+                        _ => {
+                            // a key of a field's own mapping, written beside it
+                            let mut under: Vec<&'static str> = Vec::new();
+                            $(
+                                if <$ty as $crate::raw::FromNode>::nested_fields().contains(&key.name.as_str()) {
+                                    under.push($crate::raw::raw_key!($field $(, $key)?));
+                                }
+                            )*
+                            reader.unknown_field(key, Self::FIELDS, $what, &under);
+                        }
                     }
                 }
                 let mut complete = true;
@@ -369,6 +401,10 @@ macro_rules! raw_struct {
                     return None;
                 }
                 Some(Self { $( $field: $field?, )* })
+            }
+
+            fn nested_fields() -> &'static [&'static str] {
+                Self::FIELDS
             }
         }
     };

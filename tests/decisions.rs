@@ -606,6 +606,7 @@ fn identity(i: usize, s: &Spec, count: usize) -> Identity {
         labels: BTreeMap::new(),
         state: sp([State::Active, State::Suspended, State::Revoked][s.state]),
         suppressions: Vec::new(),
+        unreadable: std::collections::BTreeSet::new(),
     }
 }
 

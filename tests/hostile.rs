@@ -389,7 +389,10 @@ fn a_policy_variable_in_a_where_value_is_a_literal_in_aws_as_in_cedar() {
     let identity = "agent: a\nowner: t\nauth:\n  method: oidc\n  issuer: https://token.actions.githubusercontent.com\n  subject: repo:example/app:ref:refs/heads/main\n  audience: sts.amazonaws.com\nallowed_actions:\n  - action: read_logs\n    where: {team: [\"${aws:username}\"]}\n";
     let tmp = workspace(&[("nhi.yaml", settings), ("identities/a.yaml", identity)]);
     let out = tempfile::tempdir().unwrap();
-    let run = nhi(tmp.path(), &["build", "--out", out.path().to_str().unwrap()]);
+    let run = nhi(
+        tmp.path(),
+        &["build", "--out", out.path().to_str().unwrap()],
+    );
     assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
     let policy: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(out.path().join("aws/a/permissions-policy.json")).unwrap(),
@@ -408,4 +411,87 @@ fn a_policy_variable_in_a_where_value_is_a_literal_in_aws_as_in_cedar() {
     // Cedar compares the characters as written
     let cedar = std::fs::read_to_string(out.path().join("cedar/policies.cedar")).unwrap();
     assert!(cedar.contains("\"${aws:username}\""), "{cedar}");
+}
+
+// ---------------------------------------------------------------------------
+// Diagnostics, as a hurried user meets them
+
+/// The diagnostics of one identity file, as `CODE LINE: MESSAGE | HELP`.
+fn of_file(identity: &str, settings: &str) -> Vec<String> {
+    let tmp = workspace(&[("nhi.yaml", settings), ("identities/a.yaml", identity)]);
+    let out = nhi(tmp.path(), &["check", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["file"] == "identities/a.yaml")
+        .map(|d| {
+            format!(
+                "{} {}: {} | {}",
+                d["code"].as_str().unwrap(),
+                d["line"],
+                d["message"].as_str().unwrap(),
+                d["help"].as_str().unwrap_or("")
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn indentation_mistakes_are_said_at_their_line_with_the_fix() {
+    let head = "agent: a\nowner: t\nauth: {method: oidc, ttl: 1h}\nallowed_actions: [read_logs]\n";
+    // a tab, at its own line
+    let found = of_file(&format!("{head}\treview_cycle: quarterly\n"), CATALOGUE);
+    assert_eq!(
+        found,
+        [
+            "LD003 5: invalid YAML: a tab indents this line, and YAML indents with spaces only | replace the tab with spaces, as many as the keys around it are indented by"
+        ]
+    );
+    // a key indented deeper than its siblings
+    let found = of_file(
+        "agent: a\nowner: t\n  auth: {method: oidc, ttl: 1h}\n",
+        CATALOGUE,
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].starts_with("LD003 3: invalid YAML: mapping values are not allowed in this context | a line is indented deeper than the key before it"),
+        "{found:?}"
+    );
+    // the children of `context:` written beside it
+    let found = of_file(
+        &format!("{head}context:\nenvironments: [production]\n"),
+        CATALOGUE,
+    );
+    assert!(
+        found.contains(&"SC001 6: unknown key `environments` in an identity | `environments` is a key of `context`: indent it under `context:`".to_owned()),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn every_problem_of_a_file_is_reported_at_once_and_none_twice() {
+    // a bad auth method no longer hides the file's other problems, and a
+    // malformed value is not also reported missing
+    let found = of_file(
+        "agent: a\nowner: t\nauth: {method: magic, ttl: 1h}\nallowed_actions: [read_logs]\nreview_cycle: fortnightly\nlast_reviewed: 2026-13-45\nexpires: 2027-02-30\naccountable: the-team\n",
+        CATALOGUE,
+    );
+    let codes: Vec<&str> = found.iter().map(|f| &f[..f.find(':').unwrap()]).collect();
+    assert_eq!(
+        codes,
+        ["SC004 3", "SC004 5", "SC006 6", "SC006 7", "RF004 8"],
+        "{found:?}"
+    );
+    // a misspelt action is not in the catalogue: that, and nothing else
+    let settings = "targets:\n  aws:\n    account_id: \"123456789012\"\n    oidc_providers: [https://token.actions.githubusercontent.com]\nactions:\n  read_logs:\n    aws: {actions: [\"logs:GetLogEvents\"], resources: [\"arn:aws:logs:*:123456789012:log-group:app:*\"]}\n";
+    let found = of_file(
+        "agent: a\nowner: t\npurpose: Reads logs\naccountable: ada@example.com\nauth:\n  method: oidc\n  issuer: https://token.actions.githubusercontent.com\n  subject: repo:example/app:ref:refs/heads/main\n  audience: sts.amazonaws.com\n  ttl: 1h\nallowed_actions: [read_logz]\nreview_cycle: quarterly\nlast_reviewed: 2026-11-01\n",
+        settings,
+    );
+    assert_eq!(
+        found,
+        ["RF001 11: action `read_logz` is not in the action catalogue | did you mean `read_logs`?"]
+    );
 }

@@ -4,7 +4,8 @@
 //! shown as the few dozen characters around the label, and no renderer
 //! ever lays out a line it cannot; the line and column in the report stay
 //! those of the file. Characters a terminal would hide or reorder (control
-//! characters, bidirectional overrides) are shown as U+FFFD.
+//! characters, bidirectional overrides) are shown as U+FFFD, and a tab as
+//! `→`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
@@ -73,14 +74,19 @@ impl Builder {
         if from > start {
             self.out.push_str(ELLIPSIS);
         }
-        // what the terminal would hide or reorder is shown as U+FFFD
+        // what the terminal would hide or reorder is shown as U+FFFD, a tab
+        // as an arrow
         for (i, c) in text.get(from..to).unwrap_or("").char_indices() {
             let at = from + i;
             if at == from || marks.contains(&at) {
                 self.table.insert(at, self.out.len());
                 self.places.insert(self.out.len(), (line, at - start));
             }
-            self.out.push(if is_hidden(c) { '\u{fffd}' } else { c });
+            self.out.push(match c {
+                '\t' => '→',
+                c if is_hidden(c) => '\u{fffd}',
+                c => c,
+            });
         }
         self.table.insert(to, self.out.len());
         self.places.insert(self.out.len(), (line, to - start));

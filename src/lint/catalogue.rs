@@ -175,6 +175,10 @@ fn unmapped(model: &Model, out: &mut Diagnostics) {
     let catalogue = model.settings.actions.as_ref();
     for (name, first_use) in used(model) {
         let action = catalogue.and_then(|c| c.get(name));
+        if catalogue.is_some() && action.is_none() {
+            // not in the catalogue: RF001 says so, and that is the fix
+            continue;
+        }
         let missing: Vec<&str> = [
             (clouds.aws, action.is_some_and(|a| a.aws.is_some()), "AWS"),
             (

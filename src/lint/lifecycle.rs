@@ -39,6 +39,9 @@ fn review(identity: &Identity, today: Date, out: &mut Diagnostics) {
                 name.value
             )));
         }
+        // a malformed value was reported where it is written
+        Review::NeverReviewed if identity.unreadable.contains("last_reviewed") => {}
+        Review::Unscheduled if identity.unreadable.contains("review_cycle") => {}
         Review::NeverReviewed => {
             let mut d = Diagnostic::new(
                 Code::ReviewMissing,

@@ -30,7 +30,8 @@ pub fn check(cx: &LintContext<'_>, out: &mut Diagnostics) {
 }
 
 fn accountable(identity: &Identity, out: &mut Diagnostics) {
-    if identity.accountable.is_none() {
+    // a malformed `accountable` was reported where it is written
+    if identity.accountable.is_none() && !identity.unreadable.contains("accountable") {
         out.push(
             Diagnostic::new(
                 Code::AccountableMissing,

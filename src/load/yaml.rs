@@ -216,8 +216,50 @@ fn diagnostic_for(file: FileId, source: &SourceFile, error: &YamlError) -> Diagn
         )
         .primary(loc, "nesting limit reached here")
         .help("identity files are small, flat documents; remove the deep nesting"),
-        _ => Diagnostic::new(Code::YamlSyntax, format!("invalid YAML: {detail}"))
-            .primary(loc, detail.to_owned()),
+        _ => syntax(file, source, loc, detail),
+    }
+}
+
+/// A syntax error, said as its likely cause: a tab in an indentation at
+/// or before it (YAML indents with spaces only), or a line indented unlike
+/// the keys around it.
+fn syntax(file: FileId, source: &SourceFile, loc: Loc, detail: &str) -> Diagnostic {
+    let text = source.text();
+    let upto = text
+        .get(loc.span.start..)
+        .and_then(|rest| rest.find('\n'))
+        .map_or(text.len(), |i| loc.span.start + i);
+    let mut offset = 0;
+    for line in text.get(..upto).unwrap_or("").split('\n') {
+        let indent = line.len() - line.trim_start_matches([' ', '\t']).len();
+        if let Some(tab) = line.get(..indent).and_then(|i| i.find('\t')) {
+            return Diagnostic::new(
+                Code::YamlSyntax,
+                "invalid YAML: a tab indents this line, and YAML indents with spaces only",
+            )
+            .primary(Loc::new(file, Span::new(offset + tab, 1)), "a tab")
+            .help("replace the tab with spaces, as many as the keys around it are indented by");
+        }
+        offset += line.len() + 1;
+    }
+    let help = if detail.contains("mapping values are not allowed") {
+        Some(
+            "a line is indented deeper than the key before it, or a value holds `: ` without quotes: indent the keys of one mapping by the same number of spaces, and quote such a value",
+        )
+    } else if detail.contains("did not find expected key")
+        || detail.contains("did not find expected '-'")
+    {
+        Some(
+            "a line is indented differently from the keys around it: indent the keys of one mapping (and the items of one list) by the same number of spaces",
+        )
+    } else {
+        None
+    };
+    let d = Diagnostic::new(Code::YamlSyntax, format!("invalid YAML: {detail}"))
+        .primary(loc, detail.to_owned());
+    match help {
+        Some(h) => d.help(h),
+        None => d,
     }
 }
 

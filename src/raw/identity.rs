@@ -123,18 +123,29 @@ pub enum Auth {
     Shorthand(Spanned<AuthShorthand>),
     /// `auth: {method: oidc, issuer: …}`.
     Spec(Box<Spanned<AuthSpec>>),
+    /// A value that could not be read (and was reported): the rest of the
+    /// file is still checked.
+    #[schemars(skip)]
+    Invalid,
 }
 
 impl FromNode for Auth {
     fn from_node(node: &Node, reader: &mut Reader<'_>) -> Option<Self> {
-        match node.value {
-            Value::Map(_) => Spanned::from_node(node, reader).map(|s| Self::Spec(Box::new(s))),
-            Value::Str(_) => Spanned::from_node(node, reader).map(Self::Shorthand),
+        Some(match node.value {
+            Value::Map(_) => {
+                Spanned::from_node(node, reader).map_or(Self::Invalid, |s| Self::Spec(Box::new(s)))
+            }
+            Value::Str(_) => {
+                Spanned::from_node(node, reader).map_or(Self::Invalid, Self::Shorthand)
+            }
             _ => {
                 reader.wrong_type(node, "an auth shorthand string or a mapping");
-                None
+                Self::Invalid
             }
-        }
+        })
+    }
+    fn nested_fields() -> &'static [&'static str] {
+        AuthSpec::FIELDS
     }
 }
 

@@ -32,11 +32,26 @@ pub fn convert(
             return None;
         }
     };
-    let identity = read(name, file, raw, out);
+    // an unusable `auth` leaves the identity out, once everything else
+    // in its file has been checked and reported
+    let auth = auth(&raw.auth, out);
+    let usable = auth.is_some();
+    let placeholder = || Auth {
+        method: Spanned::new(AuthMethod::Oidc, raw.agent.loc),
+        issuer: None,
+        subject: None,
+        audience: None,
+        ttl: None,
+        rotation: None,
+        secret_ref: None,
+        client_id: None,
+        loc: raw.agent.loc,
+    };
+    let identity = read(name, file, raw, auth.unwrap_or_else(placeholder), out);
     names::check_stem(db, &identity, out);
     check_actions(&identity, out);
     reviewed_by_today(&identity, today, out);
-    Some(identity)
+    usable.then_some(identity)
 }
 
 /// The identity a raw file declares, under its checked name; each value
@@ -45,8 +60,34 @@ fn read(
     name: Spanned<Name>,
     file: FileId,
     raw: &raw::IdentityFile,
+    auth: Auth,
     out: &mut Diagnostics,
 ) -> Identity {
+    let accountable = raw
+        .accountable
+        .as_ref()
+        .and_then(|a| human(a, "`accountable`", out));
+    let review_cycle = raw.review_cycle.as_ref().and_then(|c| review_cycle(c, out));
+    let last_reviewed = raw.last_reviewed.as_ref().and_then(|d| parse_date(d, out));
+    let expires = raw.expires.as_ref().and_then(|d| parse_date(d, out));
+    let unreadable = [
+        (
+            "accountable",
+            raw.accountable.is_some() && accountable.is_none(),
+        ),
+        (
+            "review_cycle",
+            raw.review_cycle.is_some() && review_cycle.is_none(),
+        ),
+        (
+            "last_reviewed",
+            raw.last_reviewed.is_some() && last_reviewed.is_none(),
+        ),
+        ("expires", raw.expires.is_some() && expires.is_none()),
+    ]
+    .into_iter()
+    .filter_map(|(key, bad)| bad.then_some(key))
+    .collect();
     Identity {
         name,
         file,
@@ -54,20 +95,17 @@ fn read(
         owner: raw.owner.clone(),
         identity_type: raw.identity_type.clone(),
         purpose: raw.purpose.clone(),
-        accountable: raw
-            .accountable
-            .as_ref()
-            .and_then(|a| human(a, "`accountable`", out)),
+        accountable,
         acts: raw.acts.clone(),
-        auth: auth(&raw.auth, out),
+        auth,
         allowed: raw.allowed_actions.iter().flatten().map(grant).collect(),
         forbidden: raw.forbidden_actions.clone().unwrap_or_default(),
         audit_log: raw.audit_log.clone(),
         decision_log: raw.decision_log.clone(),
-        review_cycle: raw.review_cycle.as_ref().and_then(|c| review_cycle(c, out)),
-        last_reviewed: raw.last_reviewed.as_ref().and_then(|d| parse_date(d, out)),
+        review_cycle,
+        last_reviewed,
         reviewer: raw.reviewer.clone(),
-        expires: raw.expires.as_ref().and_then(|d| parse_date(d, out)),
+        expires,
         context: raw.context.as_ref().map(context).unwrap_or_default(),
         targets: raw.targets.clone(),
         delegations: raw
@@ -98,6 +136,7 @@ fn read(
                 loc: s.loc,
             })
             .collect(),
+        unreadable,
     }
 }
 
@@ -143,8 +182,10 @@ fn human(value: &Spanned<String>, what: &str, out: &mut Diagnostics) -> Option<S
     }
 }
 
-fn auth(raw: &raw::Auth, out: &mut Diagnostics) -> Auth {
-    match raw {
+fn auth(raw: &raw::Auth, out: &mut Diagnostics) -> Option<Auth> {
+    Some(match raw {
+        // reported where it was read
+        raw::Auth::Invalid => return None,
         raw::Auth::Shorthand(s) => {
             let (method, ttl) = match s.value {
                 AuthShorthand::OidcShortLivedToken => (AuthMethod::Oidc, Some(SHORT_LIVED_TTL)),
@@ -190,7 +231,7 @@ fn auth(raw: &raw::Auth, out: &mut Diagnostics) -> Auth {
                 loc: spec.loc,
             }
         }
-    }
+    })
 }
 
 fn grant(raw: &ActionGrant) -> Grant {
