@@ -18,11 +18,12 @@ use cedar_policy::{
 };
 
 use crate::analyse::{self, Decision};
-use crate::cedar::index::Index;
-use crate::cedar::policy::{Effect, Policy, principal_type};
+use crate::cedar::index::{Index, covers};
+use crate::cedar::policy::{Cond, Effect, Policy, principal_type};
 use crate::cedar::{CedarError, Rendering, verify};
 use crate::diag::{backticked, did_you_mean};
 use crate::model::Model;
+use crate::source::Loc;
 use crate::vocabulary::context;
 
 /// What is asked.
@@ -63,6 +64,17 @@ pub struct Decider<'r> {
     pub policy: &'r Policy,
 }
 
+/// A permit that could have decided a denied request, and what of it the
+/// request does not meet.
+#[derive(Clone, Debug)]
+pub struct Unmet<'r> {
+    /// The permit.
+    pub policy: &'r Policy,
+    /// Each condition the request fails, said in words, with the place in
+    /// the workspace that writes it.
+    pub failed: Vec<(String, Option<Loc>)>,
+}
+
 /// The answer to a query.
 #[derive(Clone, Debug)]
 pub struct Answer<'r> {
@@ -71,6 +83,9 @@ pub struct Answer<'r> {
     /// The policies that decided it: the permits of an allow, the forbids
     /// of a deny (none: default deny).
     pub deciders: Vec<Decider<'r>>,
+    /// Of a default deny: the permits for the principal and action, each
+    /// with the conditions the request fails.
+    pub unmet: Vec<Unmet<'r>>,
     /// Evaluation errors (nhi's policies never raise any).
     pub errors: Vec<String>,
     /// The request as Cedar saw it.
@@ -162,7 +177,7 @@ impl<'r> Authorizer<'r> {
                     message: e.to_string(),
                 })?;
         }
-        Ok(self.answer(&request, &set))
+        Ok(self.explained(query, self.answer(&request, &set)))
     }
 
     /// Decide a query on the whole policy set.
@@ -185,7 +200,82 @@ impl<'r> Authorizer<'r> {
         let set = self.whole.get().ok_or_else(|| AuthorizeError::Request {
             message: "policy set unavailable".to_owned(),
         })?;
-        Ok(self.answer(&request, set))
+        Ok(self.explained(query, self.answer(&request, set)))
+    }
+
+    /// A default deny, with what each permit that could have decided it
+    /// finds missing.
+    fn explained(&self, query: &Query, mut answer: Answer<'r>) -> Answer<'r> {
+        if answer.decision != Decision::Deny || !answer.deciders.is_empty() {
+            return answer;
+        }
+        for i in self.index.for_principal(&query.principal) {
+            let Some(policy) = self.rendering.policies.get(i) else {
+                continue;
+            };
+            if policy.effect != Effect::Permit || !covers(policy, &query.action) {
+                continue;
+            }
+            let failed: Vec<(String, Option<Loc>)> = policy
+                .when
+                .iter()
+                .filter_map(|c| self.failed(c, policy, query))
+                .collect();
+            if !failed.is_empty() {
+                answer.unmet.push(Unmet { policy, failed });
+            }
+        }
+        answer
+    }
+
+    /// What `cond` of `policy` finds wrong with the query, if anything.
+    fn failed(&self, cond: &Cond, policy: &Policy, query: &Query) -> Option<(String, Option<Loc>)> {
+        let chain: BTreeSet<&str> = query.on_behalf_of.iter().map(String::as_str).collect();
+        let said = match cond {
+            Cond::NotDelegated if !query.on_behalf_of.is_empty() => {
+                "it permits acting for itself, not on behalf of another".to_owned()
+            }
+            Cond::Delegator(n)
+                if query.on_behalf_of.first().map(String::as_str) != Some(n.as_str()) =>
+            {
+                format!("it permits acting on behalf of `{n}` only")
+            }
+            // acting for itself, the delegator is what is missing
+            Cond::ChainIs(names)
+                if !chain.is_empty()
+                    && chain != names.iter().map(crate::model::Name::as_str).collect() =>
+            {
+                format!(
+                    "it permits the delegation chain {} only",
+                    backticked(names.iter().map(crate::model::Name::as_str))
+                )
+            }
+            Cond::ChainContains(n) if !chain.is_empty() && !chain.contains(n.as_str()) => {
+                format!("it permits a delegation chain through `{n}` only")
+            }
+            Cond::OneOf(check) if !check.passes(&query.attributes) => {
+                let accepted = backticked(check.values.iter().map(String::as_str));
+                let said = match query.attributes.get(&check.key) {
+                    None => format!(
+                        "the request has no `{}`: it must be one of {accepted}",
+                        check.key
+                    ),
+                    Some(v) => format!("`{}` is `{v}`, not one of {accepted}", check.key),
+                };
+                let written = policy
+                    .origin
+                    .owner
+                    .as_ref()
+                    .and_then(|o| self.model.identities.get(o.as_str()))
+                    .and_then(|i| {
+                        let grant = analyse::grant_of(i, &query.action)?;
+                        analyse::written(i, grant, &check.key)
+                    });
+                return Some((said, written));
+            }
+            _ => return None,
+        };
+        Some((said, None))
     }
 
     fn policy(&self, i: usize) -> Result<&cedar_policy::Policy, AuthorizeError> {
@@ -229,6 +319,7 @@ impl<'r> Authorizer<'r> {
         Answer {
             decision,
             deciders,
+            unmet: Vec::new(),
             errors,
             principal: request
                 .principal()

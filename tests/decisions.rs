@@ -85,7 +85,7 @@ fn the_release_assistant_may_read_ci_status_and_nothing_it_is_not_granted() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         text(&out.stdout),
-        "DENY release-assistant rotate_secrets\n  no policy permits it: default deny\n"
+        "DENY release-assistant rotate_secrets\n  no policy permits it: default deny (`release-assistant` holds no grant of `rotate_secrets`)\n"
     );
     let out = nhi(&repo(), &["can", "release-assistant", "change_permissions"]);
     let stdout = text(&out.stdout);
@@ -96,6 +96,74 @@ fn the_release_assistant_may_read_ci_status_and_nothing_it_is_not_granted() {
     assert!(
         stdout.contains(
             "forbidden by release-assistant:forbid (identities/release-assistant.yaml:7:42)"
+        ),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_default_deny_names_each_condition_the_request_fails_and_its_line() {
+    let ws = repo().join("examples/cicd-pipelines");
+    let ask = |extra: &[&str]| {
+        let mut args = vec!["can", "web-deployer", "deploy_service"];
+        args.extend(extra);
+        let out = nhi(&ws, &args);
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    let stdout = ask(&[
+        "--context",
+        "environment=production",
+        "--context",
+        "service=api",
+    ]);
+    assert!(
+        stdout.starts_with(
+            "DENY web-deployer deploy_service\n  no policy permits it: default deny\n  web-deployer:allow:deploy_service (identities/aws/web-deployer.yaml:15:13) would permit it, but\n    the request has no `region`: it must be one of `eu-west-1` (identities/aws/web-deployer.yaml:27:13)\n    `service` is `api`, not one of `web` (identities/aws/web-deployer.yaml:17:16)\n"
+        ),
+        "{stdout}"
+    );
+    // the same in JSON, for a machine
+    let out = nhi(
+        &ws,
+        &[
+            "can",
+            "web-deployer",
+            "deploy_service",
+            "--format",
+            "json",
+            "--context",
+            "environment=production",
+            "--context",
+            "region=eu-west-1",
+        ],
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let own = &json["unmet"][0];
+    assert_eq!(own["policy"]["id"], "web-deployer:allow:deploy_service");
+    assert_eq!(
+        own["failed"],
+        serde_json::json!([{
+            "condition": "the request has no `service`: it must be one of `web`",
+            "file": "identities/aws/web-deployer.yaml",
+            "line": 17,
+            "column": 16
+        }])
+    );
+    // acting for another where only acting for itself is permitted
+    let stdout = ask(&[
+        "--context",
+        "environment=production",
+        "--context",
+        "region=eu-west-1",
+        "--context",
+        "service=web",
+        "--on-behalf-of",
+        "image-mirror",
+    ]);
+    assert!(
+        stdout.contains(
+            "would permit it, but\n    it permits acting for itself, not on behalf of another\n"
         ),
         "{stdout}"
     );

@@ -5,7 +5,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::model::{Grant, Identity};
+use crate::model::{Grant, Identity, Spanned};
+use crate::source::Loc;
 use crate::vocabulary::context::{ENVIRONMENT, NAMESPACE, REGION};
 
 /// One attribute test of a request's context: the value at `key` must be
@@ -65,6 +66,24 @@ pub fn canonical(checks: Vec<Check>) -> Vec<Check> {
         .into_iter()
         .map(|(key, values)| Check { key, values })
         .collect()
+}
+
+/// Where a condition was written: the grant's `where`, else the identity's
+/// `context` (its first value).
+#[must_use]
+pub fn written(identity: &Identity, grant: &Grant, key: &str) -> Option<Loc> {
+    let first = |values: &[Spanned<String>]| values.first().map(|v| v.loc);
+    if let Some(values) = grant.conditions.get(key) {
+        return first(values);
+    }
+    let c = &identity.context;
+    let values = match key {
+        ENVIRONMENT => c.environments.as_deref(),
+        REGION => c.regions.as_deref(),
+        NAMESPACE => c.namespaces.as_deref(),
+        other => c.attributes.get(other).map(Vec::as_slice),
+    }?;
+    first(values)
 }
 
 /// The checks an identity's `context` puts on everything it does.

@@ -11,6 +11,7 @@ use serde::Serialize;
 use crate::analyse::{Analysis, Decision};
 use crate::authorize::{Answer, Authorizer, Query, parse_resource};
 use crate::cedar;
+use crate::cedar::policy::Policy;
 use crate::model::{Model, State};
 use crate::source::SourceDb;
 
@@ -123,9 +124,33 @@ struct View {
     decision: &'static str,
     request: RequestView,
     policies: Vec<PolicyView>,
+    /// Of a default deny: each permit that could have decided it, and the
+    /// conditions the request fails.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    unmet: Vec<UnmetView>,
+    /// Whether the principal, as rendered, holds no grant of the action.
+    #[serde(skip)]
+    ungranted: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     note: Option<String>,
     errors: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct UnmetView {
+    policy: PolicyView,
+    failed: Vec<FailedView>,
+}
+
+#[derive(Debug, Serialize)]
+struct FailedView {
+    condition: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    file: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    line: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    column: Option<usize>,
 }
 
 #[derive(Debug, Serialize)]
@@ -154,19 +179,40 @@ impl View {
         analysis: &Analysis,
         db: &SourceDb,
     ) -> Self {
+        let policy_view = |policy: &Policy| {
+            let loc = policy.origin.loc_for(&query.action);
+            let at = db.line_col(loc);
+            PolicyView {
+                id: policy.id.clone(),
+                effect: policy.effect.as_str(),
+                file: db.display_path(loc.file),
+                line: at.line,
+                column: at.column,
+            }
+        };
         let policies = answer
             .deciders
             .iter()
-            .map(|d| {
-                let loc = d.policy.origin.loc_for(&query.action);
-                let at = db.line_col(loc);
-                PolicyView {
-                    id: d.policy.id.clone(),
-                    effect: d.policy.effect.as_str(),
-                    file: db.display_path(loc.file),
-                    line: at.line,
-                    column: at.column,
-                }
+            .map(|d| policy_view(d.policy))
+            .collect();
+        let unmet = answer
+            .unmet
+            .iter()
+            .map(|u| UnmetView {
+                policy: policy_view(u.policy),
+                failed: u
+                    .failed
+                    .iter()
+                    .map(|(condition, loc)| {
+                        let at = loc.map(|l| db.line_col(l));
+                        FailedView {
+                            condition: condition.clone(),
+                            file: loc.map(|l| db.display_path(l.file)),
+                            line: at.map(|a| a.line),
+                            column: at.map(|a| a.column),
+                        }
+                    })
+                    .collect(),
             })
             .collect();
         let note = model
@@ -205,6 +251,12 @@ impl View {
                 on_behalf_of: query.on_behalf_of.clone(),
             },
             policies,
+            ungranted: note.is_none()
+                && model
+                    .identities
+                    .get(query.principal.as_str())
+                    .is_some_and(|i| crate::analyse::grant_of(i, &query.action).is_none()),
+            unmet,
             note,
             errors: answer.errors.clone(),
         }
@@ -239,7 +291,29 @@ impl View {
             ));
         }
         if self.policies.is_empty() && self.decision == "deny" {
-            out.push_str("  no policy permits it: default deny\n");
+            if self.unmet.is_empty() && self.ungranted {
+                out.push_str(&format!(
+                    "  no policy permits it: default deny (`{}` holds no grant of `{}`)\n",
+                    query.principal, query.action
+                ));
+            } else {
+                out.push_str("  no policy permits it: default deny\n");
+            }
+        }
+        for u in &self.unmet {
+            let p = &u.policy;
+            out.push_str(&format!(
+                "  {} ({}:{}:{}) would permit it, but\n",
+                p.id, p.file, p.line, p.column
+            ));
+            for f in &u.failed {
+                match (&f.file, f.line, f.column) {
+                    (Some(file), Some(line), Some(column)) => {
+                        out.push_str(&format!("    {} ({file}:{line}:{column})\n", f.condition))
+                    }
+                    _ => out.push_str(&format!("    {}\n", f.condition)),
+                }
+            }
         }
         if let Some(note) = &self.note {
             out.push_str(&format!("  note: {note}\n"));

@@ -8,11 +8,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::analyse::enforce::{self, Unenforceable, Unenforced};
-use crate::analyse::{Check, federation, is_forbidden};
+use crate::analyse::{Check, federation, is_forbidden, written};
 use crate::diag::{Code, Diagnostic, Diagnostics, backticked};
-use crate::model::{Grant, Identity, Model, Platform, Spanned};
+use crate::model::{Grant, Identity, Model, Platform};
 use crate::source::Loc;
-use crate::vocabulary::context::{ENVIRONMENT, NAMESPACE, REGION};
+use crate::vocabulary::context::{NAMESPACE, REGION};
 use crate::vocabulary::gcp;
 
 use super::LintContext;
@@ -147,23 +147,6 @@ const fn words(platform: Platform) -> (&'static str, &'static str, &'static str)
             "the cluster does not declare it",
         ),
     }
-}
-
-/// Where a condition was written: the grant's `where`, else the identity's
-/// `context` (its first value).
-fn written(identity: &Identity, grant: &Grant, key: &str) -> Option<Loc> {
-    let first = |values: &[Spanned<String>]| values.first().map(|v| v.loc);
-    if let Some(values) = grant.conditions.get(key) {
-        return first(values);
-    }
-    let c = &identity.context;
-    let values = match key {
-        ENVIRONMENT => c.environments.as_deref(),
-        REGION => c.regions.as_deref(),
-        NAMESPACE => c.namespaces.as_deref(),
-        other => c.attributes.get(other).map(Vec::as_slice),
-    }?;
-    first(values)
 }
 
 /// A condition a target cannot enforce, gathered at the line that wrote
