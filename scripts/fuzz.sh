@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Fuzz nhi with libFuzzer (cargo-fuzz; fuzz/): seed each target's corpus
+# from the shipped workspaces, then run every target for SECONDS (default
+# 60) and print how many inputs each ran. Any crash, hang (a run over 10 s)
+# or out-of-memory (over 2 GiB) fails the script, and libFuzzer leaves the
+# input under fuzz/artifacts/TARGET/.
+#
+#   scripts/fuzz.sh              # a minute per target, as CI does
+#   scripts/fuzz.sh 3600 render  # an hour of one target
+#
+# Needs cargo-fuzz (installed by name when missing) and a C++ compiler; the
+# targets build with the stable toolchain and no sanitizer (`-s none`):
+# nhi forbids unsafe code, so what the fuzzer looks for is a panic, a hang
+# or unbounded memory.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-60}
+shift || true
+targets=("$@")
+[[ ${#targets[@]} -gt 0 ]] || targets=(check_identity check_workspace render diff)
+
+if ! command -v cargo-fuzz >/dev/null; then
+  cargo install cargo-fuzz --locked --version 0.13.2 >&2
+fi
+
+# the seed corpus: the shipped workspaces' own files
+workspaces=(. examples/*/)
+corpus=fuzz/corpus
+mkdir -p "$corpus"/{check_identity,check_workspace,render,diff}
+# one workspace as one input: `#@@ PATH` before each file
+as_input() {
+  local ws=$1 skip=${2:-}
+  (cd "$ws" && { find nhi.yaml catalogue identities -name '*.yaml' -type f 2>/dev/null || true; } | sort) |
+    while read -r f; do
+      [[ "$f" == "$skip" ]] && continue
+      printf '#@@ %s\n' "$f"
+      cat "$ws/$f"
+    done
+}
+n=0
+for ws in "${workspaces[@]}"; do
+  n=$((n + 1))
+  for f in $(cd "$ws" && find identities -name '*.yaml' -type f | sort); do
+    cp "$ws/$f" "$corpus/check_identity/$(echo "$ws$f" | tr '/.' '__')"
+  done
+  as_input "$ws" > "$corpus/check_workspace/workspace-$n"
+  cp "$corpus/check_workspace/workspace-$n" "$corpus/render/workspace-$n"
+  first=$(cd "$ws" && find identities -name '*.yaml' -type f | sort | head -1)
+  { as_input "$ws" "$first"; echo '#@@@'; as_input "$ws"; } > "$corpus/diff/added-$n"
+  { as_input "$ws"; echo '#@@@'; as_input "$ws" "$first"; } > "$corpus/diff/removed-$n"
+done
+
+cd fuzz
+cargo fuzz build -s none >&2
+status=0
+for t in "${targets[@]}"; do
+  log=$(mktemp)
+  if cargo fuzz run -s none "$t" "corpus/$t" -- \
+      -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 >"$log" 2>&1; then
+    runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo '?')
+    echo "fuzz: $t: $runs runs in ${seconds}s, no crash, hang or out-of-memory"
+  else
+    status=1
+    echo "fuzz: $t FAILED" >&2
+    grep -E 'ERROR|panicked|SUMMARY|Test unit written|==[0-9]+==' "$log" | head -20 >&2 || tail -30 "$log" >&2
+  fi
+  rm -f "$log"
+done
+exit $status
