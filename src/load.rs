@@ -312,8 +312,11 @@ pub fn decisions(
         let file = db.add(rel, Arc::from(read.text));
         let Some(source) = db.get(file) else { continue };
         if let Some(problem) = read.problem {
+            // a file that cannot be parsed is still shown: not its secrets
+            let redact = secrets::scan_text(file, source.text(), &mut out.diagnostics);
             out.diagnostics
                 .push(problem.into_diagnostic(file, source, options.files));
+            db.redact(file, &redact);
             continue;
         }
         let parsed = parse_file(file, source, options);
@@ -392,8 +395,11 @@ impl<T: Send> Loaded<T> {
         let file = self.db.add(path.to_path_buf(), Arc::from(read.text));
         let source = self.db.get(file)?;
         if let Some(problem) = read.problem {
-            let diagnostic = problem.into_diagnostic(file, source, options.files);
-            self.diagnostics.push(diagnostic);
+            // a file that cannot be parsed is still shown: not its secrets
+            let mut diagnostics = Diagnostics::new();
+            let redact = secrets::scan_text(file, source.text(), &mut diagnostics);
+            diagnostics.push(problem.into_diagnostic(file, source, options.files));
+            self.finish(file, diagnostics, &redact);
             return None;
         }
         let parsed = parse_file(file, source, options);
@@ -454,10 +460,14 @@ struct Parsed {
 
 fn parse_file(file: FileId, source: &crate::source::SourceFile, options: LoadOptions) -> Parsed {
     let mut diagnostics = Diagnostics::new();
-    let mut redact = Vec::new();
+    // what the raw text holds is masked before the parser sees it
+    let mut redact = secrets::scan_text(file, source.text(), &mut diagnostics);
+    // (with `x`: a `*` would read as an alias)
+    let masked = (!redact.is_empty()).then(|| source.masked_with(&redact, b'x'));
+    let source = masked.as_ref().unwrap_or(source);
     let node = match yaml::parse(file, source, options.yaml) {
         Ok(node) => {
-            redact = secrets::scan(file, &node, &mut diagnostics);
+            redact.extend(secrets::scan(file, &node, &mut diagnostics));
             if node.value == Value::Null {
                 diagnostics.push(
                     Diagnostic::new(Code::EmptyFile, "file holds no YAML document")
@@ -497,9 +507,11 @@ fn read_identity<T>(
         return (identity, Diagnostics::new(), Vec::new());
     };
     if let Some(problem) = problem {
+        // a file that cannot be parsed is still shown: not its secrets
         let mut diagnostics = Diagnostics::new();
+        let redact = secrets::scan_text(file, source.text(), &mut diagnostics);
         diagnostics.push(problem.into_diagnostic(file, source, options.files));
-        return (identity, diagnostics, Vec::new());
+        return (identity, diagnostics, redact);
     }
     let Parsed {
         node,

@@ -111,6 +111,33 @@ impl SourceFile {
         }
     }
 
+    /// The file with the bytes of the spans masked with `*` (whitespace
+    /// kept): offsets stay valid, each masked byte one `*`.
+    #[must_use]
+    pub fn masked(&self, spans: &[(Span, String)]) -> Self {
+        self.masked_with(spans, b'*')
+    }
+
+    /// The file with the bytes of the spans replaced by `with` (line breaks
+    /// and indentation kept): `x` for the text a parser reads, where `*`
+    /// would start an alias.
+    #[must_use]
+    pub fn masked_with(&self, spans: &[(Span, String)], with: u8) -> Self {
+        let mut bytes = self.text.as_bytes().to_vec();
+        for (span, _) in spans {
+            for b in bytes.iter_mut().skip(span.start).take(span.len) {
+                if !b.is_ascii_whitespace() {
+                    *b = with;
+                }
+            }
+        }
+        // masking whole characters keeps UTF-8 valid; fall back to lossy if a
+        // span cut through one
+        let text = String::from_utf8(bytes)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        Self::new(self.path.clone(), Arc::from(text))
+    }
+
     fn line_starts(&self) -> &[usize] {
         self.line_starts.get_or_init(|| {
             let mut starts = vec![0];
@@ -261,23 +288,13 @@ impl SourceDb {
         let Some(file) = self.files.get_mut(id.index()) else {
             return;
         };
-        let mut bytes = file.text.as_bytes().to_vec();
         for (span, value) in secrets {
             if let Some(raw) = file.text.get(span.start..span.end()) {
                 self.secrets.push(raw.to_owned());
             }
             self.secrets.push(value.clone());
-            for b in bytes.iter_mut().skip(span.start).take(span.len) {
-                if *b != b'\n' {
-                    *b = b'*';
-                }
-            }
         }
-        // masking whole characters keeps UTF-8 valid; fall back to lossy if a
-        // span cut through one
-        let text = String::from_utf8(bytes)
-            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-        *file = SourceFile::new(file.path.clone(), Arc::from(text));
+        *file = file.masked(secrets);
     }
 
     /// The credential values found in the files.

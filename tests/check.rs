@@ -1712,8 +1712,10 @@ fn lints_change_severities_and_turn_codes_off() {
     let (_t, c) = assert_places(
         "lints-overrides",
         &[
+            ("SE001", "identities/leaky.yaml", 5),
             ("RF002", "identities/stray.yaml", 2),
             ("AC004", "identities/twice.yaml", 4),
+            ("SC007", "nhi.yaml", 18),
         ],
     );
     // AC004: error
@@ -1721,8 +1723,12 @@ fn lints_change_severities_and_turn_codes_off() {
     assert!(c.diagnostics.has_errors());
     // unknown-team: info (by name)
     assert_eq!(only(&c, "RF002").severity, Severity::Info);
-    // SE001: off, and the value is still masked
-    assert!(c.diagnostics.iter().all(|d| d.code != Code::InlineSecret));
+    // SE001 cannot be turned off: it stays an error, and the value masked
+    assert_eq!(only(&c, "SE001").severity, Severity::Error);
+    assert_eq!(
+        only(&c, "SC007").message,
+        "`SE001` cannot be turned down: a credential in the workspace is always an error"
+    );
     let leaky = c.db.find(Path::new("identities/leaky.yaml")).unwrap();
     assert!(
         !c.db
@@ -1731,7 +1737,7 @@ fn lints_change_severities_and_turn_codes_off() {
             .text()
             .contains("AKIAIOSFODNN7EXAMPLE")
     );
-    assert!(human(&c).ends_with("1 error, 1 note\n"));
+    assert!(human(&c).ends_with("3 errors, 1 note\n"), "{}", human(&c));
 }
 
 #[test]

@@ -495,3 +495,110 @@ fn every_problem_of_a_file_is_reported_at_once_and_none_twice() {
         ["RF001 11: action `read_logz` is not in the action catalogue | did you mean `read_logs`?"]
     );
 }
+
+// ---------------------------------------------------------------------------
+// Secrets, wherever they are written
+
+const GITHUB_TOKEN: &str = "ghp_abcdefghijklmnopqrstuvwxyz0123456789";
+
+/// Every output of check (each format) and test on the workspace.
+fn every_output(dir: &Path) -> String {
+    let mut all = String::new();
+    for args in [
+        &["check"][..],
+        &["check", "--format", "json"],
+        &["check", "--format", "sarif"],
+        &["check", "--format", "github"],
+        &["test"],
+        &["build"],
+    ] {
+        let out = nhi(dir, args);
+        all.push_str(&text(&out.stdout));
+        all.push_str(&text(&out.stderr));
+    }
+    all
+}
+
+#[test]
+fn a_secret_is_found_and_hidden_in_keys_comments_and_files_that_do_not_parse() {
+    let token = GITHUB_TOKEN;
+    let cases = [
+        // a key: not echoed by the unknown-key message
+        format!("{SEED}{token}: x\n"),
+        // a label's key: would reach the tags of every cloud
+        format!("{SEED}labels:\n  {token}: x\n"),
+        // a comment beside an error
+        format!("{SEED}review_cycle: fortnightly # {token}\n"),
+        // malformed YAML
+        format!("{SEED}labels: [{token}\n"),
+    ];
+    for identity in &cases {
+        let tmp = workspace(&[("nhi.yaml", CATALOGUE), ("identities/a.yaml", identity)]);
+        let all = every_output(tmp.path());
+        assert!(!all.contains(token), "{identity}:\n{all}");
+        assert!(
+            all.contains("value looks like a GitHub token"),
+            "{identity}:\n{all}"
+        );
+        assert!(!tmp.path().join("dist").exists());
+    }
+    // a file that is not UTF-8
+    let tmp = workspace(&[("nhi.yaml", CATALOGUE)]);
+    std::fs::create_dir_all(tmp.path().join("identities")).unwrap();
+    let mut bytes = format!("{SEED}# {token}\n").into_bytes();
+    bytes.extend_from_slice(b"purpose: caf\xe9\n");
+    std::fs::write(tmp.path().join("identities/a.yaml"), bytes).unwrap();
+    let all = every_output(tmp.path());
+    assert!(all.contains("LD002") && !all.contains(token), "{all}");
+}
+
+#[test]
+fn tokens_of_every_kind_are_found_inside_values_and_in_decision_files() {
+    for (value, kind) in [
+        (
+            "deploy with aws_secret_access_key=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            "a credential",
+        ),
+        ("npm_abcdefghijklmnopqrstuvwxyz0123456789", "an npm token"),
+        (
+            "hf_abcdefghijklmnopqrstuvwxyz01234567",
+            "a Hugging Face token",
+        ),
+        (
+            "SG.abcdefghijklmnopqrstuv.abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+            "a SendGrid API key",
+        ),
+    ] {
+        let tmp = workspace(&[
+            ("nhi.yaml", CATALOGUE),
+            (
+                "identities/a.yaml",
+                &format!("{SEED}purpose: \"{value}\"\n"),
+            ),
+        ]);
+        let all = every_output(tmp.path());
+        assert!(
+            all.contains(&format!("value looks like {kind}")),
+            "{value}: {all}"
+        );
+        let secret = value.rsplit(['=', ' ']).next().unwrap();
+        assert!(!all.contains(secret), "{value}: {all}");
+    }
+    let tmp = workspace(&[
+        ("nhi.yaml", CATALOGUE),
+        ("identities/a.yaml", SEED),
+        (
+            "decisions/a.yaml",
+            &format!(
+                "tests:\n  - name: reads with {GITHUB_TOKEN}\n    principal: a\n    action: read_logs\n    expect: allow\n"
+            ),
+        ),
+    ]);
+    let out = nhi(tmp.path(), &["test"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("value looks like a GitHub token") && !stderr.contains(GITHUB_TOKEN),
+        "{stderr}"
+    );
+}

@@ -97,6 +97,15 @@ fn overrides_of(ws: &raw::WorkspaceFile, out: &mut Diagnostics) -> Overrides {
     let mut overrides = Overrides::new();
     for (code, level) in ws.lints.iter().flat_map(crate::raw::Entries::iter) {
         match Code::parse(&code.value) {
+            // a credential in the workspace is always an error
+            Some(Code::InlineSecret) if level.value != LintLevel::Error => out.push(
+                Diagnostic::new(
+                    Code::InvalidValue,
+                    "`SE001` cannot be turned down: a credential in the workspace is always an error",
+                )
+                .primary(level.loc, "kept an error")
+                .help("remove the line; keep secrets in a secret store and point at them with `auth.secret_ref`"),
+            ),
             Some(c) => {
                 overrides.insert(c, severity_of(level.value));
             }
