@@ -494,6 +494,18 @@ fn every_problem_of_a_file_is_reported_at_once_and_none_twice() {
         found,
         ["RF001 11: action `read_logz` is not in the action catalogue | did you mean `read_logs`?"]
     );
+    // nor, delegated, one the delegator does not hold (DG001)
+    let found = of_file(
+        &format!(
+            "{SEED}delegation:\n  may_delegate_to:\n    - {{agent: b, actions: [read_logz], ttl: 10m}}\n"
+        ),
+        CATALOGUE,
+    );
+    let codes: Vec<&str> = found.iter().map(|f| &f[..f.find(':').unwrap()]).collect();
+    assert!(
+        codes.contains(&"RF001 7") && !codes.iter().any(|c| c.starts_with("DG001")),
+        "{found:?}"
+    );
 }
 
 // ---------------------------------------------------------------------------

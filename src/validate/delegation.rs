@@ -78,7 +78,14 @@ fn edge(
                 .secondary(loc, label)
                 .help("forbidden always wins; remove the action from the delegation"),
             );
-        } else if !allowed.contains(name) {
+        } else if !allowed.contains(name)
+            // not in the catalogue: RF001 says so, and that is the fix
+            && model
+                .settings
+                .actions
+                .as_ref()
+                .is_none_or(|c| c.contains_key(name))
+        {
             out.push(
                 Diagnostic::new(
                     Code::DelegationWidens,
