@@ -358,6 +358,22 @@ fn machine_formats_say_why_nothing_could_be_checked() {
     let out = nhi(tmp.path(), &["check", "--format", "json"]);
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["summary"]["errors"], 1);
+    // and `nhi test`, with or without a workspace that loads
+    let out = nhi(tmp.path(), &["test", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        json["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("cannot read the identity folder `identities`")
+    );
+    let tmp = workspace(&[("nhi.yaml", CATALOGUE), ("identities/a.yaml", "agent: a\n")]);
+    let out = nhi(tmp.path(), &["test", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["error"], "the workspace has errors (see stderr)");
+    assert_eq!(json["tests"], serde_json::json!([]));
 }
 
 #[test]

@@ -36,6 +36,24 @@ struct Summary<'a> {
     passed: usize,
     failed: usize,
     tests: Vec<TestView<'a>>,
+    /// Why no test ran, when none could.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+/// The JSON summary of a run in which no test could run.
+fn none_ran(error: String, io: &mut Io<'_>) -> Result<(), CliError> {
+    let summary = Summary {
+        version: 1,
+        passed: 0,
+        failed: 0,
+        tests: Vec::new(),
+        error: Some(error),
+    };
+    let mut text = serde_json::to_string_pretty(&summary).unwrap_or_default();
+    text.push('\n');
+    io.stdout.write_all(text.as_bytes())?;
+    Ok(())
 }
 
 #[derive(Debug, Serialize)]
@@ -57,8 +75,20 @@ struct TestView<'a> {
 ///
 /// When the workspace cannot be loaded or its rendering fails.
 pub fn run(args: &TestArgs, cx: &Context, io: &mut Io<'_>) -> Result<ExitStatus, CliError> {
-    let Some((root, mut checked)) = clean_workspace(cx, io, false)? else {
+    let json = args.format == TestFormat::Json;
+    // a machine reading stdout gets a document saying why, not nothing
+    let clean = match clean_workspace(cx, io, false) {
+        Err(CliError::Load(e)) if json => {
+            none_ran(e.to_string(), io)?;
+            return Err(CliError::Load(e));
+        }
+        other => other?,
+    };
+    let Some((root, mut checked)) = clean else {
         writeln!(io.stderr, "no tests run: fix the errors above first")?;
+        if json {
+            none_ran("the workspace has errors (see stderr)".to_owned(), io)?;
+        }
         return Ok(ExitStatus::Findings);
     };
     let dir = checked.model.settings.tests_dir.clone();
@@ -137,5 +167,6 @@ fn summary<'a>(
         passed: report.passed(),
         failed,
         tests,
+        error: None,
     }
 }
