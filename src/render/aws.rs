@@ -644,5 +644,12 @@ fn main_tf(roles: &[Rendered], target: &AwsTarget) -> String {
     let provider = target.region.as_ref().map(|r| Provider {
         region: r.value.clone(),
     });
-    terraform::document("aws", "hashicorp/aws", "~> 5.0", provider, &resources)
+    terraform::document(
+        "aws",
+        "hashicorp/aws",
+        // the 5.x of the offline mirror and the current 6.x
+        ">= 5.0, < 7.0",
+        provider,
+        &resources,
+    )
 }

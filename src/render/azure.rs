@@ -440,7 +440,8 @@ fn main_tf(all: &[Rendered], target: &AzureTarget) -> String {
         "azurerm",
         "hashicorp/azurerm",
         // user_assigned_identity_id replaced parent_id in 4.65
-        ">= 4.65",
+        // azurerm 4 and the current 5
+        ">= 4.65, < 6.0",
         Some(Provider {
             features: BTreeMap::new(),
             subscription_id: lit(&target.subscription_id.value),

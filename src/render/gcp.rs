@@ -560,7 +560,8 @@ fn main_tf(all: &[Rendered], target: &GcpTarget) -> String {
     terraform::document(
         "google",
         "hashicorp/google",
-        ">= 7.0",
+        // google 7 and the current 8
+        ">= 7.0, < 9.0",
         Some(Provider { project }),
         &res,
     )
