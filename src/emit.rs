@@ -5,7 +5,7 @@
 //!
 //! The output folder keeps a manifest (`.nhi-manifest.json`) of the files
 //! nhi wrote there. Only those are ever removed: anything else in the
-//! folder (a `.terraform` directory, a README) is left alone.
+//! folder (a `.terraform` directory, notes of its users) is left alone.
 
 #![expect(
     clippy::disallowed_methods,

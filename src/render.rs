@@ -9,6 +9,7 @@ pub mod codeowners;
 pub mod gcp;
 pub mod inventory;
 pub mod kubernetes;
+pub mod readme;
 pub mod tags;
 pub mod terraform;
 
@@ -202,5 +203,8 @@ pub fn render(
     artifacts.extend(inventory::render(&inventory::inventory(
         model, analysis, db, &targets,
     )));
+    // and what the folder holds, and how to apply it
+    let readme = readme::render(model, analysis, &artifacts);
+    artifacts.insert(readme);
     Ok(artifacts)
 }

@@ -513,7 +513,7 @@ fn build_check_lists_what_is_stale_and_build_repairs_it() {
         "{}",
         text(&out.stderr)
     );
-    std::fs::write(ws.join("dist/README.md"), "not nhi's").unwrap();
+    std::fs::write(ws.join("dist/NOTES.md"), "not nhi's").unwrap();
     let out = nhi(ws, &["build", "--check"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains(&format!("dist/ is up to date ({files} files)")));
@@ -550,7 +550,7 @@ fn build_check_lists_what_is_stale_and_build_repairs_it() {
     assert_eq!(out.status.code(), Some(0));
     assert!(nhi(ws, &["build", "--check"]).status.success());
     assert_eq!(
-        std::fs::read_to_string(ws.join("dist/README.md")).unwrap(),
+        std::fs::read_to_string(ws.join("dist/NOTES.md")).unwrap(),
         "not nhi's",
         "files nhi did not write are left alone"
     );

@@ -1028,3 +1028,33 @@ last_reviewed: 2026-11-01
         "${google_project_iam_custom_role.mirror_2.name}"
     );
 }
+
+#[test]
+fn the_output_folder_says_what_it_holds_and_the_order_to_apply_it() {
+    let (_out, files) = build(&repo().join("examples/cicd-pipelines"));
+    let readme = &files["README.md"];
+    // each folder with the number of files it holds
+    let aws = files.keys().filter(|p| p.starts_with("aws/")).count();
+    assert!(
+        readme.contains("| `aws/` |") && readme.contains(&format!(" | {aws} |")),
+        "{readme}"
+    );
+    // what must exist, from the workspace's settings
+    assert!(readme.contains("the IAM OIDC provider `https://token.actions.githubusercontent.com`"));
+    assert!(readme.contains("the workload identity pool `ci-pool`"));
+    assert!(readme.contains("the namespaces `delivery`, `orders`"));
+    // the clouds before the cluster, the cluster before the gateway
+    let at = |s: &str| readme.find(s).unwrap_or_else(|| panic!("{s}: {readme}"));
+    assert!(at("1. **What must exist first**") < at("2. **The clouds**"));
+    assert!(at("2. **The clouds**") < at("3. **The cluster**"));
+    assert!(at("3. **The cluster**") < at("4. **The gateway**"));
+    // a workspace of Cedar alone says only what it has
+    let seed = support::seed();
+    let (_out, files) = build(seed.path());
+    let readme = &files["README.md"];
+    assert!(
+        !readme.contains("The clouds") && !readme.contains("The cluster"),
+        "{readme}"
+    );
+    assert!(readme.contains("1. **The gateway**"), "{readme}");
+}

@@ -6,7 +6,7 @@
 //! writes: a second nhi writing the same parent waits for the first.
 //!
 //! What nhi did not write in the folder (a `.terraform` directory, a
-//! README) is carried into the next state by hard links, not copied.
+//! team's notes) is carried into the next state by hard links, not copied.
 
 use std::collections::BTreeSet;
 use std::fs;
