@@ -131,7 +131,8 @@ fn rendered_in(files: &BTreeMap<String, String>, target: &str) -> Vec<String> {
             Some((name, _)) => Some(name.to_owned()),
             None => rest
                 .strip_suffix(".yaml")
-                .filter(|n| *n != "kustomization")
+                // the kustomization and the owned namespaces are no identity's
+                .filter(|n| *n != "kustomization" && *n != "_namespaces")
                 .map(str::to_owned),
         })
         .collect();

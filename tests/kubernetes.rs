@@ -19,7 +19,7 @@ mod support;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use k8s_openapi::api::core::v1::ServiceAccount;
+use k8s_openapi::api::core::v1::{Namespace, ServiceAccount};
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
 use nhi::render::kubernetes::ClusterSpiffeId;
 use serde::Deserialize;
@@ -50,6 +50,7 @@ struct Parsed {
     cluster_roles: Vec<ClusterRole>,
     cluster_role_bindings: Vec<ClusterRoleBinding>,
     spiffe_ids: Vec<ClusterSpiffeId>,
+    namespaces: Vec<Namespace>,
 }
 
 #[derive(Deserialize)]
@@ -84,6 +85,7 @@ fn parse(manifest: &str) -> Parsed {
             ("spire.spiffe.io/v1alpha1", "ClusterSPIFFEID") => {
                 out.spiffe_ids.push(serde_json::from_value(doc).unwrap());
             }
+            ("v1", "Namespace") => out.namespaces.push(serde_json::from_value(doc).unwrap()),
             other => panic!("unexpected object {other:?}"),
         }
     }
@@ -111,6 +113,11 @@ fn every_rendered_object_parses_back_into_its_type() {
         for name in manifests {
             let p = parse(&files[name]);
             let identity = name.trim_end_matches(".yaml");
+            if name == "_namespaces.yaml" {
+                // the namespaces the workspace owns, and nothing else
+                assert!(!p.namespaces.is_empty() && p.roles.is_empty(), "{name}");
+                continue;
+            }
             if p.service_accounts.is_empty() {
                 // a pipeline through its access entry: bound as its group
                 for binding in &p.role_bindings {
@@ -530,4 +537,28 @@ fn a_pipeline_reaches_an_eks_cluster_through_an_access_entry() {
             .contains("targets.kubernetes.cluster_name"),
         "{warning}"
     );
+}
+
+#[test]
+fn the_namespaces_the_workspace_owns_are_rendered_first() {
+    let (_out, files) = build(&repo().join("examples/cicd-pipelines"));
+    let owned = parse(&files["_namespaces.yaml"]);
+    let names: Vec<&str> = owned
+        .namespaces
+        .iter()
+        .map(|n| n.metadata.name.as_deref().unwrap())
+        .collect();
+    assert_eq!(names, ["delivery", "orders"]);
+    assert!(
+        owned
+            .namespaces
+            .iter()
+            .all(|n| n.metadata.labels.as_ref().unwrap()["app.kubernetes.io/managed-by"] == "nhi")
+    );
+    let kustomization: serde_json::Value =
+        serde_saphyr::from_str(&files["kustomization.yaml"]).unwrap();
+    assert_eq!(kustomization["resources"][0], "_namespaces.yaml");
+    // a workspace that owns none renders none
+    let (_out, files) = build(&repo().join("examples/ai-agent-platform"));
+    assert!(!files.contains_key("_namespaces.yaml"));
 }

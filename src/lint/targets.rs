@@ -31,6 +31,11 @@ pub fn check(cx: &LintContext<'_>, out: &mut Diagnostics) {
 /// lands.
 fn names(cx: &LintContext<'_>, out: &mut Diagnostics) {
     let t = &cx.model.settings.targets;
+    for ns in t.kubernetes.iter().flat_map(|k| &k.owned_namespaces) {
+        if Name::parse(&ns.value).is_none() {
+            out.push(not_a_namespace(ns));
+        }
+    }
     let mut accounts: BTreeMap<String, &Name> = BTreeMap::new();
     for identity in cx.analysis.live(cx.model) {
         let lands = cx.analysis.lands(identity);
@@ -55,17 +60,7 @@ fn names(cx: &LintContext<'_>, out: &mut Diagnostics) {
         if t.kubernetes.is_some() {
             for ns in identity.context.namespaces.iter().flatten() {
                 if Name::parse(&ns.value).is_none() {
-                    out.push(
-                        Diagnostic::new(
-                            Code::InvalidTargetName,
-                            format!(
-                                "namespace `{}` is not a Kubernetes namespace name",
-                                printable(&ns.value)
-                            ),
-                        )
-                        .primary(ns.loc, "not a DNS-1123 label")
-                        .help("namespaces are lower-case letters, digits and `-`, at most 63 characters"),
-                    );
+                    out.push(not_a_namespace(ns));
                 }
             }
         }
@@ -143,6 +138,18 @@ fn kubernetes_action<'m>(model: &Model, identity: &'m Identity) -> Option<&'m Gr
 /// workspace's, or its namespaces when nothing is listed), or a workload
 /// listed for the cluster with no namespace to run in. A list without
 /// `kubernetes` is a decision, and quiet.
+fn not_a_namespace(ns: &crate::model::Spanned<String>) -> Diagnostic {
+    Diagnostic::new(
+        Code::InvalidTargetName,
+        format!(
+            "namespace `{}` is not a Kubernetes namespace name",
+            printable(&ns.value)
+        ),
+    )
+    .primary(ns.loc, "not a DNS-1123 label")
+    .help("namespaces are lower-case letters, digits and `-`, at most 63 characters")
+}
+
 /// On AKS, a ServiceAccount whose managed identity's client id its file
 /// does not record: the workload identity webhook needs it, and Azure
 /// assigns it only when it creates the identity.

@@ -80,6 +80,8 @@ pub struct AzureTarget {
 pub struct KubernetesTarget {
     /// Namespaces an identity runs in when its context names none.
     pub namespaces: Vec<Spanned<String>>,
+    /// Namespaces the workspace owns (rendered as Namespace objects).
+    pub owned_namespaces: Vec<Spanned<String>>,
     /// The environments the cluster's workloads run in (empty: unknown).
     pub environments: Vec<Spanned<String>>,
     /// The regions the cluster runs in (empty: unknown).

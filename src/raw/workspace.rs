@@ -262,6 +262,9 @@ raw_struct! {
     pub struct KubernetesTarget as "the Kubernetes target" {
         /// Namespaces an identity runs in when its context names none.
         namespaces: Option<Vec<Spanned<String>>>,
+        /// Namespaces the workspace owns: each is rendered as a Namespace
+        /// object, applied before what runs in it.
+        owned_namespaces: Option<Vec<Spanned<String>>>,
         /// The environments the cluster's workloads run in: a cloud that
         /// trusts only the cluster's tokens knows its callers are in them.
         environments: Option<Vec<Spanned<String>>>,

@@ -17,9 +17,9 @@
 //! what it no longer sees. Its SPIFFE ID stays: that is who it is, not
 //! what it may do, and every target denies that identity everything.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use k8s_openapi::api::core::v1::ServiceAccount;
+use k8s_openapi::api::core::v1::{Namespace, ServiceAccount};
 use k8s_openapi::api::rbac::v1::{
     ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding, RoleRef, Subject,
 };
@@ -59,6 +59,8 @@ pub enum Object {
     ClusterRoleBinding(Box<ClusterRoleBinding>),
     /// The identity's SPIFFE ID for SPIRE.
     ClusterSpiffeId(Box<ClusterSpiffeId>),
+    /// A namespace the workspace owns.
+    Namespace(Box<Namespace>),
 }
 
 /// A SPIRE controller manager `ClusterSPIFFEID` (`spire.spiffe.io/v1alpha1`).
@@ -113,6 +115,32 @@ pub fn render(model: &Model, analysis: &Analysis, db: &SourceDb) -> Artifacts {
         ));
         files.push(format!("{}.yaml", identity.name.value));
     }
+    // the namespaces the workspace owns, applied before what runs in them
+    if let Some(k) = &model.settings.targets.kubernetes
+        && !k.owned_namespaces.is_empty()
+    {
+        let names: BTreeSet<&str> = k
+            .owned_namespaces
+            .iter()
+            .map(|n| n.value.as_str())
+            .collect();
+        let labels = BTreeMap::from([(MANAGED_BY.0.to_owned(), MANAGED_BY.1.to_owned())]);
+        let objects: Vec<Object> = names
+            .into_iter()
+            .map(|n| {
+                Object::Namespace(Box::new(Namespace {
+                    metadata: meta(n.to_owned(), None, &labels),
+                    ..Namespace::default()
+                }))
+            })
+            .collect();
+        out.insert(Artifact::new(
+            &format!("kubernetes/{NAMESPACES}"),
+            yaml(&objects),
+            None,
+        ));
+        files.insert(0, NAMESPACES.to_owned());
+    }
     out.insert(Artifact::new(
         "kubernetes/kustomization.yaml",
         kustomization(&files),
@@ -120,6 +148,10 @@ pub fn render(model: &Model, analysis: &Analysis, db: &SourceDb) -> Artifacts {
     ));
     out
 }
+
+/// The file of the namespaces the workspace owns (an identity's name
+/// never starts with `_`).
+const NAMESPACES: &str = "_namespaces.yaml";
 
 /// Objects as multi-document YAML, each document headed by what it is.
 #[must_use]

@@ -306,6 +306,7 @@ fn targets_of(t: &raw::Targets) -> Targets {
         }),
         kubernetes: t.kubernetes.as_ref().map(|k| KubernetesTarget {
             namespaces: k.namespaces.clone().unwrap_or_default(),
+            owned_namespaces: k.owned_namespaces.clone().unwrap_or_default(),
             environments: k.environments.clone().unwrap_or_default(),
             regions: k.regions.clone().unwrap_or_default(),
             platform: k.platform.clone(),

@@ -125,6 +125,9 @@ pub(crate) fn identities_by_target(
             .collect();
         assert_eq!(listed, manifests, "the kustomization lists every manifest");
     }
+    // the namespaces the workspace owns are no identity's
+    let mut manifests = manifests;
+    manifests.remove("_namespaces");
     out.insert("kubernetes", manifests);
     out
 }
