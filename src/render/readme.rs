@@ -172,12 +172,19 @@ fn prerequisites(model: &Model, analysis: &Analysis) -> Vec<String> {
             azure.subscription_id.value, group.value
         ));
     }
-    if t.kubernetes.is_some() {
+    if let Some(k) = &t.kubernetes {
+        // those the workspace owns are rendered, not prerequisites
+        let owned: BTreeSet<&str> = k
+            .owned_namespaces
+            .iter()
+            .map(|n| n.value.as_str())
+            .collect();
         let namespaces: BTreeSet<&str> = analysis
             .live(model)
             .filter_map(|i| analysis.lands(i).kubernetes.as_ref())
             .flatten()
             .map(String::as_str)
+            .filter(|n| !owned.contains(n))
             .collect();
         if !namespaces.is_empty() {
             let list: Vec<String> = namespaces.iter().map(|n| format!("`{n}`")).collect();
