@@ -1063,3 +1063,52 @@ fn the_output_folder_says_what_it_holds_and_the_order_to_apply_it() {
     );
     assert!(readme.contains("1. **The gateway**"), "{readme}");
 }
+
+#[test]
+fn every_rendered_principal_is_a_terraform_output() {
+    for ws in workspaces() {
+        let (_out, files) = build(&ws);
+        for (cloud, ty, output, attribute) in [
+            ("aws", "aws_iam_role", "role_arns", "arn"),
+            ("aws", "aws_iam_user", "user_arns", "arn"),
+            (
+                "gcp",
+                "google_service_account",
+                "service_account_emails",
+                "email",
+            ),
+            (
+                "azure",
+                "azurerm_user_assigned_identity",
+                "client_ids",
+                "client_id",
+            ),
+            (
+                "azure",
+                "azurerm_user_assigned_identity",
+                "principal_ids",
+                "principal_id",
+            ),
+        ] {
+            let Some(text) = files.get(&format!("{cloud}/main.tf.json")) else {
+                continue;
+            };
+            let doc: Value = serde_json::from_str(text).unwrap();
+            let principals = doc["resource"][ty].as_object().cloned().unwrap_or_default();
+            let value = doc["output"][output]["value"]
+                .as_object()
+                .cloned()
+                .unwrap_or_default();
+            assert_eq!(principals.len(), value.len(), "{}: {output}", ws.display());
+            for key in principals.keys() {
+                let name = key.strip_prefix('_').unwrap_or(key);
+                assert_eq!(
+                    value[name],
+                    format!("${{{ty}.{key}.{attribute}}}"),
+                    "{}: {output}",
+                    ws.display()
+                );
+            }
+        }
+    }
+}

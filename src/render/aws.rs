@@ -568,6 +568,28 @@ struct Provider {
     region: String,
 }
 
+/// What the document gives those who apply it: each principal's ARN.
+fn outputs(resources: &Resources) -> terraform::Outputs {
+    let mut outputs = terraform::Outputs::new();
+    terraform::output(
+        &mut outputs,
+        "role_arns",
+        "each identity's IAM role ARN, by identity",
+        "aws_iam_role",
+        "arn",
+        resources.aws_iam_role.keys(),
+    );
+    terraform::output(
+        &mut outputs,
+        "user_arns",
+        "each api_key identity's IAM user ARN, by identity",
+        "aws_iam_user",
+        "arn",
+        resources.aws_iam_user.keys(),
+    );
+    outputs
+}
+
 fn main_tf(roles: &[Rendered], target: &AwsTarget) -> String {
     let boundary = target
         .permissions_boundary
@@ -644,6 +666,7 @@ fn main_tf(roles: &[Rendered], target: &AwsTarget) -> String {
     let provider = target.region.as_ref().map(|r| Provider {
         region: r.value.clone(),
     });
+    let outputs = outputs(&resources);
     terraform::document(
         "aws",
         "hashicorp/aws",
@@ -651,5 +674,6 @@ fn main_tf(roles: &[Rendered], target: &AwsTarget) -> String {
         ">= 5.0, < 7.0",
         provider,
         &resources,
+        outputs,
     )
 }

@@ -359,6 +359,34 @@ fn list(set: &BTreeSet<String>) -> Vec<String> {
     set.iter().map(|s| terraform::literal(s)).collect()
 }
 
+/// What the document gives those who apply it: each managed identity's
+/// client and principal ids.
+fn outputs(res: &Resources) -> terraform::Outputs {
+    let mut outputs = terraform::Outputs::new();
+    for (name, attribute, description) in [
+        (
+            "client_ids",
+            "client_id",
+            "each identity's managed identity client id (`auth.client_id`, the AKS ServiceAccount's `azure.workload.identity/client-id`), by identity",
+        ),
+        (
+            "principal_ids",
+            "principal_id",
+            "each identity's managed identity principal id, by identity",
+        ),
+    ] {
+        terraform::output(
+            &mut outputs,
+            name,
+            description,
+            "azurerm_user_assigned_identity",
+            attribute,
+            res.azurerm_user_assigned_identity.keys(),
+        );
+    }
+    outputs
+}
+
 fn main_tf(all: &[Rendered], target: &AzureTarget) -> String {
     let lit = terraform::literal;
     let group = lit(target
@@ -436,6 +464,7 @@ fn main_tf(all: &[Rendered], target: &AzureTarget) -> String {
             );
         }
     }
+    let outputs = outputs(&res);
     terraform::document(
         "azurerm",
         "hashicorp/azurerm",
@@ -448,5 +477,6 @@ fn main_tf(all: &[Rendered], target: &AzureTarget) -> String {
             tenant_id: lit(&target.tenant_id.value),
         }),
         &res,
+        outputs,
     )
 }

@@ -557,6 +557,15 @@ fn main_tf(all: &[Rendered], target: &GcpTarget) -> String {
             );
         }
     }
+    let mut outputs = terraform::Outputs::new();
+    terraform::output(
+        &mut outputs,
+        "service_account_emails",
+        "each identity's service account email, by identity",
+        "google_service_account",
+        "email",
+        res.google_service_account.keys(),
+    );
     terraform::document(
         "google",
         "hashicorp/google",
@@ -564,5 +573,6 @@ fn main_tf(all: &[Rendered], target: &GcpTarget) -> String {
         ">= 7.0, < 9.0",
         Some(Provider { project }),
         &res,
+        outputs,
     )
 }

@@ -11,6 +11,44 @@ struct Document<'a, P: Serialize, R: Serialize> {
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     provider: BTreeMap<&'static str, P>,
     resource: &'a R,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    output: Outputs,
+}
+
+/// One output of a document: each identity's name to an attribute of its
+/// resource (what a workload or another module needs: a role's ARN, a
+/// service account's email, a managed identity's client id).
+#[derive(Serialize)]
+pub struct Output {
+    description: &'static str,
+    value: BTreeMap<String, String>,
+}
+
+/// A document's outputs, by name.
+pub type Outputs = BTreeMap<&'static str, Output>;
+
+/// Add the output `name`: for each resource of type `ty` keyed in `keys`
+/// (resource names, see [`resource_name`]), its `attribute`, under the
+/// identity's name. Nothing when there is no such resource.
+pub fn output<'k>(
+    outputs: &mut Outputs,
+    name: &'static str,
+    description: &'static str,
+    ty: &str,
+    attribute: &str,
+    keys: impl IntoIterator<Item = &'k String>,
+) {
+    let value: BTreeMap<String, String> = keys
+        .into_iter()
+        .map(|key| {
+            // a resource name is the identity's, `_`-prefixed before a digit
+            let identity = key.strip_prefix('_').unwrap_or(key);
+            (identity.to_owned(), reference(ty, key, attribute))
+        })
+        .collect();
+    if !value.is_empty() {
+        outputs.insert(name, Output { description, value });
+    }
 }
 
 #[derive(Serialize)]
@@ -33,6 +71,7 @@ pub fn document<P: Serialize, R: Serialize>(
     version: &'static str,
     provider: Option<P>,
     resources: &R,
+    outputs: Outputs,
 ) -> String {
     let doc = Document {
         terraform: Settings {
@@ -40,6 +79,7 @@ pub fn document<P: Serialize, R: Serialize>(
         },
         provider: provider.into_iter().map(|p| (name, p)).collect(),
         resource: resources,
+        output: outputs,
     };
     let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
     text.push('\n');
