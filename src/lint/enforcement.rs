@@ -24,9 +24,6 @@ pub fn check(cx: &LintContext<'_>, out: &mut Diagnostics) {
         for platform in cx.analysis.lands(identity).platforms() {
             target(cx.model, identity, platform, out);
         }
-        if cx.analysis.lands(identity).gcp {
-            gcp_conditions(cx.model, identity, out);
-        }
         if cx.analysis.lands(identity).azure {
             in_azure = true;
             azure_cannot_deny(cx.model, identity, out);
@@ -39,41 +36,33 @@ pub fn check(cx: &LintContext<'_>, out: &mut Diagnostics) {
 
 /// A `where` that narrows an action in Google Cloud to more resources than
 /// one IAM condition compares.
-fn gcp_conditions(model: &Model, identity: &Identity, out: &mut Diagnostics) {
-    let catalogue = model.settings.actions.as_ref();
-    for grant in &identity.allowed {
-        let Some(action) = catalogue.and_then(|c| c.get(&grant.action.value)) else {
-            continue;
-        };
-        let plan = enforce::plan(model, identity, grant, action, Platform::Gcp);
-        let (Some(names), Some(key)) = (
-            plan.names.filter(|_| plan.granted),
-            action.gcp.as_ref().and_then(|g| g.names.as_ref()),
-        ) else {
-            continue;
-        };
-        if names.len() <= gcp::MAX_CONDITION_NAMES {
-            continue;
-        }
-        let Some(loc) = written(identity, grant, &key.value) else {
-            continue;
-        };
-        out.push(
-            Diagnostic::new(
-                Code::ConditionTooLarge,
-                format!(
-                    "`{}` narrows `{}` to {} `{}` names in Google Cloud, and one IAM condition compares at most {}",
-                    identity.name.value,
-                    grant.action.value,
-                    names.len(),
-                    key.value,
-                    gcp::MAX_CONDITION_NAMES
-                ),
-            )
-            .primary(loc, "too many names for one Google Cloud condition")
-            .help("split the grant into actions over fewer resources, or name a resource that holds them (a repository, a bucket) instead"),
-        );
+fn too_many_names(
+    identity: &Identity,
+    grant: &Grant,
+    key: &str,
+    names: &[String],
+    out: &mut Diagnostics,
+) {
+    if names.len() <= gcp::MAX_CONDITION_NAMES {
+        return;
     }
+    let Some(loc) = written(identity, grant, key) else {
+        return;
+    };
+    out.push(
+        Diagnostic::new(
+            Code::ConditionTooLarge,
+            format!(
+                "`{}` narrows `{}` to {} `{key}` names in Google Cloud, and one IAM condition compares at most {}",
+                identity.name.value,
+                grant.action.value,
+                names.len(),
+                gcp::MAX_CONDITION_NAMES
+            ),
+        )
+        .primary(loc, "too many names for one Google Cloud condition")
+        .help("split the grant into actions over fewer resources, or name a resource that holds them (a repository, a bucket) instead"),
+    );
 }
 
 /// Whether an action means something in Azure.
@@ -162,11 +151,17 @@ struct Gap {
 
 /// What the target makes of each allowed action that means something
 /// there: what it cannot enforce, and a region list without its own.
-fn plans<'i>(
-    model: &Model,
-    identity: &'i Identity,
-    platform: Platform,
-) -> Vec<(&'i Grant, Vec<Unenforced>, Option<Check>)> {
+/// What the enforcement plan makes of one allowed action in a target: what
+/// it cannot enforce, a region list without the target's own, and (in
+/// Google Cloud) the `where` key and names its condition compares.
+struct Planned<'i> {
+    grant: &'i Grant,
+    unenforced: Vec<Unenforced>,
+    no_region: Option<Check>,
+    named: Option<(String, Vec<String>)>,
+}
+
+fn plans<'i>(model: &Model, identity: &'i Identity, platform: Platform) -> Vec<Planned<'i>> {
     let trust = match platform {
         Platform::Aws => match federation::aws(model, identity) {
             Ok(trust) => Some(trust),
@@ -187,11 +182,26 @@ fn plans<'i>(
         match (&trust, &def.aws) {
             (Some(trust), Some(mapping)) => {
                 let p = enforce::aws(model, identity, grant, mapping, trust);
-                out.push((grant, p.unenforced, p.no_region));
+                out.push(Planned {
+                    grant,
+                    unenforced: p.unenforced,
+                    no_region: p.no_region,
+                    named: None,
+                });
             }
             _ => {
                 let p = enforce::plan(model, identity, grant, def, platform);
-                out.push((grant, p.unenforced, p.no_region));
+                let key = def
+                    .gcp
+                    .as_ref()
+                    .and_then(|g| g.names.as_ref())
+                    .filter(|_| platform == Platform::Gcp && p.granted);
+                out.push(Planned {
+                    grant,
+                    named: key.zip(p.names).map(|(k, n)| (k.value.clone(), n)),
+                    unenforced: p.unenforced,
+                    no_region: p.no_region,
+                });
             }
         }
     }
@@ -201,7 +211,16 @@ fn plans<'i>(
 fn target(model: &Model, identity: &Identity, platform: Platform, out: &mut Diagnostics) {
     let mut no_region: BTreeMap<Loc, Check> = BTreeMap::new();
     let mut gaps: BTreeMap<Loc, Gap> = BTreeMap::new();
-    for (grant, unenforced, missing) in plans(model, identity, platform) {
+    for Planned {
+        grant,
+        unenforced,
+        no_region: missing,
+        named,
+    } in plans(model, identity, platform)
+    {
+        if let Some((key, names)) = named {
+            too_many_names(identity, grant, &key, &names, out);
+        }
         if let Some(check) = missing
             && let Some(loc) = written(identity, grant, REGION)
         {
