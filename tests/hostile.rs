@@ -210,12 +210,8 @@ const SEED: &str =
 /// `nhi check --format json` on the workspace: its exit code and each
 /// diagnostic as `CODE FILE: MESSAGE`.
 fn check(dir: &Path) -> (Option<i32>, Vec<String>) {
-    let out = nhi(dir, &["check", "--format", "json"]);
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", text(&out.stderr)));
-    let found = json["diagnostics"]
-        .as_array()
-        .unwrap()
+    let (code, diagnostics) = support::check_json(dir);
+    let found = diagnostics
         .iter()
         .map(|d| {
             format!(
@@ -226,7 +222,7 @@ fn check(dir: &Path) -> (Option<i32>, Vec<String>) {
             )
         })
         .collect();
-    (out.status.code(), found)
+    (code, found)
 }
 
 #[test]
@@ -435,11 +431,8 @@ fn a_policy_variable_in_a_where_value_is_a_literal_in_aws_as_in_cedar() {
 /// The diagnostics of one identity file, as `CODE LINE: MESSAGE | HELP`.
 fn of_file(identity: &str, settings: &str) -> Vec<String> {
     let tmp = workspace(&[("nhi.yaml", settings), ("identities/a.yaml", identity)]);
-    let out = nhi(tmp.path(), &["check", "--format", "json"]);
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    json["diagnostics"]
-        .as_array()
-        .unwrap()
+    support::check_json(tmp.path())
+        .1
         .iter()
         .filter(|d| d["file"] == "identities/a.yaml")
         .map(|d| {

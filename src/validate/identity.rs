@@ -10,7 +10,7 @@ use crate::model::{
 };
 use crate::raw::identity::{self as raw, ActionGrant, AuthShorthand};
 use crate::raw::{Entries, OneOrMany};
-use crate::source::{FileId, SourceDb};
+use crate::source::{FileId, Loc, SourceDb};
 
 use super::{names, parse_date, parse_duration};
 
@@ -36,17 +36,7 @@ pub fn convert(
     // in its file has been checked and reported
     let auth = auth(&raw.auth, out);
     let usable = auth.is_some();
-    let placeholder = || Auth {
-        method: Spanned::new(AuthMethod::Oidc, raw.agent.loc),
-        issuer: None,
-        subject: None,
-        audience: None,
-        ttl: None,
-        rotation: None,
-        secret_ref: None,
-        client_id: None,
-        loc: raw.agent.loc,
-    };
+    let placeholder = || bare_auth(AuthMethod::Oidc, None, raw.agent.loc);
     let identity = read(name, file, raw, auth.unwrap_or_else(placeholder), out);
     names::check_stem(db, &identity, out);
     check_actions(&identity, out);
@@ -182,6 +172,21 @@ fn human(value: &Spanned<String>, what: &str, out: &mut Diagnostics) -> Option<S
     }
 }
 
+/// An auth of a method (and lifetime) alone, written at `loc`.
+fn bare_auth(method: AuthMethod, ttl: Option<Duration>, loc: Loc) -> Auth {
+    Auth {
+        method: Spanned::new(method, loc),
+        issuer: None,
+        subject: None,
+        audience: None,
+        ttl: ttl.map(|t| Spanned::new(t, loc)),
+        rotation: None,
+        secret_ref: None,
+        client_id: None,
+        loc,
+    }
+}
+
 fn auth(raw: &raw::Auth, out: &mut Diagnostics) -> Option<Auth> {
     Some(match raw {
         // reported where it was read
@@ -196,17 +201,7 @@ fn auth(raw: &raw::Auth, out: &mut Diagnostics) -> Option<Auth> {
                 AuthShorthand::Attested => (AuthMethod::Attested, None),
                 AuthShorthand::ApiKey => (AuthMethod::ApiKey, None),
             };
-            Auth {
-                method: Spanned::new(method, s.loc),
-                issuer: None,
-                subject: None,
-                audience: None,
-                ttl: ttl.map(|t| Spanned::new(t, s.loc)),
-                rotation: None,
-                secret_ref: None,
-                client_id: None,
-                loc: s.loc,
-            }
+            bare_auth(method, ttl, s.loc)
         }
         raw::Auth::Spec(spec) => {
             let a = &spec.value;

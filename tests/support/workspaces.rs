@@ -123,13 +123,21 @@ pub(crate) fn build_files(dir: &Path) -> (tempfile::TempDir, BTreeMap<String, St
 /// The messages of the diagnostics with `code` that `nhi check --format
 /// json` reports for the workspace in `dir`.
 pub(crate) fn check_messages(dir: &Path, code: &str) -> Vec<String> {
-    let out = nhi(dir, &["check", "--format", "json"]);
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    json["diagnostics"]
-        .as_array()
-        .unwrap()
+    check_json(dir)
+        .1
         .iter()
         .filter(|d| d["code"] == code)
         .map(|d| d["message"].as_str().unwrap().to_owned())
         .collect()
+}
+
+/// `nhi check --format json` on the workspace in `dir`: its exit code and
+/// its diagnostics.
+pub(crate) fn check_json(dir: &Path) -> (Option<i32>, Vec<serde_json::Value>) {
+    let out = nhi(dir, &["check", "--format", "json"]);
+    let parsed = serde_json::from_slice::<serde_json::Value>(&out.stdout);
+    assert!(parsed.is_ok(), "{}", text(&out.stderr));
+    let json = parsed.unwrap();
+    let diagnostics = json["diagnostics"].as_array().cloned().unwrap_or_default();
+    (out.status.code(), diagnostics)
 }
