@@ -13,13 +13,21 @@
 #   federation principals.
 # - terraform validate, with the hashicorp/aws provider from a local
 #   filesystem mirror (NHI_TF_MIRROR, default /opt/tf-plugins): every
-#   aws/main.tf.json. No Terraform provider can be fetched from the
+#   terraform/aws root and the aws/ module it calls. No Terraform provider can be fetched from the
 #   registries this project reaches, so when terraform or the mirror is
 #   absent this step says so and is skipped (failing under CI=true); google and azurerm have no
 #   mirror here, and tests/terraform.rs checks their files against the
 #   providers' schemas instead.
 #   With them, scripts/terraform-schemas.sh --check also says whether the
 #   AWS part of data/terraform-schemas.json is the provider's own schema.
+# - a real apply (scripts/conformance/aws_apply.py, with moto 5.2.5 from
+#   PyPI serving the IAM API on 127.0.0.1): every workspace's
+#   terraform/aws root applied, every role and user read back and compared
+#   with the native JSON, planned again with no changes, an edit behind
+#   Terraform's back caught, one identity suspended and re-applied,
+#   destroyed; and one workspace's aws/ module used twice, for two
+#   accounts. It needs the same terraform and mirror, and is skipped (and
+#   fails under CI=true) with them.
 # - kubernetes-validate 1.37.0 (PyPI), --strict, against the Kubernetes
 #   1.33 OpenAPI schemas (k8s-openapi's version): every kubernetes/*.yaml;
 #   it skips custom resources, so scripts/conformance/spiffe_ids.py checks
@@ -38,7 +46,8 @@ venv=target/conformance-venv
 if [[ ! -x "$venv/bin/python" ]]; then
   python3 -m venv "$venv"
 fi
-"$venv/bin/pip" install --quiet --disable-pip-version-check parliament==1.6.4 kubernetes-validate==1.37.0
+"$venv/bin/pip" install --quiet --disable-pip-version-check parliament==1.6.4 kubernetes-validate==1.37.0 \
+  'moto[server]==5.2.5' boto3==1.44.18
 
 cargo build --locked --quiet --bin nhi
 # where cargo put it: a shared CARGO_TARGET_DIR, or target/
@@ -98,23 +107,24 @@ if command -v terraform >/dev/null && [[ -d "$mirror/registry.terraform.io/hashi
     exit 1
   fi
   checked=0
-  for tf in "$out"/*/aws/main.tf.json; do
-    dir="$out/tf-$checked"
-    mkdir -p "$dir"
-    cp "$tf" "$dir/main.tf.json"
+  # each root as rendered, calling its module at ../../aws
+  for dir in "$out"/*/terraform/aws; do
     if ! validate "$dir"; then
-      echo "conformance: terraform validate rejects $tf" >&2
+      echo "conformance: terraform validate rejects $dir" >&2
       (cd "$dir" && TF_CLI_CONFIG_FILE="$rc" terraform validate -no-color) >&2 || true
       exit 1
     fi
     checked=$((checked + 1))
   done
-  echo "conformance: terraform validate accepts $checked aws/main.tf.json" >&2
+  echo "conformance: terraform validate accepts $checked terraform/aws roots and their aws/ modules" >&2
   NHI_TF_MIRROR="$mirror" scripts/terraform-schemas.sh --check
+  # a real apply: moto's IAM API on 127.0.0.1, started and stopped by the script
+  "$venv/bin/python" scripts/conformance/aws_apply.py --nhi "$nhi" --terraform-rc "$rc" \
+    --twice examples/cicd-pipelines "${workspaces[@]}"
 else
-  echo "conformance: SKIPPED terraform validate: terraform or the hashicorp/aws mirror at $mirror is absent" >&2
+  echo "conformance: SKIPPED terraform validate and the AWS apply: terraform or the hashicorp/aws mirror at $mirror is absent" >&2
   if [[ "${CI:-}" == true ]]; then
-    echo "conformance: CI must run terraform validate: install terraform and the provider mirror" >&2
+    echo "conformance: CI must run terraform validate and the AWS apply: install terraform and the provider mirror" >&2
     exit 1
   fi
 fi

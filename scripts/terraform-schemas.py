@@ -31,6 +31,8 @@ OUT = ROOT / "data" / "terraform-schemas.json"
 PROVIDER = "registry.terraform.io/hashicorp/aws"
 AWS_TYPES = [
     "aws_eks_access_entry",
+    "aws_iam_openid_connect_provider",
+    "aws_iam_policy",
     "aws_iam_role",
     "aws_iam_role_policy",
     "aws_iam_user",

@@ -277,6 +277,8 @@ codes! {
     ConditionTooLarge = "TG014", "condition-too-large", Error, [], "a `where` narrows an action in Google Cloud to more resources than one IAM condition can compare (it takes at most 12 logical operators): Google Cloud would refuse the binding";
     /// An AKS ServiceAccount without its managed identity's client id.
     MissingClientId = "TG015", "missing-client-id", Warning, [], "an identity runs on AKS and in Azure, and its file records no `auth.client_id`: Azure assigns its managed identity's client id when it creates it, and until the ServiceAccount carries it (`azure.workload.identity/client-id`) its pods get no Microsoft Entra token";
+    /// `existing` names a target where nothing of the identity is imported.
+    ExistingNotImported = "TG016", "existing-not-imported", Warning, [], "an identity's `existing` names a target where nhi imports nothing for it: one it does not run in, or Kubernetes, where applying the manifests adopts objects that exist already. The line says something about the estate that no rendered file acts on";
     /// An allowed action's permissions are covered by a forbidden one's.
     PermissionOverlap = "AC005", "permission-overlap", Error, [Nhi5], "an allowed action expands to a permission that a forbidden action or a guardrail covers";
     /// A decision test's expected decision differs from the rendered one.
@@ -375,6 +377,7 @@ impl Code {
                 | Self::IdentityReuse
                 | Self::UnenforcedCondition
                 | Self::MissingClientId
+                | Self::ExistingNotImported
         )
     }
 

@@ -62,6 +62,7 @@ pub const FAMILIES: &[Family] = &[
             Code::NoTarget,
             Code::ClusterUnreachable,
             Code::MissingClientId,
+            Code::ExistingNotImported,
         ],
         check: targets::check,
     },

@@ -17,8 +17,8 @@ pub use crate::source::Spanned;
 use crate::source::{FileId, Loc};
 pub(crate) use keywords::keyword_enum;
 pub use keywords::{
-    Access, Acts, AuthMethod, ClusterPlatform, IdentityType, Keyword, Kind, Platform, Requirement,
-    RiskTier, State,
+    Access, Acts, AuthMethod, AwsPrerequisite, ClusterPlatform, IdentityType, Keyword, Kind,
+    Platform, Requirement, RiskTier, State,
 };
 pub use targets::{AwsTarget, AzureTarget, GcpTarget, KubernetesTarget, Targets};
 
@@ -353,6 +353,8 @@ pub struct Identity {
     /// The targets it runs in, when its file says (`None`: the
     /// workspace's default, else what its `auth` implies).
     pub targets: Option<Vec<Spanned<Platform>>>,
+    /// The clouds where its objects exist already: Terraform imports them.
+    pub existing: Vec<Spanned<Platform>>,
     /// Delegations.
     pub delegations: Vec<Delegation>,
     /// Provenance.

@@ -478,6 +478,7 @@ keyword_from_node!(
     crate::model::Access,
     crate::model::Acts,
     crate::model::AuthMethod,
+    crate::model::AwsPrerequisite,
     crate::model::ClusterPlatform,
     crate::model::IdentityType,
     crate::model::Kind,

@@ -406,11 +406,23 @@ fn terraform_json_never_interpolates_what_the_workspace_wrote() {
         .as_str()
         .unwrap();
     assert!(policy.contains("home/$${aws:username}/*"), "{policy}");
-    // the only interpolations are nhi's own references
+    assert_eq!(role["name"], "${var.name_prefix}ci-job");
+    // the only interpolations are nhi's own: references to what the module
+    // declares, never text from the workspace
     for (i, _) in tf.match_indices("${") {
         let before = &tf[..i];
         assert!(
-            before.ends_with('$') || tf[i..].starts_with("${aws_iam_"),
+            before.ends_with('$')
+                || [
+                    "${aws_",
+                    "${var.",
+                    "${local.",
+                    "${merge(var.tags, local.tags[",
+                    "${each.value.",
+                    "${{ for host, p in local.oidc_providers",
+                ]
+                .iter()
+                .any(|own| tf[i..].starts_with(own)),
             "unescaped interpolation at {i}: {}",
             &tf[i..(i + 40).min(tf.len())]
         );
@@ -580,30 +592,59 @@ fn azure_federates_each_subject_and_leaves_out_what_is_forbidden() {
     }
 }
 
-/// Every `${type.name.attr}` of a Terraform JSON document names one of its
-/// own resources, and every other `${` is escaped.
+/// Every string of a JSON document, depth first.
+fn strings<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
+    match v {
+        Value::String(s) => out.push(s),
+        Value::Array(items) => items.iter().for_each(|i| strings(i, out)),
+        Value::Object(map) => map.values().for_each(|i| strings(i, out)),
+        _ => {}
+    }
+}
+
+/// Every reference in every unescaped `${…}` of a Terraform JSON document
+/// names something the document declares: one of its resources (`type.name`),
+/// variables (`var.x`), locals (`local.x`) or module calls (`module.x`).
 fn references_resolve(tf: &str) {
     let doc: Value = serde_json::from_str(tf).unwrap();
-    let resources = doc["resource"].as_object().unwrap();
-    let mut rest = tf;
-    while let Some(i) = rest.find("${") {
-        let escaped = rest[..i].ends_with('$');
-        let after = &rest[i + 2..];
-        if !escaped {
-            let end = after.find('}').unwrap();
-            let parts: Vec<&str> = after[..end].split('.').collect();
-            assert_eq!(parts.len(), 3, "not a reference: {}", &after[..end]);
-            assert!(
-                resources
-                    .get(parts[0])
-                    .and_then(|r| r.get(parts[1]))
-                    .is_some(),
-                "dangling reference {}",
-                &after[..end]
-            );
+    let mut all = Vec::new();
+    strings(&doc, &mut all);
+    let mut checked = 0;
+    for text in all {
+        let mut rest = text;
+        while let Some(i) = rest.find("${") {
+            let escaped = rest[..i].ends_with('$');
+            let after = &rest[i + 2..];
+            rest = after;
+            if escaped {
+                continue;
+            }
+            // up to the first `}`; a nested `${` is reached on its own turn
+            let body = &after[..after.find('}').unwrap_or(after.len())];
+            for (n, part) in body.split('"').enumerate() {
+                if n % 2 == 1 {
+                    continue; // a quoted literal
+                }
+                for token in part.split(|c: char| !(c.is_ascii_alphanumeric() || "_.-".contains(c)))
+                {
+                    let Some((first, tail)) = token.split_once('.') else {
+                        continue;
+                    };
+                    let second = tail.split('.').next().unwrap();
+                    let declared = match first {
+                        "" | "each" => true,
+                        "var" => doc["variable"].get(second).is_some(),
+                        "local" => doc["locals"].get(second).is_some(),
+                        "module" => doc["module"].get(second).is_some(),
+                        ty => doc["resource"][ty].get(second).is_some(),
+                    };
+                    assert!(declared, "undeclared `{token}` in `${{{body}}}`");
+                    checked += 1;
+                }
+            }
         }
-        rest = after;
     }
+    assert!(checked > 0, "no reference at all");
 }
 
 #[test]
@@ -613,9 +654,24 @@ fn every_terraform_reference_resolves_and_no_literal_interpolates() {
     for ws in workspaces() {
         all.push(build(&ws).1);
     }
+    // the check sees a reference to nothing
+    for dangling in [
+        r#"{"resource":{"aws_iam_role":{"a":{"name":"${aws_iam_role.b.arn}"}}}}"#,
+        r#"{"resource":{"aws_iam_role":{"a":{"name":"${var.prefix}a"}}}}"#,
+    ] {
+        assert!(
+            std::panic::catch_unwind(|| references_resolve(dangling)).is_err(),
+            "{dangling}"
+        );
+    }
     for files in &all {
-        for cloud in ["aws", "gcp", "azure"] {
-            references_resolve(&files[&format!("{cloud}/main.tf.json")]);
+        for file in [
+            "aws/main.tf.json",
+            "terraform/aws/main.tf.json",
+            "gcp/main.tf.json",
+            "azure/main.tf.json",
+        ] {
+            references_resolve(&files[file]);
         }
     }
 }
@@ -733,6 +789,9 @@ fn terraform_json_matches_the_provider_resource_schemas() {
                     // Terraform's own meta-arguments: an ordering names
                     // resources of the same document
                     let mut body = body.clone();
+                    for meta in ["count", "for_each", "lifecycle", "provider"] {
+                        body.as_object_mut().unwrap().remove(meta);
+                    }
                     if let Some(after) = body.as_object_mut().unwrap().remove("depends_on") {
                         for address in after.as_array().unwrap() {
                             let (t, n) = address.as_str().unwrap().split_once('.').unwrap();
@@ -1040,9 +1099,24 @@ fn the_output_folder_says_what_it_holds_and_the_order_to_apply_it() {
         readme.contains("| `aws/` |") && readme.contains(&format!(" | {aws} |")),
         "{readme}"
     );
-    // what must exist, from the workspace's settings
-    assert!(readme.contains("the IAM OIDC provider `https://token.actions.githubusercontent.com`"));
+    // what must exist, from the workspace's settings: not what the
+    // module creates (this workspace manages its OIDC providers)
     assert!(readme.contains("the workload identity pool `ci-pool`"));
+    assert!(!readme.contains("the IAM OIDC provider"), "{readme}");
+    let (_out, agents) = build(&repo().join("examples/ai-agent-platform"));
+    assert!(
+        agents["README.md"]
+            .contains("the IAM OIDC provider `https://token.actions.githubusercontent.com`")
+    );
+    // AWS is applied through its root, the others as they are
+    assert!(
+        readme.contains("`cd terraform/aws && terraform init && terraform apply`"),
+        "{readme}"
+    );
+    assert!(
+        readme.contains("`cd gcp && terraform init && terraform apply`"),
+        "{readme}"
+    );
     // (the namespaces it owns are rendered: not something to create first)
     assert!(
         !readme.contains("in the cluster, the namespaces"),
@@ -1111,4 +1185,173 @@ fn every_rendered_principal_is_a_terraform_output() {
             }
         }
     }
+}
+
+/// `aws_workspace` with its AWS settings extended by `settings` (indented
+/// under `targets.aws`) and the CI job's file by `extra`.
+fn aws_workspace_with(settings: &str, extra: &str) -> tempfile::TempDir {
+    let tmp = aws_workspace(extra);
+    let path = tmp.path().join("nhi.yaml");
+    let text = std::fs::read_to_string(&path).unwrap().replace(
+        "  aws:\n    account_id: \"123456789012\"\n",
+        &format!("  aws:\n    account_id: \"123456789012\"\n{settings}"),
+    );
+    std::fs::write(&path, text).unwrap();
+    tmp
+}
+
+#[test]
+fn the_aws_terraform_is_a_module_with_a_root_that_adopts_existing_roles() {
+    let tmp = aws_workspace_with(
+        "    name_prefix: ci-\n    manage: [oidc_providers, permissions_boundary]\n",
+        "existing: [aws]\n",
+    );
+    let (_out, files) = build(tmp.path());
+    let module = json(&files, "aws/main.tf.json");
+    // a module: no provider inside, every setting a variable defaulting to nhi.yaml
+    assert!(module.get("provider").is_none(), "{module:#}");
+    let var = |name: &str| module["variable"][name]["default"].clone();
+    assert_eq!(var("account_id"), "123456789012");
+    assert_eq!(var("name_prefix"), "ci-");
+    assert_eq!(var("manage_oidc_providers"), true);
+    assert_eq!(var("manage_permissions_boundary"), true);
+    assert_eq!(var("permissions_boundary_arn"), Value::Null);
+    assert_eq!(
+        var("roles_anywhere_trust_anchor_arn"),
+        "arn:aws:rolesanywhere:eu-west-1:123456789012:trust-anchor/t1"
+    );
+    let resource = &module["resource"];
+    assert_eq!(
+        resource["aws_iam_role"]["ci-job"]["name"],
+        "${var.name_prefix}ci-job"
+    );
+    assert_eq!(
+        resource["aws_iam_user"]["legacy"]["name"],
+        "${var.name_prefix}legacy"
+    );
+    // the trust names the provider the module creates, or the account's own
+    let trust = resource["aws_iam_role"]["ci-job"]["assume_role_policy"]
+        .as_str()
+        .unwrap();
+    assert!(
+        trust.contains(
+            "\"Federated\":\"${local.oidc_provider_arns[\"token.actions.githubusercontent.com\"]}\""
+        ),
+        "{trust}"
+    );
+    let arn = module["locals"]["oidc_provider_arns"]["token.actions.githubusercontent.com"]
+        .as_str()
+        .unwrap();
+    assert!(
+        arn.contains(
+            "aws_iam_openid_connect_provider.nhi[\"token.actions.githubusercontent.com\"].arn"
+        ),
+        "{arn}"
+    );
+    assert!(
+        arn.contains(
+            "arn:aws:iam::${var.account_id}:oidc-provider/token.actions.githubusercontent.com"
+        ),
+        "{arn}"
+    );
+    assert_eq!(
+        module["locals"]["oidc_providers"]["token.actions.githubusercontent.com"],
+        serde_json::json!({"url": "https://token.actions.githubusercontent.com", "client_ids": ["sts.amazonaws.com"]})
+    );
+    let mesh = resource["aws_iam_role"]["mesh"]["assume_role_policy"]
+        .as_str()
+        .unwrap();
+    assert!(
+        mesh.contains("\"aws:SourceArn\":[\"${var.roles_anywhere_trust_anchor_arn}\"]"),
+        "{mesh}"
+    );
+    // the boundary: what the workspace grants, minus nothing (no guardrails here)
+    let boundary = json(&files, "aws/permissions-boundary.json");
+    assert_eq!(
+        boundary["Statement"][0]["Action"],
+        serde_json::json!(["logs:GetLogEvents", "s3:GetObject"])
+    );
+    assert_eq!(
+        boundary["Statement"][0]["Resource"],
+        serde_json::json!(["*"])
+    );
+    let native = json(&files, "aws/ci-job/role.json");
+    assert_eq!(native["RoleName"], "ci-ci-job");
+    assert_eq!(
+        native["PermissionsBoundary"],
+        "arn:aws:iam::123456789012:policy/nhi/ci-nhi-boundary"
+    );
+    let policy: Value = serde_json::from_str(
+        resource["aws_iam_policy"]["permissions_boundary"]["policy"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(policy, boundary);
+    // every principal and prerequisite is an output
+    for output in [
+        "role_arns",
+        "user_arns",
+        "permissions_boundary_arn",
+        "oidc_provider_arns",
+    ] {
+        assert!(module["output"][output].is_object(), "{output}");
+    }
+    // the root: the provider, the module, the import of the role that exists
+    let root = json(&files, "terraform/aws/main.tf.json");
+    assert_eq!(root["module"]["nhi"]["source"], "../../aws");
+    assert_eq!(
+        root["import"],
+        serde_json::json!([{"to": "module.nhi.aws_iam_role.ci-job", "id": "ci-ci-job"}])
+    );
+    assert_eq!(
+        root["output"]["role_arns"]["value"],
+        "${module.nhi.role_arns}"
+    );
+    // the ServiceAccount names the prefixed role
+    let sa = &files["kubernetes/pod.yaml"];
+    assert!(
+        sa.contains("arn:aws:iam::123456789012:role/nhi/ci-pod"),
+        "{sa}"
+    );
+}
+
+#[test]
+fn aws_settings_that_cannot_be_right_are_refused_at_their_line() {
+    // a prefix IAM names cannot hold, and a boundary both named and managed
+    let tmp = aws_workspace_with(
+        "    name_prefix: \"ci job/\"\n    permissions_boundary: arn:aws:iam::123456789012:policy/b\n    manage: [permissions_boundary]\n",
+        "",
+    );
+    let messages = support::check_messages(tmp.path(), "SC007");
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("`ci job/` is not an IAM name prefix")),
+        "{messages:?}"
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("names a permissions boundary and also has nhi render one")),
+        "{messages:?}"
+    );
+    // a prefix that makes a role name longer than IAM's 64 characters
+    let tmp = aws_workspace_with(&format!("    name_prefix: {}\n", "p".repeat(32)), "");
+    let long = "a-worker-whose-name-runs-to-forty-chars";
+    std::fs::write(
+        tmp.path().join(format!("identities/{long}.yaml")),
+        format!(
+            "agent: {long}\nowner: t\nauth: oidc_short_lived_token\nallowed_actions: [read_logs]\n"
+        ),
+    )
+    .unwrap();
+    let too_long = support::check_messages(tmp.path(), "TG001");
+    assert!(
+        too_long
+            .iter()
+            .any(|m| m.contains("too long to name an IAM role")),
+        "{too_long:?}"
+    );
+    assert!(support::check_messages(aws_workspace("").path(), "TG001").is_empty());
 }

@@ -655,6 +655,7 @@ fn identity(i: usize, s: &Spec, count: usize) -> Identity {
                 .collect(),
         },
         targets: None,
+        existing: Vec::new(),
         // delegations only to later identities: the graph stays acyclic,
         // as `nhi check` requires
         delegations: s

@@ -22,6 +22,35 @@ pub fn check(cx: &LintContext<'_>, out: &mut Diagnostics) {
             cluster_unreachable(cx, identity, out);
         }
         no_client_id(cx, identity, out);
+        existing_not_imported(cx, identity, out);
+    }
+}
+
+/// `existing` naming a target whose Terraform does not import the
+/// identity: one it does not land in, or the cluster.
+fn existing_not_imported(cx: &LintContext<'_>, identity: &Identity, out: &mut Diagnostics) {
+    let lands = cx.analysis.lands(identity);
+    for e in &identity.existing {
+        let why = match e.value {
+            Platform::Kubernetes => {
+                "applying the manifests adopts Kubernetes objects that exist already: nothing to import"
+            }
+            Platform::Aws if !lands.aws => "it does not run in AWS",
+            Platform::Gcp if !lands.gcp => "it does not run in Google Cloud",
+            Platform::Azure if !lands.azure => "it does not run in Azure",
+            _ => continue,
+        };
+        out.push(
+            Diagnostic::new(
+                Code::ExistingNotImported,
+                format!(
+                    "`{}` is marked existing in {}, where nothing of it is imported: {why}",
+                    identity.name.value, e.value
+                ),
+            )
+            .primary(e.loc, "nothing imported")
+            .help("remove it from `existing`, or add the target to the identity's `targets`"),
+        );
     }
 }
 
@@ -63,6 +92,23 @@ fn names(cx: &LintContext<'_>, out: &mut Diagnostics) {
                     out.push(not_a_namespace(ns));
                 }
             }
+        }
+        if let Some(aws) = &t.aws
+            && lands.aws
+            && aws.prefix().len() + name.value.as_str().len() > 64
+        {
+            out.push(
+                Diagnostic::new(
+                    Code::InvalidTargetName,
+                    format!(
+                        "`{}{}` is too long to name an IAM role or user",
+                        aws.prefix(),
+                        name.value
+                    ),
+                )
+                .primary(name.loc, "with `targets.aws.name_prefix`, over 64 characters")
+                .help("IAM role and user names hold at most 64 characters: shorten the name or the prefix"),
+            );
         }
         if lands.azure && name.value.as_str().len() < 3 {
             out.push(

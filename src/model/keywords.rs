@@ -176,6 +176,21 @@ keyword_enum! {
 }
 
 keyword_enum! {
+    /// What an AWS account needs before its roles work, which nhi renders
+    /// as Terraform resources when the workspace manages it.
+    pub enum AwsPrerequisite as "AWS prerequisite" {
+        /// The IAM OIDC identity providers of the issuers roles trust.
+        OidcProviders = "oidc_providers",
+        /// The permissions boundary of every role and user: what the
+        /// workspace grants at most, minus its guardrails.
+        PermissionsBoundary = "permissions_boundary",
+        /// The IAM Roles Anywhere trust anchor and the profile of the roles
+        /// it serves.
+        RolesAnywhere = "roles_anywhere",
+    }
+}
+
+keyword_enum! {
     /// The platform a Kubernetes cluster runs on: which cloud's workload
     /// identity its service accounts are annotated for.
     pub enum ClusterPlatform as "cluster platform" {

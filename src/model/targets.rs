@@ -2,7 +2,7 @@
 //! has the form its cloud requires (`validate` reports those that do not,
 //! and leaves them out of nothing: a renderer prints what is written).
 
-use super::ClusterPlatform;
+use super::{AwsPrerequisite, ClusterPlatform};
 use crate::source::Spanned;
 
 /// Settings of the targets; a cloud is rendered when its settings are
@@ -43,6 +43,24 @@ pub struct AwsTarget {
     pub oidc_providers: Vec<Spanned<String>>,
     /// IAM Roles Anywhere trust anchor ARN (for SPIFFE and mTLS).
     pub roles_anywhere_trust_anchor: Option<Spanned<String>>,
+    /// Put before the name of every role, user and policy nhi creates.
+    pub name_prefix: Option<Spanned<String>>,
+    /// The prerequisites nhi renders as resources.
+    pub manage: Vec<Spanned<AwsPrerequisite>>,
+}
+
+impl AwsTarget {
+    /// Whether the workspace manages this prerequisite.
+    #[must_use]
+    pub fn manages(&self, p: AwsPrerequisite) -> bool {
+        self.manage.iter().any(|m| m.value == p)
+    }
+
+    /// The name prefix, or none.
+    #[must_use]
+    pub fn prefix(&self) -> &str {
+        self.name_prefix.as_ref().map_or("", |p| p.value.as_str())
+    }
 }
 
 /// The Google Cloud project identities land in.

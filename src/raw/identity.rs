@@ -66,6 +66,10 @@ raw_struct! {
         /// runtime). It is rendered into no other, whatever its actions
         /// map to.
         targets: Option<Vec<Spanned<Platform>>>,
+        /// The clouds where its objects exist already, made by hand or by
+        /// another tool (`aws`, `gcp`, `azure`): their Terraform adopts
+        /// them with `import` blocks instead of creating them.
+        existing: Option<Vec<Spanned<Platform>>>,
         /// Identities this one may delegate to, each with a narrower scope.
         delegation: Option<Delegation>,
         /// What is acting: provider, model, version, runtime.

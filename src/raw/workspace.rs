@@ -1,7 +1,7 @@
 //! The workspace file as written (`nhi.yaml`) and the catalogue files it
 //! includes.
 
-use crate::model::{Access, AuthMethod, Platform};
+use crate::model::{Access, AuthMethod, AwsPrerequisite, Platform};
 
 use super::{Entries, OneOrMany, Spanned, raw_enum, raw_struct};
 
@@ -222,6 +222,14 @@ raw_struct! {
         oidc_providers: Option<Vec<Spanned<String>>>,
         /// IAM Roles Anywhere trust anchor ARN (for SPIFFE and mTLS).
         roles_anywhere_trust_anchor: Option<Spanned<String>>,
+        /// Put before the name of every role, user and policy nhi creates
+        /// (`ci-`): up to 32 of the characters IAM names take.
+        #[schemars(regex(pattern = r"^[A-Za-z0-9+=,.@_-]{0,32}$"))]
+        name_prefix: Option<Spanned<String>>,
+        /// The prerequisites nhi renders as Terraform resources (each one
+        /// also a module variable): `oidc_providers`, `permissions_boundary`
+        /// (then `permissions_boundary` above stays unset), `roles_anywhere`.
+        manage: Option<Vec<Spanned<AwsPrerequisite>>>,
     }
 }
 

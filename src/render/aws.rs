@@ -4,8 +4,8 @@
 //! permissions policy with an `Allow` per allowed action and an explicit
 //! `Deny` per forbidden and guardrail action, and tags naming its owner,
 //! purpose, review date and source file. Native JSON under `aws/NAME/`
-//! (what `aws iam create-role` and `put-role-policy` take) and one
-//! Terraform JSON file, `aws/main.tf.json`.
+//! (what `aws iam create-role` and `put-role-policy` take); the same as a
+//! Terraform module with a root that applies it ([`module`]).
 
 use std::collections::BTreeMap;
 
@@ -13,13 +13,14 @@ use serde::Serialize;
 
 use crate::analyse::federation::{self, AwsTrust, Cloud};
 use crate::analyse::{self, Analysis, enforce, grant_of, places};
-use crate::model::{Action, AwsMapping, AwsTarget, Identity, Model};
+use crate::model::{Action, AwsMapping, AwsPrerequisite, AwsTarget, Identity, Model, Platform};
 use crate::source::SourceDb;
 use crate::vocabulary::aws::{self, Tags as TagCondition};
 
 use super::tags::{self, Tags};
-use super::terraform;
 use super::{Artifact, Artifacts, RenderError};
+
+pub mod module;
 
 /// The IAM path of every role and user nhi renders.
 pub const PATH: &str = "/nhi/";
@@ -90,6 +91,8 @@ pub struct Rendered {
     /// The EKS cluster a CI pipeline reaches through this role, and the
     /// Kubernetes group its access entry maps the role to.
     pub access_entry: Option<(String, String)>,
+    /// Whether its role (or user) exists already, to be imported.
+    pub existing: bool,
 }
 
 /// Render the AWS target: every identity that lands in AWS.
@@ -114,12 +117,36 @@ pub fn render(
         files(&rendered, target, &mut out);
         roles.push(rendered);
     }
-    out.insert(Artifact::new(
-        "aws/main.tf.json",
-        main_tf(&roles, target),
-        None,
-    ));
+    out.extend(module::render(model, &roles, target)?);
     Ok(out)
+}
+
+/// The permissions boundary of every role and user: the one nhi renders,
+/// or the one the workspace names.
+#[must_use]
+pub fn boundary_arn(target: &AwsTarget) -> Option<String> {
+    if target.manages(AwsPrerequisite::PermissionsBoundary) {
+        return Some(format!(
+            "arn:aws:iam::{}:policy{PATH}{}{}",
+            target.account_id.value,
+            target.prefix(),
+            module::BOUNDARY
+        ));
+    }
+    target
+        .permissions_boundary
+        .as_ref()
+        .map(|b| b.value.clone())
+}
+
+/// The ARN of the role nhi renders for the identity `name`.
+#[must_use]
+pub fn role_arn(target: &AwsTarget, name: &str) -> String {
+    format!(
+        "arn:aws:iam::{}:role{PATH}{}{name}",
+        target.account_id.value,
+        target.prefix()
+    )
 }
 
 fn pascal(action: &str) -> String {
@@ -169,6 +196,7 @@ fn identity_role(
             .flatten()
             .and_then(|k| k.cluster_name.as_ref())
             .map(|c| (c.value.clone(), places::access_group(&name))),
+        existing: identity.existing.iter().any(|p| p.value == Platform::Aws),
         name,
     })
 }
@@ -330,6 +358,27 @@ fn statement_of(sid: String, effect: &'static str, action: &Action) -> Option<St
     })
 }
 
+/// A Deny statement per guardrail action, in action order.
+fn guardrail_denies(model: &Model) -> Vec<Statement> {
+    let catalogue = model.settings.actions.as_ref();
+    let mut guardrails: Vec<&str> = model
+        .settings
+        .guardrails
+        .forbidden_actions
+        .iter()
+        .map(|g| g.value.as_str())
+        .collect();
+    guardrails.sort_unstable();
+    guardrails.dedup();
+    guardrails
+        .into_iter()
+        .filter_map(|g| {
+            let action = catalogue.and_then(|c| c.get(g))?;
+            statement_of(format!("Guardrail{}", pascal(g)), "Deny", action)
+        })
+        .collect()
+}
+
 /// The permissions policy: quarantine first, then the denies, then the
 /// allows, each in action order.
 fn permissions(
@@ -351,22 +400,7 @@ fn permissions(
             condition: BTreeMap::new(),
         });
     }
-    let mut guardrails: Vec<&str> = model
-        .settings
-        .guardrails
-        .forbidden_actions
-        .iter()
-        .map(|g| g.value.as_str())
-        .collect();
-    guardrails.sort_unstable();
-    guardrails.dedup();
-    for g in guardrails {
-        if let Some(s) =
-            action(g).and_then(|a| statement_of(format!("Guardrail{}", pascal(g)), "Deny", a))
-        {
-            statement.push(s);
-        }
-    }
+    statement.extend(guardrail_denies(model));
     // a guardrail already denies what it names
     let mut forbidden: Vec<&str> = identity
         .forbidden
@@ -431,18 +465,16 @@ struct TagSpec<'a> {
 }
 
 fn files(r: &Rendered, target: &AwsTarget, out: &mut Artifacts) {
-    let boundary = target
-        .permissions_boundary
-        .as_ref()
-        .map(|b| b.value.as_str());
+    let boundary = boundary_arn(target);
     let user = r.trust.is_none();
+    let name = format!("{}{}", target.prefix(), r.name);
     let spec = RoleSpec {
-        role_name: (!user).then_some(r.name.as_str()),
-        user_name: user.then_some(r.name.as_str()),
+        role_name: (!user).then_some(name.as_str()),
+        user_name: user.then_some(name.as_str()),
         path: PATH,
         description: (!user).then_some(r.description.as_str()),
         max_session_duration: (!user).then_some(r.max_session),
-        permissions_boundary: boundary,
+        permissions_boundary: boundary.as_deref(),
         tags: r
             .tags
             .iter()
@@ -476,10 +508,7 @@ fn files(r: &Rendered, target: &AwsTarget, out: &mut Artifacts) {
             &format!("{dir}/eks-access-entry.json"),
             super::json_file(&AccessEntrySpec {
                 cluster_name: cluster,
-                principal_arn: format!(
-                    "arn:aws:iam::{}:role{PATH}{}",
-                    target.account_id.value, r.name
-                ),
+                principal_arn: role_arn(target, &r.name),
                 kubernetes_groups: [group],
                 ty: "STANDARD",
             }),
@@ -502,178 +531,4 @@ struct AccessEntrySpec<'a> {
     kubernetes_groups: [&'a str; 1],
     #[serde(rename = "type")]
     ty: &'static str,
-}
-
-/// The Terraform resources of the AWS target.
-#[derive(Debug, Default, Serialize)]
-struct Resources {
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    aws_eks_access_entry: BTreeMap<String, AccessEntry>,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    aws_iam_role: BTreeMap<String, IamRole>,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    aws_iam_role_policy: BTreeMap<String, IamRolePolicy>,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    aws_iam_user: BTreeMap<String, IamUser>,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    aws_iam_user_policy: BTreeMap<String, IamUserPolicy>,
-}
-
-#[derive(Debug, Serialize)]
-struct AccessEntry {
-    cluster_name: String,
-    principal_arn: String,
-    kubernetes_groups: Vec<String>,
-    #[serde(rename = "type")]
-    ty: &'static str,
-}
-
-#[derive(Debug, Serialize)]
-struct IamRole {
-    name: String,
-    path: &'static str,
-    description: String,
-    assume_role_policy: String,
-    max_session_duration: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    permissions_boundary: Option<String>,
-    tags: BTreeMap<String, String>,
-}
-
-#[derive(Debug, Serialize)]
-struct IamRolePolicy {
-    name: &'static str,
-    role: String,
-    policy: String,
-}
-
-#[derive(Debug, Serialize)]
-struct IamUser {
-    name: String,
-    path: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    permissions_boundary: Option<String>,
-    tags: BTreeMap<String, String>,
-}
-
-#[derive(Debug, Serialize)]
-struct IamUserPolicy {
-    name: &'static str,
-    user: String,
-    policy: String,
-}
-
-#[derive(Debug, Serialize)]
-struct Provider {
-    region: String,
-}
-
-/// What the document gives those who apply it: each principal's ARN.
-fn outputs(resources: &Resources) -> terraform::Outputs {
-    let mut outputs = terraform::Outputs::new();
-    terraform::output(
-        &mut outputs,
-        "role_arns",
-        "each identity's IAM role ARN, by identity",
-        "aws_iam_role",
-        "arn",
-        resources.aws_iam_role.keys(),
-    );
-    terraform::output(
-        &mut outputs,
-        "user_arns",
-        "each api_key identity's IAM user ARN, by identity",
-        "aws_iam_user",
-        "arn",
-        resources.aws_iam_user.keys(),
-    );
-    outputs
-}
-
-fn main_tf(roles: &[Rendered], target: &AwsTarget) -> String {
-    let boundary = target
-        .permissions_boundary
-        .as_ref()
-        .map(|b| b.value.clone());
-    let mut resources = Resources::default();
-    for r in roles {
-        let key = terraform::resource_name(&r.name);
-        // every literal goes in escaped: IAM policy variables (`${aws:username}`)
-        // and free text must not read as Terraform interpolation
-        let policy = terraform::literal(&serde_json::to_string(&r.permissions).unwrap_or_default());
-        let tags: BTreeMap<String, String> = r
-            .tags
-            .iter()
-            .map(|(k, v)| (terraform::literal(k), terraform::literal(v)))
-            .collect();
-        match &r.trust {
-            Some(trust) => {
-                resources.aws_iam_role.insert(
-                    key.clone(),
-                    IamRole {
-                        name: r.name.clone(),
-                        path: PATH,
-                        description: terraform::literal(&r.description),
-                        assume_role_policy: terraform::literal(
-                            &serde_json::to_string(trust).unwrap_or_default(),
-                        ),
-                        max_session_duration: r.max_session,
-                        permissions_boundary: boundary.clone(),
-                        tags,
-                    },
-                );
-                resources.aws_iam_role_policy.insert(
-                    key.clone(),
-                    IamRolePolicy {
-                        name: POLICY_NAME,
-                        role: terraform::reference("aws_iam_role", &key, "id"),
-                        policy,
-                    },
-                );
-                if let Some((cluster, group)) = &r.access_entry {
-                    resources.aws_eks_access_entry.insert(
-                        key.clone(),
-                        AccessEntry {
-                            cluster_name: terraform::literal(cluster),
-                            principal_arn: terraform::reference("aws_iam_role", &key, "arn"),
-                            kubernetes_groups: vec![terraform::literal(group)],
-                            ty: "STANDARD",
-                        },
-                    );
-                }
-            }
-            None => {
-                resources.aws_iam_user.insert(
-                    key.clone(),
-                    IamUser {
-                        name: r.name.clone(),
-                        path: PATH,
-                        permissions_boundary: boundary.clone(),
-                        tags,
-                    },
-                );
-                resources.aws_iam_user_policy.insert(
-                    key.clone(),
-                    IamUserPolicy {
-                        name: POLICY_NAME,
-                        user: terraform::reference("aws_iam_user", &key, "name"),
-                        policy,
-                    },
-                );
-            }
-        }
-    }
-    let provider = target.region.as_ref().map(|r| Provider {
-        region: r.value.clone(),
-    });
-    let outputs = outputs(&resources);
-    terraform::document(
-        "aws",
-        "hashicorp/aws",
-        // the 5.x of the offline mirror and the current 6.x
-        ">= 5.0, < 7.0",
-        provider,
-        &resources,
-        outputs,
-    )
 }

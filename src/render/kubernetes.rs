@@ -259,12 +259,7 @@ fn annotations(
             {
                 out.insert(
                     "eks.amazonaws.com/role-arn".to_owned(),
-                    format!(
-                        "arn:aws:iam::{}:role{}{}",
-                        target.account_id.value,
-                        aws::PATH,
-                        identity.name.value
-                    ),
+                    aws::role_arn(target, identity.name.value.as_str()),
                 );
                 if let Some(aud) = audiences.first() {
                     out.insert("eks.amazonaws.com/audience".to_owned(), aud.clone());

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use crate::analyse::Analysis;
-use crate::model::Model;
+use crate::model::{AwsPrerequisite, Model};
 
 use super::{Artifact, Artifacts};
 
@@ -21,7 +21,7 @@ const FOLDERS: &[(&str, &str)] = &[
     ),
     (
         "aws",
-        "per identity its IAM role (or user), trust and permissions as native JSON, and `main.tf.json`",
+        "per identity its IAM role (or user), trust and permissions as native JSON; `main.tf.json`, a Terraform module (variables, outputs, no provider)",
     ),
     (
         "gcp",
@@ -30,6 +30,10 @@ const FOLDERS: &[(&str, &str)] = &[
     (
         "azure",
         "per identity its managed identity, federated credentials and role definitions as native JSON, and `main.tf.json`",
+    ),
+    (
+        "terraform",
+        "`terraform/aws/`: the root that configures the provider, calls the `aws/` module and imports what exists already",
     ),
     (
         "kubernetes",
@@ -99,7 +103,11 @@ pub fn render(model: &Model, analysis: &Analysis, artifacts: &Artifacts) -> Arti
     if !clouds.is_empty() {
         let each: Vec<String> = clouds
             .iter()
-            .map(|c| format!("`cd {c} && terraform init && terraform apply`"))
+            .map(|c| {
+                // AWS is a module, applied through its root
+                let folder = if *c == "aws" { "terraform/aws" } else { c };
+                format!("`cd {folder} && terraform init && terraform apply`")
+            })
             .collect();
         item(
             &mut out,
@@ -134,9 +142,11 @@ fn prerequisites(model: &Model, analysis: &Analysis) -> Vec<String> {
     let t = &model.settings.targets;
     let mut out = Vec::new();
     if let Some(aws) = &t.aws {
+        // what the module creates is no prerequisite
         let mut parts: Vec<String> = aws
             .oidc_providers
             .iter()
+            .filter(|_| !aws.manages(AwsPrerequisite::OidcProviders))
             .map(|p| format!("the IAM OIDC provider `{}`", p.value))
             .collect();
         if let Some(anchor) = &aws.roles_anywhere_trust_anchor {

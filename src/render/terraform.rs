@@ -1,5 +1,7 @@
 //! Terraform JSON (`*.tf.json`), the form of HCL a program writes: one
-//! document per cloud with its provider requirement and resources.
+//! document per cloud with its provider requirement and resources — for
+//! AWS a module (variables, locals, resources, outputs, no provider) and
+//! a small root that configures the provider and calls it.
 
 use std::collections::BTreeMap;
 
@@ -18,10 +20,10 @@ struct Document<'a, P: Serialize, R: Serialize> {
 /// One output of a document: each identity's name to an attribute of its
 /// resource (what a workload or another module needs: a role's ARN, a
 /// service account's email, a managed identity's client id).
-#[derive(Serialize)]
+#[derive(Clone, Serialize)]
 pub struct Output {
     description: &'static str,
-    value: BTreeMap<String, String>,
+    value: serde_json::Value,
 }
 
 /// A document's outputs, by name.
@@ -47,8 +49,180 @@ pub fn output<'k>(
         })
         .collect();
     if !value.is_empty() {
-        outputs.insert(name, Output { description, value });
+        outputs.insert(
+            name,
+            Output {
+                description,
+                value: serde_json::to_value(value).unwrap_or_default(),
+            },
+        );
     }
+}
+
+/// Add the output `name` whose value is the expression `value`.
+pub fn output_of(
+    outputs: &mut Outputs,
+    name: &'static str,
+    description: &'static str,
+    value: String,
+) {
+    outputs.insert(
+        name,
+        Output {
+            description,
+            value: value.into(),
+        },
+    );
+}
+
+/// A module's input.
+#[derive(Serialize)]
+pub struct Variable {
+    /// Its Terraform type (`string`, `bool`, `map(string)`).
+    #[serde(rename = "type")]
+    pub ty: &'static str,
+    /// What it sets.
+    pub description: &'static str,
+    /// Its value when the caller sets none (`null`: unset).
+    pub default: serde_json::Value,
+}
+
+/// A module's inputs, by name.
+pub type Variables = BTreeMap<&'static str, Variable>;
+
+/// An input of type `ty` with a default.
+pub fn variable(
+    variables: &mut Variables,
+    name: &'static str,
+    ty: &'static str,
+    description: &'static str,
+    default: impl Into<serde_json::Value>,
+) {
+    variables.insert(
+        name,
+        Variable {
+            ty,
+            description,
+            default: default.into(),
+        },
+    );
+}
+
+#[derive(Serialize)]
+struct Module<'a, L: Serialize, R: Serialize> {
+    terraform: Settings,
+    variable: Variables,
+    locals: &'a L,
+    resource: &'a R,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    output: Outputs,
+}
+
+/// A module: the provider it requires, its inputs, locals, resources and
+/// outputs, and no provider configuration (the caller's).
+#[must_use]
+pub fn module<L: Serialize, R: Serialize>(
+    provider: (&'static str, &'static str, &'static str),
+    variables: Variables,
+    locals: &L,
+    resources: &R,
+    outputs: Outputs,
+) -> String {
+    let (name, source, version) = provider;
+    pretty(&Module {
+        terraform: Settings {
+            required_providers: BTreeMap::from([(name, Requirement { source, version })]),
+        },
+        variable: variables,
+        locals,
+        resource: resources,
+        output: outputs,
+    })
+}
+
+/// An object that exists already, adopted into `to`.
+#[derive(Serialize)]
+pub struct Import {
+    /// The resource address, in the root (`module.nhi.aws_iam_role.x`).
+    pub to: String,
+    /// The object's id in the cloud.
+    pub id: String,
+}
+
+#[derive(Serialize)]
+struct Root<P: Serialize> {
+    terraform: Settings,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    provider: BTreeMap<&'static str, P>,
+    module: BTreeMap<&'static str, Call>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    import: Vec<Import>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    output: BTreeMap<&'static str, Forward>,
+}
+
+#[derive(Serialize)]
+struct Call {
+    source: String,
+}
+
+#[derive(Serialize)]
+struct Forward {
+    description: &'static str,
+    value: String,
+}
+
+/// The name of the module in the root that calls it.
+pub const MODULE: &str = "nhi";
+
+/// A root that configures the provider, calls the module at `source` with
+/// its defaults, adopts `imports` and passes every output on.
+#[must_use]
+pub fn root<P: Serialize>(
+    provider: (&'static str, &'static str, &'static str),
+    configuration: Option<P>,
+    source: &str,
+    imports: Vec<Import>,
+    outputs: &Outputs,
+) -> String {
+    let (name, provider_source, version) = provider;
+    pretty(&Root {
+        terraform: Settings {
+            required_providers: BTreeMap::from([(
+                name,
+                Requirement {
+                    source: provider_source,
+                    version,
+                },
+            )]),
+        },
+        provider: configuration.into_iter().map(|p| (name, p)).collect(),
+        module: BTreeMap::from([(
+            MODULE,
+            Call {
+                source: source.to_owned(),
+            },
+        )]),
+        import: imports,
+        output: outputs
+            .iter()
+            .map(|(key, o)| {
+                (
+                    *key,
+                    Forward {
+                        description: o.description,
+                        value: format!("${{module.{MODULE}.{key}}}"),
+                    },
+                )
+            })
+            .collect(),
+    })
+}
+
+fn pretty(doc: &impl Serialize) -> String {
+    let mut text = serde_json::to_string_pretty(doc).unwrap_or_default();
+    text.push('\n');
+    text
 }
 
 #[derive(Serialize)]
@@ -81,9 +255,7 @@ pub fn document<P: Serialize, R: Serialize>(
         resource: resources,
         output: outputs,
     };
-    let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
-    text.push('\n');
-    text
+    pretty(&doc)
 }
 
 /// A resource's name in Terraform for an identity's name: the name itself

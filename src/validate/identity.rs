@@ -98,6 +98,7 @@ fn read(
         expires,
         context: raw.context.as_ref().map(context).unwrap_or_default(),
         targets: raw.targets.clone(),
+        existing: raw.existing.clone().unwrap_or_default(),
         delegations: raw
             .delegation
             .iter()

@@ -290,6 +290,8 @@ fn targets_of(t: &raw::Targets) -> Targets {
             permissions_boundary: a.permissions_boundary.clone(),
             oidc_providers: a.oidc_providers.clone().unwrap_or_default(),
             roles_anywhere_trust_anchor: a.roles_anywhere_trust_anchor.clone(),
+            name_prefix: a.name_prefix.clone(),
+            manage: a.manage.clone().unwrap_or_default(),
         }),
         gcp: t.gcp.as_ref().map(|g| GcpTarget {
             project: g.project.clone(),

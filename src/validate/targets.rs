@@ -3,7 +3,7 @@
 //! context keys, which must not collide with the keys delegation uses.
 
 use crate::diag::{Code, Diagnostic, Diagnostics, backticked, printable};
-use crate::model::{AwsTarget, AzureTarget, GcpTarget, Model, Spanned};
+use crate::model::{AwsPrerequisite, AwsTarget, AzureTarget, GcpTarget, Model, Spanned};
 use crate::vocabulary::cedar::{NHI_TYPES, is_namespace, is_type_name};
 use crate::vocabulary::context::RESERVED_CONTEXT_KEYS;
 
@@ -141,6 +141,31 @@ fn aws_settings(aws: &AwsTarget, out: &mut Diagnostics) {
             out,
         );
     }
+    if let Some(p) = &aws.name_prefix {
+        form(
+            p,
+            |s| {
+                s.len() <= 32
+                    && s.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
+            },
+            "an IAM name prefix",
+            "up to 32 letters, digits and `+=,.@_-`, such as `ci-`",
+            out,
+        );
+    }
+    if let Some(b) = &aws.permissions_boundary
+        && aws.manages(AwsPrerequisite::PermissionsBoundary)
+    {
+        out.push(
+            Diagnostic::new(
+                Code::InvalidValue,
+                "the workspace names a permissions boundary and also has nhi render one",
+            )
+            .primary(b.loc, "a boundary made elsewhere")
+            .help("remove `permissions_boundary` to use the one nhi renders, or `permissions_boundary` from `manage` to keep this one"),
+        );
+    }
 }
 
 fn gcp_settings(gcp: &GcpTarget, out: &mut Diagnostics) {
@@ -246,7 +271,13 @@ fn is_region(s: &str) -> bool {
 fn is_https_url(s: &str) -> bool {
     s.strip_prefix("https://").is_some_and(|rest| {
         let host = rest.split('/').next().unwrap_or("");
-        host.contains('.') && !rest.contains(['?', '#', ' ']) && !rest.ends_with('/')
+        // what a URL's path may hold, and nothing that ends a string in
+        // the Terraform, JSON or YAML nhi writes
+        host.contains('.')
+            && !rest.ends_with('/')
+            && rest
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-._~:/%@!&'()*+,;=".contains(c))
     })
 }
 
