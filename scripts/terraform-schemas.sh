@@ -20,7 +20,7 @@
 #   filesystem_mirror, and a main.tf requiring hashicorp/aws = $AWS_VERSION,
 #   runs `terraform init -backend=false` and `terraform providers schema
 #   -json`, and scripts/terraform-schemas.py rewrites the aws_* entries and
-#   sources.aws, keeping the google_* and azurerm_* entries. No network.
+#   sources.aws, keeping the google_*, azurerm_* and random_id entries. No network.
 #   To move to another AWS provider version: put it in a mirror (e.g.
 #   `terraform providers mirror DIR` on a machine with registry access),
 #   change AWS_VERSION below, run this script, and review the diff.

@@ -669,7 +669,9 @@ fn every_terraform_reference_resolves_and_no_literal_interpolates() {
             "aws/main.tf.json",
             "terraform/aws/main.tf.json",
             "gcp/main.tf.json",
+            "terraform/gcp/main.tf.json",
             "azure/main.tf.json",
+            "terraform/azure/main.tf.json",
         ] {
             references_resolve(&files[file]);
         }
@@ -936,7 +938,14 @@ fn azure_subtracts_only_from_its_own_wildcards_and_assigns_each_scope() {
     );
     // the secret read, at its own scope, in a role of its own
     let vault = json(&files, "azure/portal-operator/role-definition-2.json");
-    assert_eq!(vault["Name"], "nhi-portal-operator-2");
+    // custom role names are the tenant's: the subscription makes them its own
+    assert_eq!(
+        vault["Name"],
+        format!(
+            "nhi-portal-operator-2-{}",
+            subscription.trim_start_matches("/subscriptions/")
+        )
+    );
     assert_eq!(
         vault["DataActions"],
         serde_json::json!(["Microsoft.KeyVault/vaults/secrets/getSecret/action"])
@@ -948,9 +957,18 @@ fn azure_subtracts_only_from_its_own_wildcards_and_assigns_each_scope() {
     );
     let tf = json(&files, "azure/main.tf.json");
     let assignments = &tf["resource"]["azurerm_role_assignment"];
+    // the subscription is the module's variable, the other group a literal
     assert_eq!(
         assignments["portal-operator-2"]["scope"],
-        format!("{subscription}/resourceGroups/vaults")
+        "/subscriptions/${var.subscription_id}/resourceGroups/vaults"
+    );
+    assert_eq!(
+        assignments["portal-operator"]["scope"],
+        "/subscriptions/${var.subscription_id}/resourceGroups/${var.resource_group_name}"
+    );
+    assert_eq!(
+        tf["resource"]["azurerm_role_definition"]["portal-operator-2"]["name"],
+        "nhi-portal-operator-2-${var.subscription_id}"
     );
     assert_eq!(
         assignments["portal-operator-2"]["role_definition_id"],
@@ -1114,7 +1132,7 @@ fn the_output_folder_says_what_it_holds_and_the_order_to_apply_it() {
         "{readme}"
     );
     assert!(
-        readme.contains("`cd gcp && terraform init && terraform apply`"),
+        readme.contains("`cd terraform/gcp && terraform init && terraform apply`"),
         "{readme}"
     );
     // (the namespaces it owns are rendered: not something to create first)
@@ -1354,4 +1372,54 @@ fn aws_settings_that_cannot_be_right_are_refused_at_their_line() {
         "{too_long:?}"
     );
     assert!(support::check_messages(aws_workspace("").path(), "TG001").is_empty());
+}
+
+#[test]
+fn google_and_azure_terraform_are_modules_with_roots_that_adopt_existing_identities() {
+    let tmp = aws_workspace("existing: [gcp, azure]\n");
+    let (_out, files) = build(tmp.path());
+    let gcp = json(&files, "gcp/main.tf.json");
+    assert!(gcp.get("provider").is_none(), "{gcp:#}");
+    assert_eq!(gcp["variable"]["project"]["default"], "example-project");
+    let role = &gcp["resource"]["google_project_iam_custom_role"]["ci-job"];
+    // a new id each time the role is created: Google holds deleted ids 37 days
+    assert_eq!(role["role_id"], "nhi_ci_job_${random_id.ci-job.hex}");
+    assert_eq!(role["project"], "${var.project}");
+    assert_eq!(gcp["resource"]["random_id"]["ci-job"]["byte_length"], 3);
+    let members = &gcp["resource"]["google_service_account_iam_binding"]["ci-job"]["members"];
+    assert_eq!(
+        members[0],
+        "principal://iam.googleapis.com/projects/${var.project_number}/locations/global/workloadIdentityPools/${var.workload_identity_pool}/subject/repo:example/app:ref:refs/heads/main"
+    );
+    let root = json(&files, "terraform/gcp/main.tf.json");
+    assert_eq!(root["provider"]["google"]["project"], "example-project");
+    assert_eq!(
+        root["import"],
+        serde_json::json!([{
+            "to": "module.nhi.google_service_account.ci-job",
+            "id": "projects/example-project/serviceAccounts/ci-job@example-project.iam.gserviceaccount.com",
+        }])
+    );
+    let azure = json(&files, "azure/main.tf.json");
+    assert!(azure.get("provider").is_none(), "{azure:#}");
+    assert_eq!(
+        azure["resource"]["azurerm_user_assigned_identity"]["ci-job"]["resource_group_name"],
+        "${var.resource_group_name}"
+    );
+    let root = json(&files, "terraform/azure/main.tf.json");
+    assert_eq!(
+        root["import"],
+        serde_json::json!([{
+            "to": "module.nhi.azurerm_user_assigned_identity.ci-job",
+            "id": "/subscriptions/7d1e4c2a-3b5f-4e6d-8a9c-0b1f2e3d4c5a/resourceGroups/ids/providers/Microsoft.ManagedIdentity/userAssignedIdentities/ci-job",
+        }])
+    );
+    assert_eq!(root["module"]["nhi"]["source"], "../../azure");
+    assert!(root["provider"]["azurerm"]["features"].is_object());
+    // no identity is marked existing in AWS here: nothing imported there
+    assert!(
+        json(&files, "terraform/aws/main.tf.json")
+            .get("import")
+            .is_none()
+    );
 }

@@ -22,7 +22,9 @@ use crate::model::{AzureTarget, Identity, Model, Platform};
 use crate::source::SourceDb;
 use crate::vocabulary::glob;
 
-use super::{Artifact, Artifacts, tags, terraform};
+use super::{Artifact, Artifacts, tags};
+
+pub mod module;
 
 /// The API version of the managed identity resources.
 pub const API_VERSION: &str = "2023-01-31";
@@ -103,16 +105,20 @@ struct Rendered {
     credentials: Vec<AzureCredential>,
     /// Its roles: the target's scope first, then the others in order.
     roles: Vec<Role>,
+    /// Whether its managed identity exists already, to be imported.
+    existing: bool,
 }
 
 impl Rendered {
-    /// The name, file stem and Terraform key suffix of its `i`th role.
-    fn role_names(&self, i: usize) -> (String, String) {
+    /// The name of its `i`th role, in the subscription `subscription`
+    /// (custom role names are the tenant's: one per subscription), and
+    /// its file stem and Terraform key suffix.
+    fn role_names(&self, i: usize, subscription: &str) -> (String, String) {
         if i == 0 {
-            (format!("nhi-{}", self.name), String::new())
+            (format!("nhi-{}-{subscription}", self.name), String::new())
         } else {
             (
-                format!("nhi-{}-{}", self.name, i + 1),
+                format!("nhi-{}-{}-{subscription}", self.name, i + 1),
                 format!("-{}", i + 1),
             )
         }
@@ -138,11 +144,7 @@ pub fn render(
         files(&r, target, &mut out);
         all.push(r);
     }
-    out.insert(Artifact::new(
-        "azure/main.tf.json",
-        main_tf(&all, target),
-        None,
-    ));
+    out.extend(module::render(&all, target));
     out
 }
 
@@ -189,6 +191,7 @@ fn rendered(
         tags: tags::azure(&tags::facts(identity, analysis, db)),
         credentials: if suspended { Vec::new() } else { credentials },
         roles,
+        existing: identity.existing.iter().any(|p| p.value == Platform::Azure),
     }
 }
 
@@ -273,7 +276,7 @@ fn files(r: &Rendered, target: &AzureTarget, out: &mut Artifacts) {
         .collect();
     add("federated-credentials.json", super::json_file(&credentials));
     for (i, role) in r.roles.iter().enumerate() {
-        let (name, suffix) = r.role_names(i);
+        let (name, suffix) = r.role_names(i, &target.subscription_id.value);
         add(
             &format!("role-definition{suffix}.json"),
             super::json_file(&RoleDefinition {
@@ -288,195 +291,4 @@ fn files(r: &Rendered, target: &AzureTarget, out: &mut Artifacts) {
             }),
         );
     }
-}
-
-#[derive(Debug, Default, Serialize)]
-struct Resources {
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    azurerm_user_assigned_identity: BTreeMap<String, TfIdentity>,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    azurerm_federated_identity_credential: BTreeMap<String, TfCredential>,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    azurerm_role_definition: BTreeMap<String, TfRoleDefinition>,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    azurerm_role_assignment: BTreeMap<String, TfRoleAssignment>,
-}
-
-#[derive(Debug, Serialize)]
-struct TfIdentity {
-    name: String,
-    resource_group_name: String,
-    location: String,
-    tags: BTreeMap<String, String>,
-}
-
-#[derive(Debug, Serialize)]
-struct TfCredential {
-    name: String,
-    user_assigned_identity_id: String,
-    issuer: String,
-    subject: String,
-    audience: Vec<&'static str>,
-    /// Azure refuses federated credentials of one identity written at
-    /// once: each waits for the one before.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    depends_on: Vec<String>,
-}
-
-#[derive(Debug, Serialize)]
-struct TfRoleDefinition {
-    name: String,
-    scope: String,
-    description: String,
-    permissions: Vec<TfPermissions>,
-    assignable_scopes: Vec<String>,
-}
-
-#[derive(Debug, Serialize)]
-struct TfPermissions {
-    actions: Vec<String>,
-    not_actions: Vec<String>,
-    data_actions: Vec<String>,
-    not_data_actions: Vec<String>,
-}
-
-#[derive(Debug, Serialize)]
-struct TfRoleAssignment {
-    scope: String,
-    role_definition_id: String,
-    principal_id: String,
-    principal_type: &'static str,
-}
-
-#[derive(Debug, Serialize)]
-struct Provider {
-    features: BTreeMap<String, String>,
-    subscription_id: String,
-    tenant_id: String,
-}
-
-fn list(set: &BTreeSet<String>) -> Vec<String> {
-    set.iter().map(|s| terraform::literal(s)).collect()
-}
-
-/// What the document gives those who apply it: each managed identity's
-/// client and principal ids.
-fn outputs(res: &Resources) -> terraform::Outputs {
-    let mut outputs = terraform::Outputs::new();
-    for (name, attribute, description) in [
-        (
-            "client_ids",
-            "client_id",
-            "each identity's managed identity client id (`auth.client_id`, the AKS ServiceAccount's `azure.workload.identity/client-id`), by identity",
-        ),
-        (
-            "principal_ids",
-            "principal_id",
-            "each identity's managed identity principal id, by identity",
-        ),
-    ] {
-        terraform::output(
-            &mut outputs,
-            name,
-            description,
-            "azurerm_user_assigned_identity",
-            attribute,
-            res.azurerm_user_assigned_identity.keys(),
-        );
-    }
-    outputs
-}
-
-fn main_tf(all: &[Rendered], target: &AzureTarget) -> String {
-    let lit = terraform::literal;
-    let group = lit(target
-        .resource_group
-        .as_ref()
-        .map_or("", |g| g.value.as_str()));
-    let location = lit(target.location.as_ref().map_or("", |l| l.value.as_str()));
-    let mut res = Resources::default();
-    for r in all {
-        let key = terraform::resource_name(&r.name);
-        res.azurerm_user_assigned_identity.insert(
-            key.clone(),
-            TfIdentity {
-                name: r.name.clone(),
-                resource_group_name: group.clone(),
-                location: location.clone(),
-                tags: r.tags.iter().map(|(k, v)| (lit(k), lit(v))).collect(),
-            },
-        );
-        for (i, c) in r.credentials.iter().enumerate() {
-            res.azurerm_federated_identity_credential.insert(
-                format!("{key}-{}", i + 1),
-                TfCredential {
-                    name: credential_name(&r.name, i),
-                    user_assigned_identity_id: terraform::reference(
-                        "azurerm_user_assigned_identity",
-                        &key,
-                        "id",
-                    ),
-                    issuer: lit(&c.issuer),
-                    subject: lit(&c.subject),
-                    audience: vec![AZURE_AUDIENCE],
-                    depends_on: (i > 0)
-                        .then(|| format!("azurerm_federated_identity_credential.{key}-{i}"))
-                        .into_iter()
-                        .collect(),
-                },
-            );
-        }
-        for (i, role) in r.roles.iter().enumerate() {
-            let (name, suffix) = r.role_names(i);
-            let role_key = format!("{key}{suffix}");
-            let scope = lit(&role.scope);
-            res.azurerm_role_definition.insert(
-                role_key.clone(),
-                TfRoleDefinition {
-                    name,
-                    scope: scope.clone(),
-                    description: lit(&r.description),
-                    permissions: vec![TfPermissions {
-                        actions: list(&role.allowed.actions),
-                        not_actions: list(&role.not.actions),
-                        data_actions: list(&role.allowed.data_actions),
-                        not_data_actions: list(&role.not.data_actions),
-                    }],
-                    assignable_scopes: vec![scope.clone()],
-                },
-            );
-            res.azurerm_role_assignment.insert(
-                role_key.clone(),
-                TfRoleAssignment {
-                    scope,
-                    role_definition_id: terraform::reference(
-                        "azurerm_role_definition",
-                        &role_key,
-                        "role_definition_resource_id",
-                    ),
-                    principal_id: terraform::reference(
-                        "azurerm_user_assigned_identity",
-                        &key,
-                        "principal_id",
-                    ),
-                    principal_type: "ServicePrincipal",
-                },
-            );
-        }
-    }
-    let outputs = outputs(&res);
-    terraform::document(
-        "azurerm",
-        "hashicorp/azurerm",
-        // user_assigned_identity_id replaced parent_id in 4.65
-        // azurerm 4 and the current 5
-        ">= 4.65, < 6.0",
-        Some(Provider {
-            features: BTreeMap::new(),
-            subscription_id: lit(&target.subscription_id.value),
-            tenant_id: lit(&target.tenant_id.value),
-        }),
-        &res,
-        outputs,
-    )
 }

@@ -27,7 +27,9 @@ use crate::model::{GcpTarget, Identity, Model, Platform};
 use crate::source::SourceDb;
 use crate::vocabulary::gcp::{self, account_id, deny_permission, numbered_role_id, role_id};
 
-use super::{Artifact, Artifacts, tags, terraform};
+use super::{Artifact, Artifacts, tags};
+
+pub mod module;
 
 /// The role granting workload identity federation on a service account.
 pub const WORKLOAD_IDENTITY_USER: &str = "roles/iam.workloadIdentityUser";
@@ -47,6 +49,8 @@ struct Rendered {
     denied: BTreeSet<String>,
     trust: GcpTrust,
     disabled: bool,
+    /// Whether its service account exists already, to be imported.
+    existing: bool,
 }
 
 /// A custom role bound under an IAM condition: the permissions a `where`
@@ -80,11 +84,7 @@ pub fn render(model: &Model, analysis: &Analysis, db: &SourceDb, target: &GcpTar
         files(&r, target, &mut out);
         all.push(r);
     }
-    out.insert(Artifact::new(
-        "gcp/main.tf.json",
-        main_tf(&all, target),
-        None,
-    ));
+    out.extend(module::render(&all, target));
     out
 }
 
@@ -221,6 +221,7 @@ fn rendered(
         conditional,
         denied: forbidden.iter().map(|p| deny_permission(p)).collect(),
         disabled: analysis.suspended(identity),
+        existing: identity.existing.iter().any(|p| p.value == Platform::Gcp),
         trust,
         account_id,
         name,
@@ -383,196 +384,4 @@ fn files(r: &Rendered, target: &GcpTarget, out: &mut Artifacts) {
             }),
         );
     }
-}
-
-#[derive(Debug, Default, Serialize)]
-struct Resources {
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    google_service_account: BTreeMap<String, TfServiceAccount>,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    google_project_iam_custom_role: BTreeMap<String, TfCustomRole>,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    google_project_iam_member: BTreeMap<String, TfProjectMember>,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    google_service_account_iam_binding: BTreeMap<String, TfAccountBinding>,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    google_iam_deny_policy: BTreeMap<String, TfDenyPolicy>,
-}
-
-#[derive(Debug, Serialize)]
-struct TfServiceAccount {
-    project: String,
-    account_id: String,
-    display_name: String,
-    description: String,
-    disabled: bool,
-}
-
-#[derive(Debug, Serialize)]
-struct TfCustomRole {
-    project: String,
-    role_id: String,
-    title: String,
-    description: String,
-    stage: &'static str,
-    permissions: Vec<String>,
-}
-
-#[derive(Debug, Serialize)]
-struct TfProjectMember {
-    project: String,
-    role: String,
-    member: String,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    condition: Vec<Condition>,
-}
-
-#[derive(Debug, Serialize)]
-struct TfAccountBinding {
-    service_account_id: String,
-    role: &'static str,
-    members: Vec<String>,
-}
-
-#[derive(Debug, Serialize)]
-struct TfDenyPolicy {
-    parent: String,
-    name: String,
-    display_name: String,
-    rules: Vec<TfDenyRules>,
-}
-
-#[derive(Debug, Serialize)]
-struct TfDenyRules {
-    deny_rule: Vec<TfDenyRule>,
-}
-
-#[derive(Debug, Serialize)]
-struct TfDenyRule {
-    denied_principals: Vec<String>,
-    denied_permissions: Vec<String>,
-}
-
-#[derive(Debug, Serialize)]
-struct Provider {
-    project: String,
-}
-
-/// An identity's custom roles and their bindings, in Terraform.
-fn roles_tf(res: &mut Resources, r: &Rendered, key: &str, project: &str) {
-    let lit = terraform::literal;
-    for (n, id, permissions, condition) in roles(r) {
-        let role_key = if n == 1 {
-            key.to_owned()
-        } else {
-            format!("{key}_{n}")
-        };
-        let suffix = if n == 1 {
-            String::new()
-        } else {
-            format!("-{n}")
-        };
-        res.google_project_iam_custom_role.insert(
-            role_key.clone(),
-            TfCustomRole {
-                project: project.to_owned(),
-                role_id: id,
-                title: format!("nhi {}{suffix}", r.name),
-                description: lit(&r.description),
-                stage: stage(r),
-                permissions: permissions.iter().map(|p| lit(p)).collect(),
-            },
-        );
-        res.google_project_iam_member.insert(
-            role_key.clone(),
-            TfProjectMember {
-                project: project.to_owned(),
-                role: terraform::reference("google_project_iam_custom_role", &role_key, "name"),
-                member: format!(
-                    "serviceAccount:{}",
-                    terraform::reference("google_service_account", key, "email")
-                ),
-                condition: condition
-                    .map(|c| Condition {
-                        title: lit(&c.title),
-                        description: lit(&c.description),
-                        expression: lit(&c.expression),
-                    })
-                    .into_iter()
-                    .collect(),
-            },
-        );
-    }
-}
-
-fn main_tf(all: &[Rendered], target: &GcpTarget) -> String {
-    let lit = terraform::literal;
-    let project = lit(&target.project.value);
-    let mut res = Resources::default();
-    for r in all {
-        let key = terraform::resource_name(&r.name);
-        res.google_service_account.insert(
-            key.clone(),
-            TfServiceAccount {
-                project: project.clone(),
-                account_id: r.account_id.clone(),
-                display_name: r.name.clone(),
-                description: lit(&r.description),
-                disabled: r.disabled,
-            },
-        );
-        roles_tf(&mut res, r, &key, &project);
-        if let GcpTrust::Pool { members } = &r.trust {
-            res.google_service_account_iam_binding.insert(
-                key.clone(),
-                TfAccountBinding {
-                    service_account_id: terraform::reference(
-                        "google_service_account",
-                        &key,
-                        "name",
-                    ),
-                    role: WORKLOAD_IDENTITY_USER,
-                    members: members.iter().map(|m| lit(m)).collect(),
-                },
-            );
-        }
-        if !r.denied.is_empty() {
-            res.google_iam_deny_policy.insert(
-                key.clone(),
-                TfDenyPolicy {
-                    parent: format!("cloudresourcemanager.googleapis.com%2Fprojects%2F{project}"),
-                    name: format!("nhi-{}", r.name),
-                    display_name: format!("nhi {} forbidden", r.name),
-                    rules: vec![TfDenyRules {
-                        deny_rule: vec![TfDenyRule {
-                            denied_principals: vec![principal(&terraform::reference(
-                                "google_service_account",
-                                &key,
-                                "email",
-                            ))],
-                            denied_permissions: r.denied.iter().map(|p| lit(p)).collect(),
-                        }],
-                    }],
-                },
-            );
-        }
-    }
-    let mut outputs = terraform::Outputs::new();
-    terraform::output(
-        &mut outputs,
-        "service_account_emails",
-        "each identity's service account email, by identity",
-        "google_service_account",
-        "email",
-        res.google_service_account.keys(),
-    );
-    terraform::document(
-        "google",
-        "hashicorp/google",
-        // google 7 and the current 8
-        ">= 7.0, < 9.0",
-        Some(Provider { project }),
-        &res,
-        outputs,
-    )
 }

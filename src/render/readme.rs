@@ -25,15 +25,15 @@ const FOLDERS: &[(&str, &str)] = &[
     ),
     (
         "gcp",
-        "per identity its service account, custom roles, bindings and deny policy as native JSON, and `main.tf.json`",
+        "per identity its service account, custom roles, bindings and deny policy as native JSON; `main.tf.json`, a Terraform module",
     ),
     (
         "azure",
-        "per identity its managed identity, federated credentials and role definitions as native JSON, and `main.tf.json`",
+        "per identity its managed identity, federated credentials and role definitions as native JSON; `main.tf.json`, a Terraform module",
     ),
     (
         "terraform",
-        "`terraform/aws/`: the root that configures the provider, calls the `aws/` module and imports what exists already",
+        "per cloud the Terraform root that configures the provider, calls that cloud's module and imports what exists already",
     ),
     (
         "kubernetes",
@@ -103,11 +103,8 @@ pub fn render(model: &Model, analysis: &Analysis, artifacts: &Artifacts) -> Arti
     if !clouds.is_empty() {
         let each: Vec<String> = clouds
             .iter()
-            .map(|c| {
-                // AWS is a module, applied through its root
-                let folder = if *c == "aws" { "terraform/aws" } else { c };
-                format!("`cd {folder} && terraform init && terraform apply`")
-            })
+            // each cloud's folder is a module, applied through its root
+            .map(|c| format!("`cd terraform/{c} && terraform init && terraform apply`"))
             .collect();
         item(
             &mut out,

@@ -109,32 +109,46 @@ pub fn variable(
 }
 
 #[derive(Serialize)]
-struct Module<'a, L: Serialize, R: Serialize> {
+struct Module<'a, R: Serialize> {
     terraform: Settings,
     variable: Variables,
-    locals: &'a L,
+    #[serde(skip_serializing_if = "is_empty")]
+    locals: serde_json::Value,
     resource: &'a R,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     output: Outputs,
 }
 
-/// A module: the provider it requires, its inputs, locals, resources and
+fn is_empty(v: &serde_json::Value) -> bool {
+    v.as_object().is_some_and(serde_json::Map::is_empty)
+}
+
+/// A provider a document requires: its local name, source and versions.
+pub type Provider = (&'static str, &'static str, &'static str);
+
+fn settings(providers: &[Provider]) -> Settings {
+    Settings {
+        required_providers: providers
+            .iter()
+            .map(|&(name, source, version)| (name, Requirement { source, version }))
+            .collect(),
+    }
+}
+
+/// A module: the providers it requires, its inputs, locals, resources and
 /// outputs, and no provider configuration (the caller's).
 #[must_use]
 pub fn module<L: Serialize, R: Serialize>(
-    provider: (&'static str, &'static str, &'static str),
+    providers: &[Provider],
     variables: Variables,
     locals: &L,
     resources: &R,
     outputs: Outputs,
 ) -> String {
-    let (name, source, version) = provider;
     pretty(&Module {
-        terraform: Settings {
-            required_providers: BTreeMap::from([(name, Requirement { source, version })]),
-        },
+        terraform: settings(providers),
         variable: variables,
-        locals,
+        locals: serde_json::to_value(locals).unwrap_or_default(),
         resource: resources,
         output: outputs,
     })
@@ -175,27 +189,19 @@ struct Forward {
 /// The name of the module in the root that calls it.
 pub const MODULE: &str = "nhi";
 
-/// A root that configures the provider, calls the module at `source` with
-/// its defaults, adopts `imports` and passes every output on.
+/// A root that configures the first of `providers`, calls the module at
+/// `source` with its defaults, adopts `imports` and passes every output on.
 #[must_use]
 pub fn root<P: Serialize>(
-    provider: (&'static str, &'static str, &'static str),
+    providers: &[Provider],
     configuration: Option<P>,
     source: &str,
     imports: Vec<Import>,
     outputs: &Outputs,
 ) -> String {
-    let (name, provider_source, version) = provider;
+    let name = providers.first().map_or("", |p| p.0);
     pretty(&Root {
-        terraform: Settings {
-            required_providers: BTreeMap::from([(
-                name,
-                Requirement {
-                    source: provider_source,
-                    version,
-                },
-            )]),
-        },
+        terraform: settings(providers),
         provider: configuration.into_iter().map(|p| (name, p)).collect(),
         module: BTreeMap::from([(
             MODULE,

@@ -23,7 +23,7 @@ pub const ROOT: &str = "terraform/aws/main.tf.json";
 /// The module, as the root's `source` names it.
 const SOURCE: &str = "../../aws";
 /// The provider: the 5.x of the offline mirror and the current 6.x.
-const PROVIDER: (&str, &str, &str) = ("aws", "hashicorp/aws", ">= 5.0, < 7.0");
+const PROVIDER: terraform::Provider = ("aws", "hashicorp/aws", ">= 5.0, < 7.0");
 /// The name of the permissions boundary nhi renders, after the prefix.
 pub const BOUNDARY: &str = "nhi-boundary";
 /// The boundary's native JSON, when the workspace manages it.
@@ -182,7 +182,7 @@ pub fn render(
     }
     out.insert(Artifact::new(
         MODULE,
-        terraform::module(PROVIDER, variables, &locals, &resources, outputs.clone()),
+        terraform::module(&[PROVIDER], variables, &locals, &resources, outputs.clone()),
         None,
     ));
     let provider = target.region.as_ref().map(|r| Provider {
@@ -190,7 +190,13 @@ pub fn render(
     });
     out.insert(Artifact::new(
         ROOT,
-        terraform::root(PROVIDER, provider, SOURCE, imports(roles, target), &outputs),
+        terraform::root(
+            &[PROVIDER],
+            provider,
+            SOURCE,
+            imports(roles, target),
+            &outputs,
+        ),
         None,
     ));
     Ok(out)

@@ -1,0 +1,318 @@
+//! The Google Cloud target's Terraform: a module, `gcp/main.tf.json` (the
+//! project, its number and the workload identity pool as variables; every
+//! service account an output; no provider), and a root,
+//! `terraform/gcp/main.tf.json`, that configures the provider, calls it and
+//! imports the service accounts that exist already.
+//!
+//! A custom role's id ends in a random suffix drawn when the role is first
+//! created: Google keeps a deleted role's id for 37 days, so an identity
+//! revoked and reinstated within them would otherwise find its role id
+//! taken.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::super::terraform::{self, Import, Outputs, Variables};
+use super::{Condition, GcpTrust, Rendered, WORKLOAD_IDENTITY_USER, principal, roles, stage};
+use crate::model::GcpTarget;
+use crate::render::{Artifact, Artifacts};
+
+/// The module's file.
+pub const MODULE: &str = "gcp/main.tf.json";
+/// The root's file.
+pub const ROOT: &str = "terraform/gcp/main.tf.json";
+/// The module, as the root's `source` names it.
+const SOURCE: &str = "../../gcp";
+/// google 7 and the current 8.
+const PROVIDER: terraform::Provider = ("google", "hashicorp/google", ">= 7.0, < 9.0");
+/// The random provider, for the custom roles' id suffixes.
+const RANDOM: terraform::Provider = ("random", "hashicorp/random", ">= 3.0, < 4.0");
+/// The longest id before a role's random suffix (`_` and six hex digits)
+/// and its number (`.N`), within Google's 64.
+const ROLE_ID_STEM: usize = 54;
+
+#[derive(Debug, Default, Serialize)]
+struct Resources {
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    random_id: BTreeMap<String, TfRandomId>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    google_service_account: BTreeMap<String, TfServiceAccount>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    google_project_iam_custom_role: BTreeMap<String, TfCustomRole>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    google_project_iam_member: BTreeMap<String, TfProjectMember>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    google_service_account_iam_binding: BTreeMap<String, TfAccountBinding>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    google_iam_deny_policy: BTreeMap<String, TfDenyPolicy>,
+}
+
+/// The random suffix of an identity's custom role ids, drawn once.
+#[derive(Debug, Serialize)]
+struct TfRandomId {
+    byte_length: u8,
+}
+
+#[derive(Debug, Serialize)]
+struct TfServiceAccount {
+    project: String,
+    account_id: String,
+    display_name: String,
+    description: String,
+    disabled: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct TfCustomRole {
+    project: String,
+    role_id: String,
+    title: String,
+    description: String,
+    stage: &'static str,
+    permissions: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct TfProjectMember {
+    project: String,
+    role: String,
+    member: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    condition: Vec<Condition>,
+}
+
+#[derive(Debug, Serialize)]
+struct TfAccountBinding {
+    service_account_id: String,
+    role: &'static str,
+    members: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct TfDenyPolicy {
+    parent: String,
+    name: String,
+    display_name: String,
+    rules: Vec<TfDenyRules>,
+}
+
+#[derive(Debug, Serialize)]
+struct TfDenyRules {
+    deny_rule: Vec<TfDenyRule>,
+}
+
+#[derive(Debug, Serialize)]
+struct TfDenyRule {
+    denied_principals: Vec<String>,
+    denied_permissions: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct Provider {
+    project: String,
+}
+
+/// The project's own names in a literal, as the module's variables: the
+/// project in resource names and GKE members, its number and pool in
+/// workload identity principals.
+fn variables_in(text: &str, target: &GcpTarget) -> String {
+    let project = &target.project.value;
+    let mut out = terraform::literal(text)
+        .replace(&format!("projects/{project}/"), "projects/${var.project}/")
+        .replace(
+            &format!(":{project}.svc.id.goog["),
+            ":${var.project}.svc.id.goog[",
+        );
+    if let (Some(number), Some(pool)) = (&target.project_number, &target.workload_identity_pool) {
+        out = out.replace(
+            &format!(
+                "projects/{}/locations/global/workloadIdentityPools/{}/",
+                number.value, pool.value
+            ),
+            "projects/${var.project_number}/locations/global/workloadIdentityPools/${var.workload_identity_pool}/",
+        );
+    }
+    out
+}
+
+/// An identity's custom roles and their bindings, in Terraform.
+fn roles_tf(res: &mut Resources, r: &Rendered, key: &str, target: &GcpTarget) {
+    let lit = terraform::literal;
+    let mut stem = lit(&r.role_id);
+    stem.truncate(ROLE_ID_STEM);
+    res.random_id
+        .insert(key.to_owned(), TfRandomId { byte_length: 3 });
+    for (n, _, permissions, condition) in roles(r) {
+        let (role_key, suffix, number) = if n == 1 {
+            (key.to_owned(), String::new(), String::new())
+        } else {
+            (format!("{key}_{n}"), format!("-{n}"), format!(".{n}"))
+        };
+        res.google_project_iam_custom_role.insert(
+            role_key.clone(),
+            TfCustomRole {
+                project: "${var.project}".to_owned(),
+                role_id: format!("{stem}_${{random_id.{key}.hex}}{number}"),
+                title: format!("nhi {}{suffix}", r.name),
+                description: lit(&r.description),
+                stage: stage(r),
+                permissions: permissions.iter().map(|p| lit(p)).collect(),
+            },
+        );
+        res.google_project_iam_member.insert(
+            role_key.clone(),
+            TfProjectMember {
+                project: "${var.project}".to_owned(),
+                role: terraform::reference("google_project_iam_custom_role", &role_key, "name"),
+                member: format!(
+                    "serviceAccount:{}",
+                    terraform::reference("google_service_account", key, "email")
+                ),
+                condition: condition
+                    .map(|c| Condition {
+                        title: lit(&c.title),
+                        description: lit(&c.description),
+                        expression: variables_in(&c.expression, target),
+                    })
+                    .into_iter()
+                    .collect(),
+            },
+        );
+    }
+}
+
+/// An identity's service account, its roles, who may act as it, and what
+/// it is denied.
+fn identity_tf(res: &mut Resources, r: &Rendered, target: &GcpTarget) {
+    let lit = terraform::literal;
+    let key = terraform::resource_name(&r.name);
+    res.google_service_account.insert(
+        key.clone(),
+        TfServiceAccount {
+            project: "${var.project}".to_owned(),
+            account_id: r.account_id.clone(),
+            display_name: r.name.clone(),
+            description: lit(&r.description),
+            disabled: r.disabled,
+        },
+    );
+    roles_tf(res, r, &key, target);
+    if let GcpTrust::Pool { members } = &r.trust {
+        res.google_service_account_iam_binding.insert(
+            key.clone(),
+            TfAccountBinding {
+                service_account_id: terraform::reference("google_service_account", &key, "name"),
+                role: WORKLOAD_IDENTITY_USER,
+                members: members.iter().map(|m| variables_in(m, target)).collect(),
+            },
+        );
+    }
+    if !r.denied.is_empty() {
+        res.google_iam_deny_policy.insert(
+            key.clone(),
+            TfDenyPolicy {
+                parent: "cloudresourcemanager.googleapis.com%2Fprojects%2F${var.project}"
+                    .to_owned(),
+                name: format!("nhi-{}", r.name),
+                display_name: format!("nhi {} forbidden", r.name),
+                rules: vec![TfDenyRules {
+                    deny_rule: vec![TfDenyRule {
+                        denied_principals: vec![principal(&terraform::reference(
+                            "google_service_account",
+                            &key,
+                            "email",
+                        ))],
+                        denied_permissions: r.denied.iter().map(|p| lit(p)).collect(),
+                    }],
+                }],
+            },
+        );
+    }
+}
+
+/// The module's inputs, each defaulting to what the workspace says.
+fn variables(target: &GcpTarget) -> Variables {
+    let mut v = Variables::new();
+    terraform::variable(
+        &mut v,
+        "project",
+        "string",
+        "the project the service accounts, roles and bindings are created in",
+        target.project.value.clone(),
+    );
+    if let Some(number) = &target.project_number {
+        terraform::variable(
+            &mut v,
+            "project_number",
+            "string",
+            "the number of the project holding the workload identity pool",
+            number.value.clone(),
+        );
+    }
+    if let Some(pool) = &target.workload_identity_pool {
+        terraform::variable(
+            &mut v,
+            "workload_identity_pool",
+            "string",
+            "the workload identity pool the external identities come through",
+            pool.value.clone(),
+        );
+    }
+    v
+}
+
+/// The module and the root of the Google Cloud target.
+#[must_use]
+pub(super) fn render(all: &[Rendered], target: &GcpTarget) -> Artifacts {
+    let mut res = Resources::default();
+    for r in all {
+        identity_tf(&mut res, r, target);
+    }
+    let mut outputs = Outputs::new();
+    terraform::output(
+        &mut outputs,
+        "service_account_emails",
+        "each identity's service account email, by identity",
+        "google_service_account",
+        "email",
+        res.google_service_account.keys(),
+    );
+    let imports = all
+        .iter()
+        .filter(|r| r.existing)
+        .map(|r| Import {
+            to: format!(
+                "module.{}.google_service_account.{}",
+                terraform::MODULE,
+                terraform::resource_name(&r.name)
+            ),
+            id: format!(
+                "projects/{}/serviceAccounts/{}",
+                target.project.value, r.email
+            ),
+        })
+        .collect();
+    let providers = [PROVIDER, RANDOM];
+    let mut out = Artifacts::new();
+    out.insert(Artifact::new(
+        MODULE,
+        terraform::module(
+            &providers,
+            variables(target),
+            &BTreeMap::<String, String>::new(),
+            &res,
+            outputs.clone(),
+        ),
+        None,
+    ));
+    let provider = Provider {
+        project: terraform::literal(&target.project.value),
+    };
+    out.insert(Artifact::new(
+        ROOT,
+        terraform::root(&providers, Some(provider), SOURCE, imports, &outputs),
+        None,
+    ));
+    out
+}
