@@ -17,8 +17,8 @@ pub use crate::source::Spanned;
 use crate::source::{FileId, Loc};
 pub(crate) use keywords::keyword_enum;
 pub use keywords::{
-    Access, Acts, AuthMethod, AwsPrerequisite, ClusterPlatform, IdentityType, Keyword, Kind,
-    Platform, Requirement, RiskTier, State,
+    Access, Acts, AuthMethod, AwsPrerequisite, ClusterPlatform, GcpPrerequisite, IdentityType,
+    Keyword, Kind, Platform, Requirement, RiskTier, State,
 };
 pub use targets::{AwsTarget, AzureTarget, GcpTarget, KubernetesTarget, Targets};
 

@@ -1118,9 +1118,10 @@ fn the_output_folder_says_what_it_holds_and_the_order_to_apply_it() {
         "{readme}"
     );
     // what must exist, from the workspace's settings: not what the
-    // module creates (this workspace manages its OIDC providers)
-    assert!(readme.contains("the workload identity pool `ci-pool`"));
+    // modules create (this workspace manages its OIDC providers and pool)
+    assert!(readme.contains("the resource group `pipeline-identities`"), "{readme}");
     assert!(!readme.contains("the IAM OIDC provider"), "{readme}");
+    assert!(!readme.contains("the workload identity pool"), "{readme}");
     let (_out, agents) = build(&repo().join("examples/ai-agent-platform"));
     assert!(
         agents["README.md"]
@@ -1421,5 +1422,60 @@ fn google_and_azure_terraform_are_modules_with_roots_that_adopt_existing_identit
         json(&files, "terraform/aws/main.tf.json")
             .get("import")
             .is_none()
+    );
+}
+
+#[test]
+fn a_managed_pool_has_a_provider_per_issuer_accepting_only_the_workspace_subjects() {
+    let tmp = aws_workspace("");
+    let path = tmp.path().join("nhi.yaml");
+    let text = std::fs::read_to_string(&path).unwrap().replace(
+        "workload_identity_pool: ci-pool}",
+        "workload_identity_pool: ci-pool, manage: [workload_identity_pool]}",
+    );
+    std::fs::write(&path, text).unwrap();
+    let (_out, files) = build(tmp.path());
+    let gcp = json(&files, "gcp/main.tf.json");
+    assert_eq!(
+        gcp["variable"]["manage_workload_identity_pool"]["default"],
+        true
+    );
+    let pool = &gcp["resource"]["google_iam_workload_identity_pool"]["nhi"];
+    assert_eq!(
+        pool["workload_identity_pool_id"],
+        "${var.workload_identity_pool}"
+    );
+    let github = &gcp["resource"]["google_iam_workload_identity_pool_provider"]["token-actions-githubusercontent"];
+    assert_eq!(
+        github["oidc"][0]["issuer_uri"],
+        "https://token.actions.githubusercontent.com"
+    );
+    assert_eq!(
+        github["attribute_mapping"],
+        serde_json::json!({"google.subject": "assertion.sub"})
+    );
+    assert_eq!(
+        github["attribute_condition"],
+        "assertion.sub in [\"repo:example/app:ref:refs/heads/main\"]"
+    );
+    // the cluster's issuer, for the workloads that run as service accounts
+    let cluster = &gcp["resource"]["google_iam_workload_identity_pool_provider"]["oidc-eks-eu-west-1-amazonaws-com"];
+    assert_eq!(
+        cluster["attribute_condition"], "assertion.sub in [\"system:serviceaccount:apps:pod\"]",
+        "{gcp:#}"
+    );
+    // no longer something to create first
+    assert!(!files["README.md"].contains("the workload identity pool `ci-pool`"));
+    // and a workspace that manages a pool it does not name is told so
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("workload_identity_pool: ci-pool, ", "");
+    std::fs::write(&path, text).unwrap();
+    let messages = support::check_messages(tmp.path(), "SC007");
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("names no pool or project number")),
+        "{messages:?}"
     );
 }

@@ -191,6 +191,16 @@ keyword_enum! {
 }
 
 keyword_enum! {
+    /// What a Google Cloud project needs before its service accounts can
+    /// be federated, which nhi renders when the workspace manages it.
+    pub enum GcpPrerequisite as "Google Cloud prerequisite" {
+        /// The workload identity pool, and an OIDC provider in it per
+        /// issuer its identities come from, accepting only their subjects.
+        WorkloadIdentityPool = "workload_identity_pool",
+    }
+}
+
+keyword_enum! {
     /// The platform a Kubernetes cluster runs on: which cloud's workload
     /// identity its service accounts are annotated for.
     pub enum ClusterPlatform as "cluster platform" {

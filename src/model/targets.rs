@@ -2,7 +2,7 @@
 //! has the form its cloud requires (`validate` reports those that do not,
 //! and leaves them out of nothing: a renderer prints what is written).
 
-use super::{AwsPrerequisite, ClusterPlatform};
+use super::{AwsPrerequisite, ClusterPlatform, GcpPrerequisite};
 use crate::source::Spanned;
 
 /// Settings of the targets; a cloud is rendered when its settings are
@@ -72,6 +72,16 @@ pub struct GcpTarget {
     pub project_number: Option<Spanned<String>>,
     /// Workload identity pool id.
     pub workload_identity_pool: Option<Spanned<String>>,
+    /// The prerequisites nhi renders as resources.
+    pub manage: Vec<Spanned<GcpPrerequisite>>,
+}
+
+impl GcpTarget {
+    /// Whether the workspace manages this prerequisite.
+    #[must_use]
+    pub fn manages(&self, p: GcpPrerequisite) -> bool {
+        self.manage.iter().any(|m| m.value == p)
+    }
 }
 
 /// The Azure subscription identities land in.

@@ -1,7 +1,7 @@
 //! The workspace file as written (`nhi.yaml`) and the catalogue files it
 //! includes.
 
-use crate::model::{Access, AuthMethod, AwsPrerequisite, Platform};
+use crate::model::{Access, AuthMethod, AwsPrerequisite, GcpPrerequisite, Platform};
 
 use super::{Entries, OneOrMany, Spanned, raw_enum, raw_struct};
 
@@ -242,6 +242,11 @@ raw_struct! {
         project_number: Option<Spanned<String>>,
         /// Workload identity pool id.
         workload_identity_pool: Option<Spanned<String>>,
+        /// The prerequisites nhi renders as Terraform resources (each one
+        /// also a module variable): `workload_identity_pool`, the pool and
+        /// an OIDC provider per issuer, accepting only the workspace's
+        /// subjects.
+        manage: Option<Vec<Spanned<GcpPrerequisite>>>,
     }
 }
 

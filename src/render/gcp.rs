@@ -23,7 +23,7 @@ use serde::Serialize;
 
 use crate::analyse::federation::{self, Cloud, GcpTrust};
 use crate::analyse::{self, Analysis, enforce};
-use crate::model::{GcpTarget, Identity, Model, Platform};
+use crate::model::{AuthMethod, GcpTarget, Identity, Model, Platform};
 use crate::source::SourceDb;
 use crate::vocabulary::gcp::{self, account_id, deny_permission, numbered_role_id, role_id};
 
@@ -51,6 +51,8 @@ struct Rendered {
     disabled: bool,
     /// Whether its service account exists already, to be imported.
     existing: bool,
+    /// The OIDC issuer it comes through the pool from, and its subjects.
+    issuer: Option<(String, Vec<String>)>,
 }
 
 /// A custom role bound under an IAM condition: the permissions a `where`
@@ -222,10 +224,32 @@ fn rendered(
         denied: forbidden.iter().map(|p| deny_permission(p)).collect(),
         disabled: analysis.suspended(identity),
         existing: identity.existing.iter().any(|p| p.value == Platform::Gcp),
+        issuer: pool_issuer(model, identity, &trust),
         trust,
         account_id,
         name,
     }
+}
+
+/// The OIDC issuer and subjects of an identity that comes through the
+/// workload identity pool (not GKE's own workload identity, not a
+/// certificate).
+fn pool_issuer(
+    model: &Model,
+    identity: &Identity,
+    trust: &GcpTrust,
+) -> Option<(String, Vec<String>)> {
+    let GcpTrust::Pool { members } = trust else {
+        return None;
+    };
+    let through_pool = members.iter().all(|m| m.starts_with("principal://"));
+    let oidc = matches!(
+        identity.auth.method.value,
+        AuthMethod::Oidc | AuthMethod::OauthClientCredentials
+    );
+    (through_pool && oidc)
+        .then(|| federation::oidc_subjects(model, identity).ok())
+        .flatten()
 }
 
 /// A custom role's launch stage: `DISABLED` for a suspended identity, so

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use crate::analyse::Analysis;
-use crate::model::{AwsPrerequisite, Model};
+use crate::model::{AwsPrerequisite, GcpPrerequisite, Model};
 
 use super::{Artifact, Artifacts};
 
@@ -165,6 +165,7 @@ fn prerequisites(model: &Model, analysis: &Analysis) -> Vec<String> {
     }
     if let Some(gcp) = &t.gcp
         && let Some(pool) = &gcp.workload_identity_pool
+        && !gcp.manages(GcpPrerequisite::WorkloadIdentityPool)
     {
         out.push(format!(
             "in Google Cloud project {}, the workload identity pool `{}` and its providers",

@@ -59,12 +59,13 @@ pub fn output<'k>(
     }
 }
 
-/// Add the output `name` whose value is the expression `value`.
+/// Add the output `name` whose value is `value` (an expression, or an
+/// object of them).
 pub fn output_of(
     outputs: &mut Outputs,
     name: &'static str,
     description: &'static str,
-    value: String,
+    value: impl Into<serde_json::Value>,
 ) {
     outputs.insert(
         name,

@@ -297,6 +297,7 @@ fn targets_of(t: &raw::Targets) -> Targets {
             project: g.project.clone(),
             project_number: g.project_number.clone(),
             workload_identity_pool: g.workload_identity_pool.clone(),
+            manage: g.manage.clone().unwrap_or_default(),
         }),
         azure: t.azure.as_ref().map(|a| AzureTarget {
             subscription_id: a.subscription_id.clone(),

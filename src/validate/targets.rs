@@ -3,7 +3,9 @@
 //! context keys, which must not collide with the keys delegation uses.
 
 use crate::diag::{Code, Diagnostic, Diagnostics, backticked, printable};
-use crate::model::{AwsPrerequisite, AwsTarget, AzureTarget, GcpTarget, Model, Spanned};
+use crate::model::{
+    AwsPrerequisite, AwsTarget, AzureTarget, GcpPrerequisite, GcpTarget, Model, Spanned,
+};
 use crate::vocabulary::cedar::{NHI_TYPES, is_namespace, is_type_name};
 use crate::vocabulary::context::RESERVED_CONTEXT_KEYS;
 
@@ -169,6 +171,20 @@ fn aws_settings(aws: &AwsTarget, out: &mut Diagnostics) {
 }
 
 fn gcp_settings(gcp: &GcpTarget, out: &mut Diagnostics) {
+    for m in &gcp.manage {
+        if m.value == GcpPrerequisite::WorkloadIdentityPool
+            && (gcp.workload_identity_pool.is_none() || gcp.project_number.is_none())
+        {
+            out.push(
+                Diagnostic::new(
+                    Code::InvalidValue,
+                    "nhi is to render the workload identity pool, and the GCP target names no pool or project number",
+                )
+                .primary(m.loc, "no `workload_identity_pool` or `project_number` to render")
+                .help("set `targets.gcp.workload_identity_pool` (its id) and `targets.gcp.project_number`"),
+            );
+        }
+    }
     form(
         &gcp.project,
         is_gcp_project,

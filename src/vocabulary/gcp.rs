@@ -43,6 +43,35 @@ pub fn numbered_role_id(name: &str, n: usize) -> String {
     id + &suffix
 }
 
+/// A workload identity pool provider id for an issuer's host: 4–32
+/// lower-case letters, digits and `-` (Google's rule), never `gcp-`
+/// first (Google's own).
+#[must_use]
+pub fn provider_id(host: &str) -> String {
+    let mut id: String = host
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    if id.starts_with("gcp-") {
+        id.insert_str(0, "nhi-");
+    }
+    id.truncate(32);
+    let mut id = id.trim_matches('-').to_owned();
+    while id.contains("--") {
+        id = id.replace("--", "-");
+    }
+    if id.len() < 4 {
+        id.push_str("-nhi");
+    }
+    id
+}
+
 /// A permission (`storage.objects.delete`) as deny policies name it
 /// (`storage.googleapis.com/objects.delete`).
 #[must_use]

@@ -9,14 +9,16 @@
 //! revoked and reinstated within them would otherwise find its role id
 //! taken.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
 use super::super::terraform::{self, Import, Outputs, Variables};
 use super::{Condition, GcpTrust, Rendered, WORKLOAD_IDENTITY_USER, principal, roles, stage};
-use crate::model::GcpTarget;
+use crate::analyse::federation::issuer_host;
+use crate::model::{GcpPrerequisite, GcpTarget};
 use crate::render::{Artifact, Artifacts};
+use crate::vocabulary::gcp::provider_id;
 
 /// The module's file.
 pub const MODULE: &str = "gcp/main.tf.json";
@@ -37,6 +39,10 @@ struct Resources {
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     random_id: BTreeMap<String, TfRandomId>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    google_iam_workload_identity_pool: BTreeMap<&'static str, TfPool>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    google_iam_workload_identity_pool_provider: BTreeMap<String, TfPoolProvider>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     google_service_account: BTreeMap<String, TfServiceAccount>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     google_project_iam_custom_role: BTreeMap<String, TfCustomRole>,
@@ -46,6 +52,34 @@ struct Resources {
     google_service_account_iam_binding: BTreeMap<String, TfAccountBinding>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     google_iam_deny_policy: BTreeMap<String, TfDenyPolicy>,
+}
+
+/// The workload identity pool, when the module manages it.
+#[derive(Debug, Serialize)]
+struct TfPool {
+    count: &'static str,
+    project: &'static str,
+    workload_identity_pool_id: &'static str,
+    description: &'static str,
+}
+
+/// An OIDC provider of the pool: one issuer, only the subjects the
+/// workspace federates from it.
+#[derive(Debug, Serialize)]
+struct TfPoolProvider {
+    count: &'static str,
+    project: &'static str,
+    workload_identity_pool_id: &'static str,
+    workload_identity_pool_provider_id: String,
+    description: String,
+    attribute_mapping: BTreeMap<&'static str, &'static str>,
+    attribute_condition: String,
+    oidc: Vec<TfOidc>,
+}
+
+#[derive(Debug, Serialize)]
+struct TfOidc {
+    issuer_uri: String,
 }
 
 /// The random suffix of an identity's custom role ids, drawn once.
@@ -231,6 +265,84 @@ fn identity_tf(res: &mut Resources, r: &Rendered, target: &GcpTarget) {
     }
 }
 
+/// A CEL string literal.
+fn cel_string(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// The pool and an OIDC provider per issuer its identities come from,
+/// each accepting only the subjects the workspace federates (Google
+/// requires a condition for GitHub's and GitLab's issuers; every issuer
+/// gets one). Created when the module manages the pool.
+fn pool_tf(res: &mut Resources, all: &[Rendered], outputs: &mut Outputs) {
+    const COUNT: &str = "${var.manage_workload_identity_pool ? 1 : 0}";
+    let mut issuers: BTreeMap<String, (String, BTreeSet<String>)> = BTreeMap::new();
+    for (issuer, subjects) in all.iter().filter_map(|r| r.issuer.as_ref()) {
+        let host = issuer_host(issuer).to_owned();
+        let entry = issuers
+            .entry(host)
+            .or_insert_with(|| (issuer.clone(), BTreeSet::new()));
+        entry.1.extend(subjects.iter().cloned());
+    }
+    res.google_iam_workload_identity_pool.insert(
+        "nhi",
+        TfPool {
+            count: COUNT,
+            project: "${var.project}",
+            workload_identity_pool_id: "${var.workload_identity_pool}",
+            description: "The external identities nhi federates",
+        },
+    );
+    let mut names = BTreeMap::new();
+    let mut taken = BTreeSet::new();
+    for (host, (issuer, subjects)) in issuers {
+        let mut id = provider_id(&host);
+        let mut n = 1;
+        while !taken.insert(id.clone()) {
+            n += 1;
+            let mut stem = provider_id(&host);
+            stem.truncate(32 - format!("-{n}").len());
+            id = format!("{}-{n}", stem.trim_end_matches('-'));
+        }
+        let accepted: Vec<String> = subjects.iter().map(|s| cel_string(s)).collect();
+        names.insert(
+            host.clone(),
+            format!(
+                "projects/${{var.project_number}}/locations/global/workloadIdentityPools/${{var.workload_identity_pool}}/providers/{id}"
+            ),
+        );
+        res.google_iam_workload_identity_pool_provider.insert(
+            id.clone(),
+            TfPoolProvider {
+                count: COUNT,
+                project: "${var.project}",
+                workload_identity_pool_id: "${google_iam_workload_identity_pool.nhi[0].workload_identity_pool_id}",
+                workload_identity_pool_provider_id: id,
+                description: terraform::literal(&format!("Tokens of {issuer} for nhi's identities"))
+                    .chars()
+                    .take(256)
+                    .collect(),
+                attribute_mapping: BTreeMap::from([("google.subject", "assertion.sub")]),
+                attribute_condition: terraform::literal(&format!(
+                    "assertion.sub in [{}]",
+                    accepted.join(", ")
+                )),
+                oidc: vec![TfOidc {
+                    issuer_uri: terraform::literal(&issuer),
+                }],
+            },
+        );
+    }
+    if !names.is_empty() {
+        terraform::output_of(
+            outputs,
+            "workload_identity_providers",
+            "the pool provider of each issuer, by issuer host: what a workload's credential configuration names",
+            serde_json::to_value(&names).unwrap_or_default(),
+        );
+    }
+}
+
 /// The module's inputs, each defaulting to what the workspace says.
 fn variables(target: &GcpTarget) -> Variables {
     let mut v = Variables::new();
@@ -258,6 +370,13 @@ fn variables(target: &GcpTarget) -> Variables {
             "the workload identity pool the external identities come through",
             pool.value.clone(),
         );
+        terraform::variable(
+            &mut v,
+            "manage_workload_identity_pool",
+            "bool",
+            "create the pool and an OIDC provider per issuer, accepting only the workspace's subjects (else they must exist)",
+            target.manages(GcpPrerequisite::WorkloadIdentityPool),
+        );
     }
     v
 }
@@ -270,6 +389,9 @@ pub(super) fn render(all: &[Rendered], target: &GcpTarget) -> Artifacts {
         identity_tf(&mut res, r, target);
     }
     let mut outputs = Outputs::new();
+    if target.workload_identity_pool.is_some() {
+        pool_tf(&mut res, all, &mut outputs);
+    }
     terraform::output(
         &mut outputs,
         "service_account_emails",
