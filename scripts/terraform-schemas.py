@@ -37,6 +37,8 @@ AWS_TYPES = [
     "aws_iam_role_policy",
     "aws_iam_user",
     "aws_iam_user_policy",
+    "aws_rolesanywhere_profile",
+    "aws_rolesanywhere_trust_anchor",
 ]
 
 

@@ -1247,7 +1247,9 @@ fn an_identity_a_cloud_cannot_federate_is_tg006() {
                 s(
                     "`certificate` authenticates by certificate, and the AWS target names no IAM Roles Anywhere trust anchor"
                 ),
-                s("set `targets.aws.roles_anywhere_trust_anchor`"),
+                s(
+                    "set `targets.aws.roles_anywhere_trust_anchor`, or let nhi render one (`manage: [roles_anywhere]`)"
+                ),
             ),
             (
                 s(

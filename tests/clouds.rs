@@ -1119,7 +1119,10 @@ fn the_output_folder_says_what_it_holds_and_the_order_to_apply_it() {
     );
     // what must exist, from the workspace's settings: not what the
     // modules create (this workspace manages its OIDC providers and pool)
-    assert!(readme.contains("the resource group `pipeline-identities`"), "{readme}");
+    assert!(
+        readme.contains("the resource group `pipeline-identities`"),
+        "{readme}"
+    );
     assert!(!readme.contains("the IAM OIDC provider"), "{readme}");
     assert!(!readme.contains("the workload identity pool"), "{readme}");
     let (_out, agents) = build(&repo().join("examples/ai-agent-platform"));
@@ -1281,7 +1284,7 @@ fn the_aws_terraform_is_a_module_with_a_root_that_adopts_existing_roles() {
         .as_str()
         .unwrap();
     assert!(
-        mesh.contains("\"aws:SourceArn\":[\"${var.roles_anywhere_trust_anchor_arn}\"]"),
+        mesh.contains("\"aws:SourceArn\":[\"${local.roles_anywhere_trust_anchor_arn}\"]"),
         "{mesh}"
     );
     // the boundary: what the workspace grants, minus nothing (no guardrails here)
@@ -1476,6 +1479,58 @@ fn a_managed_pool_has_a_provider_per_issuer_accepting_only_the_workspace_subject
         messages
             .iter()
             .any(|m| m.contains("names no pool or project number")),
+        "{messages:?}"
+    );
+}
+
+#[test]
+fn a_managed_roles_anywhere_anchor_serves_the_certificate_bound_roles() {
+    let tmp = aws_workspace_with("    manage: [roles_anywhere]\n", "");
+    let path = tmp.path().join("nhi.yaml");
+    let text = std::fs::read_to_string(&path).unwrap().replace(
+        "    roles_anywhere_trust_anchor: arn:aws:rolesanywhere:eu-west-1:123456789012:trust-anchor/t1\n",
+        "",
+    );
+    std::fs::write(&path, text).unwrap();
+    let (_out, files) = build(tmp.path());
+    let module = json(&files, "aws/main.tf.json");
+    assert_eq!(module["variable"]["manage_roles_anywhere"]["default"], true);
+    assert_eq!(
+        module["variable"]["roles_anywhere_trust_anchor_arn"]["default"],
+        Value::Null
+    );
+    let anchor = &module["resource"]["aws_rolesanywhere_trust_anchor"]["nhi"];
+    assert_eq!(
+        anchor["source"][0]["source_data"][0]["x509_certificate_data"],
+        "${var.roles_anywhere_ca_certificate}"
+    );
+    assert_eq!(
+        module["resource"]["aws_rolesanywhere_profile"]["nhi"]["role_arns"],
+        serde_json::json!(["${aws_iam_role.mesh.arn}"])
+    );
+    let mesh = module["resource"]["aws_iam_role"]["mesh"]["assume_role_policy"]
+        .as_str()
+        .unwrap();
+    assert!(
+        mesh.contains("\"aws:SourceArn\":[\"${local.roles_anywhere_trust_anchor_arn}\"]"),
+        "{mesh}"
+    );
+    // the anchor has no ARN before Terraform creates it: no native trust
+    assert!(!files.contains_key("aws/mesh/trust-policy.json"));
+    assert!(files.contains_key("aws/mesh/permissions-policy.json"));
+    assert!(
+        !files
+            .values()
+            .any(|f| f.contains("nhi:roles-anywhere-trust-anchor"))
+    );
+    // both named and managed: which one is meant?
+    let both = aws_workspace_with("    manage: [roles_anywhere]\n", "");
+    let messages = support::check_messages(both.path(), "SC007");
+    assert!(
+        messages
+            .iter()
+            .any(|m| m
+                .contains("names an IAM Roles Anywhere trust anchor and also has nhi render one")),
         "{messages:?}"
     );
 }

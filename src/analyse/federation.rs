@@ -7,7 +7,7 @@
 //! workspace's), trusted through the cluster's OIDC issuer.
 
 use super::subject::{self, Reach};
-use crate::model::{AuthMethod, ClusterPlatform, Identity, Model, Platform};
+use crate::model::{AuthMethod, AwsPrerequisite, ClusterPlatform, Identity, Model, Platform};
 use crate::source::Loc;
 
 /// Why an identity cannot be federated into a cloud.
@@ -37,8 +37,9 @@ pub enum AwsTrust {
     },
     /// IAM Roles Anywhere, by X.509 certificate.
     RolesAnywhere {
-        /// The trust anchor's ARN.
-        trust_anchor: String,
+        /// The trust anchor's ARN (`None`: the one the workspace's
+        /// Terraform creates, `manage: [roles_anywhere]`).
+        trust_anchor: Option<String>,
         /// The certificate attribute the role is bound to
         /// (`x509SAN/URI`, `x509Subject/CN`).
         attribute: &'static str,
@@ -255,13 +256,15 @@ pub fn aws(model: &Model, identity: &Identity) -> Result<AwsTrust, Unbound> {
         }
         AuthMethod::Spiffe | AuthMethod::Mtls => {
             subject_exact(identity, "IAM Roles Anywhere")?;
-            let Some(anchor) = &target.roles_anywhere_trust_anchor else {
+            let managed = target.manages(AwsPrerequisite::RolesAnywhere);
+            let anchor = target.roles_anywhere_trust_anchor.as_ref();
+            if anchor.is_none() && !managed {
                 return Err(Unbound {
                     loc: auth.method.loc,
                     message: format!("`{name}` authenticates by certificate, and the AWS target names no IAM Roles Anywhere trust anchor"),
-                    help: "set `targets.aws.roles_anywhere_trust_anchor`".to_owned(),
+                    help: "set `targets.aws.roles_anywhere_trust_anchor`, or let nhi render one (`manage: [roles_anywhere]`)".to_owned(),
                 });
-            };
+            }
             let (attribute, values) = if auth.method.value == AuthMethod::Spiffe {
                 ("x509SAN/URI", vec![spiffe_of(model, identity)?])
             } else {
@@ -269,7 +272,7 @@ pub fn aws(model: &Model, identity: &Identity) -> Result<AwsTrust, Unbound> {
                 ("x509Subject/CN", vec![cn])
             };
             Ok(AwsTrust::RolesAnywhere {
-                trust_anchor: anchor.value.clone(),
+                trust_anchor: anchor.map(|a| a.value.clone()),
                 attribute,
                 values,
             })

@@ -24,6 +24,10 @@ pub mod module;
 
 /// The IAM path of every role and user nhi renders.
 pub const PATH: &str = "/nhi/";
+/// What a trust names for the IAM Roles Anywhere trust anchor the
+/// workspace's Terraform creates: the module puts the anchor's ARN in its
+/// place, and no native file is written with it.
+pub const MANAGED_ANCHOR: &str = "${nhi:roles-anywhere-trust-anchor}";
 /// The name of each identity's inline permissions policy.
 pub const POLICY_NAME: &str = "nhi-permissions";
 /// The most characters (whitespace aside) IAM allows in a role's inline
@@ -253,7 +257,14 @@ fn trust_policy(trust: &AwsTrust) -> Option<PolicyDocument> {
             condition: BTreeMap::from([
                 (
                     "ArnEquals".to_owned(),
-                    BTreeMap::from([("aws:SourceArn".to_owned(), vec![trust_anchor.clone()])]),
+                    BTreeMap::from([(
+                        "aws:SourceArn".to_owned(),
+                        vec![
+                            trust_anchor
+                                .clone()
+                                .unwrap_or_else(|| MANAGED_ANCHOR.to_owned()),
+                        ],
+                    )]),
                 ),
                 (
                     "StringEquals".to_owned(),
@@ -489,11 +500,14 @@ fn files(r: &Rendered, target: &AwsTarget, out: &mut Artifacts) {
             super::json_file(&spec),
             source.clone(),
         ));
-        out.insert(Artifact::new(
-            &format!("{dir}/trust-policy.json"),
-            super::json_file(trust),
-            source.clone(),
-        ));
+        // a trust anchor Terraform creates has no ARN before it does
+        if !serde_json::to_string(trust).is_ok_and(|t| t.contains(MANAGED_ANCHOR)) {
+            out.insert(Artifact::new(
+                &format!("{dir}/trust-policy.json"),
+                super::json_file(trust),
+                source.clone(),
+            ));
+        }
     } else {
         out.insert(Artifact::new(
             &format!("{dir}/user.json"),

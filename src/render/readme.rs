@@ -146,13 +146,21 @@ fn prerequisites(model: &Model, analysis: &Analysis) -> Vec<String> {
             .filter(|_| !aws.manages(AwsPrerequisite::OidcProviders))
             .map(|p| format!("the IAM OIDC provider `{}`", p.value))
             .collect();
-        if let Some(anchor) = &aws.roles_anywhere_trust_anchor {
+        if let Some(anchor) = aws
+            .roles_anywhere_trust_anchor
+            .as_ref()
+            .filter(|_| !aws.manages(AwsPrerequisite::RolesAnywhere))
+        {
             parts.push(format!(
                 "the Roles Anywhere trust anchor `{}`",
                 anchor.value
             ));
         }
-        if let Some(boundary) = &aws.permissions_boundary {
+        if let Some(boundary) = aws
+            .permissions_boundary
+            .as_ref()
+            .filter(|_| !aws.manages(AwsPrerequisite::PermissionsBoundary))
+        {
             parts.push(format!("the permissions boundary `{}`", boundary.value));
         }
         if !parts.is_empty() {

@@ -156,6 +156,18 @@ fn aws_settings(aws: &AwsTarget, out: &mut Diagnostics) {
             out,
         );
     }
+    if let Some(a) = &aws.roles_anywhere_trust_anchor
+        && aws.manages(AwsPrerequisite::RolesAnywhere)
+    {
+        out.push(
+            Diagnostic::new(
+                Code::InvalidValue,
+                "the workspace names an IAM Roles Anywhere trust anchor and also has nhi render one",
+            )
+            .primary(a.loc, "a trust anchor made elsewhere")
+            .help("remove `roles_anywhere_trust_anchor` to use the one nhi renders, or `roles_anywhere` from `manage` to keep this one"),
+        );
+    }
     if let Some(b) = &aws.permissions_boundary
         && aws.manages(AwsPrerequisite::PermissionsBoundary)
     {

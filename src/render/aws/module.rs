@@ -50,6 +50,54 @@ struct Resources {
     aws_iam_user: BTreeMap<String, IamUser>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     aws_iam_user_policy: BTreeMap<String, IamUserPolicy>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    aws_rolesanywhere_profile: BTreeMap<&'static str, Profile>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    aws_rolesanywhere_trust_anchor: BTreeMap<&'static str, TrustAnchor>,
+}
+
+/// The IAM Roles Anywhere trust anchor: the CA the workloads'
+/// certificates chain to.
+#[derive(Debug, Serialize)]
+struct TrustAnchor {
+    count: &'static str,
+    name: &'static str,
+    enabled: bool,
+    source: Vec<AnchorSource>,
+    tags: &'static str,
+    lifecycle: Lifecycle,
+}
+
+#[derive(Debug, Serialize)]
+struct AnchorSource {
+    source_type: &'static str,
+    source_data: Vec<AnchorData>,
+}
+
+#[derive(Debug, Serialize)]
+struct AnchorData {
+    x509_certificate_data: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+struct Lifecycle {
+    precondition: Vec<Precondition>,
+}
+
+#[derive(Debug, Serialize)]
+struct Precondition {
+    condition: &'static str,
+    error_message: &'static str,
+}
+
+/// The IAM Roles Anywhere profile of the roles the anchor serves.
+#[derive(Debug, Serialize)]
+struct Profile {
+    count: &'static str,
+    name: &'static str,
+    enabled: bool,
+    role_arns: Vec<String>,
+    tags: &'static str,
 }
 
 #[derive(Debug, Serialize)]
@@ -123,6 +171,8 @@ struct Locals {
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     oidc_provider_arns: BTreeMap<String, String>,
     permissions_boundary_arn: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    roles_anywhere_trust_anchor_arn: Option<&'static str>,
 }
 
 #[derive(Debug, Serialize)]
@@ -135,6 +185,11 @@ struct OidcLocal {
 struct Provider {
     region: String,
 }
+
+/// The expression of the Roles Anywhere trust anchor's ARN, managed or
+/// given.
+const ANCHOR_ARN: &str = "${var.manage_roles_anywhere ? aws_rolesanywhere_trust_anchor.nhi[0].arn : var.roles_anywhere_trust_anchor_arn}";
+const ANCHOR_COUNT: &str = "${var.manage_roles_anywhere ? 1 : 0}";
 
 /// The expression of the boundary's ARN, managed or given.
 const BOUNDARY_ARN: &str = "${var.manage_permissions_boundary ? aws_iam_policy.permissions_boundary[0].arn : var.permissions_boundary_arn}";
@@ -170,8 +225,10 @@ pub fn render(
     for r in roles {
         principal(r, &mut resources, &mut locals);
     }
-    let outputs = outputs(&resources, !locals.oidc_providers.is_empty());
-    let variables = variables(target, &resources, !locals.oidc_providers.is_empty());
+    let anywhere = roles_anywhere(target, roles, &mut resources, &mut locals);
+    let oidc = !locals.oidc_providers.is_empty();
+    let outputs = outputs(&resources, oidc, anywhere);
+    let variables = variables(target, &resources, oidc, anywhere);
     let mut out = Artifacts::new();
     if target.manages(AwsPrerequisite::PermissionsBoundary) {
         out.insert(Artifact::new(
@@ -200,6 +257,67 @@ pub fn render(
         None,
     ));
     Ok(out)
+}
+
+/// The IAM Roles Anywhere trust anchor and the profile of the roles that
+/// trust it, created when the module manages them; whether the workspace
+/// has anything to do with Roles Anywhere.
+fn roles_anywhere(
+    target: &AwsTarget,
+    roles: &[Rendered],
+    resources: &mut Resources,
+    locals: &mut Locals,
+) -> bool {
+    let served: Vec<String> = roles
+        .iter()
+        .filter(|r| {
+            r.trust.as_ref().is_some_and(|t| {
+                t.statement
+                    .iter()
+                    .any(|s| s.condition.contains_key("ArnEquals"))
+            })
+        })
+        .map(|r| terraform::reference("aws_iam_role", &terraform::resource_name(&r.name), "arn"))
+        .collect();
+    if served.is_empty()
+        && target.roles_anywhere_trust_anchor.is_none()
+        && !target.manages(AwsPrerequisite::RolesAnywhere)
+    {
+        return false;
+    }
+    locals.roles_anywhere_trust_anchor_arn = Some(ANCHOR_ARN);
+    resources.aws_rolesanywhere_trust_anchor.insert(
+        "nhi",
+        TrustAnchor {
+            count: ANCHOR_COUNT,
+            name: "${var.name_prefix}nhi",
+            enabled: true,
+            source: vec![AnchorSource {
+                source_type: "CERTIFICATE_BUNDLE",
+                source_data: vec![AnchorData {
+                    x509_certificate_data: "${var.roles_anywhere_ca_certificate}",
+                }],
+            }],
+            tags: "${var.tags}",
+            lifecycle: Lifecycle {
+                precondition: vec![Precondition {
+                    condition: "${var.roles_anywhere_ca_certificate != null}",
+                    error_message: "The trust anchor needs the CA bundle the workloads' certificates chain to: set roles_anywhere_ca_certificate (PEM).",
+                }],
+            },
+        },
+    );
+    resources.aws_rolesanywhere_profile.insert(
+        "nhi",
+        Profile {
+            count: ANCHOR_COUNT,
+            name: "${var.name_prefix}nhi",
+            enabled: true,
+            role_arns: served,
+            tags: "${var.tags}",
+        },
+    );
+    true
 }
 
 /// The OIDC providers of the workspace's issuers, each trusted for the
@@ -325,7 +443,7 @@ fn boundary(model: &Model, roles: &[Rendered]) -> Result<PolicyDocument, RenderE
 
 /// A trust policy as the module writes it: the OIDC provider's ARN is the
 /// provider the module manages or the account's own, the Roles Anywhere
-/// trust anchor's a variable.
+/// trust anchor the one it manages or the one given.
 fn trust_text(trust: &PolicyDocument) -> String {
     let mut text = terraform::literal(&serde_json::to_string(trust).unwrap_or_default());
     for s in &trust.statement {
@@ -345,8 +463,8 @@ fn trust_text(trust: &PolicyDocument) -> String {
             .flatten()
         {
             text = text.replace(
-                &format!("\"{anchor}\""),
-                "\"${var.roles_anywhere_trust_anchor_arn}\"",
+                &format!("\"{}\"", terraform::literal(anchor)),
+                "\"${local.roles_anywhere_trust_anchor_arn}\"",
             );
         }
     }
@@ -423,7 +541,7 @@ fn principal(r: &Rendered, resources: &mut Resources, locals: &mut Locals) {
 }
 
 /// The module's inputs, each defaulting to what the workspace says.
-fn variables(target: &AwsTarget, resources: &Resources, oidc: bool) -> Variables {
+fn variables(target: &AwsTarget, resources: &Resources, oidc: bool, anywhere: bool) -> Variables {
     let mut v = Variables::new();
     terraform::variable(
         &mut v,
@@ -472,13 +590,30 @@ fn variables(target: &AwsTarget, resources: &Resources, oidc: bool) -> Variables
             target.manages(AwsPrerequisite::OidcProviders),
         );
     }
-    if let Some(anchor) = &target.roles_anywhere_trust_anchor {
+    if anywhere {
+        terraform::variable(
+            &mut v,
+            "manage_roles_anywhere",
+            "bool",
+            "create the IAM Roles Anywhere trust anchor (from roles_anywhere_ca_certificate) and the profile of the roles it serves",
+            target.manages(AwsPrerequisite::RolesAnywhere),
+        );
         terraform::variable(
             &mut v,
             "roles_anywhere_trust_anchor_arn",
             "string",
-            "the IAM Roles Anywhere trust anchor the certificate-bound roles trust",
-            anchor.value.clone(),
+            "the IAM Roles Anywhere trust anchor the certificate-bound roles trust, when the module does not create one",
+            target
+                .roles_anywhere_trust_anchor
+                .as_ref()
+                .map_or(Value::Null, |a| Value::String(a.value.clone())),
+        );
+        terraform::variable(
+            &mut v,
+            "roles_anywhere_ca_certificate",
+            "string",
+            "the PEM bundle of the CA that issues the workloads' certificates, for the trust anchor the module creates",
+            Value::Null,
         );
     }
     if !resources.aws_eks_access_entry.is_empty() {
@@ -495,7 +630,7 @@ fn variables(target: &AwsTarget, resources: &Resources, oidc: bool) -> Variables
 
 /// What the module gives those who apply it: each principal's ARN, and the
 /// prerequisites'.
-fn outputs(resources: &Resources, oidc: bool) -> Outputs {
+fn outputs(resources: &Resources, oidc: bool, anywhere: bool) -> Outputs {
     let mut outputs = Outputs::new();
     terraform::output(
         &mut outputs,
@@ -519,6 +654,20 @@ fn outputs(resources: &Resources, oidc: bool) -> Outputs {
         "the permissions boundary of every role and user (null: none)",
         "${local.permissions_boundary_arn}".to_owned(),
     );
+    if anywhere {
+        terraform::output_of(
+            &mut outputs,
+            "roles_anywhere_trust_anchor_arn",
+            "the IAM Roles Anywhere trust anchor the certificate-bound roles trust",
+            "${local.roles_anywhere_trust_anchor_arn}",
+        );
+        terraform::output_of(
+            &mut outputs,
+            "roles_anywhere_profile_arn",
+            "the IAM Roles Anywhere profile of those roles, when the module creates it (null otherwise)",
+            "${var.manage_roles_anywhere ? aws_rolesanywhere_profile.nhi[0].arn : null}",
+        );
+    }
     if oidc {
         terraform::output_of(
             &mut outputs,
