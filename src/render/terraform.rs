@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::{Artifact, Artifacts};
+
 #[derive(Serialize)]
 struct Document<'a, P: Serialize, R: Serialize> {
     terraform: Settings,
@@ -162,6 +164,75 @@ pub struct Import {
     pub to: String,
     /// The object's id in the cloud.
     pub id: String,
+}
+
+/// The import of the object `id` into the module's resource of type `ty`
+/// for the identity `name`.
+#[must_use]
+pub fn import(ty: &str, name: &str, id: String) -> Import {
+    Import {
+        to: format!("module.{MODULE}.{ty}.{}", resource_name(name)),
+        id,
+    }
+}
+
+/// Where a cloud's module and root go, and what they require.
+pub struct Layout {
+    /// The module's file (`aws/main.tf.json`).
+    pub module: &'static str,
+    /// The root's file (`terraform/aws/main.tf.json`).
+    pub root: &'static str,
+    /// The module as the root's `source` names it (`../../aws`).
+    pub source: &'static str,
+    /// The providers, the one the root configures first.
+    pub providers: &'static [Provider],
+}
+
+/// A module's parts: its inputs, locals, resources and outputs.
+pub struct Parts<'a, L: Serialize, R: Serialize> {
+    /// Its inputs.
+    pub variables: Variables,
+    /// Its locals.
+    pub locals: &'a L,
+    /// Its resources.
+    pub resources: &'a R,
+    /// Its outputs, which the root passes on.
+    pub outputs: Outputs,
+}
+
+/// A cloud's module and the root that configures the provider with
+/// `configuration`, calls it and adopts `imports`.
+#[must_use]
+pub fn module_and_root<L: Serialize, R: Serialize, P: Serialize>(
+    layout: &Layout,
+    parts: Parts<'_, L, R>,
+    configuration: Option<P>,
+    imports: Vec<Import>,
+) -> Artifacts {
+    let mut out = Artifacts::new();
+    out.insert(Artifact::new(
+        layout.root,
+        root(
+            layout.providers,
+            configuration,
+            layout.source,
+            imports,
+            &parts.outputs,
+        ),
+        None,
+    ));
+    out.insert(Artifact::new(
+        layout.module,
+        module(
+            layout.providers,
+            parts.variables,
+            parts.locals,
+            parts.resources,
+            parts.outputs,
+        ),
+        None,
+    ));
+    out
 }
 
 #[derive(Serialize)]

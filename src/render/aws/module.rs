@@ -16,14 +16,14 @@ use crate::analyse::federation::issuer_host;
 use crate::model::{AwsPrerequisite, AwsTarget, Model};
 use crate::render::{Artifact, Artifacts, RenderError};
 
-/// The module's file.
-pub const MODULE: &str = "aws/main.tf.json";
-/// The root's file.
-pub const ROOT: &str = "terraform/aws/main.tf.json";
-/// The module, as the root's `source` names it.
-const SOURCE: &str = "../../aws";
-/// The provider: the 5.x of the offline mirror and the current 6.x.
-const PROVIDER: terraform::Provider = ("aws", "hashicorp/aws", ">= 5.0, < 7.0");
+/// Where the module and the root go: the provider is the 5.x of the
+/// offline mirror and the current 6.x.
+const LAYOUT: terraform::Layout = terraform::Layout {
+    module: "aws/main.tf.json",
+    root: "terraform/aws/main.tf.json",
+    source: "../../aws",
+    providers: &[("aws", "hashicorp/aws", ">= 5.0, < 7.0")],
+};
 /// The name of the permissions boundary nhi renders, after the prefix.
 pub const BOUNDARY: &str = "nhi-boundary";
 /// The boundary's native JSON, when the workspace manages it.
@@ -237,24 +237,19 @@ pub fn render(
             None,
         ));
     }
-    out.insert(Artifact::new(
-        MODULE,
-        terraform::module(&[PROVIDER], variables, &locals, &resources, outputs.clone()),
-        None,
-    ));
     let provider = target.region.as_ref().map(|r| Provider {
         region: terraform::literal(&r.value),
     });
-    out.insert(Artifact::new(
-        ROOT,
-        terraform::root(
-            &[PROVIDER],
-            provider,
-            SOURCE,
-            imports(roles, target),
-            &outputs,
-        ),
-        None,
+    out.extend(terraform::module_and_root(
+        &LAYOUT,
+        terraform::Parts {
+            variables,
+            locals: &locals,
+            resources: &resources,
+            outputs,
+        },
+        provider,
+        imports(roles, target),
     ));
     Ok(out)
 }
@@ -690,14 +685,7 @@ fn imports(roles: &[Rendered], target: &AwsTarget) -> Vec<Import> {
             } else {
                 "aws_iam_user"
             };
-            Import {
-                to: format!(
-                    "module.{}.{ty}.{}",
-                    terraform::MODULE,
-                    terraform::resource_name(&r.name)
-                ),
-                id: format!("{}{}", target.prefix(), r.name),
-            }
+            terraform::import(ty, &r.name, format!("{}{}", target.prefix(), r.name))
         })
         .collect()
 }

@@ -8,20 +8,20 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use super::super::terraform::{self, Import, Variables};
+use super::super::terraform::{self, Variables};
 use super::{AZURE_AUDIENCE, Rendered, credential_name};
 use crate::model::AzureTarget;
-use crate::render::{Artifact, Artifacts};
+use crate::render::Artifacts;
 
-/// The module's file.
-pub const MODULE: &str = "azure/main.tf.json";
-/// The root's file.
-pub const ROOT: &str = "terraform/azure/main.tf.json";
-/// The module, as the root's `source` names it.
-const SOURCE: &str = "../../azure";
-/// azurerm 4 (`user_assigned_identity_id` replaced `parent_id` in 4.65) and
-/// the current 5.
-const PROVIDER: terraform::Provider = ("azurerm", "hashicorp/azurerm", ">= 4.65, < 6.0");
+/// Where the module and the root go: azurerm 4
+/// (`user_assigned_identity_id` replaced `parent_id` in 4.65) and the
+/// current 5.
+const LAYOUT: terraform::Layout = terraform::Layout {
+    module: "azure/main.tf.json",
+    root: "terraform/azure/main.tf.json",
+    source: "../../azure",
+    providers: &[("azurerm", "hashicorp/azurerm", ">= 4.65, < 6.0")],
+};
 
 #[derive(Debug, Default, Serialize)]
 struct Resources {
@@ -255,39 +255,31 @@ pub(super) fn render(all: &[Rendered], target: &AzureTarget) -> Artifacts {
     let imports = all
         .iter()
         .filter(|r| r.existing)
-        .map(|r| Import {
-            to: format!(
-                "module.{}.azurerm_user_assigned_identity.{}",
-                terraform::MODULE,
-                terraform::resource_name(&r.name)
-            ),
-            id: format!(
-                "/subscriptions/{}/resourceGroups/{group}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{}",
-                target.subscription_id.value, r.name
-            ),
+        .map(|r| {
+            terraform::import(
+                "azurerm_user_assigned_identity",
+                &r.name,
+                format!(
+                    "/subscriptions/{}/resourceGroups/{group}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{}",
+                    target.subscription_id.value, r.name
+                ),
+            )
         })
         .collect();
-    let mut out = Artifacts::new();
-    out.insert(Artifact::new(
-        MODULE,
-        terraform::module(
-            &[PROVIDER],
-            variables(target),
-            &BTreeMap::<String, String>::new(),
-            &res,
-            outputs.clone(),
-        ),
-        None,
-    ));
     let provider = Provider {
         features: BTreeMap::new(),
         subscription_id: terraform::literal(&target.subscription_id.value),
         tenant_id: terraform::literal(&target.tenant_id.value),
     };
-    out.insert(Artifact::new(
-        ROOT,
-        terraform::root(&[PROVIDER], Some(provider), SOURCE, imports, &outputs),
-        None,
-    ));
-    out
+    terraform::module_and_root(
+        &LAYOUT,
+        terraform::Parts {
+            variables: variables(target),
+            locals: &BTreeMap::<String, String>::new(),
+            resources: &res,
+            outputs,
+        },
+        Some(provider),
+        imports,
+    )
 }

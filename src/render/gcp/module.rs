@@ -13,23 +13,24 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use super::super::terraform::{self, Import, Outputs, Variables};
+use super::super::terraform::{self, Outputs, Variables};
 use super::{Condition, GcpTrust, Rendered, WORKLOAD_IDENTITY_USER, principal, roles, stage};
 use crate::analyse::federation::issuer_host;
 use crate::model::{GcpPrerequisite, GcpTarget};
-use crate::render::{Artifact, Artifacts};
+use crate::render::Artifacts;
 use crate::vocabulary::gcp::provider_id;
 
-/// The module's file.
-pub const MODULE: &str = "gcp/main.tf.json";
-/// The root's file.
-pub const ROOT: &str = "terraform/gcp/main.tf.json";
-/// The module, as the root's `source` names it.
-const SOURCE: &str = "../../gcp";
-/// google 7 and the current 8.
-const PROVIDER: terraform::Provider = ("google", "hashicorp/google", ">= 7.0, < 9.0");
-/// The random provider, for the custom roles' id suffixes.
-const RANDOM: terraform::Provider = ("random", "hashicorp/random", ">= 3.0, < 4.0");
+/// Where the module and the root go: google 7 and the current 8, and the
+/// random provider for the custom roles' id suffixes.
+const LAYOUT: terraform::Layout = terraform::Layout {
+    module: "gcp/main.tf.json",
+    root: "terraform/gcp/main.tf.json",
+    source: "../../gcp",
+    providers: &[
+        ("google", "hashicorp/google", ">= 7.0, < 9.0"),
+        ("random", "hashicorp/random", ">= 3.0, < 4.0"),
+    ],
+};
 /// The longest id before a role's random suffix (`_` and six hex digits)
 /// and its number (`.N`), within Google's 64.
 const ROLE_ID_STEM: usize = 54;
@@ -403,38 +404,29 @@ pub(super) fn render(all: &[Rendered], target: &GcpTarget) -> Artifacts {
     let imports = all
         .iter()
         .filter(|r| r.existing)
-        .map(|r| Import {
-            to: format!(
-                "module.{}.google_service_account.{}",
-                terraform::MODULE,
-                terraform::resource_name(&r.name)
-            ),
-            id: format!(
-                "projects/{}/serviceAccounts/{}",
-                target.project.value, r.email
-            ),
+        .map(|r| {
+            terraform::import(
+                "google_service_account",
+                &r.name,
+                format!(
+                    "projects/{}/serviceAccounts/{}",
+                    target.project.value, r.email
+                ),
+            )
         })
         .collect();
-    let providers = [PROVIDER, RANDOM];
-    let mut out = Artifacts::new();
-    out.insert(Artifact::new(
-        MODULE,
-        terraform::module(
-            &providers,
-            variables(target),
-            &BTreeMap::<String, String>::new(),
-            &res,
-            outputs.clone(),
-        ),
-        None,
-    ));
     let provider = Provider {
         project: terraform::literal(&target.project.value),
     };
-    out.insert(Artifact::new(
-        ROOT,
-        terraform::root(&providers, Some(provider), SOURCE, imports, &outputs),
-        None,
-    ));
-    out
+    terraform::module_and_root(
+        &LAYOUT,
+        terraform::Parts {
+            variables: variables(target),
+            locals: &BTreeMap::<String, String>::new(),
+            resources: &res,
+            outputs,
+        },
+        Some(provider),
+        imports,
+    )
 }
