@@ -1410,6 +1410,15 @@ fn google_and_azure_terraform_are_modules_with_roots_that_adopt_existing_identit
         azure["resource"]["azurerm_user_assigned_identity"]["ci-job"]["resource_group_name"],
         "${var.resource_group_name}"
     );
+    // the team's tags beside each identity's own, which win
+    assert_eq!(
+        azure["resource"]["azurerm_user_assigned_identity"]["ci-job"]["tags"],
+        "${merge(var.tags, local.tags[\"ci-job\"])}"
+    );
+    assert_eq!(
+        azure["locals"]["tags"]["ci-job"]["nhi:owner"], "t",
+        "{azure:#}"
+    );
     let root = json(&files, "terraform/azure/main.tf.json");
     assert_eq!(
         root["import"],

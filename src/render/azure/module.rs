@@ -40,7 +40,7 @@ struct TfIdentity {
     name: String,
     resource_group_name: String,
     location: String,
-    tags: BTreeMap<String, String>,
+    tags: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -136,16 +136,25 @@ fn variables_in(text: &str, target: &AzureTarget) -> String {
 
 /// An identity's managed identity, its federated credentials, and per
 /// scope its role definition and assignment.
-fn identity_tf(res: &mut Resources, r: &Rendered, target: &AzureTarget) {
+fn identity_tf(
+    res: &mut Resources,
+    locals: &mut BTreeMap<String, BTreeMap<String, String>>,
+    r: &Rendered,
+    target: &AzureTarget,
+) {
     let lit = terraform::literal;
     let key = terraform::resource_name(&r.name);
+    locals.insert(
+        r.name.clone(),
+        r.tags.iter().map(|(k, v)| (lit(k), lit(v))).collect(),
+    );
     res.azurerm_user_assigned_identity.insert(
         key.clone(),
         TfIdentity {
             name: r.name.clone(),
             resource_group_name: "${var.resource_group_name}".to_owned(),
             location: "${var.location}".to_owned(),
-            tags: r.tags.iter().map(|(k, v)| (lit(k), lit(v))).collect(),
+            tags: format!("${{merge(var.tags, local.tags[\"{}\"])}}", r.name),
         },
     );
     for (i, c) in r.credentials.iter().enumerate() {
@@ -230,6 +239,13 @@ fn variables(target: &AzureTarget) -> Variables {
     );
     terraform::variable(
         &mut v,
+        "tags",
+        "map(string)",
+        "tags on every managed identity, beside each identity's own (which win)",
+        serde_json::Value::Object(serde_json::Map::new()),
+    );
+    terraform::variable(
+        &mut v,
         "location",
         "string",
         "the location of the managed identities",
@@ -244,8 +260,9 @@ fn variables(target: &AzureTarget) -> Variables {
 /// The module and the root of the Azure target.
 pub(super) fn render(all: &[Rendered], target: &AzureTarget) -> Artifacts {
     let mut res = Resources::default();
+    let mut tags = BTreeMap::new();
     for r in all {
-        identity_tf(&mut res, r, target);
+        identity_tf(&mut res, &mut tags, r, target);
     }
     let outputs = outputs(&res);
     let group = target
@@ -275,7 +292,7 @@ pub(super) fn render(all: &[Rendered], target: &AzureTarget) -> Artifacts {
         &LAYOUT,
         terraform::Parts {
             variables: variables(target),
-            locals: &BTreeMap::<String, String>::new(),
+            locals: &BTreeMap::from([("tags", tags)]),
             resources: &res,
             outputs,
         },
