@@ -9,16 +9,6 @@ use serde::Serialize;
 
 use super::{Artifact, Artifacts};
 
-#[derive(Serialize)]
-struct Document<'a, P: Serialize, R: Serialize> {
-    terraform: Settings,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    provider: BTreeMap<&'static str, P>,
-    resource: &'a R,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    output: Outputs,
-}
-
 /// One output of a document: each identity's name to an attribute of its
 /// resource (what a workload or another module needs: a role's ARN, a
 /// service account's email, a managed identity's client id).
@@ -312,28 +302,6 @@ struct Settings {
 struct Requirement {
     source: &'static str,
     version: &'static str,
-}
-
-/// A whole Terraform JSON document: the provider requirement, its
-/// configuration (if any) and the resources, pretty-printed.
-#[must_use]
-pub fn document<P: Serialize, R: Serialize>(
-    name: &'static str,
-    source: &'static str,
-    version: &'static str,
-    provider: Option<P>,
-    resources: &R,
-    outputs: Outputs,
-) -> String {
-    let doc = Document {
-        terraform: Settings {
-            required_providers: BTreeMap::from([(name, Requirement { source, version })]),
-        },
-        provider: provider.into_iter().map(|p| (name, p)).collect(),
-        resource: resources,
-        output: outputs,
-    };
-    pretty(&doc)
 }
 
 /// A resource's name in Terraform for an identity's name: the name itself
