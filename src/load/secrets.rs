@@ -385,7 +385,10 @@ fn looks_random(value: &str) -> bool {
         || value.starts_with("ref:");
     let has_digit = value.chars().any(|c| c.is_ascii_digit());
     let has_alpha = value.chars().any(|c| c.is_ascii_alphabetic());
+    // a time is no secret (`aws:TokenIssueTime: 2020-01-01T00:00:01Z`)
+    let is_time = value.parse::<jiff::Timestamp>().is_ok();
     !is_reference
+        && !is_time
         && value.len() >= 12
         && !value.contains(char::is_whitespace)
         && has_digit
@@ -467,5 +470,8 @@ mod tests {
             assert_eq!(classify(Some("secret_ref"), value), None, "{value}");
             assert_eq!(classify(Some("issuer"), value), None, "{value}");
         }
+        // an IAM condition on when a token was issued names a time
+        assert_eq!(classify(Some("aws:TokenIssueTime"), "2020-01-01T00:00:01Z"), None);
+        assert!(classify(Some("aws:TokenIssueTime"), "x9f8a7b6c5d4e3f2").is_some());
     }
 }
