@@ -355,6 +355,8 @@ pub struct Identity {
     pub targets: Option<Vec<Spanned<Platform>>>,
     /// The clouds where its objects exist already: Terraform imports them.
     pub existing: Vec<Spanned<Platform>>,
+    /// What targets already call its principals (`known_as`).
+    pub known_as: KnownAs,
     /// Delegations.
     pub delegations: Vec<Delegation>,
     /// Provenance.
@@ -370,6 +372,59 @@ pub struct Identity {
     /// Keys its file writes whose values were reported as malformed and
     /// left out: no rule reports them missing as well.
     pub unreadable: BTreeSet<&'static str>,
+}
+
+/// The names an identity's principals already have in the targets.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct KnownAs {
+    /// Its IAM role or user, under its own path and name.
+    pub aws: Option<Spanned<IamName>>,
+}
+
+/// An IAM role or user's path and name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IamName {
+    /// The path: `/`, or `/` + segments + `/`.
+    pub path: String,
+    /// The name: 1–64 of `A-Z a-z 0-9 + = , . @ _ -`.
+    pub name: String,
+}
+
+impl IamName {
+    /// The longest role or user name.
+    pub const MAX_NAME: usize = 64;
+    /// The longest path.
+    pub const MAX_PATH: usize = 512;
+
+    /// Read `[/path/]name`, if IAM accepts both parts.
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        let (path, name) = match s.rsplit_once('/') {
+            Some((dir, name)) => (format!("{dir}/"), name),
+            None => ("/".to_owned(), s),
+        };
+        let name_ok = (1..=Self::MAX_NAME).contains(&name.len())
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b));
+        let path_ok = path.starts_with('/')
+            && path.len() <= Self::MAX_PATH
+            && !path.contains("//")
+            && path.bytes().all(|b| (0x21..=0x7e).contains(&b));
+        (name_ok && path_ok).then(|| Self {
+            path,
+            name: name.to_owned(),
+        })
+    }
+}
+
+impl fmt::Display for IamName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path != "/" {
+            f.write_str(&self.path)?;
+        }
+        f.write_str(&self.name)
+    }
 }
 
 /// An identity's exemption from a lint rule, with its reason.

@@ -1543,3 +1543,100 @@ fn a_managed_roles_anywhere_anchor_serves_the_certificate_bound_roles() {
         "{messages:?}"
     );
 }
+
+/// A workspace with one AWS role per identity given, all allowed to read
+/// reports.
+fn adopted_workspace(identities: &[(&str, &str)]) -> tempfile::TempDir {
+    let mut files = vec![(
+        "nhi.yaml".to_owned(),
+        "teams: {t: {description: Runs it}}\ntargets:\n  aws: {account_id: \"123456789012\", name_prefix: team-}\nactions:\n  read_reports:\n    aws: {actions: [\"s3:GetObject\"], resources: [\"arn:aws:s3:::reports/*\"]}\n".to_owned(),
+    )];
+    for (name, extra) in identities {
+        files.push((
+            format!("identities/{name}.yaml"),
+            format!("agent: {name}\nowner: t\ntargets: [aws]\nallowed_actions: [read_reports]\n{extra}"),
+        ));
+    }
+    let refs: Vec<(&str, &str)> = files.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
+    workspace(&refs)
+}
+
+#[test]
+fn an_attested_role_trusts_the_aws_service_or_principal_that_vouches_for_it() {
+    let tmp = adopted_workspace(&[
+        ("reports-lambda", "auth: {method: attested, issuer: lambda.amazonaws.com}\n"),
+        ("tools-account", "auth: {method: attested, issuer: \"arn:aws:iam::210987654321:role/deployer\"}\n"),
+    ]);
+    let (_out, files) = build(tmp.path());
+    let lambda = &json(&files, "aws/reports-lambda/trust-policy.json")["Statement"][0];
+    assert_eq!(lambda["Principal"], serde_json::json!({"Service": "lambda.amazonaws.com"}));
+    assert_eq!(lambda["Action"], serde_json::json!(["sts:AssumeRole"]));
+    assert!(lambda.get("Condition").is_none());
+    let tools = &json(&files, "aws/tools-account/trust-policy.json")["Statement"][0];
+    assert_eq!(
+        tools["Principal"],
+        serde_json::json!({"AWS": "arn:aws:iam::210987654321:role/deployer"})
+    );
+    // the Terraform trusts the same
+    let tf = json(&files, "aws/main.tf.json");
+    let trust: Value = serde_json::from_str(
+        tf["resource"]["aws_iam_role"]["reports-lambda"]["assume_role_policy"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(trust["Statement"][0]["Principal"]["Service"], "lambda.amazonaws.com");
+    // what AWS cannot hand a role to is refused at its line
+    let bad = adopted_workspace(&[
+        ("no-issuer", "auth: attested\n"),
+        ("odd-issuer", "auth:\n  method: attested\n  issuer: https://example.com\n"),
+    ]);
+    let errs = errors(bad.path());
+    assert!(
+        errs.iter().any(|(c, l, m)| c == "TG006" && *l == 5 && m.contains("no-issuer")),
+        "{errs:?}"
+    );
+    assert!(
+        errs.iter()
+            .any(|(c, l, m)| c == "TG006" && *l == 7 && m.contains("https://example.com")),
+        "{errs:?}"
+    );
+}
+
+#[test]
+fn a_role_known_by_its_own_name_keeps_it_in_every_aws_file() {
+    let tmp = adopted_workspace(&[(
+        "report-reader",
+        "auth: {method: attested, issuer: lambda.amazonaws.com}\nexisting: [aws]\nknown_as: {aws: /service-role/ReportReader}\n",
+    ), ("fresh", "auth: {method: attested, issuer: ec2.amazonaws.com}\n")]);
+    let (_out, files) = build(tmp.path());
+    let role = json(&files, "aws/report-reader/role.json");
+    assert_eq!(role["RoleName"], "ReportReader");
+    assert_eq!(role["Path"], "/service-role/");
+    // the Terraform keeps the name and path (no prefix), and the root
+    // adopts the role under it rather than creating another
+    let tf = json(&files, "aws/main.tf.json");
+    let r = &tf["resource"]["aws_iam_role"]["report-reader"];
+    assert_eq!(r["name"], "ReportReader");
+    assert_eq!(r["path"], "/service-role/");
+    let root = json(&files, "terraform/aws/main.tf.json");
+    assert_eq!(
+        root["import"],
+        serde_json::json!([{"to": "module.nhi.aws_iam_role.report-reader", "id": "ReportReader"}])
+    );
+    // an identity without one keeps nhi's path and the workspace's prefix
+    let fresh = json(&files, "aws/fresh/role.json");
+    assert_eq!(fresh["RoleName"], "team-fresh");
+    assert_eq!(fresh["Path"], "/nhi/");
+    assert_eq!(tf["resource"]["aws_iam_role"]["fresh"]["name"], "${var.name_prefix}fresh");
+    // a name IAM would refuse is an error at its line
+    let bad = adopted_workspace(&[(
+        "bad",
+        "auth: {method: attested, issuer: lambda.amazonaws.com}\nknown_as: {aws: \"/a//b/Report Reader\"}\n",
+    )]);
+    let errs = errors(bad.path());
+    assert!(
+        errs.iter().any(|(c, l, m)| c == "SC007" && *l == 6 && m.contains("not an IAM role or user name")),
+        "{errs:?}"
+    );
+}

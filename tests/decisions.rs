@@ -656,6 +656,7 @@ fn identity(i: usize, s: &Spec, count: usize) -> Identity {
         },
         targets: None,
         existing: Vec::new(),
+        known_as: nhi::model::KnownAs::default(),
         // delegations only to later identities: the graph stays acyclic,
         // as `nhi check` requires
         delegations: s

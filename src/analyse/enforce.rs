@@ -162,7 +162,7 @@ fn admitted_aws(model: &Model, trust: &AwsTrust) -> Admitted {
             subjects: values.clone(),
             placed: Vec::new(),
         },
-        AwsTrust::User => Admitted::default(),
+        AwsTrust::User | AwsTrust::Assumed(_) => Admitted::default(),
     }
 }
 

@@ -8,6 +8,7 @@
 
 use super::subject::{self, Reach};
 use crate::model::{AuthMethod, AwsPrerequisite, ClusterPlatform, Identity, Model, Platform};
+use crate::diag::printable;
 use crate::source::Loc;
 
 /// Why an identity cannot be federated into a cloud.
@@ -48,6 +49,65 @@ pub enum AwsTrust {
     },
     /// A long-lived IAM user (the identity declares `api_key`).
     User,
+    /// A role AWS itself hands out (the identity declares `attested`):
+    /// to an AWS service acting for the workload (`lambda.amazonaws.com`)
+    /// or to another AWS principal (an account, a role, a user).
+    Assumed(AwsPrincipal),
+}
+
+/// Who may assume a role that AWS itself authenticates.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AwsPrincipal {
+    /// An AWS service principal (`ec2.amazonaws.com`).
+    Service(String),
+    /// An AWS account id or the ARN of an account root, role, user or
+    /// assumed-role session.
+    Aws(String),
+}
+
+impl AwsPrincipal {
+    /// What `issuer` names, if it is an AWS service principal, an account
+    /// id or an IAM or STS principal ARN.
+    #[must_use]
+    pub fn parse(issuer: &str) -> Option<Self> {
+        let label = |l: &str| {
+            !l.is_empty()
+                && l.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        };
+        let service = issuer
+            .strip_suffix(".amazonaws.com")
+            .or_else(|| issuer.strip_suffix(".amazonaws.com.cn"));
+        if let Some(host) = service {
+            return host
+                .split('.')
+                .all(label)
+                .then(|| Self::Service(issuer.to_owned()));
+        }
+        let account = |a: &str| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit());
+        if account(issuer) {
+            return Some(Self::Aws(issuer.to_owned()));
+        }
+        let mut parts = issuer.splitn(6, ':');
+        let (Some("arn"), Some(partition), Some(service), Some(""), Some(id), Some(resource)) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) else {
+            return None;
+        };
+        let kind = resource.split('/').next().unwrap_or_default();
+        let known = match service {
+            "iam" => resource == "root" || matches!(kind, "role" | "user"),
+            "sts" => kind == "assumed-role",
+            _ => false,
+        };
+        (partition.starts_with("aws") && account(id) && known && !resource.contains(char::is_whitespace))
+            .then(|| Self::Aws(issuer.to_owned()))
+    }
 }
 
 /// The platform the cluster runs on: as `nhi.yaml` says, else the one its
@@ -278,11 +338,22 @@ pub fn aws(model: &Model, identity: &Identity) -> Result<AwsTrust, Unbound> {
             })
         }
         AuthMethod::ApiKey => Ok(AwsTrust::User),
-        AuthMethod::Attested => Err(Unbound {
-            loc: auth.method.loc,
-            message: format!("AWS cannot federate `{name}`'s attested credential"),
-            help: "authenticate it with `oidc` (web identity) or `spiffe` (IAM Roles Anywhere) to give it an AWS role".to_owned(),
-        }),
+        AuthMethod::Attested => {
+            let Some(issuer) = &auth.issuer else {
+                return Err(Unbound {
+                    loc: auth.method.loc,
+                    message: format!("`{name}` is attested, and names no AWS service or principal that AWS hands its role to"),
+                    help: "set `auth.issuer` to the AWS service that runs it (`lambda.amazonaws.com`) or the AWS principal that assumes its role (an account id or ARN)".to_owned(),
+                });
+            };
+            AwsPrincipal::parse(&issuer.value)
+                .map(AwsTrust::Assumed)
+                .ok_or_else(|| Unbound {
+                    loc: issuer.loc,
+                    message: format!("`{}` is neither an AWS service principal nor an AWS account id or principal ARN", printable(&issuer.value)),
+                    help: "name a service (`ec2.amazonaws.com`), an account (`123456789012`) or an IAM or STS principal ARN (`arn:aws:iam::123456789012:role/deployer`)".to_owned(),
+                })
+        }
     }
 }
 

@@ -95,6 +95,7 @@ fn names(cx: &LintContext<'_>, out: &mut Diagnostics) {
         }
         if let Some(aws) = &t.aws
             && lands.aws
+            && identity.known_as.aws.is_none()
             && aws.prefix().len() + name.value.as_str().len() > 64
         {
             out.push(

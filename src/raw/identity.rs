@@ -70,6 +70,10 @@ raw_struct! {
         /// another tool (`aws`, `gcp`, `azure`): their Terraform adopts
         /// them with `import` blocks instead of creating them.
         existing: Option<Vec<Spanned<Platform>>>,
+        /// What a target already calls the identity's principal, when that
+        /// is not the name nhi gives it: an existing role or user that
+        /// keeps its own name and path rather than being replaced.
+        known_as: Option<KnownAs>,
         /// Identities this one may delegate to, each with a narrower scope.
         delegation: Option<Delegation>,
         /// What is acting: provider, model, version, runtime.
@@ -243,6 +247,17 @@ raw_struct! {
         ttl: Option<Spanned<String>>,
         /// How many further hops the delegate may pass it on (0: none).
         max_depth: Option<Spanned<u32>>,
+    }
+}
+
+raw_struct! {
+    /// The names an identity's principals already have in the targets.
+    pub struct KnownAs as "known names" {
+        /// The IAM role (or user) name, after its path when that is not
+        /// `/` (`/service-role/invoice-importer`); rendered as it is, with
+        /// no `name_prefix` and nhi's own `/nhi/` path left aside.
+        #[schemars(regex(pattern = r"^(/[!-~]*/)?[A-Za-z0-9+=,.@_-]{1,64}$"))]
+        aws: Option<Spanned<String>>,
     }
 }
 

@@ -11,9 +11,11 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::analyse::federation::{self, AwsTrust, Cloud};
+use crate::analyse::federation::{self, AwsPrincipal, AwsTrust, Cloud};
 use crate::analyse::{self, Analysis, enforce, grant_of, places};
-use crate::model::{Action, AwsMapping, AwsPrerequisite, AwsTarget, Identity, Model, Platform};
+use crate::model::{
+    Action, AwsMapping, AwsPrerequisite, AwsTarget, IamName, Identity, Model, Platform,
+};
 use crate::source::SourceDb;
 use crate::vocabulary::aws::{self, Tags as TagCondition};
 
@@ -75,6 +77,9 @@ pub struct Principal {
     /// An AWS service.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub service: Option<String>,
+    /// An AWS account or principal.
+    #[serde(rename = "AWS", skip_serializing_if = "Option::is_none")]
+    pub aws: Option<String>,
 }
 
 /// The role (or user) of one identity.
@@ -97,6 +102,26 @@ pub struct Rendered {
     pub access_entry: Option<(String, String)>,
     /// Whether its role (or user) exists already, to be imported.
     pub existing: bool,
+    /// The path and name its role or user keeps (`known_as.aws`), when
+    /// not nhi's own.
+    pub known_as: Option<IamName>,
+}
+
+impl Rendered {
+    /// The role or user's path.
+    #[must_use]
+    pub fn path(&self) -> &str {
+        self.known_as.as_ref().map_or(PATH, |k| k.path.as_str())
+    }
+
+    /// The role or user's name in `target`.
+    #[must_use]
+    pub fn iam_name(&self, target: &AwsTarget) -> String {
+        self.known_as.as_ref().map_or_else(
+            || format!("{}{}", target.prefix(), self.name),
+            |k| k.name.clone(),
+        )
+    }
 }
 
 /// Render the AWS target: every identity that lands in AWS.
@@ -143,14 +168,22 @@ pub fn boundary_arn(target: &AwsTarget) -> Option<String> {
         .map(|b| b.value.clone())
 }
 
-/// The ARN of the role nhi renders for the identity `name`.
+/// The ARN of the role nhi renders for `identity`: under nhi's path and
+/// the workspace's prefix, or as it is `known_as`.
 #[must_use]
-pub fn role_arn(target: &AwsTarget, name: &str) -> String {
-    format!(
-        "arn:aws:iam::{}:role{PATH}{}{name}",
-        target.account_id.value,
-        target.prefix()
-    )
+pub fn role_arn(target: &AwsTarget, identity: &Identity) -> String {
+    match &identity.known_as.aws {
+        Some(k) => format!(
+            "arn:aws:iam::{}:role{}{}",
+            target.account_id.value, k.value.path, k.value.name
+        ),
+        None => format!(
+            "arn:aws:iam::{}:role{PATH}{}{}",
+            target.account_id.value,
+            target.prefix(),
+            identity.name.value
+        ),
+    }
 }
 
 fn pascal(action: &str) -> String {
@@ -201,6 +234,7 @@ fn identity_role(
             .and_then(|k| k.cluster_name.as_ref())
             .map(|c| (c.value.clone(), places::access_group(&name))),
         existing: identity.existing.iter().any(|p| p.value == Platform::Aws),
+        known_as: identity.known_as.aws.as_ref().map(|k| k.value.clone()),
         name,
     })
 }
@@ -208,6 +242,24 @@ fn identity_role(
 fn trust_policy(trust: &AwsTrust) -> Option<PolicyDocument> {
     let statement = match trust {
         AwsTrust::User => return None,
+        AwsTrust::Assumed(by) => {
+            let (service, aws) = match by {
+                AwsPrincipal::Service(s) => (Some(s.clone()), None),
+                AwsPrincipal::Aws(a) => (None, Some(a.clone())),
+            };
+            Statement {
+                sid: "Attested".to_owned(),
+                effect: "Allow",
+                principal: Some(Principal {
+                    federated: None,
+                    service,
+                    aws,
+                }),
+                action: vec!["sts:AssumeRole".to_owned()],
+                resource: None,
+                condition: BTreeMap::new(),
+            }
+        }
         AwsTrust::WebIdentity {
             provider_arn,
             issuer,
@@ -231,6 +283,7 @@ fn trust_policy(trust: &AwsTrust) -> Option<PolicyDocument> {
                 principal: Some(Principal {
                     federated: Some(provider_arn.clone()),
                     service: None,
+                    aws: None,
                 }),
                 action: vec!["sts:AssumeRoleWithWebIdentity".to_owned()],
                 resource: None,
@@ -247,6 +300,7 @@ fn trust_policy(trust: &AwsTrust) -> Option<PolicyDocument> {
             principal: Some(Principal {
                 federated: None,
                 service: Some("rolesanywhere.amazonaws.com".to_owned()),
+                aws: None,
             }),
             action: vec![
                 "sts:AssumeRole".to_owned(),
@@ -458,7 +512,7 @@ struct RoleSpec<'a> {
     role_name: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     user_name: Option<&'a str>,
-    path: &'static str,
+    path: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     description: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -478,11 +532,11 @@ struct TagSpec<'a> {
 fn files(r: &Rendered, target: &AwsTarget, out: &mut Artifacts) {
     let boundary = boundary_arn(target);
     let user = r.trust.is_none();
-    let name = format!("{}{}", target.prefix(), r.name);
+    let name = r.iam_name(target);
     let spec = RoleSpec {
         role_name: (!user).then_some(name.as_str()),
         user_name: user.then_some(name.as_str()),
-        path: PATH,
+        path: r.path(),
         description: (!user).then_some(r.description.as_str()),
         max_session_duration: (!user).then_some(r.max_session),
         permissions_boundary: boundary.as_deref(),
@@ -522,7 +576,11 @@ fn files(r: &Rendered, target: &AwsTarget, out: &mut Artifacts) {
             &format!("{dir}/eks-access-entry.json"),
             super::json_file(&AccessEntrySpec {
                 cluster_name: cluster,
-                principal_arn: role_arn(target, &r.name),
+                principal_arn: format!(
+                    "arn:aws:iam::{}:role{}{name}",
+                    target.account_id.value,
+                    r.path()
+                ),
                 kubernetes_groups: [group],
                 ty: "STANDARD",
             }),

@@ -259,7 +259,7 @@ fn annotations(
             {
                 out.insert(
                     "eks.amazonaws.com/role-arn".to_owned(),
-                    aws::role_arn(target, identity.name.value.as_str()),
+                    aws::role_arn(target, identity),
                 );
                 if let Some(aud) = audiences.first() {
                     out.insert("eks.amazonaws.com/audience".to_owned(), aud.clone());

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use crate::diag::{Code, Diagnostic, Diagnostics, printable};
 use crate::model::{
-    Auth, AuthMethod, Context, Date, Delegation, Duration, Grant, Human, Identity, Kind, Name,
-    Provenance, ReviewCycle, Spanned, State,
+    Auth, AuthMethod, Context, Date, Delegation, Duration, Grant, Human, IamName, Identity, Kind,
+    KnownAs, Name, Provenance, ReviewCycle, Spanned, State,
 };
 use crate::raw::identity::{self as raw, ActionGrant, AuthShorthand};
 use crate::raw::{Entries, OneOrMany};
@@ -99,6 +99,11 @@ fn read(
         context: raw.context.as_ref().map(context).unwrap_or_default(),
         targets: raw.targets.clone(),
         existing: raw.existing.clone().unwrap_or_default(),
+        known_as: raw
+            .known_as
+            .as_ref()
+            .map(|k| known_as(k, out))
+            .unwrap_or_default(),
         delegations: raw
             .delegation
             .iter()
@@ -258,6 +263,24 @@ fn context(raw: &raw::Context) -> Context {
         namespaces: raw.namespaces.clone(),
         attributes: attributes(raw.attributes.as_ref()),
     }
+}
+
+fn known_as(raw: &raw::KnownAs, out: &mut Diagnostics) -> KnownAs {
+    let aws = raw.aws.as_ref().and_then(|a| match IamName::parse(&a.value) {
+        Some(n) => Some(Spanned::new(n, a.loc)),
+        None => {
+            out.push(
+                Diagnostic::new(
+                    Code::InvalidValue,
+                    format!("`{}` is not an IAM role or user name", printable(&a.value)),
+                )
+                .primary(a.loc, "not `[/path/]name`")
+                .help("write the name (1–64 of `A-Z a-z 0-9 + = , . @ _ -`), after its path when that is not `/` (`/service-role/invoice-importer`)"),
+            );
+            None
+        }
+    });
+    KnownAs { aws }
 }
 
 fn provenance(raw: &raw::Provenance) -> Provenance {

@@ -131,7 +131,7 @@ struct ManagedPolicy {
 #[derive(Debug, Serialize)]
 struct IamRole {
     name: String,
-    path: &'static str,
+    path: String,
     description: String,
     assume_role_policy: String,
     max_session_duration: u64,
@@ -149,7 +149,7 @@ struct IamRolePolicy {
 #[derive(Debug, Serialize)]
 struct IamUser {
     name: String,
-    path: &'static str,
+    path: String,
     permissions_boundary: &'static str,
     tags: String,
 }
@@ -479,14 +479,19 @@ fn principal(r: &Rendered, resources: &mut Resources, locals: &mut Locals) {
             .map(|(k, v)| (terraform::literal(k), terraform::literal(v)))
             .collect(),
     );
-    let name = format!("${{var.name_prefix}}{}", r.name);
+    // a role that keeps its own name takes no prefix
+    let name = r.known_as.as_ref().map_or_else(
+        || format!("${{var.name_prefix}}{}", r.name),
+        |k| terraform::literal(&k.name),
+    );
+    let path = terraform::literal(r.path());
     let tags = format!("${{merge(var.tags, local.tags[\"{}\"])}}", r.name);
     let Some(trust) = &r.trust else {
         resources.aws_iam_user.insert(
             key.clone(),
             IamUser {
                 name,
-                path: PATH,
+                path,
                 permissions_boundary: "${local.permissions_boundary_arn}",
                 tags,
             },
@@ -505,7 +510,7 @@ fn principal(r: &Rendered, resources: &mut Resources, locals: &mut Locals) {
         key.clone(),
         IamRole {
             name,
-            path: PATH,
+            path,
             description: terraform::literal(&r.description),
             assume_role_policy: trust_text(trust),
             max_session_duration: r.max_session,
@@ -685,7 +690,7 @@ fn imports(roles: &[Rendered], target: &AwsTarget) -> Vec<Import> {
             } else {
                 "aws_iam_user"
             };
-            terraform::import(ty, &r.name, format!("{}{}", target.prefix(), r.name))
+            terraform::import(ty, &r.name, r.iam_name(target))
         })
         .collect()
 }
