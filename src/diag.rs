@@ -319,6 +319,8 @@ codes! {
     ProjectWideImpersonation = "PRV002", "project-wide-impersonation", Warning, [Nhi5], "an identity's Google Cloud role grants a permission that acts as a service account (`iam.serviceAccounts.actAs`, `getAccessToken`, `signJwt`…) on the whole project: it can become any service account there";
     /// A Role that lets an identity run workloads as other identities.
     WorkloadTakeover = "PRV003", "workload-takeover", Warning, [Nhi5], "an identity may create pods, jobs, deployments or exec sessions in a namespace where other identities run as their service accounts: what it starts can run as any of them";
+    /// An identity's AWS permissions hold a privilege-escalation path.
+    AwsPrivilegeEscalation = "PRV004", "aws-privilege-escalation", Warning, [Nhi5], "an identity's AWS permissions hold a known privilege-escalation path (a new policy version, a policy put on itself, keys for another user, a role passed to compute it starts…): it can give itself more than it holds";
     /// Production and other environments in one identity.
     EnvironmentReuse = "ENV001", "environment-reuse", Warning, [Nhi8], "one identity acts both in an isolated environment (`production` by default) and in others";
     /// A name that encodes where or how it runs.
@@ -372,6 +374,7 @@ impl Code {
                 | Self::AdminPermission
                 | Self::ProjectWideImpersonation
                 | Self::WorkloadTakeover
+                | Self::AwsPrivilegeEscalation
                 | Self::EnvironmentReuse
                 | Self::NameEncodesContext
                 | Self::IdentityReuse

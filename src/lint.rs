@@ -15,6 +15,7 @@ pub mod isolation;
 pub mod lifecycle;
 pub mod ownership;
 pub mod permissions;
+pub mod escalation;
 pub mod privilege;
 pub mod suppress;
 pub mod targets;
@@ -133,6 +134,7 @@ pub const FAMILIES: &[Family] = &[
             Code::AdminPermission,
             Code::ProjectWideImpersonation,
             Code::WorkloadTakeover,
+            Code::AwsPrivilegeEscalation,
         ],
         check: privilege::check,
     },

@@ -81,6 +81,9 @@ pub fn check(cx: &LintContext<'_>, out: &mut Diagnostics) {
         if lands.gcp {
             impersonation(cx.model, identity, out);
         }
+        if lands.aws {
+            super::escalation::check(cx.model, identity, out);
+        }
         if let Some(namespaces) = &lands.kubernetes {
             takeover(cx, identity, namespaces, out);
         }
