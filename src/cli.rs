@@ -10,6 +10,7 @@ pub mod completions;
 pub mod diff;
 pub mod explain;
 pub mod graph;
+pub mod import;
 pub mod init;
 pub mod man;
 pub mod new;
@@ -89,6 +90,8 @@ pub enum Command {
     Explain(explain::ExplainArgs),
     /// Create a workspace: nhi.yaml, an identity folder and the schemas
     Init(init::InitArgs),
+    /// Create a workspace from a cloud's own exports of what exists
+    Import(import::ImportArgs),
     /// Create a new identity file from a template that passes `check`
     New(new::NewArgs),
     /// Print or write the JSON Schemas of the input files
@@ -249,6 +252,7 @@ fn dispatch(command: &Command, cx: &Context, io: &mut Io<'_>) -> Result<ExitStat
         Command::Graph(args) => graph::run(args, cx, io),
         Command::Explain(args) => explain::run(args, cx, io),
         Command::Init(args) => init::run(args, cx, io),
+        Command::Import(args) => import::run(args, cx, io),
         Command::New(args) => new::run(args, cx, io),
         Command::Schema(args) => schema::run(args, cx, io),
         Command::Completions(args) => completions::run(args, io),

@@ -80,6 +80,48 @@ pub fn create_new(path: &Path, bytes: &[u8]) -> io::Result<()> {
     file.sync_all()
 }
 
+/// Create the folder `dir` holding `files` (relative path → text) all at
+/// once: written into a folder beside it, then renamed into place, so that
+/// a failure or a kill leaves no half-made folder under its name.
+///
+/// # Errors
+///
+/// `AlreadyExists` when `dir` exists and is not empty, `InvalidInput` for
+/// a path that would leave it; any other I/O error. `dir` is then as it
+/// was.
+pub fn create_tree(dir: &Path, files: &std::collections::BTreeMap<String, String>) -> io::Result<()> {
+    if fs::symlink_metadata(dir).is_ok() && fs::read_dir(dir)?.next().is_some() {
+        return Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            "the folder exists and is not empty",
+        ));
+    }
+    let parent = dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    fs::create_dir_all(parent)?;
+    let name = dir
+        .file_name()
+        .map_or_else(|| "workspace".into(), |n| n.to_string_lossy().into_owned());
+    let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
+    let result = (|| {
+        for (path, text) in files {
+            let target = inside(&tmp, path)
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
+            create_new(&target, text.as_bytes())?;
+        }
+        if fs::symlink_metadata(dir).is_ok() {
+            // empty, as checked: the rename needs it gone
+            fs::remove_dir(dir)?;
+        }
+        fs::rename(&tmp, dir)
+    })();
+    result.inspect_err(|_| {
+        let _ = fs::remove_dir_all(&tmp);
+    })
+}
+
 /// Why the output could not be written or compared.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum EmitError {

@@ -18,6 +18,7 @@ pub mod diag;
 pub mod diff;
 pub mod emit;
 pub mod graph;
+pub mod import;
 pub mod lint;
 pub mod load;
 pub mod model;

@@ -32,6 +32,7 @@ const STAGES: &[(&str, &str)] = &[
     ("raw", "load"),
     ("schema", "load"),
     ("load", "load"),
+    ("import", "load"),
     ("validate", "validate"),
     ("analyse", "analyse"),
     ("lint", "lint"),

@@ -1,0 +1,325 @@
+//! `nhi import aws`: real-format exports in, a workspace that checks out:
+//! each trust read as the `auth` it is, people and AWS's own roles left
+//! out and counted, and nothing written from a bad or secret-bearing
+//! export.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    clippy::disallowed_methods,
+    reason = "tests build workspaces on disk and fail loudly"
+)]
+
+#[path = "support/workspaces.rs"]
+mod support;
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+use support::{check_json, files_under, nhi, repo, text};
+
+fn fixture(name: &str) -> PathBuf {
+    repo().join("tests/fixtures/import/aws").join(name)
+}
+
+/// Import `files` into `into`, from a scratch folder.
+fn import(into: &Path, files: &[PathBuf]) -> std::process::Output {
+    let mut args = vec!["import".to_owned(), "aws".to_owned()];
+    args.extend(files.iter().map(|f| f.display().to_string()));
+    args.extend(["--into".to_owned(), into.display().to_string()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    nhi(into.parent().unwrap(), &args)
+}
+
+fn errors(dir: &Path) -> Vec<Value> {
+    let (_, diagnostics) = check_json(dir);
+    diagnostics
+        .into_iter()
+        .filter(|d| d["severity"] == "error")
+        .collect()
+}
+
+fn yaml(dir: &Path, path: &str) -> String {
+    std::fs::read_to_string(dir.join(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+#[test]
+fn each_trust_becomes_the_auth_it_is_and_people_are_left_out() {
+    let tmp = tempfile::tempdir().unwrap();
+    let into = tmp.path().join("estate");
+    let out = import(
+        &into,
+        &[fixture("authorization-details.json"), fixture("credential-report.csv")],
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("imported 6 identities"), "{stderr}");
+    for skipped in [
+        "skipped 1 IAM Identity Center permission-set roles (people)",
+        "skipped 1 roles that people sign in to through SAML",
+        "skipped 1 roles that trust any principal (`*`)",
+        "skipped 1 service-linked roles (AWS's own)",
+        "skipped 1 users with a console password (people)",
+    ] {
+        assert!(stderr.contains(skipped), "{skipped}: {stderr}");
+    }
+    let mut names: Vec<String> = std::fs::read_dir(into.join("identities"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "backupagent.yaml",
+            "legacy-sync.yaml",
+            "orders-consumer.yaml",
+            "reportrenderer.yaml",
+            "tools-deployer.yaml",
+            "web-deployer.yaml"
+        ]
+    );
+    // a GitHub Actions federation: issuer, subject and audience, its
+    // owner and purpose from its tags, its Deny forbidden
+    let web = yaml(&into, "identities/web-deployer.yaml");
+    for line in [
+        "kind: pipeline",
+        "owner: release-engineering",
+        "purpose: Pushes the web image on every release",
+        "  issuer: https://token.actions.githubusercontent.com",
+        "  subject: repo:example/web:environment:production",
+        "- push_images",
+        "forbidden_actions:",
+        "  cost-center: cc-42",
+        "# last used 2026-11-20T08:00:00+00:00 in eu-west-1",
+    ] {
+        assert!(web.contains(line), "{line}:\n{web}");
+    }
+    // a role nhi rendered keeps its name, its path and no known_as
+    let consumer = yaml(&into, "identities/orders-consumer.yaml");
+    assert!(consumer.contains("subject: system:serviceaccount:orders:orders-consumer"));
+    assert!(!consumer.contains("known_as"), "{consumer}");
+    // a Lambda role keeps its path and name; what nhi cannot say is written down
+    let lambda = yaml(&into, "identities/reportrenderer.yaml");
+    assert!(lambda.contains("  method: attested\n  issuer: lambda.amazonaws.com"));
+    assert!(lambda.contains("  aws: /service-role/ReportRenderer"));
+    assert!(lambda.contains("uses `NotAction`, which nhi cannot say"), "{lambda}");
+    // Roles Anywhere by certificate name, another account's root attested
+    assert!(yaml(&into, "identities/backupagent.yaml").contains("  method: mtls\n  subject: backup-agent"));
+    assert!(yaml(&into, "identities/tools-deployer.yaml").contains("issuer: arn:aws:iam::210987654321:root"));
+    // a user with a key: its key's age, and its group's grants
+    let user = yaml(&into, "identities/legacy-sync.yaml");
+    assert!(user.contains("method: api_key"));
+    assert!(user.contains("access key 1: last rotated 2024-02-10"), "{user}");
+    assert!(user.contains("- list_drop"), "{user}");
+    // the settings the trusts need, and every identity exists already
+    let settings = yaml(&into, "nhi.yaml");
+    for line in [
+        "account_id: \"123456789012\"",
+        "- https://token.actions.githubusercontent.com",
+        "roles_anywhere_trust_anchor: arn:aws:rolesanywhere:eu-west-1:123456789012:trust-anchor/3e7a1c5b",
+        "permissions_boundary: arn:aws:iam::123456789012:policy/nhi/nhi-boundary",
+    ] {
+        assert!(settings.contains(line), "{line}:\n{settings}");
+    }
+    // it checks: what a person must still decide are warnings
+    assert_eq!(errors(&into), Vec::<Value>::new());
+    let (_, diagnostics) = check_json(&into);
+    let codes: Vec<&str> = diagnostics.iter().filter_map(|d| d["code"].as_str()).collect();
+    for code in ["OWN001", "LC002", "OWN002"] {
+        assert!(codes.contains(&code), "{code}: {codes:?}");
+    }
+}
+
+#[test]
+fn an_import_renders_back_the_roles_it_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let into = tmp.path().join("estate");
+    let out = import(
+        &into,
+        &[fixture("authorization-details.json"), fixture("credential-report.csv")],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let (_dist, files) = support::build_files(&into);
+    let json = |p: &str| -> Value { serde_json::from_str(&files[p]).unwrap() };
+    let export: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("authorization-details.json")).unwrap())
+            .unwrap();
+    let role = |name: &str| -> Value {
+        export["RoleDetailList"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["RoleName"] == name)
+            .unwrap()
+            .clone()
+    };
+    // the trust is the export's, statement for statement
+    for (identity, name) in [("web-deployer", "web-deployer"), ("backupagent", "BackupAgent")] {
+        let got = json(&format!("aws/{identity}/trust-policy.json"));
+        let want = &role(name)["AssumeRolePolicyDocument"]["Statement"][0];
+        assert_eq!(got["Statement"][0]["Principal"], want["Principal"], "{identity}");
+        assert_eq!(got["Statement"].as_array().unwrap().len(), 1);
+    }
+    let spec = json("aws/reportrenderer/role.json");
+    assert_eq!(spec["RoleName"], "ReportRenderer");
+    assert_eq!(spec["Path"], "/service-role/");
+    // its allowed statement with its condition; the NotAction one is not
+    let policy = json("aws/reportrenderer/permissions-policy.json");
+    let statements = policy["Statement"].as_array().unwrap();
+    assert_eq!(statements.len(), 1, "{policy}");
+    assert_eq!(statements[0]["Action"], serde_json::json!(["s3:GetObject"]));
+    assert_eq!(
+        statements[0]["Condition"],
+        serde_json::json!({"Bool": {"aws:SecureTransport": ["true"]}})
+    );
+    // the managed policy's default version, not its older one granting `*`
+    let tools = json("aws/tools-deployer/permissions-policy.json");
+    assert_eq!(
+        tools["Statement"][0]["Action"],
+        serde_json::json!(["ec2:Describe*", "s3:Get*", "s3:List*"])
+    );
+    // every imported role is adopted, under the name it has
+    let root = json("terraform/aws/main.tf.json");
+    let ids: Vec<&str> = root["import"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "BackupAgent",
+            "legacy-sync",
+            "orders-consumer",
+            "ReportRenderer",
+            "tools-deployer",
+            "web-deployer"
+        ]
+    );
+}
+
+#[test]
+fn a_real_account_imports_and_its_escalation_paths_are_reported() {
+    // cloudsplaining's example account (BSD-3-Clause, see the LICENSE
+    // beside it): 78 roles, 44 users, 5 groups, 84 policies
+    let tmp = tempfile::tempdir().unwrap();
+    let into = tmp.path().join("estate");
+    let out = import(&into, &[fixture("cloudsplaining-example.json")]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    // 68 roles and every user (no credential report tells people apart)
+    assert!(stderr.contains("imported 112 identities"), "{stderr}");
+    assert!(stderr.contains("skipped 2 IAM Identity Center permission-set roles (people)"), "{stderr}");
+    assert!(stderr.contains("skipped 8 service-linked roles (AWS's own)"), "{stderr}");
+    assert!(!into.join("identities/awsreservedsso-administratoraccess-dc6414f7f2ab04fc.yaml").exists());
+    assert!(
+        yaml(&into, "identities/obama.yaml").contains("no credential report was given"),
+        "a user is imported with what nhi could not tell"
+    );
+    assert_eq!(errors(&into), Vec::<Value>::new());
+    let (_, diagnostics) = check_json(&into);
+    let escalations: Vec<&str> = diagnostics
+        .iter()
+        .filter(|d| d["code"] == "PRV004")
+        .filter_map(|d| d["message"].as_str())
+        .collect();
+    // each of the account's privilege-escalation users, by its method
+    for (user, action) in [
+        ("privesc1-createnewpolicyversion-user", "iam:CreatePolicyVersion"),
+        ("privesc4-createaccesskey-user", "iam:CreateAccessKey"),
+        ("privesc9-attachrolepolicy-user", "iam:AttachRolePolicy"),
+        ("privesc12-putrolepolicy-user", "iam:PutRolePolicy"),
+        ("privesc14-updatingassumerolepolicy-user", "iam:UpdateAssumeRolePolicy"),
+        ("privesc15-passexistingroletonewlambdatheninvoke-user", "lambda:CreateFunction"),
+        ("privesc20-passexistingroletocloudformation-user", "cloudformation:CreateStack"),
+    ] {
+        assert!(
+            escalations
+                .iter()
+                .any(|m| m.starts_with(&format!("`{user}`")) && m.contains(action)),
+            "{user} {action}: {escalations:#?}"
+        );
+    }
+    // a read-only role holds no path
+    assert!(!escalations.iter().any(|m| m.starts_with("`aws-quicksetup-stackset-local-administrationrole`")));
+}
+
+#[test]
+fn the_same_exports_give_the_same_workspace_in_any_order() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = tmp.path().join("a");
+    let b = tmp.path().join("b");
+    let details = fixture("authorization-details.json");
+    let report = fixture("credential-report.csv");
+    assert_eq!(import(&a, &[details.clone(), report.clone()]).status.code(), Some(0));
+    assert_eq!(import(&b, &[report, details]).status.code(), Some(0));
+    assert_eq!(files_under(&a), files_under(&b));
+}
+
+#[test]
+fn a_bad_export_is_reported_at_its_place_and_nothing_is_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bad = tmp.path().join("details.json");
+    std::fs::write(&bad, "{\n  \"RoleDetailList\": [\n    {\"RoleName\": 7,}\n  ]\n}\n").unwrap();
+    let into = tmp.path().join("estate");
+    let out = import(&into, std::slice::from_ref(&bad));
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("details.json:3:"), "{stderr}");
+    assert!(stderr.contains("nothing was written"), "{stderr}");
+    assert!(!into.exists());
+    // a JSON file that is no AWS export says what nhi expected
+    std::fs::write(&bad, "{\"items\": []}").unwrap();
+    let out = import(&into, &[bad]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("get-account-authorization-details"));
+    assert!(!into.exists());
+}
+
+#[test]
+fn a_secret_in_an_export_is_never_repeated_and_stops_the_import() {
+    let tmp = tempfile::tempdir().unwrap();
+    let key = "AKIAIOSFODNN7EXAMPLE";
+    let secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+    let details = std::fs::read_to_string(fixture("authorization-details.json"))
+        .unwrap()
+        .replace("\"cc-42\"", &format!("\"{key}\""))
+        .replace(
+            "\"Pushes the web image on every release\"",
+            &format!("\"aws_secret_access_key={secret}\""),
+        );
+    let path = tmp.path().join("details.json");
+    std::fs::write(&path, details).unwrap();
+    let into = tmp.path().join("estate");
+    let out = import(&into, &[path]);
+    let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(all.contains("SE001"), "{all}");
+    assert!(!all.contains(key) && !all.contains(secret), "{all}");
+    assert!(!into.exists());
+}
+
+#[test]
+fn an_import_never_writes_into_a_folder_that_holds_something() {
+    let tmp = tempfile::tempdir().unwrap();
+    let into = tmp.path().join("estate");
+    std::fs::create_dir(&into).unwrap();
+    std::fs::write(into.join("notes.txt"), "mine").unwrap();
+    let out = import(&into, &[fixture("authorization-details.json")]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("not empty"), "{}", text(&out.stderr));
+    assert_eq!(std::fs::read_dir(&into).unwrap().count(), 1);
+    // an empty folder is fine
+    std::fs::remove_file(into.join("notes.txt")).unwrap();
+    let out = import(&into, &[fixture("authorization-details.json")]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(into.join("nhi.yaml").is_file());
+    // and nothing is left beside it
+    let beside: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
+    assert_eq!(beside.len(), 1);
+}
