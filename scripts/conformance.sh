@@ -24,7 +24,9 @@
 #   PyPI serving the IAM API on 127.0.0.1): every workspace's
 #   terraform/aws root applied, every role and user read back and compared
 #   with the native JSON, planned again with no changes, an edit behind
-#   Terraform's back caught, one identity suspended and re-applied,
+#   Terraform's back caught, the account exported with the AWS CLI
+#   (awscli 1.46.3 from PyPI), imported with `nhi import aws` and rebuilt to
+#   the same roles and policies, one identity suspended and re-applied,
 #   destroyed; and one workspace's aws/ module used twice, for two
 #   accounts. It needs the same terraform and mirror, and is skipped (and
 #   fails under CI=true) with them.
@@ -47,7 +49,7 @@ if [[ ! -x "$venv/bin/python" ]]; then
   python3 -m venv "$venv"
 fi
 "$venv/bin/pip" install --quiet --disable-pip-version-check parliament==1.6.4 kubernetes-validate==1.37.0 \
-  'moto[server]==5.2.5' boto3==1.44.18
+  'moto[server]==5.2.5' boto3==1.44.18 awscli==1.46.3
 
 cargo build --locked --quiet --bin nhi
 # where cargo put it: a shared CARGO_TARGET_DIR, or target/

@@ -19,6 +19,14 @@ For each workspace (copied to a temporary folder first) this script:
    description and tags with the native JSON nhi rendered beside the
    Terraform (dist/aws/NAME/), and that nothing else lives under /nhi/;
 5. `terraform plan -detailed-exitcode` expects no changes;
+   then the round trip: exports the account with the AWS CLI (`aws iam
+   get-account-authorization-details --endpoint-url …`), imports the
+   export into a fresh workspace (`nhi import aws`), which must check
+   without errors, builds it, and compares every role and user with the
+   first build: name, path, trust policy, permissions policy (statements
+   as sets, their ids aside), boundary and the tags nhi does not derive
+   from review dates and file paths (the export carries no description or
+   session duration, so those are not compared);
 6. edits one role's inline policy behind Terraform's back and expects both
    the comparison and the plan to see it (or their silence proves nothing);
 7. suspends one identity in the workspace (`state: suspended`), builds and
@@ -332,6 +340,7 @@ def run(nhi: str, rc: Path, source: Path, scratch: Path) -> int:
         if problems:
             fail(f"{source}: the account differs from what nhi rendered:\n" + "\n".join(problems))
         terraform(rc, folder, "plan", "-detailed-exitcode")
+        round_trip(nhi, port, source, scratch, expected, boundary)
         # the comparison and the plan must see a change made behind their back
         victim = next(
             (n for n, w in expected.items() if w["kind"] == "role" and not denies_everything(w["policy"])),
@@ -367,6 +376,80 @@ def run(nhi: str, rc: Path, source: Path, scratch: Path) -> int:
     say(f"{source}: applied {len(expected)} principals, read back identical, planned 0 changes, "
         f"caught an edited policy, suspended {victim}, destroyed")
     return len(expected)
+
+
+def export(port: int, out: Path) -> None:
+    """The account's authorization details, as the AWS CLI writes them."""
+    env = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_CONFIG_FILE": "/dev/null",
+        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+    }
+    cmd = [sys.executable, "-m", "awscli", "iam", "get-account-authorization-details",
+           "--endpoint-url", f"http://127.0.0.1:{port}", "--output", "json"]
+    p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=TIMEOUT)
+    if p.returncode != 0:
+        fail(f"aws iam get-account-authorization-details exited {p.returncode}: {p.stderr[-2000:]}")
+    out.write_text(p.stdout)
+
+
+def statements(policy: dict | None) -> list:
+    """A policy's statements without their ids, in a canonical order."""
+    if policy is None:
+        return []
+    out = []
+    for s in policy["Statement"]:
+        s = {k: v for k, v in s.items() if k != "Sid"}
+        out.append(json.dumps(s, sort_keys=True))
+    return sorted(out)
+
+
+DERIVED_TAGS = ("nhi:source", "nhi:review-due")
+
+
+def round_trip(nhi: str, port: int, source: Path, scratch: Path, expected: dict, boundary: str | None) -> None:
+    details = scratch / "authorization-details.json"
+    export(port, details)
+    imported = scratch / "imported"
+    p = subprocess.run([nhi, "import", "aws", str(details), "--into", str(imported)],
+                       capture_output=True, text=True, timeout=TIMEOUT)
+    if p.returncode != 0:
+        fail(f"{source}: nhi import aws exited {p.returncode}:\n{p.stderr[-4000:]}")
+    p = subprocess.run([nhi, "-C", str(imported), "check", "--format", "json"],
+                       env={**os.environ, "NHI_TODAY": "2026-11-22"}, capture_output=True, text=True)
+    errors = [d for d in json.loads(p.stdout)["diagnostics"] if d["severity"] == "error"]
+    if errors:
+        fail(f"{source}: the imported workspace does not check: {errors[:5]}")
+    again = scratch / "imported-dist"
+    build(nhi, imported, again)
+    got = {}
+    for w in expected_principals(again).values():
+        name = w["spec"].get("RoleName") or w["spec"].get("UserName")
+        got[(w["spec"]["Path"], name)] = w
+    problems = []
+    for ident, w in expected.items():
+        key = (w["spec"]["Path"], w["spec"].get("RoleName") or w["spec"].get("UserName"))
+        g = got.pop(key, None)
+        if g is None:
+            problems.append(f"{ident}: {key} was not imported")
+            continue
+        if statements(g["trust"]) != statements(w["trust"]):
+            problems.append(f"{ident}: trust differs:\n  got  {g['trust']}\n  want {w['trust']}")
+        if statements(g["policy"]) != statements(w["policy"]):
+            problems.append(f"{ident}: permissions differ:\n  got  {statements(g['policy'])}\n  want {statements(w['policy'])}")
+        if g["spec"].get("PermissionsBoundary") != w["spec"].get("PermissionsBoundary"):
+            problems.append(f"{ident}: boundary {g['spec'].get('PermissionsBoundary')} != {w['spec'].get('PermissionsBoundary')}")
+        own = lambda spec: {k: v for k, v in tags_of(spec.get("Tags")).items() if k not in DERIVED_TAGS}
+        if own(g["spec"]) != own(w["spec"]):
+            problems.append(f"{ident}: tags {own(g['spec'])} != {own(w['spec'])}")
+    if got:
+        problems.append(f"imported principals that nhi did not render: {sorted(got)}")
+    if problems:
+        fail(f"{source}: the round trip through the AWS CLI's export changed the account:\n" + "\n".join(problems))
+    say(f"{source}: exported with the AWS CLI, imported, rebuilt: {len(expected)} principals the same")
 
 
 def twice(nhi: str, rc: Path, source: Path, scratch: Path) -> None:
