@@ -26,7 +26,9 @@
 #   with the native JSON, planned again with no changes, an edit behind
 #   Terraform's back caught, the account exported with the AWS CLI
 #   (awscli 1.46.3 from PyPI), imported with `nhi import aws` and rebuilt to
-#   the same roles and policies, one identity suspended and re-applied,
+#   the same roles and policies, `nhi drift aws` silent on that export and
+#   exact about a policy attached and a role made by hand, one identity
+#   suspended and re-applied,
 #   destroyed; and one workspace's aws/ module used twice, for two
 #   accounts. It needs the same terraform and mirror, and is skipped (and
 #   fails under CI=true) with them.

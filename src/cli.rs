@@ -8,6 +8,7 @@ pub mod can;
 pub mod check;
 pub mod completions;
 pub mod diff;
+pub mod drift;
 pub mod explain;
 pub mod graph;
 pub mod import;
@@ -92,6 +93,8 @@ pub enum Command {
     Init(init::InitArgs),
     /// Create a workspace from a cloud's own exports of what exists
     Import(import::ImportArgs),
+    /// Compare a cloud's own exports with what the workspace renders for it
+    Drift(drift::DriftArgs),
     /// Create a new identity file from a template that passes `check`
     New(new::NewArgs),
     /// Print or write the JSON Schemas of the input files
@@ -253,6 +256,7 @@ fn dispatch(command: &Command, cx: &Context, io: &mut Io<'_>) -> Result<ExitStat
         Command::Explain(args) => explain::run(args, cx, io),
         Command::Init(args) => init::run(args, cx, io),
         Command::Import(args) => import::run(args, cx, io),
+        Command::Drift(args) => drift::run(args, cx, io),
         Command::New(args) => new::run(args, cx, io),
         Command::Schema(args) => schema::run(args, cx, io),
         Command::Completions(args) => completions::run(args, io),

@@ -16,6 +16,7 @@ pub mod cli;
 pub mod decisions;
 pub mod diag;
 pub mod diff;
+pub mod drift;
 pub mod emit;
 pub mod graph;
 pub mod import;

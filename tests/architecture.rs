@@ -45,6 +45,7 @@ const STAGES: &[(&str, &str)] = &[
     ("review", "questions"),
     ("graph", "questions"),
     ("diff", "questions"),
+    ("drift", "questions"),
     ("emit", "emit"),
     ("cli", "cli"),
 ];

@@ -323,3 +323,127 @@ fn an_import_never_writes_into_a_folder_that_holds_something() {
     let beside: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
     assert_eq!(beside.len(), 1);
 }
+
+/// What an account holds once the workspace's AWS output is applied, as
+/// `get-account-authorization-details` describes it.
+fn applied(files: &std::collections::BTreeMap<String, String>) -> Value {
+    let mut roles = Vec::new();
+    let mut users = Vec::new();
+    for (path, text) in files.iter().filter(|(p, _)| p.starts_with("aws/")) {
+        let Some(dir) = path.strip_suffix("/role.json").or_else(|| path.strip_suffix("/user.json")) else {
+            continue;
+        };
+        let spec: Value = serde_json::from_str(text).unwrap();
+        let policy: Value = serde_json::from_str(&files[&format!("{dir}/permissions-policy.json")]).unwrap();
+        let mut p = serde_json::json!({
+            "Path": spec["Path"],
+            "Tags": spec["Tags"],
+            "PermissionsBoundary": {"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": spec["PermissionsBoundary"]},
+            "AttachedManagedPolicies": [],
+        });
+        if path.ends_with("role.json") {
+            let name = spec["RoleName"].as_str().unwrap();
+            p["RoleName"] = name.into();
+            p["Arn"] = format!("arn:aws:iam::123456789012:role{}{name}", spec["Path"].as_str().unwrap()).into();
+            p["AssumeRolePolicyDocument"] =
+                serde_json::from_str(&files[&format!("{dir}/trust-policy.json")]).unwrap();
+            p["RolePolicyList"] = serde_json::json!([{"PolicyName": "nhi-permissions", "PolicyDocument": policy}]);
+            roles.push(p);
+        } else {
+            let name = spec["UserName"].as_str().unwrap();
+            p["UserName"] = name.into();
+            p["Arn"] = format!("arn:aws:iam::123456789012:user{}{name}", spec["Path"].as_str().unwrap()).into();
+            p["UserPolicyList"] = serde_json::json!([{"PolicyName": "nhi-permissions", "PolicyDocument": policy}]);
+            p["GroupList"] = serde_json::json!([]);
+            users.push(p);
+        }
+    }
+    serde_json::json!({"RoleDetailList": roles, "UserDetailList": users, "GroupDetailList": [], "Policies": []})
+}
+
+fn drift(ws: &Path, export: &Path, extra: &[&str]) -> (Option<i32>, String, String) {
+    let mut args = vec!["drift", "aws", export.to_str().unwrap()];
+    args.extend(extra);
+    let out = nhi(ws, &args);
+    (out.status.code(), text(&out.stdout), text(&out.stderr))
+}
+
+#[test]
+fn drift_finds_nothing_in_what_was_applied_and_every_change_made_by_hand() {
+    let ws = repo().join("examples/ai-agent-platform");
+    let (_dist, files) = support::build_files(&ws);
+    let tmp = tempfile::tempdir().unwrap();
+    let export = tmp.path().join("details.json");
+    let mut account = applied(&files);
+    std::fs::write(&export, account.to_string()).unwrap();
+    let (code, stdout, stderr) = drift(&ws, &export, &["--format", "json", "--fail-on", "low"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["drifts"], serde_json::json!([]), "{stdout}");
+    assert_eq!(report["compared"], 3);
+
+    // by hand: a managed policy attached, a statement added, a tag edited,
+    // a role made, and a role deleted
+    let roles = account["RoleDetailList"].as_array_mut().unwrap();
+    let gone = roles.pop().unwrap();
+    roles[0]["AttachedManagedPolicies"] =
+        serde_json::json!([{"PolicyName": "ReadOnlyAccess", "PolicyArn": "arn:aws:iam::aws:policy/ReadOnlyAccess"}]);
+    roles[0]["RolePolicyList"][0]["PolicyDocument"]["Statement"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"}));
+    roles[0]["Tags"].as_array_mut().unwrap().push(serde_json::json!({"Key": "edited", "Value": "by-hand"}));
+    let first = roles[0]["RoleName"].as_str().unwrap().to_owned();
+    roles.push(serde_json::json!({
+        "Path": "/", "RoleName": "made-by-hand", "Arn": "arn:aws:iam::123456789012:role/made-by-hand",
+        "AssumeRolePolicyDocument": {"Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]},
+    }));
+    // people and AWS's own roles are no drift
+    roles.push(serde_json::json!({
+        "Path": "/aws-service-role/support.amazonaws.com/", "RoleName": "AWSServiceRoleForSupport",
+        "Arn": "arn:aws:iam::123456789012:role/aws-service-role/support.amazonaws.com/AWSServiceRoleForSupport",
+    }));
+    std::fs::write(&export, account.to_string()).unwrap();
+    let (code, stdout, stderr) = drift(&ws, &export, &["--format", "json", "--fail-on", "high"]);
+    assert_eq!(code, Some(1), "{stderr}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    let found: Vec<(String, String, String)> = report["drifts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["risk"].as_str().unwrap().to_owned(),
+                d["kind"].as_str().unwrap().to_owned(),
+                d["identity"].as_str().unwrap_or("-").to_owned(),
+            )
+        })
+        .collect();
+    let gone = gone["RoleName"].as_str().unwrap().to_owned();
+    let expect = |risk: &str, kind: &str, who: &str| (risk.to_owned(), kind.to_owned(), who.to_owned());
+    assert_eq!(
+        found,
+        [
+            expect("high", "policy-attached", &first),
+            expect("high", "permissions-differ", &first),
+            expect("high", "principal-unmanaged", "-"),
+            expect("medium", "principal-missing", &gone),
+            expect("low", "tags-differ", &first),
+        ],
+        "{stdout}"
+    );
+    assert!(stdout.contains("role/made-by-hand"), "{stdout}");
+    assert_eq!(report["left_aside"]["service-linked roles (AWS's own)"], 1, "{stdout}");
+    // the same in the other formats
+    let (_, sarif, _) = drift(&ws, &export, &["--format", "sarif"]);
+    let sarif: Value = serde_json::from_str(&sarif).unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+    assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), 5);
+    assert_eq!(sarif["runs"][0]["results"][0]["level"], "error");
+    assert_eq!(sarif["runs"][0]["results"][4]["level"], "note");
+    let (_, markdown, _) = drift(&ws, &export, &["--format", "markdown"]);
+    assert!(markdown.contains("| high | `principal-unmanaged` |"), "{markdown}");
+    let (code, _, human) = drift(&ws, &export, &[]);
+    assert_eq!(code, Some(0), "without --fail-on, differences are reported, not failed");
+    assert!(human.contains("2 compared, 5 difference(s); left aside: 1 service-linked roles"), "{human}");
+}

@@ -26,7 +26,10 @@ For each workspace (copied to a temporary folder first) this script:
    first build: name, path, trust policy, permissions policy (statements
    as sets, their ids aside), boundary and the tags nhi does not derive
    from review dates and file paths (the export carries no description or
-   session duration, so those are not compared);
+   session duration, so those are not compared); `nhi drift aws` on the
+   same export reports nothing, and after a managed policy is attached to
+   a role and a role is created by hand through the API, exactly those
+   two, high risk;
 6. edits one role's inline policy behind Terraform's back and expects both
    the comparison and the plan to see it (or their silence proves nothing);
 7. suspends one identity in the workspace (`state: suspended`), builds and
@@ -340,7 +343,7 @@ def run(nhi: str, rc: Path, source: Path, scratch: Path) -> int:
         if problems:
             fail(f"{source}: the account differs from what nhi rendered:\n" + "\n".join(problems))
         terraform(rc, folder, "plan", "-detailed-exitcode")
-        round_trip(nhi, port, source, scratch, expected, boundary)
+        round_trip(nhi, port, source, scratch, ws, expected)
         # the comparison and the plan must see a change made behind their back
         victim = next(
             (n for n, w in expected.items() if w["kind"] == "role" and not denies_everything(w["policy"])),
@@ -410,7 +413,7 @@ def statements(policy: dict | None) -> list:
 DERIVED_TAGS = ("nhi:source", "nhi:review-due")
 
 
-def round_trip(nhi: str, port: int, source: Path, scratch: Path, expected: dict, boundary: str | None) -> None:
+def round_trip(nhi: str, port: int, source: Path, scratch: Path, ws: Path, expected: dict) -> None:
     details = scratch / "authorization-details.json"
     export(port, details)
     imported = scratch / "imported"
@@ -450,6 +453,47 @@ def round_trip(nhi: str, port: int, source: Path, scratch: Path, expected: dict,
     if problems:
         fail(f"{source}: the round trip through the AWS CLI's export changed the account:\n" + "\n".join(problems))
     say(f"{source}: exported with the AWS CLI, imported, rebuilt: {len(expected)} principals the same")
+    drift_check(nhi, port, source, scratch, ws, expected)
+
+
+def drift(nhi: str, ws: Path, details: Path) -> list:
+    p = subprocess.run([nhi, "-C", str(ws), "drift", "aws", str(details), "--format", "json"],
+                       env={**os.environ, "NHI_TODAY": "2026-11-22"}, capture_output=True, text=True, timeout=TIMEOUT)
+    if p.returncode != 0:
+        fail(f"nhi drift exited {p.returncode}:\n{p.stderr[-4000:]}")
+    return json.loads(p.stdout)["drifts"]
+
+
+def drift_check(nhi: str, port: int, source: Path, scratch: Path, ws: Path, expected: dict) -> None:
+    """`nhi drift` on the account as applied finds nothing; after a policy
+    is attached to a role and a role is created by hand, exactly those two,
+    high risk."""
+    details = scratch / "authorization-details.json"
+    found = drift(nhi, ws, details)
+    if found:
+        fail(f"{source}: nhi drift reports differences in the account as applied: {found}")
+    iam = iam_client(port, DEFAULT_ACCOUNT)
+    victim = next(w["spec"]["RoleName"] for w in expected.values() if w["kind"] == "role")
+    document = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
+    policy = iam.create_policy(PolicyName="attached-by-hand", PolicyDocument=json.dumps(document))["Policy"]["Arn"]
+    iam.attach_role_policy(RoleName=victim, PolicyArn=policy)
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+    iam.create_role(RoleName="made-by-hand", AssumeRolePolicyDocument=json.dumps(trust))
+    try:
+        export(port, details)
+        found = drift(nhi, ws, details)
+    finally:
+        iam.detach_role_policy(RoleName=victim, PolicyArn=policy)
+        iam.delete_policy(PolicyArn=policy)
+        iam.delete_role(RoleName="made-by-hand")
+    kinds = sorted((d["kind"], d["risk"]) for d in found)
+    if kinds != [("policy-attached", "high"), ("principal-unmanaged", "high")]:
+        fail(f"{source}: after a policy attached by hand and a role made by hand, nhi drift reports {found}")
+    unmanaged = next(d for d in found if d["kind"] == "principal-unmanaged")
+    attached = next(d for d in found if d["kind"] == "policy-attached")
+    if not unmanaged["principal"].endswith(":role/made-by-hand") or policy not in attached["detail"] or not attached["principal"].endswith(f"/{victim}"):
+        fail(f"{source}: nhi drift names the wrong principals: {found}")
+    say(f"{source}: nhi drift finds nothing in the account as applied, and exactly a policy attached and a role made by hand")
 
 
 def twice(nhi: str, rc: Path, source: Path, scratch: Path) -> None:

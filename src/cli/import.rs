@@ -74,7 +74,12 @@ pub fn run(args: &ImportArgs, cx: &Context, io: &mut Io<'_>) -> Result<ExitStatu
     Ok(ExitStatus::Clean)
 }
 
-fn read_export(path: &PathBuf) -> Result<Arc<str>, CliError> {
+/// Read one export, within the size budget, as UTF-8 text.
+///
+/// # Errors
+///
+/// When it cannot be read, is too large or is not UTF-8.
+pub fn read_export(path: &PathBuf) -> Result<Arc<str>, CliError> {
     let io_error = |source| CliError::Io {
         action: "read",
         path: path.clone(),

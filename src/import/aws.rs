@@ -153,6 +153,120 @@ enum Export {
 /// Every file that is not an AWS export nhi reads, or that holds a
 /// credential, as located diagnostics; then nothing is made.
 pub fn import(db: &mut SourceDb, files: &[FileId]) -> Result<Imported, Diagnostics> {
+    let (details, report) = exports(db, files)?;
+    Ok(Importer::new(&details, report.as_ref()).run(&details))
+}
+
+/// Whether a principal is an IAM role or user.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Kind {
+    /// A role.
+    Role,
+    /// A user.
+    User,
+}
+
+/// One IAM role or user as the exports describe it.
+#[derive(Clone, Debug)]
+pub struct Principal {
+    /// Role or user.
+    pub kind: Kind,
+    /// Its path.
+    pub path: String,
+    /// Its name.
+    pub name: String,
+    /// Its ARN.
+    pub arn: String,
+    /// A role's trust policy.
+    pub trust: Option<Value>,
+    /// Its inline policies, by name.
+    pub inline: BTreeMap<String, Value>,
+    /// The ARNs of the managed policies attached to it.
+    pub attached: Vec<String>,
+    /// A user's groups.
+    pub groups: Vec<String>,
+    /// Its tags.
+    pub tags: BTreeMap<String, String>,
+    /// Its permissions boundary's ARN.
+    pub boundary: Option<String>,
+    /// Why it is no non-human identity nhi manages: a person, or AWS's own.
+    pub not_managed: Option<&'static str>,
+}
+
+/// Every role and user the exports describe, by ARN order.
+///
+/// # Errors
+///
+/// As [`import`].
+pub fn account(db: &mut SourceDb, files: &[FileId]) -> Result<Vec<Principal>, Diagnostics> {
+    let (details, report) = exports(db, files)?;
+    let tags = |t: &[Tag]| t.iter().map(|t| (t.key.clone(), t.value.clone())).collect();
+    let inline = |p: &[InlinePolicy]| {
+        p.iter()
+            .map(|p| (p.policy_name.clone(), document(&p.policy_document)))
+            .collect()
+    };
+    let attached = |a: &[Attached]| a.iter().map(|a| a.policy_arn.clone()).collect();
+    let boundary = |b: &Option<Boundary>| b.as_ref().map(|b| b.permissions_boundary_arn.clone());
+    let mut out: Vec<Principal> = details
+        .role_detail_list
+        .iter()
+        .map(|r| {
+            let trust = document(&r.assume_role_policy_document);
+            Principal {
+                kind: Kind::Role,
+                path: r.path.clone(),
+                name: r.role_name.clone(),
+                arn: r.arn.clone(),
+                not_managed: role_skip(r).or_else(|| people_trust(&trust)),
+                trust: Some(trust),
+                inline: inline(&r.role_policy_list),
+                attached: attached(&r.attached_managed_policies),
+                groups: Vec::new(),
+                tags: tags(&r.tags),
+                boundary: boundary(&r.permissions_boundary),
+            }
+        })
+        .chain(details.user_detail_list.iter().map(|u| Principal {
+            kind: Kind::User,
+            path: u.path.clone(),
+            name: u.user_name.clone(),
+            arn: u.arn.clone(),
+            trust: None,
+            inline: inline(&u.user_policy_list),
+            attached: attached(&u.attached_managed_policies),
+            groups: u.group_list.clone(),
+            tags: tags(&u.tags),
+            boundary: boundary(&u.permissions_boundary),
+            not_managed: report
+                .as_ref()
+                .and_then(|r| r.get(&u.user_name))
+                .filter(|c| c.password_enabled)
+                .map(|_| PEOPLE),
+        }))
+        .collect();
+    out.sort_by(|a, b| a.arn.cmp(&b.arn));
+    out.dedup_by(|a, b| a.arn == b.arn);
+    Ok(out)
+}
+
+/// Why a user is no non-human identity.
+const PEOPLE: &str = "users with a console password (people)";
+/// Why a SAML-federated role is no non-human identity.
+const SAML: &str = "roles that people sign in to through SAML";
+
+/// Whether a trust lets people in through SAML.
+fn people_trust(trust: &Value) -> Option<&'static str> {
+    statements(trust)
+        .into_iter()
+        .flat_map(|s| strings(s.get("Principal").and_then(|p| p.get("Federated"))))
+        .any(|f| f.contains(":saml-provider/"))
+        .then_some(SAML)
+}
+
+type Exports = (AuthorizationDetails, Option<BTreeMap<String, Credentials>>);
+
+fn exports(db: &mut SourceDb, files: &[FileId]) -> Result<Exports, Diagnostics> {
     let mut out = Diagnostics::new();
     let mut details = AuthorizationDetails::default();
     let mut report: Option<BTreeMap<String, Credentials>> = None;
@@ -174,7 +288,7 @@ pub fn import(db: &mut SourceDb, files: &[FileId]) -> Result<Imported, Diagnosti
     if out.has_errors() {
         return Err(out);
     }
-    Ok(Importer::new(&details, report.as_ref()).run(&details))
+    Ok((details, report))
 }
 
 fn read(db: &SourceDb, file: FileId) -> Result<Export, Diagnostic> {
@@ -428,7 +542,7 @@ impl<'a> Importer<'a> {
             "workload"
         };
         let identity_type = if auth.method == "oidc" { "workload_identity" } else { "service_account" };
-        self.identity(Principal {
+        self.identity(Candidate {
             name,
             arn: &role.arn,
             path: &role.path,
@@ -448,7 +562,7 @@ impl<'a> Importer<'a> {
         let mut notes = Vec::new();
         match &credentials {
             Some(c) if c.password_enabled => {
-                self.skip("users with a console password (people)", &user.arn);
+                self.skip(PEOPLE, &user.arn);
                 return;
             }
             Some(c) if c.keys.is_empty() => notes.push("it has no active access key".to_owned()),
@@ -472,7 +586,7 @@ impl<'a> Importer<'a> {
             }));
             self.attached(&group.attached_managed_policies, &mut policies, &mut notes);
         }
-        self.identity(Principal {
+        self.identity(Candidate {
             name,
             arn: &user.arn,
             path: &user.path,
@@ -543,7 +657,7 @@ impl<'a> Importer<'a> {
         }
         if let Some(provider) = federated.first() {
             if provider.contains(":saml-provider/") {
-                self.skip("roles that people sign in to through SAML", &role.arn);
+                self.skip(SAML, &role.arn);
                 return None;
             }
             return Some(self.web_identity(provider, first, notes));
@@ -641,7 +755,7 @@ impl<'a> Importer<'a> {
 }
 
 /// One principal on its way to an identity file.
-struct Principal<'a> {
+struct Candidate<'a> {
     name: String,
     arn: &'a str,
     path: &'a str,
@@ -656,7 +770,7 @@ struct Principal<'a> {
 }
 
 impl<'a> Importer<'a> {
-    fn identity(&mut self, mut p: Principal<'a>) {
+    fn identity(&mut self, mut p: Candidate<'a>) {
         if let Some(account) = p.arn.split(':').nth(4).filter(|a| !a.is_empty()) {
             *self.accounts.entry(account.to_owned()).or_default() += 1;
         }

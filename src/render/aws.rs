@@ -136,18 +136,33 @@ pub fn render(
     target: &AwsTarget,
 ) -> Result<Artifacts, RenderError> {
     let mut out = Artifacts::new();
+    let roles = principals(model, analysis, db)?;
+    for rendered in &roles {
+        files(rendered, target, &mut out);
+    }
+    out.extend(module::render(model, &roles, target)?);
+    Ok(out)
+}
+
+/// The role (or user) of every identity that lands in AWS, in name order.
+///
+/// # Errors
+///
+/// When an identity's policy is larger than IAM accepts.
+pub fn principals(
+    model: &Model,
+    analysis: &Analysis,
+    db: &SourceDb,
+) -> Result<Vec<Rendered>, RenderError> {
     let mut roles = Vec::new();
     for identity in analysis.landing(model, Cloud::Aws) {
         // a workspace that checked clean can federate every identity it needs
         let Ok(trust) = federation::aws(model, identity) else {
             continue;
         };
-        let rendered = identity_role(model, analysis, db, identity, &trust)?;
-        files(&rendered, target, &mut out);
-        roles.push(rendered);
+        roles.push(identity_role(model, analysis, db, identity, &trust)?);
     }
-    out.extend(module::render(model, &roles, target)?);
-    Ok(out)
+    Ok(roles)
 }
 
 /// The permissions boundary of every role and user: the one nhi renders,
