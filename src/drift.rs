@@ -139,7 +139,11 @@ pub fn aws(
     let boundary = aws::boundary_arn(target);
     let mut matched: BTreeSet<&str> = BTreeSet::new();
     for r in &rendered {
-        let kind = if r.trust.is_some() { Kind::Role } else { Kind::User };
+        let kind = if r.trust.is_some() {
+            Kind::Role
+        } else {
+            Kind::User
+        };
         let name = r.iam_name(target);
         let file = model
             .identities
@@ -193,7 +197,14 @@ pub fn aws(
     // highest risk first; within a risk, identities by name, then what
     // no identity declares
     report.drifts.sort_by(|a, b| {
-        let key = |d: &Drift| (d.identity.is_none(), d.identity.clone(), d.principal.clone(), d.kind);
+        let key = |d: &Drift| {
+            (
+                d.identity.is_none(),
+                d.identity.clone(),
+                d.principal.clone(),
+                d.kind,
+            )
+        };
         b.risk.cmp(&a.risk).then_with(|| key(a).cmp(&key(b)))
     });
     Ok(report)
@@ -212,7 +223,11 @@ fn compare(r: &Rendered, p: &Principal, boundary: Option<&str>) -> Vec<(DriftKin
     if p.path != r.path() {
         out.push((
             DriftKind::PathDiffers,
-            format!("under `{}`, where the workspace renders `{}`", p.path, r.path()),
+            format!(
+                "under `{}`, where the workspace renders `{}`",
+                p.path,
+                r.path()
+            ),
         ));
     }
     if let Some(trust) = &r.trust {
@@ -221,7 +236,10 @@ fn compare(r: &Rendered, p: &Principal, boundary: Option<&str>) -> Vec<(DriftKin
         let comparable = !want.to_string().contains(MANAGED_ANCHOR);
         let got = p.trust.clone().unwrap_or_default();
         if comparable && statements(&want) != statements(&got) {
-            out.push((DriftKind::TrustDiffers, difference("trust policy", &want, &got)));
+            out.push((
+                DriftKind::TrustDiffers,
+                difference("trust policy", &want, &got),
+            ));
         }
     }
     let want = serde_json::to_value(&r.permissions).unwrap_or_default();
@@ -250,13 +268,23 @@ fn compare(r: &Rendered, p: &Principal, boundary: Option<&str>) -> Vec<(DriftKin
             DriftKind::BoundaryDiffers,
             format!(
                 "permissions boundary {}, where the workspace renders {}",
-                p.boundary.as_deref().map_or("none".to_owned(), |b| format!("`{b}`")),
+                p.boundary
+                    .as_deref()
+                    .map_or("none".to_owned(), |b| format!("`{b}`")),
                 boundary.map_or("none".to_owned(), |b| format!("`{b}`"))
             ),
         ));
     }
-    let want: BTreeMap<&str, &str> = r.tags.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let got: BTreeMap<&str, &str> = p.tags.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let want: BTreeMap<&str, &str> = r
+        .tags
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let got: BTreeMap<&str, &str> = p
+        .tags
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     let keys: BTreeSet<&str> = want
         .keys()
         .chain(got.keys())
@@ -414,7 +442,9 @@ pub fn markdown(report: &Report) -> String {
             "| {} | `{}` | {} | `{}` | {} |",
             d.risk.as_str(),
             d.kind.as_str(),
-            d.identity.as_deref().map_or("—".to_owned(), |i| format!("`{i}`")),
+            d.identity
+                .as_deref()
+                .map_or("—".to_owned(), |i| format!("`{i}`")),
             cell(&d.principal),
             cell(&d.detail)
         );

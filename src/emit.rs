@@ -89,7 +89,10 @@ pub fn create_new(path: &Path, bytes: &[u8]) -> io::Result<()> {
 /// `AlreadyExists` when `dir` exists and is not empty, `InvalidInput` for
 /// a path that would leave it; any other I/O error. `dir` is then as it
 /// was.
-pub fn create_tree(dir: &Path, files: &std::collections::BTreeMap<String, String>) -> io::Result<()> {
+pub fn create_tree(
+    dir: &Path,
+    files: &std::collections::BTreeMap<String, String>,
+) -> io::Result<()> {
     if fs::symlink_metadata(dir).is_ok() && fs::read_dir(dir)?.next().is_some() {
         return Err(io::Error::new(
             io::ErrorKind::AlreadyExists,

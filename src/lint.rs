@@ -10,12 +10,12 @@
 pub mod catalogue;
 pub mod credentials;
 pub mod enforcement;
+pub mod escalation;
 pub mod federation;
 pub mod isolation;
 pub mod lifecycle;
 pub mod ownership;
 pub mod permissions;
-pub mod escalation;
 pub mod privilege;
 pub mod suppress;
 pub mod targets;

@@ -1554,22 +1554,36 @@ fn adopted_workspace(identities: &[(&str, &str)]) -> tempfile::TempDir {
     for (name, extra) in identities {
         files.push((
             format!("identities/{name}.yaml"),
-            format!("agent: {name}\nowner: t\ntargets: [aws]\nallowed_actions: [read_reports]\n{extra}"),
+            format!(
+                "agent: {name}\nowner: t\ntargets: [aws]\nallowed_actions: [read_reports]\n{extra}"
+            ),
         ));
     }
-    let refs: Vec<(&str, &str)> = files.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
     workspace(&refs)
 }
 
 #[test]
 fn an_attested_role_trusts_the_aws_service_or_principal_that_vouches_for_it() {
     let tmp = adopted_workspace(&[
-        ("reports-lambda", "auth: {method: attested, issuer: lambda.amazonaws.com}\n"),
-        ("tools-account", "auth: {method: attested, issuer: \"arn:aws:iam::210987654321:role/deployer\"}\n"),
+        (
+            "reports-lambda",
+            "auth: {method: attested, issuer: lambda.amazonaws.com}\n",
+        ),
+        (
+            "tools-account",
+            "auth: {method: attested, issuer: \"arn:aws:iam::210987654321:role/deployer\"}\n",
+        ),
     ]);
     let (_out, files) = build(tmp.path());
     let lambda = &json(&files, "aws/reports-lambda/trust-policy.json")["Statement"][0];
-    assert_eq!(lambda["Principal"], serde_json::json!({"Service": "lambda.amazonaws.com"}));
+    assert_eq!(
+        lambda["Principal"],
+        serde_json::json!({"Service": "lambda.amazonaws.com"})
+    );
     assert_eq!(lambda["Action"], serde_json::json!(["sts:AssumeRole"]));
     assert!(lambda.get("Condition").is_none());
     let tools = &json(&files, "aws/tools-account/trust-policy.json")["Statement"][0];
@@ -1585,15 +1599,22 @@ fn an_attested_role_trusts_the_aws_service_or_principal_that_vouches_for_it() {
             .unwrap(),
     )
     .unwrap();
-    assert_eq!(trust["Statement"][0]["Principal"]["Service"], "lambda.amazonaws.com");
+    assert_eq!(
+        trust["Statement"][0]["Principal"]["Service"],
+        "lambda.amazonaws.com"
+    );
     // what AWS cannot hand a role to is refused at its line
     let bad = adopted_workspace(&[
         ("no-issuer", "auth: attested\n"),
-        ("odd-issuer", "auth:\n  method: attested\n  issuer: https://example.com\n"),
+        (
+            "odd-issuer",
+            "auth:\n  method: attested\n  issuer: https://example.com\n",
+        ),
     ]);
     let errs = errors(bad.path());
     assert!(
-        errs.iter().any(|(c, l, m)| c == "TG006" && *l == 5 && m.contains("no-issuer")),
+        errs.iter()
+            .any(|(c, l, m)| c == "TG006" && *l == 5 && m.contains("no-issuer")),
         "{errs:?}"
     );
     assert!(
@@ -1605,10 +1626,16 @@ fn an_attested_role_trusts_the_aws_service_or_principal_that_vouches_for_it() {
 
 #[test]
 fn a_role_known_by_its_own_name_keeps_it_in_every_aws_file() {
-    let tmp = adopted_workspace(&[(
-        "report-reader",
-        "auth: {method: attested, issuer: lambda.amazonaws.com}\nexisting: [aws]\nknown_as: {aws: /service-role/ReportReader}\n",
-    ), ("fresh", "auth: {method: attested, issuer: ec2.amazonaws.com}\n")]);
+    let tmp = adopted_workspace(&[
+        (
+            "report-reader",
+            "auth: {method: attested, issuer: lambda.amazonaws.com}\nexisting: [aws]\nknown_as: {aws: /service-role/ReportReader}\n",
+        ),
+        (
+            "fresh",
+            "auth: {method: attested, issuer: ec2.amazonaws.com}\n",
+        ),
+    ]);
     let (_out, files) = build(tmp.path());
     let role = json(&files, "aws/report-reader/role.json");
     assert_eq!(role["RoleName"], "ReportReader");
@@ -1628,7 +1655,10 @@ fn a_role_known_by_its_own_name_keeps_it_in_every_aws_file() {
     let fresh = json(&files, "aws/fresh/role.json");
     assert_eq!(fresh["RoleName"], "team-fresh");
     assert_eq!(fresh["Path"], "/nhi/");
-    assert_eq!(tf["resource"]["aws_iam_role"]["fresh"]["name"], "${var.name_prefix}fresh");
+    assert_eq!(
+        tf["resource"]["aws_iam_role"]["fresh"]["name"],
+        "${var.name_prefix}fresh"
+    );
     // a name IAM would refuse is an error at its line
     let bad = adopted_workspace(&[(
         "bad",
@@ -1636,7 +1666,8 @@ fn a_role_known_by_its_own_name_keeps_it_in_every_aws_file() {
     )]);
     let errs = errors(bad.path());
     assert!(
-        errs.iter().any(|(c, l, m)| c == "SC007" && *l == 6 && m.contains("not an IAM role or user name")),
+        errs.iter()
+            .any(|(c, l, m)| c == "SC007" && *l == 6 && m.contains("not an IAM role or user name")),
         "{errs:?}"
     );
 }

@@ -7,8 +7,8 @@
 //! workspace's), trusted through the cluster's OIDC issuer.
 
 use super::subject::{self, Reach};
-use crate::model::{AuthMethod, AwsPrerequisite, ClusterPlatform, Identity, Model, Platform};
 use crate::diag::printable;
+use crate::model::{AuthMethod, AwsPrerequisite, ClusterPlatform, Identity, Model, Platform};
 use crate::source::Loc;
 
 /// Why an identity cannot be federated into a cloud.
@@ -105,8 +105,11 @@ impl AwsPrincipal {
             "sts" => kind == "assumed-role",
             _ => false,
         };
-        (partition.starts_with("aws") && account(id) && known && !resource.contains(char::is_whitespace))
-            .then(|| Self::Aws(issuer.to_owned()))
+        (partition.starts_with("aws")
+            && account(id)
+            && known
+            && !resource.contains(char::is_whitespace))
+        .then(|| Self::Aws(issuer.to_owned()))
     }
 }
 
@@ -304,7 +307,10 @@ pub fn aws(model: &Model, identity: &Identity) -> Result<AwsTrust, Unbound> {
                 });
             }
             Ok(AwsTrust::WebIdentity {
-                provider_arn: format!("arn:aws:iam::{}:oidc-provider/{host}", target.account_id.value),
+                provider_arn: format!(
+                    "arn:aws:iam::{}:oidc-provider/{host}",
+                    target.account_id.value
+                ),
                 issuer: host,
                 audiences: vec![
                     auth.audience
@@ -328,7 +334,10 @@ pub fn aws(model: &Model, identity: &Identity) -> Result<AwsTrust, Unbound> {
             let (attribute, values) = if auth.method.value == AuthMethod::Spiffe {
                 ("x509SAN/URI", vec![spiffe_of(model, identity)?])
             } else {
-                let cn = auth.subject.as_ref().map_or_else(|| name.to_string(), |s| s.value.clone());
+                let cn = auth
+                    .subject
+                    .as_ref()
+                    .map_or_else(|| name.to_string(), |s| s.value.clone());
                 ("x509Subject/CN", vec![cn])
             };
             Ok(AwsTrust::RolesAnywhere {

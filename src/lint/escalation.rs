@@ -20,36 +20,146 @@ struct Path {
 
 /// The paths, each named by what it takes.
 const PATHS: &[Path] = &[
-    Path { actions: &["iam:CreatePolicyVersion"], how: "write a new default version of a managed policy, granting anything" },
-    Path { actions: &["iam:SetDefaultPolicyVersion"], how: "switch a managed policy to an older, broader version" },
-    Path { actions: &["iam:CreateAccessKey"], how: "create access keys for another user and act as it" },
-    Path { actions: &["iam:CreateLoginProfile"], how: "give another user a console password and sign in as it" },
-    Path { actions: &["iam:UpdateLoginProfile"], how: "change another user's console password and sign in as it" },
-    Path { actions: &["iam:AttachUserPolicy"], how: "attach any managed policy to a user, `AdministratorAccess` included" },
-    Path { actions: &["iam:AttachGroupPolicy"], how: "attach any managed policy to a group it is in" },
-    Path { actions: &["iam:AttachRolePolicy"], how: "attach any managed policy to a role it can assume" },
-    Path { actions: &["iam:PutUserPolicy"], how: "write an inline policy granting anything onto a user" },
-    Path { actions: &["iam:PutGroupPolicy"], how: "write an inline policy granting anything onto a group" },
-    Path { actions: &["iam:PutRolePolicy"], how: "write an inline policy granting anything onto a role" },
-    Path { actions: &["iam:AddUserToGroup"], how: "add a user to a more privileged group" },
-    Path { actions: &["iam:UpdateAssumeRolePolicy", "sts:AssumeRole"], how: "rewrite a role's trust to admit itself, and assume it" },
-    Path { actions: &["iam:PassRole", "ec2:RunInstances"], how: "start an instance with a more privileged role and use its credentials" },
-    Path { actions: &["iam:PassRole", "lambda:CreateFunction", "lambda:InvokeFunction"], how: "run code as a more privileged role in a new Lambda function" },
-    Path { actions: &["iam:PassRole", "lambda:CreateFunction", "lambda:CreateEventSourceMapping"], how: "run code as a more privileged role in a new Lambda function triggered by an event source" },
-    Path { actions: &["lambda:UpdateFunctionCode"], how: "replace the code of a function that runs as a more privileged role" },
-    Path { actions: &["iam:PassRole", "glue:CreateDevEndpoint"], how: "open a Glue development endpoint as a more privileged role" },
-    Path { actions: &["glue:UpdateDevEndpoint"], how: "add its own SSH key to a Glue endpoint that runs as a more privileged role" },
-    Path { actions: &["iam:PassRole", "cloudformation:CreateStack"], how: "create a stack that runs as a more privileged role" },
-    Path { actions: &["cloudformation:UpdateStack"], how: "change a stack that runs as a more privileged role" },
-    Path { actions: &["iam:PassRole", "datapipeline:CreatePipeline", "datapipeline:PutPipelineDefinition"], how: "run a data pipeline as a more privileged role" },
-    Path { actions: &["iam:PassRole", "codebuild:CreateProject", "codebuild:StartBuild"], how: "run a build as a more privileged role" },
-    Path { actions: &["iam:PassRole", "sagemaker:CreateNotebookInstance", "sagemaker:CreatePresignedNotebookInstanceUrl"], how: "open a notebook that runs as a more privileged role" },
-    Path { actions: &["sagemaker:CreatePresignedNotebookInstanceUrl"], how: "open an existing notebook and act as its role" },
-    Path { actions: &["iam:PassRole", "sagemaker:CreateProcessingJob"], how: "run a processing job as a more privileged role" },
-    Path { actions: &["iam:PassRole", "sagemaker:CreateTrainingJob"], how: "run a training job as a more privileged role" },
-    Path { actions: &["ssm:SendCommand"], how: "run commands on instances, with their roles' credentials" },
-    Path { actions: &["ssm:StartSession"], how: "open a shell on instances, with their roles' credentials" },
-    Path { actions: &["ec2-instance-connect:SendSSHPublicKey"], how: "log in to instances, with their roles' credentials" },
+    Path {
+        actions: &["iam:CreatePolicyVersion"],
+        how: "write a new default version of a managed policy, granting anything",
+    },
+    Path {
+        actions: &["iam:SetDefaultPolicyVersion"],
+        how: "switch a managed policy to an older, broader version",
+    },
+    Path {
+        actions: &["iam:CreateAccessKey"],
+        how: "create access keys for another user and act as it",
+    },
+    Path {
+        actions: &["iam:CreateLoginProfile"],
+        how: "give another user a console password and sign in as it",
+    },
+    Path {
+        actions: &["iam:UpdateLoginProfile"],
+        how: "change another user's console password and sign in as it",
+    },
+    Path {
+        actions: &["iam:AttachUserPolicy"],
+        how: "attach any managed policy to a user, `AdministratorAccess` included",
+    },
+    Path {
+        actions: &["iam:AttachGroupPolicy"],
+        how: "attach any managed policy to a group it is in",
+    },
+    Path {
+        actions: &["iam:AttachRolePolicy"],
+        how: "attach any managed policy to a role it can assume",
+    },
+    Path {
+        actions: &["iam:PutUserPolicy"],
+        how: "write an inline policy granting anything onto a user",
+    },
+    Path {
+        actions: &["iam:PutGroupPolicy"],
+        how: "write an inline policy granting anything onto a group",
+    },
+    Path {
+        actions: &["iam:PutRolePolicy"],
+        how: "write an inline policy granting anything onto a role",
+    },
+    Path {
+        actions: &["iam:AddUserToGroup"],
+        how: "add a user to a more privileged group",
+    },
+    Path {
+        actions: &["iam:UpdateAssumeRolePolicy", "sts:AssumeRole"],
+        how: "rewrite a role's trust to admit itself, and assume it",
+    },
+    Path {
+        actions: &["iam:PassRole", "ec2:RunInstances"],
+        how: "start an instance with a more privileged role and use its credentials",
+    },
+    Path {
+        actions: &[
+            "iam:PassRole",
+            "lambda:CreateFunction",
+            "lambda:InvokeFunction",
+        ],
+        how: "run code as a more privileged role in a new Lambda function",
+    },
+    Path {
+        actions: &[
+            "iam:PassRole",
+            "lambda:CreateFunction",
+            "lambda:CreateEventSourceMapping",
+        ],
+        how: "run code as a more privileged role in a new Lambda function triggered by an event source",
+    },
+    Path {
+        actions: &["lambda:UpdateFunctionCode"],
+        how: "replace the code of a function that runs as a more privileged role",
+    },
+    Path {
+        actions: &["iam:PassRole", "glue:CreateDevEndpoint"],
+        how: "open a Glue development endpoint as a more privileged role",
+    },
+    Path {
+        actions: &["glue:UpdateDevEndpoint"],
+        how: "add its own SSH key to a Glue endpoint that runs as a more privileged role",
+    },
+    Path {
+        actions: &["iam:PassRole", "cloudformation:CreateStack"],
+        how: "create a stack that runs as a more privileged role",
+    },
+    Path {
+        actions: &["cloudformation:UpdateStack"],
+        how: "change a stack that runs as a more privileged role",
+    },
+    Path {
+        actions: &[
+            "iam:PassRole",
+            "datapipeline:CreatePipeline",
+            "datapipeline:PutPipelineDefinition",
+        ],
+        how: "run a data pipeline as a more privileged role",
+    },
+    Path {
+        actions: &[
+            "iam:PassRole",
+            "codebuild:CreateProject",
+            "codebuild:StartBuild",
+        ],
+        how: "run a build as a more privileged role",
+    },
+    Path {
+        actions: &[
+            "iam:PassRole",
+            "sagemaker:CreateNotebookInstance",
+            "sagemaker:CreatePresignedNotebookInstanceUrl",
+        ],
+        how: "open a notebook that runs as a more privileged role",
+    },
+    Path {
+        actions: &["sagemaker:CreatePresignedNotebookInstanceUrl"],
+        how: "open an existing notebook and act as its role",
+    },
+    Path {
+        actions: &["iam:PassRole", "sagemaker:CreateProcessingJob"],
+        how: "run a processing job as a more privileged role",
+    },
+    Path {
+        actions: &["iam:PassRole", "sagemaker:CreateTrainingJob"],
+        how: "run a training job as a more privileged role",
+    },
+    Path {
+        actions: &["ssm:SendCommand"],
+        how: "run commands on instances, with their roles' credentials",
+    },
+    Path {
+        actions: &["ssm:StartSession"],
+        how: "open a shell on instances, with their roles' credentials",
+    },
+    Path {
+        actions: &["ec2-instance-connect:SendSSHPublicKey"],
+        how: "log in to instances, with their roles' credentials",
+    },
 ];
 
 /// Report the escalation paths an identity's AWS permissions hold, once,
@@ -63,7 +173,10 @@ pub fn check(model: &Model, identity: &Identity, out: &mut Diagnostics) {
         .filter(|g| granted.contains(g.action.value.as_str()))
         .filter_map(|g| {
             let mapping = catalogue?.get(&g.action.value)?.aws.as_ref()?;
-            Some((g, mapping.actions.iter().map(|a| a.value.as_str()).collect()))
+            Some((
+                g,
+                mapping.actions.iter().map(|a| a.value.as_str()).collect(),
+            ))
         })
         .collect();
     let denied = denied(model, identity);
@@ -92,7 +205,11 @@ pub fn check(model: &Model, identity: &Identity, out: &mut Diagnostics) {
         n => format!(
             "; {} other paths too, through {}",
             n - 1,
-            backticked(held.iter().skip(1).filter_map(|(p, _)| p.actions.last().copied()))
+            backticked(
+                held.iter()
+                    .skip(1)
+                    .filter_map(|(p, _)| p.actions.last().copied())
+            )
         ),
     };
     out.push(

@@ -471,7 +471,10 @@ mod tests {
             assert_eq!(classify(Some("issuer"), value), None, "{value}");
         }
         // an IAM condition on when a token was issued names a time
-        assert_eq!(classify(Some("aws:TokenIssueTime"), "2020-01-01T00:00:01Z"), None);
+        assert_eq!(
+            classify(Some("aws:TokenIssueTime"), "2020-01-01T00:00:01Z"),
+            None
+        );
         assert!(classify(Some("aws:TokenIssueTime"), "x9f8a7b6c5d4e3f2").is_some());
     }
 }
