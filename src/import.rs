@@ -15,6 +15,7 @@
 //! identities: they are skipped and counted, by reason.
 
 pub mod aws;
+pub mod kubernetes;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -65,7 +66,8 @@ pub struct IdentityDoc {
     pub auth: AuthDoc,
     /// Where it runs.
     pub targets: Vec<&'static str>,
-    /// Where it exists already: all of `targets`.
+    /// Where it exists already: the clouds of `targets`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub existing: Vec<&'static str>,
     /// Its names in the targets, when not nhi's.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -79,6 +81,9 @@ pub struct IdentityDoc {
     /// Forbidden catalogue actions.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub forbidden_actions: Vec<String>,
+    /// Where it runs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context: Option<ContextDoc>,
     /// Tags carried over.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: BTreeMap<String, String>,
@@ -98,6 +103,13 @@ pub struct AuthDoc {
     /// The audience.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub audience: Option<String>,
+}
+
+/// `context` as the import writes it.
+#[derive(Debug, Serialize)]
+pub struct ContextDoc {
+    /// The namespaces it runs in.
+    pub namespaces: Vec<String>,
 }
 
 /// `known_as` as the import writes it.
@@ -237,7 +249,9 @@ pub fn malformed(db: &SourceDb, file: FileId, error: &serde_json::Error, what: &
         format!("this is not {what} nhi can read: {}", strip_position(error)),
     )
     .primary(Loc::new(file, Span::new(start, 1)), "here")
-    .help(format!("give the file exactly as the cloud's CLI writes {what}"))
+    .help(format!(
+        "give the file exactly as the cloud's CLI writes {what}"
+    ))
 }
 
 fn strip_position(error: &serde_json::Error) -> String {
@@ -290,21 +304,30 @@ mod tests {
 
     #[test]
     fn labels_are_dns_names() {
-        assert_eq!(label("AWS-QuickSetup_EnableCRecording"), "aws-quicksetup-enablecrecording");
+        assert_eq!(
+            label("AWS-QuickSetup_EnableCRecording"),
+            "aws-quicksetup-enablecrecording"
+        );
         assert_eq!(label("__"), "imported");
         assert_eq!(label(&"A".repeat(80)).len(), 63);
         let mut names = Names::default();
         assert_eq!(names.identity("MyRole"), "myrole");
         assert_eq!(names.identity("myrole"), "myrole-2");
         assert_eq!(names.identity(&"x".repeat(70)).len(), 63);
-        assert_eq!(names.identity(&"x".repeat(70)), format!("{}-2", "x".repeat(61)));
+        assert_eq!(
+            names.identity(&"x".repeat(70)),
+            format!("{}-2", "x".repeat(61))
+        );
     }
 
     #[test]
     fn snake_case_action_names() {
         assert_eq!(snake("ReadTerraformState"), "read_terraform_state");
         assert_eq!(snake("AWS-QuickSetup policy 2"), "aws_quick_setup_policy_2");
-        assert_eq!(snake("AmazonSSMManagedInstanceCore"), "amazon_ssm_managed_instance_core");
+        assert_eq!(
+            snake("AmazonSSMManagedInstanceCore"),
+            "amazon_ssm_managed_instance_core"
+        );
         assert_eq!(snake("2fa"), "action_2fa");
         assert_eq!(snake("--"), "imported");
     }

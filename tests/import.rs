@@ -52,7 +52,10 @@ fn each_trust_becomes_the_auth_it_is_and_people_are_left_out() {
     let into = tmp.path().join("estate");
     let out = import(
         &into,
-        &[fixture("authorization-details.json"), fixture("credential-report.csv")],
+        &[
+            fixture("authorization-details.json"),
+            fixture("credential-report.csv"),
+        ],
     );
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
@@ -106,14 +109,26 @@ fn each_trust_becomes_the_auth_it_is_and_people_are_left_out() {
     let lambda = yaml(&into, "identities/reportrenderer.yaml");
     assert!(lambda.contains("  method: attested\n  issuer: lambda.amazonaws.com"));
     assert!(lambda.contains("  aws: /service-role/ReportRenderer"));
-    assert!(lambda.contains("uses `NotAction`, which nhi cannot say"), "{lambda}");
+    assert!(
+        lambda.contains("uses `NotAction`, which nhi cannot say"),
+        "{lambda}"
+    );
     // Roles Anywhere by certificate name, another account's root attested
-    assert!(yaml(&into, "identities/backupagent.yaml").contains("  method: mtls\n  subject: backup-agent"));
-    assert!(yaml(&into, "identities/tools-deployer.yaml").contains("issuer: arn:aws:iam::210987654321:root"));
+    assert!(
+        yaml(&into, "identities/backupagent.yaml")
+            .contains("  method: mtls\n  subject: backup-agent")
+    );
+    assert!(
+        yaml(&into, "identities/tools-deployer.yaml")
+            .contains("issuer: arn:aws:iam::210987654321:root")
+    );
     // a user with a key: its key's age, and its group's grants
     let user = yaml(&into, "identities/legacy-sync.yaml");
     assert!(user.contains("method: api_key"));
-    assert!(user.contains("access key 1: last rotated 2024-02-10"), "{user}");
+    assert!(
+        user.contains("access key 1: last rotated 2024-02-10"),
+        "{user}"
+    );
     assert!(user.contains("- list_drop"), "{user}");
     // the settings the trusts need, and every identity exists already
     let settings = yaml(&into, "nhi.yaml");
@@ -128,7 +143,10 @@ fn each_trust_becomes_the_auth_it_is_and_people_are_left_out() {
     // it checks: what a person must still decide are warnings
     assert_eq!(errors(&into), Vec::<Value>::new());
     let (_, diagnostics) = check_json(&into);
-    let codes: Vec<&str> = diagnostics.iter().filter_map(|d| d["code"].as_str()).collect();
+    let codes: Vec<&str> = diagnostics
+        .iter()
+        .filter_map(|d| d["code"].as_str())
+        .collect();
     for code in ["OWN001", "LC002", "OWN002"] {
         assert!(codes.contains(&code), "{code}: {codes:?}");
     }
@@ -140,14 +158,18 @@ fn an_import_renders_back_the_roles_it_read() {
     let into = tmp.path().join("estate");
     let out = import(
         &into,
-        &[fixture("authorization-details.json"), fixture("credential-report.csv")],
+        &[
+            fixture("authorization-details.json"),
+            fixture("credential-report.csv"),
+        ],
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let (_dist, files) = support::build_files(&into);
     let json = |p: &str| -> Value { serde_json::from_str(&files[p]).unwrap() };
-    let export: Value =
-        serde_json::from_str(&std::fs::read_to_string(fixture("authorization-details.json")).unwrap())
-            .unwrap();
+    let export: Value = serde_json::from_str(
+        &std::fs::read_to_string(fixture("authorization-details.json")).unwrap(),
+    )
+    .unwrap();
     let role = |name: &str| -> Value {
         export["RoleDetailList"]
             .as_array()
@@ -158,10 +180,16 @@ fn an_import_renders_back_the_roles_it_read() {
             .clone()
     };
     // the trust is the export's, statement for statement
-    for (identity, name) in [("web-deployer", "web-deployer"), ("backupagent", "BackupAgent")] {
+    for (identity, name) in [
+        ("web-deployer", "web-deployer"),
+        ("backupagent", "BackupAgent"),
+    ] {
         let got = json(&format!("aws/{identity}/trust-policy.json"));
         let want = &role(name)["AssumeRolePolicyDocument"]["Statement"][0];
-        assert_eq!(got["Statement"][0]["Principal"], want["Principal"], "{identity}");
+        assert_eq!(
+            got["Statement"][0]["Principal"], want["Principal"],
+            "{identity}"
+        );
         assert_eq!(got["Statement"].as_array().unwrap().len(), 1);
     }
     let spec = json("aws/reportrenderer/role.json");
@@ -214,9 +242,19 @@ fn a_real_account_imports_and_its_escalation_paths_are_reported() {
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     // 68 roles and every user (no credential report tells people apart)
     assert!(stderr.contains("imported 112 identities"), "{stderr}");
-    assert!(stderr.contains("skipped 2 IAM Identity Center permission-set roles (people)"), "{stderr}");
-    assert!(stderr.contains("skipped 8 service-linked roles (AWS's own)"), "{stderr}");
-    assert!(!into.join("identities/awsreservedsso-administratoraccess-dc6414f7f2ab04fc.yaml").exists());
+    assert!(
+        stderr.contains("skipped 2 IAM Identity Center permission-set roles (people)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("skipped 8 service-linked roles (AWS's own)"),
+        "{stderr}"
+    );
+    assert!(
+        !into
+            .join("identities/awsreservedsso-administratoraccess-dc6414f7f2ab04fc.yaml")
+            .exists()
+    );
     assert!(
         yaml(&into, "identities/obama.yaml").contains("no credential report was given"),
         "a user is imported with what nhi could not tell"
@@ -230,13 +268,25 @@ fn a_real_account_imports_and_its_escalation_paths_are_reported() {
         .collect();
     // each of the account's privilege-escalation users, by its method
     for (user, action) in [
-        ("privesc1-createnewpolicyversion-user", "iam:CreatePolicyVersion"),
+        (
+            "privesc1-createnewpolicyversion-user",
+            "iam:CreatePolicyVersion",
+        ),
         ("privesc4-createaccesskey-user", "iam:CreateAccessKey"),
         ("privesc9-attachrolepolicy-user", "iam:AttachRolePolicy"),
         ("privesc12-putrolepolicy-user", "iam:PutRolePolicy"),
-        ("privesc14-updatingassumerolepolicy-user", "iam:UpdateAssumeRolePolicy"),
-        ("privesc15-passexistingroletonewlambdatheninvoke-user", "lambda:CreateFunction"),
-        ("privesc20-passexistingroletocloudformation-user", "cloudformation:CreateStack"),
+        (
+            "privesc14-updatingassumerolepolicy-user",
+            "iam:UpdateAssumeRolePolicy",
+        ),
+        (
+            "privesc15-passexistingroletonewlambdatheninvoke-user",
+            "lambda:CreateFunction",
+        ),
+        (
+            "privesc20-passexistingroletocloudformation-user",
+            "cloudformation:CreateStack",
+        ),
     ] {
         assert!(
             escalations
@@ -246,7 +296,11 @@ fn a_real_account_imports_and_its_escalation_paths_are_reported() {
         );
     }
     // a read-only role holds no path
-    assert!(!escalations.iter().any(|m| m.starts_with("`aws-quicksetup-stackset-local-administrationrole`")));
+    assert!(
+        !escalations
+            .iter()
+            .any(|m| m.starts_with("`aws-quicksetup-stackset-local-administrationrole`"))
+    );
 }
 
 #[test]
@@ -256,7 +310,10 @@ fn the_same_exports_give_the_same_workspace_in_any_order() {
     let b = tmp.path().join("b");
     let details = fixture("authorization-details.json");
     let report = fixture("credential-report.csv");
-    assert_eq!(import(&a, &[details.clone(), report.clone()]).status.code(), Some(0));
+    assert_eq!(
+        import(&a, &[details.clone(), report.clone()]).status.code(),
+        Some(0)
+    );
     assert_eq!(import(&b, &[report, details]).status.code(), Some(0));
     assert_eq!(files_under(&a), files_under(&b));
 }
@@ -265,7 +322,11 @@ fn the_same_exports_give_the_same_workspace_in_any_order() {
 fn a_bad_export_is_reported_at_its_place_and_nothing_is_written() {
     let tmp = tempfile::tempdir().unwrap();
     let bad = tmp.path().join("details.json");
-    std::fs::write(&bad, "{\n  \"RoleDetailList\": [\n    {\"RoleName\": 7,}\n  ]\n}\n").unwrap();
+    std::fs::write(
+        &bad,
+        "{\n  \"RoleDetailList\": [\n    {\"RoleName\": 7,}\n  ]\n}\n",
+    )
+    .unwrap();
     let into = tmp.path().join("estate");
     let out = import(&into, std::slice::from_ref(&bad));
     let stderr = text(&out.stderr);
@@ -312,7 +373,11 @@ fn an_import_never_writes_into_a_folder_that_holds_something() {
     std::fs::write(into.join("notes.txt"), "mine").unwrap();
     let out = import(&into, &[fixture("authorization-details.json")]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
-    assert!(text(&out.stderr).contains("not empty"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("not empty"),
+        "{}",
+        text(&out.stderr)
+    );
     assert_eq!(std::fs::read_dir(&into).unwrap().count(), 1);
     // an empty folder is fine
     std::fs::remove_file(into.join("notes.txt")).unwrap();
@@ -330,11 +395,15 @@ fn applied(files: &std::collections::BTreeMap<String, String>) -> Value {
     let mut roles = Vec::new();
     let mut users = Vec::new();
     for (path, text) in files.iter().filter(|(p, _)| p.starts_with("aws/")) {
-        let Some(dir) = path.strip_suffix("/role.json").or_else(|| path.strip_suffix("/user.json")) else {
+        let Some(dir) = path
+            .strip_suffix("/role.json")
+            .or_else(|| path.strip_suffix("/user.json"))
+        else {
             continue;
         };
         let spec: Value = serde_json::from_str(text).unwrap();
-        let policy: Value = serde_json::from_str(&files[&format!("{dir}/permissions-policy.json")]).unwrap();
+        let policy: Value =
+            serde_json::from_str(&files[&format!("{dir}/permissions-policy.json")]).unwrap();
         let mut p = serde_json::json!({
             "Path": spec["Path"],
             "Tags": spec["Tags"],
@@ -344,16 +413,26 @@ fn applied(files: &std::collections::BTreeMap<String, String>) -> Value {
         if path.ends_with("role.json") {
             let name = spec["RoleName"].as_str().unwrap();
             p["RoleName"] = name.into();
-            p["Arn"] = format!("arn:aws:iam::123456789012:role{}{name}", spec["Path"].as_str().unwrap()).into();
+            p["Arn"] = format!(
+                "arn:aws:iam::123456789012:role{}{name}",
+                spec["Path"].as_str().unwrap()
+            )
+            .into();
             p["AssumeRolePolicyDocument"] =
                 serde_json::from_str(&files[&format!("{dir}/trust-policy.json")]).unwrap();
-            p["RolePolicyList"] = serde_json::json!([{"PolicyName": "nhi-permissions", "PolicyDocument": policy}]);
+            p["RolePolicyList"] =
+                serde_json::json!([{"PolicyName": "nhi-permissions", "PolicyDocument": policy}]);
             roles.push(p);
         } else {
             let name = spec["UserName"].as_str().unwrap();
             p["UserName"] = name.into();
-            p["Arn"] = format!("arn:aws:iam::123456789012:user{}{name}", spec["Path"].as_str().unwrap()).into();
-            p["UserPolicyList"] = serde_json::json!([{"PolicyName": "nhi-permissions", "PolicyDocument": policy}]);
+            p["Arn"] = format!(
+                "arn:aws:iam::123456789012:user{}{name}",
+                spec["Path"].as_str().unwrap()
+            )
+            .into();
+            p["UserPolicyList"] =
+                serde_json::json!([{"PolicyName": "nhi-permissions", "PolicyDocument": policy}]);
             p["GroupList"] = serde_json::json!([]);
             users.push(p);
         }
@@ -386,13 +465,15 @@ fn drift_finds_nothing_in_what_was_applied_and_every_change_made_by_hand() {
     // a role made, and a role deleted
     let roles = account["RoleDetailList"].as_array_mut().unwrap();
     let gone = roles.pop().unwrap();
-    roles[0]["AttachedManagedPolicies"] =
-        serde_json::json!([{"PolicyName": "ReadOnlyAccess", "PolicyArn": "arn:aws:iam::aws:policy/ReadOnlyAccess"}]);
+    roles[0]["AttachedManagedPolicies"] = serde_json::json!([{"PolicyName": "ReadOnlyAccess", "PolicyArn": "arn:aws:iam::aws:policy/ReadOnlyAccess"}]);
     roles[0]["RolePolicyList"][0]["PolicyDocument"]["Statement"]
         .as_array_mut()
         .unwrap()
         .push(serde_json::json!({"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"}));
-    roles[0]["Tags"].as_array_mut().unwrap().push(serde_json::json!({"Key": "edited", "Value": "by-hand"}));
+    roles[0]["Tags"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({"Key": "edited", "Value": "by-hand"}));
     let first = roles[0]["RoleName"].as_str().unwrap().to_owned();
     roles.push(serde_json::json!({
         "Path": "/", "RoleName": "made-by-hand", "Arn": "arn:aws:iam::123456789012:role/made-by-hand",
@@ -420,7 +501,8 @@ fn drift_finds_nothing_in_what_was_applied_and_every_change_made_by_hand() {
         })
         .collect();
     let gone = gone["RoleName"].as_str().unwrap().to_owned();
-    let expect = |risk: &str, kind: &str, who: &str| (risk.to_owned(), kind.to_owned(), who.to_owned());
+    let expect =
+        |risk: &str, kind: &str, who: &str| (risk.to_owned(), kind.to_owned(), who.to_owned());
     assert_eq!(
         found,
         [
@@ -433,7 +515,10 @@ fn drift_finds_nothing_in_what_was_applied_and_every_change_made_by_hand() {
         "{stdout}"
     );
     assert!(stdout.contains("role/made-by-hand"), "{stdout}");
-    assert_eq!(report["left_aside"]["service-linked roles (AWS's own)"], 1, "{stdout}");
+    assert_eq!(
+        report["left_aside"]["service-linked roles (AWS's own)"], 1,
+        "{stdout}"
+    );
     // the same in the other formats
     let (_, sarif, _) = drift(&ws, &export, &["--format", "sarif"]);
     let sarif: Value = serde_json::from_str(&sarif).unwrap();
@@ -442,8 +527,81 @@ fn drift_finds_nothing_in_what_was_applied_and_every_change_made_by_hand() {
     assert_eq!(sarif["runs"][0]["results"][0]["level"], "error");
     assert_eq!(sarif["runs"][0]["results"][4]["level"], "note");
     let (_, markdown, _) = drift(&ws, &export, &["--format", "markdown"]);
-    assert!(markdown.contains("| high | `principal-unmanaged` |"), "{markdown}");
+    assert!(
+        markdown.contains("| high | `principal-unmanaged` |"),
+        "{markdown}"
+    );
     let (code, _, human) = drift(&ws, &export, &[]);
-    assert_eq!(code, Some(0), "without --fail-on, differences are reported, not failed");
-    assert!(human.contains("2 compared, 5 difference(s); left aside: 1 service-linked roles"), "{human}");
+    assert_eq!(
+        code,
+        Some(0),
+        "without --fail-on, differences are reported, not failed"
+    );
+    assert!(
+        human.contains("2 compared, 5 difference(s); left aside: 1 service-linked roles"),
+        "{human}"
+    );
+}
+
+#[test]
+fn a_cluster_imports_its_service_accounts_with_the_rules_bound_to_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let into = tmp.path().join("cluster");
+    let rbac = repo().join("tests/fixtures/import/kubernetes/rbac.json");
+    let out = nhi(
+        tmp.path(),
+        &[
+            "import",
+            "kubernetes",
+            rbac.to_str().unwrap(),
+            "--into",
+            into.to_str().unwrap(),
+        ],
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    for line in [
+        "imported 2 identities",
+        "skipped 2 bindings to people (`User` and `Group` subjects)",
+        "skipped 2 service accounts the cluster runs itself with",
+        "skipped 1 `default` service accounts bound to nothing",
+        "skipped 1 bindings of the cluster's own `system:` roles",
+    ] {
+        assert!(stderr.contains(line), "{line}: {stderr}");
+    }
+    let consumer = yaml(&into, "identities/orders-consumer.yaml");
+    for line in [
+        "targets:\n- kubernetes",
+        "context:\n  namespaces:\n  - orders",
+        "- orders_consumer",
+        "bound by RoleBinding `orders/orders-consumer`",
+        "`eks.amazonaws.com/role-arn: arn:aws:iam::111122223333:role/orders-consumer`",
+    ] {
+        assert!(consumer.contains(line), "{line}:\n{consumer}");
+    }
+    assert!(!consumer.contains("managed-by"), "{consumer}");
+    let catalogue = yaml(&into, "catalogue/kubernetes.yaml");
+    assert!(
+        catalogue.contains("resource_names:\n        - orders-config"),
+        "{catalogue}"
+    );
+    assert!(
+        catalogue.contains("rollout_reader:") && catalogue.contains("cluster_wide: true"),
+        "{catalogue}"
+    );
+    assert_eq!(errors(&into), Vec::<Value>::new());
+    // rendered: the same rules, bound to the same ServiceAccount, in its
+    // namespace; a cluster-wide grant as a ClusterRole
+    let (_dist, files) = support::build_files(&into);
+    let manifests = &files["kubernetes/orders-consumer.yaml"];
+    assert!(manifests.contains("kind: Role\n"), "{manifests}");
+    assert!(
+        manifests.contains("  - orders-feature-flags\n  resources:\n  - configmaps"),
+        "{manifests}"
+    );
+    assert!(
+        manifests.contains("- kind: ServiceAccount\n  name: orders-consumer\n  namespace: orders"),
+        "{manifests}"
+    );
+    assert!(files["kubernetes/rollout-coordinator.yaml"].contains("kind: ClusterRole\n"));
 }

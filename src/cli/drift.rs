@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use super::import::{Cloud, read_export};
+use super::import::read_export;
 use super::{CliError, Context, ExitStatus, Io, clean_workspace, resolve, show_diagnostics};
 use crate::diff::Risk;
 use crate::drift;
@@ -17,7 +17,7 @@ use crate::source::SourceDb;
 pub struct DriftArgs {
     /// The cloud the exports come from
     #[arg(value_enum)]
-    pub cloud: Cloud,
+    pub cloud: DriftCloud,
     /// The exports, as the cloud's CLI writes them (as for `nhi import`)
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
@@ -27,6 +27,13 @@ pub struct DriftArgs {
     /// Exit 1 when any difference reaches this risk
     #[arg(long, value_enum, value_name = "RISK")]
     pub fail_on: Option<Risk>,
+}
+
+/// The clouds nhi compares with their exports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DriftCloud {
+    /// AWS IAM roles and users.
+    Aws,
 }
 
 /// Formats of `nhi drift`.
@@ -65,7 +72,7 @@ pub fn run(args: &DriftArgs, cx: &Context, io: &mut Io<'_>) -> Result<ExitStatus
         ids.push(db.add(path.clone(), text));
     }
     let account = match args.cloud {
-        Cloud::Aws => crate::import::aws::account(&mut db, &ids),
+        DriftCloud::Aws => crate::import::aws::account(&mut db, &ids),
     };
     let account = match account {
         Ok(a) => a,
@@ -74,7 +81,13 @@ pub fn run(args: &DriftArgs, cx: &Context, io: &mut Io<'_>) -> Result<ExitStatus
             return Ok(ExitStatus::Findings);
         }
     };
-    let report = drift::aws(&checked.model, &checked.analysis, &checked.db, target, &account)?;
+    let report = drift::aws(
+        &checked.model,
+        &checked.analysis,
+        &checked.db,
+        target,
+        &account,
+    )?;
     match args.format {
         DriftFormat::Human => io.stderr.write_all(drift::human(&report).as_bytes())?,
         DriftFormat::Json => io.stdout.write_all(drift::json(&report).as_bytes())?,

@@ -20,7 +20,9 @@ pub struct ImportArgs {
     pub cloud: Cloud,
     /// The exports, as the cloud's CLI writes them; each is recognised by
     /// its content (AWS: `aws iam get-account-authorization-details`, and
-    /// `aws iam get-credential-report` to tell people from machines)
+    /// `aws iam get-credential-report` to tell people from machines;
+    /// Kubernetes: `kubectl get serviceaccounts,roles,rolebindings,
+    /// clusterroles,clusterrolebindings -A -o json`)
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// The folder of the new workspace: created, or empty
@@ -33,6 +35,8 @@ pub struct ImportArgs {
 pub enum Cloud {
     /// AWS IAM roles and users.
     Aws,
+    /// Kubernetes ServiceAccounts and the RBAC bound to them.
+    Kubernetes,
 }
 
 /// Run `nhi import`.
@@ -50,6 +54,7 @@ pub fn run(args: &ImportArgs, cx: &Context, io: &mut Io<'_>) -> Result<ExitStatu
     }
     let imported = match args.cloud {
         Cloud::Aws => import::aws::import(&mut db, &ids),
+        Cloud::Kubernetes => import::kubernetes::import(&mut db, &ids),
     };
     let mut imported = match imported {
         Ok(i) => i,
@@ -97,7 +102,10 @@ pub fn read_export(path: &PathBuf) -> Result<Arc<str>, CliError> {
         .map_err(io_error)?;
     if bytes.len() > MAX_EXPORT_BYTES {
         return Err(CliError::usage(
-            format!("`{}` is larger than {MAX_EXPORT_BYTES} bytes", path.display()),
+            format!(
+                "`{}` is larger than {MAX_EXPORT_BYTES} bytes",
+                path.display()
+            ),
             Some("split the export, or export one account at a time".to_owned()),
         ));
     }
@@ -109,7 +117,11 @@ pub fn read_export(path: &PathBuf) -> Result<Arc<str>, CliError> {
     })
 }
 
-fn summary(imported: &import::Imported, into: &std::path::Path, io: &mut Io<'_>) -> Result<(), CliError> {
+fn summary(
+    imported: &import::Imported,
+    into: &std::path::Path,
+    io: &mut Io<'_>,
+) -> Result<(), CliError> {
     writeln!(
         io.stderr,
         "imported {} identities into {}",

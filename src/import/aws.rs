@@ -227,22 +227,24 @@ pub fn account(db: &mut SourceDb, files: &[FileId]) -> Result<Vec<Principal>, Di
                 boundary: boundary(&r.permissions_boundary),
             }
         })
-        .chain(details.user_detail_list.iter().map(|u| Principal {
-            kind: Kind::User,
-            path: u.path.clone(),
-            name: u.user_name.clone(),
-            arn: u.arn.clone(),
-            trust: None,
-            inline: inline(&u.user_policy_list),
-            attached: attached(&u.attached_managed_policies),
-            groups: u.group_list.clone(),
-            tags: tags(&u.tags),
-            boundary: boundary(&u.permissions_boundary),
-            not_managed: report
-                .as_ref()
-                .and_then(|r| r.get(&u.user_name))
-                .filter(|c| c.password_enabled)
-                .map(|_| PEOPLE),
+        .chain(details.user_detail_list.iter().map(|u| {
+            Principal {
+                kind: Kind::User,
+                path: u.path.clone(),
+                name: u.user_name.clone(),
+                arn: u.arn.clone(),
+                trust: None,
+                inline: inline(&u.user_policy_list),
+                attached: attached(&u.attached_managed_policies),
+                groups: u.group_list.clone(),
+                tags: tags(&u.tags),
+                boundary: boundary(&u.permissions_boundary),
+                not_managed: report
+                    .as_ref()
+                    .and_then(|r| r.get(&u.user_name))
+                    .filter(|c| c.password_enabled)
+                    .map(|_| PEOPLE),
+            }
         }))
         .collect();
     out.sort_by(|a, b| a.arn.cmp(&b.arn));
@@ -297,8 +299,8 @@ fn read(db: &SourceDb, file: FileId) -> Result<Export, Diagnostic> {
     if trimmed.starts_with("user,arn,") {
         return report(db, file, trimmed.as_bytes());
     }
-    let value: Value = serde_json::from_str(&text)
-        .map_err(|e| malformed(db, file, &e, "an AWS export"))?;
+    let value: Value =
+        serde_json::from_str(&text).map_err(|e| malformed(db, file, &e, "an AWS export"))?;
     if value.get("Content").is_some() && value.get("ReportFormat").is_some() {
         let envelope: ReportEnvelope = serde_json::from_value(value)
             .map_err(|e| malformed(db, file, &e, "a credential report"))?;
@@ -307,7 +309,12 @@ fn read(db: &SourceDb, file: FileId) -> Result<Export, Diagnostic> {
             .map_err(|_| whole_file(db, file, "its `Content` is not base64"))?;
         return report(db, file, &csv);
     }
-    let known = ["RoleDetailList", "UserDetailList", "GroupDetailList", "Policies"];
+    let known = [
+        "RoleDetailList",
+        "UserDetailList",
+        "GroupDetailList",
+        "Policies",
+    ];
     if !known.iter().any(|k| value.get(k).is_some()) {
         return Err(whole_file(
             db,
@@ -347,14 +354,16 @@ fn report(db: &SourceDb, file: FileId, csv: &[u8]) -> Result<Export, Diagnostic>
     let mut users = BTreeMap::new();
     for (line, record) in reader.records().enumerate() {
         let record = record.map_err(|e| {
-            whole_file(db, file, &format!("line {} does not read as CSV: {e}", line + 2))
+            whole_file(
+                db,
+                file,
+                &format!("line {} does not read as CSV: {e}", line + 2),
+            )
         })?;
         let field = |i: usize| record.get(i).unwrap_or_default();
         let mut keys = Vec::new();
         for n in 1..=2 {
-            let get = |suffix: &str| {
-                column(&format!("access_key_{n}_{suffix}")).map_or("", field)
-            };
+            let get = |suffix: &str| column(&format!("access_key_{n}_{suffix}")).map_or("", field);
             if get("active") == "true" {
                 keys.push(format!(
                     "access key {n}: last rotated {}, last used {}",
@@ -452,7 +461,10 @@ struct Importer<'a> {
 }
 
 impl<'a> Importer<'a> {
-    fn new(details: &'a AuthorizationDetails, report: Option<&'a BTreeMap<String, Credentials>>) -> Self {
+    fn new(
+        details: &'a AuthorizationDetails,
+        report: Option<&'a BTreeMap<String, Credentials>>,
+    ) -> Self {
         let policies = details
             .policies
             .iter()
@@ -473,7 +485,8 @@ impl<'a> Importer<'a> {
         teams.insert(
             UNOWNED.to_owned(),
             TeamDoc {
-                description: "Imported identities no tag assigns an owner: give each its team".to_owned(),
+                description: "Imported identities no tag assigns an owner: give each its team"
+                    .to_owned(),
             },
         );
         Self {
@@ -502,7 +515,10 @@ impl<'a> Importer<'a> {
         users.dedup_by(|a, b| a.arn == b.arn);
         // nhi's own names first, so that a role nhi rendered keeps its name
         for own in [true, false] {
-            for role in roles.iter().filter(|r| nhi_identity(&r.tags, &r.path).is_some() == own) {
+            for role in roles
+                .iter()
+                .filter(|r| nhi_identity(&r.tags, &r.path).is_some() == own)
+            {
                 self.role(role);
             }
         }
@@ -525,13 +541,27 @@ impl<'a> Importer<'a> {
         let mut policies: Vec<(String, &Value)> = role
             .role_policy_list
             .iter()
-            .map(|p| (format!("inline policy `{}` of role `{}`", p.policy_name, role.role_name), &p.policy_document))
+            .map(|p| {
+                (
+                    format!(
+                        "inline policy `{}` of role `{}`",
+                        p.policy_name, role.role_name
+                    ),
+                    &p.policy_document,
+                )
+            })
             .collect();
         self.attached(&role.attached_managed_policies, &mut policies, &mut notes);
         let used = match &role.role_last_used {
-            Some(LastUsed { last_used_date: Some(d), region }) => format!(
+            Some(LastUsed {
+                last_used_date: Some(d),
+                region,
+            }) => format!(
                 "last used {d}{}",
-                region.as_ref().map(|r| format!(" in {r}")).unwrap_or_default()
+                region
+                    .as_ref()
+                    .map(|r| format!(" in {r}"))
+                    .unwrap_or_default()
             ),
             _ => "never used, as far as the export says".to_owned(),
         };
@@ -541,7 +571,11 @@ impl<'a> Importer<'a> {
         } else {
             "workload"
         };
-        let identity_type = if auth.method == "oidc" { "workload_identity" } else { "service_account" };
+        let identity_type = if auth.method == "oidc" {
+            "workload_identity"
+        } else {
+            "service_account"
+        };
         self.identity(Candidate {
             name,
             arn: &role.arn,
@@ -558,7 +592,9 @@ impl<'a> Importer<'a> {
     }
 
     fn user(&mut self, user: &'a User) {
-        let credentials = self.report.map(|r| r.get(&user.user_name).cloned().unwrap_or_default());
+        let credentials = self
+            .report
+            .map(|r| r.get(&user.user_name).cloned().unwrap_or_default());
         let mut notes = Vec::new();
         match &credentials {
             Some(c) if c.password_enabled => {
@@ -573,16 +609,29 @@ impl<'a> Importer<'a> {
         let mut policies: Vec<(String, &Value)> = user
             .user_policy_list
             .iter()
-            .map(|p| (format!("inline policy `{}` of user `{}`", p.policy_name, user.user_name), &p.policy_document))
+            .map(|p| {
+                (
+                    format!(
+                        "inline policy `{}` of user `{}`",
+                        p.policy_name, user.user_name
+                    ),
+                    &p.policy_document,
+                )
+            })
             .collect();
         self.attached(&user.attached_managed_policies, &mut policies, &mut notes);
         for g in &user.group_list {
             let Some(group) = self.groups.get(g.as_str()).copied() else {
-                notes.push(format!("its group `{g}` is not in the export: what it grants is left out"));
+                notes.push(format!(
+                    "its group `{g}` is not in the export: what it grants is left out"
+                ));
                 continue;
             };
             policies.extend(group.group_policy_list.iter().map(|p| {
-                (format!("inline policy `{}` of group `{g}`", p.policy_name), &p.policy_document)
+                (
+                    format!("inline policy `{}` of group `{g}`", p.policy_name),
+                    &p.policy_document,
+                )
             }));
             self.attached(&group.attached_managed_policies, &mut policies, &mut notes);
         }
@@ -606,7 +655,12 @@ impl<'a> Importer<'a> {
         });
     }
 
-    fn attached(&self, attached: &[Attached], policies: &mut Vec<(String, &'a Value)>, notes: &mut Vec<String>) {
+    fn attached(
+        &self,
+        attached: &[Attached],
+        policies: &mut Vec<(String, &'a Value)>,
+        notes: &mut Vec<String>,
+    ) {
         for a in attached {
             match self.policies.get(a.policy_arn.as_str()) {
                 Some(doc) => policies.push((format!("managed policy `{}`", a.policy_name), doc)),
@@ -619,7 +673,11 @@ impl<'a> Importer<'a> {
     }
 
     fn skip(&mut self, reason: &'static str, arn: &str) {
-        self.out.skipped.entry(reason).or_default().push(arn.to_owned());
+        self.out
+            .skipped
+            .entry(reason)
+            .or_default()
+            .push(arn.to_owned());
     }
 
     fn name_of(&mut self, iam_name: &str, path: &str, tags: &[Tag]) -> String {
@@ -638,7 +696,10 @@ impl<'a> Importer<'a> {
             .filter(|s| s.get("Effect").and_then(Value::as_str) == Some("Allow"))
             .collect();
         let Some(first) = allows.first() else {
-            self.skip("roles whose trust policy lets no one assume them", &role.arn);
+            self.skip(
+                "roles whose trust policy lets no one assume them",
+                &role.arn,
+            );
             return None;
         };
         if allows.len() > 1 {
@@ -688,7 +749,12 @@ impl<'a> Importer<'a> {
         })
     }
 
-    fn web_identity(&mut self, provider: &str, statement: &Value, notes: &mut Vec<String>) -> AuthDoc {
+    fn web_identity(
+        &mut self,
+        provider: &str,
+        statement: &Value,
+        notes: &mut Vec<String>,
+    ) -> AuthDoc {
         let host = provider
             .split_once(":oidc-provider/")
             .map_or(provider, |(_, h)| h)
@@ -787,7 +853,9 @@ impl<'a> Importer<'a> {
         allowed.retain(|a| {
             let denied = forbidden.contains(a);
             if denied {
-                p.notes.push(format!("`{a}` is both allowed and denied: deny wins, so it is only forbidden"));
+                p.notes.push(format!(
+                    "`{a}` is both allowed and denied: deny wins, so it is only forbidden"
+                ));
             }
             !denied
         });
@@ -812,6 +880,7 @@ impl<'a> Importer<'a> {
             state: granted.suspended.then_some("suspended"),
             allowed_actions: allowed,
             forbidden_actions: forbidden,
+            context: None,
             labels,
         };
         let text = identity_file(&doc, p.arn, &p.notes);
@@ -854,7 +923,11 @@ impl<'a> Importer<'a> {
     }
 
     /// Owner, purpose and labels from tags.
-    fn tags(&mut self, tags: &[Tag], notes: &mut Vec<String>) -> (String, Option<String>, BTreeMap<String, String>) {
+    fn tags(
+        &mut self,
+        tags: &[Tag],
+        notes: &mut Vec<String>,
+    ) -> (String, Option<String>, BTreeMap<String, String>) {
         let mut owner = None;
         let mut purpose = None;
         let mut labels = BTreeMap::new();
@@ -864,7 +937,10 @@ impl<'a> Importer<'a> {
                 "nhi:owner" | "owner" | "team" => owner = Some(super::label(&t.value)),
                 "nhi:purpose" | "purpose" | "description" => purpose = Some(t.value.clone()),
                 _ if key.starts_with("nhi:") => {}
-                _ if key.starts_with("aws:") => notes.push(format!("tag `{}` is AWS's own and is not carried over", t.key)),
+                _ if key.starts_with("aws:") => notes.push(format!(
+                    "tag `{}` is AWS's own and is not carried over",
+                    t.key
+                )),
                 _ => {
                     labels.insert(t.key.clone(), t.value.clone());
                 }
@@ -914,15 +990,20 @@ impl<'a> Importer<'a> {
             "yaml-language-server: $schema=schema/workspace.schema.json".to_owned(),
             "imported by `nhi import aws`: every identity exists already in the account".to_owned(),
         ];
-        self.out.files.insert("nhi.yaml".to_owned(), super::document(&header, &settings));
+        self.out
+            .files
+            .insert("nhi.yaml".to_owned(), super::document(&header, &settings));
         let catalogue = CatalogueDoc {
             actions: std::mem::take(&mut self.catalogue),
         };
         let header = [
             "yaml-language-server: $schema=../schema/workspace.schema.json".to_owned(),
-            "what the imported policies grant and deny, one action per distinct statement".to_owned(),
+            "what the imported policies grant and deny, one action per distinct statement"
+                .to_owned(),
         ];
-        self.out.files.insert(CATALOGUE.to_owned(), super::document(&header, &catalogue));
+        self.out
+            .files
+            .insert(CATALOGUE.to_owned(), super::document(&header, &catalogue));
         self.out
     }
 }
@@ -931,7 +1012,9 @@ impl<'a> Importer<'a> {
 fn role_skip(role: &Role) -> Option<&'static str> {
     if role.path.starts_with("/aws-service-role/") {
         Some("service-linked roles (AWS's own)")
-    } else if role.path.starts_with("/aws-reserved/") || role.role_name.starts_with("AWSReservedSSO_") {
+    } else if role.path.starts_with("/aws-reserved/")
+        || role.role_name.starts_with("AWSReservedSSO_")
+    {
         Some("IAM Identity Center permission-set roles (people)")
     } else {
         None
@@ -948,9 +1031,13 @@ fn nhi_identity<'t>(tags: &'t [Tag], path: &str) -> Option<&'t str> {
 }
 
 fn is_ci_issuer(issuer: &str) -> bool {
-    ["token.actions.githubusercontent.com", "gitlab.com", "app.terraform.io"]
-        .iter()
-        .any(|h| issuer.trim_start_matches("https://").trim_end_matches('/') == *h)
+    [
+        "token.actions.githubusercontent.com",
+        "gitlab.com",
+        "app.terraform.io",
+    ]
+    .iter()
+    .any(|h| issuer.trim_start_matches("https://").trim_end_matches('/') == *h)
 }
 
 /// A policy document: JSON, or JSON in the URL encoding the IAM API uses.
@@ -993,7 +1080,9 @@ fn conditions(value: Option<&Value>) -> BTreeMap<String, BTreeMap<String, Vec<St
     };
     ops.iter()
         .filter_map(|(op, keys)| {
-            let Value::Object(keys) = keys else { return None };
+            let Value::Object(keys) = keys else {
+                return None;
+            };
             let keys: BTreeMap<String, Vec<String>> = keys
                 .iter()
                 .map(|(k, v)| {
@@ -1022,9 +1111,16 @@ fn granted(policies: &[(String, &Value)], notes: &mut Vec<String>) -> Granted {
         let all = statements(&doc);
         let several = all.len() > 1;
         for (i, s) in all.into_iter().enumerate() {
-            let here = if several { format!("statement {} of {origin}", i + 1) } else { origin.clone() };
+            let here = if several {
+                format!("statement {} of {origin}", i + 1)
+            } else {
+                origin.clone()
+            };
             let deny = s.get("Effect").and_then(Value::as_str) == Some("Deny");
-            if let Some(key) = ["NotAction", "NotResource", "NotPrincipal"].into_iter().find(|k| s.get(*k).is_some()) {
+            if let Some(key) = ["NotAction", "NotResource", "NotPrincipal"]
+                .into_iter()
+                .find(|k| s.get(*k).is_some())
+            {
                 notes.push(format!("{here} uses `{key}`, which nhi cannot say: it is left out, so the identity may do {} than the role", if deny { "more" } else { "less" }));
                 continue;
             }
@@ -1049,8 +1145,16 @@ fn granted(policies: &[(String, &Value)], notes: &mut Vec<String>) -> Granted {
                 notes.push(format!("{here} denies under a condition: nhi denies unconditionally, so the condition is dropped"));
                 conditions.clear();
             }
-            let base = action_base(s.get("Sid").and_then(Value::as_str), origin, several.then_some(i + 1));
-            let statement = Statement { actions, resources, conditions };
+            let base = action_base(
+                s.get("Sid").and_then(Value::as_str),
+                origin,
+                several.then_some(i + 1),
+            );
+            let statement = Statement {
+                actions,
+                resources,
+                conditions,
+            };
             if deny {
                 g.deny.push((statement, base, here));
             } else {
@@ -1073,10 +1177,12 @@ fn action_base(sid: Option<&str>, origin: &str, number: Option<usize>) -> String
                 return snake(rest);
             }
         }
-        let generated = ["VisualEditor", "Stmt", "Statement", "Sid"].iter().any(|g| {
-            sid.strip_prefix(g)
-                .is_some_and(|rest| rest.chars().all(|c| c.is_ascii_digit()))
-        });
+        let generated = ["VisualEditor", "Stmt", "Statement", "Sid"]
+            .iter()
+            .any(|g| {
+                sid.strip_prefix(g)
+                    .is_some_and(|rest| rest.chars().all(|c| c.is_ascii_digit()))
+            });
         if !generated && sid.chars().any(|c| c.is_ascii_alphabetic()) {
             return snake(sid);
         }
@@ -1094,13 +1200,22 @@ mod tests {
 
     #[test]
     fn action_names_come_from_nhi_sids_or_policies() {
-        assert_eq!(action_base(Some("AllowReadTerraformState"), "x", None), "read_terraform_state");
-        assert_eq!(action_base(Some("GuardrailManageIam"), "x", None), "manage_iam");
+        assert_eq!(
+            action_base(Some("AllowReadTerraformState"), "x", None),
+            "read_terraform_state"
+        );
+        assert_eq!(
+            action_base(Some("GuardrailManageIam"), "x", None),
+            "manage_iam"
+        );
         assert_eq!(
             action_base(Some("VisualEditor0"), "managed policy `ReadOnly`", Some(2)),
             "read_only_2"
         );
         assert_eq!(action_base(Some("PushImages"), "x", Some(1)), "push_images");
-        assert_eq!(action_base(Some("Stmt1500000000000"), "inline policy `sync`", None), "sync");
+        assert_eq!(
+            action_base(Some("Stmt1500000000000"), "inline policy `sync`", None),
+            "sync"
+        );
     }
 }
