@@ -6,6 +6,8 @@
 //! decides which of the facts that hold is the one to act on, and lays the
 //! rows out. Nothing from an identity's `auth` reaches a row.
 
+pub mod usage;
+
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 

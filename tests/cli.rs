@@ -241,6 +241,8 @@ fn help_of_every_command_is_reviewed() {
         "graph",
         "explain",
         "init",
+        "import",
+        "drift",
         "new",
         "schema",
         "completions",

@@ -605,3 +605,102 @@ fn a_cluster_imports_its_service_accounts_with_the_rules_bound_to_them() {
     );
     assert!(files["kubernetes/rollout-coordinator.yaml"].contains("kind: ClusterRole\n"));
 }
+
+#[test]
+fn usage_reports_name_each_unused_action_at_its_line() {
+    let ws = repo().join("examples/cicd-pipelines");
+    let fixtures = repo().join("tests/fixtures/usage/aws");
+    let advisor = fixtures.join("terraform-plan-access-advisor.json");
+    // matched by the file's name, as its report names no one who used anything
+    let idle = fixtures.join("web-deployer.json");
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "review",
+            "--format",
+            "json",
+            "--usage",
+            advisor.to_str().unwrap(),
+            idle.to_str().unwrap(),
+        ];
+        args.extend(extra);
+        let out = nhi(&ws, &args);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()
+    };
+    let found = |report: &Value| -> Vec<(String, String, String, u64, u64)> {
+        report["unused"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| {
+                (
+                    u["identity"].as_str().unwrap().to_owned(),
+                    u["finding"].as_str().unwrap().to_owned(),
+                    u["action"].as_str().unwrap_or("-").to_owned(),
+                    u["line"].as_u64().unwrap(),
+                    u["column"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let row = |i: &str, f: &str, a: &str, line: u64, column: u64| {
+        (i.to_owned(), f.to_owned(), a.to_owned(), line, column)
+    };
+    let report = run(&[]);
+    assert_eq!(report["since"], "2026-08-24");
+    assert_eq!(
+        found(&report),
+        [
+            // S3 was read yesterday: the state stays; EC2 was never described
+            row(
+                "terraform-plan",
+                "unused-action",
+                "describe_cloud_resources",
+                18,
+                41
+            ),
+            // nothing since May: the pipeline itself, and each of its actions
+            row("web-deployer", "unused-identity", "-", 2, 8),
+            row("web-deployer", "unused-action", "deploy_service", 15, 13),
+            row(
+                "web-deployer",
+                "unused-action",
+                "read_service_health",
+                18,
+                5
+            ),
+        ]
+    );
+    assert_eq!(
+        report["covered"],
+        serde_json::json!(["terraform-plan", "web-deployer"])
+    );
+    // a longer window: May counts as use
+    let year = run(&["--unused-for", "365d"]);
+    assert_eq!(
+        found(&year),
+        [row(
+            "terraform-plan",
+            "unused-action",
+            "describe_cloud_resources",
+            18,
+            41
+        )]
+    );
+    // the table says it at the line, for people
+    let out = nhi(&ws, &["review", "--usage", advisor.to_str().unwrap()]);
+    assert!(
+        text(&out.stdout).contains("identities/terraform/terraform-plan.yaml:18:41: unused-action terraform-plan (NHI5) `describe_cloud_resources`"),
+        "{}",
+        text(&out.stdout)
+    );
+    // an export of who may do what is no usage report
+    let details = fixture("authorization-details.json");
+    let out = nhi(&ws, &["review", "--usage", details.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("not what was used"),
+        "{}",
+        text(&out.stderr)
+    );
+}

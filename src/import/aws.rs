@@ -23,6 +23,7 @@ use super::{
     identity_file, malformed, snake,
 };
 use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::model::Date;
 use crate::source::{FileId, Loc, SourceDb, Span};
 
 /// Where the imported catalogue goes.
@@ -138,12 +139,155 @@ struct ReportEnvelope {
 struct Credentials {
     password_enabled: bool,
     keys: Vec<String>,
+    /// The last day a password or an access key of it was used.
+    last_used: Option<Date>,
 }
 
 /// What each export file is, by its content.
 enum Export {
     Details(AuthorizationDetails),
     Report(BTreeMap<String, Credentials>),
+    Advisor(AccessAdvisor),
+}
+
+/// `aws iam get-service-last-accessed-details` output.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct LastAccessed {
+    job_type: String,
+    services_last_accessed: Vec<ServiceLastAccessed>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct ServiceLastAccessed {
+    service_namespace: String,
+    last_authenticated: Option<String>,
+    last_authenticated_entity: Option<String>,
+    tracked_actions_last_accessed: Option<Vec<ActionLastAccessed>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct ActionLastAccessed {
+    action_name: String,
+    last_accessed_entity: Option<String>,
+    last_accessed_time: Option<String>,
+}
+
+/// One principal's IAM Access Advisor report.
+#[derive(Clone, Debug)]
+pub struct AccessAdvisor {
+    /// The file it was read from.
+    pub file: FileId,
+    /// The file's name without its extension.
+    pub stem: String,
+    /// The role and user ARNs it names as having used something.
+    pub entities: BTreeSet<String>,
+    /// Whether it tracks actions (`ACTION_LEVEL`), not only services.
+    pub action_level: bool,
+    /// Each service the principal's policies allow.
+    pub services: Vec<ServiceUse>,
+}
+
+/// When a service, and each of its tracked actions, was last used.
+#[derive(Clone, Debug)]
+pub struct ServiceUse {
+    /// Its namespace (`s3`).
+    pub namespace: String,
+    /// The last day it was used.
+    pub last: Option<Date>,
+    /// Its tracked actions and the last day each was used (`None`: the
+    /// service is tracked only as a whole).
+    pub actions: Option<Vec<(String, Option<Date>)>>,
+}
+
+/// What the usage exports say.
+#[derive(Clone, Debug, Default)]
+pub struct Usage {
+    /// Every Access Advisor report.
+    pub advisor: Vec<AccessAdvisor>,
+    /// Each user of the credential report: whether it has a console
+    /// password, and the last day it used a credential.
+    pub users: BTreeMap<String, (bool, Option<Date>)>,
+}
+
+/// Read usage exports: IAM Access Advisor reports and credential reports.
+///
+/// # Errors
+///
+/// Every file that is neither, or that holds a credential, as located
+/// diagnostics.
+pub fn usage(db: &mut SourceDb, files: &[FileId]) -> Result<Usage, Diagnostics> {
+    let mut out = Diagnostics::new();
+    let mut usage = Usage::default();
+    for &file in files {
+        if super::scan(db, file, &mut out) {
+            continue;
+        }
+        match read(db, file) {
+            Ok(Export::Advisor(a)) => usage.advisor.push(a),
+            Ok(Export::Report(r)) => usage.users.extend(
+                r.into_iter()
+                    .map(|(user, c)| (user, (c.password_enabled, c.last_used))),
+            ),
+            Ok(Export::Details(_)) => out.push(whole_file(
+                db,
+                file,
+                "it describes who may do what, not what was used: give `aws iam get-service-last-accessed-details` output or a credential report",
+            )),
+            Err(d) => out.push(d),
+        }
+    }
+    if out.has_errors() {
+        return Err(out);
+    }
+    Ok(usage)
+}
+
+/// The day of an AWS timestamp (`2026-11-20T08:00:00Z`, `…+00:00`).
+fn day(text: &str) -> Option<Date> {
+    text.get(..10).and_then(crate::model::parse_date)
+}
+
+fn advisor(db: &SourceDb, file: FileId, value: Value) -> Result<Export, Diagnostic> {
+    let report: LastAccessed = serde_json::from_value(value)
+        .map_err(|e| malformed(db, file, &e, "an Access Advisor report"))?;
+    let mut entities = BTreeSet::new();
+    let services = report
+        .services_last_accessed
+        .into_iter()
+        .map(|s| {
+            entities.extend(s.last_authenticated_entity.clone());
+            let actions = s.tracked_actions_last_accessed.map(|tracked| {
+                tracked
+                    .into_iter()
+                    .map(|a| {
+                        entities.extend(a.last_accessed_entity);
+                        let when = a.last_accessed_time.as_deref().and_then(day);
+                        (format!("{}:{}", s.service_namespace, a.action_name), when)
+                    })
+                    .collect()
+            });
+            ServiceUse {
+                last: s.last_authenticated.as_deref().and_then(day),
+                namespace: s.service_namespace,
+                actions,
+            }
+        })
+        .collect();
+    let stem = db
+        .get(file)
+        .and_then(|f| f.path().file_stem())
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Ok(Export::Advisor(AccessAdvisor {
+        file,
+        stem,
+        entities,
+        action_level: report.job_type == "ACTION_LEVEL",
+        services,
+    }))
 }
 
 /// Read the exports, and make the workspace they describe.
@@ -284,6 +428,11 @@ fn exports(db: &mut SourceDb, files: &[FileId]) -> Result<Exports, Diagnostics> 
                 details.policies.extend(d.policies);
             }
             Ok(Export::Report(r)) => report.get_or_insert_with(BTreeMap::new).extend(r),
+            Ok(Export::Advisor(_)) => out.push(whole_file(
+                db,
+                file,
+                "it says what was used, not who may do what: give it to `nhi review --usage`",
+            )),
             Err(d) => out.push(d),
         }
     }
@@ -309,6 +458,9 @@ fn read(db: &SourceDb, file: FileId) -> Result<Export, Diagnostic> {
             .map_err(|_| whole_file(db, file, "its `Content` is not base64"))?;
         return report(db, file, &csv);
     }
+    if value.get("ServicesLastAccessed").is_some() {
+        return advisor(db, file, value);
+    }
     let known = [
         "RoleDetailList",
         "UserDetailList",
@@ -319,7 +471,7 @@ fn read(db: &SourceDb, file: FileId) -> Result<Export, Diagnostic> {
         return Err(whole_file(
             db,
             file,
-            "it is neither `get-account-authorization-details` output nor a credential report",
+            "it is neither `get-account-authorization-details` output, a credential report nor an Access Advisor report",
         ));
     }
     serde_json::from_value(value)
@@ -362,8 +514,10 @@ fn report(db: &SourceDb, file: FileId, csv: &[u8]) -> Result<Export, Diagnostic>
         })?;
         let field = |i: usize| record.get(i).unwrap_or_default();
         let mut keys = Vec::new();
+        let mut last_used = column("password_last_used").map(field).and_then(day);
         for n in 1..=2 {
             let get = |suffix: &str| column(&format!("access_key_{n}_{suffix}")).map_or("", field);
+            last_used = last_used.max(day(get("last_used_date")));
             if get("active") == "true" {
                 keys.push(format!(
                     "access key {n}: last rotated {}, last used {}",
@@ -377,6 +531,7 @@ fn report(db: &SourceDb, file: FileId, csv: &[u8]) -> Result<Export, Diagnostic>
             Credentials {
                 password_enabled: field(password) == "true",
                 keys,
+                last_used,
             },
         );
     }
