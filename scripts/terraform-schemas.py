@@ -34,9 +34,13 @@ AWS_TYPES = [
     "aws_iam_openid_connect_provider",
     "aws_iam_policy",
     "aws_iam_role",
+    "aws_iam_role_policies_exclusive",
     "aws_iam_role_policy",
+    "aws_iam_role_policy_attachments_exclusive",
     "aws_iam_user",
+    "aws_iam_user_policies_exclusive",
     "aws_iam_user_policy",
+    "aws_iam_user_policy_attachments_exclusive",
     "aws_rolesanywhere_profile",
     "aws_rolesanywhere_trust_anchor",
 ]

@@ -8,16 +8,19 @@ For each workspace (copied to a temporary folder first) this script:
 1. builds it with nhi, and starts moto's IAM API (`moto_server`) on
    127.0.0.1 at a free port, stopped when the workspace is done;
 2. creates, as the estate that exists already, the roles and users the root
-   imports (`existing: [aws]`) and the prerequisites the workspace names
-   but does not manage (a permissions boundary);
+   imports (`existing: [aws]`), each with an inline policy and an attached
+   managed policy granting everything, which adopting it must remove, and
+   the prerequisites the workspace names but does not manage (a
+   permissions boundary);
 3. `terraform init` against the local provider mirror and `terraform apply`
    of dist/terraform/aws, the root nhi renders, with only a provider
    override pointing at moto (moto has no EKS access entry API, so those are
    switched off with the module's own variable and said so);
 4. reads every role and user back through the API and compares its trust
-   policy, inline policies, permissions boundary, session duration, path,
-   description and tags with the native JSON nhi rendered beside the
-   Terraform (dist/aws/NAME/), and that nothing else lives under /nhi/;
+   policy, inline policies, attached policies (none), permissions
+   boundary, session duration, path, description and tags with the native
+   JSON nhi rendered beside the Terraform (dist/aws/NAME/), and that
+   nothing else lives under /nhi/;
 5. `terraform plan -detailed-exitcode` expects no changes;
    then the round trip: exports the account with the AWS CLI (`aws iam
    get-account-authorization-details --endpoint-url …`), imports the
@@ -229,6 +232,7 @@ def read_back(iam, module: dict, expected: dict, boundary: str | None) -> list[s
                     problems.append(f"{name}: {field} is {got.get(field)!r}, rendered {spec.get(key)!r}")
             names = iam.list_role_policies(RoleName=role_name)["PolicyNames"]
             policies = {n: iam.get_role_policy(RoleName=role_name, PolicyName=n)["PolicyDocument"] for n in names}
+            attached = iam.list_attached_role_policies(RoleName=role_name)["AttachedPolicies"]
             tags = tags_of(iam.list_role_tags(RoleName=role_name)["Tags"])
         else:
             user_name = spec["UserName"]
@@ -239,7 +243,10 @@ def read_back(iam, module: dict, expected: dict, boundary: str | None) -> list[s
             got = iam.get_user(UserName=user_name)["User"]
             names = iam.list_user_policies(UserName=user_name)["PolicyNames"]
             policies = {n: iam.get_user_policy(UserName=user_name, PolicyName=n)["PolicyDocument"] for n in names}
+            attached = iam.list_attached_user_policies(UserName=user_name)["AttachedPolicies"]
             tags = tags_of(iam.list_user_tags(UserName=user_name)["Tags"])
+        if attached:
+            problems.append(f"{name}: managed policies nhi does not render are attached: {[a['PolicyArn'] for a in attached]}")
         if policies != {"nhi-permissions": want["policy"]}:
             problems.append(f"{name}: inline policies differ:\n  got  {policies}\n  want {{'nhi-permissions': {want['policy']}}}")
         if tags != tags_of(spec.get("Tags")):
@@ -261,10 +268,18 @@ def boundary_of(module: dict, account: str, prefix: str) -> str | None:
     return variables["permissions_boundary_arn"]["default"]
 
 
+ADMIN = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
+
+
 def prepare_estate(iam, dist: Path, module: dict) -> None:
     """What exists before the first apply: the identities marked existing,
-    and a boundary the workspace names but does not manage."""
+    each with an inline policy and an attached policy of its own, which
+    adopting it must remove, and a boundary the workspace names but does
+    not manage."""
     root = load(dist / ROOT / "main.tf.json")
+    legacy = None
+    if root.get("import"):
+        legacy = iam.create_policy(PolicyName="legacy-admin", PolicyDocument=ADMIN)["Policy"]["Arn"]
     for block in root.get("import", []):
         kind = block["to"].split(".")[2]
         if kind == "aws_iam_role":
@@ -277,8 +292,12 @@ def prepare_estate(iam, dist: Path, module: dict) -> None:
                 }),
                 Description="made by hand, before nhi",
             )
+            iam.put_role_policy(RoleName=block["id"], PolicyName="legacy", PolicyDocument=ADMIN)
+            iam.attach_role_policy(RoleName=block["id"], PolicyArn=legacy)
         elif kind == "aws_iam_user":
             iam.create_user(UserName=block["id"], Path="/nhi/")
+            iam.put_user_policy(UserName=block["id"], PolicyName="legacy", PolicyDocument=ADMIN)
+            iam.attach_user_policy(UserName=block["id"], PolicyArn=legacy)
         else:
             fail(f"no way to make an existing {kind}")
     v = module["variable"]

@@ -22,7 +22,9 @@ const LAYOUT: terraform::Layout = terraform::Layout {
     module: "aws/main.tf.json",
     root: "terraform/aws/main.tf.json",
     source: "../../aws",
-    providers: &[("aws", "hashicorp/aws", ">= 5.0, < 7.0")],
+    // 5.72.1: the last of the `*_exclusive` resources that keep each
+    // role's and user's policies to the one nhi renders
+    providers: &[("aws", "hashicorp/aws", ">= 5.72.1, < 7.0")],
 };
 /// The name of the permissions boundary nhi renders, after the prefix.
 pub const BOUNDARY: &str = "nhi-boundary";
@@ -45,11 +47,19 @@ struct Resources {
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     aws_iam_role: BTreeMap<String, IamRole>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    aws_iam_role_policies_exclusive: BTreeMap<String, RolePoliciesExclusive>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     aws_iam_role_policy: BTreeMap<String, IamRolePolicy>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    aws_iam_role_policy_attachments_exclusive: BTreeMap<String, RoleAttachmentsExclusive>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     aws_iam_user: BTreeMap<String, IamUser>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    aws_iam_user_policies_exclusive: BTreeMap<String, UserPoliciesExclusive>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     aws_iam_user_policy: BTreeMap<String, IamUserPolicy>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    aws_iam_user_policy_attachments_exclusive: BTreeMap<String, UserAttachmentsExclusive>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     aws_rolesanywhere_profile: BTreeMap<&'static str, Profile>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
@@ -159,6 +169,36 @@ struct IamUserPolicy {
     name: &'static str,
     user: String,
     policy: String,
+}
+
+/// The inline policies a role keeps: nhi's only. Any other, put there by
+/// hand or before the role was adopted, is deleted on apply.
+#[derive(Debug, Serialize)]
+struct RolePoliciesExclusive {
+    role_name: String,
+    policy_names: Vec<String>,
+}
+
+/// The managed policies attached to a role: none; any attached by hand is
+/// detached on apply.
+#[derive(Debug, Serialize)]
+struct RoleAttachmentsExclusive {
+    role_name: String,
+    policy_arns: [String; 0],
+}
+
+/// The inline policies a user keeps: nhi's only.
+#[derive(Debug, Serialize)]
+struct UserPoliciesExclusive {
+    user_name: String,
+    policy_names: Vec<String>,
+}
+
+/// The managed policies attached to a user: none.
+#[derive(Debug, Serialize)]
+struct UserAttachmentsExclusive {
+    user_name: String,
+    policy_arns: [String; 0],
 }
 
 /// The module's locals: each identity's own tags, the OIDC providers and
@@ -504,6 +544,20 @@ fn principal(r: &Rendered, resources: &mut Resources, locals: &mut Locals) {
                 policy,
             },
         );
+        resources.aws_iam_user_policies_exclusive.insert(
+            key.clone(),
+            UserPoliciesExclusive {
+                user_name: terraform::reference("aws_iam_user", &key, "name"),
+                policy_names: vec![terraform::reference("aws_iam_user_policy", &key, "name")],
+            },
+        );
+        resources.aws_iam_user_policy_attachments_exclusive.insert(
+            key.clone(),
+            UserAttachmentsExclusive {
+                user_name: terraform::reference("aws_iam_user", &key, "name"),
+                policy_arns: [],
+            },
+        );
         return;
     };
     resources.aws_iam_role.insert(
@@ -524,6 +578,20 @@ fn principal(r: &Rendered, resources: &mut Resources, locals: &mut Locals) {
             name: POLICY_NAME,
             role: terraform::reference("aws_iam_role", &key, "id"),
             policy,
+        },
+    );
+    resources.aws_iam_role_policies_exclusive.insert(
+        key.clone(),
+        RolePoliciesExclusive {
+            role_name: terraform::reference("aws_iam_role", &key, "name"),
+            policy_names: vec![terraform::reference("aws_iam_role_policy", &key, "name")],
+        },
+    );
+    resources.aws_iam_role_policy_attachments_exclusive.insert(
+        key.clone(),
+        RoleAttachmentsExclusive {
+            role_name: terraform::reference("aws_iam_role", &key, "name"),
+            policy_arns: [],
         },
     );
     if let Some((cluster, group)) = &r.access_entry {
