@@ -1671,3 +1671,30 @@ fn a_role_known_by_its_own_name_keeps_it_in_every_aws_file() {
         "{errs:?}"
     );
 }
+
+#[test]
+fn an_attested_service_account_binds_no_one_to_act_as_it() {
+    let tmp = workspace(&[
+        (
+            "nhi.yaml",
+            "teams: {t: {description: Runs it}}\ntargets:\n  gcp: {project: example-project, project_number: \"4123\", workload_identity_pool: ci-pool}\nactions:\n  read_reports:\n    gcp: {permissions: [storage.objects.get]}\n",
+        ),
+        (
+            "identities/report-reader.yaml",
+            "agent: report-reader\nowner: t\nauth: attested\ntargets: [gcp]\nallowed_actions: [read_reports]\n",
+        ),
+    ]);
+    assert_eq!(errors(tmp.path()), Vec::new());
+    let (_out, files) = build(tmp.path());
+    // the account and its role, and no principal that may act as it:
+    // Google Cloud runs the workload it is attached to as it
+    assert!(files.contains_key("gcp/report-reader/service-account.json"));
+    assert!(files.contains_key("gcp/report-reader/role.json"));
+    assert!(!files.contains_key("gcp/report-reader/service-account-policy.json"));
+    let tf = json(&files, "gcp/main.tf.json");
+    assert!(tf["resource"]["google_service_account"]["report-reader"].is_object());
+    assert!(
+        tf["resource"]["google_service_account_iam_binding"].is_null(),
+        "{tf}"
+    );
+}

@@ -181,7 +181,7 @@ fn admitted(model: &Model, identity: &Identity, platform: Platform) -> Admitted 
                     placed: Vec::new(),
                 }
             }
-            Ok(GcpTrust::Key) | Err(_) => Admitted::default(),
+            Ok(GcpTrust::Key | GcpTrust::Attached) | Err(_) => Admitted::default(),
         },
         Platform::Azure => {
             let credentials = federation::azure(model, identity).unwrap_or_default();

@@ -410,6 +410,10 @@ pub enum GcpTrust {
     /// A service account key (the identity declares `api_key`), issued
     /// out of band.
     Key,
+    /// A workload Google Cloud runs as the service account itself
+    /// (`attested`): a Compute Engine instance, a Cloud Run service or a
+    /// function the account is attached to. Nobody else is bound to it.
+    Attached,
 }
 
 /// How an identity reaches its Google Cloud service account.
@@ -421,8 +425,10 @@ pub enum GcpTrust {
 pub fn gcp(model: &Model, identity: &Identity) -> Result<GcpTrust, Unbound> {
     let auth = &identity.auth;
     let name = &identity.name.value;
-    if auth.method.value == AuthMethod::ApiKey {
-        return Ok(GcpTrust::Key);
+    match auth.method.value {
+        AuthMethod::ApiKey => return Ok(GcpTrust::Key),
+        AuthMethod::Attested => return Ok(GcpTrust::Attached),
+        _ => {}
     }
     subject_exact(identity, "Google Cloud")?;
     if let Some(members) = gke_members(model, identity)? {
@@ -450,13 +456,8 @@ pub fn gcp(model: &Model, identity: &Identity) -> Result<GcpTrust, Unbound> {
                 .as_ref()
                 .map_or_else(|| name.to_string(), |s| s.value.clone()),
         ],
-        AuthMethod::Attested | AuthMethod::ApiKey => {
-            return Err(Unbound {
-                loc: auth.method.loc,
-                message: format!("Google Cloud cannot federate `{name}`'s attested credential"),
-                help: "authenticate it with `oidc` or `spiffe` to federate it".to_owned(),
-            });
-        }
+        AuthMethod::ApiKey => return Ok(GcpTrust::Key),
+        AuthMethod::Attested => return Ok(GcpTrust::Attached),
     };
     Ok(GcpTrust::Pool {
         members: subjects
