@@ -15,6 +15,7 @@
 //! identities: they are skipped and counted, by reason.
 
 pub mod aws;
+pub mod gcp;
 pub mod kubernetes;
 
 use std::collections::{BTreeMap, BTreeSet};

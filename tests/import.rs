@@ -704,3 +704,83 @@ fn usage_reports_name_each_unused_action_at_its_line() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn a_project_imports_its_service_accounts_with_their_roles_and_federation() {
+    let tmp = tempfile::tempdir().unwrap();
+    let into = tmp.path().join("project");
+    let dir = repo().join("tests/fixtures/import/gcp");
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path().display().to_string())
+        .collect();
+    files.sort();
+    let mut args = vec!["import", "gcp"];
+    args.extend(files.iter().map(String::as_str));
+    args.extend(["--into", into.to_str().unwrap()]);
+    let out = nhi(tmp.path(), &args);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    for line in [
+        "imported 3 identities",
+        "skipped 2 Google-made default service accounts",
+        "skipped 2 project bindings to people and groups",
+    ] {
+        assert!(stderr.contains(line), "{line}: {stderr}");
+    }
+    // federated from GitHub through the pool, with its custom role's permissions
+    let deployer = yaml(&into, "identities/ci-deployer.yaml");
+    for line in [
+        "  method: oidc\n  issuer: https://token.actions.githubusercontent.com\n  subject: repo:example/web:environment:production",
+        "existing:\n- gcp",
+        "- ci_deployer",
+        "it has a user-managed key valid from 2024-02-14T10:22:31Z",
+    ] {
+        assert!(deployer.contains(line), "{line}:\n{deployer}");
+    }
+    // a disabled account is suspended; a conditional binding is not widened
+    let billing = yaml(&into, "identities/billing-export.yaml");
+    assert!(billing.contains("state: suspended"), "{billing}");
+    assert!(
+        billing.contains("gcloud iam roles describe roles/bigquery.dataEditor"),
+        "{billing}"
+    );
+    let mirror = yaml(&into, "identities/image-mirror.yaml");
+    assert!(mirror.contains("  method: attested"), "{mirror}");
+    assert!(!mirror.contains("allowed_actions"), "{mirror}");
+    assert!(
+        mirror.contains("holds a condition nhi cannot say"),
+        "{mirror}"
+    );
+    let settings = yaml(&into, "nhi.yaml");
+    assert!(settings.contains("project: example-prod\n    project_number: \"734512345678\"\n    workload_identity_pool: ci-pool"), "{settings}");
+    assert_eq!(errors(&into), Vec::<Value>::new());
+    // rendered: the same pool principal may act as the same account,
+    // which the root adopts
+    let (_dist, built) = support::build_files(&into);
+    let policy: Value =
+        serde_json::from_str(&built["gcp/ci-deployer/service-account-policy.json"]).unwrap();
+    let export: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("sa-ci-deployer-iam-policy.json")).unwrap(),
+    )
+    .unwrap();
+    let federation = |p: &Value| -> Value {
+        p["bindings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["role"] == "roles/iam.workloadIdentityUser")
+            .unwrap()["members"]
+            .clone()
+    };
+    assert_eq!(federation(&policy), federation(&export));
+    let role: Value = serde_json::from_str(&built["gcp/ci-deployer/role.json"]).unwrap();
+    assert_eq!(
+        role["includedPermissions"].as_array().unwrap().len(),
+        8,
+        "{role}"
+    );
+    assert!(built["terraform/gcp/main.tf.json"].contains(
+        "projects/example-prod/serviceAccounts/ci-deployer@example-prod.iam.gserviceaccount.com"
+    ));
+}

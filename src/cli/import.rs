@@ -21,7 +21,10 @@ pub struct ImportArgs {
     /// The exports, as the cloud's CLI writes them; each is recognised by
     /// its content (AWS: `aws iam get-account-authorization-details`, and
     /// `aws iam get-credential-report` to tell people from machines;
-    /// Kubernetes: `kubectl get serviceaccounts,roles,rolebindings,
+    /// Google Cloud: `gcloud iam service-accounts list`, `projects
+    /// get-iam-policy`, each account's `get-iam-policy` named after it,
+    /// `keys list`, `iam roles list|describe`, `workload-identity-pools
+    /// providers list`, all `--format=json`; Kubernetes: `kubectl get serviceaccounts,roles,rolebindings,
     /// clusterroles,clusterrolebindings -A -o json`)
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
@@ -35,6 +38,8 @@ pub struct ImportArgs {
 pub enum Cloud {
     /// AWS IAM roles and users.
     Aws,
+    /// Google Cloud service accounts and the roles bound to them.
+    Gcp,
     /// Kubernetes ServiceAccounts and the RBAC bound to them.
     Kubernetes,
 }
@@ -54,6 +59,7 @@ pub fn run(args: &ImportArgs, cx: &Context, io: &mut Io<'_>) -> Result<ExitStatu
     }
     let imported = match args.cloud {
         Cloud::Aws => import::aws::import(&mut db, &ids),
+        Cloud::Gcp => import::gcp::import(&mut db, &ids),
         Cloud::Kubernetes => import::kubernetes::import(&mut db, &ids),
     };
     let mut imported = match imported {
