@@ -1698,3 +1698,34 @@ fn an_attested_service_account_binds_no_one_to_act_as_it() {
         "{tf}"
     );
 }
+
+#[test]
+fn an_attested_managed_identity_federates_nothing() {
+    let tmp = workspace(&[
+        (
+            "nhi.yaml",
+            "teams: {t: {description: Runs it}}\ntargets:\n  azure: {subscription_id: 7d1e4c2a-3b5f-4e6d-8a9c-0b1f2e3d4c5a, tenant_id: 2c9f8e7d-6b5a-4c3d-9e1f-0a2b3c4d5e6f, resource_group: ids, location: westeurope}\nactions:\n  read_reports:\n    azure: {data_actions: [Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read]}\n",
+        ),
+        (
+            "identities/report-reader.yaml",
+            "agent: report-reader\nowner: t\nauth: attested\ntargets: [azure]\nallowed_actions: [read_reports]\n",
+        ),
+    ]);
+    assert_eq!(errors(tmp.path()), Vec::new());
+    let (_out, files) = build(tmp.path());
+    // the managed identity and its role, and no federated credential:
+    // Azure runs what it is attached to as it
+    let tf = json(&files, "azure/main.tf.json");
+    assert!(
+        tf["resource"]["azurerm_user_assigned_identity"]["report-reader"].is_object(),
+        "{tf}"
+    );
+    assert!(
+        tf["resource"]["azurerm_role_assignment"].is_object(),
+        "{tf}"
+    );
+    assert!(
+        tf["resource"]["azurerm_federated_identity_credential"].is_null(),
+        "{tf}"
+    );
+}

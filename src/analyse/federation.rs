@@ -573,12 +573,15 @@ pub fn azure(model: &Model, identity: &Identity) -> Result<Vec<AzureCredential>,
                 subject: spiffe_of(model, identity)?,
             }])
         }
-        AuthMethod::Mtls | AuthMethod::ApiKey | AuthMethod::Attested => Err(Unbound {
+        // Azure runs the workload the identity is attached to (a virtual
+        // machine, an App Service, a function): nothing to federate
+        AuthMethod::Attested => Ok(Vec::new()),
+        AuthMethod::Mtls | AuthMethod::ApiKey => Err(Unbound {
             loc: auth.method.loc,
             message: format!(
-                "an Azure managed identity takes no secret, certificate or attestation: `{name}` cannot be federated into Azure"
+                "an Azure managed identity takes no secret or certificate: `{name}` cannot be federated into Azure"
             ),
-            help: "authenticate it with `oidc` or `spiffe` to give it an Azure managed identity"
+            help: "authenticate it with `oidc` or `spiffe`, or `attested` when Azure runs it, to give it an Azure managed identity"
                 .to_owned(),
         }),
     }
