@@ -15,6 +15,7 @@
 //! identities: they are skipped and counted, by reason.
 
 pub mod aws;
+pub mod azure;
 pub mod gcp;
 pub mod kubernetes;
 
@@ -104,6 +105,9 @@ pub struct AuthDoc {
     /// The audience.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub audience: Option<String>,
+    /// The client id Azure gave its managed identity.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
 }
 
 /// `context` as the import writes it.

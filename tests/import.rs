@@ -784,3 +784,61 @@ fn a_project_imports_its_service_accounts_with_their_roles_and_federation() {
         "projects/example-prod/serviceAccounts/ci-deployer@example-prod.iam.gserviceaccount.com"
     ));
 }
+
+#[test]
+fn a_subscription_imports_its_managed_identities_and_their_roles() {
+    let tmp = tempfile::tempdir().unwrap();
+    let into = tmp.path().join("subscription");
+    let dir = repo().join("tests/fixtures/import/azure");
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path().display().to_string())
+        .collect();
+    files.sort();
+    let mut args = vec!["import", "azure"];
+    args.extend(files.iter().map(String::as_str));
+    args.extend(["--into", into.to_str().unwrap()]);
+    let out = nhi(tmp.path(), &args);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    for line in [
+        "imported 2 identities",
+        "skipped 2 role assignments to people and groups",
+        "skipped 1 service principals that are no user-assigned managed identity",
+    ] {
+        assert!(stderr.contains(line), "{line}: {stderr}");
+    }
+    let deployer = yaml(&into, "identities/web-deployer.yaml");
+    for line in [
+        "  method: oidc\n  issuer: https://token.actions.githubusercontent.com\n  subject: repo:example/web:environment:production\n  audience: api://AzureADTokenExchange\n  client_id: c1c1c1c1-0001-4001-8001-000000000001",
+        "owner: platform",
+        "- web_deployer",
+        // the role's not-actions take part of a pattern back: the pattern goes
+        "`Microsoft.Web/sites/slots/*` is left out",
+    ] {
+        assert!(deployer.contains(line), "{line}:\n{deployer}");
+    }
+    let catalogue = yaml(&into, "catalogue/azure.yaml");
+    assert!(!catalogue.contains("slots"), "{catalogue}");
+    assert!(
+        catalogue.contains(
+            "scope: /subscriptions/9c8b7a6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d/resourceGroups/web-prod"
+        ),
+        "{catalogue}"
+    );
+    let reader = yaml(&into, "identities/report-reader.yaml");
+    assert!(reader.contains("method: attested"), "{reader}");
+    assert!(
+        reader.contains("holds a condition nhi cannot say"),
+        "{reader}"
+    );
+    assert_eq!(errors(&into), Vec::<Value>::new());
+    // rendered: the same federated credential on the same identity, adopted
+    let (_dist, built) = support::build_files(&into);
+    let tf = &built["azure/main.tf.json"];
+    assert!(
+        tf.contains("repo:example/web:environment:production"),
+        "{tf}"
+    );
+    assert!(built["terraform/azure/main.tf.json"].contains("userAssignedIdentities/web-deployer"));
+}

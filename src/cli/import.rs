@@ -24,7 +24,9 @@ pub struct ImportArgs {
     /// Google Cloud: `gcloud iam service-accounts list`, `projects
     /// get-iam-policy`, each account's `get-iam-policy` named after it,
     /// `keys list`, `iam roles list|describe`, `workload-identity-pools
-    /// providers list`, all `--format=json`; Kubernetes: `kubectl get serviceaccounts,roles,rolebindings,
+    /// providers list`, all `--format=json`; Azure: `az identity list`,
+    /// `az identity federated-credential list`, `az role definition
+    /// list`, `az role assignment list --all`; Kubernetes: `kubectl get serviceaccounts,roles,rolebindings,
     /// clusterroles,clusterrolebindings -A -o json`)
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
@@ -40,6 +42,8 @@ pub enum Cloud {
     Aws,
     /// Google Cloud service accounts and the roles bound to them.
     Gcp,
+    /// Azure user-assigned managed identities and their role assignments.
+    Azure,
     /// Kubernetes ServiceAccounts and the RBAC bound to them.
     Kubernetes,
 }
@@ -60,6 +64,7 @@ pub fn run(args: &ImportArgs, cx: &Context, io: &mut Io<'_>) -> Result<ExitStatu
     let imported = match args.cloud {
         Cloud::Aws => import::aws::import(&mut db, &ids),
         Cloud::Gcp => import::gcp::import(&mut db, &ids),
+        Cloud::Azure => import::azure::import(&mut db, &ids),
         Cloud::Kubernetes => import::kubernetes::import(&mut db, &ids),
     };
     let mut imported = match imported {

@@ -802,6 +802,7 @@ impl<'a> Importer<'a> {
                 issuer: None,
                 subject: None,
                 audience: None,
+                client_id: None,
             },
             tags: &user.tags,
             boundary: user.permissions_boundary.as_ref(),
@@ -901,6 +902,7 @@ impl<'a> Importer<'a> {
             issuer: Some((*by).clone()),
             subject: None,
             audience: None,
+            client_id: None,
         })
     }
 
@@ -938,6 +940,7 @@ impl<'a> Importer<'a> {
             issuer: Some(format!("https://{host}")),
             subject: subjects.into_iter().next(),
             audience: audiences.into_iter().next(),
+            client_id: None,
         }
     }
 
@@ -960,6 +963,7 @@ impl<'a> Importer<'a> {
                 issuer: None,
                 subject: Some(uri),
                 audience: None,
+                client_id: None,
             };
         }
         let cn = value("aws:PrincipalTag/x509Subject/CN");
@@ -971,6 +975,7 @@ impl<'a> Importer<'a> {
             issuer: None,
             subject: cn,
             audience: None,
+            client_id: None,
         }
     }
 }

@@ -458,6 +458,7 @@ impl Writer {
                     issuer,
                     subject: Some((*subject).to_owned()),
                     audience: None,
+                    client_id: None,
                 };
             }
         }
@@ -471,6 +472,7 @@ impl Writer {
             issuer: None,
             subject: None,
             audience: None,
+            client_id: None,
         }
     }
 

@@ -374,6 +374,7 @@ impl Writer {
                 issuer: None,
                 subject: None,
                 audience: None,
+                client_id: None,
             },
             targets: vec!["kubernetes"],
             existing: Vec::new(),
