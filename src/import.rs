@@ -136,6 +136,9 @@ pub struct TeamDoc {
 #[derive(Debug, Default)]
 pub struct Names {
     taken: BTreeSet<String>,
+    /// The next suffix to try for each base, so that a thousand roles
+    /// with one policy name cost a thousand tries, not half a million.
+    next: BTreeMap<String, usize>,
 }
 
 impl Names {
@@ -151,7 +154,7 @@ impl Names {
     }
 
     fn unique(&mut self, base: &str, max: usize, sep: char) -> String {
-        let mut n = 1;
+        let mut n = self.next.get(base).copied().unwrap_or(1);
         loop {
             let suffix = if n == 1 {
                 String::new()
@@ -161,10 +164,11 @@ impl Names {
             let keep = max.saturating_sub(suffix.len());
             let head: String = base.chars().take(keep).collect();
             let candidate = format!("{}{suffix}", head.trim_end_matches(sep));
+            n += 1;
             if self.taken.insert(candidate.clone()) {
+                self.next.insert(base.to_owned(), n);
                 return candidate;
             }
-            n += 1;
         }
     }
 }
@@ -280,6 +284,48 @@ pub fn document(header: &[String], body: &impl Serialize) -> String {
     }
     text.push_str(&serde_saphyr::to_string(body).unwrap_or_default());
     text
+}
+
+/// The largest catalogue file the import writes, well under the loader's
+/// per-file budget.
+const MAX_CATALOGUE_BYTES: usize = 256 * 1024;
+
+/// A catalogue as files of at most [`MAX_CATALOGUE_BYTES`] each
+/// (`catalogue/CLOUD.yaml`, then `catalogue/CLOUD-2.yaml`…), with the
+/// paths to include, in order.
+#[must_use]
+pub fn catalogue_files<T: Serialize>(
+    cloud: &str,
+    header: &[String],
+    actions: BTreeMap<String, T>,
+) -> Vec<(String, String)> {
+    #[derive(Serialize)]
+    struct Doc<T> {
+        actions: BTreeMap<String, T>,
+    }
+    let mut files = Vec::new();
+    let mut chunk: BTreeMap<String, T> = BTreeMap::new();
+    let mut size = 0;
+    let flush = |chunk: BTreeMap<String, T>, files: &mut Vec<(String, String)>| {
+        let path = match files.len() {
+            0 => format!("catalogue/{cloud}.yaml"),
+            n => format!("catalogue/{cloud}-{}.yaml", n + 1),
+        };
+        files.push((path, document(header, &Doc { actions: chunk })));
+    };
+    for (name, action) in actions {
+        let one = serde_saphyr::to_string(&action).map_or(0, |t| t.len()) + name.len();
+        if size + one > MAX_CATALOGUE_BYTES && !chunk.is_empty() {
+            flush(std::mem::take(&mut chunk), &mut files);
+            size = 0;
+        }
+        size += one;
+        chunk.insert(name, action);
+    }
+    if !chunk.is_empty() || files.is_empty() {
+        flush(chunk, &mut files);
+    }
+    files
 }
 
 /// The file of an identity: its schema line, where it came from, what a

@@ -842,3 +842,64 @@ fn a_subscription_imports_its_managed_identities_and_their_roles() {
     );
     assert!(built["terraform/azure/main.tf.json"].contains("userAssignedIdentities/web-deployer"));
 }
+
+#[test]
+fn an_allow_a_deny_takes_part_of_back_is_written_out_never_widened() {
+    let tmp = tempfile::tempdir().unwrap();
+    let trust = serde_json::json!({"Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]});
+    let role = |name: &str, allow: &str, deny: &str| {
+        serde_json::json!({
+            "Path": "/", "RoleName": name, "Arn": format!("arn:aws:iam::123456789012:role/{name}"),
+            "AssumeRolePolicyDocument": trust,
+            "RolePolicyList": [{"PolicyName": "p", "PolicyDocument": {"Statement": [
+                {"Effect": "Allow", "Action": allow, "Resource": "*"},
+                {"Effect": "Deny", "Action": deny, "Resource": "*"}
+            ]}}],
+        })
+    };
+    let export = serde_json::json!({"RoleDetailList": [
+        role("bucket-admin", "s3:*", "s3:PutBucketPolicy"),
+        role("almost-admin", "*", "iam:*"),
+    ]});
+    let path = tmp.path().join("details.json");
+    std::fs::write(&path, export.to_string()).unwrap();
+    let into = tmp.path().join("estate");
+    let out = import(&into, &[path]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    // no allowed action shares a permission with a forbidden one (AC005)
+    assert_eq!(errors(&into), Vec::<Value>::new());
+    let catalogue = yaml(&into, "catalogue/aws.yaml");
+    assert!(catalogue.contains("- s3:GetObject"), "{catalogue}");
+    assert!(
+        !catalogue.contains("- s3:PutBucketPolicy\n      - s3:PutBucketPublicAccessBlock"),
+        "{catalogue}"
+    );
+    let bucket = yaml(&into, "identities/bucket-admin.yaml");
+    assert!(bucket.contains("written out as the"), "{bucket}");
+    // everything but IAM is too much to write out: left out, not widened
+    let almost = yaml(&into, "identities/almost-admin.yaml");
+    assert!(
+        almost.contains("too many to write out, so it is left out"),
+        "{almost}"
+    );
+    assert!(!almost.contains("allowed_actions"), "{almost}");
+    let (_dist, built) = support::build_files(&into);
+    let policy: Value =
+        serde_json::from_str(&built["aws/bucket-admin/permissions-policy.json"]).unwrap();
+    let allow = policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["Effect"] == "Allow")
+        .unwrap();
+    let actions: Vec<&str> = allow["Action"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    assert!(
+        actions.contains(&"s3:GetObject") && !actions.contains(&"s3:PutBucketPolicy"),
+        "{actions:?}"
+    );
+}

@@ -25,9 +25,7 @@ use super::{
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::Date;
 use crate::source::{FileId, Loc, SourceDb, Span};
-
-/// Where the imported catalogue goes.
-pub const CATALOGUE: &str = "catalogue/aws.yaml";
+use crate::vocabulary::glob;
 
 /// The path nhi gives the roles it renders.
 const NHI_PATH: &str = "/nhi/";
@@ -563,14 +561,9 @@ struct ActionDoc {
 }
 
 #[derive(Debug, Serialize)]
-struct CatalogueDoc {
-    actions: BTreeMap<String, ActionDoc>,
-}
-
-#[derive(Debug, Serialize)]
 struct WorkspaceDoc {
     identities: &'static str,
-    include: Vec<&'static str>,
+    include: Vec<String>,
     teams: BTreeMap<String, TeamDoc>,
     targets: TargetsDoc,
 }
@@ -1133,9 +1126,18 @@ impl<'a> Importer<'a> {
                 None
             }
         };
+        let catalogues = super::catalogue_files(
+            "aws",
+            &[
+                "yaml-language-server: $schema=../schema/workspace.schema.json".to_owned(),
+                "what the imported policies grant and deny, one action per distinct statement"
+                    .to_owned(),
+            ],
+            std::mem::take(&mut self.catalogue),
+        );
         let settings = WorkspaceDoc {
             identities: IDENTITIES_DIR,
-            include: vec![CATALOGUE],
+            include: catalogues.iter().map(|(p, _)| p.clone()).collect(),
             teams: std::mem::take(&mut self.teams),
             targets: TargetsDoc {
                 aws: AwsTargetDoc {
@@ -1153,17 +1155,9 @@ impl<'a> Importer<'a> {
         self.out
             .files
             .insert("nhi.yaml".to_owned(), super::document(&header, &settings));
-        let catalogue = CatalogueDoc {
-            actions: std::mem::take(&mut self.catalogue),
-        };
-        let header = [
-            "yaml-language-server: $schema=../schema/workspace.schema.json".to_owned(),
-            "what the imported policies grant and deny, one action per distinct statement"
-                .to_owned(),
-        ];
-        self.out
-            .files
-            .insert(CATALOGUE.to_owned(), super::document(&header, &catalogue));
+        for (path, text) in catalogues {
+            self.out.files.insert(path, text);
+        }
         self.out
     }
 }
@@ -1322,7 +1316,95 @@ fn granted(policies: &[(String, &Value)], notes: &mut Vec<String>) -> Granted {
             }
         }
     }
+    narrow_overlaps(&mut g, notes);
     g
+}
+
+/// The most actions an Allow is written out as, when a Deny of the same
+/// principal takes part of it back.
+const MAX_WRITTEN_OUT: usize = 200;
+
+/// nhi forbids an allowed action to share a permission with a forbidden
+/// one (`AC005`): an Allow that a Deny of the same principal partly takes
+/// back (`s3:*` but not `s3:PutBucketPolicy`) is written out as the
+/// actions it grants that no such Deny names; one that would take more
+/// than [`MAX_WRITTEN_OUT`] actions to write out, or nothing, is left out.
+/// Either way the identity may do no more than the principal.
+fn narrow_overlaps(g: &mut Granted, notes: &mut Vec<String>) {
+    let Some(reference) = crate::vocabulary::aws::reference() else {
+        return;
+    };
+    let expand = |patterns: &[String]| -> BTreeSet<String> {
+        patterns
+            .iter()
+            .flat_map(|p| reference.expand(p).unwrap_or_default())
+            .map(|a| a.to_ascii_lowercase())
+            .collect()
+    };
+    let any = |r: &[String]| {
+        if r.is_empty() {
+            vec!["*".to_owned()]
+        } else {
+            r.to_vec()
+        }
+    };
+    let denies: Vec<(BTreeSet<String>, Vec<String>)> = g
+        .deny
+        .iter()
+        .map(|(s, _, _)| (expand(&s.actions), any(&s.resources)))
+        .collect();
+    let mut kept = Vec::new();
+    for (mut statement, base, here) in std::mem::take(&mut g.allow) {
+        let resources = any(&statement.resources);
+        let denied: BTreeSet<String> = denies
+            .iter()
+            .filter(|(_, dr)| {
+                resources
+                    .iter()
+                    .any(|r| dr.iter().any(|d| glob::overlap(r, d, false)))
+            })
+            .flat_map(|(actions, _)| actions.iter().cloned())
+            .collect();
+        let granted = expand(&statement.actions);
+        if granted.is_disjoint(&denied) {
+            kept.push((statement, base, here));
+            continue;
+        }
+        let spelled: BTreeMap<String, String> = statement
+            .actions
+            .iter()
+            .flat_map(|p| reference.expand(p).unwrap_or_default())
+            .map(|a| (a.to_ascii_lowercase(), a))
+            .collect();
+        let left: Vec<String> = spelled
+            .into_iter()
+            .filter(|(lower, _)| !denied.contains(lower))
+            .map(|(_, a)| a)
+            .collect();
+        if left.is_empty() {
+            notes.push(format!(
+                "{here} allows {}, all of which a Deny takes back: it is left out",
+                crate::diag::backticked(statement.actions.iter().map(String::as_str))
+            ));
+            continue;
+        }
+        if left.len() > MAX_WRITTEN_OUT {
+            notes.push(format!(
+                "{here} allows {} and a Deny takes part of it back: the {} actions left are too many to write out, so it is left out",
+                crate::diag::backticked(statement.actions.iter().map(String::as_str)),
+                left.len()
+            ));
+            continue;
+        }
+        notes.push(format!(
+            "{here} allows {} and a Deny takes part of it back: written out as the {} actions it grants that no Deny names",
+            crate::diag::backticked(statement.actions.iter().map(String::as_str)),
+            left.len()
+        ));
+        statement.actions = left;
+        kept.push((statement, base, here));
+    }
+    g.allow = kept;
 }
 
 /// The name an action would take: its `Sid` (nhi's own without its

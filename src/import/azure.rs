@@ -27,9 +27,6 @@ use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::source::{FileId, Loc, SourceDb, Span};
 use crate::vocabulary::glob;
 
-/// Where the imported catalogue goes.
-pub const CATALOGUE: &str = "catalogue/azure.yaml";
-
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 struct ManagedIdentity {
@@ -106,14 +103,9 @@ struct ActionDoc {
 }
 
 #[derive(Debug, Serialize)]
-struct CatalogueDoc {
-    actions: BTreeMap<String, ActionDoc>,
-}
-
-#[derive(Debug, Serialize)]
 struct WorkspaceDoc {
     identities: &'static str,
-    include: Vec<&'static str>,
+    include: Vec<String>,
     teams: BTreeMap<String, TeamDoc>,
     targets: TargetsDoc,
 }
@@ -443,9 +435,17 @@ impl Writer {
                 },
             );
         }
+        let catalogues = super::catalogue_files(
+            "azure",
+            &[
+                "yaml-language-server: $schema=../schema/workspace.schema.json".to_owned(),
+                "the actions of the roles assigned to the imported managed identities".to_owned(),
+            ],
+            std::mem::take(&mut self.catalogue),
+        );
         let settings = WorkspaceDoc {
             identities: IDENTITIES_DIR,
-            include: vec![CATALOGUE],
+            include: catalogues.iter().map(|(p, _)| p.clone()).collect(),
             teams: std::mem::take(&mut self.teams),
             targets: TargetsDoc {
                 azure: AzureTargetDoc {
@@ -467,15 +467,9 @@ impl Writer {
         ];
         out.files
             .insert("nhi.yaml".to_owned(), super::document(&header, &settings));
-        let header = [
-            "yaml-language-server: $schema=../schema/workspace.schema.json".to_owned(),
-            "the actions of the roles assigned to the imported managed identities".to_owned(),
-        ];
-        let catalogue = CatalogueDoc {
-            actions: std::mem::take(&mut self.catalogue),
-        };
-        out.files
-            .insert(CATALOGUE.to_owned(), super::document(&header, &catalogue));
+        for (path, text) in catalogues {
+            out.files.insert(path, text);
+        }
         out
     }
 }

@@ -28,9 +28,6 @@ use super::{
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::source::{FileId, Loc, SourceDb, Span};
 
-/// Where the imported catalogue goes.
-pub const CATALOGUE: &str = "catalogue/gcp.yaml";
-
 /// The role a pool principal needs to act as a service account.
 const WORKLOAD_IDENTITY_USER: &str = "roles/iam.workloadIdentityUser";
 
@@ -111,14 +108,9 @@ struct ActionDoc {
 }
 
 #[derive(Debug, Serialize)]
-struct CatalogueDoc {
-    actions: BTreeMap<String, ActionDoc>,
-}
-
-#[derive(Debug, Serialize)]
 struct WorkspaceDoc {
     identities: &'static str,
-    include: Vec<&'static str>,
+    include: Vec<String>,
     teams: BTreeMap<String, TeamDoc>,
     targets: TargetsDoc,
 }
@@ -528,9 +520,17 @@ impl Writer {
                 },
             );
         }
+        let catalogues = super::catalogue_files(
+            "gcp",
+            &[
+                "yaml-language-server: $schema=../schema/workspace.schema.json".to_owned(),
+                "the permissions of the roles bound to the imported service accounts".to_owned(),
+            ],
+            std::mem::take(&mut self.catalogue),
+        );
         let settings = WorkspaceDoc {
             identities: IDENTITIES_DIR,
-            include: vec![CATALOGUE],
+            include: catalogues.iter().map(|(p, _)| p.clone()).collect(),
             teams: std::mem::take(&mut self.teams),
             targets: TargetsDoc {
                 gcp: GcpTargetDoc {
@@ -549,15 +549,9 @@ impl Writer {
         ];
         out.files
             .insert("nhi.yaml".to_owned(), super::document(&header, &settings));
-        let header = [
-            "yaml-language-server: $schema=../schema/workspace.schema.json".to_owned(),
-            "the permissions of the roles bound to the imported service accounts".to_owned(),
-        ];
-        let catalogue = CatalogueDoc {
-            actions: std::mem::take(&mut self.catalogue),
-        };
-        out.files
-            .insert(CATALOGUE.to_owned(), super::document(&header, &catalogue));
+        for (path, text) in catalogues {
+            out.files.insert(path, text);
+        }
         out
     }
 }

@@ -23,9 +23,6 @@ use super::{
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::source::{FileId, Loc, SourceDb, Span};
 
-/// Where the imported catalogue goes.
-pub const CATALOGUE: &str = "catalogue/kubernetes.yaml";
-
 /// Namespaces the cluster runs itself in.
 const SYSTEM_NAMESPACES: [&str; 3] = ["kube-system", "kube-public", "kube-node-lease"];
 
@@ -100,14 +97,9 @@ struct ActionDoc {
 }
 
 #[derive(Debug, Serialize)]
-struct CatalogueDoc {
-    actions: BTreeMap<String, ActionDoc>,
-}
-
-#[derive(Debug, Serialize)]
 struct WorkspaceDoc {
     identities: &'static str,
-    include: Vec<&'static str>,
+    include: Vec<String>,
     teams: BTreeMap<String, TeamDoc>,
     targets: TargetsDoc,
 }
@@ -487,9 +479,18 @@ impl Writer {
                 },
             );
         }
+        let catalogues = super::catalogue_files(
+            "kubernetes",
+            &[
+                "yaml-language-server: $schema=../schema/workspace.schema.json".to_owned(),
+                "the rules of the imported Roles and ClusterRoles, one action per distinct set"
+                    .to_owned(),
+            ],
+            std::mem::take(&mut self.catalogue),
+        );
         let settings = WorkspaceDoc {
             identities: IDENTITIES_DIR,
-            include: vec![CATALOGUE],
+            include: catalogues.iter().map(|(p, _)| p.clone()).collect(),
             teams: std::mem::take(&mut self.teams),
             targets: TargetsDoc {
                 kubernetes: KubernetesTargetDoc {
@@ -504,16 +505,9 @@ impl Writer {
         ];
         out.files
             .insert("nhi.yaml".to_owned(), super::document(&header, &settings));
-        let header = [
-            "yaml-language-server: $schema=../schema/workspace.schema.json".to_owned(),
-            "the rules of the imported Roles and ClusterRoles, one action per distinct set"
-                .to_owned(),
-        ];
-        let catalogue = CatalogueDoc {
-            actions: std::mem::take(&mut self.catalogue),
-        };
-        out.files
-            .insert(CATALOGUE.to_owned(), super::document(&header, &catalogue));
+        for (path, text) in catalogues {
+            out.files.insert(path, text);
+        }
         out
     }
 }
