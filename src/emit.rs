@@ -17,6 +17,7 @@ use std::fs;
 use std::io::{self, Write};
 use std::path::{Component, Path, PathBuf};
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::render::{Artifact, Artifacts};
@@ -109,11 +110,13 @@ pub fn create_tree(
         .map_or_else(|| "workspace".into(), |n| n.to_string_lossy().into_owned());
     let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
     let result = (|| {
-        for (path, text) in files {
+        // each file is synced before the rename; the syncs wait on the
+        // disk, so they go in parallel
+        files.par_iter().try_for_each(|(path, text)| {
             let target = inside(&tmp, path)
                 .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
-            create_new(&target, text.as_bytes())?;
-        }
+            create_new(&target, text.as_bytes())
+        })?;
         if fs::symlink_metadata(dir).is_ok() {
             // empty, as checked: the rename needs it gone
             fs::remove_dir(dir)?;

@@ -11,7 +11,7 @@
 //! statement, named after its `Sid` or its policy): `Allow` statements
 //! allowed, `Deny` statements forbidden.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use base64::Engine as _;
@@ -537,7 +537,7 @@ fn report(db: &SourceDb, file: FileId, csv: &[u8]) -> Result<Export, Diagnostic>
 }
 
 /// One IAM policy statement, as nhi can say it.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 struct Statement {
     actions: Vec<String>,
     resources: Vec<String>,
@@ -598,7 +598,9 @@ struct Importer<'a> {
     groups: BTreeMap<&'a str, &'a Group>,
     names: Names,
     action_names: Names,
-    actions: BTreeMap<Statement, String>,
+    /// Each distinct statement's action (looked up, never iterated: the
+    /// names follow the principals' order).
+    actions: HashMap<Statement, String>,
     catalogue: BTreeMap<String, ActionDoc>,
     teams: BTreeMap<String, TeamDoc>,
     oidc: BTreeSet<String>,
@@ -643,7 +645,7 @@ impl<'a> Importer<'a> {
             groups,
             names: Names::default(),
             action_names: Names::default(),
-            actions: BTreeMap::new(),
+            actions: HashMap::new(),
             catalogue: BTreeMap::new(),
             teams,
             oidc: BTreeSet::new(),
