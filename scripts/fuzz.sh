@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fuzz nhi with libFuzzer (cargo-fuzz; fuzz/): seed each target's corpus
-# from the shipped workspaces, then run every target for SECONDS (default
+# from the shipped workspaces (and `import` from the import fixtures), then run every target for SECONDS (default
 # 60) and print how many inputs each ran. Any crash, hang (a run over 10 s)
 # or out-of-memory (over 2 GiB) fails the script, and libFuzzer leaves the
 # input under fuzz/artifacts/TARGET/.
@@ -18,13 +18,13 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[[ ${#targets[@]} -gt 0 ]] || targets=(check_identity check_workspace render diff)
+[[ ${#targets[@]} -gt 0 ]] || targets=(check_identity check_workspace render diff import)
 
 
 # the seed corpus: the shipped workspaces' own files
 workspaces=(. examples/*/)
 corpus=fuzz/corpus
-mkdir -p "$corpus"/{check_identity,check_workspace,render,diff}
+mkdir -p "$corpus"/{check_identity,check_workspace,render,diff,import}
 # one workspace as one input: `#@@ PATH` before each file
 as_input() {
   local ws=$1 skip=${2:-}
@@ -46,6 +46,16 @@ for ws in "${workspaces[@]}"; do
   first=$(cd "$ws" && find identities -name '*.yaml' -type f | sort | head -1)
   { as_input "$ws" "$first"; echo '#@@@'; as_input "$ws"; } > "$corpus/diff/added-$n"
   { as_input "$ws"; echo '#@@@'; as_input "$ws" "$first"; } > "$corpus/diff/removed-$n"
+done
+
+# the import fixtures, each behind the byte that picks its importer
+selector=0
+for cloud in aws gcp azure kubernetes; do
+  for f in tests/fixtures/import/"$cloud"/*.json tests/fixtures/import/"$cloud"/*.csv; do
+    [[ -f "$f" ]] || continue
+    { printf "\\x$(printf '%02x' "$selector")"; cat "$f"; } > "$corpus/import/$cloud-$(basename "$f")"
+  done
+  selector=$((selector + 1))
 done
 
 cd fuzz
