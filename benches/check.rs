@@ -8,10 +8,14 @@
 //! cargo bench --bench check                     # 1000, 10000 and 100000 identities
 //! cargo bench --bench check -- 1000 10000       # sizes on the command line
 //! NHI_BENCH_SIZES=1000,10000 NHI_BENCH_RUNS=5 cargo bench --bench check
+//! cargo bench --bench check -- import 1000 10000  # only `nhi import aws`, of 1000 and 10000 roles
 //! ```
 //!
 //! * Sizes: the numbers after `--`, else `NHI_BENCH_SIZES` (comma
 //!   separated), else `1000,10000,100000`.
+//! * `import` among the words after `--` runs only the `nhi import aws`
+//!   rows (below), at the sizes given, any size; the full run measures them
+//!   at the sizes up to 10 000 roles.
 //! * Runs per measurement: `NHI_BENCH_RUNS` (default 3); the tables show the
 //!   median, with the fastest run in parentheses.
 //! * Workspaces are written under the system temporary folder (`TMPDIR`),
@@ -47,6 +51,16 @@
 //!   policy and entity shape once, as `nhi build` does) beside
 //!   `verify::verify_full` (every policy strictly), the latter timed once
 //!   (it takes seconds at 1 000 identities) and only up to 10 000.
+//! * `nhi import aws` (`support/aws_export.rs`, `support/import.rs`): a
+//!   deterministic `aws iam get-account-authorization-details` export of
+//!   that many roles (every kind of trust, inline, customer- and
+//!   AWS-managed policies, tags, service-linked and Identity Center roles,
+//!   a tenth as many users in groups) is imported by the release binary,
+//!   each run into a fresh folder: its time and peak memory beside a bare
+//!   `serde_json` parse of the same file on one core, then `nhi check` of
+//!   the workspace it wrote, which must find no errors (warnings are what
+//!   an import leaves a person to decide). With `NHI_BENCH_KEEP` the export
+//!   and the imported workspace stay in `<folder>/nhi-bench-import-<size>`.
 
 #![allow(
     clippy::unwrap_used,
@@ -72,12 +86,16 @@ use rayon::prelude::*;
 use nhi::load::{self, LoadOptions, yaml};
 use nhi::source::SourceDb;
 
+#[path = "support/aws_export.rs"]
+mod aws_export;
 #[path = "support/build.rs"]
 mod build;
 #[path = "support/cedar.rs"]
 mod cedar;
 #[path = "support/diff.rs"]
 mod diff;
+#[path = "support/import.rs"]
+mod import;
 #[path = "support/prove.rs"]
 mod prove;
 #[path = "support/workspace.rs"]
@@ -341,6 +359,21 @@ fn rss_cell(kib: Option<u64>) -> String {
 // ---------------------------------------------------------------------------
 // the run
 
+/// The words after `--` (Cargo passes `--bench` to a bench without the
+/// libtest harness).
+fn words() -> Vec<String> {
+    std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect()
+}
+
+/// Whether only the `nhi import aws` rows are run: `import` among the
+/// words after `--`.
+fn import_only() -> bool {
+    words().iter().any(|w| w == "import")
+}
+
 fn sizes() -> Vec<usize> {
     let parse = |s: &str| -> Vec<usize> {
         s.split([',', ' '])
@@ -352,11 +385,7 @@ fn sizes() -> Vec<usize> {
             })
             .collect()
     };
-    // Cargo passes `--bench` to a bench without the libtest harness
-    let args: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with('-'))
-        .collect();
+    let args: Vec<String> = words().into_iter().filter(|w| w != "import").collect();
     if !args.is_empty() {
         return args.iter().flat_map(|a| parse(a)).collect();
     }
@@ -376,6 +405,7 @@ struct Row {
     cedar: cedar::Figures,
     diff: diff::Figures,
     prove: Vec<prove::Figures>,
+    import: Option<import::Figures>,
 }
 
 fn run(n: usize, runs: usize) -> Row {
@@ -427,6 +457,7 @@ fn run(n: usize, runs: usize) -> Row {
     let diff = diff::measure(n, &root, &paths, scratch, runs);
     // after it: changes of 10 and 100 identities on its head, proven
     let prove = prove::measure(n, &root, &paths, scratch, runs);
+    let import = (n <= import::FULL_RUN_MAX).then(|| import::measure(n, runs));
     Row {
         n,
         megabytes: bytes as f64 / 1e6,
@@ -440,6 +471,7 @@ fn run(n: usize, runs: usize) -> Row {
         cedar,
         diff,
         prove,
+        import,
     }
 }
 
@@ -460,6 +492,11 @@ fn main() {
             "note: {TIME} is missing, so peak memory is not measured (install it: apt-get install time)"
         );
     }
+    if import_only() {
+        let imported: Vec<_> = sizes.iter().map(|&n| import::measure(n, runs)).collect();
+        import::table(&imported.iter().collect::<Vec<_>>(), cores, runs);
+        return;
+    }
     let rows: Vec<Row> = sizes.iter().map(|&n| run(n, runs)).collect();
     check_tables(&rows, cores, runs);
     let built: Vec<_> = rows.iter().map(|r| &r.build).collect();
@@ -471,6 +508,8 @@ fn main() {
     diff::table(&diffed, cores, runs);
     let proved: Vec<_> = rows.iter().flat_map(|r| &r.prove).collect();
     prove::table(&proved, cores, runs);
+    let imported: Vec<_> = rows.iter().filter_map(|r| r.import.as_ref()).collect();
+    import::table(&imported, cores, runs);
 }
 
 /// The tables of `nhi check` against the parse, and of its phases.
