@@ -286,6 +286,99 @@ pub fn document(header: &[String], body: &impl Serialize) -> String {
     text
 }
 
+/// `nhi.yaml` as an import writes it.
+#[derive(Debug, Serialize)]
+struct WorkspaceDoc<T> {
+    identities: &'static str,
+    include: Vec<String>,
+    teams: BTreeMap<String, TeamDoc>,
+    targets: T,
+}
+
+/// The team of what nothing assigns an owner.
+#[must_use]
+pub fn unowned() -> TeamDoc {
+    TeamDoc {
+        description: "Imported identities nothing assigns an owner: give each its team".to_owned(),
+    }
+}
+
+/// The team owning an imported identity: the one its tags or labels name
+/// (as a label), else [`UNOWNED`]; entered in `teams`.
+pub fn owner_team(teams: &mut BTreeMap<String, TeamDoc>, named: Option<&str>) -> String {
+    let Some(owner) = named.map(label) else {
+        teams.entry(UNOWNED.to_owned()).or_insert_with(unowned);
+        return UNOWNED.to_owned();
+    };
+    teams.entry(owner.clone()).or_insert_with(|| TeamDoc {
+        description: "Owns the imported identities whose tags or labels name it".to_owned(),
+    });
+    owner
+}
+
+/// The workspace around the identities an import wrote: `nhi.yaml`, with
+/// the teams (at least [`UNOWNED`]) and `targets` (the cloud's settings),
+/// including the catalogue, which goes in files of its own.
+pub fn write_workspace<T: Serialize, A: Serialize>(
+    out: &mut Imported,
+    cloud: &str,
+    mut teams: BTreeMap<String, TeamDoc>,
+    targets: T,
+    catalogue: BTreeMap<String, A>,
+    what: &str,
+) {
+    if teams.is_empty() {
+        teams.insert(UNOWNED.to_owned(), unowned());
+    }
+    let catalogues = catalogue_files(
+        cloud,
+        &[
+            "yaml-language-server: $schema=../schema/workspace.schema.json".to_owned(),
+            what.to_owned(),
+        ],
+        catalogue,
+    );
+    let settings = WorkspaceDoc {
+        identities: IDENTITIES_DIR,
+        include: catalogues.iter().map(|(p, _)| p.clone()).collect(),
+        teams,
+        targets,
+    };
+    let header = [
+        "yaml-language-server: $schema=schema/workspace.schema.json".to_owned(),
+        format!("imported by `nhi import {cloud}` from what exists already"),
+    ];
+    out.files
+        .insert("nhi.yaml".to_owned(), document(&header, &settings));
+    out.files.extend(catalogues);
+}
+
+/// A file that is not the export nhi expected, said of the whole file.
+#[must_use]
+pub fn not_an_export(db: &SourceDb, file: FileId, what: &str, why: &str, help: &str) -> Diagnostic {
+    let len = db.get(file).map_or(0, |f| f.text().len().min(1));
+    Diagnostic::new(
+        Code::InvalidValue,
+        format!("`{}` is not {what} nhi reads: {why}", db.display_path(file)),
+    )
+    .primary(Loc::new(file, Span::new(0, len)), "this file")
+    .help(help.to_owned())
+}
+
+/// A JSON value read as `T`, or a located error naming `what` it is not.
+///
+/// # Errors
+///
+/// When the value does not read as `T`.
+pub fn parse<T: serde::de::DeserializeOwned>(
+    db: &SourceDb,
+    file: FileId,
+    value: serde_json::Value,
+    what: &str,
+) -> Result<T, Diagnostic> {
+    serde_json::from_value(value).map_err(|e| malformed(db, file, &e, what))
+}
+
 /// The largest catalogue file the import writes, well under the loader's
 /// per-file budget.
 const MAX_CATALOGUE_BYTES: usize = 256 * 1024;

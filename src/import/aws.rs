@@ -19,12 +19,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{
-    AuthDoc, IDENTITIES_DIR, IdentityDoc, Imported, KnownAsDoc, Names, TeamDoc, UNOWNED,
-    identity_file, malformed, snake,
+    AuthDoc, IDENTITIES_DIR, IdentityDoc, Imported, KnownAsDoc, Names, TeamDoc, identity_file,
+    malformed, snake,
 };
-use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::diag::{Diagnostic, Diagnostics};
 use crate::model::Date;
-use crate::source::{FileId, Loc, SourceDb, Span};
+use crate::source::{FileId, SourceDb};
 use crate::vocabulary::glob;
 
 /// The path nhi gives the roles it renders.
@@ -478,13 +478,13 @@ fn read(db: &SourceDb, file: FileId) -> Result<Export, Diagnostic> {
 }
 
 fn whole_file(db: &SourceDb, file: FileId, why: &str) -> Diagnostic {
-    let len = db.get(file).map_or(0, |f| f.text().len().min(1));
-    Diagnostic::new(
-        Code::InvalidValue,
-        format!("`{}` is not an AWS export nhi reads: {why}", db.display_path(file)),
+    super::not_an_export(
+        db,
+        file,
+        "an AWS export",
+        why,
+        "give `aws iam get-account-authorization-details` output (JSON) and, optionally, `aws iam get-credential-report` output (its JSON or the CSV it carries)",
     )
-    .primary(Loc::new(file, Span::new(0, len)), "this file")
-    .help("give `aws iam get-account-authorization-details` output (JSON) and, optionally, `aws iam get-credential-report` output (its JSON or the CSV it carries)")
 }
 
 fn report(db: &SourceDb, file: FileId, csv: &[u8]) -> Result<Export, Diagnostic> {
@@ -561,14 +561,6 @@ struct ActionDoc {
 }
 
 #[derive(Debug, Serialize)]
-struct WorkspaceDoc {
-    identities: &'static str,
-    include: Vec<String>,
-    teams: BTreeMap<String, TeamDoc>,
-    targets: TargetsDoc,
-}
-
-#[derive(Debug, Serialize)]
 struct TargetsDoc {
     aws: AwsTargetDoc,
 }
@@ -631,14 +623,6 @@ impl<'a> Importer<'a> {
             .iter()
             .map(|g| (g.group_name.as_str(), g))
             .collect();
-        let mut teams = BTreeMap::new();
-        teams.insert(
-            UNOWNED.to_owned(),
-            TeamDoc {
-                description: "Imported identities no tag assigns an owner: give each its team"
-                    .to_owned(),
-            },
-        );
         Self {
             report,
             policies,
@@ -647,7 +631,7 @@ impl<'a> Importer<'a> {
             action_names: Names::default(),
             actions: HashMap::new(),
             catalogue: BTreeMap::new(),
-            teams,
+            teams: BTreeMap::new(),
             oidc: BTreeSet::new(),
             anchors: BTreeSet::new(),
             boundaries: BTreeMap::new(),
@@ -1089,7 +1073,7 @@ impl<'a> Importer<'a> {
         for t in tags {
             let key = t.key.to_ascii_lowercase();
             match key.as_str() {
-                "nhi:owner" | "owner" | "team" => owner = Some(super::label(&t.value)),
+                "nhi:owner" | "owner" | "team" => owner = Some(t.value.clone()),
                 "nhi:purpose" | "purpose" | "description" => purpose = Some(t.value.clone()),
                 _ if key.starts_with("nhi:") => {}
                 _ if key.starts_with("aws:") => notes.push(format!(
@@ -1101,10 +1085,7 @@ impl<'a> Importer<'a> {
                 }
             }
         }
-        let owner = owner.unwrap_or_else(|| UNOWNED.to_owned());
-        self.teams.entry(owner.clone()).or_insert_with(|| TeamDoc {
-            description: "Owns the imported identities tagged with its name".to_owned(),
-        });
+        let owner = super::owner_team(&mut self.teams, owner.as_deref());
         (owner, purpose.filter(|p| !p.trim().is_empty()), labels)
     }
 
@@ -1128,20 +1109,11 @@ impl<'a> Importer<'a> {
                 None
             }
         };
-        let catalogues = super::catalogue_files(
+        super::write_workspace(
+            &mut self.out,
             "aws",
-            &[
-                "yaml-language-server: $schema=../schema/workspace.schema.json".to_owned(),
-                "what the imported policies grant and deny, one action per distinct statement"
-                    .to_owned(),
-            ],
-            std::mem::take(&mut self.catalogue),
-        );
-        let settings = WorkspaceDoc {
-            identities: IDENTITIES_DIR,
-            include: catalogues.iter().map(|(p, _)| p.clone()).collect(),
-            teams: std::mem::take(&mut self.teams),
-            targets: TargetsDoc {
+            std::mem::take(&mut self.teams),
+            TargetsDoc {
                 aws: AwsTargetDoc {
                     account_id: account,
                     oidc_providers: std::mem::take(&mut self.oidc),
@@ -1149,17 +1121,9 @@ impl<'a> Importer<'a> {
                     permissions_boundary: boundary,
                 },
             },
-        };
-        let header = [
-            "yaml-language-server: $schema=schema/workspace.schema.json".to_owned(),
-            "imported by `nhi import aws`: every identity exists already in the account".to_owned(),
-        ];
-        self.out
-            .files
-            .insert("nhi.yaml".to_owned(), super::document(&header, &settings));
-        for (path, text) in catalogues {
-            self.out.files.insert(path, text);
-        }
+            std::mem::take(&mut self.catalogue),
+            "what the imported policies grant and deny, one action per distinct statement",
+        );
         self.out
     }
 }

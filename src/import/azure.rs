@@ -20,11 +20,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{
-    AuthDoc, IDENTITIES_DIR, IdentityDoc, Imported, Names, TeamDoc, UNOWNED, identity_file,
-    malformed,
+    AuthDoc, IDENTITIES_DIR, IdentityDoc, Imported, Names, TeamDoc, identity_file, malformed,
 };
-use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::source::{FileId, Loc, SourceDb, Span};
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::source::{FileId, SourceDb};
 use crate::vocabulary::glob;
 
 #[derive(Debug, Default, Deserialize)]
@@ -103,14 +102,6 @@ struct ActionDoc {
 }
 
 #[derive(Debug, Serialize)]
-struct WorkspaceDoc {
-    identities: &'static str,
-    include: Vec<String>,
-    teams: BTreeMap<String, TeamDoc>,
-    targets: TargetsDoc,
-}
-
-#[derive(Debug, Serialize)]
 struct TargetsDoc {
     azure: AzureTargetDoc,
 }
@@ -149,21 +140,13 @@ pub fn import(db: &mut SourceDb, files: &[FileId]) -> Result<Imported, Diagnosti
 }
 
 fn whole_file(db: &SourceDb, file: FileId, why: &str) -> Diagnostic {
-    let len = db.get(file).map_or(0, |f| f.text().len().min(1));
-    Diagnostic::new(
-        Code::InvalidValue,
-        format!("`{}` is not an Azure export nhi reads: {why}", db.display_path(file)),
+    super::not_an_export(
+        db,
+        file,
+        "an Azure export",
+        why,
+        "give what `az identity list`, `az identity federated-credential list`, `az role definition list` and `az role assignment list --all` print",
     )
-    .primary(Loc::new(file, Span::new(0, len)), "this file")
-    .help("give what `az identity list`, `az identity federated-credential list`, `az role definition list` and `az role assignment list --all` print")
-}
-
-fn parse<T: serde::de::DeserializeOwned>(
-    db: &SourceDb,
-    file: FileId,
-    value: Value,
-) -> Result<T, Diagnostic> {
-    serde_json::from_value(value).map_err(|e| malformed(db, file, &e, "an Azure export"))
 }
 
 fn read(db: &SourceDb, file: FileId, subscription: &mut Subscription) -> Result<(), Diagnostic> {
@@ -184,15 +167,25 @@ fn read(db: &SourceDb, file: FileId, subscription: &mut Subscription) -> Result<
         "Microsoft.ManagedIdentity/userAssignedIdentities" => {
             subscription
                 .identities
-                .extend(parse::<Vec<ManagedIdentity>>(db, file, value)?);
+                .extend(super::parse::<Vec<ManagedIdentity>>(
+                    db,
+                    file,
+                    value,
+                    "an Azure export",
+                )?);
         }
         "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials" => {
             subscription
                 .credentials
-                .extend(parse::<Vec<Credential>>(db, file, value)?);
+                .extend(super::parse::<Vec<Credential>>(
+                    db,
+                    file,
+                    value,
+                    "an Azure export",
+                )?);
         }
         "Microsoft.Authorization/roleDefinitions" => {
-            for role in parse::<Vec<RoleDefinition>>(db, file, value)? {
+            for role in super::parse::<Vec<RoleDefinition>>(db, file, value, "an Azure export")? {
                 subscription
                     .roles
                     .insert(role.name.to_ascii_lowercase(), role);
@@ -201,7 +194,12 @@ fn read(db: &SourceDb, file: FileId, subscription: &mut Subscription) -> Result<
         "Microsoft.Authorization/roleAssignments" => {
             subscription
                 .assignments
-                .extend(parse::<Vec<Assignment>>(db, file, value)?);
+                .extend(super::parse::<Vec<Assignment>>(
+                    db,
+                    file,
+                    value,
+                    "an Azure export",
+                )?);
         }
         _ => {
             return Err(whole_file(
@@ -301,17 +299,12 @@ impl Writer {
             }
         }
         let tags = mi.tags.clone().unwrap_or_default();
-        let owner = tags
-            .get("owner")
-            .or_else(|| tags.get("team"))
-            .map_or_else(|| UNOWNED.to_owned(), |o| super::label(o));
-        self.teams.entry(owner.clone()).or_insert_with(|| TeamDoc {
-            description: if owner == UNOWNED {
-                "Imported identities nothing assigns an owner: give each its team".to_owned()
-            } else {
-                "Owns the imported identities tagged with its name".to_owned()
-            },
-        });
+        let owner = super::owner_team(
+            &mut self.teams,
+            tags.get("owner")
+                .or_else(|| tags.get("team"))
+                .map(String::as_str),
+        );
         let purpose = tags
             .get("purpose")
             .or_else(|| tags.get("description"))
@@ -426,28 +419,11 @@ impl Writer {
             .iter()
             .filter_map(|i| i.resource_group.as_deref())
             .collect();
-        if self.teams.is_empty() {
-            self.teams.insert(
-                UNOWNED.to_owned(),
-                TeamDoc {
-                    description: "Imported identities nothing assigns an owner: give each its team"
-                        .to_owned(),
-                },
-            );
-        }
-        let catalogues = super::catalogue_files(
+        super::write_workspace(
+            &mut out,
             "azure",
-            &[
-                "yaml-language-server: $schema=../schema/workspace.schema.json".to_owned(),
-                "the actions of the roles assigned to the imported managed identities".to_owned(),
-            ],
-            std::mem::take(&mut self.catalogue),
-        );
-        let settings = WorkspaceDoc {
-            identities: IDENTITIES_DIR,
-            include: catalogues.iter().map(|(p, _)| p.clone()).collect(),
-            teams: std::mem::take(&mut self.teams),
-            targets: TargetsDoc {
+            std::mem::take(&mut self.teams),
+            TargetsDoc {
                 azure: AzureTargetDoc {
                     subscription_id: subscription,
                     tenant_id: first
@@ -459,17 +435,9 @@ impl Writer {
                     location: first.and_then(|i| i.location.clone()),
                 },
             },
-        };
-        let header = [
-            "yaml-language-server: $schema=schema/workspace.schema.json".to_owned(),
-            "imported by `nhi import azure`: every identity exists already in the subscription"
-                .to_owned(),
-        ];
-        out.files
-            .insert("nhi.yaml".to_owned(), super::document(&header, &settings));
-        for (path, text) in catalogues {
-            out.files.insert(path, text);
-        }
+            std::mem::take(&mut self.catalogue),
+            "the actions of the roles assigned to the imported managed identities",
+        );
         out
     }
 }

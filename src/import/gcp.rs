@@ -22,11 +22,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{
-    AuthDoc, IDENTITIES_DIR, IdentityDoc, Imported, Names, TeamDoc, UNOWNED, identity_file,
-    malformed,
+    AuthDoc, IDENTITIES_DIR, IdentityDoc, Imported, Names, TeamDoc, identity_file, malformed,
 };
-use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::source::{FileId, Loc, SourceDb, Span};
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::source::{FileId, SourceDb};
 
 /// The role a pool principal needs to act as a service account.
 const WORKLOAD_IDENTITY_USER: &str = "roles/iam.workloadIdentityUser";
@@ -108,14 +107,6 @@ struct ActionDoc {
 }
 
 #[derive(Debug, Serialize)]
-struct WorkspaceDoc {
-    identities: &'static str,
-    include: Vec<String>,
-    teams: BTreeMap<String, TeamDoc>,
-    targets: TargetsDoc,
-}
-
-#[derive(Debug, Serialize)]
 struct TargetsDoc {
     gcp: GcpTargetDoc,
 }
@@ -178,13 +169,13 @@ pub fn import(db: &mut SourceDb, files: &[FileId]) -> Result<Imported, Diagnosti
 }
 
 fn whole_file(db: &SourceDb, file: FileId, why: &str) -> Diagnostic {
-    let len = db.get(file).map_or(0, |f| f.text().len().min(1));
-    Diagnostic::new(
-        Code::InvalidValue,
-        format!("`{}` is not a Google Cloud export nhi reads: {why}", db.display_path(file)),
+    super::not_an_export(
+        db,
+        file,
+        "a Google Cloud export",
+        why,
+        "give what `gcloud iam service-accounts list`, `gcloud projects get-iam-policy`, `gcloud iam service-accounts get-iam-policy`, `gcloud iam service-accounts keys list`, `gcloud iam roles list|describe` and `gcloud iam workload-identity-pools providers list` print with `--format=json`",
     )
-    .primary(Loc::new(file, Span::new(0, len)), "this file")
-    .help("give what `gcloud iam service-accounts list`, `gcloud projects get-iam-policy`, `gcloud iam service-accounts get-iam-policy`, `gcloud iam service-accounts keys list`, `gcloud iam roles list|describe` and `gcloud iam workload-identity-pools providers list` print with `--format=json`")
 }
 
 fn read(
@@ -198,7 +189,7 @@ fn read(
         .map_err(|e| malformed(db, file, &e, "a Google Cloud export"))?;
     match &value {
         Value::Object(o) if o.contains_key("bindings") => {
-            let policy: Policy = parse(db, file, value)?;
+            let policy: Policy = super::parse(db, file, value, "a Google Cloud export")?;
             if policy
                 .bindings
                 .iter()
@@ -210,7 +201,7 @@ fn read(
             }
         }
         Value::Object(o) if o.contains_key("includedPermissions") => {
-            let role: Role = parse(db, file, value)?;
+            let role: Role = super::parse(db, file, value, "a Google Cloud export")?;
             project.roles.insert(role.name.clone(), role);
         }
         Value::Array(items) => {
@@ -222,17 +213,28 @@ fn read(
                 .and_then(Value::as_str)
                 .unwrap_or_default();
             if first.get("keyType").is_some() {
-                project.keys.extend(parse::<Vec<Key>>(db, file, value)?);
+                project.keys.extend(super::parse::<Vec<Key>>(
+                    db,
+                    file,
+                    value,
+                    "a Google Cloud export",
+                )?);
             } else if first.get("email").is_some() {
-                project
-                    .accounts
-                    .extend(parse::<Vec<ServiceAccount>>(db, file, value)?);
+                project.accounts.extend(super::parse::<Vec<ServiceAccount>>(
+                    db,
+                    file,
+                    value,
+                    "a Google Cloud export",
+                )?);
             } else if name.contains("/workloadIdentityPools/") {
-                project
-                    .providers
-                    .extend(parse::<Vec<Provider>>(db, file, value)?);
+                project.providers.extend(super::parse::<Vec<Provider>>(
+                    db,
+                    file,
+                    value,
+                    "a Google Cloud export",
+                )?);
             } else if name.contains("roles/") {
-                for role in parse::<Vec<Role>>(db, file, value)? {
+                for role in super::parse::<Vec<Role>>(db, file, value, "a Google Cloud export")? {
                     project.roles.entry(role.name.clone()).or_insert(role);
                 }
             } else {
@@ -246,14 +248,6 @@ fn read(
         _ => return Err(whole_file(db, file, "it is none of the exports nhi reads")),
     }
     Ok(())
-}
-
-fn parse<T: serde::de::DeserializeOwned>(
-    db: &SourceDb,
-    file: FileId,
-    value: Value,
-) -> Result<T, Diagnostic> {
-    serde_json::from_value(value).map_err(|e| malformed(db, file, &e, "a Google Cloud export"))
 }
 
 /// Why an account is Google's own, if it is.
@@ -348,12 +342,7 @@ impl Writer {
             .description
             .clone()
             .or_else(|| account.display_name.clone());
-        self.teams
-            .entry(UNOWNED.to_owned())
-            .or_insert_with(|| TeamDoc {
-                description: "Imported identities nothing assigns an owner: give each its team"
-                    .to_owned(),
-            });
+        let owner = super::owner_team(&mut self.teams, None);
         let doc = IdentityDoc {
             agent: name.clone(),
             kind: if auth.method == "oidc" {
@@ -361,7 +350,7 @@ impl Writer {
             } else {
                 "workload"
             },
-            owner: UNOWNED.to_owned(),
+            owner,
             purpose: purpose.filter(|p| !p.trim().is_empty()),
             identity_type: if auth.method == "oidc" {
                 "workload_identity"
@@ -511,28 +500,11 @@ impl Writer {
                 })
                 .map(str::to_owned)
         });
-        if self.teams.is_empty() {
-            self.teams.insert(
-                UNOWNED.to_owned(),
-                TeamDoc {
-                    description: "Imported identities nothing assigns an owner: give each its team"
-                        .to_owned(),
-                },
-            );
-        }
-        let catalogues = super::catalogue_files(
+        super::write_workspace(
+            &mut out,
             "gcp",
-            &[
-                "yaml-language-server: $schema=../schema/workspace.schema.json".to_owned(),
-                "the permissions of the roles bound to the imported service accounts".to_owned(),
-            ],
-            std::mem::take(&mut self.catalogue),
-        );
-        let settings = WorkspaceDoc {
-            identities: IDENTITIES_DIR,
-            include: catalogues.iter().map(|(p, _)| p.clone()).collect(),
-            teams: std::mem::take(&mut self.teams),
-            targets: TargetsDoc {
+            std::mem::take(&mut self.teams),
+            TargetsDoc {
                 gcp: GcpTargetDoc {
                     project: projects
                         .iter()
@@ -542,16 +514,9 @@ impl Writer {
                     workload_identity_pool: self.pool.as_ref().map(|(_, p)| p.clone()),
                 },
             },
-        };
-        let header = [
-            "yaml-language-server: $schema=schema/workspace.schema.json".to_owned(),
-            "imported by `nhi import gcp`: every identity exists already in the project".to_owned(),
-        ];
-        out.files
-            .insert("nhi.yaml".to_owned(), super::document(&header, &settings));
-        for (path, text) in catalogues {
-            out.files.insert(path, text);
-        }
+            std::mem::take(&mut self.catalogue),
+            "the permissions of the roles bound to the imported service accounts",
+        );
         out
     }
 }

@@ -17,11 +17,11 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    AuthDoc, ContextDoc, IDENTITIES_DIR, IdentityDoc, Imported, Names, TeamDoc, UNOWNED,
-    identity_file, malformed,
+    AuthDoc, ContextDoc, IDENTITIES_DIR, IdentityDoc, Imported, Names, TeamDoc, identity_file,
+    malformed,
 };
-use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::source::{FileId, Loc, SourceDb, Span};
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::source::{FileId, SourceDb};
 
 /// Namespaces the cluster runs itself in.
 const SYSTEM_NAMESPACES: [&str; 3] = ["kube-system", "kube-public", "kube-node-lease"];
@@ -97,14 +97,6 @@ struct ActionDoc {
 }
 
 #[derive(Debug, Serialize)]
-struct WorkspaceDoc {
-    identities: &'static str,
-    include: Vec<String>,
-    teams: BTreeMap<String, TeamDoc>,
-    targets: TargetsDoc,
-}
-
-#[derive(Debug, Serialize)]
 struct TargetsDoc {
     kubernetes: KubernetesTargetDoc,
 }
@@ -143,13 +135,13 @@ pub fn import(db: &mut SourceDb, files: &[FileId]) -> Result<Imported, Diagnosti
 }
 
 fn not_a_list(db: &SourceDb, file: FileId) -> Diagnostic {
-    let len = db.get(file).map_or(0, |f| f.text().len().min(1));
-    Diagnostic::new(
-        Code::InvalidValue,
-        format!("`{}` is not a list of Kubernetes objects", db.display_path(file)),
+    super::not_an_export(
+        db,
+        file,
+        "a list of Kubernetes objects",
+        "it holds no `List` of objects",
+        "give `kubectl get serviceaccounts,roles,rolebindings,clusterroles,clusterrolebindings -A -o json` output",
     )
-    .primary(Loc::new(file, Span::new(0, len)), "this file")
-    .help("give `kubectl get serviceaccounts,roles,rolebindings,clusterroles,clusterrolebindings -A -o json` output")
 }
 
 /// A role, by kind, namespace (roles only) and name.
@@ -414,17 +406,13 @@ impl Writer {
                 }
             }
         }
-        let owner = ["owner", "team", "app.kubernetes.io/part-of"]
-            .iter()
-            .find_map(|k| labels.get(*k))
-            .map_or_else(|| UNOWNED.to_owned(), |o| super::label(o));
-        self.teams.entry(owner.clone()).or_insert_with(|| TeamDoc {
-            description: if owner == UNOWNED {
-                "Imported identities nothing assigns an owner: give each its team".to_owned()
-            } else {
-                "Owns the imported identities labelled with its name".to_owned()
-            },
-        });
+        let owner = super::owner_team(
+            &mut self.teams,
+            ["owner", "team", "app.kubernetes.io/part-of"]
+                .iter()
+                .find_map(|k| labels.get(*k))
+                .map(String::as_str),
+        );
         let labels = labels
             .into_iter()
             // who deployed it says nothing nhi renders
@@ -470,44 +458,18 @@ impl Writer {
     }
 
     fn finish(mut self, mut out: Imported) -> Imported {
-        if self.teams.is_empty() {
-            self.teams.insert(
-                UNOWNED.to_owned(),
-                TeamDoc {
-                    description: "Imported identities nothing assigns an owner: give each its team"
-                        .to_owned(),
-                },
-            );
-        }
-        let catalogues = super::catalogue_files(
+        super::write_workspace(
+            &mut out,
             "kubernetes",
-            &[
-                "yaml-language-server: $schema=../schema/workspace.schema.json".to_owned(),
-                "the rules of the imported Roles and ClusterRoles, one action per distinct set"
-                    .to_owned(),
-            ],
-            std::mem::take(&mut self.catalogue),
-        );
-        let settings = WorkspaceDoc {
-            identities: IDENTITIES_DIR,
-            include: catalogues.iter().map(|(p, _)| p.clone()).collect(),
-            teams: std::mem::take(&mut self.teams),
-            targets: TargetsDoc {
+            std::mem::take(&mut self.teams),
+            TargetsDoc {
                 kubernetes: KubernetesTargetDoc {
                     namespaces: std::mem::take(&mut self.namespaces),
                 },
             },
-        };
-        let header = [
-            "yaml-language-server: $schema=schema/workspace.schema.json".to_owned(),
-            "imported by `nhi import kubernetes`: applying the manifests adopts what exists"
-                .to_owned(),
-        ];
-        out.files
-            .insert("nhi.yaml".to_owned(), super::document(&header, &settings));
-        for (path, text) in catalogues {
-            out.files.insert(path, text);
-        }
+            std::mem::take(&mut self.catalogue),
+            "the rules of the imported Roles and ClusterRoles, one action per distinct set",
+        );
         out
     }
 }
