@@ -34,6 +34,22 @@ fn import(into: &Path, files: &[PathBuf]) -> std::process::Output {
     nhi(into.parent().unwrap(), &args)
 }
 
+/// Import every file of a fixture folder into `into`; what it said.
+fn import_folder(cloud: &str, dir: &Path, into: &Path) -> String {
+    let mut files: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path().display().to_string())
+        .collect();
+    files.sort();
+    let mut args = vec!["import", cloud];
+    args.extend(files.iter().map(String::as_str));
+    args.extend(["--into", into.to_str().unwrap()]);
+    let out = nhi(into.parent().unwrap(), &args);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    stderr
+}
+
 fn errors(dir: &Path) -> Vec<Value> {
     let (_, diagnostics) = check_json(dir);
     diagnostics
@@ -710,17 +726,7 @@ fn a_project_imports_its_service_accounts_with_their_roles_and_federation() {
     let tmp = tempfile::tempdir().unwrap();
     let into = tmp.path().join("project");
     let dir = repo().join("tests/fixtures/import/gcp");
-    let mut files: Vec<String> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path().display().to_string())
-        .collect();
-    files.sort();
-    let mut args = vec!["import", "gcp"];
-    args.extend(files.iter().map(String::as_str));
-    args.extend(["--into", into.to_str().unwrap()]);
-    let out = nhi(tmp.path(), &args);
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let stderr = import_folder("gcp", &dir, &into);
     for line in [
         "imported 3 identities",
         "skipped 2 Google-made default service accounts",
@@ -790,17 +796,7 @@ fn a_subscription_imports_its_managed_identities_and_their_roles() {
     let tmp = tempfile::tempdir().unwrap();
     let into = tmp.path().join("subscription");
     let dir = repo().join("tests/fixtures/import/azure");
-    let mut files: Vec<String> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path().display().to_string())
-        .collect();
-    files.sort();
-    let mut args = vec!["import", "azure"];
-    args.extend(files.iter().map(String::as_str));
-    args.extend(["--into", into.to_str().unwrap()]);
-    let out = nhi(tmp.path(), &args);
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let stderr = import_folder("azure", &dir, &into);
     for line in [
         "imported 2 identities",
         "skipped 2 role assignments to people and groups",
