@@ -77,6 +77,9 @@ pub struct IdentityDoc {
     /// `suspended` when every target denies it everything.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<&'static str>,
+    /// The day its purpose ends, when the cloud records one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
     /// Allowed catalogue actions.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub allowed_actions: Vec<String>,

@@ -959,6 +959,14 @@ impl<'a> Importer<'a> {
     }
 }
 
+/// What a principal's tags say.
+struct FromTags {
+    owner: String,
+    purpose: Option<String>,
+    expires: Option<String>,
+    labels: BTreeMap<String, String>,
+}
+
 /// One principal on its way to an identity file.
 struct Candidate<'a> {
     name: String,
@@ -998,7 +1006,12 @@ impl<'a> Importer<'a> {
             }
             !denied
         });
-        let (owner, purpose, labels) = self.tags(p.tags, &mut p.notes);
+        let FromTags {
+            owner,
+            purpose,
+            expires,
+            labels,
+        } = self.tags(p.tags, &mut p.notes);
         let known_as = (p.path != NHI_PATH || p.iam_name != p.name).then(|| KnownAsDoc {
             aws: if p.path == "/" {
                 p.iam_name.to_owned()
@@ -1017,6 +1030,7 @@ impl<'a> Importer<'a> {
             existing: vec!["aws"],
             known_as,
             state: granted.suspended.then_some("suspended"),
+            expires,
             allowed_actions: allowed,
             forbidden_actions: forbidden,
             context: None,
@@ -1062,19 +1076,23 @@ impl<'a> Importer<'a> {
     }
 
     /// Owner, purpose and labels from tags.
-    fn tags(
-        &mut self,
-        tags: &[Tag],
-        notes: &mut Vec<String>,
-    ) -> (String, Option<String>, BTreeMap<String, String>) {
+    fn tags(&mut self, tags: &[Tag], notes: &mut Vec<String>) -> FromTags {
         let mut owner = None;
         let mut purpose = None;
+        let mut expires = None;
         let mut labels = BTreeMap::new();
         for t in tags {
             let key = t.key.to_ascii_lowercase();
             match key.as_str() {
                 "nhi:owner" | "owner" | "team" => owner = Some(t.value.clone()),
                 "nhi:purpose" | "purpose" | "description" => purpose = Some(t.value.clone()),
+                "nhi:expires" | "expires" => match crate::model::parse_date(&t.value) {
+                    Some(d) => expires = Some(d.to_string()),
+                    None => notes.push(format!(
+                        "its tag `{}` is not a date (`YYYY-MM-DD`): not carried over",
+                        t.key
+                    )),
+                },
                 _ if key.starts_with("nhi:") => {}
                 _ if key.starts_with("aws:") => notes.push(format!(
                     "tag `{}` is AWS's own and is not carried over",
@@ -1085,8 +1103,12 @@ impl<'a> Importer<'a> {
                 }
             }
         }
-        let owner = super::owner_team(&mut self.teams, owner.as_deref());
-        (owner, purpose.filter(|p| !p.trim().is_empty()), labels)
+        FromTags {
+            owner: super::owner_team(&mut self.teams, owner.as_deref()),
+            purpose: purpose.filter(|p| !p.trim().is_empty()),
+            expires,
+            labels,
+        }
     }
 
     fn finish(mut self) -> Imported {

@@ -328,6 +328,7 @@ impl Writer {
             existing: vec!["azure"],
             known_as: None,
             state: None,
+            expires: None,
             allowed_actions: allowed,
             forbidden_actions: Vec::new(),
             context: None,

@@ -362,6 +362,7 @@ impl Writer {
             existing: vec!["gcp"],
             known_as: None,
             state: account.disabled.then_some("suspended"),
+            expires: None,
             allowed_actions: allowed,
             forbidden_actions: Vec::new(),
             context: None,

@@ -364,6 +364,7 @@ impl Writer {
             existing: Vec::new(),
             known_as: None,
             state: None,
+            expires: None,
             allowed_actions: allowed,
             forbidden_actions: Vec::new(),
             context: Some(ContextDoc { namespaces }),
