@@ -3,23 +3,25 @@
 //! added by hand and what differs, each ranked as `nhi diff` ranks a
 //! change ([`Risk`]).
 //!
-//! Policies are compared for meaning, not text: statements as a set, their
-//! ids aside, every list as a set, an account id in a principal as its
-//! root ARN.
+//! Each cloud's module reads both sides into the same shape, a principal
+//! and its [`Facets`] (who may become it, what the objects nhi renders
+//! grant it, what else it holds, its keys, state and tags), and one
+//! comparison reports the differences, for every cloud alike. Contents
+//! are compared for meaning, not text: each facet is a set of canonical
+//! entries, so order, ids and formatting are no difference.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use crate::analyse::Analysis;
 use crate::diff::Risk;
-use crate::import::aws::{Kind, Principal};
-use crate::model::{AwsTarget, Model};
-use crate::render::RenderError;
-use crate::render::aws::{self, MANAGED_ANCHOR, POLICY_NAME, Rendered};
-use crate::source::SourceDb;
+
+pub mod aws;
+pub mod azure;
+pub mod gcp;
+pub mod kubernetes;
 
 macro_rules! kinds {
     ($( $(#[$doc:meta])* $variant:ident = $name:literal, $risk:ident, $description:literal; )*) => {
@@ -52,24 +54,26 @@ macro_rules! kinds {
 }
 
 kinds! {
-    /// A role or user nobody declared.
-    PrincipalUnmanaged = "principal-unmanaged", High, "a role or user in the account that no identity renders: made by hand or by another tool, reviewed by nobody";
-    /// A policy the workspace does not render.
-    PolicyAttached = "policy-attached", High, "a role or user carries a managed or inline policy that the workspace does not render";
-    /// A group the workspace does not render.
-    GroupAdded = "group-added", High, "a user is in a group, whose policies it holds, that the workspace does not render";
+    /// A principal nobody declared.
+    PrincipalUnmanaged = "principal-unmanaged", High, "a principal in the cloud that no identity renders: made by hand or by another tool, reviewed by nobody";
+    /// A grant the workspace does not render.
+    GrantAdded = "grant-added", High, "a principal holds a policy, group, role binding or role assignment that the workspace does not render";
+    /// A key the workspace does not declare.
+    KeyAdded = "key-added", High, "a principal has a long-lived key, though its identity authenticates without one";
     /// A trust that differs.
-    TrustDiffers = "trust-differs", High, "a role's trust policy is not the one the workspace renders: someone else may assume it";
+    TrustDiffers = "trust-differs", High, "who may become the principal is not what the workspace renders: someone else may";
     /// Permissions that differ.
-    PermissionsDiffer = "permissions-differ", High, "a role's or user's permissions policy is not the one the workspace renders";
+    PermissionsDiffer = "permissions-differ", High, "what the objects nhi renders grant the principal differs from the workspace, or they are gone";
     /// A boundary that differs.
-    BoundaryDiffers = "boundary-differs", High, "a role's or user's permissions boundary is not the workspace's, or is gone";
-    /// A principal not in the account.
-    PrincipalMissing = "principal-missing", Medium, "a role or user the workspace renders is not in the account: not applied yet, or deleted by hand";
+    BoundaryDiffers = "boundary-differs", High, "a principal's permissions boundary is not the workspace's, or is gone";
+    /// A state that differs.
+    StateDiffers = "state-differs", High, "a principal is enabled that the workspace suspends, or disabled that it runs";
+    /// A principal not in the cloud.
+    PrincipalMissing = "principal-missing", Medium, "a principal the workspace renders is not in the cloud: not applied yet, or deleted by hand";
     /// A path that differs.
-    PathDiffers = "path-differs", Medium, "a role or user is under another path than the workspace renders";
+    PathDiffers = "path-differs", Medium, "a principal is under another path than the workspace renders";
     /// Tags that differ.
-    TagsDiffer = "tags-differ", Low, "a role's or user's tags are not the ones the workspace renders";
+    TagsDiffer = "tags-differ", Low, "a principal's tags, labels or description are not the ones the workspace renders";
 }
 
 impl Serialize for DriftKind {
@@ -78,7 +82,7 @@ impl Serialize for DriftKind {
     }
 }
 
-/// One difference between the account and the workspace.
+/// One difference between the cloud and the workspace.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Drift {
     /// Its risk.
@@ -89,20 +93,20 @@ pub struct Drift {
     pub identity: Option<String>,
     /// The identity's file.
     pub file: Option<String>,
-    /// The role or user, as its ARN says it.
+    /// The principal, as the cloud names it in full.
     pub principal: String,
     /// What differs, in a sentence.
     pub detail: String,
 }
 
-/// What an account holds against what the workspace renders for it.
+/// What a cloud holds against what the workspace renders for it.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Report {
     /// Every difference, highest risk first.
     pub drifts: Vec<Drift>,
-    /// Roles and users compared.
+    /// Principals compared.
     pub compared: usize,
-    /// Principals left aside as people's or AWS's own, by reason.
+    /// Principals left aside as people's or the cloud's own, by reason.
     pub left_aside: BTreeMap<&'static str, usize>,
 }
 
@@ -114,70 +118,108 @@ impl Report {
     }
 }
 
-/// Compare an AWS account with what the workspace renders for it.
-///
-/// # Errors
-///
-/// When the workspace cannot be rendered for AWS.
-pub fn aws(
-    model: &Model,
-    analysis: &Analysis,
-    db: &SourceDb,
-    target: &AwsTarget,
-    account: &[Principal],
-) -> Result<Report, RenderError> {
-    let rendered = aws::principals(model, analysis, db)?;
+/// What drift compares of a principal, on either side. A facet that one
+/// side cannot tell (the exports leave it out) is `None` there and not
+/// compared.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Facets {
+    /// Where it lives, in a cloud with paths.
+    pub path: Option<String>,
+    /// Who may become it, each entry canonical.
+    pub trust: Option<BTreeSet<String>>,
+    /// The objects nhi renders to grant it (`inline policy \`nhi\``,
+    /// `Role \`ns/nhi-x\``), each with its content, canonical; on the
+    /// cloud's side `None` when the exports hold the object but not what
+    /// it grants.
+    pub permissions: BTreeMap<String, Option<BTreeSet<String>>>,
+    /// Everything else it holds, named as `permissions` names objects
+    /// (`managed policy \`ARN\``, `group \`ops\``).
+    pub grants: BTreeSet<String>,
+    /// Its long-lived keys; on the workspace's side, those it may have
+    /// (`None`: any, for an identity that authenticates with a key).
+    pub keys: Option<BTreeSet<String>>,
+    /// Its permissions boundary, if it has one.
+    pub boundary: Option<Option<String>>,
+    /// Whether it is disabled.
+    pub disabled: Option<bool>,
+    /// Its tags, labels or description.
+    pub tags: Option<BTreeMap<String, String>>,
+}
+
+/// A principal of one side.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Held {
+    /// What it is, in a word (`role`, `service account`).
+    pub word: &'static str,
+    /// Its name, as both sides name it.
+    pub key: String,
+    /// Its full name in the cloud (an ARN, an email, a resource id).
+    pub shown: String,
+    /// What is compared.
+    pub facets: Facets,
+}
+
+/// A principal the workspace renders.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Declared {
+    /// The identity.
+    pub identity: String,
+    /// Its file.
+    pub file: String,
+    /// What it renders.
+    pub held: Held,
+}
+
+/// A principal the cloud holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Observed {
+    /// What it holds.
+    pub held: Held,
+    /// Why it is no non-human identity nhi manages: a person's, or the
+    /// cloud's own.
+    pub not_managed: Option<&'static str>,
+}
+
+/// Compare what the workspace renders with what the cloud holds.
+#[must_use]
+pub fn compare(declared: &[Declared], observed: &[Observed]) -> Report {
     let mut report = Report::default();
-    let mut by_key: BTreeMap<(Kind, &str, String), &Principal> = BTreeMap::new();
-    for p in account {
-        by_key.insert((p.kind, p.path.as_str(), p.name.clone()), p);
-    }
-    let mut by_name: BTreeMap<(Kind, String), &Principal> = BTreeMap::new();
-    for p in account {
-        by_name.insert((p.kind, p.name.clone()), p);
-    }
-    let boundary = aws::boundary_arn(target);
-    let mut matched: BTreeSet<&str> = BTreeSet::new();
-    for r in &rendered {
-        let kind = if r.trust.is_some() {
-            Kind::Role
-        } else {
-            Kind::User
-        };
-        let name = r.iam_name(target);
-        let file = model
-            .identities
-            .get(r.name.as_str())
-            .map(|i| db.display_path(i.file));
+    let by_key: BTreeMap<(&str, &str), &Observed> = observed
+        .iter()
+        .map(|o| ((o.held.word, o.held.key.as_str()), o))
+        .collect();
+    let mut matched: BTreeSet<(&str, &str)> = BTreeSet::new();
+    for d in declared {
         let mut push = |kind: DriftKind, principal: &str, detail: String| {
             report.drifts.push(Drift {
                 risk: kind.risk(),
                 kind,
-                identity: Some(r.name.clone()),
-                file: file.clone(),
+                identity: Some(d.identity.clone()),
+                file: Some(d.file.clone()),
                 principal: principal.to_owned(),
                 detail,
             });
         };
-        let found = by_key
-            .get(&(kind, r.path(), name.clone()))
-            .or_else(|| by_name.get(&(kind, name.clone())));
-        let Some(found) = found else {
+        let key = (d.held.word, d.held.key.as_str());
+        let Some(found) = by_key.get(&key) else {
             push(
                 DriftKind::PrincipalMissing,
-                &format!("{}{name}", r.path()),
-                format!("the account has no {} `{name}`", kind_word(kind)),
+                &d.held.shown,
+                format!("the cloud has no {} `{}`", d.held.word, d.held.key),
             );
             continue;
         };
-        matched.insert(found.arn.as_str());
+        matched.insert(key);
         report.compared += 1;
-        for (kind, detail) in compare(r, found, boundary.as_deref()) {
-            push(kind, &found.arn, detail);
+        for (kind, detail) in facets(&d.held.facets, &found.held.facets) {
+            push(kind, &found.held.shown, detail);
         }
     }
-    for p in account.iter().filter(|p| !matched.contains(p.arn.as_str())) {
-        if let Some(why) = p.not_managed {
+    for o in observed {
+        if matched.contains(&(o.held.word, o.held.key.as_str())) {
+            continue;
+        }
+        if let Some(why) = o.not_managed {
             *report.left_aside.entry(why).or_default() += 1;
             continue;
         }
@@ -186,11 +228,10 @@ pub fn aws(
             kind: DriftKind::PrincipalUnmanaged,
             identity: None,
             file: None,
-            principal: p.arn.clone(),
+            principal: o.held.shown.clone(),
             detail: format!(
-                "no identity renders the {} `{}`: declare it (`nhi import aws` writes its file) or delete it",
-                kind_word(p.kind),
-                p.name
+                "no identity renders the {} `{}`: declare it (`nhi import` writes its file) or delete it",
+                o.held.word, o.held.key
             ),
         });
     }
@@ -203,172 +244,110 @@ pub fn aws(
                 d.identity.clone(),
                 d.principal.clone(),
                 d.kind,
+                d.detail.clone(),
             )
         };
         b.risk.cmp(&a.risk).then_with(|| key(a).cmp(&key(b)))
     });
-    Ok(report)
+    report.drifts.dedup();
+    report
 }
 
-const fn kind_word(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Role => "role",
-        Kind::User => "user",
-    }
-}
-
-/// How one rendered principal and its counterpart in the account differ.
-fn compare(r: &Rendered, p: &Principal, boundary: Option<&str>) -> Vec<(DriftKind, String)> {
+/// How one principal's facets differ, the workspace's `want` against the
+/// cloud's `got`.
+fn facets(want: &Facets, got: &Facets) -> Vec<(DriftKind, String)> {
     let mut out = Vec::new();
-    if p.path != r.path() {
+    if let (Some(w), Some(g)) = (&want.path, &got.path)
+        && w != g
+    {
         out.push((
             DriftKind::PathDiffers,
-            format!(
-                "under `{}`, where the workspace renders `{}`",
-                p.path,
-                r.path()
-            ),
+            format!("under `{g}`, where the workspace renders `{w}`"),
         ));
     }
-    if let Some(trust) = &r.trust {
-        let want = serde_json::to_value(trust).unwrap_or_default();
-        // a trust anchor Terraform creates has no ARN to compare with
-        let comparable = !want.to_string().contains(MANAGED_ANCHOR);
-        let got = p.trust.clone().unwrap_or_default();
-        if comparable && statements(&want) != statements(&got) {
+    if let (Some(w), Some(g)) = (&want.trust, &got.trust)
+        && w != g
+    {
+        out.push((DriftKind::TrustDiffers, difference("trust", w, g)));
+    }
+    for (name, w) in &want.permissions {
+        match (w, got.permissions.get(name)) {
+            (_, None) => out.push((DriftKind::PermissionsDiffer, format!("it has no {name}"))),
+            (Some(w), Some(Some(g))) if w != g => {
+                out.push((DriftKind::PermissionsDiffer, difference(name, w, g)));
+            }
+            _ => {}
+        }
+    }
+    for grant in got
+        .grants
+        .iter()
+        .filter(|g| !want.grants.contains(*g) && !want.permissions.contains_key(*g))
+    {
+        out.push((DriftKind::GrantAdded, grant.clone()));
+    }
+    if let (Some(allowed), Some(held)) = (&want.keys, &got.keys) {
+        for key in held.difference(allowed) {
             out.push((
-                DriftKind::TrustDiffers,
-                difference("trust policy", &want, &got),
+                DriftKind::KeyAdded,
+                format!("key `{key}`, though its identity authenticates without one"),
             ));
         }
     }
-    let want = serde_json::to_value(&r.permissions).unwrap_or_default();
-    match p.inline.get(POLICY_NAME) {
-        None => out.push((
-            DriftKind::PermissionsDiffer,
-            format!("it has no inline policy `{POLICY_NAME}`"),
-        )),
-        Some(got) if statements(&want) != statements(got) => out.push((
-            DriftKind::PermissionsDiffer,
-            difference(&format!("inline policy `{POLICY_NAME}`"), &want, got),
-        )),
-        Some(_) => {}
-    }
-    for name in p.inline.keys().filter(|n| n.as_str() != POLICY_NAME) {
-        out.push((DriftKind::PolicyAttached, format!("inline policy `{name}`")));
-    }
-    for arn in &p.attached {
-        out.push((DriftKind::PolicyAttached, format!("managed policy `{arn}`")));
-    }
-    for group in &p.groups {
-        out.push((DriftKind::GroupAdded, format!("group `{group}`")));
-    }
-    if p.boundary.as_deref() != boundary {
+    if let (Some(w), Some(g)) = (&want.boundary, &got.boundary)
+        && w != g
+    {
+        let said = |b: &Option<String>| b.as_ref().map_or("none".to_owned(), |b| format!("`{b}`"));
         out.push((
             DriftKind::BoundaryDiffers,
             format!(
                 "permissions boundary {}, where the workspace renders {}",
-                p.boundary
-                    .as_deref()
-                    .map_or("none".to_owned(), |b| format!("`{b}`")),
-                boundary.map_or("none".to_owned(), |b| format!("`{b}`"))
+                said(g),
+                said(w)
             ),
         ));
     }
-    let want: BTreeMap<&str, &str> = r
-        .tags
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    let got: BTreeMap<&str, &str> = p
-        .tags
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    let keys: BTreeSet<&str> = want
-        .keys()
-        .chain(got.keys())
-        .copied()
-        .filter(|k| want.get(k) != got.get(k))
-        .collect();
-    if !keys.is_empty() {
+    if let (Some(w), Some(g)) = (want.disabled, got.disabled)
+        && w != g
+    {
         out.push((
-            DriftKind::TagsDiffer,
-            format!("tags {} differ", crate::diag::backticked(keys.into_iter())),
+            DriftKind::StateDiffers,
+            if g {
+                "it is disabled, where the workspace runs it".to_owned()
+            } else {
+                "it is enabled, where the workspace suspends it".to_owned()
+            },
         ));
+    }
+    if let (Some(w), Some(g)) = (&want.tags, &got.tags) {
+        let keys: BTreeSet<&str> = w
+            .keys()
+            .chain(g.keys())
+            .map(String::as_str)
+            .filter(|k| w.get(*k) != g.get(*k))
+            .collect();
+        if !keys.is_empty() {
+            out.push((
+                DriftKind::TagsDiffer,
+                format!("{} differ", crate::diag::backticked(keys.into_iter())),
+            ));
+        }
     }
     out
 }
 
-/// How many statements only one side has.
-fn difference(what: &str, want: &Value, got: &Value) -> String {
-    let (w, g) = (statements(want), statements(got));
+/// How many entries only one side has.
+fn difference(what: &str, want: &BTreeSet<String>, got: &BTreeSet<String>) -> String {
     format!(
-        "its {what} has {} statement(s) the workspace does not render, and lacks {} it does",
-        g.difference(&w).count(),
-        w.difference(&g).count()
+        "its {what} has {} entr{} the workspace does not render, and lacks {} it does",
+        got.difference(want).count(),
+        if got.difference(want).count() == 1 {
+            "y"
+        } else {
+            "ies"
+        },
+        want.difference(got).count()
     )
-}
-
-/// A policy's statements, each in a canonical form.
-#[must_use]
-pub fn statements(doc: &Value) -> BTreeSet<String> {
-    let list = match doc.get("Statement") {
-        Some(Value::Array(a)) => a.clone(),
-        Some(s @ Value::Object(_)) => vec![s.clone()],
-        _ => Vec::new(),
-    };
-    list.iter()
-        .filter_map(Value::as_object)
-        .map(|s| {
-            let fields = s.iter().filter(|(k, _)| k.as_str() != "Sid");
-            sorted(fields).to_string()
-        })
-        .collect()
-}
-
-/// An object with its keys in order (whatever order the reader kept) and
-/// each value canonical.
-fn sorted<'v>(fields: impl Iterator<Item = (&'v String, &'v Value)>) -> Value {
-    let ordered: BTreeMap<&String, &Value> = fields.collect();
-    Value::Object(
-        ordered
-            .into_iter()
-            .map(|(k, v)| (k.clone(), canonical(k, v)))
-            .collect::<Map<String, Value>>(),
-    )
-}
-
-/// A statement's value: every list a sorted set, every scalar a string,
-/// an account id as the root ARN IAM reads it as.
-fn canonical(key: &str, value: &Value) -> Value {
-    match value {
-        Value::Object(m) => sorted(m.iter()),
-        Value::Array(_) | Value::String(_) | Value::Bool(_) | Value::Number(_) => {
-            let items: Vec<&Value> = match value {
-                Value::Array(a) => a.iter().collect(),
-                other => vec![other],
-            };
-            let set: BTreeSet<String> = items
-                .into_iter()
-                .map(|v| {
-                    let s = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
-                    if key == "AWS" && s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()) {
-                        format!("arn:aws:iam::{s}:root")
-                    } else {
-                        s
-                    }
-                })
-                .collect();
-            // Effect and Version stay scalars; everything else is a set
-            if matches!(key, "Effect" | "Version") {
-                set.into_iter().next().map_or(Value::Null, Value::String)
-            } else {
-                Value::Array(set.into_iter().map(Value::String).collect())
-            }
-        }
-        Value::Null => Value::Null,
-    }
 }
 
 /// The report as JSON (`version: 1`).
@@ -429,7 +408,7 @@ pub fn markdown(report: &Report) -> String {
     if report.drifts.is_empty() {
         let _ = writeln!(
             out,
-            "The account matches the workspace: {} roles and users compared{}.",
+            "The cloud matches the workspace: {} principals compared{}.",
             report.compared,
             aside(report)
         );
@@ -451,7 +430,7 @@ pub fn markdown(report: &Report) -> String {
     }
     let _ = writeln!(
         out,
-        "\n{} roles and users compared, {} difference(s){}.",
+        "\n{} principals compared, {} difference(s){}.",
         report.compared,
         report.drifts.len(),
         aside(report)
@@ -523,28 +502,5 @@ const fn level(risk: Risk) -> &'static str {
         Risk::High => "error",
         Risk::Medium => "warning",
         Risk::Low | Risk::Info => "note",
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn statements_compare_for_meaning() {
-        let a = serde_json::json!({"Statement": [{"Sid": "A", "Effect": "Allow", "Action": ["s3:b", "s3:a"], "Resource": "*",
-            "Condition": {"Bool": {"aws:SecureTransport": true}}}]});
-        let b = serde_json::json!({"Statement": {"Effect": "Allow", "Action": ["s3:a", "s3:b"], "Resource": ["*"],
-            "Condition": {"Bool": {"aws:SecureTransport": "true"}}}});
-        assert_eq!(statements(&a), statements(&b));
-        let c = serde_json::json!({"Statement": [{"Effect": "Allow", "Action": "s3:a", "Resource": "*"}]});
-        assert_ne!(statements(&a), statements(&c));
-        let root = serde_json::json!({"Statement": [{"Effect": "Allow", "Principal": {"AWS": "123456789012"}, "Action": "sts:AssumeRole"}]});
-        let arn = serde_json::json!({"Statement": [{"Effect": "Allow", "Principal": {"AWS": ["arn:aws:iam::123456789012:root"]}, "Action": ["sts:AssumeRole"]}]});
-        assert_eq!(statements(&root), statements(&arn));
-        // the order of keys is no difference
-        let ordered = serde_json::json!({"Statement": [{"Effect": "Allow", "Action": "s3:a", "Resource": "*"}]});
-        let reordered = serde_json::json!({"Statement": [{"Resource": "*", "Action": "s3:a", "Effect": "Allow"}]});
-        assert_eq!(statements(&ordered), statements(&reordered));
     }
 }

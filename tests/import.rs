@@ -522,7 +522,7 @@ fn drift_finds_nothing_in_what_was_applied_and_every_change_made_by_hand() {
     assert_eq!(
         found,
         [
-            expect("high", "policy-attached", &first),
+            expect("high", "grant-added", &first),
             expect("high", "permissions-differ", &first),
             expect("high", "principal-unmanaged", "-"),
             expect("medium", "principal-missing", &gone),

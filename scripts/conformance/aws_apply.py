@@ -506,10 +506,10 @@ def drift_check(nhi: str, port: int, source: Path, scratch: Path, ws: Path, expe
         iam.delete_policy(PolicyArn=policy)
         iam.delete_role(RoleName="made-by-hand")
     kinds = sorted((d["kind"], d["risk"]) for d in found)
-    if kinds != [("policy-attached", "high"), ("principal-unmanaged", "high")]:
+    if kinds != [("grant-added", "high"), ("principal-unmanaged", "high")]:
         fail(f"{source}: after a policy attached by hand and a role made by hand, nhi drift reports {found}")
     unmanaged = next(d for d in found if d["kind"] == "principal-unmanaged")
-    attached = next(d for d in found if d["kind"] == "policy-attached")
+    attached = next(d for d in found if d["kind"] == "grant-added")
     if not unmanaged["principal"].endswith(":role/made-by-hand") or policy not in attached["detail"] or not attached["principal"].endswith(f"/{victim}"):
         fail(f"{source}: nhi drift names the wrong principals: {found}")
     say(f"{source}: nhi drift finds nothing in the account as applied, and exactly a policy attached and a role made by hand")

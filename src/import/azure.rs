@@ -26,64 +26,106 @@ use crate::diag::{Diagnostic, Diagnostics};
 use crate::source::{FileId, SourceDb};
 use crate::vocabulary::glob;
 
+/// A user-assigned managed identity, as `az identity list` prints it.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
-struct ManagedIdentity {
-    id: String,
-    name: String,
+pub struct ManagedIdentity {
+    /// Its resource id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
     location: Option<String>,
-    principal_id: String,
+    /// The object id of its service principal, which assignments name.
+    pub principal_id: String,
     client_id: Option<String>,
     tenant_id: Option<String>,
     resource_group: Option<String>,
-    tags: Option<BTreeMap<String, String>>,
+    /// Its tags.
+    pub tags: Option<BTreeMap<String, String>>,
 }
 
+/// A federated identity credential.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-struct Credential {
+pub struct Credential {
+    /// Its resource id, under its managed identity's.
+    pub id: String,
+    /// The token issuer.
+    pub issuer: String,
+    /// The token subject.
+    pub subject: String,
+    /// The token audiences.
+    pub audiences: Vec<String>,
+}
+
+/// A role definition, as `az role definition list` prints it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct RoleDefinition {
     id: String,
-    issuer: String,
-    subject: String,
-    audiences: Vec<String>,
+    /// Its GUID.
+    pub name: String,
+    /// Its name as people read it.
+    pub role_name: String,
+    /// What it grants.
+    pub permissions: Vec<Permission>,
 }
 
+/// One block of a role definition's permissions.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
-struct RoleDefinition {
-    id: String,
-    name: String,
-    role_name: String,
-    permissions: Vec<Permission>,
+pub struct Permission {
+    /// Control-plane operations.
+    pub actions: Vec<String>,
+    /// Those taken back.
+    pub not_actions: Vec<String>,
+    /// Data-plane operations.
+    pub data_actions: Vec<String>,
+    /// Those taken back.
+    pub not_data_actions: Vec<String>,
 }
 
+/// A role assignment, as `az role assignment list --all` prints it.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
-struct Permission {
-    actions: Vec<String>,
-    not_actions: Vec<String>,
-    data_actions: Vec<String>,
-    not_data_actions: Vec<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
-struct Assignment {
-    principal_id: String,
+pub struct Assignment {
+    /// Who holds it.
+    pub principal_id: String,
     principal_name: Option<String>,
     principal_type: String,
-    role_definition_id: String,
-    role_definition_name: Option<String>,
-    scope: String,
-    condition: Option<String>,
+    /// The role's resource id.
+    pub role_definition_id: String,
+    /// The role's name.
+    pub role_definition_name: Option<String>,
+    /// Where it holds.
+    pub scope: String,
+    /// Its condition, if any.
+    pub condition: Option<String>,
 }
 
+impl Assignment {
+    /// Its role's GUID, lower-case, as [`Subscription::roles`] keys it.
+    #[must_use]
+    pub fn role_guid(&self) -> String {
+        self.role_definition_id
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase()
+    }
+}
+
+/// Everything the exports say about the subscription.
 #[derive(Default)]
-struct Subscription {
-    identities: Vec<ManagedIdentity>,
-    credentials: Vec<Credential>,
-    roles: BTreeMap<String, RoleDefinition>,
-    assignments: Vec<Assignment>,
+pub struct Subscription {
+    /// Its managed identities.
+    pub identities: Vec<ManagedIdentity>,
+    /// Their federated credentials.
+    pub credentials: Vec<Credential>,
+    /// Role definitions, by GUID (lower-case).
+    pub roles: BTreeMap<String, RoleDefinition>,
+    /// Role assignments.
+    pub assignments: Vec<Assignment>,
 }
 
 #[derive(Debug, Serialize)]
@@ -123,6 +165,16 @@ struct AzureTargetDoc {
 /// Every file that is none of the exports above, or that holds a
 /// credential, as located diagnostics; then nothing is made.
 pub fn import(db: &mut SourceDb, files: &[FileId]) -> Result<Imported, Diagnostics> {
+    let subscription = subscription(db, files)?;
+    Ok(Writer::default().run(&subscription))
+}
+
+/// Read the exports: what they say about the subscription.
+///
+/// # Errors
+///
+/// As [`import`].
+pub fn subscription(db: &mut SourceDb, files: &[FileId]) -> Result<Subscription, Diagnostics> {
     let mut out = Diagnostics::new();
     let mut subscription = Subscription::default();
     for &file in files {
@@ -136,7 +188,7 @@ pub fn import(db: &mut SourceDb, files: &[FileId]) -> Result<Imported, Diagnosti
     if out.has_errors() {
         return Err(out);
     }
-    Ok(Writer::default().run(&subscription))
+    Ok(subscription)
 }
 
 fn whole_file(db: &SourceDb, file: FileId, why: &str) -> Diagnostic {
@@ -362,12 +414,7 @@ impl Writer {
             notes.push(format!("its assignment of `{role_name}` holds a condition nhi cannot say: left out, so it may do less than in Azure"));
             return None;
         }
-        let guid = a
-            .role_definition_id
-            .rsplit('/')
-            .next()
-            .unwrap_or_default()
-            .to_ascii_lowercase();
+        let guid = a.role_guid();
         let Some(role) = subscription.roles.get(&guid) else {
             notes.push(format!("the permissions of `{role_name}` are not in the exports: give `az role definition list --name \"{role_name}\"` to carry them"));
             return None;

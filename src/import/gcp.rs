@@ -30,45 +30,67 @@ use crate::source::{FileId, SourceDb};
 /// The role a pool principal needs to act as a service account.
 const WORKLOAD_IDENTITY_USER: &str = "roles/iam.workloadIdentityUser";
 
+/// A service account, as `gcloud iam service-accounts list` prints it.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
-struct ServiceAccount {
-    email: String,
-    display_name: Option<String>,
-    description: Option<String>,
-    disabled: bool,
-    project_id: String,
+pub struct ServiceAccount {
+    /// Its email.
+    pub email: String,
+    /// Its display name.
+    pub display_name: Option<String>,
+    /// Its description.
+    pub description: Option<String>,
+    /// Whether it is disabled.
+    pub disabled: bool,
+    /// Its project.
+    pub project_id: String,
 }
 
+/// An IAM policy.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 struct Policy {
     bindings: Vec<Binding>,
 }
 
+/// A role binding of an IAM policy.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-struct Binding {
-    role: String,
-    members: Vec<String>,
-    condition: Option<Value>,
+pub struct Binding {
+    /// The role.
+    pub role: String,
+    /// Who holds it.
+    pub members: Vec<String>,
+    /// Its condition, if any.
+    pub condition: Option<Value>,
 }
 
+/// A service account key (its id and dates, never its material).
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
-struct Key {
-    name: String,
-    key_type: String,
-    valid_after_time: Option<String>,
-    valid_before_time: Option<String>,
+pub struct Key {
+    /// `projects/P/serviceAccounts/EMAIL/keys/ID`.
+    pub name: String,
+    /// `USER_MANAGED` or `SYSTEM_MANAGED`.
+    pub key_type: String,
+    /// When it became valid.
+    pub valid_after_time: Option<String>,
+    /// When it stops being valid.
+    pub valid_before_time: Option<String>,
 }
 
+/// A role, as `gcloud iam roles list|describe` prints it.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
-struct Role {
-    name: String,
-    title: Option<String>,
-    included_permissions: Option<Vec<String>>,
+pub struct Role {
+    /// `roles/X` or `projects/P/roles/X`.
+    pub name: String,
+    /// Its title.
+    pub title: Option<String>,
+    /// Its permissions (`describe` only).
+    pub included_permissions: Option<Vec<String>>,
+    /// Its launch stage (`GA`, `DISABLED`…).
+    pub stage: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -86,12 +108,17 @@ struct Oidc {
 
 /// Everything the exports say about the project.
 #[derive(Default)]
-struct Project {
-    accounts: Vec<ServiceAccount>,
-    bindings: Vec<Binding>,
-    account_policies: BTreeMap<String, Vec<Binding>>,
-    keys: Vec<Key>,
-    roles: BTreeMap<String, Role>,
+pub struct Project {
+    /// Its service accounts.
+    pub accounts: Vec<ServiceAccount>,
+    /// The project's role bindings.
+    pub bindings: Vec<Binding>,
+    /// Each account's own policy, by account id, where the exports hold it.
+    pub account_policies: BTreeMap<String, Vec<Binding>>,
+    /// Service account keys.
+    pub keys: Vec<Key>,
+    /// Roles, by name.
+    pub roles: BTreeMap<String, Role>,
     providers: Vec<Provider>,
 }
 
@@ -127,6 +154,16 @@ struct GcpTargetDoc {
 /// Every file that is none of the exports above, or that holds a
 /// credential, as located diagnostics; then nothing is made.
 pub fn import(db: &mut SourceDb, files: &[FileId]) -> Result<Imported, Diagnostics> {
+    let project = project(db, files)?;
+    Ok(Writer::default().run(&project))
+}
+
+/// Read the exports: what they say about the project.
+///
+/// # Errors
+///
+/// As [`import`].
+pub fn project(db: &mut SourceDb, files: &[FileId]) -> Result<Project, Diagnostics> {
     let mut out = Diagnostics::new();
     let mut project = Project::default();
     let mut policies = Vec::new();
@@ -165,7 +202,7 @@ pub fn import(db: &mut SourceDb, files: &[FileId]) -> Result<Imported, Diagnosti
     if out.has_errors() {
         return Err(out);
     }
-    Ok(Writer::default().run(&project))
+    Ok(project)
 }
 
 fn whole_file(db: &SourceDb, file: FileId, why: &str) -> Diagnostic {
@@ -251,7 +288,8 @@ fn read(
 }
 
 /// Why an account is Google's own, if it is.
-fn googles(email: &str) -> Option<&'static str> {
+#[must_use]
+pub fn googles(email: &str) -> Option<&'static str> {
     let (id, domain) = email.split_once('@').unwrap_or((email, ""));
     if domain == "developer.gserviceaccount.com" || domain == "appspot.gserviceaccount.com" {
         Some("Google-made default service accounts")

@@ -24,7 +24,7 @@ use crate::diag::{Diagnostic, Diagnostics};
 use crate::source::{FileId, SourceDb};
 
 /// Namespaces the cluster runs itself in.
-const SYSTEM_NAMESPACES: [&str; 3] = ["kube-system", "kube-public", "kube-node-lease"];
+pub const SYSTEM_NAMESPACES: [&str; 3] = ["kube-system", "kube-public", "kube-node-lease"];
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
@@ -33,54 +33,78 @@ struct List {
     items: Vec<Object>,
 }
 
+/// A ServiceAccount, Role, ClusterRole or binding, as far as nhi reads it.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
-struct Object {
-    kind: String,
-    metadata: Metadata,
-    rules: Vec<Rule>,
-    subjects: Vec<Subject>,
-    role_ref: Option<RoleRef>,
+pub struct Object {
+    /// Its kind.
+    pub kind: String,
+    /// Its name, namespace, labels and annotations.
+    pub metadata: Metadata,
+    /// A role's rules.
+    pub rules: Vec<Rule>,
+    /// A binding's subjects.
+    pub subjects: Vec<Subject>,
+    /// A binding's role.
+    pub role_ref: Option<RoleRef>,
 }
 
+/// An object's metadata.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-struct Metadata {
-    name: String,
-    namespace: Option<String>,
-    labels: BTreeMap<String, String>,
-    annotations: BTreeMap<String, String>,
+pub struct Metadata {
+    /// Its name.
+    pub name: String,
+    /// Its namespace (none for cluster-wide objects).
+    pub namespace: Option<String>,
+    /// Its labels.
+    pub labels: BTreeMap<String, String>,
+    /// Its annotations.
+    pub annotations: BTreeMap<String, String>,
 }
 
+/// An RBAC rule.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq, Eq, PartialOrd, Ord)]
 #[serde(default, rename_all = "camelCase")]
-struct Rule {
+pub struct Rule {
+    /// API groups.
     #[serde(rename(serialize = "api_groups"))]
-    api_groups: Vec<String>,
-    resources: Vec<String>,
-    verbs: Vec<String>,
+    pub api_groups: Vec<String>,
+    /// Resources.
+    pub resources: Vec<String>,
+    /// Verbs.
+    pub verbs: Vec<String>,
+    /// Resource names it narrows to.
     #[serde(
         rename(serialize = "resource_names"),
         skip_serializing_if = "Vec::is_empty"
     )]
-    resource_names: Vec<String>,
+    pub resource_names: Vec<String>,
+    /// Non-resource URLs.
     #[serde(skip_serializing)]
-    non_resource_urls: Vec<String>,
+    pub non_resource_urls: Vec<String>,
 }
 
+/// A binding's subject.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-struct Subject {
-    kind: String,
-    name: String,
-    namespace: Option<String>,
+pub struct Subject {
+    /// `ServiceAccount`, `User` or `Group`.
+    pub kind: String,
+    /// Its name.
+    pub name: String,
+    /// A ServiceAccount's namespace.
+    pub namespace: Option<String>,
 }
 
+/// A binding's role.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-struct RoleRef {
-    kind: String,
-    name: String,
+pub struct RoleRef {
+    /// `Role` or `ClusterRole`.
+    pub kind: String,
+    /// Its name.
+    pub name: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -113,6 +137,16 @@ struct KubernetesTargetDoc {
 /// Every file that is not a `kubectl get … -o json` list, or that holds a
 /// credential, as located diagnostics; then nothing is made.
 pub fn import(db: &mut SourceDb, files: &[FileId]) -> Result<Imported, Diagnostics> {
+    let objects = objects(db, files)?;
+    Ok(Cluster::new(&objects).import())
+}
+
+/// Read the exports: every object of their lists.
+///
+/// # Errors
+///
+/// As [`import`].
+pub fn objects(db: &mut SourceDb, files: &[FileId]) -> Result<Vec<Object>, Diagnostics> {
     let mut out = Diagnostics::new();
     let mut objects = Vec::new();
     for &file in files {
@@ -122,7 +156,7 @@ pub fn import(db: &mut SourceDb, files: &[FileId]) -> Result<Imported, Diagnosti
         let text: Arc<str> = db.get(file).map(|f| f.text().clone()).unwrap_or_default();
         match serde_json::from_str::<List>(&text) {
             Ok(list) if list.kind == "List" || list.kind.ends_with("List") => {
-                objects.extend(list.items)
+                objects.extend(list.items);
             }
             Ok(_) => out.push(not_a_list(db, file)),
             Err(e) => out.push(malformed(db, file, &e, "a `kubectl get -o json` list")),
@@ -131,7 +165,7 @@ pub fn import(db: &mut SourceDb, files: &[FileId]) -> Result<Imported, Diagnosti
     if out.has_errors() {
         return Err(out);
     }
-    Ok(Cluster::new(&objects).import())
+    Ok(objects)
 }
 
 fn not_a_list(db: &SourceDb, file: FileId) -> Diagnostic {

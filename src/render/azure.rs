@@ -43,10 +43,13 @@ pub fn scope(target: &AzureTarget) -> String {
     }
 }
 
+/// Azure operations, control plane and data plane.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-struct Operations {
-    actions: BTreeSet<String>,
-    data_actions: BTreeSet<String>,
+pub struct Operations {
+    /// Control-plane operations.
+    pub actions: BTreeSet<String>,
+    /// Data-plane operations.
+    pub data_actions: BTreeSet<String>,
 }
 
 impl Operations {
@@ -90,21 +93,27 @@ fn operations<'a>(
 
 /// One custom role of an identity, assigned at one scope.
 #[derive(Clone, Debug, PartialEq, Eq)]
-struct Role {
-    scope: String,
-    allowed: Operations,
+pub struct Role {
+    /// Where it is assigned.
+    pub scope: String,
+    /// What it grants.
+    pub allowed: Operations,
     /// Forbidden operations one of the role's own patterns would grant.
-    not: Operations,
+    pub not: Operations,
 }
 
+/// One identity in Azure.
 #[derive(Clone, Debug, PartialEq, Eq)]
-struct Rendered {
-    name: String,
+pub struct Rendered {
+    /// The identity's (and its managed identity's) name.
+    pub name: String,
     description: String,
-    tags: tags::Tags,
-    credentials: Vec<AzureCredential>,
+    /// Its managed identity's tags.
+    pub tags: tags::Tags,
+    /// Its federated credentials.
+    pub credentials: Vec<AzureCredential>,
     /// Its roles: the target's scope first, then the others in order.
-    roles: Vec<Role>,
+    pub roles: Vec<Role>,
     /// Whether its managed identity exists already, to be imported.
     existing: bool,
 }
@@ -113,7 +122,8 @@ impl Rendered {
     /// The name of its `i`th role, in the subscription `subscription`
     /// (custom role names are the tenant's: one per subscription), and
     /// its file stem and Terraform key suffix.
-    fn role_names(&self, i: usize, subscription: &str) -> (String, String) {
+    #[must_use]
+    pub fn role_names(&self, i: usize, subscription: &str) -> (String, String) {
         if i == 0 {
             (format!("nhi-{}-{subscription}", self.name), String::new())
         } else {
@@ -134,18 +144,37 @@ pub fn render(
     target: &AzureTarget,
 ) -> Artifacts {
     let mut out = Artifacts::new();
-    let mut all = Vec::new();
-    for identity in analysis.landing(model, Cloud::Azure) {
-        // a workspace that checked clean can federate every identity it needs
-        let Ok(credentials) = federation::azure(model, identity) else {
-            continue;
-        };
-        let r = rendered(model, analysis, db, identity, credentials, &scope(target));
-        files(&r, target, &mut out);
-        all.push(r);
+    let all = identities(model, analysis, db, target);
+    for r in &all {
+        files(r, target, &mut out);
     }
     out.extend(module::render(&all, target));
     out
+}
+
+/// Every identity that lands in Azure, as it is rendered there.
+#[must_use]
+pub fn identities(
+    model: &Model,
+    analysis: &Analysis,
+    db: &SourceDb,
+    target: &AzureTarget,
+) -> Vec<Rendered> {
+    analysis
+        .landing(model, Cloud::Azure)
+        // a workspace that checked clean can federate every identity it needs
+        .filter_map(|identity| {
+            let credentials = federation::azure(model, identity).ok()?;
+            Some(rendered(
+                model,
+                analysis,
+                db,
+                identity,
+                credentials,
+                &scope(target),
+            ))
+        })
+        .collect()
 }
 
 fn rendered(

@@ -36,19 +36,25 @@ pub const WORKLOAD_IDENTITY_USER: &str = "roles/iam.workloadIdentityUser";
 
 /// One identity in Google Cloud.
 #[derive(Clone, Debug, PartialEq, Eq)]
-struct Rendered {
-    name: String,
-    account_id: String,
-    email: String,
+pub struct Rendered {
+    /// The identity's name.
+    pub name: String,
+    /// Its service account's id.
+    pub account_id: String,
+    /// Its service account's email.
+    pub email: String,
     role_id: String,
-    description: String,
+    /// Its service account's description.
+    pub description: String,
     /// What its first role grants, bound without a condition.
     permissions: BTreeSet<String>,
     /// Its other roles, each bound under a condition.
     conditional: Vec<Conditional>,
     denied: BTreeSet<String>,
-    trust: GcpTrust,
-    disabled: bool,
+    /// How it is reached.
+    pub trust: GcpTrust,
+    /// Whether its service account is disabled.
+    pub disabled: bool,
     /// Whether its service account exists already, to be imported.
     existing: bool,
     /// The OIDC issuer it comes through the pool from, and its subjects.
@@ -65,10 +71,13 @@ struct Conditional {
 
 /// An IAM condition on a role binding.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-struct Condition {
-    title: String,
-    description: String,
-    expression: String,
+pub struct Condition {
+    /// Its title.
+    pub title: String,
+    /// Its description.
+    pub description: String,
+    /// Its CEL expression.
+    pub expression: String,
 }
 
 /// Render the Google Cloud target: every identity that lands in Google
@@ -76,18 +85,30 @@ struct Condition {
 #[must_use]
 pub fn render(model: &Model, analysis: &Analysis, db: &SourceDb, target: &GcpTarget) -> Artifacts {
     let mut out = Artifacts::new();
-    let mut all = Vec::new();
-    for identity in analysis.landing(model, Cloud::Gcp) {
-        // a workspace that checked clean can federate every identity it needs
-        let Ok(trust) = federation::gcp(model, identity) else {
-            continue;
-        };
-        let r = rendered(model, analysis, db, identity, trust, target);
-        files(&r, target, &mut out);
-        all.push(r);
+    let all = accounts(model, analysis, db, target);
+    for r in &all {
+        files(r, target, &mut out);
     }
     out.extend(module::render(&all, target));
     out
+}
+
+/// Every identity that lands in Google Cloud, as it is rendered there.
+#[must_use]
+pub fn accounts(
+    model: &Model,
+    analysis: &Analysis,
+    db: &SourceDb,
+    target: &GcpTarget,
+) -> Vec<Rendered> {
+    analysis
+        .landing(model, Cloud::Gcp)
+        // a workspace that checked clean can federate every identity it needs
+        .filter_map(|identity| {
+            let trust = federation::gcp(model, identity).ok()?;
+            Some(rendered(model, analysis, db, identity, trust, target))
+        })
+        .collect()
 }
 
 /// What an identity's allowed actions grant in Google Cloud: the
@@ -319,7 +340,8 @@ struct DenyRule<'a> {
 
 /// An identity's custom roles, numbered from 1: its id, its permissions,
 /// and the condition its binding holds (none for the first).
-fn roles(r: &Rendered) -> Vec<(usize, String, &BTreeSet<String>, Option<&Condition>)> {
+#[must_use]
+pub fn roles(r: &Rendered) -> Vec<(usize, String, &BTreeSet<String>, Option<&Condition>)> {
     let mut out = vec![(1, r.role_id.clone(), &r.permissions, None)];
     for (i, c) in r.conditional.iter().enumerate() {
         let n = i + 2;

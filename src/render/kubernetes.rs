@@ -102,11 +102,7 @@ pub struct ClusterSpiffeIdSpec {
 pub fn render(model: &Model, analysis: &Analysis, db: &SourceDb) -> Artifacts {
     let mut out = Artifacts::new();
     let mut files = Vec::new();
-    for identity in analysis.live(model) {
-        let Some(namespaces) = &analysis.lands(identity).kubernetes else {
-            continue;
-        };
-        let objects = objects(model, analysis, db, identity, namespaces);
+    for (identity, objects) in identities(model, analysis, db) {
         let path = format!("kubernetes/{}.yaml", identity.name.value);
         out.insert(Artifact::new(
             &path,
@@ -147,6 +143,23 @@ pub fn render(model: &Model, analysis: &Analysis, db: &SourceDb) -> Artifacts {
         None,
     ));
     out
+}
+
+/// Every identity that runs on the cluster, with the objects rendered
+/// for it.
+#[must_use]
+pub fn identities<'m>(
+    model: &'m Model,
+    analysis: &Analysis,
+    db: &SourceDb,
+) -> Vec<(&'m Identity, Vec<Object>)> {
+    analysis
+        .live(model)
+        .filter_map(|identity| {
+            let namespaces = analysis.lands(identity).kubernetes.as_ref()?;
+            Some((identity, objects(model, analysis, db, identity, namespaces)))
+        })
+        .collect()
 }
 
 /// The file of the namespaces the workspace owns (an identity's name
