@@ -17,6 +17,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::diff::Risk;
+use crate::model::Model;
+use crate::source::SourceDb;
 
 pub mod aws;
 pub mod azure;
@@ -168,6 +170,22 @@ pub struct Declared {
     pub file: String,
     /// What it renders.
     pub held: Held,
+}
+
+impl Declared {
+    /// What the identity `name` of the workspace renders.
+    #[must_use]
+    pub fn of(model: &Model, db: &SourceDb, name: &str, held: Held) -> Self {
+        Self {
+            identity: name.to_owned(),
+            file: model
+                .identities
+                .get(name)
+                .map(|i| db.display_path(i.file))
+                .unwrap_or_default(),
+            held,
+        }
+    }
 }
 
 /// A principal the cloud holds.

@@ -42,14 +42,11 @@ pub fn declared(
                 (!doc.to_string().contains(MANAGED_ANCHOR)).then(|| statements(&doc))
             });
             let permissions = serde_json::to_value(&r.permissions).unwrap_or_default();
-            Declared {
-                identity: r.name.clone(),
-                file: model
-                    .identities
-                    .get(r.name.as_str())
-                    .map(|i| db.display_path(i.file))
-                    .unwrap_or_default(),
-                held: Held {
+            Declared::of(
+                model,
+                db,
+                &r.name,
+                Held {
                     word,
                     shown: format!(
                         "arn:aws:iam::{}:{word}{}{name}",
@@ -69,7 +66,7 @@ pub fn declared(
                         ..Facets::default()
                     },
                 },
-            }
+            )
         })
         .collect())
 }

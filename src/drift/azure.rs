@@ -50,14 +50,11 @@ pub fn declared(
                     )
                 })
                 .collect();
-            Declared {
-                identity: r.name.clone(),
-                file: model
-                    .identities
-                    .get(r.name.as_str())
-                    .map(|i| db.display_path(i.file))
-                    .unwrap_or_default(),
-                held: Held {
+            Declared::of(
+                model,
+                db,
+                &r.name,
+                Held {
                     word: WORD,
                     key: r.name.to_ascii_lowercase(),
                     shown: group.map_or_else(|| r.name.clone(), |g| {
@@ -70,7 +67,7 @@ pub fn declared(
                         ..Facets::default()
                     },
                 },
-            }
+            )
         })
         .collect()
 }

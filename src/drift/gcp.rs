@@ -52,14 +52,11 @@ pub fn declared(
                     (custom(&role), Some(content))
                 })
                 .collect();
-            Declared {
-                identity: r.name.clone(),
-                file: model
-                    .identities
-                    .get(r.name.as_str())
-                    .map(|i| db.display_path(i.file))
-                    .unwrap_or_default(),
-                held: Held {
+            Declared::of(
+                model,
+                db,
+                &r.name,
+                Held {
                     word: WORD,
                     key: r.email.clone(),
                     shown: r.email.clone(),
@@ -72,7 +69,7 @@ pub fn declared(
                         ..Facets::default()
                     },
                 },
-            }
+            )
         })
         .collect()
 }
