@@ -14,6 +14,8 @@
 //! Humans and what the cloud owns are never imported as non-human
 //! identities: they are skipped and counted, by reason.
 
+pub mod activity;
+pub mod audit;
 pub mod aws;
 pub mod azure;
 pub mod gcp;

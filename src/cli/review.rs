@@ -13,6 +13,7 @@ use std::path::PathBuf;
 
 use super::import::read_export;
 use super::{CliError, Context, ExitStatus, Io, clean_workspace, resolve, show_diagnostics};
+use crate::review::usage::exports::Exports;
 use crate::source::SourceDb;
 
 /// Arguments of `nhi review`.
@@ -29,8 +30,14 @@ pub struct ReviewArgs {
     #[arg(long, value_enum, default_value_t = ReviewFormat::Table)]
     pub format: ReviewFormat,
     /// Instead of the calendar, the allowed actions and identities these
-    /// usage exports show unused: IAM Access Advisor reports (`aws iam
-    /// get-service-last-accessed-details`) and credential reports
+    /// usage exports show unused, each recognised by its content, clouds
+    /// mixed: IAM Access Advisor reports (`aws iam
+    /// get-service-last-accessed-details`) and credential reports;
+    /// Activity Analyzer exports (`gcloud policy-intelligence
+    /// query-activity --activity-type=serviceAccountLastAuthentication
+    /// --format=json`, unused service accounts only); Kubernetes audit logs
+    /// (one `audit.k8s.io/v1` event per line, claimed from only when they
+    /// cover the whole window)
     #[arg(long, value_name = "FILE", num_args = 1..)]
     pub usage: Vec<PathBuf>,
     /// With `--usage`: unused means not used for this long (default: 90d)
@@ -97,20 +104,14 @@ fn usage(
     checked: &crate::check::Checked,
     io: &mut Io<'_>,
 ) -> Result<ExitStatus, CliError> {
-    let Some(target) = checked.model.settings.targets.aws.as_ref() else {
-        return Err(CliError::usage(
-            "the workspace configures no AWS target whose usage the reports could show",
-            Some("set `targets.aws` in nhi.yaml".to_owned()),
-        ));
-    };
     let mut db = SourceDb::new();
     let mut ids = Vec::new();
     for path in &args.usage {
         let text = read_export(&resolve(cx, path))?;
         ids.push(db.add(path.clone(), text));
     }
-    let usage = match crate::import::aws::usage(&mut db, &ids) {
-        Ok(u) => u,
+    let exports = match review::usage::exports::read(&mut db, &ids) {
+        Ok(e) => e,
         Err(diagnostics) => {
             show_diagnostics(&diagnostics, &db, cx, io)?;
             return Ok(ExitStatus::Findings);
@@ -121,15 +122,7 @@ fn usage(
         .today
         .checked_sub(jiff::Span::new().days(i64::from(days)))
         .unwrap_or(cx.today);
-    let report = review::usage::aws(
-        &checked.model,
-        &checked.analysis,
-        &checked.db,
-        target,
-        &usage,
-        &db,
-        since,
-    );
+    let report = usage_report(checked, &exports, &db, since)?;
     let text = match args.format {
         ReviewFormat::Table => report.table(),
         ReviewFormat::Json => report.json(),
@@ -138,4 +131,82 @@ fn usage(
     io.stdout
         .write_all(checked.db.mask(&db.mask(&text)).as_bytes())?;
     Ok(ExitStatus::Clean)
+}
+
+/// What the exports show unused, each cloud's against its target.
+///
+/// # Errors
+///
+/// A usage error naming the setting a cloud's exports need and the
+/// workspace lacks.
+fn usage_report(
+    checked: &crate::check::Checked,
+    exports: &Exports,
+    db: &SourceDb,
+    since: crate::model::Date,
+) -> Result<review::usage::Report, CliError> {
+    let (model, analysis, wdb) = (&checked.model, &checked.analysis, &checked.db);
+    let targets = &model.settings.targets;
+    let mut reports = Vec::new();
+    if let Some(usage) = &exports.aws {
+        let target = targets.aws.as_ref().ok_or_else(|| {
+            missing(
+                "AWS target whose usage the reports could show",
+                "set `targets.aws` in nhi.yaml",
+            )
+        })?;
+        reports.push(review::usage::aws(
+            model, analysis, wdb, target, usage, db, since,
+        ));
+    }
+    if !exports.gcp.is_empty() {
+        let target = targets.gcp.as_ref().ok_or_else(|| {
+            missing(
+                "Google Cloud target whose service accounts Activity Analyzer could show",
+                "set `targets.gcp` (its `project`) in nhi.yaml",
+            )
+        })?;
+        reports.push(review::usage::gcp::report(
+            model,
+            analysis,
+            wdb,
+            target,
+            &exports.gcp,
+            db,
+            since,
+        ));
+    }
+    if let Some(log) = &exports.audit {
+        if targets.kubernetes.is_none() {
+            return Err(missing(
+                "Kubernetes target whose ServiceAccounts the audit logs could show",
+                "set `targets.kubernetes` in nhi.yaml",
+            ));
+        }
+        let on_cluster = analysis.live(model).any(|i| {
+            let lands = analysis.lands(i);
+            lands.kubernetes.is_some() && !lands.through_role
+        });
+        if !on_cluster {
+            return Err(CliError::usage(
+                "no identity of the workspace runs on the cluster as its ServiceAccounts, whose requests the audit logs could show",
+                Some(
+                    "give the identities that run on the cluster `kubernetes` in their `targets`"
+                        .to_owned(),
+                ),
+            ));
+        }
+        reports.push(review::usage::kubernetes::report(
+            model, analysis, wdb, log, since,
+        ));
+    }
+    Ok(review::usage::combine(since, reports))
+}
+
+/// The usage error of a workspace without the target an export needs.
+fn missing(what: &str, help: &str) -> CliError {
+    CliError::usage(
+        format!("the workspace configures no {what}"),
+        Some(help.to_owned()),
+    )
 }

@@ -12,8 +12,24 @@
 //! the window, or the service's actions are tracked and none matching the
 //! action's permissions was. Where the report cannot tell (a service
 //! tracked only as a whole and used), nothing is claimed.
+//!
+//! Google Cloud ([`gcp`]): Activity Analyzer says when each service account
+//! last authenticated, never which permission it used, so it shows unused
+//! identities only, never an unused action. Kubernetes ([`kubernetes`]):
+//! the API server's audit log shows each request of each ServiceAccount,
+//! matched against the RBAC rules of each allowed action; only logs that
+//! cover the whole window claim anything.
+//!
+//! Files are recognised by their content ([`exports`]), and clouds mix in
+//! one run ([`combine`]): what one export shows used is never reported
+//! unused on another's word, and what no export can tell is said in the
+//! report's notes, not guessed.
 
-use std::collections::BTreeMap;
+pub mod exports;
+pub mod gcp;
+pub mod kubernetes;
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
@@ -84,8 +100,28 @@ pub struct Report {
     pub unused: Vec<Unused>,
     /// Identities the reports cover.
     pub covered: Vec<String>,
-    /// Access Advisor reports naming no identity of the workspace, by file.
+    /// Reports naming no identity of the workspace (an Access Advisor
+    /// report of no identity, an Activity Analyzer export of another
+    /// project), by file.
     pub unmatched: Vec<String>,
+    /// What the reports could not tell, and so where nothing is claimed.
+    pub notes: Vec<String>,
+    /// What the reports show used in the window: an identity (no action),
+    /// or one of its actions.
+    #[serde(skip)]
+    pub used: BTreeSet<(String, Option<String>)>,
+}
+
+/// How many days before today an export may end and still count as
+/// current: Activity Analyzer reports a day late, and audit logs reach a
+/// collector with a delay.
+pub const LAG_DAYS: i64 = 2;
+
+/// The earliest day an export current on `today` may end.
+fn current_from(today: Date) -> Date {
+    today
+        .checked_sub(jiff::Span::new().days(LAG_DAYS))
+        .unwrap_or(today)
 }
 
 /// The unused access of the workspace's AWS identities since `since`.
@@ -132,9 +168,14 @@ pub fn aws(
             continue;
         };
         report.covered.push(identity.name.value.to_string());
-        report
-            .unused
-            .extend(unused(model, db, identity, advisor, since));
+        report.unused.extend(unused(
+            model,
+            db,
+            identity,
+            advisor,
+            since,
+            &mut report.used,
+        ));
     }
     for p in principals.iter().filter(|p| p.trust.is_none()) {
         let Some((_, last)) = usage.users.get(&p.iam_name(target)) else {
@@ -143,7 +184,9 @@ pub fn aws(
         let Some(identity) = model.identities.get(p.name.as_str()) else {
             continue;
         };
-        if last.is_none_or(|d| d < since) {
+        if last.is_some_and(|d| d >= since) {
+            report.used.insert((identity.name.value.to_string(), None));
+        } else {
             report.unused.push(identity_finding(
                 db,
                 identity,
@@ -181,18 +224,23 @@ fn identity_finding(
     }
 }
 
-/// What one Access Advisor report shows unused of one identity.
+/// What one Access Advisor report shows unused of one identity; what it
+/// shows used goes to `used`.
 fn unused(
     model: &Model,
     db: &SourceDb,
     identity: &Identity,
     advisor: &AccessAdvisor,
     since: Date,
+    used_in_window: &mut BTreeSet<(String, Option<String>)>,
 ) -> Vec<Unused> {
     let mut out = Vec::new();
+    let name = identity.name.value.to_string();
     let recent = |d: &Option<Date>| d.is_some_and(|d| d >= since);
     let last_any = advisor.services.iter().filter_map(|s| s.last).max();
-    if !advisor.services.iter().any(|s| recent(&s.last)) {
+    if advisor.services.iter().any(|s| recent(&s.last)) {
+        used_in_window.insert((name.clone(), None));
+    } else {
         out.push(identity_finding(
             db,
             identity,
@@ -245,6 +293,9 @@ fn unused(
                 }
             }
         }
+        if used {
+            used_in_window.insert((name.clone(), Some(grant.action.value.clone())));
+        }
         if !used && decided {
             out.push(Unused {
                 identity: identity.name.value.to_string(),
@@ -264,7 +315,102 @@ fn unused(
     out
 }
 
+/// One report of what several say, each from one cloud's exports: what
+/// one shows used is not reported unused on another's word (it becomes a
+/// note), and the same finding from two clouds is one, with both details.
+#[must_use]
+pub fn combine(since: Date, reports: Vec<Report>) -> Report {
+    let mut out = Report::new(since);
+    let mut found: Vec<Unused> = Vec::new();
+    for r in reports {
+        found.extend(r.unused);
+        out.covered.extend(r.covered);
+        out.unmatched.extend(r.unmatched);
+        out.notes.extend(r.notes);
+        out.used.extend(r.used);
+    }
+    for u in found {
+        if out.used.contains(&(u.identity.clone(), u.action.clone())) {
+            out.notes.push(format!(
+                "{}:{}: `{}`{} is not claimed unused: {}, but another export shows it used since {since}",
+                u.file,
+                u.line,
+                u.identity,
+                u.action
+                    .as_ref()
+                    .map(|a| format!(" `{a}`"))
+                    .unwrap_or_default(),
+                u.detail
+            ));
+            continue;
+        }
+        let same = out
+            .unused
+            .iter_mut()
+            .find(|o| o.identity == u.identity && o.finding == u.finding && o.action == u.action);
+        match same {
+            Some(o) if o.detail != u.detail => {
+                o.detail = format!("{}; {}", o.detail, u.detail);
+                o.last_used = o.last_used.clone().max(u.last_used);
+            }
+            Some(_) => {}
+            None => out.unused.push(u),
+        }
+    }
+    out.unused.sort();
+    out.covered.sort();
+    out.covered.dedup();
+    out.unmatched.sort();
+    out.unmatched.dedup();
+    let mut seen = BTreeSet::new();
+    out.notes.retain(|n| seen.insert(n.clone()));
+    out
+}
+
 impl Report {
+    /// An empty report of the window starting on `since`.
+    #[must_use]
+    pub fn new(since: Date) -> Self {
+        Self {
+            since: since.to_string(),
+            ..Self::default()
+        }
+    }
+
+    /// A finding that `identity` used nothing, at its name.
+    fn unused_identity(
+        &mut self,
+        db: &SourceDb,
+        identity: &Identity,
+        last: Option<Date>,
+        detail: &str,
+    ) {
+        self.unused
+            .push(identity_finding(db, identity, last, detail));
+    }
+
+    /// A finding that `identity` did not use an allowed action, at the
+    /// action's entry.
+    fn unused_action(
+        &mut self,
+        db: &SourceDb,
+        identity: &Identity,
+        action: &crate::source::Spanned<String>,
+        last: Option<Date>,
+        detail: String,
+    ) {
+        self.unused.push(Unused {
+            identity: identity.name.value.to_string(),
+            finding: Finding::UnusedAction,
+            action: Some(action.value.clone()),
+            file: db.display_path(identity.file),
+            line: db.line_col(action.loc).line,
+            column: db.line_col(action.loc).column,
+            last_used: last.map(|d| d.to_string()),
+            detail,
+        });
+    }
+
     /// Aligned columns and a summary line.
     #[must_use]
     pub fn table(&self) -> String {
@@ -303,6 +449,9 @@ impl Report {
                 )
             }
         );
+        for note in &self.notes {
+            let _ = writeln!(out, "note: {note}");
+        }
         crate::source::without_controls(&out)
     }
 
@@ -314,6 +463,7 @@ impl Report {
             "since": self.since,
             "covered": self.covered,
             "unmatched": self.unmatched,
+            "notes": self.notes,
             "unused": self.unused,
         });
         let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
