@@ -163,7 +163,11 @@ impl SourceFile {
     pub fn display_path(&self) -> String {
         self.path
             .components()
-            .map(|c| c.as_os_str().to_string_lossy())
+            .map(|c| match c {
+                // the root is the empty name before the first `/`
+                std::path::Component::RootDir => std::borrow::Cow::Borrowed(""),
+                other => other.as_os_str().to_string_lossy(),
+            })
             .collect::<Vec<_>>()
             .join("/")
     }
@@ -403,5 +407,14 @@ mod tests {
         assert_eq!(file.line_col(12), LineCol { line: 2, column: 7 });
         assert_eq!(file.offset_of(2, 7), 12);
         assert_eq!(file.line_col(10_000).line, 3);
+    }
+
+    #[test]
+    fn paths_are_shown_with_forward_slashes_and_one_root() {
+        let mut db = SourceDb::new();
+        let absolute = db.add("/work/export.json".into(), Arc::from("[]"));
+        let relative = db.add("identities/a.yaml".into(), Arc::from(""));
+        assert_eq!(db.display_path(absolute), "/work/export.json");
+        assert_eq!(db.display_path(relative), "identities/a.yaml");
     }
 }
