@@ -57,6 +57,11 @@ for cloud in aws gcp azure kubernetes; do
   done
   selector=$((selector + 1))
 done
+# and the usage exports, behind the byte that picks the usage readers
+for f in tests/fixtures/usage/*/*.json tests/fixtures/usage/*/*.log; do
+  [[ -f "$f" ]] || continue
+  { printf '\x04'; cat "$f"; } > "$corpus/import/usage-$(basename "$(dirname "$f")")-$(basename "$f")"
+done
 
 cd fuzz
 host=$(rustc -vV | sed -n 's/^host: //p')
