@@ -211,6 +211,8 @@ codes! {
     InvalidValue = "SC007", "invalid-value", Error, [], "a value is malformed";
     /// A severity override names a code that does not exist.
     UnknownCode = "SC008", "unknown-code", Error, [], "`lints` in `nhi.yaml` names a code that does not exist";
+    /// A pinned tool list that cannot be read.
+    InvalidToolList = "SC009", "invalid-tool-list", Error, [], "an MCP server's pinned `tools/list` is not a list of tools nhi can read";
     /// A name that is not a DNS-1123 label.
     InvalidName = "NM001", "invalid-name", Error, [], "a name is not a DNS-1123 label";
     /// The file stem differs from the identity's name.
@@ -225,6 +227,12 @@ codes! {
     UnknownDelegate = "RF003", "unknown-delegate", Error, [], "a delegate is not an identity of the workspace";
     /// `accountable` does not name a human.
     AccountableNotHuman = "RF004", "accountable-not-human", Error, [Nhi1], "`accountable` names a team, an agent or nothing rather than a human";
+    /// An MCP server the workspace does not declare.
+    UnknownMcpServer = "RF005", "unknown-mcp-server", Error, [], "an identity names an MCP server that `mcp_servers` does not declare";
+    /// A tool its server does not offer.
+    UnknownTool = "RF006", "unknown-tool", Error, [], "a tool is not in its MCP server's pinned tool list";
+    /// An argument or value a tool does not take.
+    InvalidToolArgument = "RF007", "invalid-tool-argument", Error, [], "a tool's `where` names an argument its input schema does not define, or a value the argument cannot take";
     /// An action is both allowed and forbidden.
     AllowedAndForbidden = "AC001", "allowed-and-forbidden", Error, [Nhi5], "an action is both allowed and forbidden";
     /// An organisation guardrail forbids an allowed action.

@@ -18,7 +18,8 @@ use rayon::prelude::*;
 
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::raw::{
-    self, FromNode, Node, Reader, Spanned, Value, identity::IdentityFile, workspace::CatalogueFile,
+    self, Entries, FromNode, Node, Reader, Spanned, Value, identity::IdentityFile,
+    workspace::CatalogueFile,
 };
 use crate::source::{FileId, Loc, SourceDb, Span};
 
@@ -79,6 +80,9 @@ pub struct Loaded<T = IdentityFile> {
     pub workspace: Option<(FileId, raw::WorkspaceFile)>,
     /// Catalogue files named by `include`.
     pub catalogues: Vec<(FileId, CatalogueFile)>,
+    /// The pinned `tools/list` of each MCP server that names one: the
+    /// server's name, the file and its document.
+    pub tool_lists: Vec<(String, FileId, Node)>,
     /// Identity files, each with its document (raw, or converted by
     /// [`load_with`]) if it could be read, and the name it declares if that
     /// much could be read.
@@ -189,6 +193,7 @@ pub fn load_from<T: Send>(
         db: SourceDb::new(),
         workspace: None,
         catalogues: Vec::new(),
+        tool_lists: Vec::new(),
         identities: Vec::new(),
         diagnostics: Diagnostics::new(),
     };
@@ -208,30 +213,41 @@ pub fn load_from<T: Send>(
         }
         for include in workspace.include.iter().flatten() {
             if let Some(path) = relative_path(include, &mut loaded.diagnostics) {
-                includes.push((path, include.loc));
+                includes.push((None, path, include.loc));
+            }
+        }
+        for (server, mcp) in workspace.mcp_servers.iter().flat_map(Entries::iter) {
+            if let Some(tools) = &mcp.tools
+                && let Some(path) = relative_path(tools, &mut loaded.diagnostics)
+            {
+                includes.push((Some(server.value.clone()), path, tools.loc));
             }
         }
     }
-    for (path, loc) in includes {
+    for (server, path, loc) in includes {
         let missing = match source.entry(&path) {
             source::Entry::File => None,
             source::Entry::Missing => Some("does not exist".to_owned()),
             source::Entry::Other(kind) => Some(format!("is {kind}, not a regular file")),
         };
         if let Some(why) = missing {
+            let what = if server.is_some() { "tool list" } else { "included file" };
             loaded.diagnostics.push(
-                Diagnostic::new(
-                    Code::Io,
-                    format!("included file `{}` {why}", path.display()),
-                )
-                .primary(loc, "included here"),
+                Diagnostic::new(Code::Io, format!("{what} `{}` {why}", path.display()))
+                    .primary(loc, "named here"),
             );
             continue;
         }
-        if let Some((file, node)) = loaded.read_one(source, &path, options)
-            && let Some(catalogue) = loaded.read_raw::<CatalogueFile>(file, &node)
-        {
-            loaded.catalogues.push((file, catalogue));
+        let Some((file, node)) = loaded.read_one(source, &path, options) else {
+            continue;
+        };
+        match server {
+            Some(server) => loaded.tool_lists.push((server, file, node)),
+            None => {
+                if let Some(catalogue) = loaded.read_raw::<CatalogueFile>(file, &node) {
+                    loaded.catalogues.push((file, catalogue));
+                }
+            }
         }
     }
 

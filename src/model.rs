@@ -11,6 +11,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 pub mod keywords;
+pub mod mcp;
 pub mod targets;
 
 pub use crate::source::Spanned;
@@ -20,6 +21,7 @@ pub use keywords::{
     Access, Acts, AuthMethod, AwsPrerequisite, ClusterPlatform, GcpPrerequisite, IdentityType,
     Keyword, Kind, Platform, Requirement, RiskTier, State,
 };
+pub use mcp::{McpGrant, McpServer, ToolGrant};
 pub use targets::{AwsTarget, AzureTarget, GcpTarget, KubernetesTarget, Targets};
 
 /// A DNS-1123 label: 1–63 characters of `a-z`, `0-9` and `-`, starting and
@@ -357,6 +359,8 @@ pub struct Identity {
     pub existing: Vec<Spanned<Platform>>,
     /// What targets already call its principals (`known_as`).
     pub known_as: KnownAs,
+    /// The MCP servers it may call, each with its tools.
+    pub mcp: Vec<McpGrant>,
     /// Delegations.
     pub delegations: Vec<Delegation>,
     /// Provenance.
@@ -701,6 +705,8 @@ pub struct Settings {
     pub default_targets: Option<Vec<Spanned<Platform>>>,
     /// Guardrails.
     pub guardrails: Guardrails,
+    /// MCP servers, by name.
+    pub mcp_servers: BTreeMap<String, McpServer>,
 }
 
 /// A checked workspace: settings and identities by name.

@@ -12,6 +12,7 @@
 pub mod catalogue;
 pub mod delegation;
 pub mod identity;
+pub mod mcp;
 pub mod names;
 pub mod refs;
 pub mod settings;
@@ -51,6 +52,7 @@ pub fn identities(loaded: Loaded, today: Date) -> Loaded<Box<Identity>> {
         db,
         workspace,
         catalogues,
+        tool_lists,
         identities,
         mut diagnostics,
     } = loaded;
@@ -82,6 +84,7 @@ pub fn identities(loaded: Loaded, today: Date) -> Loaded<Box<Identity>> {
         db,
         workspace,
         catalogues,
+        tool_lists,
         identities,
         diagnostics,
     }
@@ -96,12 +99,18 @@ pub fn workspace(loaded: Loaded<Box<Identity>>) -> Validated {
         db,
         workspace,
         catalogues,
+        tool_lists,
         identities,
         mut diagnostics,
         ..
     } = loaded;
-    let (settings, overrides) =
+    let (mut settings, overrides) =
         settings::settings(workspace.as_ref(), &catalogues, &mut diagnostics);
+    settings.mcp_servers = mcp::servers(
+        workspace.as_ref().and_then(|(_, w)| w.mcp_servers.as_ref()),
+        &tool_lists,
+        &mut diagnostics,
+    );
     // names declared anywhere, even in files that could not be read, so a
     // reference to them is not reported a second time
     let declared = names::declared(&identities, &db);
@@ -119,6 +128,7 @@ pub fn workspace(loaded: Loaded<Box<Identity>>) -> Validated {
     targets::check(&model, &mut diagnostics);
     targets::check_settings(&model, &mut diagnostics);
     catalogue::check(&model, &mut diagnostics);
+    mcp::check(&model, &mut diagnostics);
     Validated {
         model,
         db,

@@ -1044,6 +1044,65 @@ fn an_unknown_action_is_rf001_with_a_suggestion() {
 }
 
 #[test]
+fn mcp_servers_tools_arguments_and_values_are_checked_against_the_pinned_tool_list() {
+    let (_t, c) = assert_places(
+        "rf005-mcp-tools",
+        &[
+            ("RF006", "identities/triage.yaml", 8),
+            ("RF007", "identities/triage.yaml", 10),
+            ("RF007", "identities/triage.yaml", 10),
+            ("RF007", "identities/triage.yaml", 10),
+            ("RF007", "identities/triage.yaml", 10),
+            ("AC001", "identities/triage.yaml", 11),
+            ("RF006", "identities/triage.yaml", 12),
+            ("RF005", "identities/triage.yaml", 13),
+            ("SC009", "mcp/broken.json", 3),
+            ("SC009", "mcp/broken.json", 4),
+        ],
+    );
+    let got = messages_and_help(&c);
+    let expect = |m: &str, h: &str| (s(m), s(h));
+    for wanted in [
+        expect(
+            "MCP server `support-desk` has no tool `get_tickets`",
+            "did you mean `get_ticket`?",
+        ),
+        expect(
+            "argument `queue` of tool `update_ticket` cannot be `biling`",
+            "did you mean `billing`?",
+        ),
+        expect(
+            "argument `priority` of tool `update_ticket` cannot be `high`",
+            "write an integer value",
+        ),
+        expect(
+            "argument `tags` of tool `update_ticket` cannot be `urgent`",
+            "a `where` narrows strings, numbers and booleans; this argument takes structured values",
+        ),
+        expect(
+            "tool `update_ticket` of `support-desk` takes no argument `status`",
+            "it takes no arguments a `where` can name",
+        ),
+        expect(
+            "MCP server `support-desk` has no tool `purge`",
+            "its tools are `delete_ticket`, `get_ticket`, `update_ticket`",
+        ),
+        expect(
+            "MCP server `suport-desk` is not declared in `mcp_servers`",
+            "did you mean `support-desk`?",
+        ),
+    ] {
+        assert!(got.contains(&wanted), "{wanted:?} not in {got:#?}");
+    }
+    // a server without a pinned list checks no tool; the broken list's
+    // readable tools still stand
+    let servers = &c.model.settings.mcp_servers;
+    assert!(servers["wiki"].tools.is_none());
+    let broken: Vec<&str> = servers["broken"].tools.as_ref().unwrap().tools.keys().map(String::as_str).collect();
+    assert_eq!(broken, ["fine"]);
+}
+
+#[test]
 fn an_unknown_owner_team_is_rf002_with_a_suggestion() {
     let (_t, c) = assert_places(
         "rf002-unknown-team",
@@ -1770,6 +1829,7 @@ fn the_seed_example_checks_clean_without_nhi_yaml() {
 
 /// Every fixture of this file.
 const FIXTURES: &[&str] = &[
+    "rf005-mcp-tools",
     "ac001-allowed-and-forbidden",
     "ac002-guardrail-action-allowed",
     "ac003-auth-method-not-allowed",

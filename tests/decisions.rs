@@ -657,6 +657,7 @@ fn identity(i: usize, s: &Spec, count: usize) -> Identity {
         targets: None,
         existing: Vec::new(),
         known_as: nhi::model::KnownAs::default(),
+        mcp: Vec::new(),
         // delegations only to later identities: the graph stays acyclic,
         // as `nhi check` requires
         delegations: s

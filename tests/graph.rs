@@ -154,16 +154,16 @@ fn the_agent_platform_as_mermaid_and_dot() {
     let dot = graph(&agents(), "dot");
     insta::assert_snapshot!("agents-mermaid", mermaid);
     insta::assert_snapshot!("agents-dot", dot);
-    // 4 teams, 7 identities, the guardrails and 9 forbidden actions; 7
+    // 4 teams, 8 identities, the guardrails and 9 forbidden actions; 8
     // owners, 3 delegations, 16 forbidden actions and 2 guardrails
     for (nodes, edges) in [mermaid_structure(&mermaid), dot_structure(&dot)] {
-        assert_eq!(nodes.len(), 4 + 7 + 1 + 9);
-        assert_eq!(edges.len(), 7 + 3 + 16 + 2);
+        assert_eq!(nodes.len(), 4 + 8 + 1 + 9);
+        assert_eq!(edges.len(), 8 + 3 + 16 + 2);
         assert_edges_join_declared_nodes(&nodes, &edges);
     }
     // the denied edges are the ones Mermaid's link style paints red
     assert!(mermaid.contains(
-        "\n  linkStyle 10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27 stroke:#c00000"
+        "\n  linkStyle 11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28 stroke:#c00000"
     ));
 }
 
@@ -264,11 +264,20 @@ fn the_graph_does_not_depend_on_where_files_are() {
         .collect();
     let config = std::fs::read_to_string(agents().join("nhi.yaml")).unwrap();
     let catalogue = std::fs::read_to_string(agents().join("catalogue/actions.yaml")).unwrap();
+    let tool_lists: Vec<(String, String)> = std::fs::read_dir(agents().join("mcp"))
+        .unwrap()
+        .map(|e| {
+            let path = e.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            (format!("mcp/{name}"), std::fs::read_to_string(&path).unwrap())
+        })
+        .collect();
     // every identity in a folder of its own, written in reverse order
     let mut moved: Vec<(String, &str)> = vec![
         ("nhi.yaml".to_owned(), config.as_str()),
         ("catalogue/actions.yaml".to_owned(), catalogue.as_str()),
     ];
+    moved.extend(tool_lists.iter().map(|(p, b)| (p.clone(), b.as_str())));
     for (name, body) in files.iter().rev() {
         moved.push((format!("identities/{name}.d/{name}"), body.as_str()));
     }

@@ -151,7 +151,7 @@ fn parse_info(info: &str) -> Result<Block, String> {
     let mut words = info.split_whitespace();
     match words.next() {
         Some("text") if words.next().is_none() => Ok(Block::Text),
-        Some("yaml") => {
+        Some("yaml" | "json") => {
             let (mut path, mut line) = (None, None);
             for word in words {
                 match word.split_once('=') {
@@ -183,7 +183,7 @@ fn parse_info(info: &str) -> Result<Block, String> {
             })
         }
         _ => Err(format!(
-            "a block must be ```yaml file=PATH [line=N] or ```text, not ```{info}"
+            "a block must be ```yaml file=PATH [line=N], ```json file=PATH [line=N] or ```text, not ```{info}"
         )),
     }
 }
@@ -643,7 +643,7 @@ fn the_format_is_parsed_strictly() {
             "relative path",
         ),
         (
-            good.replace("```yaml file=identities/a.yaml\n", "```json\n"),
+            good.replace("```yaml file=identities/a.yaml\n", "```toml\n"),
             "a block must be",
         ),
     ] {

@@ -74,6 +74,10 @@ raw_struct! {
         /// is not the name nhi gives it: an existing role or user that
         /// keeps its own name and path rather than being replaced.
         known_as: Option<KnownAs>,
+        /// The MCP servers the agent may call (keys of `mcp_servers` in
+        /// `nhi.yaml`), each with the tools it may call; a tool entry may
+        /// narrow its arguments with `where`.
+        mcp: Option<Entries<McpGrant>>,
         /// Identities this one may delegate to, each with a narrower scope.
         delegation: Option<Delegation>,
         /// What is acting: provider, model, version, runtime.
@@ -211,6 +215,74 @@ raw_struct! {
         /// Attribute conditions: each key must equal the value, or one of
         /// the values of a list.
         condition = "where": Option<Entries<OneOrMany>>,
+    }
+}
+
+raw_struct! {
+    /// What an agent may call on one MCP server.
+    pub struct McpGrant as "an MCP grant" {
+        /// The tools it may call.
+        tools: Vec<ToolGrant>,
+        /// Tools it must never call, whatever else allows them. Forbidden
+        /// always wins.
+        forbidden_tools: Option<Vec<Spanned<String>>>,
+    }
+}
+
+/// An allowed tool: a name, or a mapping that narrows its arguments.
+#[derive(Clone, Debug, PartialEq, JsonSchema)]
+#[schemars(untagged)]
+pub enum ToolGrant {
+    /// `get_ticket`.
+    Name(Spanned<String>),
+    /// `{tool: update_ticket, where: {queue: [billing]}}`.
+    Narrowed(Spanned<NarrowedTool>),
+}
+
+impl FromNode for ToolGrant {
+    fn from_node(node: &Node, reader: &mut Reader<'_>) -> Option<Self> {
+        match node.value {
+            Value::Map(_) => Spanned::from_node(node, reader).map(Self::Narrowed),
+            _ => Spanned::from_node(node, reader).map(Self::Name),
+        }
+    }
+}
+
+raw_struct! {
+    /// An allowed tool narrowed by its arguments.
+    pub struct NarrowedTool as "a narrowed tool" {
+        /// The tool.
+        tool: Spanned<String>,
+        /// Argument conditions: each argument must be present and equal the
+        /// value, or one of the values of a list.
+        condition = "where": Option<Entries<ArgumentValues>>,
+    }
+}
+
+/// The values a tool argument may take: a string, number or boolean, or
+/// a list of them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ArgumentValues(pub OneOrMany);
+
+impl JsonSchema for ArgumentValues {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ArgumentValues".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A value of the argument, or a list of the values it may take.",
+            "anyOf": [
+                {"type": ["string", "number", "boolean"]},
+                {"type": "array", "items": {"type": ["string", "number", "boolean"]}}
+            ]
+        })
+    }
+}
+
+impl FromNode for ArgumentValues {
+    fn from_node(node: &Node, reader: &mut Reader<'_>) -> Option<Self> {
+        OneOrMany::from_node(node, reader).map(Self)
     }
 }
 

@@ -36,6 +36,27 @@ raw_struct! {
         /// Severity per diagnostic code or name: `error`, `warning`, `info`
         /// or `off`.
         lints: Option<Entries<Spanned<LintLevel>>>,
+        /// The MCP servers the workspace's agents call, by name, each with
+        /// its pinned tool list.
+        mcp_servers: Option<Entries<McpServer>>,
+    }
+}
+
+raw_struct! {
+    /// An MCP server: where it is, and the tools it offers.
+    pub struct McpServer as "an MCP server" {
+        /// What the server is for.
+        description: Option<Spanned<String>>,
+        /// The server's URL: the protected resource its clients present
+        /// tokens to (RFC 9728 `resource`).
+        url: Option<Spanned<String>>,
+        /// The server's `tools/list` response, pinned in the repository
+        /// (a relative path to its JSON): tools and arguments that identity
+        /// files name are checked against it.
+        tools: Option<Spanned<String>>,
+        /// The OAuth authorization servers that issue its tokens (RFC 9728
+        /// `authorization_servers`).
+        authorization_servers: Option<Vec<Spanned<String>>>,
     }
 }
 

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use crate::diag::{Code, Diagnostic, Diagnostics, printable};
 use crate::model::{
     Auth, AuthMethod, Context, Date, Delegation, Duration, Grant, Human, IamName, Identity, Kind,
-    KnownAs, Name, Provenance, ReviewCycle, Spanned, State,
+    KnownAs, McpGrant, Name, Provenance, ReviewCycle, Spanned, State, ToolGrant,
 };
 use crate::raw::identity::{self as raw, ActionGrant, AuthShorthand};
 use crate::raw::{Entries, OneOrMany};
@@ -104,6 +104,12 @@ fn read(
             .as_ref()
             .map(|k| known_as(k, out))
             .unwrap_or_default(),
+        mcp: raw
+            .mcp
+            .iter()
+            .flat_map(Entries::iter)
+            .map(|(server, g)| mcp_grant(server, g))
+            .collect(),
         delegations: raw
             .delegation
             .iter()
@@ -133,6 +139,34 @@ fn read(
             })
             .collect(),
         unreadable,
+    }
+}
+
+/// What an agent may call on one MCP server.
+fn mcp_grant(server: &Spanned<String>, raw: &raw::McpGrant) -> McpGrant {
+    McpGrant {
+        server: server.clone(),
+        tools: raw
+            .tools
+            .iter()
+            .map(|t| match t {
+                raw::ToolGrant::Name(tool) => ToolGrant {
+                    tool: tool.clone(),
+                    conditions: Vec::new(),
+                },
+                raw::ToolGrant::Narrowed(n) => ToolGrant {
+                    tool: n.value.tool.clone(),
+                    conditions: n
+                        .value
+                        .condition
+                        .iter()
+                        .flat_map(Entries::iter)
+                        .map(|(k, v)| (k.clone(), v.0.values().into_iter().cloned().collect()))
+                        .collect(),
+                },
+            })
+            .collect(),
+        forbidden: raw.forbidden_tools.clone().unwrap_or_default(),
     }
 }
 
