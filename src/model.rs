@@ -18,11 +18,11 @@ pub use crate::source::Spanned;
 use crate::source::{FileId, Loc};
 pub(crate) use keywords::keyword_enum;
 pub use keywords::{
-    Access, Acts, AuthMethod, AwsPrerequisite, ClusterPlatform, GcpPrerequisite, IdentityType,
-    Keyword, Kind, Platform, Requirement, RiskTier, State,
+    Access, Acts, AuthMethod, AwsPrerequisite, ClusterPlatform, GatewayAuthorizer, GcpPrerequisite,
+    IdentityType, Keyword, Kind, Platform, Requirement, RiskTier, State,
 };
 pub use mcp::{McpGrant, McpServer, ToolGrant};
-pub use targets::{AwsTarget, AzureTarget, GcpTarget, KubernetesTarget, Targets};
+pub use targets::{AgentCoreTarget, AwsTarget, AzureTarget, GcpTarget, KubernetesTarget, Targets};
 
 /// A DNS-1123 label: 1–63 characters of `a-z`, `0-9` and `-`, starting and
 /// ending with a letter or digit. Safe as a file name, a Cedar string, an

@@ -480,6 +480,7 @@ keyword_from_node!(
     crate::model::AuthMethod,
     crate::model::AwsPrerequisite,
     crate::model::ClusterPlatform,
+    crate::model::GatewayAuthorizer,
     crate::model::GcpPrerequisite,
     crate::model::IdentityType,
     crate::model::Kind,

@@ -2,6 +2,7 @@
 //! the files each target reads. Renderers do no I/O and read no clock; the
 //! analysis carries the date that decides expiry.
 
+pub mod agentcore;
 pub mod aws;
 pub mod azure;
 pub mod cedar;
@@ -153,6 +154,32 @@ pub enum RenderError {
         /// IAM's limit.
         limit: usize,
     },
+    /// Cedar's MCP schema generator refused the pinned tool lists.
+    #[error("the gateway's Cedar schema cannot be made from the pinned tool lists: {why}")]
+    #[diagnostic(
+        code(nhi::render::tool_list),
+        help(
+            "AgentCore names each tool `<Target>___<tool>`, which Cedar must read as one identifier: tool and argument names of letters, digits and `_`"
+        )
+    )]
+    ToolList {
+        /// What the generator said.
+        why: String,
+    },
+    /// An AgentCore statement is longer than the service takes.
+    #[error("an AgentCore Policy statement of `{identity}` is {size} characters; CreatePolicy takes {limit}")]
+    #[diagnostic(
+        code(nhi::render::agentcore_statement_size),
+        help("narrow the tool's `where` to fewer values")
+    )]
+    StatementTooLarge {
+        /// The identity.
+        identity: String,
+        /// The statement's size.
+        size: usize,
+        /// The service's limit.
+        limit: usize,
+    },
 }
 
 /// A JSON file's text: pretty-printed, ending in a newline.
@@ -196,6 +223,9 @@ pub fn render(
     }
     if targets.kubernetes.is_some() {
         artifacts.extend(kubernetes::render(model, analysis, db));
+    }
+    if let Some(target) = &targets.agentcore {
+        artifacts.extend(agentcore::render(model, analysis, db, target)?);
     }
     artifacts.insert(codeowners::render(model, db, &options.repo_prefix));
     // last: the inventory records what every other target rendered

@@ -20,33 +20,17 @@ mod support;
 use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
-use support::{nhi, repo, text};
+use support::{nhi, text};
 
 const PROJECT: &str = "example-storefront";
 const SUBSCRIPTION: &str = "9c8b7a6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d";
 
 /// The CI/CD example, built into a scratch copy.
 fn built() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    copy(&repo().join("examples/cicd-pipelines"), dir.path());
+    let dir = support::example("cicd-pipelines");
     let out = nhi(dir.path(), &["build"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     dir
-}
-
-fn copy(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            if entry.file_name() != "dist" {
-                copy(&entry.path(), &target);
-            }
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 fn read(path: &Path) -> Value {

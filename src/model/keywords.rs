@@ -201,6 +201,19 @@ keyword_enum! {
 }
 
 keyword_enum! {
+    /// How an Amazon Bedrock AgentCore Gateway authenticates its callers,
+    /// which decides the principal its Policy engine sees.
+    pub enum GatewayAuthorizer as "gateway authorizer" {
+        /// A JWT (`CUSTOM_JWT`): the principal is `AgentCore::OAuthUser`,
+        /// its id the token's `sub`.
+        Oauth = "oauth",
+        /// SigV4 (`AWS_IAM`): the principal is `AgentCore::IamEntity`, its
+        /// id the caller's role session ARN without the session.
+        Iam = "iam",
+    }
+}
+
+keyword_enum! {
     /// The platform a Kubernetes cluster runs on: which cloud's workload
     /// identity its service accounts are annotated for.
     pub enum ClusterPlatform as "cluster platform" {

@@ -2,7 +2,7 @@
 //! has the form its cloud requires (`validate` reports those that do not,
 //! and leaves them out of nothing: a renderer prints what is written).
 
-use super::{AwsPrerequisite, ClusterPlatform, GcpPrerequisite};
+use super::{AwsPrerequisite, ClusterPlatform, GatewayAuthorizer, GcpPrerequisite};
 use crate::source::Spanned;
 
 /// Settings of the targets; a cloud is rendered when its settings are
@@ -19,6 +19,42 @@ pub struct Targets {
     pub azure: Option<AzureTarget>,
     /// Kubernetes settings, if configured.
     pub kubernetes: Option<KubernetesTarget>,
+    /// Amazon Bedrock AgentCore Gateway settings, if configured.
+    pub agentcore: Option<AgentCoreTarget>,
+}
+
+/// The Amazon Bedrock AgentCore Gateway whose Policy engine decides the
+/// agents' tool calls.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AgentCoreTarget {
+    /// The gateway's ARN: the resource of every policy.
+    pub gateway: Spanned<String>,
+    /// How it authenticates callers.
+    pub authorizer: GatewayAuthorizer,
+    /// The gateway target of each MCP server that has one other than its
+    /// default, by server name.
+    pub target_names: Vec<(Spanned<String>, Spanned<String>)>,
+}
+
+impl AgentCoreTarget {
+    /// The gateway target that fronts a server: the one `targets` names,
+    /// else the server's name in PascalCase (`support-desk` →
+    /// `SupportDesk`).
+    #[must_use]
+    pub fn target_name(&self, server: &str) -> String {
+        if let Some((_, name)) = self.target_names.iter().find(|(s, _)| s.value == server) {
+            return name.value.clone();
+        }
+        server
+            .split(['-', '_'])
+            .map(|part| {
+                let mut chars = part.chars();
+                chars.next().map_or_else(String::new, |first| {
+                    first.to_ascii_uppercase().to_string() + chars.as_str()
+                })
+            })
+            .collect()
+    }
 }
 
 impl Targets {

@@ -1,7 +1,9 @@
 //! The workspace file as written (`nhi.yaml`) and the catalogue files it
 //! includes.
 
-use crate::model::{Access, AuthMethod, AwsPrerequisite, GcpPrerequisite, Platform};
+use crate::model::{
+    Access, AuthMethod, AwsPrerequisite, GatewayAuthorizer, GcpPrerequisite, Platform,
+};
 
 use super::{Entries, OneOrMany, Spanned, raw_enum, raw_struct};
 
@@ -219,6 +221,25 @@ raw_struct! {
         azure: Option<AzureTarget>,
         /// Kubernetes.
         kubernetes: Option<KubernetesTarget>,
+        /// Amazon Bedrock AgentCore Gateway: its Policy engine decides the
+        /// agents' MCP tool calls.
+        agentcore: Option<AgentCoreTarget>,
+    }
+}
+
+raw_struct! {
+    /// An Amazon Bedrock AgentCore Gateway, with a Policy engine attached.
+    pub struct AgentCoreTarget as "the AgentCore target" {
+        /// The gateway's ARN
+        /// (`arn:aws:bedrock-agentcore:REGION:ACCOUNT:gateway/ID`).
+        gateway: Spanned<String>,
+        /// How the gateway authenticates callers: `oauth` (a JWT; the
+        /// default) or `iam` (SigV4, as the identity's AWS role).
+        authorizer: Option<Spanned<GatewayAuthorizer>>,
+        /// The gateway target each MCP server is, by server name, where it
+        /// is not the server's name in PascalCase (`support-desk` →
+        /// `SupportDesk`).
+        targets: Option<Entries<Spanned<String>>>,
     }
 }
 

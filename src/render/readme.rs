@@ -40,6 +40,10 @@ const FOLDERS: &[(&str, &str)] = &[
         "per identity its ServiceAccounts, Roles and bindings, and `kustomization.yaml` listing them",
     ),
     (
+        "agentcore",
+        "the Amazon Bedrock AgentCore Policy statements that decide the agents' MCP tool calls at the gateway, and the gateway's Cedar schema made from the pinned tool lists",
+    ),
+    (
         "CODEOWNERS",
         "each identity file owned by its team's code-host handle",
     ),
@@ -124,6 +128,12 @@ pub fn render(model: &Model, analysis: &Analysis, artifacts: &Artifacts) -> Arti
         &mut out,
         "**The gateway**: load `cedar/schema.cedarschema`, `cedar/policies.cedar` and `cedar/entities.json` into the Cedar authorizer that decides the agents' requests.".to_owned(),
     );
+    if files.contains_key("agentcore") {
+        item(
+            &mut out,
+            "**The MCP gateway**: create each statement of `agentcore/policies.cedar` in the policy engine attached to the gateway (`aws bedrock-agentcore-control create-policy`, one statement each), after its targets are in place; `agentcore/agentcore.cedarschema` is the schema they are validated against.".to_owned(),
+        );
+    }
     if files.contains_key("CODEOWNERS") {
         item(
             &mut out,

@@ -6,11 +6,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::diag::{Code, Diagnostic, Diagnostics, printable};
 use crate::model::mcp::{Argument, ArgumentKind, Tool, ToolList};
-use crate::model::{Identity, McpServer, Model, Name, Spanned};
+use crate::model::{AgentCoreTarget, GatewayAuthorizer, Identity, McpServer, Model, Name, Spanned};
+use crate::raw::Entries;
 use crate::raw::node::{Node, Value};
 use crate::raw::workspace::McpServer as RawServer;
-use crate::raw::Entries;
 use crate::source::{FileId, Loc, Span};
+use crate::vocabulary::cedar::is_identifier;
 
 /// The workspace's MCP servers, each with its pinned tool list when it
 /// names one that reads.
@@ -91,7 +92,10 @@ fn tool_list(file: FileId, node: &Node, out: &mut Diagnostics) -> Option<ToolLis
             out.push(invalid(
                 file,
                 item.span,
-                format!("the tool list names `{}` twice", printable(&tool.name.value)),
+                format!(
+                    "the tool list names `{}` twice",
+                    printable(&tool.name.value)
+                ),
                 "a second tool of this name",
             ));
             continue;
@@ -175,10 +179,164 @@ fn argument(schema: &Node, required: bool) -> Argument {
     }
 }
 
-/// Every MCP server, tool, argument and value each identity names.
+/// Every MCP server, tool, argument and value each identity names, and
+/// what the AgentCore gateway needs of them.
 pub fn check(model: &Model, out: &mut Diagnostics) {
     for identity in model.identities.values() {
         check_identity(model, identity, out);
+    }
+    if let Some(target) = &model.settings.targets.agentcore {
+        agentcore(model, target, out);
+    }
+}
+
+/// An AgentCore gateway's ARN.
+fn is_gateway_arn(arn: &str) -> bool {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    matches!(
+        parts.as_slice(),
+        ["arn", partition, "bedrock-agentcore", region, account, resource]
+            if partition.starts_with("aws")
+                && !region.is_empty()
+                && account.len() == 12
+                && account.bytes().all(|b| b.is_ascii_digit())
+                && resource.strip_prefix("gateway/").is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+    )
+}
+
+/// What the AgentCore gateway needs: its ARN, a target name Cedar can
+/// read for every server, tools and arguments named as Cedar identifiers,
+/// pinned tool lists, and a way to tell each calling agent.
+fn agentcore(model: &Model, target: &AgentCoreTarget, out: &mut Diagnostics) {
+    if !is_gateway_arn(&target.gateway.value) {
+        out.push(
+            Diagnostic::new(
+                Code::InvalidValue,
+                format!(
+                    "`{}` is not an AgentCore gateway ARN",
+                    printable(&target.gateway.value)
+                ),
+            )
+            .primary(
+                target.gateway.loc,
+                "not `arn:aws:bedrock-agentcore:REGION:ACCOUNT:gateway/ID`",
+            )
+            .help("copy the gateway's ARN from `aws bedrock-agentcore-control get-gateway`"),
+        );
+    }
+    let servers = &model.settings.mcp_servers;
+    for (server, name) in &target.target_names {
+        if !servers.contains_key(&server.value) {
+            out.push(
+                Diagnostic::new(
+                    Code::UnknownMcpServer,
+                    format!(
+                        "MCP server `{}` is not declared in `mcp_servers`",
+                        printable(&server.value)
+                    ),
+                )
+                .primary(server.loc, "no such server")
+                .suggest(&server.value, servers.keys().map(String::as_str)),
+            );
+        }
+        if !is_target_name(&name.value) {
+            out.push(target_name_refused(&name.value, name.loc));
+        }
+    }
+    for server in servers.values() {
+        let named = target
+            .target_names
+            .iter()
+            .any(|(s, _)| s.value == server.name.value);
+        if !named && !is_target_name(&target.target_name(&server.name.value)) {
+            out.push(target_name_refused(
+                &target.target_name(&server.name.value),
+                server.name.loc,
+            ));
+        }
+        match &server.tools {
+            Some(list) => identifiers(server, list, out),
+            None => out.push(
+                Diagnostic::new(
+                    Code::MissingField,
+                    format!("MCP server `{}` pins no `tools`: the AgentCore gateway's schema is made from them", server.name.value),
+                )
+                .primary(server.name.loc, "no pinned tool list")
+                .help("pin the server's `tools/list` response in the repository and name it in `tools`"),
+            ),
+        }
+    }
+    for identity in model.identities.values().filter(|i| !i.mcp.is_empty()) {
+        caller_known(model, target, identity, out);
+    }
+}
+
+/// A gateway target name nhi can render: AgentCore's, and one Cedar reads
+/// as the start of an identifier.
+fn is_target_name(name: &str) -> bool {
+    (1..=100).contains(&name.len())
+        && name.starts_with(|c: char| c.is_ascii_alphabetic())
+        && name.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+fn target_name_refused(name: &str, loc: Loc) -> Diagnostic {
+    Diagnostic::new(
+        Code::InvalidValue,
+        format!("`{}` cannot be an AgentCore gateway target nhi renders", printable(name)),
+    )
+    .primary(loc, "its tools would be named `<Target>___<tool>`, which Cedar must read as one identifier")
+    .help("name the server's gateway target under `targets.agentcore.targets` with letters and digits, starting with a letter (`SupportDesk`)")
+}
+
+/// The tools and arguments of a list, as Cedar identifiers.
+fn identifiers(server: &McpServer, list: &ToolList, out: &mut Diagnostics) {
+    for tool in list.tools.values() {
+        let bad_argument = tool.arguments.keys().find(|a| !is_identifier(a));
+        if is_identifier(&tool.name.value) && bad_argument.is_none() {
+            continue;
+        }
+        let what = bad_argument.map_or_else(
+            || format!("tool `{}`", printable(&tool.name.value)),
+            |a| format!("argument `{}` of tool `{}`", printable(a), tool.name.value),
+        );
+        out.push(
+            Diagnostic::new(
+                Code::InvalidValue,
+                format!("{what} of `{}` cannot be named in AgentCore's Cedar", server.name.value),
+            )
+            .primary(tool.name.loc, "not a Cedar identifier")
+            .help("AgentCore types each tool's arguments in Cedar: tool and argument names of letters, digits and `_`"),
+        );
+    }
+}
+
+/// The gateway must be able to tell the agent: by its token's `sub`, or
+/// by its AWS role.
+fn caller_known(
+    model: &Model,
+    target: &AgentCoreTarget,
+    identity: &Identity,
+    out: &mut Diagnostics,
+) {
+    let name = identity.name.value.as_str();
+    match target.authorizer {
+        GatewayAuthorizer::Oauth if identity.auth.subject.is_none() => out.push(
+            Diagnostic::new(
+                Code::MissingField,
+                format!("`{name}` calls MCP tools through the AgentCore gateway, which knows it only by its token's `sub`"),
+            )
+            .primary(identity.auth.loc, "no `subject`")
+            .help("set `auth.subject` to the `sub` its tokens carry (an OAuth client's id)"),
+        ),
+        GatewayAuthorizer::Iam if model.settings.targets.aws.is_none() => out.push(
+            Diagnostic::new(
+                Code::MissingField,
+                format!("`{name}` calls MCP tools through an IAM-authenticated AgentCore gateway, and the workspace configures no AWS account for its role"),
+            )
+            .primary(identity.auth.loc, "no AWS role to sign with")
+            .help("set `targets.aws`, or use `authorizer: oauth`"),
+        ),
+        _ => {}
     }
 }
 
@@ -198,7 +356,10 @@ fn check_identity(model: &Model, identity: &Identity, out: &mut Diagnostics) {
                 .suggest_or(
                     &grant.server.value,
                     servers.keys().map(String::as_str),
-                    || "declare it under `mcp_servers` in nhi.yaml, with its pinned `tools`".to_owned(),
+                    || {
+                        "declare it under `mcp_servers` in nhi.yaml, with its pinned `tools`"
+                            .to_owned()
+                    },
                 ),
             );
             continue;
@@ -222,7 +383,10 @@ fn check_identity(model: &Model, identity: &Identity, out: &mut Diagnostics) {
                     .help("forbidden always wins: remove it from one of the lists"),
                 );
             }
-            let tool = server.tools.as_ref().and_then(|l| l.tools.get(&t.tool.value));
+            let tool = server
+                .tools
+                .as_ref()
+                .and_then(|l| l.tools.get(&t.tool.value));
             for (argument, values) in &t.conditions {
                 argument_takes(server, tool, argument, values, out);
             }

@@ -7,9 +7,9 @@ use std::path::PathBuf;
 use crate::diag::{Code, Diagnostic, Diagnostics, Severity};
 use crate::load::{DEFAULT_IDENTITIES_DIR, DEFAULT_OUTPUT_DIR, DEFAULT_TESTS_DIR};
 use crate::model::{
-    Action, AwsCondition, AwsMapping, AwsTarget, AzureMapping, AzureTarget, GcpMapping,
+    Action, AgentCoreTarget, AwsCondition, AwsMapping, AwsTarget, AzureMapping, AzureTarget, GcpMapping,
     GcpResource, GcpTarget, Guardrails, Human, KubernetesMapping, KubernetesTarget, RbacRule,
-    Settings, Spanned, Targets, Team,
+    GatewayAuthorizer, Settings, Spanned, Targets, Team,
 };
 use crate::raw::workspace::{self as raw, LintLevel};
 use crate::source::FileId;
@@ -315,6 +315,19 @@ fn targets_of(t: &raw::Targets) -> Targets {
             platform: k.platform.clone(),
             cluster_name: k.cluster_name.clone(),
             oidc_issuer: k.oidc_issuer.clone(),
+        }),
+        agentcore: t.agentcore.as_ref().map(|a| AgentCoreTarget {
+            gateway: a.gateway.clone(),
+            authorizer: a
+                .authorizer
+                .as_ref()
+                .map_or(GatewayAuthorizer::Oauth, |x| x.value),
+            target_names: a
+                .targets
+                .iter()
+                .flat_map(crate::raw::Entries::iter)
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
         }),
     }
 }

@@ -80,6 +80,28 @@ pub(crate) fn workspace(files: &[(&str, &str)]) -> tempfile::TempDir {
     tmp
 }
 
+/// A copy of a shipped example (`examples/NAME`) in a temporary folder,
+/// without any output it holds.
+pub(crate) fn example(name: &str) -> tempfile::TempDir {
+    fn copy(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            let target = to.join(entry.file_name());
+            if entry.file_type().unwrap().is_dir() {
+                if entry.file_name() != "dist" {
+                    copy(&entry.path(), &target);
+                }
+            } else {
+                std::fs::copy(entry.path(), target).unwrap();
+            }
+        }
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    copy(&repo().join("examples").join(name), tmp.path());
+    tmp
+}
+
 /// A temporary workspace holding only the user's release-assistant file.
 pub(crate) fn seed() -> tempfile::TempDir {
     let seed = std::fs::read_to_string(

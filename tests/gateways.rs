@@ -1,0 +1,258 @@
+//! The MCP gateways' Cedar: what `nhi build` renders for Amazon Bedrock
+//! AgentCore Policy validates against the schema rendered beside it, and
+//! the Cedar authorizer over exactly those files allows the tool calls the
+//! agent's file allows and denies the rest.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    clippy::disallowed_methods,
+    reason = "tests build workspaces on disk and fail loudly"
+)]
+
+#[path = "support/workspaces.rs"]
+mod support;
+
+use std::str::FromStr;
+
+use cedar_policy::{
+    Authorizer, Context, Decision, Entities, EntityUid, PolicySet, Request, Schema, ValidationMode,
+    Validator,
+};
+use serde_json::{Value, json};
+use support::{nhi, text};
+
+const GATEWAY: &str =
+    "arn:aws:bedrock-agentcore:eu-west-1:123456789012:gateway/agents-gw-7k2m9q4x1p";
+const AGENT: &str = "platform-assistant-client";
+
+/// The agent platform, built; the AgentCore schema and policies.
+fn agentcore() -> (Schema, PolicySet) {
+    let dir = support::example("ai-agent-platform");
+    let out = nhi(dir.path(), &["build"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let read =
+        |f: &str| std::fs::read_to_string(dir.path().join("dist/agentcore").join(f)).unwrap();
+    let schema = Schema::from_cedarschema_str(&read("agentcore.cedarschema"))
+        .unwrap_or_else(|e| panic!("{e:?}"))
+        .0;
+    let policies = PolicySet::from_str(&read("policies.cedar")).unwrap();
+    (schema, policies)
+}
+
+/// What the gateway decides for `principal` calling `tool` with `input`.
+fn call(
+    schema: &Schema,
+    policies: &PolicySet,
+    principal: &str,
+    tool: &str,
+    input: Value,
+) -> (Decision, Vec<String>) {
+    let principal = EntityUid::from_str(&format!("AgentCore::OAuthUser::\"{principal}\"")).unwrap();
+    let action = EntityUid::from_str(&format!("AgentCore::Action::\"{tool}\"")).unwrap();
+    let resource = EntityUid::from_str(&format!("AgentCore::Gateway::\"{GATEWAY}\"")).unwrap();
+    let entities = Entities::from_json_value(
+        json!([{
+            "uid": {"type": "AgentCore::OAuthUser", "id": principal.id().unescaped()},
+            "attrs": {"id": principal.id().unescaped()},
+            "parents": [],
+            "tags": {"scope": "mcp"},
+        }]),
+        Some(schema),
+    )
+    .unwrap();
+    let context = Context::from_json_value(
+        json!({"input": input, "system": {"now": {"__extn": {"fn": "datetime", "arg": "2026-11-22T10:00:00Z"}}}}),
+        Some((schema, &action)),
+    )
+    .unwrap_or_else(|e| panic!("{tool}: {e}"));
+    let request = Request::new(principal, action, resource, context, Some(schema)).unwrap();
+    let response = Authorizer::new().is_authorized(&request, policies, &entities);
+    assert!(
+        response.diagnostics().errors().next().is_none(),
+        "{tool}: evaluation errors"
+    );
+    // each deciding policy by its `@id`, as the rendered file names it
+    let reasons = response
+        .diagnostics()
+        .reason()
+        .filter_map(|id| policies.policy(id)?.annotation("id").map(str::to_owned))
+        .collect();
+    (response.decision(), reasons)
+}
+
+fn kind(value: &str) -> Value {
+    json!({"__entity": {"type": "AgentCore::CrossplaneClaims___create_claim_Input_kind", "id": value}})
+}
+
+#[test]
+fn agentcore_policies_validate_against_their_schema() {
+    let (schema, policies) = agentcore();
+    let result = Validator::new(schema).validate(&policies, ValidationMode::Strict);
+    let errors: Vec<String> = result
+        .validation_errors()
+        .map(ToString::to_string)
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let warnings: Vec<String> = result
+        .validation_warnings()
+        .map(ToString::to_string)
+        .collect();
+    assert!(warnings.is_empty(), "{warnings:#?}");
+    // one statement per allowed and per forbidden tool, each under the
+    // service's limit
+    assert_eq!(policies.policies().count(), 7 + 4);
+    for p in policies.policies() {
+        assert!(p.to_string().len() <= 10_000);
+    }
+}
+
+#[test]
+fn agentcore_allows_the_calls_the_agent_file_allows_and_denies_the_rest() {
+    let (schema, policies) = agentcore();
+    let ask = |principal: &str, tool: &str, input: Value| {
+        call(&schema, &policies, principal, tool, input).0
+    };
+    // held to the dev team's namespace
+    let pods = json!({"resourceType": "pods", "namespace": "dev-team"});
+    assert_eq!(
+        ask(AGENT, "Kubectl___kubectl_get", pods.clone()),
+        Decision::Allow
+    );
+    assert_eq!(
+        ask(
+            AGENT,
+            "Kubectl___kubectl_get",
+            json!({"resourceType": "pods", "namespace": "payments"})
+        ),
+        Decision::Deny
+    );
+    // nobody else is this agent
+    assert_eq!(
+        ask("someone-else", "Kubectl___kubectl_get", pods),
+        Decision::Deny
+    );
+    // a tool it was never given
+    assert_eq!(
+        ask(
+            AGENT,
+            "Kubectl___kubectl_scale",
+            json!({"resourceType": {"__entity": {"type": "AgentCore::Kubectl___kubectl_scale_Input_resourceType", "id": "deployment"}}, "name": "api", "namespace": "dev-team", "replicas": 0})
+        ),
+        Decision::Deny
+    );
+    // a forbidden tool is denied by its forbid, even in its namespace
+    let (decision, reasons) = call(
+        &schema,
+        &policies,
+        AGENT,
+        "Kubectl___kubectl_delete",
+        json!({"resourceType": "pods", "name": "api-0", "namespace": "dev-team"}),
+    );
+    assert_eq!(decision, Decision::Deny);
+    assert_eq!(
+        reasons,
+        ["platform-assistant:kubectl:kubectl_delete:forbidden"]
+    );
+    // an enum argument: databases and buckets only
+    let claim = |k: &str| json!({"namespace": "dev-team", "kind": kind(k), "name": "orders-db"});
+    assert_eq!(
+        ask(
+            AGENT,
+            "CrossplaneClaims___create_claim",
+            claim("PostgreSQLInstance")
+        ),
+        Decision::Allow
+    );
+    assert_eq!(
+        ask(AGENT, "CrossplaneClaims___create_claim", claim("Cluster")),
+        Decision::Deny
+    );
+    // an optional argument must be given and match: a real sync is refused
+    let sync = |extra: Value| {
+        let mut input = json!({"applicationName": "orders", "project": "dev-team"});
+        for (k, v) in extra.as_object().unwrap() {
+            input[k] = v.clone();
+        }
+        ask(AGENT, "Argocd___sync_application", input)
+    };
+    assert_eq!(sync(json!({"dryRun": false})), Decision::Allow);
+    assert_eq!(sync(json!({"dryRun": true})), Decision::Deny);
+    assert_eq!(sync(json!({})), Decision::Deny);
+    // listing without naming the project is not listing the team's own
+    assert_eq!(
+        ask(AGENT, "Argocd___list_applications", json!({})),
+        Decision::Deny
+    );
+    assert_eq!(
+        ask(
+            AGENT,
+            "Argocd___list_applications",
+            json!({"project": "dev-team"})
+        ),
+        Decision::Allow
+    );
+}
+
+#[test]
+fn what_the_agentcore_gateway_cannot_take_is_refused_at_its_line() {
+    let ws = support::workspace(&[
+        (
+            "nhi.yaml",
+            "teams: {ops: {}}\n\
+             targets:\n  agentcore:\n    gateway: arn:aws:bedrock-agentcore:eu-west-1:12345:gateway/gw\n    targets: {tickets: Tick-ets, nowhere: Nowhere}\n\
+             mcp_servers:\n  tickets: {tools: mcp/tickets.json}\n  3d-render: {url: https://mcp.example.com/render}\n",
+        ),
+        (
+            "mcp/tickets.json",
+            r#"[{"name": "get-ticket", "inputSchema": {"type": "object", "properties": {"id": {"type": "string"}}}},
+ {"name": "close_ticket", "inputSchema": {"type": "object", "properties": {"ticket-id": {"type": "string"}}}}]"#,
+        ),
+        (
+            "identities/triage.yaml",
+            "agent: triage\nowner: ops\nauth: oauth_client_credentials\nmcp:\n  tickets:\n    tools: [get-ticket]\n",
+        ),
+    ]);
+    let (code, diagnostics) = support::check_json(ws.path());
+    assert_eq!(code, Some(1));
+    let mut found: Vec<(String, String, u64)> = diagnostics
+        .iter()
+        .filter(|d| d["severity"] == "error")
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap().to_owned(),
+                d["file"].as_str().unwrap().to_owned(),
+                d["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    found.sort();
+    let at = |c: &str, f: &str, l: u64| (c.to_owned(), f.to_owned(), l);
+    assert_eq!(
+        found,
+        [
+            // the subject the gateway would know the agent by
+            at("SC003", "identities/triage.yaml", 3),
+            // a server with no pinned tools: no schema for its tools
+            at("SC003", "nhi.yaml", 8),
+            // the gateway's ARN; a target name with `-`; a server whose
+            // default target name starts with a digit
+            at("SC007", "nhi.yaml", 4),
+            at("SC007", "nhi.yaml", 5),
+            at("SC007", "nhi.yaml", 8),
+            // tool and argument names Cedar cannot read
+            at("SC007", "mcp/tickets.json", 1),
+            at("SC007", "mcp/tickets.json", 2),
+            // a target for a server nobody declared
+            at("RF005", "nhi.yaml", 5),
+        ]
+        .into_iter()
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect::<Vec<_>>(),
+        "{diagnostics:#?}"
+    );
+}
