@@ -22,7 +22,9 @@ pub use keywords::{
     IdentityType, Keyword, Kind, Platform, Requirement, RiskTier, State,
 };
 pub use mcp::{McpGrant, McpServer, ToolGrant};
-pub use targets::{AgentCoreTarget, AwsTarget, AzureTarget, GcpTarget, KubernetesTarget, Targets};
+pub use targets::{
+    AgentCoreTarget, AwsTarget, AzureTarget, GcpTarget, KubernetesTarget, Targets, ToolHiveTarget,
+};
 
 /// A DNS-1123 label: 1–63 characters of `a-z`, `0-9` and `-`, starting and
 /// ending with a letter or digit. Safe as a file name, a Cedar string, an

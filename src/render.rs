@@ -10,9 +10,11 @@ pub mod codeowners;
 pub mod gcp;
 pub mod inventory;
 pub mod kubernetes;
+mod mcp;
 pub mod readme;
 pub mod tags;
 pub mod terraform;
+pub mod toolhive;
 
 use std::collections::BTreeMap;
 
@@ -226,6 +228,9 @@ pub fn render(
     }
     if let Some(target) = &targets.agentcore {
         artifacts.extend(agentcore::render(model, analysis, db, target)?);
+    }
+    if let Some(target) = &targets.toolhive {
+        artifacts.extend(toolhive::render(model, analysis, target));
     }
     artifacts.insert(codeowners::render(model, db, &options.repo_prefix));
     // last: the inventory records what every other target rendered

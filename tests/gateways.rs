@@ -29,18 +29,24 @@ const GATEWAY: &str =
     "arn:aws:bedrock-agentcore:eu-west-1:123456789012:gateway/agents-gw-7k2m9q4x1p";
 const AGENT: &str = "platform-assistant-client";
 
-/// The agent platform, built; the AgentCore schema and policies.
-fn agentcore() -> (Schema, PolicySet) {
+/// The agent platform, built; the schema and policies of one gateway's
+/// folder.
+fn gateway(folder: &str, schema: &str) -> (Schema, PolicySet) {
     let dir = support::example("ai-agent-platform");
     let out = nhi(dir.path(), &["build"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let read =
-        |f: &str| std::fs::read_to_string(dir.path().join("dist/agentcore").join(f)).unwrap();
-    let schema = Schema::from_cedarschema_str(&read("agentcore.cedarschema"))
+        |f: &str| std::fs::read_to_string(dir.path().join("dist").join(folder).join(f)).unwrap();
+    let schema = Schema::from_cedarschema_str(&read(schema))
         .unwrap_or_else(|e| panic!("{e:?}"))
         .0;
     let policies = PolicySet::from_str(&read("policies.cedar")).unwrap();
     (schema, policies)
+}
+
+/// The AgentCore schema and policies.
+fn agentcore() -> (Schema, PolicySet) {
+    gateway("agentcore", "agentcore.cedarschema")
 }
 
 /// What the gateway decides for `principal` calling `tool` with `input`.
@@ -253,6 +259,188 @@ fn what_the_agentcore_gateway_cannot_take_is_refused_at_its_line() {
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect::<Vec<_>>(),
+        "{diagnostics:#?}"
+    );
+}
+
+/// ToolHive's config of the `kubectl` server, its schema and policies.
+fn toolhive() -> (Value, Schema, PolicySet) {
+    let dir = support::example("ai-agent-platform");
+    let out = nhi(dir.path(), &["build"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let folder = dir.path().join("dist/toolhive/kubectl");
+    let config: Value =
+        serde_json::from_str(&std::fs::read_to_string(folder.join("authz.json")).unwrap()).unwrap();
+    let (schema, policies) = gateway("toolhive/kubectl", "schema.cedarschema");
+    (config, schema, policies)
+}
+
+/// What ToolHive decides for `principal` calling `tool` with `arguments`,
+/// asked as ToolHive asks: `Client`, `call_tool`, `Tool` under `MCP`, each
+/// argument as `arg_<name>`, every number a decimal.
+fn toolhive_call(
+    schema: &Schema,
+    policies: &PolicySet,
+    principal: &str,
+    tool: &str,
+    arguments: Value,
+) -> (Decision, Vec<String>) {
+    let principal = EntityUid::from_str(&format!("Client::\"{principal}\"")).unwrap();
+    let action = EntityUid::from_str("Action::\"call_tool\"").unwrap();
+    let resource = EntityUid::from_str(&format!("Tool::\"{tool}\"")).unwrap();
+    let entities = Entities::from_json_value(
+        json!([
+            {"uid": {"type": "Client", "id": principal.id().unescaped()}, "attrs": {}, "parents": []},
+            {"uid": {"type": "Tool", "id": tool}, "attrs": {}, "parents": [{"type": "MCP", "id": "kubectl"}]},
+            {"uid": {"type": "MCP", "id": "kubectl"}, "attrs": {}, "parents": []},
+        ]),
+        Some(schema),
+    )
+    .unwrap();
+    let mut context = serde_json::Map::new();
+    for (k, v) in arguments.as_object().unwrap() {
+        let v = match v {
+            Value::Number(n) => {
+                json!({"__extn": {"fn": "decimal", "arg": format!("{:.4}", n.as_f64().unwrap())}})
+            }
+            other => other.clone(),
+        };
+        context.insert(format!("arg_{k}"), v);
+    }
+    let context = Context::from_json_value(Value::Object(context), Some((schema, &action)))
+        .unwrap_or_else(|e| panic!("{tool}: {e}"));
+    let request = Request::new(principal, action, resource, context, Some(schema)).unwrap();
+    let response = Authorizer::new().is_authorized(&request, policies, &entities);
+    assert!(
+        response.diagnostics().errors().next().is_none(),
+        "{tool}: evaluation errors"
+    );
+    let reasons = response
+        .diagnostics()
+        .reason()
+        .filter_map(|id| policies.policy(id)?.annotation("id").map(str::to_owned))
+        .collect();
+    (response.decision(), reasons)
+}
+
+#[test]
+fn toolhive_config_holds_one_policy_per_string_and_validates_against_its_schema() {
+    let (config, schema, policies) = toolhive();
+    assert_eq!(config["version"], "1.0");
+    assert_eq!(config["type"], "cedarv1");
+    assert_eq!(config["cedar"]["entities_json"], "[]");
+    let strings: Vec<&str> = config["cedar"]["policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap())
+        .collect();
+    // each string one policy (ToolHive's parser reads one), the same as
+    // the .cedar file beside it
+    for p in &strings {
+        assert_eq!(PolicySet::from_str(p).unwrap().policies().count(), 1, "{p}");
+    }
+    assert_eq!(strings.len(), policies.policies().count());
+    assert_eq!(
+        strings.len(),
+        3 + 2,
+        "the kubectl tools: three allowed, two forbidden"
+    );
+    let result = Validator::new(schema).validate(&policies, ValidationMode::Strict);
+    let errors: Vec<String> = result
+        .validation_errors()
+        .map(ToString::to_string)
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+}
+
+#[test]
+fn toolhive_allows_the_calls_the_agent_file_allows_and_denies_the_rest() {
+    let (_, schema, policies) = toolhive();
+    let ask = |principal: &str, tool: &str, arguments: Value| {
+        toolhive_call(&schema, &policies, principal, tool, arguments).0
+    };
+    let pods = json!({"resourceType": "pods", "namespace": "dev-team"});
+    assert_eq!(ask(AGENT, "kubectl_get", pods.clone()), Decision::Allow);
+    assert_eq!(
+        ask(
+            AGENT,
+            "kubectl_get",
+            json!({"resourceType": "pods", "namespace": "payments"})
+        ),
+        Decision::Deny
+    );
+    // no namespace given: the guard holds, nothing is allowed, no error
+    assert_eq!(
+        ask(AGENT, "kubectl_get", json!({"resourceType": "pods"})),
+        Decision::Deny
+    );
+    assert_eq!(ask("someone-else", "kubectl_get", pods), Decision::Deny);
+    assert_eq!(
+        ask(
+            AGENT,
+            "kubectl_scale",
+            json!({"resourceType": "deployment", "name": "api", "namespace": "dev-team", "replicas": 0})
+        ),
+        Decision::Deny
+    );
+    let (decision, reasons) = toolhive_call(
+        &schema,
+        &policies,
+        AGENT,
+        "exec_in_pod",
+        json!({"name": "api-0", "namespace": "dev-team"}),
+    );
+    assert_eq!(decision, Decision::Deny);
+    assert_eq!(
+        reasons,
+        ["platform-assistant:kubectl:exec_in_pod:forbidden"]
+    );
+}
+
+#[test]
+fn toolhive_needs_declared_servers_and_agents_it_can_tell() {
+    let ws = support::workspace(&[
+        (
+            "nhi.yaml",
+            "teams: {ops: {}}\ntargets:\n  toolhive: {servers: [tickets, tikets]}\nmcp_servers:\n  tickets: {url: https://mcp.example.com/tickets}\n",
+        ),
+        (
+            "identities/triage.yaml",
+            "agent: triage\nowner: ops\nauth: oauth_client_credentials\nmcp:\n  tickets:\n    tools: [get_ticket]\n",
+        ),
+    ]);
+    let (code, diagnostics) = support::check_json(ws.path());
+    assert_eq!(code, Some(1));
+    let errors: Vec<(String, String, u64, String)> = diagnostics
+        .iter()
+        .filter(|d| d["severity"] == "error")
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap().to_owned(),
+                d["file"].as_str().unwrap().to_owned(),
+                d["line"].as_u64().unwrap(),
+                d["help"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            (
+                "SC003".to_owned(),
+                "identities/triage.yaml".to_owned(),
+                3,
+                "set `auth.subject` to the `sub` its tokens carry (an OAuth client's id)"
+                    .to_owned()
+            ),
+            (
+                "RF005".to_owned(),
+                "nhi.yaml".to_owned(),
+                3,
+                "did you mean `tickets`?".to_owned()
+            ),
+        ],
         "{diagnostics:#?}"
     );
 }

@@ -21,6 +21,23 @@ pub struct Targets {
     pub kubernetes: Option<KubernetesTarget>,
     /// Amazon Bedrock AgentCore Gateway settings, if configured.
     pub agentcore: Option<AgentCoreTarget>,
+    /// ToolHive settings, if configured.
+    pub toolhive: Option<ToolHiveTarget>,
+}
+
+/// ToolHive, which runs MCP servers behind its own Cedar authorizer.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct ToolHiveTarget {
+    /// The MCP servers it runs (empty: every server).
+    pub servers: Vec<Spanned<String>>,
+}
+
+impl ToolHiveTarget {
+    /// Whether ToolHive runs the server.
+    #[must_use]
+    pub fn runs(&self, server: &str) -> bool {
+        self.servers.is_empty() || self.servers.iter().any(|s| s.value == server)
+    }
 }
 
 /// The Amazon Bedrock AgentCore Gateway whose Policy engine decides the

@@ -224,6 +224,18 @@ raw_struct! {
         /// Amazon Bedrock AgentCore Gateway: its Policy engine decides the
         /// agents' MCP tool calls.
         agentcore: Option<AgentCoreTarget>,
+        /// ToolHive: the Cedar authorization config of each MCP server it
+        /// runs.
+        toolhive: Option<ToolHiveTarget>,
+    }
+}
+
+raw_struct! {
+    /// ToolHive, which runs MCP servers behind its own Cedar authorizer.
+    pub struct ToolHiveTarget as "the ToolHive target" {
+        /// The MCP servers it runs (default: every server of
+        /// `mcp_servers`).
+        servers: Option<Vec<Spanned<String>>>,
     }
 }
 

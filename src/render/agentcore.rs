@@ -20,18 +20,18 @@
 //! characters, or the build stops.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
 use cedar_policy_mcp_schema_generator::{SchemaGenerator, SchemaGeneratorConfig};
 use mcp_tools_sdk::description::ServerDescription;
 use serde_json::Value;
 
 use crate::analyse::Analysis;
-use crate::cedar::syntax::{push_access, push_has, string};
-use crate::model::mcp::{Argument, ArgumentKind, Tool};
-use crate::model::{AgentCoreTarget, GatewayAuthorizer, Identity, McpServer, Model, ToolGrant};
+use crate::cedar::syntax::string;
+use crate::model::mcp::{Argument, ArgumentKind};
+use crate::model::{AgentCoreTarget, GatewayAuthorizer, Identity, McpServer, Model};
 use crate::source::SourceDb;
 
+use super::mcp::{self, Spelling};
 use super::{Artifact, Artifacts, RenderError};
 
 /// The folder of the target.
@@ -188,6 +188,51 @@ fn principal(model: &Model, target: &AgentCoreTarget, identity: &Identity) -> St
     }
 }
 
+/// How AgentCore writes a tool call.
+struct AgentCore<'a> {
+    target: &'a AgentCoreTarget,
+    gateway: String,
+}
+
+impl Spelling for AgentCore<'_> {
+    fn scope(&self, server: &str, tool: &str) -> String {
+        format!(
+            "action == AgentCore::Action::{},\n  resource == {}",
+            string(&action_name(self.target, server, tool)),
+            self.gateway
+        )
+    }
+
+    fn everything(&self) -> String {
+        "action,\n  resource is AgentCore::Gateway".to_owned()
+    }
+
+    fn argument(&self, name: &str) -> (&'static str, String) {
+        ("context.input", name.to_owned())
+    }
+
+    fn literal(
+        &self,
+        server: &str,
+        tool: &str,
+        argument: &str,
+        schema: &Argument,
+        value: &str,
+    ) -> String {
+        if schema.kind == ArgumentKind::String && schema.values.is_some() {
+            // the generator makes a string enum an enum entity type
+            let action = action_name(self.target, server, tool);
+            format!("AgentCore::{action}_Input_{argument}::{}", string(value))
+        } else {
+            mcp::plain_literal(schema, value)
+        }
+    }
+
+    fn guards_required(&self) -> bool {
+        false
+    }
+}
+
 /// Every statement of one identity.
 fn statements(
     model: &Model,
@@ -195,108 +240,20 @@ fn statements(
     target: &AgentCoreTarget,
     identity: &Identity,
 ) -> Result<Vec<String>, RenderError> {
-    let name = identity.name.value.as_str();
+    let spelling = AgentCore {
+        target,
+        gateway: format!("AgentCore::Gateway::{}", string(&target.gateway.value)),
+    };
     let principal = principal(model, target, identity);
-    let gateway = format!("AgentCore::Gateway::{}", string(&target.gateway.value));
-    let mut out = Vec::new();
-    if analysis.suspended(identity) {
-        out.push(format!(
-            "@id(\"{name}:suspended\")\nforbid (\n  principal == {principal},\n  action,\n  resource is AgentCore::Gateway\n);\n"
-        ));
-    } else {
-        for grant in &identity.mcp {
-            let server = model.settings.mcp_servers.get(&grant.server.value);
-            let tools = server.and_then(|s| s.tools.as_ref());
-            for t in &grant.tools {
-                let tool = tools.and_then(|l| l.tools.get(&t.tool.value));
-                let action = action_name(target, &grant.server.value, &t.tool.value);
-                let mut text = format!(
-                    "@id(\"{name}:{}:{}\")\npermit (\n  principal == {principal},\n  action == AgentCore::Action::{},\n  resource == {gateway}\n)",
-                    grant.server.value,
-                    t.tool.value,
-                    string(&action)
-                );
-                if let Some(when) = condition(&action, tool, t) {
-                    let _ = write!(text, "\nwhen {{ {when} }}");
-                }
-                text.push_str(";\n");
-                out.push(text);
-            }
-        }
-    }
-    for grant in &identity.mcp {
-        for t in &grant.forbidden {
-            let action = action_name(target, &grant.server.value, &t.value);
-            out.push(format!(
-                "@id(\"{name}:{}:{}:forbidden\")\nforbid (\n  principal == {principal},\n  action == AgentCore::Action::{},\n  resource == {gateway}\n);\n",
-                grant.server.value,
-                t.value,
-                string(&action)
-            ));
-        }
-    }
+    let out = mcp::statements(model, analysis, identity, &principal, &spelling, &|_| true);
     if let Some(long) = out.iter().find(|s| s.len() > MAX_STATEMENT) {
         return Err(RenderError::StatementTooLarge {
-            identity: name.to_owned(),
+            identity: identity.name.value.to_string(),
             size: long.len(),
             limit: MAX_STATEMENT,
         });
     }
     Ok(out)
-}
-
-/// The condition a `where` puts on a tool's arguments, if any.
-fn condition(action: &str, tool: Option<&Tool>, grant: &ToolGrant) -> Option<String> {
-    let parts: Vec<String> = grant
-        .conditions
-        .iter()
-        .filter_map(|(argument, values)| {
-            let schema = tool?.arguments.get(&argument.value)?;
-            let mut attr = String::new();
-            push_access(&mut attr, "context.input", &argument.value);
-            let literals: Vec<String> = values
-                .iter()
-                .map(|v| literal(action, &argument.value, schema, &v.value))
-                .collect();
-            let test = match literals.as_slice() {
-                [one] => format!("{attr} == {one}"),
-                many => format!("[{}].contains({attr})", many.join(", ")),
-            };
-            Some(if schema.required {
-                test
-            } else {
-                let mut guarded = String::new();
-                push_has(&mut guarded, "context.input", &argument.value);
-                format!("{guarded} && {test}")
-            })
-        })
-        .collect();
-    (!parts.is_empty()).then(|| parts.join(" && "))
-}
-
-/// One value of an argument as a Cedar literal of its type.
-fn literal(action: &str, argument: &str, schema: &Argument, value: &str) -> String {
-    match schema.kind {
-        ArgumentKind::Integer | ArgumentKind::Boolean => value.to_owned(),
-        ArgumentKind::Number => format!("decimal(\"{}\")", decimal(value)),
-        ArgumentKind::String if schema.values.is_some() => {
-            // the generator makes a string enum an enum entity type
-            format!("AgentCore::{action}_Input_{argument}::{}", string(value))
-        }
-        ArgumentKind::String | ArgumentKind::Other => string(value),
-    }
-}
-
-/// A number as Cedar's `decimal` reads it: a point, at most four places.
-fn decimal(value: &str) -> String {
-    let n: f64 = value.parse().unwrap_or_default();
-    let text = format!("{n:.4}");
-    let trimmed = text.trim_end_matches('0');
-    if trimmed.ends_with('.') {
-        format!("{trimmed}0")
-    } else {
-        trimmed.to_owned()
-    }
 }
 
 /// The gateway targets the servers are, for the README: server → target.

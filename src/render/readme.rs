@@ -44,6 +44,10 @@ const FOLDERS: &[(&str, &str)] = &[
         "the Amazon Bedrock AgentCore Policy statements that decide the agents' MCP tool calls at the gateway, and the gateway's Cedar schema made from the pinned tool lists",
     ),
     (
+        "toolhive",
+        "per MCP server ToolHive runs, its Cedar authorization config (`authz.json`), the same policies as `policies.cedar` and the request shape they are validated against",
+    ),
+    (
         "CODEOWNERS",
         "each identity file owned by its team's code-host handle",
     ),
@@ -132,6 +136,12 @@ pub fn render(model: &Model, analysis: &Analysis, artifacts: &Artifacts) -> Arti
         item(
             &mut out,
             "**The MCP gateway**: create each statement of `agentcore/policies.cedar` in the policy engine attached to the gateway (`aws bedrock-agentcore-control create-policy`, one statement each), after its targets are in place; `agentcore/agentcore.cedarschema` is the schema they are validated against.".to_owned(),
+        );
+    }
+    if files.contains_key("toolhive") {
+        item(
+            &mut out,
+            "**ToolHive**: run each MCP server with its config, `thv run --authz-config toolhive/SERVER/authz.json …` (or the operator's `MCPAuthzConfig`).".to_owned(),
         );
     }
     if files.contains_key("CODEOWNERS") {

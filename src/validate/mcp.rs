@@ -6,7 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::diag::{Code, Diagnostic, Diagnostics, printable};
 use crate::model::mcp::{Argument, ArgumentKind, Tool, ToolList};
-use crate::model::{AgentCoreTarget, GatewayAuthorizer, Identity, McpServer, Model, Name, Spanned};
+use crate::model::{
+    AgentCoreTarget, GatewayAuthorizer, Identity, McpServer, Model, Name, Spanned, ToolHiveTarget,
+};
 use crate::raw::Entries;
 use crate::raw::node::{Node, Value};
 use crate::raw::workspace::McpServer as RawServer;
@@ -187,6 +189,46 @@ pub fn check(model: &Model, out: &mut Diagnostics) {
     }
     if let Some(target) = &model.settings.targets.agentcore {
         agentcore(model, target, out);
+    }
+    if let Some(target) = &model.settings.targets.toolhive {
+        toolhive(model, target, out);
+    }
+}
+
+/// What ToolHive needs: servers the workspace declares, and a way to tell
+/// each calling agent (its token's `sub`).
+fn toolhive(model: &Model, target: &ToolHiveTarget, out: &mut Diagnostics) {
+    let servers = &model.settings.mcp_servers;
+    for server in &target.servers {
+        if !servers.contains_key(&server.value) {
+            out.push(
+                Diagnostic::new(
+                    Code::UnknownMcpServer,
+                    format!(
+                        "MCP server `{}` is not declared in `mcp_servers`",
+                        printable(&server.value)
+                    ),
+                )
+                .primary(server.loc, "no such server")
+                .suggest(&server.value, servers.keys().map(String::as_str)),
+            );
+        }
+    }
+    for identity in model.identities.values() {
+        let runs = identity.mcp.iter().any(|g| target.runs(&g.server.value));
+        if runs && identity.auth.subject.is_none() {
+            out.push(
+                Diagnostic::new(
+                    Code::MissingField,
+                    format!(
+                        "`{}` calls MCP tools through ToolHive, which knows it only by its token's `sub`",
+                        identity.name.value
+                    ),
+                )
+                .primary(identity.auth.loc, "no `subject`")
+                .help("set `auth.subject` to the `sub` its tokens carry (an OAuth client's id)"),
+            );
+        }
     }
 }
 

@@ -9,7 +9,7 @@ use crate::load::{DEFAULT_IDENTITIES_DIR, DEFAULT_OUTPUT_DIR, DEFAULT_TESTS_DIR}
 use crate::model::{
     Action, AgentCoreTarget, AwsCondition, AwsMapping, AwsTarget, AzureMapping, AzureTarget, GcpMapping,
     GcpResource, GcpTarget, Guardrails, Human, KubernetesMapping, KubernetesTarget, RbacRule,
-    GatewayAuthorizer, Settings, Spanned, Targets, Team,
+    GatewayAuthorizer, Settings, Spanned, Targets, Team, ToolHiveTarget,
 };
 use crate::raw::workspace::{self as raw, LintLevel};
 use crate::source::FileId;
@@ -328,6 +328,9 @@ fn targets_of(t: &raw::Targets) -> Targets {
                 .flat_map(crate::raw::Entries::iter)
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
+        }),
+        toolhive: t.toolhive.as_ref().map(|h| ToolHiveTarget {
+            servers: h.servers.clone().unwrap_or_default(),
         }),
     }
 }
