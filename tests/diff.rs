@@ -485,3 +485,49 @@ fn what_a_terminal_would_hide_or_reorder_is_shown_replaced() {
         );
     }
 }
+
+#[test]
+fn mcp_tools_gained_unforbidden_or_less_narrowed_are_ranked() {
+    let r = Repo::new();
+    let tools = r#"{"tools": [
+      {"name": "get_ticket", "inputSchema": {"type": "object", "properties": {"queue": {"type": "string"}}}},
+      {"name": "update_ticket", "inputSchema": {"type": "object", "properties": {"queue": {"type": "string"}}}},
+      {"name": "delete_ticket", "inputSchema": {"type": "object"}},
+      {"name": "export_tickets", "inputSchema": {"type": "object"}}
+    ]}"#;
+    r.write(
+        "nhi.yaml",
+        &format!("{NHI_YAML}mcp_servers:\n  desk: {{tools: mcp/desk.json}}\n"),
+    );
+    r.write("mcp/desk.json", tools);
+    let base = format!(
+        "{HELPER}mcp:\n  desk:\n    tools:\n      - tool: get_ticket\n        where: {{queue: [billing]}}\n      - update_ticket\n      - export_tickets\n    forbidden_tools: [delete_ticket]\n"
+    );
+    r.write("identities/helper.yaml", &base);
+    r.commit("the helper calls the desk");
+    let head = format!(
+        "{HELPER}mcp:\n  desk:\n    tools:\n      - tool: get_ticket\n        where: {{queue: [billing, shipping]}}\n      - update_ticket\n      - delete_ticket\n"
+    );
+    r.write("identities/helper.yaml", &head);
+    let (code, report) = r.diff(&["--fail-on", "high"]);
+    assert_eq!(code, Some(1), "a high-risk change fails the run");
+    assert_eq!(
+        kinds(&report),
+        owned(&[
+            ("high", "helper", "forbidden-tool-dropped"),
+            ("high", "helper", "tool-gained"),
+            ("medium", "helper", "tool-narrowing-widened"),
+            ("low", "helper", "tool-lost"),
+        ])
+    );
+    let summaries: Vec<&str> = report["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["summary"].as_str().unwrap())
+        .collect();
+    assert!(
+        summaries.contains(&"may now call `delete_ticket` of `desk`"),
+        "{summaries:?}"
+    );
+}

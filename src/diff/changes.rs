@@ -42,6 +42,8 @@ pub(crate) struct Facts {
     rotation: Option<u64>,
     allowed: BTreeMap<String, Vec<Check>>,
     forbidden: BTreeSet<String>,
+    tools: BTreeMap<String, Vec<Check>>,
+    forbidden_tools: BTreeSet<String>,
     context: Vec<Check>,
     delegations: BTreeMap<String, Reach>,
     review: Option<String>,
@@ -71,6 +73,17 @@ pub(crate) fn facts(i: &Identity) -> Facts {
         e.1 = e.1.max(d.ttl.as_ref().map(|t| t.value.as_secs()));
         e.2 = e.2.max(d.max_depth.as_ref().map(|m| m.value));
     }
+    let mut tools = BTreeMap::new();
+    let mut forbidden_tools = BTreeSet::new();
+    for grant in &i.mcp {
+        let server = &grant.server.value;
+        for t in &grant.tools {
+            tools
+                .entry(tool_name(server, &t.tool.value))
+                .or_insert_with(|| tool_narrowing(t));
+        }
+        forbidden_tools.extend(grant.forbidden.iter().map(|t| tool_name(server, &t.value)));
+    }
     let p = &i.provenance;
     Facts {
         owner: i.owner.value.clone(),
@@ -87,6 +100,8 @@ pub(crate) fn facts(i: &Identity) -> Facts {
         rotation: i.auth.rotation.as_ref().map(|t| t.value.as_secs()),
         allowed,
         forbidden: i.forbidden.iter().map(|f| f.value.clone()).collect(),
+        tools,
+        forbidden_tools,
         context: canonical(context_checks(i)),
         delegations,
         review: i.review_cycle.as_ref().map(|c| c.value.to_string()),
@@ -109,6 +124,30 @@ pub(crate) fn facts(i: &Identity) -> Facts {
             text(p.runtime.as_ref()),
         ],
     }
+}
+
+/// A tool as a change names it.
+fn tool_name(server: &str, tool: &str) -> String {
+    format!("`{tool}` of `{server}`")
+}
+
+/// A tool grant's argument conditions, canonical.
+fn tool_narrowing(grant: &crate::model::ToolGrant) -> Vec<Check> {
+    canonical(
+        grant
+            .conditions
+            .iter()
+            .map(|(argument, values)| {
+                let mut values: Vec<String> = values.iter().map(|v| v.value.clone()).collect();
+                values.sort();
+                values.dedup();
+                Check {
+                    key: argument.value.clone(),
+                    values,
+                }
+            })
+            .collect(),
+    )
 }
 
 /// Whether `head` accepts anything `base` refused: a check dropped, or a
@@ -299,6 +338,7 @@ fn identity(base: Side<'_>, head: Side<'_>, bi: &Identity, hi: &Identity, out: &
             format!("`{f}` is now forbidden"),
         );
     }
+    tools(&b, &h, push);
     auth(&b, &h, push);
     if widens(&b.context, &h.context) {
         push.add(
@@ -315,6 +355,39 @@ fn identity(base: Side<'_>, head: Side<'_>, bi: &Identity, hi: &Identity, out: &
     answerable(&b, &h, push);
     end(&b, &h, renders, push);
     records(&b, &h, push);
+}
+
+/// MCP tools an identity may call, or forbids itself, that changed.
+fn tools(b: &Facts, h: &Facts, push: &mut Found<'_>) {
+    for (tool, checks) in &h.tools {
+        match b.tools.get(tool) {
+            None => push.add(ChangeKind::ToolGained, format!("may now call {tool}")),
+            Some(before) if widens(before, checks) => push.add(
+                ChangeKind::ToolNarrowingWidened,
+                format!("{tool} is narrowed less: its `where` conditions accept more"),
+            ),
+            Some(before) if widens(checks, before) => push.add(
+                ChangeKind::ToolNarrowingTightened,
+                format!("{tool} is narrowed further"),
+            ),
+            Some(_) => {}
+        }
+    }
+    for tool in b.tools.keys().filter(|t| !h.tools.contains_key(*t)) {
+        push.add(ChangeKind::ToolLost, format!("may no longer call {tool}"));
+    }
+    for t in b.forbidden_tools.difference(&h.forbidden_tools) {
+        push.add(
+            ChangeKind::ForbiddenToolDropped,
+            format!("{t} is no longer forbidden"),
+        );
+    }
+    for t in h.forbidden_tools.difference(&b.forbidden_tools) {
+        push.add(
+            ChangeKind::ForbiddenToolAdded,
+            format!("{t} is now forbidden"),
+        );
+    }
 }
 
 /// Targets an identity starts or stops landing in.

@@ -57,6 +57,10 @@ kinds! {
     AuthWeakened = "auth-weakened", High, "an identity authenticates with a weaker method";
     /// A subject that admits more workloads.
     SubjectWidened = "subject-widened", High, "an identity's subject admits tokens of workloads that it did not (a wildcard, or no subject)";
+    /// An MCP tool newly allowed.
+    ToolGained = "tool-gained", High, "an agent may call an MCP tool it could not";
+    /// A forbidden MCP tool no longer forbidden.
+    ForbiddenToolDropped = "forbidden-tool-dropped", High, "an MCP tool an agent forbade itself is no longer forbidden";
     /// A new delegate.
     DelegationAdded = "delegation-added", High, "an identity may delegate to another it did not";
     /// More actions delegated.
@@ -71,6 +75,8 @@ kinds! {
     TargetAdded = "target-added", Medium, "an identity lands in a target it did not (its `targets`, the workspace's `default_targets` or its `auth` say it runs there now)";
     /// A narrowing that accepts more.
     NarrowingWidened = "narrowing-widened", Medium, "an action's `where` conditions accept more";
+    /// A tool's argument conditions that accept more.
+    ToolNarrowingWidened = "tool-narrowing-widened", Medium, "an MCP tool's `where` conditions on its arguments accept more";
     /// More environments, regions, namespaces or contexts.
     ContextWidened = "context-widened", Medium, "an identity may act in more environments, regions, namespaces or contexts";
     /// Another authentication method of the same strength.
@@ -107,6 +113,12 @@ kinds! {
     TargetRemoved = "target-removed", Low, "an identity no longer lands in a target: its objects there are removed";
     /// A narrowing that accepts less.
     NarrowingTightened = "narrowing-tightened", Low, "an action's `where` conditions accept less";
+    /// An MCP tool no longer allowed.
+    ToolLost = "tool-lost", Low, "an agent may no longer call an MCP tool";
+    /// A tool's argument conditions that accept less.
+    ToolNarrowingTightened = "tool-narrowing-tightened", Low, "an MCP tool's `where` conditions on its arguments accept less";
+    /// A newly forbidden MCP tool.
+    ForbiddenToolAdded = "forbidden-tool-added", Low, "an agent forbids itself another MCP tool";
     /// A newly forbidden action.
     ForbiddenAdded = "forbidden-added", Low, "an identity forbids itself another action";
     /// Fewer environments, regions, namespaces or contexts.
