@@ -315,6 +315,15 @@ pub struct Provenance {
     pub runtime: Option<Spanned<String>>,
 }
 
+/// How much an agent may do at its gateways (each at least 1).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RateLimits {
+    /// Requests a minute, at most.
+    pub requests_per_minute: Option<Spanned<u32>>,
+    /// Resource claims held at once, at most.
+    pub concurrent_claims: Option<Spanned<u32>>,
+}
+
 /// A checked identity.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Identity {
@@ -363,6 +372,8 @@ pub struct Identity {
     pub known_as: KnownAs,
     /// The MCP servers it may call, each with its tools.
     pub mcp: Vec<McpGrant>,
+    /// How much it may do at its gateways.
+    pub rate_limits: RateLimits,
     /// Delegations.
     pub delegations: Vec<Delegation>,
     /// Provenance.

@@ -658,6 +658,7 @@ fn identity(i: usize, s: &Spec, count: usize) -> Identity {
         existing: Vec::new(),
         known_as: nhi::model::KnownAs::default(),
         mcp: Vec::new(),
+        rate_limits: nhi::model::RateLimits::default(),
         // delegations only to later identities: the graph stays acyclic,
         // as `nhi check` requires
         delegations: s

@@ -531,3 +531,38 @@ fn mcp_tools_gained_unforbidden_or_less_narrowed_are_ranked() {
         "{summaries:?}"
     );
 }
+
+#[test]
+fn a_rate_limit_raised_or_removed_is_medium_risk() {
+    let r = Repo::new();
+    r.write(
+        "identities/helper.yaml",
+        &format!("{HELPER}rate_limits: {{requests_per_minute: 30, concurrent_claims: 2}}\n"),
+    );
+    r.commit("the helper is limited");
+    r.write(
+        "identities/helper.yaml",
+        &format!("{HELPER}rate_limits: {{requests_per_minute: 600}}\n"),
+    );
+    let (_, report) = r.diff(&[]);
+    assert_eq!(
+        kinds(&report),
+        owned(&[
+            ("medium", "helper", "rate-limit-raised"),
+            ("medium", "helper", "rate-limit-raised"),
+        ])
+    );
+    let summaries: Vec<&str> = report["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["summary"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        summaries,
+        [
+            "requests a minute: 30 → 600",
+            "resource claims at once: 2 → no limit"
+        ]
+    );
+}

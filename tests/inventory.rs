@@ -111,3 +111,26 @@ fn the_inventory_names_the_auth_method_and_nothing_of_the_credential() {
     assert_eq!(inventory["a"]["review_due"], "2026-12-30");
     assert_eq!(inventory["a"]["targets"], serde_json::json!(["cedar"]));
 }
+
+#[test]
+fn an_agent_is_listed_with_what_acts_its_mcp_servers_and_its_rate_limits() {
+    let (_out, files) = build(&support::repo().join("examples/ai-agent-platform"));
+    let inventory = checked_inventory(&files);
+    let agent = &inventory["platform-assistant"];
+    assert_eq!(agent["provider"], "anthropic");
+    assert_eq!(agent["model"], "claude-sonnet");
+    assert_eq!(
+        agent["mcp_servers"],
+        serde_json::json!(["argocd", "crossplane-claims", "kubectl"])
+    );
+    assert_eq!(agent["requests_per_minute"], 30);
+    assert_eq!(agent["concurrent_claims"], 3);
+    let row = files["inventory.csv"]
+        .lines()
+        .find(|l| l.starts_with("platform-assistant,"))
+        .unwrap();
+    assert!(
+        row.contains(",anthropic,claude-sonnet,argocd crossplane-claims kubectl,30,3,"),
+        "{row}"
+    );
+}

@@ -44,6 +44,7 @@ pub(crate) struct Facts {
     forbidden: BTreeSet<String>,
     tools: BTreeMap<String, Vec<Check>>,
     forbidden_tools: BTreeSet<String>,
+    rate_limits: [Option<u32>; 2],
     context: Vec<Check>,
     delegations: BTreeMap<String, Reach>,
     review: Option<String>,
@@ -102,6 +103,10 @@ pub(crate) fn facts(i: &Identity) -> Facts {
         forbidden: i.forbidden.iter().map(|f| f.value.clone()).collect(),
         tools,
         forbidden_tools,
+        rate_limits: [
+            i.rate_limits.requests_per_minute.as_ref().map(|r| r.value),
+            i.rate_limits.concurrent_claims.as_ref().map(|c| c.value),
+        ],
         context: canonical(context_checks(i)),
         delegations,
         review: i.review_cycle.as_ref().map(|c| c.value.to_string()),
@@ -339,6 +344,7 @@ fn identity(base: Side<'_>, head: Side<'_>, bi: &Identity, hi: &Identity, out: &
         );
     }
     tools(&b, &h, push);
+    rate_limits(&b, &h, push);
     auth(&b, &h, push);
     if widens(&b.context, &h.context) {
         push.add(
@@ -387,6 +393,22 @@ fn tools(b: &Facts, h: &Facts, push: &mut Found<'_>) {
             ChangeKind::ForbiddenToolAdded,
             format!("{t} is now forbidden"),
         );
+    }
+}
+
+/// Rate limits raised, removed, lowered or set.
+fn rate_limits(b: &Facts, h: &Facts, push: &mut Found<'_>) {
+    let names = ["requests a minute", "resource claims at once"];
+    for ((before, after), what) in b.rate_limits.iter().zip(&h.rate_limits).zip(names) {
+        let said = |v: &Option<u32>| v.map_or_else(|| "no limit".to_owned(), |n| n.to_string());
+        let summary = format!("{what}: {} → {}", said(before), said(after));
+        match (before, after) {
+            (Some(b), Some(a)) if a > b => push.add(ChangeKind::RateLimitRaised, summary),
+            (Some(_), None) => push.add(ChangeKind::RateLimitRaised, summary),
+            (Some(b), Some(a)) if a < b => push.add(ChangeKind::RateLimitLowered, summary),
+            (None, Some(_)) => push.add(ChangeKind::RateLimitLowered, summary),
+            _ => {}
+        }
     }
 }
 

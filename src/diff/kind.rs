@@ -77,6 +77,8 @@ kinds! {
     NarrowingWidened = "narrowing-widened", Medium, "an action's `where` conditions accept more";
     /// A tool's argument conditions that accept more.
     ToolNarrowingWidened = "tool-narrowing-widened", Medium, "an MCP tool's `where` conditions on its arguments accept more";
+    /// A higher or removed rate limit.
+    RateLimitRaised = "rate-limit-raised", Medium, "an agent may make more requests a minute or hold more resource claims at once, or is no longer limited";
     /// More environments, regions, namespaces or contexts.
     ContextWidened = "context-widened", Medium, "an identity may act in more environments, regions, namespaces or contexts";
     /// Another authentication method of the same strength.
@@ -119,6 +121,8 @@ kinds! {
     ToolNarrowingTightened = "tool-narrowing-tightened", Low, "an MCP tool's `where` conditions on its arguments accept less";
     /// A newly forbidden MCP tool.
     ForbiddenToolAdded = "forbidden-tool-added", Low, "an agent forbids itself another MCP tool";
+    /// A lower or new rate limit.
+    RateLimitLowered = "rate-limit-lowered", Low, "an agent may make fewer requests a minute or hold fewer resource claims at once";
     /// A newly forbidden action.
     ForbiddenAdded = "forbidden-added", Low, "an identity forbids itself another action";
     /// Fewer environments, regions, namespaces or contexts.

@@ -78,6 +78,9 @@ raw_struct! {
         /// `nhi.yaml`), each with the tools it may call; a tool entry may
         /// narrow its arguments with `where`.
         mcp: Option<Entries<McpGrant>>,
+        /// How much it may do at its gateways: requests a minute, resource
+        /// claims held at once.
+        rate_limits: Option<RateLimits>,
         /// Identities this one may delegate to, each with a narrower scope.
         delegation: Option<Delegation>,
         /// What is acting: provider, model, version, runtime.
@@ -215,6 +218,17 @@ raw_struct! {
         /// Attribute conditions: each key must equal the value, or one of
         /// the values of a list.
         condition = "where": Option<Entries<OneOrMany>>,
+    }
+}
+
+raw_struct! {
+    /// How much an agent may do at its gateways.
+    pub struct RateLimits as "rate limits" {
+        /// Requests (tool calls) a minute, at most.
+        requests_per_minute: Option<Spanned<u32>>,
+        /// Resource claims (infrastructure, jobs, sessions) it may hold at
+        /// once, at most.
+        concurrent_claims: Option<Spanned<u32>>,
     }
 }
 

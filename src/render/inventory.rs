@@ -30,7 +30,7 @@ pub const CSV_FILE: &str = "inventory.csv";
 pub const VERSION: u32 = 1;
 
 /// The columns of the CSV file, in order: the JSON field names.
-pub const COLUMNS: [&str; 18] = [
+pub const COLUMNS: [&str; 23] = [
     "name",
     "kind",
     "identity_type",
@@ -40,6 +40,11 @@ pub const COLUMNS: [&str; 18] = [
     "acts",
     "auth_method",
     "risk_tier",
+    "provider",
+    "model",
+    "mcp_servers",
+    "requests_per_minute",
+    "concurrent_claims",
     "state",
     "last_reviewed",
     "reviewer",
@@ -81,6 +86,16 @@ pub struct Entry {
     pub auth_method: &'static str,
     /// `low`, `medium` or `high`.
     pub risk_tier: Option<&'static str>,
+    /// What is acting: its provider (`provenance.provider`).
+    pub provider: Option<String>,
+    /// And its model (`provenance.model`).
+    pub model: Option<String>,
+    /// The MCP servers it may call tools on, in name order.
+    pub mcp_servers: Vec<String>,
+    /// The requests a minute it may make at its gateways.
+    pub requests_per_minute: Option<u32>,
+    /// The resource claims it may hold at once.
+    pub concurrent_claims: Option<u32>,
     /// `active`, `suspended` or `revoked`.
     pub state: &'static str,
     /// The date of its last review.
@@ -174,6 +189,30 @@ fn entry(
         acts: identity.acts.as_ref().map(|a| a.value.as_str()),
         auth_method: identity.auth.method.value.as_str(),
         risk_tier: identity.risk_tier.as_ref().map(|r| r.value.as_str()),
+        provider: identity
+            .provenance
+            .provider
+            .as_ref()
+            .map(|p| p.value.clone()),
+        model: identity.provenance.model.as_ref().map(|m| m.value.clone()),
+        mcp_servers: identity
+            .mcp
+            .iter()
+            .filter(|g| !g.tools.is_empty())
+            .map(|g| g.server.value.clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect(),
+        requests_per_minute: identity
+            .rate_limits
+            .requests_per_minute
+            .as_ref()
+            .map(|r| r.value),
+        concurrent_claims: identity
+            .rate_limits
+            .concurrent_claims
+            .as_ref()
+            .map(|c| c.value),
         state: identity.state.value.as_str(),
         last_reviewed: identity.last_reviewed.as_ref().map(|d| d.value.to_string()),
         reviewer: identity.reviewer.as_ref().map(|r| r.value.clone()),
@@ -202,6 +241,19 @@ impl Entry {
             text(self.acts),
             spreadsheet_cell(self.auth_method),
             text(self.risk_tier),
+            text(self.provider.as_deref()),
+            text(self.model.as_deref()),
+            self.mcp_servers
+                .iter()
+                .map(|s| spreadsheet_cell(s))
+                .collect::<Vec<_>>()
+                .join(" "),
+            self.requests_per_minute
+                .map(|n| n.to_string())
+                .unwrap_or_default(),
+            self.concurrent_claims
+                .map(|n| n.to_string())
+                .unwrap_or_default(),
             spreadsheet_cell(self.state),
             text(self.last_reviewed.as_deref()),
             text(self.reviewer.as_deref()),
@@ -263,6 +315,11 @@ mod tests {
             acts: None,
             auth_method: "oidc",
             risk_tier: Some("low"),
+            provider: Some("anthropic".to_owned()),
+            model: Some("claude-sonnet".to_owned()),
+            mcp_servers: vec!["argocd".to_owned(), "kubectl".to_owned()],
+            requests_per_minute: Some(60),
+            concurrent_claims: None,
             state: "suspended",
             last_reviewed: None,
             reviewer: None,
@@ -294,8 +351,8 @@ mod tests {
             identities: vec![entry()],
         });
         insta::assert_snapshot!(text, @r#"
-        name,kind,identity_type,owner,accountable,purpose,acts,auth_method,risk_tier,state,last_reviewed,reviewer,review_cycle,review_due,expires,renders,targets,source
-        a,agent,,t,ada@example.com,"'=HYPERLINK(""x""), and ""quotes""",,oidc,low,suspended,,,90d,,,true,cedar aws,identities/a.yaml
+        name,kind,identity_type,owner,accountable,purpose,acts,auth_method,risk_tier,provider,model,mcp_servers,requests_per_minute,concurrent_claims,state,last_reviewed,reviewer,review_cycle,review_due,expires,renders,targets,source
+        a,agent,,t,ada@example.com,"'=HYPERLINK(""x""), and ""quotes""",,oidc,low,anthropic,claude-sonnet,argocd kubectl,60,,suspended,,,90d,,,true,cedar aws,identities/a.yaml
         "#);
     }
 }

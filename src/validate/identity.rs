@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use crate::diag::{Code, Diagnostic, Diagnostics, printable};
 use crate::model::{
     Auth, AuthMethod, Context, Date, Delegation, Duration, Grant, Human, IamName, Identity, Kind,
-    KnownAs, McpGrant, Name, Provenance, ReviewCycle, Spanned, State, ToolGrant,
+    KnownAs, McpGrant, Name, Provenance, RateLimits, ReviewCycle, Spanned, State, ToolGrant,
 };
 use crate::raw::identity::{self as raw, ActionGrant, AuthShorthand};
 use crate::raw::{Entries, OneOrMany};
@@ -104,6 +104,11 @@ fn read(
             .as_ref()
             .map(|k| known_as(k, out))
             .unwrap_or_default(),
+        rate_limits: raw
+            .rate_limits
+            .as_ref()
+            .map(|r| rate_limits(r, out))
+            .unwrap_or_default(),
         mcp: raw
             .mcp
             .iter()
@@ -139,6 +144,26 @@ fn read(
             })
             .collect(),
         unreadable,
+    }
+}
+
+/// Rate limits, each at least 1 (a limit of 0 is reported and left out).
+fn rate_limits(raw: &raw::RateLimits, out: &mut Diagnostics) -> RateLimits {
+    let positive = |v: &Option<Spanned<u32>>, out: &mut Diagnostics| {
+        let v = v.as_ref()?;
+        if v.value == 0 {
+            out.push(
+                Diagnostic::new(Code::InvalidValue, "a rate limit of 0 allows nothing")
+                    .primary(v.loc, "zero")
+                    .help("remove the tools or actions it should not use instead; a limit is at least 1"),
+            );
+            return None;
+        }
+        Some(v.clone())
+    };
+    RateLimits {
+        requests_per_minute: positive(&raw.requests_per_minute, out),
+        concurrent_claims: positive(&raw.concurrent_claims, out),
     }
 }
 

@@ -181,6 +181,7 @@ pub(crate) fn checked_inventory(files: &BTreeMap<String, String>) -> BTreeMap<St
                 Value::String(s) if s.starts_with(['=', '+', '-', '@']) => format!("'{s}"),
                 Value::String(s) => s.clone(),
                 Value::Bool(b) => b.to_string(),
+                Value::Number(n) => n.to_string(),
                 Value::Array(a) => a
                     .iter()
                     .map(|t| t.as_str().unwrap())
