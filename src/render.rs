@@ -232,6 +232,7 @@ pub fn render(
     if let Some(target) = &targets.toolhive {
         artifacts.extend(toolhive::render(model, analysis, target));
     }
+    artifacts.extend(mcp::metadata(model));
     artifacts.insert(codeowners::render(model, db, &options.repo_prefix));
     // last: the inventory records what every other target rendered
     let targets = inventory::rendered_targets(&rendering, &artifacts);

@@ -28,6 +28,8 @@ use support::{nhi, text};
 const GATEWAY: &str =
     "arn:aws:bedrock-agentcore:eu-west-1:123456789012:gateway/agents-gw-7k2m9q4x1p";
 const AGENT: &str = "platform-assistant-client";
+/// The scopes of the agent's token.
+const SCOPE: &str = "openid kubectl:read";
 
 /// The agent platform, built; the schema and policies of one gateway's
 /// folder.
@@ -54,6 +56,7 @@ fn call(
     schema: &Schema,
     policies: &PolicySet,
     principal: &str,
+    scope: &str,
     tool: &str,
     input: Value,
 ) -> (Decision, Vec<String>) {
@@ -65,7 +68,7 @@ fn call(
             "uid": {"type": "AgentCore::OAuthUser", "id": principal.id().unescaped()},
             "attrs": {"id": principal.id().unescaped()},
             "parents": [],
-            "tags": {"scope": "mcp"},
+            "tags": {"scope": scope},
         }]),
         Some(schema),
     )
@@ -120,7 +123,7 @@ fn agentcore_policies_validate_against_their_schema() {
 fn agentcore_allows_the_calls_the_agent_file_allows_and_denies_the_rest() {
     let (schema, policies) = agentcore();
     let ask = |principal: &str, tool: &str, input: Value| {
-        call(&schema, &policies, principal, tool, input).0
+        call(&schema, &policies, principal, SCOPE, tool, input).0
     };
     // held to the dev team's namespace
     let pods = json!({"resourceType": "pods", "namespace": "dev-team"});
@@ -155,6 +158,7 @@ fn agentcore_allows_the_calls_the_agent_file_allows_and_denies_the_rest() {
         &schema,
         &policies,
         AGENT,
+        SCOPE,
         "Kubectl___kubectl_delete",
         json!({"resourceType": "pods", "name": "api-0", "namespace": "dev-team"}),
     );
@@ -282,6 +286,7 @@ fn toolhive_call(
     schema: &Schema,
     policies: &PolicySet,
     principal: &str,
+    scope: &str,
     tool: &str,
     arguments: Value,
 ) -> (Decision, Vec<String>) {
@@ -298,6 +303,7 @@ fn toolhive_call(
     )
     .unwrap();
     let mut context = serde_json::Map::new();
+    context.insert("claim_scope".to_owned(), json!(scope));
     for (k, v) in arguments.as_object().unwrap() {
         let v = match v {
             Value::Number(n) => {
@@ -358,7 +364,7 @@ fn toolhive_config_holds_one_policy_per_string_and_validates_against_its_schema(
 fn toolhive_allows_the_calls_the_agent_file_allows_and_denies_the_rest() {
     let (_, schema, policies) = toolhive();
     let ask = |principal: &str, tool: &str, arguments: Value| {
-        toolhive_call(&schema, &policies, principal, tool, arguments).0
+        toolhive_call(&schema, &policies, principal, SCOPE, tool, arguments).0
     };
     let pods = json!({"resourceType": "pods", "namespace": "dev-team"});
     assert_eq!(ask(AGENT, "kubectl_get", pods.clone()), Decision::Allow);
@@ -375,7 +381,12 @@ fn toolhive_allows_the_calls_the_agent_file_allows_and_denies_the_rest() {
         ask(AGENT, "kubectl_get", json!({"resourceType": "pods"})),
         Decision::Deny
     );
-    assert_eq!(ask("someone-else", "kubectl_get", pods), Decision::Deny);
+    assert_eq!(
+        ask("someone-else", "kubectl_get", pods.clone()),
+        Decision::Deny
+    );
+    let (decision, _) = toolhive_call(&schema, &policies, AGENT, "openid", "kubectl_get", pods);
+    assert_eq!(decision, Decision::Deny, "a token without `kubectl:read`");
     assert_eq!(
         ask(
             AGENT,
@@ -388,6 +399,7 @@ fn toolhive_allows_the_calls_the_agent_file_allows_and_denies_the_rest() {
         &schema,
         &policies,
         AGENT,
+        SCOPE,
         "exec_in_pod",
         json!({"name": "api-0", "namespace": "dev-team"}),
     );
@@ -439,6 +451,89 @@ fn toolhive_needs_declared_servers_and_agents_it_can_tell() {
                 "nhi.yaml".to_owned(),
                 3,
                 "did you mean `tickets`?".to_owned()
+            ),
+        ],
+        "{diagnostics:#?}"
+    );
+}
+
+#[test]
+fn each_server_publishes_its_protected_resource_metadata() {
+    let dir = support::example("ai-agent-platform");
+    let out = nhi(dir.path(), &["build"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let read = |f: &str| std::fs::read_to_string(dir.path().join("dist").join(f)).unwrap();
+    let metadata: Value =
+        serde_json::from_str(&read("mcp/kubectl/oauth-protected-resource.json")).unwrap();
+    assert_eq!(
+        metadata,
+        json!({
+            "resource": "https://mcp.agents.example.com/kubectl",
+            "authorization_servers": ["https://login.example.com"],
+            "scopes_supported": ["kubectl:read", "kubectl:write"],
+            "bearer_methods_supported": ["header"],
+            "resource_name": "The cluster, through the platform's Kubernetes MCP server",
+        })
+    );
+    // a server with no scopes says none (RFC 9728 leaves empty members out)
+    let argocd: Value =
+        serde_json::from_str(&read("mcp/argocd/oauth-protected-resource.json")).unwrap();
+    assert!(argocd.get("scopes_supported").is_none(), "{argocd}");
+    // where each server serves it
+    assert!(
+        read("README.md").contains("`mcp/kubectl/oauth-protected-resource.json` at `https://mcp.agents.example.com/.well-known/oauth-protected-resource/kubectl`"),
+        "{}",
+        read("README.md")
+    );
+}
+
+#[test]
+fn a_scope_must_be_a_scope_token_naming_tools_the_server_has() {
+    let ws = support::workspace(&[
+        (
+            "nhi.yaml",
+            "teams: {ops: {}}\nmcp_servers:\n  tickets:\n    url: http://mcp.example.com/tickets\n    tools: mcp/tickets.json\n    scopes:\n      \"tickets read\": [get_ticket]\n      tickets:write: [close_tiket]\n",
+        ),
+        (
+            "mcp/tickets.json",
+            r#"[{"name": "get_ticket", "inputSchema": {"type": "object"}}, {"name": "close_ticket", "inputSchema": {"type": "object"}}]"#,
+        ),
+        (
+            "identities/triage.yaml",
+            "agent: triage\nowner: ops\nauth: oauth_client_credentials\n",
+        ),
+    ]);
+    let (code, diagnostics) = support::check_json(ws.path());
+    assert_eq!(code, Some(1));
+    let errors: Vec<(String, u64, String)> = diagnostics
+        .iter()
+        .filter(|d| d["severity"] == "error")
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap().to_owned(),
+                d["line"].as_u64().unwrap(),
+                d["message"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            (
+                "SC007".to_owned(),
+                4,
+                "`http://mcp.example.com/tickets` is not an https URL without a fragment"
+                    .to_owned()
+            ),
+            (
+                "SC007".to_owned(),
+                7,
+                "`tickets read` is not an OAuth scope".to_owned()
+            ),
+            (
+                "RF006".to_owned(),
+                8,
+                "MCP server `tickets` has no tool `close_tiket`".to_owned()
             ),
         ],
         "{diagnostics:#?}"

@@ -19,9 +19,23 @@ pub struct McpServer {
     pub url: Option<Spanned<String>>,
     /// The authorization servers that issue its tokens.
     pub authorization_servers: Vec<Spanned<String>>,
+    /// Its OAuth scopes, each with the tools it grants.
+    pub scopes: Vec<(Spanned<String>, Vec<Spanned<String>>)>,
     /// Its pinned `tools/list`, when the workspace pins one (`None`: the
     /// tools agents name are not checked).
     pub tools: Option<ToolList>,
+}
+
+impl McpServer {
+    /// The scopes that grant a tool (none: the tool needs no scope).
+    #[must_use]
+    pub fn scopes_of(&self, tool: &str) -> Vec<&str> {
+        self.scopes
+            .iter()
+            .filter(|(_, tools)| tools.iter().any(|t| t.value == tool))
+            .map(|(scope, _)| scope.value.as_str())
+            .collect()
+    }
 }
 
 /// A server's pinned `tools/list` response.

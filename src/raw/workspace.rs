@@ -59,6 +59,10 @@ raw_struct! {
         /// The OAuth authorization servers that issue its tokens (RFC 9728
         /// `authorization_servers`).
         authorization_servers: Option<Vec<Spanned<String>>>,
+        /// The OAuth scopes its tokens carry, each with the tools it
+        /// grants (RFC 9728 `scopes_supported`): a tool a scope names may
+        /// be called only with a token that carries one of its scopes.
+        scopes: Option<Entries<Vec<Spanned<String>>>>,
     }
 }
 

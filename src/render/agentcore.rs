@@ -231,6 +231,11 @@ impl Spelling for AgentCore<'_> {
     fn guards_required(&self) -> bool {
         false
     }
+
+    fn scope_claim(&self) -> (&'static str, &'static str) {
+        // every claim is a string tag of the principal
+        ("principal.hasTag(\"scope\")", "principal.getTag(\"scope\")")
+    }
 }
 
 /// Every statement of one identity.

@@ -6,10 +6,14 @@
 
 use std::fmt::Write as _;
 
+use serde::Serialize;
+
 use crate::analyse::Analysis;
 use crate::cedar::syntax::{push_access, push_has, string};
 use crate::model::mcp::{Argument, ArgumentKind, Tool};
-use crate::model::{Identity, Model, ToolGrant};
+use crate::model::{Identity, McpServer, Model, ToolGrant};
+
+use super::{Artifact, Artifacts};
 
 /// How one gateway writes a tool call in Cedar.
 pub(super) trait Spelling {
@@ -32,6 +36,9 @@ pub(super) trait Spelling {
     /// Whether an argument every call must give is still guarded with
     /// `has` (a gateway that checks no schema).
     fn guards_required(&self) -> bool;
+    /// The test that the caller's token has a `scope` claim, and the
+    /// claim's value (a space-delimited string).
+    fn scope_claim(&self) -> (&'static str, &'static str);
 }
 
 /// Every statement of one identity, on the servers `on` keeps, each after
@@ -74,8 +81,18 @@ pub(super) fn statements(
                     t.tool.value,
                     spelling.scope(server, &t.tool.value)
                 );
-                if let Some(when) = condition(spelling, server, tool, t) {
-                    let _ = write!(text, "\nwhen {{ {when} }}");
+                let scopes = model
+                    .settings
+                    .mcp_servers
+                    .get(server)
+                    .map(|s| s.scopes_of(&t.tool.value))
+                    .unwrap_or_default();
+                let when: Vec<String> = condition(spelling, server, tool, t)
+                    .into_iter()
+                    .chain(scope_condition(spelling, &scopes))
+                    .collect();
+                if !when.is_empty() {
+                    let _ = write!(text, "\nwhen {{ {} }}", when.join(" && "));
                 }
                 text.push_str(";\n");
                 out.push(text);
@@ -93,6 +110,29 @@ pub(super) fn statements(
         }
     }
     out
+}
+
+/// That the caller's token carries one of `scopes`, if the tool needs
+/// any: its `scope` claim is a space-delimited list, so the scope must be
+/// the whole claim or one of its words.
+fn scope_condition(spelling: &impl Spelling, scopes: &[&str]) -> Option<String> {
+    if scopes.is_empty() {
+        return None;
+    }
+    let (has, claim) = spelling.scope_claim();
+    let any: Vec<String> = scopes
+        .iter()
+        .map(|scope| {
+            // a scope token holds no space, quote or backslash; `*` is the
+            // one character a pattern reads as a wildcard
+            let pattern = scope.replace('*', "\\*");
+            format!(
+                "{claim} == {} || {claim} like \"{pattern} *\" || {claim} like \"* {pattern}\" || {claim} like \"* {pattern} *\"",
+                string(scope)
+            )
+        })
+        .collect();
+    Some(format!("{has} && ({})", any.join(" || ")))
 }
 
 /// The condition a `where` puts on a tool's arguments, if any.
@@ -153,4 +193,69 @@ pub(super) fn decimal_literal(value: &str) -> String {
         trimmed.to_owned()
     };
     format!("decimal(\"{text}\")")
+}
+
+/// The folder of the servers' metadata.
+pub(super) const DIR: &str = "mcp";
+
+/// RFC 9728 protected resource metadata: what a client of the server
+/// reads to learn where to get a token and with which scopes. Members
+/// with no value are left out, as the RFC requires.
+#[derive(Serialize)]
+struct Metadata<'a> {
+    resource: &'a str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    authorization_servers: Vec<&'a str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    scopes_supported: Vec<&'a str>,
+    bearer_methods_supported: [&'static str; 1],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resource_name: Option<&'a str>,
+}
+
+/// The protected resource metadata of every server with a `url`, under
+/// `mcp/SERVER/oauth-protected-resource.json`: the server serves it at
+/// its `/.well-known/oauth-protected-resource` URL.
+#[must_use]
+pub(super) fn metadata(model: &Model) -> Artifacts {
+    let mut out = Artifacts::new();
+    for server in model.settings.mcp_servers.values() {
+        let Some(url) = &server.url else {
+            continue;
+        };
+        out.insert(Artifact::new(
+            &format!("{DIR}/{}/oauth-protected-resource.json", server.name.value),
+            super::json_file(&Metadata {
+                resource: &url.value,
+                authorization_servers: server
+                    .authorization_servers
+                    .iter()
+                    .map(|a| a.value.as_str())
+                    .collect(),
+                scopes_supported: scopes(server),
+                bearer_methods_supported: ["header"],
+                resource_name: server.description.as_ref().map(|d| d.value.as_str()),
+            }),
+            None,
+        ));
+    }
+    out
+}
+
+fn scopes(server: &McpServer) -> Vec<&str> {
+    server.scopes.iter().map(|(s, _)| s.value.as_str()).collect()
+}
+
+/// Where a server serves its metadata: the well-known path inserted
+/// between its host and its path (RFC 9728, section 3).
+#[must_use]
+pub(super) fn well_known(url: &str) -> String {
+    let rest = url.strip_prefix("https://").unwrap_or(url);
+    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let path = path.trim_end_matches('/');
+    if path.is_empty() {
+        format!("https://{host}/.well-known/oauth-protected-resource")
+    } else {
+        format!("https://{host}/.well-known/oauth-protected-resource/{path}")
+    }
 }

@@ -48,6 +48,10 @@ const FOLDERS: &[(&str, &str)] = &[
         "per MCP server ToolHive runs, its Cedar authorization config (`authz.json`), the same policies as `policies.cedar` and the request shape they are validated against",
     ),
     (
+        "mcp",
+        "per MCP server with a `url`, its OAuth protected resource metadata (RFC 9728): where clients get a token, and with which scopes",
+    ),
+    (
         "CODEOWNERS",
         "each identity file owned by its team's code-host handle",
     ),
@@ -132,17 +136,8 @@ pub fn render(model: &Model, analysis: &Analysis, artifacts: &Artifacts) -> Arti
         &mut out,
         "**The gateway**: load `cedar/schema.cedarschema`, `cedar/policies.cedar` and `cedar/entities.json` into the Cedar authorizer that decides the agents' requests.".to_owned(),
     );
-    if files.contains_key("agentcore") {
-        item(
-            &mut out,
-            "**The MCP gateway**: create each statement of `agentcore/policies.cedar` in the policy engine attached to the gateway (`aws bedrock-agentcore-control create-policy`, one statement each), after its targets are in place; `agentcore/agentcore.cedarschema` is the schema they are validated against.".to_owned(),
-        );
-    }
-    if files.contains_key("toolhive") {
-        item(
-            &mut out,
-            "**ToolHive**: run each MCP server with its config, `thv run --authz-config toolhive/SERVER/authz.json …` (or the operator's `MCPAuthzConfig`).".to_owned(),
-        );
+    for text in gateway_steps(model, &files) {
+        item(&mut out, text);
     }
     if files.contains_key("CODEOWNERS") {
         item(
@@ -151,6 +146,41 @@ pub fn render(model: &Model, analysis: &Analysis, artifacts: &Artifacts) -> Arti
         );
     }
     Artifact::new(FILE, out, None)
+}
+
+/// The steps of the MCP gateways and servers, for those rendered.
+fn gateway_steps(model: &Model, files: &BTreeMap<&str, usize>) -> Vec<String> {
+    let mut steps = Vec::new();
+    if files.contains_key("agentcore") {
+        steps.push(
+            "**The MCP gateway**: create each statement of `agentcore/policies.cedar` in the policy engine attached to the gateway (`aws bedrock-agentcore-control create-policy`, one statement each), after its targets are in place; `agentcore/agentcore.cedarschema` is the schema they are validated against.".to_owned(),
+        );
+    }
+    if files.contains_key("toolhive") {
+        steps.push(
+            "**ToolHive**: run each MCP server with its config, `thv run --authz-config toolhive/SERVER/authz.json …` (or the operator's `MCPAuthzConfig`).".to_owned(),
+        );
+    }
+    if files.contains_key("mcp") {
+        let served: Vec<String> = model
+            .settings
+            .mcp_servers
+            .values()
+            .filter_map(|s| {
+                let url = s.url.as_ref()?;
+                Some(format!(
+                    "`mcp/{}/oauth-protected-resource.json` at `{}`",
+                    s.name.value,
+                    super::mcp::well_known(&url.value)
+                ))
+            })
+            .collect();
+        steps.push(format!(
+            "**The MCP servers' metadata** (RFC 9728), served by each server: {}.",
+            served.join(", ")
+        ));
+    }
+    steps
 }
 
 /// What the rendered files reference and the workspace does not create,

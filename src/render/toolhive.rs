@@ -61,6 +61,10 @@ impl Spelling for ToolHive {
     fn guards_required(&self) -> bool {
         true
     }
+
+    fn scope_claim(&self) -> (&'static str, &'static str) {
+        ("context has claim_scope", "context.claim_scope")
+    }
 }
 
 #[derive(Serialize)]
@@ -159,6 +163,8 @@ fn schema(server: &McpServer) -> String {
             }
         }
     }
+    // the caller's `scope` claim, which tools a scope grants require
+    arguments.insert("claim_scope".to_owned(), Some("String"));
     let context: Vec<String> = arguments
         .iter()
         .filter_map(|(key, kind)| Some(format!("    {}?: {},\n", attribute(key), (*kind)?)))

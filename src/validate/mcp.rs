@@ -49,6 +49,12 @@ pub fn servers(
                 description: server.description.clone(),
                 url: server.url.clone(),
                 authorization_servers: server.authorization_servers.clone().unwrap_or_default(),
+                scopes: server
+                    .scopes
+                    .iter()
+                    .flat_map(Entries::iter)
+                    .map(|(scope, tools)| (scope.clone(), tools.clone()))
+                    .collect(),
                 tools,
             },
         );
@@ -184,6 +190,9 @@ fn argument(schema: &Node, required: bool) -> Argument {
 /// Every MCP server, tool, argument and value each identity names, and
 /// what the AgentCore gateway needs of them.
 pub fn check(model: &Model, out: &mut Diagnostics) {
+    for server in model.settings.mcp_servers.values() {
+        server_settings(server, out);
+    }
     for identity in model.identities.values() {
         check_identity(model, identity, out);
     }
@@ -228,6 +237,49 @@ fn toolhive(model: &Model, target: &ToolHiveTarget, out: &mut Diagnostics) {
                 .primary(identity.auth.loc, "no `subject`")
                 .help("set `auth.subject` to the `sub` its tokens carry (an OAuth client's id)"),
             );
+        }
+    }
+}
+
+/// A server's URL and authorization servers (https, no fragment: what
+/// RFC 9728 takes as a resource or issuer identifier), and its scopes
+/// (RFC 6749 scope tokens, each naming tools the server has).
+fn server_settings(server: &McpServer, out: &mut Diagnostics) {
+    for url in server.url.iter().chain(&server.authorization_servers) {
+        let ok = url
+            .value
+            .strip_prefix("https://")
+            .is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/'))
+            && !url.value.contains(['#', ' ']);
+        if !ok {
+            out.push(
+                Diagnostic::new(
+                    Code::InvalidValue,
+                    format!("`{}` is not an https URL without a fragment", printable(&url.value)),
+                )
+                .primary(url.loc, "not an OAuth resource or issuer identifier")
+                .help("write the server's (or the authorization server's) https URL, as its clients name it"),
+            );
+        }
+    }
+    for (scope, tools) in &server.scopes {
+        let token = !scope.value.is_empty()
+            && scope
+                .value
+                .bytes()
+                .all(|b| b == 0x21 || (0x23..=0x5b).contains(&b) || (0x5d..=0x7e).contains(&b));
+        if !token {
+            out.push(
+                Diagnostic::new(
+                    Code::InvalidValue,
+                    format!("`{}` is not an OAuth scope", printable(&scope.value)),
+                )
+                .primary(scope.loc, "spaces, quotes and backslashes cannot be in a scope")
+                .help("name the scope as the authorization server issues it (`tickets:read`)"),
+            );
+        }
+        for tool in tools {
+            tool_exists(server, tool, out);
         }
     }
 }
