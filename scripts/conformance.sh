@@ -39,6 +39,10 @@
 #   property allowed.
 # - scripts/aws-service-reference.py --check: the shipped AWS service
 #   reference is what parliament carries.
+# - cedarpy 4.12.2 (PyPI; the Cedar engine built apart from nhi's, at
+#   another version): every MCP gateway folder (agentcore/, toolhive/*/)
+#   validates against the schema rendered beside it
+#   (scripts/conformance/gateways.py).
 #
 # What the rendered files mean — that every target decides as Cedar does —
 # is held by tests/agreement.rs, with the IAM evaluator that
@@ -51,7 +55,7 @@ if [[ ! -x "$venv/bin/python" ]]; then
   python3 -m venv "$venv"
 fi
 "$venv/bin/pip" install --quiet --disable-pip-version-check parliament==1.6.4 kubernetes-validate==1.37.0 \
-  'moto[server]==5.2.5' boto3==1.44.18 awscli==1.46.3
+  'moto[server]==5.2.5' boto3==1.44.18 awscli==1.46.3 cedarpy==4.12.2
 
 cargo build --locked --quiet --bin nhi
 # where cargo put it: a shared CARGO_TARGET_DIR, or target/
@@ -95,6 +99,24 @@ done
 "$venv/bin/kubernetes-validate" --strict --quiet --no-warn -k 1.33 "${manifests[@]}" >&2
 "$venv/bin/python" scripts/conformance/spiffe_ids.py data/crds/spire.spiffe.io_clusterspiffeids.yaml "${manifests[@]}"
 echo "conformance: ${#manifests[@]} Kubernetes manifests valid" >&2
+
+# the gateways' Cedar, validated by another build of Cedar
+mkdir -p "$out/known-bad-gateway"
+printf 'entity Client;\nentity Tool;\naction "call_tool" appliesTo { principal: [Client], resource: [Tool], context: {} };\n' \
+  >"$out/known-bad-gateway/schema.cedarschema"
+printf 'permit (principal, action == Action::"call_tool", resource) when { context.arg_x == "y" };\n' \
+  >"$out/known-bad-gateway/policies.cedar"
+if "$venv/bin/python" scripts/conformance/gateways.py "$out/known-bad-gateway" 2>/dev/null; then
+  echo "conformance: cedarpy accepted a policy reading an undeclared context attribute" >&2
+  exit 1
+fi
+gateways=("$out"/*/agentcore "$out"/*/toolhive/*/)
+if [[ ${#gateways[@]} -eq 0 ]]; then
+  echo "conformance: no workspace renders an MCP gateway: nothing to validate" >&2
+  exit 1
+fi
+"$venv/bin/python" scripts/conformance/gateways.py "${gateways[@]}"
+echo "conformance: ${#gateways[@]} MCP gateway folders validate with cedarpy" >&2
 
 mirror=${NHI_TF_MIRROR:-/opt/tf-plugins}
 if command -v terraform >/dev/null && [[ -d "$mirror/registry.terraform.io/hashicorp/aws" ]]; then
