@@ -280,6 +280,9 @@ fn schema_of(model: &Model) -> SchemaDoc {
         context_keys.extend(identity.context.attributes.keys().cloned());
         for g in &identity.allowed {
             context_keys.extend(g.conditions.keys().cloned());
+            if g.approval.is_some() {
+                context_keys.insert(context::APPROVED_BY.to_owned());
+            }
         }
     }
     for name in referenced {

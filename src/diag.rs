@@ -241,6 +241,8 @@ codes! {
     AuthMethodNotAllowed = "AC003", "auth-method-not-allowed", Error, [Nhi4], "an authentication method is not allowed by the guardrails";
     /// An action listed twice.
     DuplicateAction = "AC004", "duplicate-action", Warning, [], "an action is listed twice";
+    /// A critical action allowed without an approval.
+    CriticalUngated = "AC006", "critical-action-ungated", Error, [Nhi5], "an action the catalogue marks critical is allowed without a human's `approval`";
     /// A delegate would receive an action the delegator is not allowed.
     DelegationWidens = "DG001", "delegation-widens", Error, [Nhi5], "a delegation grants an action the delegator is not allowed";
     /// A delegate would receive a forbidden action.
@@ -258,7 +260,7 @@ codes! {
     /// A name that a target cannot take.
     InvalidTargetName = "TG001", "invalid-target-name", Error, [], "a name cannot be used in a target (a Cedar namespace or resource type that is not an identifier, or is reserved)";
     /// A context key that delegation reserves.
-    ReservedContextKey = "TG002", "reserved-context-key", Error, [], "a `where` or context attribute key is one that nhi reserves for delegation (`delegator`, `delegation_chain`)";
+    ReservedContextKey = "TG002", "reserved-context-key", Error, [], "a `where` or context attribute key is one that nhi reserves for delegation (`delegator`, `delegation_chain`) or approvals (`approved_by`)";
     /// A used action has no mapping for an enabled target.
     UnmappedAction = "TG003", "unmapped-action", Warning, [Nhi6], "an action that identities use has no mapping for a target the workspace renders (so the target can neither grant nor deny it)";
     /// A permission the cloud does not have, or a malformed one.

@@ -272,6 +272,8 @@ pub struct Grant {
     pub action: Spanned<String>,
     /// `where`: attribute → accepted values (any of).
     pub conditions: BTreeMap<String, Vec<Spanned<String>>>,
+    /// The team that must approve each request, if any.
+    pub approval: Option<Spanned<String>>,
 }
 
 /// Context attributes under which an identity may act.
@@ -517,6 +519,8 @@ pub struct Action {
     pub description: Option<Spanned<String>>,
     /// Sensitivity.
     pub access: Option<Spanned<Access>>,
+    /// Whether every identity must hold it under a human's approval.
+    pub critical: Option<Spanned<bool>>,
     /// Cedar resource types.
     pub cedar_resource_types: Vec<Spanned<String>>,
     /// AWS actions and resources, if mapped.

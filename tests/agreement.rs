@@ -168,6 +168,13 @@ fn home(identity: &Identity, action: &str, platform: Platform) -> Ctx {
                 out.insert(key.clone(), first.value.clone());
             }
         }
+        // a target that cannot ask for the approval sees it given
+        if let Some(team) = &grant.approval {
+            out.insert(
+                nhi::vocabulary::context::APPROVED_BY.to_owned(),
+                team.value.clone(),
+            );
+        }
     }
     out
 }

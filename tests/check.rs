@@ -1098,8 +1098,50 @@ fn mcp_servers_tools_arguments_and_values_are_checked_against_the_pinned_tool_li
     // readable tools still stand
     let servers = &c.model.settings.mcp_servers;
     assert!(servers["wiki"].tools.is_none());
-    let broken: Vec<&str> = servers["broken"].tools.as_ref().unwrap().tools.keys().map(String::as_str).collect();
+    let broken: Vec<&str> = servers["broken"]
+        .tools
+        .as_ref()
+        .unwrap()
+        .tools
+        .keys()
+        .map(String::as_str)
+        .collect();
     assert_eq!(broken, ["fine"]);
+}
+
+#[test]
+fn a_critical_action_needs_an_approval_by_a_team_of_the_workspace() {
+    let (_t, c) = assert_places(
+        "ac006-critical-action-ungated",
+        &[
+            ("RF002", "identities/deployer.yaml", 6),
+            ("TG002", "identities/gated.yaml", 7),
+            ("AC006", "identities/release-assistant.yaml", 7),
+        ],
+    );
+    let got = messages_and_help(&c);
+    for wanted in [
+        (
+            s(
+                "`deploy_production` is critical, and `release-assistant` is allowed it without anyone's approval",
+            ),
+            s(
+                "allow it as `{action: deploy_production, approval: TEAM}`: each request then needs the approval of a member of that team",
+            ),
+        ),
+        (
+            s("approving team `release-manager` is not a team of the workspace"),
+            s("did you mean `release-managers`?"),
+        ),
+        (
+            s("context key `approved_by` is reserved for approvals"),
+            s(
+                "write `approval: TEAM` on the allowed action instead: it requires this key, and every target that cannot check it says so",
+            ),
+        ),
+    ] {
+        assert!(got.contains(&wanted), "{wanted:?} not in {got:#?}");
+    }
 }
 
 #[test]
@@ -1829,6 +1871,7 @@ fn the_seed_example_checks_clean_without_nhi_yaml() {
 
 /// Every fixture of this file.
 const FIXTURES: &[&str] = &[
+    "ac006-critical-action-ungated",
     "rf005-mcp-tools",
     "ac001-allowed-and-forbidden",
     "ac002-guardrail-action-allowed",

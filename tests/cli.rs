@@ -102,6 +102,7 @@ fn shipped_workspaces_check_clean() {
                 "identities/help-centre-indexer.yaml",
                 "identities/knowledge-retriever.yaml",
                 "identities/recruiting-assistant.yaml",
+                "identities/refund-agent.yaml",
                 "identities/support-triage.yaml",
             ]
         };

@@ -635,6 +635,7 @@ fn identity(i: usize, s: &Spec, count: usize) -> Identity {
                     .iter()
                     .map(|(k, vs)| (KEYS[*k].to_owned(), values(vs, &VALUES)))
                     .collect(),
+                approval: None,
             })
             .collect(),
         forbidden: values(&s.forbidden, &ACTIONS),

@@ -566,3 +566,53 @@ fn a_rate_limit_raised_or_removed_is_medium_risk() {
         ]
     );
 }
+
+#[test]
+fn an_approval_removed_is_high_risk_and_another_approver_medium() {
+    let r = Repo::new();
+    r.write(
+        "nhi.yaml",
+        &NHI_YAML.replace(
+            "teams:\n  platform-team: {handle: \"@example/platform\"}\n",
+            "teams:\n  platform-team: {handle: \"@example/platform\"}\n  release-managers: {}\n  sre: {}\n",
+        ),
+    );
+    let gated = |team: &str| {
+        RELEASE.replace(
+            "allowed_actions: [read_ci_status, publish_artifact]\n",
+            &format!("allowed_actions:\n  - read_ci_status\n  - action: publish_artifact\n    approval: {team}\n"),
+        )
+    };
+    r.write(
+        "identities/release-assistant.yaml",
+        &gated("release-managers"),
+    );
+    r.commit("publishing needs a release manager");
+    // the gate dropped
+    r.write("identities/release-assistant.yaml", RELEASE);
+    let (code, report) = r.diff(&["--fail-on", "high"]);
+    assert_eq!(code, Some(1));
+    // and Cedar now allows what it refused without the approval
+    assert_eq!(
+        kinds(&report),
+        owned(&[
+            ("high", "release-assistant", "approval-removed"),
+            ("high", "release-assistant", "new-access"),
+        ])
+    );
+    assert_eq!(
+        report["changes"][0]["summary"],
+        "`publish_artifact` no longer needs the approval of `release-managers`"
+    );
+    // another team approves
+    r.write("identities/release-assistant.yaml", &gated("sre"));
+    let (_, report) = r.diff(&[]);
+    // an approval by the new team is access the old gate refused
+    assert_eq!(
+        kinds(&report),
+        owned(&[
+            ("high", "release-assistant", "new-access"),
+            ("medium", "release-assistant", "approval-changed"),
+        ])
+    );
+}

@@ -154,10 +154,10 @@ fn the_agent_platform_as_mermaid_and_dot() {
     let dot = graph(&agents(), "dot");
     insta::assert_snapshot!("agents-mermaid", mermaid);
     insta::assert_snapshot!("agents-dot", dot);
-    // 4 teams, 8 identities, the guardrails and 9 forbidden actions; 8
+    // 5 teams, 8 identities, the guardrails and 9 forbidden actions; 8
     // owners, 3 delegations, 16 forbidden actions and 2 guardrails
     for (nodes, edges) in [mermaid_structure(&mermaid), dot_structure(&dot)] {
-        assert_eq!(nodes.len(), 4 + 8 + 1 + 9);
+        assert_eq!(nodes.len(), 5 + 8 + 1 + 9);
         assert_eq!(edges.len(), 8 + 3 + 16 + 2);
         assert_edges_join_declared_nodes(&nodes, &edges);
     }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use crate::model::{Grant, Identity, Spanned};
 use crate::source::Loc;
-use crate::vocabulary::context::{ENVIRONMENT, NAMESPACE, REGION};
+use crate::vocabulary::context::{APPROVED_BY, ENVIRONMENT, NAMESPACE, REGION};
 
 /// One attribute test of a request's context: the value at `key` must be
 /// one of `values` (no value, or an empty list, never passes).
@@ -76,6 +76,9 @@ pub fn written(identity: &Identity, grant: &Grant, key: &str) -> Option<Loc> {
     if let Some(values) = grant.conditions.get(key) {
         return first(values);
     }
+    if key == APPROVED_BY {
+        return grant.approval.as_ref().map(|a| a.loc);
+    }
     let c = &identity.context;
     let values = match key {
         ENVIRONMENT => c.environments.as_deref(),
@@ -114,6 +117,12 @@ pub fn where_checks(grant: &Grant) -> Vec<Check> {
         .conditions
         .iter()
         .map(|(key, values)| Check::new(key, values.iter().map(|v| &v.value)))
+        .chain(
+            grant
+                .approval
+                .iter()
+                .map(|team| Check::new(APPROVED_BY, [&team.value])),
+        )
         .collect()
 }
 

@@ -30,7 +30,7 @@ use crate::model::{
     Action, AwsMapping, GcpMapping, Grant, Identity, KubernetesMapping, Model, Platform,
 };
 use crate::vocabulary::aws::{self, Tags};
-use crate::vocabulary::context::{ENVIRONMENT, NAMESPACE, REGION};
+use crate::vocabulary::context::{APPROVED_BY, ENVIRONMENT, NAMESPACE, REGION};
 use crate::vocabulary::{gcp, glob, regions};
 
 use super::federation::{self, AwsTrust, GcpTrust, issuer_host};
@@ -53,6 +53,9 @@ pub enum Unenforceable {
     /// It describes what the action acts on, and the target has no
     /// condition to narrow by it.
     NoCondition,
+    /// It is a human's approval of the request, which no cloud can ask
+    /// for.
+    Approval,
 }
 
 /// A condition a target cannot enforce: the target grants without it, and
@@ -342,6 +345,10 @@ pub fn aws(
                 }
                 common.insert("aws:RequestedRegion".to_owned(), accepted);
             }
+            APPROVED_BY => unenforced.push(Unenforced {
+                check,
+                why: Unenforceable::Approval,
+            }),
             ENVIRONMENT | NAMESPACE if caller_held(model, &admitted, &check, Platform::Aws) => {}
             ENVIRONMENT | NAMESPACE => unenforced.push(Unenforced {
                 check,
@@ -476,6 +483,7 @@ pub fn plan(
                 }
                 Unenforceable::Caller
             }
+            APPROVED_BY => Unenforceable::Approval,
             ENVIRONMENT | NAMESPACE if caller_held(model, &admitted, &check, platform) => {
                 continue;
             }

@@ -9,6 +9,7 @@ use crate::analyse::subject;
 use crate::analyse::{Check, Lands, canonical, context_checks, narrowing};
 use crate::diag::backticked;
 use crate::model::{Access, AuthMethod, Date, Identity, Model, Platform, State};
+use crate::vocabulary::context::APPROVED_BY;
 
 use super::{Change, ChangeKind, Edge, Risk, Side, Status};
 
@@ -129,6 +130,27 @@ pub(crate) fn facts(i: &Identity) -> Facts {
             text(p.runtime.as_ref()),
         ],
     }
+}
+
+/// The teams whose approval a grant needs, if any.
+fn gate(checks: &[Check]) -> Option<Vec<String>> {
+    checks
+        .iter()
+        .find(|c| c.key == APPROVED_BY)
+        .map(|c| c.values.clone())
+}
+
+/// A grant's checks but its approval, which changes apart.
+fn ungated(checks: &[Check]) -> Vec<Check> {
+    checks
+        .iter()
+        .filter(|c| c.key != APPROVED_BY)
+        .cloned()
+        .collect()
+}
+
+fn list_of(teams: &[String]) -> String {
+    backticked(teams.iter().map(String::as_str))
 }
 
 /// A tool as a change names it.
@@ -311,7 +333,28 @@ fn identity(base: Side<'_>, head: Side<'_>, bi: &Identity, hi: &Identity, out: &
         return;
     }
     for (action, checks) in &h.allowed {
-        match b.allowed.get(action) {
+        let gates = b.allowed.get(action).map(|before| (gate(before), gate(checks)));
+        match gates {
+            Some((Some(was), None)) => push.add(
+                ChangeKind::ApprovalRemoved,
+                format!("`{action}` no longer needs the approval of {}", list_of(&was)),
+            ),
+            Some((Some(was), Some(now))) if was != now => push.add(
+                ChangeKind::ApprovalChanged,
+                format!(
+                    "`{action}` needs the approval of {}, not {}",
+                    list_of(&now),
+                    list_of(&was)
+                ),
+            ),
+            Some((None, Some(now))) => push.add(
+                ChangeKind::ApprovalAdded,
+                format!("`{action}` needs the approval of {} now", list_of(&now)),
+            ),
+            _ => {}
+        }
+        let checks = &ungated(checks);
+        match b.allowed.get(action).map(|before| ungated(before)).as_ref() {
             None => push.add_at(
                 gain_risk(head.model, action),
                 ChangeKind::ActionGained,

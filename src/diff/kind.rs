@@ -57,6 +57,8 @@ kinds! {
     AuthWeakened = "auth-weakened", High, "an identity authenticates with a weaker method";
     /// A subject that admits more workloads.
     SubjectWidened = "subject-widened", High, "an identity's subject admits tokens of workloads that it did not (a wildcard, or no subject)";
+    /// An action no longer held under a human's approval.
+    ApprovalRemoved = "approval-removed", High, "an action an identity could take only with a human's approval no longer needs one";
     /// An MCP tool newly allowed.
     ToolGained = "tool-gained", High, "an agent may call an MCP tool it could not";
     /// A forbidden MCP tool no longer forbidden.
@@ -77,6 +79,8 @@ kinds! {
     NarrowingWidened = "narrowing-widened", Medium, "an action's `where` conditions accept more";
     /// A tool's argument conditions that accept more.
     ToolNarrowingWidened = "tool-narrowing-widened", Medium, "an MCP tool's `where` conditions on its arguments accept more";
+    /// Another team approves an action.
+    ApprovalChanged = "approval-changed", Medium, "another team's approval lets an identity take an action";
     /// A higher or removed rate limit.
     RateLimitRaised = "rate-limit-raised", Medium, "an agent may make more requests a minute or hold more resource claims at once, or is no longer limited";
     /// More environments, regions, namespaces or contexts.
@@ -121,6 +125,8 @@ kinds! {
     ToolNarrowingTightened = "tool-narrowing-tightened", Low, "an MCP tool's `where` conditions on its arguments accept less";
     /// A newly forbidden MCP tool.
     ForbiddenToolAdded = "forbidden-tool-added", Low, "an agent forbids itself another MCP tool";
+    /// An action newly held under a human's approval.
+    ApprovalAdded = "approval-added", Low, "an identity may take an action only with a human's approval now";
     /// A lower or new rate limit.
     RateLimitLowered = "rate-limit-lowered", Low, "an agent may make fewer requests a minute or hold fewer resource claims at once";
     /// A newly forbidden action.

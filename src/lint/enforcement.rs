@@ -297,6 +297,15 @@ fn unenforced(identity: &Identity, platform: Platform, loc: Loc, gap: &Gap) -> D
             format!("not enforced by {target}"),
             format!("{}{suppress}", pin_help(key)),
         ),
+        Unenforceable::Approval => (
+            format!(
+                "{target} cannot ask for a human's approval: {grants} {actions} of `{name}` without one, and only Cedar holds it to the approval of {values}"
+            ),
+            format!("not enforced by {target}"),
+            format!(
+                "keep the action where only the Cedar gateway decides it (map it to nothing in {target}), or grant it in {target} just in time, once approved{suppress}"
+            ),
+        ),
         Unenforceable::NoCondition => (
             format!(
                 "{target} has no condition to narrow {actions} of `{name}` by `{key}`: {grants} them whatever their `{key}`, and only Cedar holds it to {values}"

@@ -218,6 +218,9 @@ raw_struct! {
         /// Attribute conditions: each key must equal the value, or one of
         /// the values of a list.
         condition = "where": Option<Entries<OneOrMany>>,
+        /// The team (a key of `teams`) one of whose members must approve
+        /// each request: the request's `approved_by` must name it.
+        approval: Option<Spanned<String>>,
     }
 }
 

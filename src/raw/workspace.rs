@@ -96,6 +96,9 @@ raw_struct! {
         description: Option<Spanned<String>>,
         /// How sensitive it is.
         access: Option<Spanned<Access>>,
+        /// Whether it is critical: every identity allowed it must hold it
+        /// under a human's `approval` (AC006).
+        critical: Option<Spanned<bool>>,
         /// Cedar resource types it applies to.
         cedar: Option<CedarMapping>,
         /// AWS IAM actions and resources.

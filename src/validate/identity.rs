@@ -299,10 +299,12 @@ fn grant(raw: &ActionGrant) -> Grant {
         ActionGrant::Name(action) => Grant {
             action: action.clone(),
             conditions: BTreeMap::new(),
+            approval: None,
         },
         ActionGrant::Narrowed(n) => Grant {
             action: n.value.action.clone(),
             conditions: attributes(n.value.condition.as_ref()),
+            approval: n.value.approval.clone(),
         },
     }
 }

@@ -44,6 +44,7 @@ pub fn check(model: &Model, declared: &BTreeSet<String>, out: &mut Diagnostics) 
             }
         }
         guardrails(model, identity, out);
+        gated(model, identity, out);
         accountable(model, identity, out);
     }
 }
@@ -107,21 +108,58 @@ fn owner(model: &Model, identity: &Identity, out: &mut Diagnostics) {
     let Some(teams) = &model.settings.teams else {
         return;
     };
-    if !teams.contains_key(&identity.owner.value) {
+    let named = std::iter::once(("owner", &identity.owner)).chain(
+        identity
+            .allowed
+            .iter()
+            .filter_map(|g| g.approval.as_ref().map(|a| ("approving team", a))),
+    );
+    for (what, team) in named {
+        if !teams.contains_key(&team.value) {
+            out.push(
+                Diagnostic::new(
+                    Code::UnknownTeam,
+                    format!(
+                        "{what} `{}` is not a team of the workspace",
+                        printable(&team.value)
+                    ),
+                )
+                .primary(team.loc, "unknown team")
+                .suggest_or(&team.value, teams.keys().map(String::as_str), || {
+                    "declare the team under `teams` in nhi.yaml".to_owned()
+                }),
+            );
+        }
+    }
+}
+
+/// Every critical action an identity is allowed is held under an approval.
+fn gated(model: &Model, identity: &Identity, out: &mut Diagnostics) {
+    let Some(catalogue) = &model.settings.actions else {
+        return;
+    };
+    for grant in identity.allowed.iter().filter(|g| g.approval.is_none()) {
+        let Some(critical) = catalogue
+            .get(&grant.action.value)
+            .and_then(|a| a.critical.as_ref())
+            .filter(|c| c.value)
+        else {
+            continue;
+        };
         out.push(
             Diagnostic::new(
-                Code::UnknownTeam,
+                Code::CriticalUngated,
                 format!(
-                    "owner `{}` is not a team of the workspace",
-                    printable(&identity.owner.value)
+                    "`{}` is critical, and `{}` is allowed it without anyone's approval",
+                    grant.action.value, identity.name.value
                 ),
             )
-            .primary(identity.owner.loc, "unknown team")
-            .suggest_or(
-                &identity.owner.value,
-                teams.keys().map(String::as_str),
-                || "declare the team under `teams` in nhi.yaml".to_owned(),
-            ),
+            .primary(grant.action.loc, "no `approval`")
+            .secondary(critical.loc, "marked critical here")
+            .help(format!(
+                "allow it as `{{action: {}, approval: TEAM}}`: each request then needs the approval of a member of that team",
+                grant.action.value
+            )),
         );
     }
 }

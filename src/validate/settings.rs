@@ -218,6 +218,7 @@ fn action_of(name: &Spanned<String>, def: &raw::ActionDef) -> Action {
         name: name.clone(),
         description: def.description.clone(),
         access: def.access.clone(),
+        critical: def.critical.clone(),
         cedar_resource_types: def
             .cedar
             .as_ref()

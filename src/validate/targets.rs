@@ -7,7 +7,7 @@ use crate::model::{
     AwsPrerequisite, AwsTarget, AzureTarget, GcpPrerequisite, GcpTarget, Model, Spanned,
 };
 use crate::vocabulary::cedar::{NHI_TYPES, is_namespace, is_type_name};
-use crate::vocabulary::context::RESERVED_CONTEXT_KEYS;
+use crate::vocabulary::context::{APPROVED_BY, RESERVED_CONTEXT_KEYS};
 
 /// Run the checks.
 pub fn check(model: &Model, out: &mut Diagnostics) {
@@ -69,6 +69,16 @@ fn resource_type(ty: &Spanned<String>, out: &mut Diagnostics) {
 }
 
 fn reserved_key(key: &str, loc: crate::source::Loc, out: &mut Diagnostics) {
+    if key == APPROVED_BY {
+        out.push(
+            Diagnostic::new(
+                Code::ReservedContextKey,
+                format!("context key `{key}` is reserved for approvals"),
+            )
+            .primary(loc, "reserved key")
+            .help("write `approval: TEAM` on the allowed action instead: it requires this key, and every target that cannot check it says so"),
+        );
+    }
     if RESERVED_CONTEXT_KEYS.contains(&key) {
         out.push(
             Diagnostic::new(

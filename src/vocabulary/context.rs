@@ -15,6 +15,10 @@ pub const DELEGATOR: &str = "delegator";
 /// The context key listing every identity in the delegation chain (OIDC-A
 /// `delegation_chain`).
 pub const DELEGATION_CHAIN: &str = "delegation_chain";
+/// The context key naming the team whose member approved the request: a
+/// grant with an `approval` holds only with it. The gateway that asks sets
+/// it once a human of that team has approved.
+pub const APPROVED_BY: &str = "approved_by";
 /// Context keys that carry delegation and cannot be used by `where` or
 /// `context.attributes`.
 pub const RESERVED_CONTEXT_KEYS: [&str; 2] = [DELEGATOR, DELEGATION_CHAIN];
