@@ -253,14 +253,11 @@ impl<'r> Authorizer<'r> {
             Cond::ChainContains(n) if !chain.is_empty() && !chain.contains(n.as_str()) => {
                 format!("it permits a delegation chain through `{n}` only")
             }
-            Cond::OneOf(check) if !check.passes(&query.attributes) => {
-                let accepted = backticked(check.values.iter().map(String::as_str));
+            Cond::Holds(check) if !check.passes(&query.attributes) => {
+                let accepted = check.accepts();
                 let said = match query.attributes.get(&check.key) {
-                    None => format!(
-                        "the request has no `{}`: it must be one of {accepted}",
-                        check.key
-                    ),
-                    Some(v) => format!("`{}` is `{v}`, not one of {accepted}", check.key),
+                    None => format!("the request has no `{}`: it must be {accepted}", check.key),
+                    Some(v) => format!("`{}` is `{v}`, not {accepted}", check.key),
                 };
                 let written = policy
                     .origin
@@ -414,7 +411,17 @@ impl<'r> Authorizer<'r> {
                     help: did_you_mean(key, known.keys().copied()),
                 });
             }
-            pairs.push((key.clone(), RestrictedExpression::new_string(value.clone())));
+            let value = if context::TIME_KEYS.contains(&key.as_str()) {
+                let time = crate::model::parse_time(value).ok_or_else(|| AuthorizeError::Request {
+                    message: format!(
+                        "`{key}` is `{value}`, not an instant: write it as `2026-12-31T17:00:00Z`, with an offset, or as a date"
+                    ),
+                })?;
+                RestrictedExpression::new_datetime(crate::model::time_text(time))
+            } else {
+                RestrictedExpression::new_string(value.clone())
+            };
+            pairs.push((key.clone(), value));
         }
         if let Some(first) = query.on_behalf_of.first() {
             pairs.push((

@@ -17,8 +17,10 @@
 //!
 //! The request context (`RequestContext` in the schema):
 //! `environment`, `region`, `namespace`, every `where` and context
-//! attribute key (strings), `delegator` (the identity acted for, OIDC-A
-//! `delegator_sub`) and `delegation_chain` (every identity acted for).
+//! attribute key (strings), `approved_by` (the team that approved a gated
+//! request), `now` and `approved_at` (instants, `datetime`, for time-boxed
+//! grants), `delegator` (the identity acted for, OIDC-A `delegator_sub`)
+//! and `delegation_chain` (every identity acted for).
 
 pub mod entities;
 pub mod index;
@@ -283,6 +285,12 @@ fn schema_of(model: &Model) -> SchemaDoc {
             if g.approval.is_some() {
                 context_keys.insert(context::APPROVED_BY.to_owned());
             }
+            if g.valid_from.is_some() || g.valid_until.is_some() {
+                context_keys.insert(context::NOW.to_owned());
+            }
+            if g.valid_for.is_some() {
+                context_keys.extend([context::NOW, context::APPROVED_AT].map(str::to_owned));
+            }
         }
     }
     for name in referenced {
@@ -467,7 +475,7 @@ fn allow_policies(
             format!("{name}:allow:{first}")
         };
         let mut when = vec![Cond::NotDelegated];
-        when.extend(checks.into_iter().map(Cond::OneOf));
+        when.extend(checks.into_iter().map(Cond::Holds));
         let mut o = origin(identity, source, Rule::Allow);
         o.actions.clone_from(&actions);
         out.push(Policy {
@@ -524,7 +532,7 @@ fn chain_policies(chain: &Chain, model: &Model, db: &SourceDb, out: &mut Vec<Pol
             Cond::Delegator(immediate.name.value.clone()),
             Cond::ChainIs(chain_set.clone()),
         ];
-        when.extend(checks.iter().cloned().map(Cond::OneOf));
+        when.extend(checks.iter().cloned().map(Cond::Holds));
         let hop_loc = chain.hops.first().map_or(immediate.name.loc, |h| h.loc);
         out.push(Policy {
             id,

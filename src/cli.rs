@@ -29,7 +29,7 @@ use crate::check::Checked;
 use crate::diag::Diagnostics;
 use crate::diag::human::Style;
 use crate::load::{self, LoadOptions};
-use crate::model::Date;
+use crate::model::{Date, Time};
 use crate::source::SourceDb;
 
 /// The non-human identity compiler: declare agents, CI jobs, bots and
@@ -224,6 +224,9 @@ pub struct Context {
     pub start: PathBuf,
     /// The date for date-dependent checks.
     pub today: Date,
+    /// The instant a question is asked at (`nhi can`): the clock's, or the
+    /// start of `--today`'s day when it is given.
+    pub now: Time,
     /// Style of human output on stderr.
     pub style: Style,
     /// Whether output on stdout may be coloured.
@@ -293,18 +296,24 @@ fn context(global: &GlobalArgs, io: &Io<'_>) -> Result<Context, CliError> {
         Some(dir) => dir.clone(),
         None => PathBuf::from("."),
     };
-    let today = match &global.today {
-        Some(text) => crate::model::parse_date(text).ok_or_else(|| {
-            CliError::usage(
-                format!("invalid date `{text}` for --today / NHI_TODAY"),
-                Some("write it as YYYY-MM-DD".to_owned()),
-            )
-        })?,
-        None => today_utc(),
+    let (today, now) = match &global.today {
+        Some(text) => {
+            let day = crate::model::parse_date(text).ok_or_else(|| {
+                CliError::usage(
+                    format!("invalid date `{text}` for --today / NHI_TODAY"),
+                    Some("write it as YYYY-MM-DD".to_owned()),
+                )
+            })?;
+            let start = crate::analyse::lifecycle::start_of(day)
+                .ok_or_else(|| CliError::usage(format!("`{text}` has no start in UTC"), None))?;
+            (day, start)
+        }
+        None => clock(),
     };
     Ok(Context {
         start,
         today,
+        now,
         style: style_for(global.color, io.stderr_is_terminal, io.no_color),
         stdout_color: style_for(global.color, io.stdout_is_terminal, io.no_color).color,
     })
@@ -314,10 +323,9 @@ fn context(global: &GlobalArgs, io: &Io<'_>) -> Result<Context, CliError> {
     clippy::disallowed_methods,
     reason = "the default of --today is the clock's date"
 )]
-fn today_utc() -> Date {
-    jiff::Timestamp::now()
-        .to_zoned(jiff::tz::TimeZone::UTC)
-        .date()
+fn clock() -> (Date, Time) {
+    let now = jiff::Timestamp::now();
+    (now.to_zoned(jiff::tz::TimeZone::UTC).date(), now)
 }
 
 /// Load and check the workspace found from `cx.start`: its root, and the

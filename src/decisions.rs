@@ -174,6 +174,18 @@ fn query(model: &Model, rendering: &Rendering, t: &DecisionTest) -> Result<Query
             };
             return Err(unknown(key, "context key", help));
         }
+        if context::TIME_KEYS.contains(&key.value.as_str())
+            && crate::model::parse_time(&value.value).is_none()
+        {
+            return Err(Box::new(
+                Diagnostic::new(
+                    Code::InvalidDate,
+                    format!("`{}` is `{}`, not an instant", key.value, printable(&value.value)),
+                )
+                .primary(value.loc, "not an instant")
+                .help("write it in UTC, such as `2026-12-31T17:00:00Z` (or with an offset, `+01:00`), or as a date for its midnight in UTC"),
+            ));
+        }
         attributes.insert(key.value.clone(), value.value.clone());
     }
     Ok(Query {

@@ -243,6 +243,8 @@ codes! {
     DuplicateAction = "AC004", "duplicate-action", Warning, [], "an action is listed twice";
     /// A critical action allowed without an approval.
     CriticalUngated = "AC006", "critical-action-ungated", Error, [Nhi5], "an action the catalogue marks critical is allowed without a human's `approval`";
+    /// A grant whose time window holds no instant.
+    EmptyWindow = "AC007", "empty-window", Error, [], "an allowed action's `valid_from` is not before its `valid_until`: it holds at no time";
     /// A delegate would receive an action the delegator is not allowed.
     DelegationWidens = "DG001", "delegation-widens", Error, [Nhi5], "a delegation grants an action the delegator is not allowed";
     /// A delegate would receive a forbidden action.
@@ -260,7 +262,7 @@ codes! {
     /// A name that a target cannot take.
     InvalidTargetName = "TG001", "invalid-target-name", Error, [], "a name cannot be used in a target (a Cedar namespace or resource type that is not an identifier, or is reserved)";
     /// A context key that delegation reserves.
-    ReservedContextKey = "TG002", "reserved-context-key", Error, [], "a `where` or context attribute key is one that nhi reserves for delegation (`delegator`, `delegation_chain`) or approvals (`approved_by`)";
+    ReservedContextKey = "TG002", "reserved-context-key", Error, [], "a `where` or context attribute key is one that nhi reserves for delegation (`delegator`, `delegation_chain`), approvals (`approved_by`) or time-boxed grants (`now`, `approved_at`)";
     /// A used action has no mapping for an enabled target.
     UnmappedAction = "TG003", "unmapped-action", Warning, [Nhi6], "an action that identities use has no mapping for a target the workspace renders (so the target can neither grant nor deny it)";
     /// A permission the cloud does not have, or a malformed one.
@@ -303,6 +305,8 @@ codes! {
     IdentityExpired = "LC003", "identity-expired", Warning, [Nhi1], "an identity's `expires` date has passed: it renders to nothing, and its file should go";
     /// The identity expires soon.
     IdentityExpiring = "LC004", "identity-expiring", Info, [Nhi1], "an identity expires within the notice window (`guardrails.expiry_notice`, default 30 days)";
+    /// A time-boxed grant whose window has passed.
+    GrantExpired = "LC005", "grant-expired", Warning, [Nhi1], "an allowed action's `valid_until` has passed: Cedar, AWS and Google Cloud refuse it from then on, and its entry should go (`nhi review` lists them)";
     /// No accountable human.
     AccountableMissing = "OWN001", "accountable-missing", Warning, [Nhi1], "an identity names no accountable human (`accountable`)";
     /// No purpose.
@@ -373,6 +377,7 @@ impl Code {
                 | Self::ReviewMissing
                 | Self::IdentityExpired
                 | Self::IdentityExpiring
+                | Self::GrantExpired
                 | Self::AccountableMissing
                 | Self::PurposeMissing
                 | Self::HumanPrincipal

@@ -94,6 +94,7 @@ pub const FAMILIES: &[Family] = &[
             Code::ReviewMissing,
             Code::IdentityExpired,
             Code::IdentityExpiring,
+            Code::GrantExpired,
         ],
         check: lifecycle::check,
     },

@@ -139,6 +139,28 @@ impl fmt::Display for Duration {
 /// A calendar date.
 pub type Date = jiff::civil::Date;
 
+/// An instant, in UTC.
+pub type Time = jiff::Timestamp;
+
+/// Parse an instant: RFC 3339 with an offset (`2026-12-31T17:00:00Z`,
+/// `2026-12-31T18:00:00+01:00`), or a date, which means its midnight in
+/// UTC. Sub-second instants are refused: every target compares seconds.
+#[must_use]
+pub fn parse_time(s: &str) -> Option<Time> {
+    let s = s.trim();
+    let time = match parse_date(s) {
+        Some(date) => date.to_zoned(jiff::tz::TimeZone::UTC).ok()?.timestamp(),
+        None => s.parse::<Time>().ok()?,
+    };
+    (time.subsec_nanosecond() == 0).then_some(time)
+}
+
+/// An instant as every target writes it: `2026-12-31T17:00:00Z`.
+#[must_use]
+pub fn time_text(time: Time) -> String {
+    time.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
 /// Parse a `YYYY-MM-DD` date.
 #[must_use]
 pub fn parse_date(s: &str) -> Option<Date> {
@@ -274,6 +296,15 @@ pub struct Grant {
     pub conditions: BTreeMap<String, Vec<Spanned<String>>>,
     /// The team that must approve each request, if any.
     pub approval: Option<Spanned<String>>,
+    /// When the grant starts to hold (`valid_from`).
+    pub valid_from: Option<Spanned<Time>>,
+    /// When it stops holding (`valid_until`, exclusive).
+    pub valid_until: Option<Spanned<Time>>,
+    /// How long it holds after each approval (`valid_for`).
+    pub valid_for: Option<Spanned<Duration>>,
+    /// A time field that does not parse (SC005, SC006): the grant holds at
+    /// no time, so that a window lowered from an error never widens it.
+    pub malformed_window: bool,
 }
 
 /// Context attributes under which an identity may act.

@@ -403,7 +403,7 @@ fn context_read<'p>(policies: impl Iterator<Item = &'p Policy>) -> BTreeSet<&'p 
     let mut keys = BTreeSet::new();
     for cond in policies.flat_map(|p| &p.when) {
         match cond {
-            Cond::OneOf(check) => {
+            Cond::Holds(check) => {
                 keys.insert(check.key.as_str());
             }
             Cond::NotDelegated | Cond::Delegator(_) => {

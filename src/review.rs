@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use crate::analyse::Analysis;
 use crate::analyse::lifecycle::{self, Expiry, Review};
-use crate::model::{Date, Identity, Model, ReviewCycle, State};
+use crate::model::{Date, Identity, Model, ReviewCycle, State, time_text};
 use crate::source::SourceDb;
 
 /// What a reviewer does about an identity. When several hold, the first
@@ -25,13 +25,17 @@ use crate::source::SourceDb;
 ///    nothing, whatever its state; delete it or give it a new date.
 /// 2. `revoked`: offboarded; check its objects are gone from every target.
 /// 3. `suspended`: quarantined; restore or revoke it.
-/// 4. `overdue`: its review was due before today.
-/// 5. `never reviewed`: it has a review cycle but no recorded review.
-/// 6. `expiring`: it expires within the window; extend it or let it end
+/// 4. `grant expired`: an allowed action's `valid_until` passed before
+///    today; it grants nothing any more, and its entry should go.
+/// 5. `overdue`: its review was due before today.
+/// 6. `never reviewed`: it has a review cycle but no recorded review.
+/// 7. `expiring`: it expires within the window; extend it or let it end
 ///    (ahead of a routine review, which its end may make moot).
-/// 7. `due`: its review falls due within the window.
-/// 8. `no review cycle`: nobody will ever be asked to look at it again.
-/// 9. `ok`: nothing to do within the window.
+/// 8. `due`: its review falls due within the window.
+/// 9. `no review cycle`: nobody will ever be asked to look at it again.
+/// 10. `ok`: nothing to do within the window.
+///
+/// Every row also lists its expired grants, whatever its status.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub enum Status {
     /// Its expiry date is today or earlier.
@@ -43,6 +47,9 @@ pub enum Status {
     /// Its state is `suspended`.
     #[serde(rename = "suspended")]
     Suspended,
+    /// An allowed action's window ended before today.
+    #[serde(rename = "grant expired")]
+    GrantExpired,
     /// Its review was due before today.
     #[serde(rename = "overdue")]
     Overdue,
@@ -65,10 +72,11 @@ pub enum Status {
 
 impl Status {
     /// Every status, most urgent first.
-    pub const ALL: [Self; 9] = [
+    pub const ALL: [Self; 10] = [
         Self::Expired,
         Self::Revoked,
         Self::Suspended,
+        Self::GrantExpired,
         Self::Overdue,
         Self::NeverReviewed,
         Self::Expiring,
@@ -84,6 +92,7 @@ impl Status {
             Self::Expired => "expired",
             Self::Revoked => "revoked",
             Self::Suspended => "suspended",
+            Self::GrantExpired => "grant expired",
             Self::Overdue => "overdue",
             Self::NeverReviewed => "never reviewed",
             Self::Expiring => "expiring",
@@ -111,6 +120,9 @@ pub fn status(identity: &Identity, today: Date, days: u32) -> Status {
         State::Revoked => return Status::Revoked,
         State::Suspended => return Status::Suspended,
         State::Active => {}
+    }
+    if lifecycle::expired_grants(identity, today).next().is_some() {
+        return Status::GrantExpired;
     }
     match (lifecycle::review(identity, today, days), expiry) {
         (Review::Overdue(_), _) => Status::Overdue,
@@ -149,6 +161,19 @@ pub struct Row<'a> {
     pub status: Status,
     /// Its file, relative to the workspace root.
     pub file: String,
+    /// Its allowed actions whose window ended before today.
+    pub expired_grants: Vec<ExpiredGrant<'a>>,
+}
+
+/// An allowed action whose window ended: its entry should go.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ExpiredGrant<'a> {
+    /// The action.
+    pub action: &'a str,
+    /// When it ended, `2026-12-31T17:00:00Z`.
+    pub ended: String,
+    /// The line of its `valid_until` in the identity's file.
+    pub line: usize,
 }
 
 impl Row<'_> {
@@ -228,6 +253,16 @@ fn row<'a>(identity: &'a Identity, db: &SourceDb, today: Date, days: u32) -> Row
         state: identity.state.value,
         status: status(identity, today, days),
         file: db.display_path(identity.file),
+        expired_grants: lifecycle::expired_grants(identity, today)
+            .filter_map(|g| {
+                let until = g.valid_until.as_ref()?;
+                Some(ExpiredGrant {
+                    action: &g.action.value,
+                    ended: time_text(until.value),
+                    line: db.line_col(until.loc).line,
+                })
+            })
+            .collect(),
     }
 }
 
@@ -329,6 +364,19 @@ impl Calendar<'_> {
             out.push_str(text.trim_end());
             out.push('\n');
         }
+        for r in &self.rows {
+            for g in &r.expired_grants {
+                let _ = writeln!(
+                    out,
+                    "{}:{}: `{}` of `{}` ended at {}: remove the entry",
+                    cell(Some(&r.file)),
+                    g.line,
+                    cell(Some(g.action)),
+                    cell(Some(r.name)),
+                    g.ended
+                );
+            }
+        }
         out.push_str(&self.summary());
         out.push('\n');
         out
@@ -374,6 +422,14 @@ impl Calendar<'_> {
                 Some(j.state.as_str().to_owned()),
                 Some(j.status.as_str().to_owned()),
                 Some(j.file.to_owned()),
+                Some(
+                    j.expired_grants
+                        .iter()
+                        .map(|g| format!("{} (ended {}, line {})", g.action, g.ended, g.line))
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                )
+                .filter(|s| !s.is_empty()),
             ];
             w.write_record(fields.iter().map(|f| spreadsheet_safe(f.as_deref())))?;
         }
@@ -383,7 +439,7 @@ impl Calendar<'_> {
 }
 
 /// The CSV columns: the JSON field names, in the same order.
-const CSV_HEADER: [&str; 12] = [
+const CSV_HEADER: [&str; 13] = [
     "name",
     "owner",
     "accountable",
@@ -396,6 +452,7 @@ const CSV_HEADER: [&str; 12] = [
     "state",
     "status",
     "file",
+    "expired_grants",
 ];
 
 #[derive(Serialize)]
@@ -420,6 +477,7 @@ struct JsonRow<'a> {
     state: State,
     status: Status,
     file: &'a str,
+    expired_grants: &'a [ExpiredGrant<'a>],
 }
 
 impl<'a> From<&'a Row<'_>> for JsonRow<'a> {
@@ -437,6 +495,7 @@ impl<'a> From<&'a Row<'_>> for JsonRow<'a> {
             state: r.state,
             status: r.status,
             file: &r.file,
+            expired_grants: &r.expired_grants,
         }
     }
 }

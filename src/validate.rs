@@ -24,7 +24,7 @@ use rayon::prelude::*;
 
 use crate::diag::{Code, Diagnostic, Diagnostics, printable};
 use crate::load::{Loaded, LoadedIdentity};
-use crate::model::{Date, Duration, Identity, Model, Spanned};
+use crate::model::{Date, Duration, Identity, Model, Spanned, Time};
 use crate::source::SourceDb;
 
 pub use settings::Overrides;
@@ -174,6 +174,18 @@ pub(crate) fn parse_duration(
         what: "duration",
         label: "not a duration",
         help: "write a positive duration such as `15m`, `1h`, `12h` or `90d`",
+    }
+    .read(value, out)
+}
+
+/// Parse an instant, reporting it when it is malformed.
+pub(crate) fn parse_time(value: &Spanned<String>, out: &mut Diagnostics) -> Option<Spanned<Time>> {
+    ScalarKind {
+        parse: crate::model::parse_time,
+        code: Code::InvalidDate,
+        what: "time",
+        label: "not an instant",
+        help: "write an instant in UTC such as `2026-12-31T17:00:00Z` (or with an offset, `+01:00`), or a date `YYYY-MM-DD` for its midnight in UTC; whole seconds only",
     }
     .read(value, out)
 }

@@ -52,8 +52,9 @@ use nhi::authorize::{Authorizer, Query};
 use nhi::cedar;
 use nhi::check::{self, Checked};
 use nhi::load::{self, LoadOptions};
+use nhi::model::time_text;
 use nhi::model::{Action, Identity, Model, Platform};
-use nhi::vocabulary::context::{ENVIRONMENT, NAMESPACE, REGION};
+use nhi::vocabulary::context::{APPROVED_AT, ENVIRONMENT, NAMESPACE, NOW, REGION};
 use nhi::vocabulary::{aws, glob, regions};
 use serde_json::{Value, json};
 use support::{TODAY, date, repo, text, workspaces};
@@ -175,20 +176,59 @@ fn home(identity: &Identity, action: &str, platform: Platform) -> Ctx {
                 team.value.clone(),
             );
         }
+        // a time-boxed grant is asked about inside its window, approved
+        // at that instant
+        let (from, until) = (&grant.valid_from, &grant.valid_until);
+        if from.is_some() || until.is_some() || grant.valid_for.is_some() {
+            let inside = match (from, until) {
+                (Some(f), _) => f.value,
+                (None, Some(u)) => u.value - jiff::SignedDuration::from_secs(1),
+                (None, None) => time(NOW_DEFAULT),
+            };
+            out.insert(NOW.to_owned(), time_text(inside));
+            if grant.valid_for.is_some() {
+                out.insert(APPROVED_AT.to_owned(), time_text(inside));
+            }
+        }
     }
     out
 }
 
-/// The declared context, and one outside it for each of its keys.
+/// The instant every request is made at unless its context says another:
+/// AWS and Google Cloud always know the time of a request.
+const NOW_DEFAULT: &str = "2026-11-22T12:00:00Z";
+
+fn time(text: &str) -> nhi::model::Time {
+    nhi::model::parse_time(text).unwrap()
+}
+
+/// The time of a request in `ctx`.
+fn now_of(ctx: &Ctx) -> &str {
+    ctx.get(NOW).map_or(NOW_DEFAULT, String::as_str)
+}
+
+/// The declared context, and one outside it for each of its keys (for the
+/// time of a request, one before and one after any window).
 fn variants(home: &Ctx) -> Vec<Ctx> {
     let mut out = vec![home.clone()];
     for (key, value) in home {
-        let mut changed = home.clone();
-        changed.insert(key.clone(), outside(key, value));
-        out.push(changed);
+        let others = match key.as_str() {
+            NOW => vec![EARLY.to_owned(), LATE.to_owned()],
+            APPROVED_AT => vec![EARLY.to_owned()],
+            _ => vec![outside(key, value)],
+        };
+        for other in others {
+            let mut changed = home.clone();
+            changed.insert(key.clone(), other);
+            out.push(changed);
+        }
     }
     out
 }
+
+/// Instants before and after every window of the shipped workspaces.
+const EARLY: &str = "1999-01-01T00:00:00Z";
+const LATE: &str = "2999-01-01T00:00:00Z";
 
 /// Every action of the workspace's catalogue.
 fn catalogue(model: &Model) -> Vec<&Action> {
@@ -210,6 +250,7 @@ struct CedarSide<'m> {
 impl CedarSide<'_> {
     fn allows(&self, identity: &Identity, action: &str, ctx: &Ctx) -> bool {
         let mut attributes = ctx.clone();
+        attributes.insert(NOW.to_owned(), now_of(ctx).to_owned());
         attributes.retain(|k, _| self.known.contains(k));
         let q = Query {
             principal: identity.name.value.to_string(),
@@ -251,7 +292,10 @@ fn seen_by_target(
             (Unenforceable::Unnamed(items), Some(a)) => items.iter().any(|i| i == a),
             _ => true,
         };
-        if applies && let Some(v) = home.get(&u.check.key) {
+        // an approval the target cannot ask for was given when asked
+        if applies && u.check.key == APPROVED_AT {
+            out.insert(APPROVED_AT.to_owned(), now_of(ctx).to_owned());
+        } else if applies && let Some(v) = home.get(&u.check.key) {
             out.insert(u.check.key.clone(), v.clone());
         }
     }
@@ -678,7 +722,9 @@ fn evaluate(b: &Built, asks: &[AwsAsk]) -> Vec<(String, String)> {
             let tags: BTreeMap<&String, &String> = a
                 .ctx
                 .iter()
-                .filter(|(k, _)| ![ENVIRONMENT, NAMESPACE, REGION].contains(&k.as_str()))
+                .filter(|(k, _)| {
+                    ![ENVIRONMENT, NAMESPACE, REGION, NOW, APPROVED_AT].contains(&k.as_str())
+                })
                 .collect();
             json!({
                 "policy": a.identity,
@@ -686,6 +732,7 @@ fn evaluate(b: &Built, asks: &[AwsAsk]) -> Vec<(String, String)> {
                 "action": a.action,
                 "resource": a.resource,
                 "region": a.ctx.get(REGION).filter(|r| regions::is_aws(r)).map_or("us-east-1", String::as_str),
+                "time": now_of(&a.ctx),
                 "tags": tags,
             })
         })
@@ -1175,13 +1222,15 @@ fn gcp_resource(model: &Model, action: Option<&Action>, covering: &[&Action], ct
 
 /// Whether each IAM condition holds on its resource, by the independent
 /// CEL evaluator (`scripts/conformance/iam-simulate/cel.mjs`).
-fn conditions_hold(asks: &[(String, Value)]) -> Vec<bool> {
+fn conditions_hold(asks: &[(String, Value, String)]) -> Vec<bool> {
     if asks.is_empty() {
         return Vec::new();
     }
     let input: Vec<Value> = asks
         .iter()
-        .map(|(expression, resource)| json!({"expression": expression, "resource": resource}))
+        .map(|(expression, resource, time)| {
+            json!({"expression": expression, "resource": resource, "time": time})
+        })
         .collect();
     let dir = evaluator();
     let script = dir.join("cel.mjs");
@@ -1209,7 +1258,7 @@ fn agree_gcp(b: &Built, cedar: &CedarSide<'_>, report: &mut Report) {
     let model = &b.checked.model;
     let catalogue = catalogue(model);
     let mut asks: Vec<GcpAsk> = Vec::new();
-    let mut cel: Vec<(String, Value)> = Vec::new();
+    let mut cel: Vec<(String, Value, String)> = Vec::new();
     for identity in b.checked.analysis.live(model) {
         let name = identity.name.value.to_string();
         let Some(g) = gcp_granted(&b.files, &name) else {
@@ -1263,6 +1312,7 @@ fn agree_gcp(b: &Built, cedar: &CedarSide<'_>, report: &mut Report) {
                             cel.push((
                                 expression.clone(),
                                 gcp_resource(model, action, &covering, &ctx),
+                                now_of(&ctx).to_owned(),
                             ));
                         }
                     }

@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use nhi::analyse::Analysis;
-use nhi::analyse::Check;
+use nhi::analyse::{Check, Test};
 use nhi::authorize::{Authorizer, Query};
 use nhi::cedar::policy::{Cond, Effect, Origin, Policy, Rule};
 use nhi::cedar::{self, Rendering, verify};
@@ -203,9 +203,9 @@ fn the_shape_shortcut_fails_exactly_when_full_validation_fails() {
     // an empty set literal, which strict mode refuses
     let mut r = good.clone();
     r.policies.push(extra_policy(
-        vec![Cond::OneOf(Check {
+        vec![Cond::Holds(Check {
             key: "environment".to_owned(),
-            values: Vec::new(),
+            test: Test::OneOf(Vec::new()),
         })],
         vec!["read_ci_status".to_owned()],
     ));

@@ -1145,6 +1145,79 @@ fn a_critical_action_needs_an_approval_by_a_team_of_the_workspace() {
 }
 
 #[test]
+fn a_time_window_must_hold_at_some_time_and_count_from_an_approval() {
+    let (_t, c) = assert_places(
+        "ac007-time-boxed-grants",
+        &[
+            ("AC007", "identities/swapped.yaml", 7),
+            ("SC006", "identities/swapped.yaml", 9),
+            ("SC003", "identities/unapproved.yaml", 6),
+            ("TG002", "identities/unapproved.yaml", 8),
+        ],
+    );
+    let got = messages_and_help(&c);
+    for wanted in [
+        (
+            s(
+                "`read_logs` is valid from 2026-12-20T08:00:00Z until 2026-11-20T08:00:00Z: no request falls in between",
+            ),
+            s(
+                "`valid_until` is the first instant the grant no longer holds: make it later than `valid_from`",
+            ),
+        ),
+        (
+            s("invalid time `2026-11-31T08:00:00Z`"),
+            s(
+                "write an instant in UTC such as `2026-12-31T17:00:00Z` (or with an offset, `+01:00`), or a date `YYYY-MM-DD` for its midnight in UTC; whole seconds only",
+            ),
+        ),
+        (
+            s("`restart_service` is valid for 1h after its approval, and has no `approval`"),
+            s(
+                "add `approval: TEAM`, the team whose member approves each request, or write `valid_until` for a fixed end",
+            ),
+        ),
+        (
+            s("context key `now` is reserved for time-boxed grants"),
+            s(
+                "`now` is the instant of the request and `approved_at` that of its approval: write `valid_from`, `valid_until` or `valid_for` on the allowed action instead",
+            ),
+        ),
+    ] {
+        assert!(got.contains(&wanted), "{wanted:?} not in {got:#?}");
+    }
+    // a window that does not parse holds at no time: lowering SC006 never
+    // turns `restart_service` into standing access
+    let swapped = &c.model.identities["swapped"];
+    let grant = nhi::analyse::grant_of(swapped, "restart_service").unwrap();
+    assert!(grant.malformed_window);
+    assert!(
+        nhi::analyse::conditions(swapped, grant)
+            .iter()
+            .any(nhi::analyse::Check::is_unsatisfiable)
+    );
+    // offsets and dates are instants too
+    let incident = &c.model.identities["incident-agent"];
+    let restart = nhi::analyse::grant_of(incident, "restart_service").unwrap();
+    assert_eq!(
+        restart
+            .valid_until
+            .as_ref()
+            .map(|t| nhi::model::time_text(t.value)),
+        Some(s("2026-12-20T08:00:00Z"))
+    );
+    assert_eq!(
+        nhi::model::parse_time("2026-12-20T09:00:00+01:00").map(nhi::model::time_text),
+        Some(s("2026-12-20T08:00:00Z"))
+    );
+    assert_eq!(
+        nhi::model::parse_time("2026-12-20").map(nhi::model::time_text),
+        Some(s("2026-12-20T00:00:00Z"))
+    );
+    assert_eq!(nhi::model::parse_time("2026-12-20T08:00:00.5Z"), None);
+}
+
+#[test]
 fn an_unknown_owner_team_is_rf002_with_a_suggestion() {
     let (_t, c) = assert_places(
         "rf002-unknown-team",
@@ -1872,6 +1945,7 @@ fn the_seed_example_checks_clean_without_nhi_yaml() {
 /// Every fixture of this file.
 const FIXTURES: &[&str] = &[
     "ac006-critical-action-ungated",
+    "ac007-time-boxed-grants",
     "rf005-mcp-tools",
     "ac001-allowed-and-forbidden",
     "ac002-guardrail-action-allowed",
@@ -1996,6 +2070,7 @@ fn output_does_not_depend_on_the_folder_or_the_creation_order() {
         let cx = nhi::cli::Context {
             start,
             today: date(TODAY),
+            now: nhi::model::parse_time(TODAY).unwrap(),
             style: Style {
                 color: false,
                 width: 100,

@@ -102,6 +102,64 @@ fn the_release_assistant_may_read_ci_status_and_nothing_it_is_not_granted() {
 }
 
 #[test]
+fn can_asks_a_time_boxed_grant_at_the_time_of_the_question() {
+    let ws = repo().join("examples/ai-agent-platform");
+    let ask = |today: &str, extra: &[&str]| {
+        let mut args = vec![
+            "--today",
+            today,
+            "can",
+            "support-triage",
+            "sync_knowledge_base",
+            "--context",
+            "environment=production",
+            "--context",
+            "region=eu-west-1",
+            "--context",
+            "namespace=agents",
+            "--context",
+            "channel=email",
+        ];
+        args.extend(extra);
+        let out = Command::new(env!("CARGO_BIN_EXE_nhi"))
+            .arg("-C")
+            .arg(&ws)
+            .args(&args)
+            .output()
+            .unwrap();
+        (out.status.code(), text(&out.stdout))
+    };
+    // on a day inside the help centre's move (at its start, UTC)
+    assert_eq!(
+        ask("2026-11-22", &[]),
+        (
+            Some(0),
+            s("ALLOW support-triage sync_knowledge_base\n  permitted by support-triage:allow:sync_knowledge_base (identities/support-triage.yaml:29:13)\n")
+        )
+    );
+    // after it, the window and its line say why not
+    let (code, stdout) = ask("2027-02-01", &[]);
+    assert_eq!(code, Some(1));
+    assert!(
+        stdout.ends_with("    `now` is `2027-02-01T00:00:00Z`, not from 2026-11-16T08:00:00Z until 2027-01-31T18:00:00Z (identities/support-triage.yaml:31:18)\n"),
+        "{stdout}"
+    );
+    // the question's own time wins over the day
+    let (code, _) = ask("2027-02-01", &["--context", "now=2026-12-24T18:00:00+01:00"]);
+    assert_eq!(code, Some(0));
+    let out = nhi(
+        &ws,
+        &["can", "support-triage", "sync_knowledge_base", "--context", "now=soon"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("`now` is `soon`, not an instant"));
+}
+
+fn s(text: &str) -> String {
+    text.to_owned()
+}
+
+#[test]
 fn a_default_deny_names_each_condition_the_request_fails_and_its_line() {
     let ws = repo().join("examples/cicd-pipelines");
     let ask = |extra: &[&str]| {
@@ -424,7 +482,24 @@ fn home(identity: &Identity) -> BTreeMap<String, String> {
                 .or_insert_with(|| first.value.clone());
         }
     }
+    // inside the first time window, approved at that instant
+    for g in &identity.allowed {
+        let inside = match (&g.valid_from, &g.valid_until) {
+            (Some(f), _) => Some(f.value),
+            (None, Some(u)) => Some(u.value - jiff::SignedDuration::from_secs(1)),
+            (None, None) => g.valid_for.as_ref().map(|_| time(TIMES[1])),
+        };
+        if let Some(t) = inside {
+            let t = nhi::model::time_text(t);
+            out.entry("now".to_owned()).or_insert_with(|| t.clone());
+            out.entry("approved_at".to_owned()).or_insert(t);
+        }
+    }
     out
+}
+
+fn time(text: &str) -> nhi::model::Time {
+    nhi::model::parse_time(text).unwrap()
 }
 
 /// Requests around a context: itself, without each key, with each key
@@ -438,9 +513,16 @@ fn variants(
         let mut without = base.clone();
         without.remove(key);
         out.push(without);
-        let mut changed = base.clone();
-        changed.insert(key.clone(), "elsewhere".to_owned());
-        out.push(changed);
+        let others: &[&str] = match key.as_str() {
+            "now" => &["1999-01-01T00:00:00Z", "2999-01-01T00:00:00Z"],
+            "approved_at" => &["1999-01-01T00:00:00Z"],
+            _ => &["elsewhere"],
+        };
+        for other in others {
+            let mut changed = base.clone();
+            changed.insert(key.clone(), (*other).to_owned());
+            out.push(changed);
+        }
     }
     out.extend(fixed.iter().cloned());
     out
@@ -544,16 +626,27 @@ const ACTIONS: [&str; 5] = ["a0", "a1", "a2", "a3", "a4"];
 const KEYS: [&str; 2] = ["k0", "k1"];
 const VALUES: [&str; 3] = ["v0", "v1", "v2"];
 const ENVS: [&str; 2] = ["prod", "stage"];
+const TIMES: [&str; 3] = [
+    "2026-01-01T00:00:00Z",
+    "2026-06-01T00:00:00Z",
+    "2027-01-01T00:00:00Z",
+];
+/// One hour, and 200 days.
+const DURATIONS: [u64; 2] = [3_600, 17_280_000];
 
 /// A `where` narrowing: a key and its accepted values.
 type Narrowing = Option<(usize, Vec<usize>)>;
+
+/// A time window: `valid_from` and `valid_until` (of [`TIMES`]) and
+/// `valid_for` (of [`DURATIONS`]).
+type Window = Option<(Option<usize>, Option<usize>, Option<usize>)>;
 
 #[derive(Clone, Debug)]
 struct Spec {
     kind: usize,
     state: usize,
     expired: bool,
-    allowed: Vec<(usize, Narrowing)>,
+    allowed: Vec<(usize, Narrowing, Window)>,
     forbidden: Vec<usize>,
     environments: Option<Vec<usize>>,
     attribute: Option<(usize, Vec<usize>)>,
@@ -569,6 +662,14 @@ fn spec() -> impl Strategy<Value = Spec> {
             (
                 0..5usize,
                 prop::option::weighted(0.4, (0..2usize, prop::collection::vec(0..3usize, 0..3))),
+                prop::option::weighted(
+                    0.3,
+                    (
+                        prop::option::of(0..3usize),
+                        prop::option::of(0..3usize),
+                        prop::option::of(0..2usize),
+                    ),
+                ),
             ),
             0..4,
         ),
@@ -629,13 +730,20 @@ fn identity(i: usize, s: &Spec, count: usize) -> Identity {
         allowed: s
             .allowed
             .iter()
-            .map(|(a, narrowing)| Grant {
-                action: sp(ACTIONS[*a].to_owned()),
-                conditions: narrowing
-                    .iter()
-                    .map(|(k, vs)| (KEYS[*k].to_owned(), values(vs, &VALUES)))
-                    .collect(),
-                approval: None,
+            .map(|(a, narrowing, window)| {
+                let (from, until, valid_for) = window.unwrap_or_default();
+                Grant {
+                    action: sp(ACTIONS[*a].to_owned()),
+                    conditions: narrowing
+                        .iter()
+                        .map(|(k, vs)| (KEYS[*k].to_owned(), values(vs, &VALUES)))
+                        .collect(),
+                    approval: None,
+                    valid_from: from.map(|t| sp(time(TIMES[t]))),
+                    valid_until: until.map(|t| sp(time(TIMES[t]))),
+                    valid_for: valid_for.map(|d| sp(nhi::model::Duration::from_secs(DURATIONS[d]))),
+                    malformed_window: false,
+                }
             })
             .collect(),
         forbidden: values(&s.forbidden, &ACTIONS),
@@ -714,6 +822,10 @@ proptest! {
             vec![("environment", "prod"), ("k0", "v0"), ("k1", "v0")],
             vec![("environment", "stage"), ("k0", "v1"), ("k1", "v2")],
             vec![("k0", "v2"), ("k1", "v1")],
+            vec![("now", "2026-03-01T00:00:00Z"), ("approved_at", "2026-02-28T23:30:00Z")],
+            vec![("now", "2026-08-01T00:00:00Z"), ("approved_at", "2026-01-15T00:00:00Z"), ("k0", "v0")],
+            vec![("now", "2027-02-01T00:00:00Z"), ("approved_at", "2027-02-01T00:00:00Z")],
+            vec![("now", "2026-06-01T00:00:00Z"), ("approved_at", "2026-06-01T00:00:00Z")],
         ]
         .into_iter()
         .map(|pairs| pairs.into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect())

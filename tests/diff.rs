@@ -616,3 +616,58 @@ fn an_approval_removed_is_high_risk_and_another_approver_medium() {
         ])
     );
 }
+
+#[test]
+fn a_time_window_removed_is_high_risk_and_one_extended_medium() {
+    let r = Repo::new();
+    let boxed = |window: &str| {
+        RELEASE.replace(
+            "allowed_actions: [read_ci_status, publish_artifact]\n",
+            &format!(
+                "allowed_actions:\n  - read_ci_status\n  - action: publish_artifact\n{window}"
+            ),
+        )
+    };
+    let december = "    valid_from: 2026-12-01T00:00:00Z\n    valid_until: 2026-12-15T00:00:00Z\n";
+    r.write("identities/release-assistant.yaml", &boxed(december));
+    r.commit("publishing for the December release train only");
+    // standing again
+    r.write("identities/release-assistant.yaml", RELEASE);
+    let (code, report) = r.diff(&["--fail-on", "high"]);
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        kinds(&report),
+        owned(&[
+            ("high", "release-assistant", "new-access"),
+            ("high", "release-assistant", "window-removed"),
+        ])
+    );
+    assert_eq!(
+        report["changes"][1]["summary"],
+        "`publish_artifact` holds at any time now, not only from 2026-12-01T00:00:00Z until 2026-12-15T00:00:00Z"
+    );
+    // a week longer
+    r.write(
+        "identities/release-assistant.yaml",
+        &boxed(&december.replace("12-15", "12-22")),
+    );
+    let (_, report) = r.diff(&[]);
+    assert_eq!(
+        kinds(&report),
+        owned(&[
+            ("high", "release-assistant", "new-access"),
+            ("medium", "release-assistant", "window-widened"),
+        ])
+    );
+    // a week shorter grants nothing new
+    r.write(
+        "identities/release-assistant.yaml",
+        &boxed(&december.replace("12-15", "12-08")),
+    );
+    let (code, report) = r.diff(&["--fail-on", "medium"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(
+        kinds(&report),
+        owned(&[("low", "release-assistant", "window-narrowed")])
+    );
+}

@@ -327,6 +327,38 @@ fn what_aws_cannot_enforce_is_said_once_at_its_line() {
 }
 
 #[test]
+fn a_time_window_is_enforced_where_a_target_can_and_said_where_it_cannot() {
+    // AWS holds the window to `aws:CurrentTime`: nothing to say
+    let boxed = CLEAN.replace(
+        "allowed_actions: [read_ci_status]",
+        "allowed_actions:\n  - read_logs\n  - action: snapshot_database\n    valid_from: 2026-11-20T08:00:00Z\n    valid_until: 2026-12-20T08:00:00Z",
+    );
+    assert_eq!(check(AWS_YAML, &boxed).1, Vec::new());
+    // once it has ended, the entry should go
+    let ended = boxed.replace("2026-12-20T08:00:00Z", "2026-11-21T08:00:00Z");
+    let (status, found, json) = check(AWS_YAML, &ended);
+    assert_eq!((status, found), (Some(0), vec![("LC005".to_owned(), 14)]));
+    assert_eq!(
+        json["diagnostics"][0]["message"],
+        "the window of `snapshot_database` of `release-assistant` ended at 2026-11-21T08:00:00Z: its entry should go"
+    );
+    // a time after an approval is the approval's, which AWS cannot ask for
+    let approved = boxed.replace(
+        "    valid_from: 2026-11-20T08:00:00Z\n    valid_until: 2026-12-20T08:00:00Z",
+        "    approval: platform-team\n    valid_for: 30m",
+    );
+    let (_, found, json) = check(AWS_YAML, &approved);
+    assert_eq!(
+        found,
+        vec![("TG011".to_owned(), 13), ("TG011".to_owned(), 14)]
+    );
+    assert_eq!(
+        json["diagnostics"][1]["message"],
+        "AWS cannot ask for a human's approval: its role allows `snapshot_database` of `release-assistant` without one, and only Cedar holds it to requests less than 30m after their approval"
+    );
+}
+
+#[test]
 fn regions_that_leave_a_cloud_none_of_its_own_are_an_error() {
     let identity = CLEAN.replace(
         "allowed_actions: [read_ci_status]",

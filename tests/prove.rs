@@ -368,8 +368,8 @@ fn a_delegation_that_loses_its_delegators_environment_is_pf003() {
         .iter_mut()
         .find(|p| p.origin.rule == Rule::Delegated)
         .unwrap();
-    assert!(delegated.when.iter().any(|c| matches!(c, Cond::OneOf(_))));
-    delegated.when.retain(|c| !matches!(c, Cond::OneOf(_)));
+    assert!(delegated.when.iter().any(|c| matches!(c, Cond::Holds(_))));
+    delegated.when.retain(|c| !matches!(c, Cond::Holds(_)));
     let (_, found) = properties::prove(&mut prover, &c.model, &c.analysis, &rendering).unwrap();
     assert_eq!(codes(&found), ["PF003"]);
     let d = found.iter().next().unwrap();

@@ -92,6 +92,7 @@ fn json_has_stable_fields_and_the_same_rows() {
         "state",
         "status",
         "file",
+        "expired_grants",
     ];
     assert_eq!(keys, want);
     assert_eq!(
@@ -143,6 +144,65 @@ fn all_lists_every_identity_and_within_moves_the_horizon() {
         "{}",
         text(&out.stdout)
     );
+}
+
+#[test]
+fn grants_past_their_window_are_listed_at_their_line() {
+    let ws = workspace(&[
+        (
+            "nhi.yaml",
+            "teams:\n  ops: {}\nactions:\n  read_logs: {access: read}\n  restart_service: {access: write}\n",
+        ),
+        (
+            "identities/responder.yaml",
+            "agent: responder\nowner: ops\nauth: oidc_short_lived_token\nreview_cycle: quarterly\nlast_reviewed: 2026-11-01\nallowed_actions:\n  - read_logs\n  - action: restart_service\n    valid_from: 2026-11-01T08:00:00Z\n    valid_until: 2026-11-08T08:00:00Z\n",
+        ),
+        (
+            "identities/builder.yaml",
+            "agent: builder\nowner: ops\nauth: oidc_short_lived_token\nreview_cycle: quarterly\nlast_reviewed: 2026-11-01\nallowed_actions:\n  - action: read_logs\n    valid_until: 2027-01-01\n",
+        ),
+    ]);
+    let (code, doc) = json(ws.path(), &[]);
+    assert_eq!(code, Some(0));
+    // the window that ended is what needs attention; the one still open
+    // does not
+    assert_eq!(
+        names_and_statuses(&doc),
+        [(s("responder"), s("grant expired"))]
+    );
+    assert_eq!(
+        doc["identities"][0]["expired_grants"],
+        serde_json::json!([{"action": "restart_service", "ended": "2026-11-08T08:00:00Z", "line": 10}])
+    );
+    let out = nhi(ws.path(), &["review"]);
+    let table = text(&out.stdout);
+    assert!(
+        table.contains(
+            "identities/responder.yaml:10: `restart_service` of `responder` ended at 2026-11-08T08:00:00Z: remove the entry\n"
+        ),
+        "{table}"
+    );
+    let out = nhi(ws.path(), &["review", "--all", "--format", "csv"]);
+    let csv = text(&out.stdout);
+    assert!(
+        csv.contains(
+            ",identities/responder.yaml,\"restart_service (ended 2026-11-08T08:00:00Z, line 10)\"\n"
+        ),
+        "{csv}"
+    );
+    // the day before it ended, nothing had
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_nhi"))
+        .arg("-C")
+        .arg(ws.path())
+        .args(["--today", "2026-11-08", "review", "--format", "json"])
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["identities"], serde_json::json!([]));
+}
+
+fn s(text: &str) -> String {
+    text.to_owned()
 }
 
 #[test]

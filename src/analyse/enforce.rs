@@ -27,14 +27,14 @@
 use std::collections::BTreeMap;
 
 use crate::model::{
-    Action, AwsMapping, GcpMapping, Grant, Identity, KubernetesMapping, Model, Platform,
+    Action, AwsMapping, GcpMapping, Grant, Identity, KubernetesMapping, Model, Platform, Time,
 };
 use crate::vocabulary::aws::{self, Tags};
-use crate::vocabulary::context::{APPROVED_BY, ENVIRONMENT, NAMESPACE, REGION};
+use crate::vocabulary::context::{APPROVED_AT, APPROVED_BY, ENVIRONMENT, NAMESPACE, NOW, REGION};
 use crate::vocabulary::{gcp, glob, regions};
 
 use super::federation::{self, AwsTrust, GcpTrust, issuer_host};
-use super::{Check, conditions, places};
+use super::{Check, Test, conditions, places};
 
 /// Why a target cannot enforce a condition.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -53,9 +53,12 @@ pub enum Unenforceable {
     /// It describes what the action acts on, and the target has no
     /// condition to narrow by it.
     NoCondition,
-    /// It is a human's approval of the request, which no cloud can ask
-    /// for.
+    /// It is a human's approval of the request (who approved it, or how
+    /// long ago), which no cloud can ask for.
     Approval,
+    /// It is a time window, and the target has no condition on the time
+    /// of a request.
+    Time,
 }
 
 /// A condition a target cannot enforce: the target grants without it, and
@@ -77,6 +80,33 @@ pub struct AwsStatement {
     pub actions: Vec<String>,
     /// `StringEquals` conditions beyond the mapping's own: key → values.
     pub equals: BTreeMap<String, Vec<String>>,
+    /// The time window of the grant, on `aws:CurrentTime`.
+    pub window: Window,
+}
+
+/// A time window a target enforces: the first instant it grants, and the
+/// first it no longer does.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Window {
+    /// The first instant granted.
+    pub from: Option<Time>,
+    /// The first instant no longer granted.
+    pub until: Option<Time>,
+}
+
+impl Window {
+    fn of(check: &Check) -> Option<Self> {
+        match check.test {
+            Test::Between { from, until } => Some(Self { from, until }),
+            Test::OneOf(_) | Test::Within(_) => None,
+        }
+    }
+
+    /// Whether it holds at every instant.
+    #[must_use]
+    pub const fn is_always(&self) -> bool {
+        self.from.is_none() && self.until.is_none()
+    }
 }
 
 /// What AWS makes of one allowed action of an identity.
@@ -107,6 +137,9 @@ pub struct Plan {
     pub unenforced: Vec<Unenforced>,
     /// A region condition that names none of a cloud's regions.
     pub no_region: Option<Check>,
+    /// The time window Google Cloud holds the grant to (a condition on
+    /// `request.time`); no other target has one.
+    pub window: Window,
 }
 
 /// Whom a target admits as the identity.
@@ -259,7 +292,7 @@ fn pinned_namespace(subject: &str) -> Option<&str> {
 /// and every environment the cluster declares is accepted (and, for
 /// requests to the cluster itself, every region).
 fn caller_held(model: &Model, admitted: &Admitted, check: &Check, platform: Platform) -> bool {
-    let accepted = |v: &str| check.values.iter().any(|a| a == v);
+    let accepted = |v: &str| check.values().unwrap_or_default().iter().any(|a| a == v);
     let cluster = model.settings.targets.kubernetes.as_ref();
     let declared = match check.key.as_str() {
         ENVIRONMENT => cluster.map(|k| k.environments.as_slice()),
@@ -311,7 +344,13 @@ fn regions_of(check: &Check, platform: Platform) -> Vec<String> {
         Platform::Azure => regions::is_azure,
         Platform::Kubernetes => |_| true,
     };
-    check.values.iter().filter(|r| of(r)).cloned().collect()
+    check
+        .values()
+        .unwrap_or_default()
+        .iter()
+        .filter(|r| of(r))
+        .cloned()
+        .collect()
 }
 
 /// What AWS makes of `grant`, an allowed action of `identity` mapped to
@@ -332,8 +371,10 @@ pub fn aws(
     let mut common = BTreeMap::new();
     let mut attributes = Vec::new();
     let mut unenforced = Vec::new();
+    let mut window = Window::default();
     for check in checks {
         match check.key.as_str() {
+            NOW => window = Window::of(&check).unwrap_or_default(),
             REGION => {
                 let accepted = regions_of(&check, Platform::Aws);
                 if accepted.is_empty() {
@@ -345,7 +386,7 @@ pub fn aws(
                 }
                 common.insert("aws:RequestedRegion".to_owned(), accepted);
             }
-            APPROVED_BY => unenforced.push(Unenforced {
+            APPROVED_BY | APPROVED_AT => unenforced.push(Unenforced {
                 check,
                 why: Unenforceable::Approval,
             }),
@@ -376,7 +417,7 @@ pub fn aws(
                 Some(tags) => {
                     equals.insert(
                         format!("{}{}", tags.key_prefix(), check.key),
-                        check.values.clone(),
+                        check.values().unwrap_or_default().to_vec(),
                     );
                 }
                 None => unenforced.push(Unenforced {
@@ -389,6 +430,7 @@ pub fn aws(
             tags,
             actions,
             equals,
+            window,
         });
     }
     unenforced.sort();
@@ -464,8 +506,15 @@ pub fn plan(
     let naming = naming(action, platform);
     let mut names = None;
     let mut unenforced = Vec::new();
+    let mut window = Window::default();
     for check in checks {
         let why = match check.key.as_str() {
+            NOW if platform == Platform::Gcp => {
+                window = Window::of(&check).unwrap_or_default();
+                continue;
+            }
+            NOW => Unenforceable::Time,
+            APPROVED_AT => Unenforceable::Approval,
             REGION => {
                 let own = regions_of(&check, platform);
                 if own.is_empty() {
@@ -476,7 +525,7 @@ pub fn plan(
                 }
                 let own = Check {
                     key: check.key.clone(),
-                    values: own,
+                    test: Test::OneOf(own),
                 };
                 if caller_held(model, &admitted, &own, platform) {
                     continue;
@@ -490,7 +539,7 @@ pub fn plan(
             ENVIRONMENT | NAMESPACE => Unenforceable::Caller,
             key => match &naming {
                 Some((named, unnamed)) if *named == key => {
-                    names = Some(check.values.clone());
+                    names = Some(check.values().unwrap_or_default().to_vec());
                     if unnamed.is_empty() {
                         continue;
                     }
@@ -507,6 +556,7 @@ pub fn plan(
         names,
         unenforced,
         no_region: None,
+        window,
     }
 }
 

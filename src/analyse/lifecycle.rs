@@ -3,7 +3,7 @@
 //! ends. The lint rules, `nhi review` and the inventory read the same
 //! answers.
 
-use crate::model::{Date, Guardrails, Identity};
+use crate::model::{Date, Grant, Guardrails, Identity};
 
 /// How many days ahead "soon" looks when nothing says otherwise.
 pub const DEFAULT_WINDOW_DAYS: u32 = 30;
@@ -114,6 +114,34 @@ pub fn expiry(identity: &Identity, today: Date, days: u32) -> Expiry {
         Some(d) if d <= horizon(today, days) => Expiry::Soon(d),
         Some(d) => Expiry::Later(d),
     }
+}
+
+/// The start of `day`, in UTC: the instant a grant's window is compared
+/// with on that day.
+#[must_use]
+pub fn start_of(day: Date) -> Option<crate::model::Time> {
+    day.to_zoned(jiff::tz::TimeZone::UTC)
+        .ok()
+        .map(|z| z.timestamp())
+}
+
+/// The allowed actions of `identity` whose window ended before `today`
+/// began (in UTC): they grant nothing any more. A window that holds at no
+/// time is an error of its own (AC007), not an expiry.
+pub fn expired_grants(identity: &Identity, today: Date) -> impl Iterator<Item = &Grant> {
+    let start = start_of(today);
+    identity.allowed.iter().filter(move |g| {
+        let empty = g
+            .valid_from
+            .as_ref()
+            .zip(g.valid_until.as_ref())
+            .is_some_and(|(f, u)| f.value >= u.value);
+        !empty
+            && g.valid_until
+                .as_ref()
+                .zip(start)
+                .is_some_and(|(until, start)| until.value <= start)
+    })
 }
 
 /// The number of days a look-ahead window of `within` covers, counting a

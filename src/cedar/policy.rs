@@ -5,8 +5,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::analyse::Check;
-use crate::model::{Kind, Name};
+use crate::analyse::{Check, Test};
+use crate::model::{Kind, Name, Time, time_text};
 use crate::source::Loc;
 use crate::vocabulary::context;
 
@@ -54,8 +54,9 @@ pub enum Cond {
     ChainIs(Vec<Name>),
     /// The delegation chain includes this identity.
     ChainContains(Name),
-    /// A context attribute is one of the accepted values.
-    OneOf(Check),
+    /// A context attribute passes a test: one of the accepted values, or
+    /// an instant in a window.
+    Holds(Check),
 }
 
 /// What rule of the workspace a policy renders.
@@ -250,10 +251,26 @@ fn write_cond(out: &mut String, cond: &Cond, text: bool) {
             push_string(out, &lit(name.as_str()));
             out.push(')');
         }
-        Cond::OneOf(check) => {
-            push_has(out, "context", &check.key);
+        Cond::Holds(check) => write_check(out, check, text),
+    }
+}
+
+/// A context attribute's test.
+fn write_check(out: &mut String, check: &Check, text: bool) {
+    let lit = |s: &str| if text { s.to_owned() } else { "_".to_owned() };
+    // a shape keeps literals Cedar checks: a valid instant and duration
+    let time = |t: Time| {
+        if text {
+            time_text(t)
+        } else {
+            SHAPE_TIME.to_owned()
+        }
+    };
+    push_has(out, "context", &check.key);
+    match &check.test {
+        Test::OneOf(values) => {
             out.push_str(" && ");
-            match check.values.as_slice() {
+            match values.as_slice() {
                 [one] => {
                     push_access(out, "context", &check.key);
                     out.push_str(" == ");
@@ -274,7 +291,57 @@ fn write_cond(out: &mut String, cond: &Cond, text: bool) {
                 }
             }
         }
+        Test::Between { from, until } => {
+            for (bound, op) in [(from, " >= "), (until, " < ")] {
+                if let Some(t) = bound {
+                    out.push_str(" && ");
+                    push_access(out, "context", &check.key);
+                    out.push_str(op);
+                    extension(out, "datetime", &time(*t));
+                }
+            }
+        }
+        Test::Within(d) => {
+            // from the approval on, for `d`: `now - d < approved_at`, which
+            // cannot overflow, as an approval at `EPOCH` or later at or before
+            // `now` keeps `now - d` in range (`approved_at + d` could leave it)
+            out.push_str(" && ");
+            push_has(out, "context", context::NOW);
+            out.push_str(" &&\n    ");
+            extension(out, "datetime", EPOCH);
+            out.push_str(" <= ");
+            push_access(out, "context", &check.key);
+            out.push_str(" &&\n    ");
+            push_access(out, "context", &check.key);
+            out.push_str(" <= ");
+            push_access(out, "context", context::NOW);
+            out.push_str(" &&\n    ");
+            push_access(out, "context", context::NOW);
+            out.push_str(".offset(");
+            let d = if text {
+                format!("-{d}")
+            } else {
+                "-1s".to_owned()
+            };
+            extension(out, "duration", &d);
+            out.push_str(") < ");
+            push_access(out, "context", &check.key);
+        }
     }
+}
+
+/// The earliest approval a grant counts from.
+pub const EPOCH: &str = "1970-01-01T00:00:00Z";
+
+/// The placeholder instant of a policy's shape.
+const SHAPE_TIME: &str = "1970-01-01T00:00:00Z";
+
+/// `datetime("…")`, `duration("…")`.
+fn extension(out: &mut String, function: &str, arg: &str) {
+    out.push_str(function);
+    out.push('(');
+    push_string(out, arg);
+    out.push(')');
 }
 
 fn set(out: &mut String, values: &[&str]) {

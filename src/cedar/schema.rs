@@ -70,7 +70,14 @@ impl SchemaDoc {
         let mut keys: BTreeMap<&str, &'static str> = self
             .context_keys
             .iter()
-            .map(|k| (k.as_str(), "String"))
+            .map(|k| {
+                let ty = if context::TIME_KEYS.contains(&k.as_str()) {
+                    "__cedar::datetime"
+                } else {
+                    "String"
+                };
+                (k.as_str(), ty)
+            })
             .collect();
         for fixed in [context::ENVIRONMENT, context::REGION, context::NAMESPACE] {
             keys.insert(fixed, "String");

@@ -12,8 +12,9 @@ use crate::analyse::{Analysis, Decision};
 use crate::authorize::{Answer, Authorizer, Query, parse_resource};
 use crate::cedar;
 use crate::cedar::policy::Policy;
-use crate::model::{Model, State};
+use crate::model::{Model, State, time_text};
 use crate::source::SourceDb;
+use crate::vocabulary::context::NOW;
 
 use super::{CliError, Context, ExitStatus, Io, clean_workspace};
 
@@ -66,7 +67,11 @@ pub fn run(args: &CanArgs, cx: &Context, io: &mut Io<'_>) -> Result<ExitStatus, 
     };
     let rendering = cedar::render(&checked.model, &checked.analysis, &checked.db)?;
     let authorizer = Authorizer::new(&checked.model, &rendering)?;
-    let query = query(args, &rendering.prefix())?;
+    let mut query = query(args, &rendering.prefix())?;
+    // a time-boxed grant is asked about now, unless the question says when
+    if rendering.schema.context().contains_key(NOW) && !query.attributes.contains_key(NOW) {
+        query.attributes.insert(NOW.to_owned(), time_text(cx.now));
+    }
     let answer = authorizer.decide(&query)?;
     let view = View::new(
         &query,

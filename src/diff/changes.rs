@@ -6,10 +6,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::analyse::subject;
-use crate::analyse::{Check, Lands, canonical, context_checks, narrowing};
+use crate::analyse::{Check, Lands, Test, canonical, context_checks, narrowing};
 use crate::diag::backticked;
 use crate::model::{Access, AuthMethod, Date, Identity, Model, Platform, State};
-use crate::vocabulary::context::APPROVED_BY;
+use crate::vocabulary::context::{APPROVED_AT, APPROVED_BY, NOW};
 
 use super::{Change, ChangeKind, Edge, Risk, Side, Status};
 
@@ -137,16 +137,81 @@ fn gate(checks: &[Check]) -> Option<Vec<String>> {
     checks
         .iter()
         .find(|c| c.key == APPROVED_BY)
-        .map(|c| c.values.clone())
+        .and_then(|c| c.values().map(<[String]>::to_vec))
 }
 
-/// A grant's checks but its approval, which changes apart.
+/// The keys of a grant's approval and time window, which change apart.
+const APART: [&str; 3] = [APPROVED_BY, NOW, APPROVED_AT];
+
+/// A grant's checks but its approval and time window.
 fn ungated(checks: &[Check]) -> Vec<Check> {
     checks
         .iter()
-        .filter(|c| c.key != APPROVED_BY)
+        .filter(|c| !APART.contains(&c.key.as_str()))
         .cloned()
         .collect()
+}
+
+/// A grant's time window: its checks of `now` and `approved_at`.
+fn window(checks: &[Check]) -> Vec<Check> {
+    checks
+        .iter()
+        .filter(|c| [NOW, APPROVED_AT].contains(&c.key.as_str()))
+        .cloned()
+        .collect()
+}
+
+/// A time window in words.
+fn window_text(checks: &[Check]) -> String {
+    checks
+        .iter()
+        .map(|c| match c.test {
+            Test::Within(d) => format!("for {d} after each approval"),
+            _ => c.accepts(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// How an allowed action's time window changed.
+fn windows(action: &str, before: &[Check], after: &[Check], push: &mut Found<'_>) {
+    let (was, now) = (window(before), window(after));
+    if was == now {
+        return;
+    }
+    let (kind, said) = if now.is_empty() {
+        (
+            ChangeKind::WindowRemoved,
+            format!(
+                "`{action}` holds at any time now, not only {}",
+                window_text(&was)
+            ),
+        )
+    } else if was.is_empty() {
+        (
+            ChangeKind::WindowAdded,
+            format!("`{action}` holds only {} now", window_text(&now)),
+        )
+    } else if widens(&was, &now) {
+        (
+            ChangeKind::WindowWidened,
+            format!(
+                "`{action}` holds {}, not only {}",
+                window_text(&now),
+                window_text(&was)
+            ),
+        )
+    } else {
+        (
+            ChangeKind::WindowNarrowed,
+            format!(
+                "`{action}` holds only {}, not {}",
+                window_text(&now),
+                window_text(&was)
+            ),
+        )
+    };
+    push.add(kind, said);
 }
 
 fn list_of(teams: &[String]) -> String {
@@ -170,7 +235,7 @@ fn tool_narrowing(grant: &crate::model::ToolGrant) -> Vec<Check> {
                 values.dedup();
                 Check {
                     key: argument.value.clone(),
-                    values,
+                    test: Test::OneOf(values),
                 }
             })
             .collect(),
@@ -184,7 +249,7 @@ pub fn widens(base: &[Check], head: &[Check]) -> bool {
     base.iter().any(|b| {
         head.iter()
             .find(|h| h.key == b.key)
-            .is_none_or(|h| h.values.iter().any(|v| !b.values.contains(v)))
+            .is_none_or(|h| !b.test.includes(&h.test))
     })
 }
 
@@ -333,11 +398,17 @@ fn identity(base: Side<'_>, head: Side<'_>, bi: &Identity, hi: &Identity, out: &
         return;
     }
     for (action, checks) in &h.allowed {
-        let gates = b.allowed.get(action).map(|before| (gate(before), gate(checks)));
+        let gates = b
+            .allowed
+            .get(action)
+            .map(|before| (gate(before), gate(checks)));
         match gates {
             Some((Some(was), None)) => push.add(
                 ChangeKind::ApprovalRemoved,
-                format!("`{action}` no longer needs the approval of {}", list_of(&was)),
+                format!(
+                    "`{action}` no longer needs the approval of {}",
+                    list_of(&was)
+                ),
             ),
             Some((Some(was), Some(now))) if was != now => push.add(
                 ChangeKind::ApprovalChanged,
@@ -352,6 +423,9 @@ fn identity(base: Side<'_>, head: Side<'_>, bi: &Identity, hi: &Identity, out: &
                 format!("`{action}` needs the approval of {} now", list_of(&now)),
             ),
             _ => {}
+        }
+        if let Some(before) = b.allowed.get(action) {
+            windows(action, before, checks, push);
         }
         let checks = &ungated(checks);
         match b.allowed.get(action).map(|before| ungated(before)).as_ref() {

@@ -57,6 +57,8 @@ kinds! {
     AuthWeakened = "auth-weakened", High, "an identity authenticates with a weaker method";
     /// A subject that admits more workloads.
     SubjectWidened = "subject-widened", High, "an identity's subject admits tokens of workloads that it did not (a wildcard, or no subject)";
+    /// A time-boxed action held at any time.
+    WindowRemoved = "window-removed", High, "an action an identity could take only in a time window (or for a while after an approval) holds at any time: standing privilege";
     /// An action no longer held under a human's approval.
     ApprovalRemoved = "approval-removed", High, "an action an identity could take only with a human's approval no longer needs one";
     /// An MCP tool newly allowed.
@@ -79,6 +81,8 @@ kinds! {
     NarrowingWidened = "narrowing-widened", Medium, "an action's `where` conditions accept more";
     /// A tool's argument conditions that accept more.
     ToolNarrowingWidened = "tool-narrowing-widened", Medium, "an MCP tool's `where` conditions on its arguments accept more";
+    /// A time window that accepts more instants.
+    WindowWidened = "window-widened", Medium, "a time-boxed action holds for longer: its window starts earlier, ends later, or lasts longer after an approval";
     /// Another team approves an action.
     ApprovalChanged = "approval-changed", Medium, "another team's approval lets an identity take an action";
     /// A higher or removed rate limit.
@@ -125,6 +129,10 @@ kinds! {
     ToolNarrowingTightened = "tool-narrowing-tightened", Low, "an MCP tool's `where` conditions on its arguments accept less";
     /// A newly forbidden MCP tool.
     ForbiddenToolAdded = "forbidden-tool-added", Low, "an agent forbids itself another MCP tool";
+    /// A time window that accepts fewer instants.
+    WindowNarrowed = "window-narrowed", Low, "a time-boxed action holds for less time";
+    /// An action newly time-boxed.
+    WindowAdded = "window-added", Low, "an action an identity held at any time holds only in a time window now";
     /// An action newly held under a human's approval.
     ApprovalAdded = "approval-added", Low, "an identity may take an action only with a human's approval now";
     /// A lower or new rate limit.

@@ -8,11 +8,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::analyse::enforce::{self, Unenforceable, Unenforced};
-use crate::analyse::{Check, federation, is_forbidden, written};
+use crate::analyse::{Check, Test, federation, is_forbidden, written};
 use crate::diag::{Code, Diagnostic, Diagnostics, backticked};
 use crate::model::{Grant, Identity, Model, Platform};
 use crate::source::Loc;
-use crate::vocabulary::context::{NAMESPACE, REGION};
+use crate::vocabulary::context::{
+    APPROVED_AT, APPROVED_BY, NAMESPACE, REGION, RESERVED_CONTEXT_KEYS, TIME_KEYS,
+};
 use crate::vocabulary::gcp;
 
 use super::LintContext;
@@ -43,7 +45,10 @@ fn too_many_names(
     names: &[String],
     out: &mut Diagnostics,
 ) {
-    if names.len() <= gcp::MAX_CONDITION_NAMES {
+    // a time window takes one `&&` per bound
+    let bounds = usize::from(grant.valid_from.is_some()) + usize::from(grant.valid_until.is_some());
+    let most = gcp::MAX_CONDITION_NAMES.saturating_sub(bounds);
+    if names.len() <= most {
         return;
     }
     let Some(loc) = written(identity, grant, key) else {
@@ -53,11 +58,11 @@ fn too_many_names(
         Diagnostic::new(
             Code::ConditionTooLarge,
             format!(
-                "`{}` narrows `{}` to {} `{key}` names in Google Cloud, and one IAM condition compares at most {}",
+                "`{}` narrows `{}` to {} `{key}` names in Google Cloud, and one IAM condition compares at most {most}{}",
                 identity.name.value,
                 grant.action.value,
                 names.len(),
-                gcp::MAX_CONDITION_NAMES
+                if bounds > 0 { " beside its time window" } else { "" }
             ),
         )
         .primary(loc, "too many names for one Google Cloud condition")
@@ -117,6 +122,11 @@ fn guardrails_in_azure(model: &Model, out: &mut Diagnostics) {
 
 /// A target's name in a sentence, what holds the identity's grants there,
 /// and what admits the identity.
+/// Whether nhi reserves a context key (TG002).
+fn is_reserved(key: &str) -> bool {
+    key == APPROVED_BY || TIME_KEYS.contains(&key) || RESERVED_CONTEXT_KEYS.contains(&key)
+}
+
 const fn words(platform: Platform) -> (&'static str, &'static str, &'static str) {
     match platform {
         Platform::Aws => ("AWS", "its role allows", "its role's trust does not pin it"),
@@ -227,6 +237,14 @@ fn target(model: &Model, identity: &Identity, platform: Platform, out: &mut Diag
             no_region.insert(loc, check);
         }
         for Unenforced { check, why } in unenforced {
+            // a reserved key written as a `where` key is TG002 already
+            if grant.conditions.contains_key(&check.key) && is_reserved(&check.key) {
+                continue;
+            }
+            // and a time after no approval is SC003
+            if check.key == APPROVED_AT && grant.approval.is_none() {
+                continue;
+            }
             let Some(loc) = written(identity, grant, &check.key) else {
                 continue;
             };
@@ -257,7 +275,7 @@ fn no_region_in(identity: &Identity, platform: Platform, loc: Loc, check: &Check
         format!(
             "`{}` runs in {cloud}, but its regions ({}) name none of {cloud}'s: {cloud} would deny it everything",
             identity.name.value,
-            backticked(check.values.iter().map(String::as_str))
+            backticked(check.values().unwrap_or_default().iter().map(String::as_str))
         ),
     )
     .primary(loc, format!("no {cloud} region in this list"))
@@ -283,8 +301,22 @@ fn pin_help(key: &str) -> &'static str {
 
 fn unenforced(identity: &Identity, platform: Platform, loc: Loc, gap: &Gap) -> Diagnostic {
     let (target, grants, unpinned) = words(platform);
+    // the target within a sentence
+    let within = if platform == Platform::Kubernetes {
+        "the cluster"
+    } else {
+        target
+    };
     let name = &identity.name.value;
-    let values = backticked(gap.check.values.iter().map(String::as_str));
+    let values = match (&gap.check.test, gap.check.values()) {
+        (_, Some(values)) => backticked(values.iter().map(String::as_str)),
+        (Test::Within(d), None) => format!("requests less than {d} after their approval"),
+        (_, None) => gap.check.accepts(),
+    };
+    let approval = match gap.check.test {
+        Test::Within(_) => values.clone(),
+        _ => format!("the approval of {values}"),
+    };
     let key = &gap.check.key;
     let actions = backticked(gap.actions.iter().map(String::as_str));
     let suppress = "; or suppress TG011 for this identity with the reason it is acceptable";
@@ -294,30 +326,39 @@ fn unenforced(identity: &Identity, platform: Platform, loc: Loc, gap: &Gap) -> D
             format!(
                 "{target} cannot see the {key} of `{name}`'s requests, and {unpinned}: {grants} {actions} in every {key}, and only Cedar holds it to {values}"
             ),
-            format!("not enforced by {target}"),
+            format!("not enforced by {within}"),
             format!("{}{suppress}", pin_help(key)),
         ),
         Unenforceable::Approval => (
             format!(
-                "{target} cannot ask for a human's approval: {grants} {actions} of `{name}` without one, and only Cedar holds it to the approval of {values}"
+                "{target} cannot ask for a human's approval: {grants} {actions} of `{name}` without one, and only Cedar holds it to {approval}"
             ),
-            format!("not enforced by {target}"),
+            format!("not enforced by {within}"),
             format!(
-                "keep the action where only the Cedar gateway decides it (map it to nothing in {target}), or grant it in {target} just in time, once approved{suppress}"
+                "keep the action where only the Cedar gateway decides it (map it to nothing in {within}), or grant it in {within} just in time, once approved{suppress}"
+            ),
+        ),
+        Unenforceable::Time => (
+            format!(
+                "{target} has no condition on the time of a request: {grants} {actions} of `{name}` at any time, and only Cedar holds it to its window, {values}"
+            ),
+            format!("not enforced by {within}"),
+            format!(
+                "keep the action where only Cedar decides it (map it to nothing in {within}), or remove the grant from the file when its window ends (`nhi review` lists expired grants){suppress}"
             ),
         ),
         Unenforceable::NoCondition => (
             format!(
                 "{target} has no condition to narrow {actions} of `{name}` by `{key}`: {grants} them whatever their `{key}`, and only Cedar holds it to {values}"
             ),
-            format!("not enforced by {target}"),
+            format!("not enforced by {within}"),
             format!("keep the action's permissions narrow in the catalogue's mapping{suppress}"),
         ),
         Unenforceable::Unnamed(_) => (
             format!(
                 "{target} narrows {actions} of `{name}` to the `{key}` named, but not {items}: {grants} them whatever their `{key}`, and only Cedar holds it to {values}"
             ),
-            format!("not enforced by {target} for {items}"),
+            format!("not enforced by {within} for {items}"),
             format!(
                 "map the action to what acts on the named resource only, or give what acts on others an action of its own{suppress}"
             ),

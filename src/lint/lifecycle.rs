@@ -1,9 +1,10 @@
 //! Lifecycle rules: an identity is reviewed on its cycle and ends when its
-//! purpose does (OWASP NHI1, improper offboarding).
+//! purpose does, and a time-boxed grant goes when its window ends (OWASP
+//! NHI1, improper offboarding).
 
 use crate::analyse::lifecycle::{self, Expiry, Review};
 use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::model::{Date, Identity};
+use crate::model::{Date, Identity, time_text};
 
 use super::LintContext;
 
@@ -16,6 +17,7 @@ pub fn check(cx: &LintContext<'_>, out: &mut Diagnostics) {
         // a revoked or expired identity has no access left to review
         if cx.analysis.renders(identity) {
             review(identity, today, out);
+            expired_grants(identity, today, out);
         }
     }
 }
@@ -63,6 +65,27 @@ fn review(identity: &Identity, today: Date, out: &mut Diagnostics) {
             .help("add `review_cycle: quarterly` (or `monthly`, `semiannual`, `annual`, `90d`) and `last_reviewed`"),
         ),
         Review::DueSoon(_) | Review::Scheduled(_) => {}
+    }
+}
+
+fn expired_grants(identity: &Identity, today: Date, out: &mut Diagnostics) {
+    for grant in lifecycle::expired_grants(identity, today) {
+        let Some(until) = &grant.valid_until else {
+            continue;
+        };
+        out.push(
+            Diagnostic::new(
+                Code::GrantExpired,
+                format!(
+                    "the window of `{}` of `{}` ended at {}: its entry should go",
+                    grant.action.value,
+                    identity.name.value,
+                    time_text(until.value)
+                ),
+            )
+            .primary(until.loc, "ended")
+            .help("remove it: Cedar, AWS and Google Cloud refuse the action from then on, but a target that cannot hold it to the window (TG011) grants it still; grant it again, with a new window, if it is needed again"),
+        );
     }
 }
 

@@ -109,7 +109,7 @@ pub fn as_principal(
                             && names.iter().all(|n| acting.chain.contains(n.as_str()))
                     }
                     Cond::ChainContains(name) => acting.chain.contains(name.as_str()),
-                    Cond::OneOf(_) => {
+                    Cond::Holds(_) => {
                         when.push(cond.clone());
                         true
                     }
@@ -158,7 +158,7 @@ pub fn for_itself(slice: &[Policy]) -> Vec<Policy> {
 pub fn without_key(mut policies: Vec<Policy>, key: &str) -> Vec<Policy> {
     for p in &mut policies {
         p.when
-            .retain(|c| !matches!(c, Cond::OneOf(check) if check.key == key));
+            .retain(|c| !matches!(c, Cond::Holds(check) if check.key == key));
     }
     policies
 }

@@ -198,13 +198,14 @@ pub enum ActionGrant {
     /// `read_ci_status`.
     Name(Spanned<String>),
     /// `{action: read_candidate_profile, where: {job_id: [J42]}}`.
-    Narrowed(Spanned<NarrowedAction>),
+    // boxed: most actions are plain names
+    Narrowed(Box<Spanned<NarrowedAction>>),
 }
 
 impl FromNode for ActionGrant {
     fn from_node(node: &Node, reader: &mut Reader<'_>) -> Option<Self> {
         match node.value {
-            Value::Map(_) => Spanned::from_node(node, reader).map(Self::Narrowed),
+            Value::Map(_) => Spanned::from_node(node, reader).map(|n| Self::Narrowed(Box::new(n))),
             _ => Spanned::from_node(node, reader).map(Self::Name),
         }
     }
@@ -221,6 +222,17 @@ raw_struct! {
         /// The team (a key of `teams`) one of whose members must approve
         /// each request: the request's `approved_by` must name it.
         approval: Option<Spanned<String>>,
+        /// When the grant starts to hold: `2026-12-01T09:00:00Z`, or a
+        /// date (its midnight, UTC). The request's `now` must not be
+        /// before it.
+        valid_from: Option<Spanned<String>>,
+        /// When the grant stops holding, as `valid_from`: the request's
+        /// `now` must be before it. `nhi review` lists grants past it.
+        valid_until: Option<Spanned<String>>,
+        /// How long the grant holds after each approval (`1h`, `30m`):
+        /// the request's `now` must be at or after its `approved_at`, and
+        /// less than this after it. Needs `approval`.
+        valid_for: Option<Spanned<String>>,
     }
 }
 

@@ -14,7 +14,8 @@ use serde::Serialize;
 use crate::analyse::federation::{self, AwsPrincipal, AwsTrust, Cloud};
 use crate::analyse::{self, Analysis, enforce, grant_of, places};
 use crate::model::{
-    Action, AwsMapping, AwsPrerequisite, AwsTarget, IamName, Identity, Model, Platform,
+    Action, AwsMapping, AwsPrerequisite, AwsTarget, IamName, Identity, Model, Platform, Time,
+    time_text,
 };
 use crate::source::SourceDb;
 use crate::vocabulary::aws::{self, Tags as TagCondition};
@@ -356,6 +357,7 @@ fn trust_policy(trust: &AwsTrust) -> Option<PolicyDocument> {
 fn allow_conditions(
     mapping: &AwsMapping,
     equals: BTreeMap<String, Vec<String>>,
+    window: enforce::Window,
 ) -> Option<BTreeMap<String, BTreeMap<String, Vec<String>>>> {
     let mut out: BTreeMap<String, BTreeMap<String, Vec<String>>> = BTreeMap::new();
     for (op, c) in &mapping.conditions {
@@ -382,6 +384,30 @@ fn allow_conditions(
                 same.insert(key, values);
             }
         }
+    }
+    // the time window, on the time AWS receives the request
+    for (op, bound) in [
+        ("DateGreaterThanEquals", window.from),
+        ("DateLessThan", window.until),
+    ] {
+        let Some(t) = bound else {
+            continue;
+        };
+        let keys = out.entry(op.to_owned()).or_default();
+        let t = match keys.get(aws::CURRENT_TIME) {
+            None => t,
+            // the mapping bounds the time too: the stricter bound holds
+            Some(theirs) => {
+                let theirs: Option<Vec<Time>> =
+                    theirs.iter().map(|v| crate::model::parse_time(v)).collect();
+                let theirs = theirs.filter(|v| !v.is_empty())?;
+                let later = op == "DateGreaterThanEquals";
+                theirs
+                    .into_iter()
+                    .fold(t, |a, b| if later { a.max(b) } else { a.min(b) })
+            }
+        };
+        keys.insert(aws::CURRENT_TIME.to_owned(), vec![time_text(t)]);
     }
     Some(out)
 }
@@ -411,7 +437,7 @@ fn allows(name: &str, mapping: &AwsMapping, plan: enforce::AwsAllow) -> Vec<Stat
                 principal: None,
                 action: s.actions,
                 resource: Some(resources.clone()),
-                condition: allow_conditions(mapping, s.equals)?,
+                condition: allow_conditions(mapping, s.equals, s.window)?,
             })
         })
         .collect()

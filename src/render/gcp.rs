@@ -23,7 +23,7 @@ use serde::Serialize;
 
 use crate::analyse::federation::{self, Cloud, GcpTrust};
 use crate::analyse::{self, Analysis, enforce};
-use crate::model::{AuthMethod, GcpTarget, Identity, Model, Platform};
+use crate::model::{AuthMethod, GcpTarget, Identity, Model, Platform, time_text};
 use crate::source::SourceDb;
 use crate::vocabulary::gcp::{self, account_id, deny_permission, numbered_role_id, role_id};
 
@@ -136,34 +136,71 @@ fn grants(model: &Model, identity: &Identity, project: &str) -> Grants {
         if !plan.granted {
             continue;
         }
-        let permissions = mapping.permissions.iter().map(|p| p.value.clone());
-        let (Some(names), Some(resource), Some(key)) =
-            (plan.names, &mapping.resource, &mapping.names)
-        else {
-            everywhere.extend(permissions);
-            continue;
-        };
-        let kind = &resource.kind.value;
-        let full: Vec<String> = names
+        let window = window_of(&plan.window);
+        let mut permissions: Vec<String> = mapping
+            .permissions
             .iter()
-            .map(|n| gcp::resource_name(&resource.name.value, project, n))
+            .map(|p| p.value.clone())
             .collect();
-        let entry = narrowed
-            .entry(gcp::condition(kind, &full))
-            .or_insert_with(|| {
-                let what = format!("{} {}", key.value, names.join(", "));
-                (BTreeSet::new(), BTreeSet::new(), what)
-            });
-        entry.1.insert(grant.action.value.clone());
-        for p in permissions {
-            if gcp::narrows(kind, &p) {
-                entry.0.insert(p);
-            } else {
-                everywhere.insert(p);
+        if let (Some(names), Some(resource), Some(key)) =
+            (&plan.names, &mapping.resource, &mapping.names)
+        {
+            let kind = &resource.kind.value;
+            let full: Vec<String> = names
+                .iter()
+                .map(|n| gcp::resource_name(&resource.name.value, project, n))
+                .collect();
+            let mut expression = gcp::condition(kind, &full);
+            let mut what = format!("{} {}", key.value, names.join(", "));
+            if let Some((time, when)) = &window {
+                expression = format!("{expression} && {time}");
+                what = format!("{what}, {when}");
             }
+            let entry = narrowed
+                .entry(expression)
+                .or_insert_with(|| (BTreeSet::new(), BTreeSet::new(), what));
+            entry.1.insert(grant.action.value.clone());
+            let (named, unnamed): (Vec<String>, Vec<String>) =
+                permissions.into_iter().partition(|p| gcp::narrows(kind, p));
+            entry.0.extend(named);
+            permissions = unnamed;
+        }
+        match window {
+            // what names cannot narrow is still held to the window
+            Some((time, when)) if !permissions.is_empty() => {
+                let entry = narrowed
+                    .entry(time)
+                    .or_insert_with(|| (BTreeSet::new(), BTreeSet::new(), when));
+                entry.1.insert(grant.action.value.clone());
+                entry.0.extend(permissions);
+            }
+            _ => everywhere.extend(permissions),
         }
     }
     (everywhere, narrowed)
+}
+
+/// What a condition holds permissions to, after "only": the resources it
+/// names (`on repository web`), or its time window (`until …`).
+fn only(what: &str) -> String {
+    if what.starts_with("from ") || what.starts_with("until ") {
+        what.to_owned()
+    } else {
+        format!("on {what}")
+    }
+}
+
+/// A time window as an IAM condition on `request.time`, and in words.
+fn window_of(window: &enforce::Window) -> Option<(String, String)> {
+    let from = window.from.map(time_text);
+    let until = window.until.map(time_text);
+    let expression = gcp::time_condition(from.as_deref(), until.as_deref())?;
+    let words = [("from", from), ("until", until)]
+        .into_iter()
+        .filter_map(|(w, t)| t.map(|t| format!("{w} {t}")))
+        .collect::<Vec<_>>()
+        .join(" ");
+    Some((expression, words))
 }
 
 fn permissions_of<'a>(
@@ -224,7 +261,7 @@ fn rendered(
                 permissions,
                 condition: Condition {
                     title: what.chars().take(100).collect(),
-                    description: format!("{} of {name}, only on {what}", actions.join(", "))
+                    description: format!("{} of {name}, only {}", actions.join(", "), only(&what))
                         .chars()
                         .take(256)
                         .collect(),

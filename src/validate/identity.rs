@@ -7,12 +7,13 @@ use crate::diag::{Code, Diagnostic, Diagnostics, printable};
 use crate::model::{
     Auth, AuthMethod, Context, Date, Delegation, Duration, Grant, Human, IamName, Identity, Kind,
     KnownAs, McpGrant, Name, Provenance, RateLimits, ReviewCycle, Spanned, State, ToolGrant,
+    time_text,
 };
 use crate::raw::identity::{self as raw, ActionGrant, AuthShorthand};
 use crate::raw::{Entries, OneOrMany};
 use crate::source::{FileId, Loc, SourceDb};
 
-use super::{names, parse_date, parse_duration};
+use super::{names, parse_date, parse_duration, parse_time};
 
 /// The TTL that `oidc_short_lived_token` stands for.
 pub const SHORT_LIVED_TTL: Duration = Duration::from_secs(3600);
@@ -88,7 +89,7 @@ fn read(
         accountable,
         acts: raw.acts.clone(),
         auth,
-        allowed: raw.allowed_actions.iter().flatten().map(grant).collect(),
+        allowed: grants(raw.allowed_actions.as_deref(), out),
         forbidden: raw.forbidden_actions.clone().unwrap_or_default(),
         audit_log: raw.audit_log.clone(),
         decision_log: raw.decision_log.clone(),
@@ -294,18 +295,74 @@ fn auth(raw: &raw::Auth, out: &mut Diagnostics) -> Option<Auth> {
     })
 }
 
-fn grant(raw: &ActionGrant) -> Grant {
+fn grants(raw: Option<&[ActionGrant]>, out: &mut Diagnostics) -> Vec<Grant> {
+    raw.into_iter().flatten().map(|g| grant(g, out)).collect()
+}
+
+fn grant(raw: &ActionGrant, out: &mut Diagnostics) -> Grant {
     match raw {
         ActionGrant::Name(action) => Grant {
             action: action.clone(),
             conditions: BTreeMap::new(),
             approval: None,
+            valid_from: None,
+            valid_until: None,
+            valid_for: None,
+            malformed_window: false,
         },
-        ActionGrant::Narrowed(n) => Grant {
-            action: n.value.action.clone(),
-            conditions: attributes(n.value.condition.as_ref()),
-            approval: n.value.approval.clone(),
-        },
+        ActionGrant::Narrowed(n) => {
+            let n = &n.value;
+            let mut grant = Grant {
+                action: n.action.clone(),
+                conditions: attributes(n.condition.as_ref()),
+                approval: n.approval.clone(),
+                valid_from: n.valid_from.as_ref().and_then(|t| parse_time(t, out)),
+                valid_until: n.valid_until.as_ref().and_then(|t| parse_time(t, out)),
+                valid_for: n.valid_for.as_ref().and_then(|d| parse_duration(d, out)),
+                malformed_window: false,
+            };
+            grant.malformed_window = (n.valid_from.is_some() && grant.valid_from.is_none())
+                || (n.valid_until.is_some() && grant.valid_until.is_none())
+                || (n.valid_for.is_some() && grant.valid_for.is_none());
+            window(&grant, out);
+            grant
+        }
+    }
+}
+
+/// A grant's time window can hold: it starts before it ends, and a time
+/// counted from an approval has an approval to count from.
+fn window(grant: &Grant, out: &mut Diagnostics) {
+    if let (Some(from), Some(until)) = (&grant.valid_from, &grant.valid_until)
+        && from.value >= until.value
+    {
+        out.push(
+            Diagnostic::new(
+                Code::EmptyWindow,
+                format!(
+                    "`{}` is valid from {} until {}: no request falls in between",
+                    grant.action.value,
+                    time_text(from.value),
+                    time_text(until.value)
+                ),
+            )
+            .primary(until.loc, "not after `valid_from`")
+            .secondary(from.loc, "starts here")
+            .help("`valid_until` is the first instant the grant no longer holds: make it later than `valid_from`"),
+        );
+    }
+    if let (Some(valid_for), None) = (&grant.valid_for, &grant.approval) {
+        out.push(
+            Diagnostic::new(
+                Code::MissingField,
+                format!(
+                    "`{}` is valid for {} after its approval, and has no `approval`",
+                    grant.action.value, valid_for.value
+                ),
+            )
+            .primary(valid_for.loc, "counts from an approval")
+            .help("add `approval: TEAM`, the team whose member approves each request, or write `valid_until` for a fixed end"),
+        );
     }
 }
 

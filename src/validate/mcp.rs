@@ -274,7 +274,10 @@ fn server_settings(server: &McpServer, out: &mut Diagnostics) {
                     Code::InvalidValue,
                     format!("`{}` is not an OAuth scope", printable(&scope.value)),
                 )
-                .primary(scope.loc, "spaces, quotes and backslashes cannot be in a scope")
+                .primary(
+                    scope.loc,
+                    "spaces, quotes and backslashes cannot be in a scope",
+                )
                 .help("name the scope as the authorization server issues it (`tickets:read`)"),
             );
         }

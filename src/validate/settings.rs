@@ -7,9 +7,9 @@ use std::path::PathBuf;
 use crate::diag::{Code, Diagnostic, Diagnostics, Severity};
 use crate::load::{DEFAULT_IDENTITIES_DIR, DEFAULT_OUTPUT_DIR, DEFAULT_TESTS_DIR};
 use crate::model::{
-    Action, AgentCoreTarget, AwsCondition, AwsMapping, AwsTarget, AzureMapping, AzureTarget, GcpMapping,
-    GcpResource, GcpTarget, Guardrails, Human, KubernetesMapping, KubernetesTarget, RbacRule,
-    GatewayAuthorizer, Settings, Spanned, Targets, Team, ToolHiveTarget,
+    Action, AgentCoreTarget, AwsCondition, AwsMapping, AwsTarget, AzureMapping, AzureTarget,
+    GatewayAuthorizer, GcpMapping, GcpResource, GcpTarget, Guardrails, Human, KubernetesMapping,
+    KubernetesTarget, RbacRule, Settings, Spanned, Targets, Team, ToolHiveTarget,
 };
 use crate::raw::workspace::{self as raw, LintLevel};
 use crate::source::FileId;

@@ -7,7 +7,7 @@ use crate::model::{
     AwsPrerequisite, AwsTarget, AzureTarget, GcpPrerequisite, GcpTarget, Model, Spanned,
 };
 use crate::vocabulary::cedar::{NHI_TYPES, is_namespace, is_type_name};
-use crate::vocabulary::context::{APPROVED_BY, RESERVED_CONTEXT_KEYS};
+use crate::vocabulary::context::{APPROVED_BY, RESERVED_CONTEXT_KEYS, TIME_KEYS};
 
 /// Run the checks.
 pub fn check(model: &Model, out: &mut Diagnostics) {
@@ -77,6 +77,16 @@ fn reserved_key(key: &str, loc: crate::source::Loc, out: &mut Diagnostics) {
             )
             .primary(loc, "reserved key")
             .help("write `approval: TEAM` on the allowed action instead: it requires this key, and every target that cannot check it says so"),
+        );
+    }
+    if TIME_KEYS.contains(&key) {
+        out.push(
+            Diagnostic::new(
+                Code::ReservedContextKey,
+                format!("context key `{key}` is reserved for time-boxed grants"),
+            )
+            .primary(loc, "reserved key")
+            .help("`now` is the instant of the request and `approved_at` that of its approval: write `valid_from`, `valid_until` or `valid_for` on the allowed action instead"),
         );
     }
     if RESERVED_CONTEXT_KEYS.contains(&key) {

@@ -11,6 +11,9 @@ use serde::Deserialize;
 
 use super::glob;
 
+/// The condition key of the time AWS receives a request at.
+pub const CURRENT_TIME: &str = "aws:CurrentTime";
+
 /// `value` as a literal in an IAM policy: `${` starts a policy variable
 /// there (`${aws:username}`), so it is written `${$}{`, which AWS reads as
 /// the characters `${`.

@@ -19,6 +19,16 @@ pub const DELEGATION_CHAIN: &str = "delegation_chain";
 /// grant with an `approval` holds only with it. The gateway that asks sets
 /// it once a human of that team has approved.
 pub const APPROVED_BY: &str = "approved_by";
+/// The context key of the instant a request is made at (a Cedar
+/// `datetime`): a grant with `valid_from` or `valid_until` holds only
+/// with it, inside its window. The gateway that asks sets it.
+pub const NOW: &str = "now";
+/// The context key of the instant the request was approved at (a Cedar
+/// `datetime`): a grant with `valid_for` holds only from then, for that
+/// long.
+pub const APPROVED_AT: &str = "approved_at";
+/// Context keys that hold instants, not strings.
+pub const TIME_KEYS: [&str; 2] = [NOW, APPROVED_AT];
 /// Context keys that carry delegation and cannot be used by `where` or
 /// `context.attributes`.
 pub const RESERVED_CONTEXT_KEYS: [&str; 2] = [DELEGATOR, DELEGATION_CHAIN];

