@@ -38,14 +38,34 @@ pub struct Node {
     pub owner: String,
     /// Its standing on the day the graph is drawn.
     pub standing: Standing,
+    /// What acts as it, from its provenance: provider and model.
+    pub model: Option<String>,
 }
 
 impl Node {
-    /// The label: the name, and the standing when not active.
+    /// The label: the name, what acts as it (provider and model) where
+    /// its provenance says, and the standing when not active.
     #[must_use]
     pub fn label(&self) -> String {
-        format!("{}{}", self.name, suffix(self.standing))
+        let model = self
+            .model
+            .as_ref()
+            .map(|m| format!(" ({m})"))
+            .unwrap_or_default();
+        format!("{}{model}{}", self.name, suffix(self.standing))
     }
+}
+
+/// The provider and model of an identity's provenance (`anthropic
+/// claude-sonnet`), either alone where the other is not said.
+fn provenance(identity: &crate::model::Identity) -> Option<String> {
+    let p = &identity.provenance;
+    let parts: Vec<&str> = [&p.provider, &p.model]
+        .into_iter()
+        .flatten()
+        .map(|s| s.value.as_str())
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(" "))
 }
 
 /// A delegation: `from` may hand `actions` to `to`.
@@ -114,6 +134,7 @@ pub fn graph(model: &Model, analysis: &Analysis) -> Graph {
             name: name.to_owned(),
             owner: identity.owner.value.clone(),
             standing: analysis.standing(identity),
+            model: provenance(identity),
         });
         for d in &identity.delegations {
             let actions: BTreeSet<String> = d.actions.iter().map(|a| a.value.clone()).collect();
