@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Conformance: what nhi renders for every shipped workspace (and for
 # tests/fixtures/state, an identity in each lifecycle state), checked by
-# validators nhi shares no code with. Installs them (pinned) into a
-# virtualenv under target/, builds each workspace into a temporary folder,
-# and fails on any finding.
+# validators nhi shares no code with. Installs them (pinned) under target/
+# (a virtualenv, and Cedar's CLI by scripts/install-cedar-cli.sh), builds
+# each workspace into a temporary folder, and fails on any finding.
 #
 #   scripts/conformance.sh
 #
@@ -40,9 +40,20 @@
 # - scripts/aws-service-reference.py --check: the shipped AWS service
 #   reference is what parliament carries.
 # - cedarpy 4.12.2 (PyPI; the Cedar engine built apart from nhi's, at
-#   another version): every MCP gateway folder (agentcore/, toolhive/*/)
-#   validates against the schema rendered beside it
-#   (scripts/conformance/gateways.py).
+#   another version): every workspace's cedar/ folder and every MCP gateway
+#   folder (agentcore/, toolhive/*/) validates against the schema rendered
+#   beside it (scripts/conformance/gateways.py).
+# - cedar-policy-cli 4.14.1 (crates.io; Cedar's own `cedar` command, built
+#   apart from nhi by scripts/install-cedar-cli.sh): the same folders
+#   validate against the schema beside them with no warning (`cedar
+#   validate`), and over examples/ai-agent-platform's rendered files
+#   `cedar authorize` allows a tool call the agent's file allows and denies,
+#   by its forbid, one the file forbids, at the ToolHive and at the
+#   AgentCore gateway (the requests tests/gateways.rs asks of nhi's Cedar),
+#   and in its cedar/ folder allows a time-boxed grant inside its window but
+#   not at its end or before it, and a refund within its approval's 15
+#   minutes but not after them (the decision tests of
+#   decisions/support.yaml) (scripts/conformance/cedar_requests.sh).
 #
 # What the rendered files mean — that every target decides as Cedar does —
 # is held by tests/agreement.rs, with the IAM evaluator that
@@ -56,6 +67,7 @@ if [[ ! -x "$venv/bin/python" ]]; then
 fi
 "$venv/bin/pip" install --quiet --disable-pip-version-check parliament==1.6.4 kubernetes-validate==1.37.0 \
   'moto[server]==5.2.5' boto3==1.44.18 awscli==1.46.3 cedarpy==4.12.2
+cedar=$(scripts/install-cedar-cli.sh)
 
 cargo build --locked --quiet --bin nhi
 # where cargo put it: a shared CARGO_TARGET_DIR, or target/
@@ -111,12 +123,40 @@ if "$venv/bin/python" scripts/conformance/gateways.py "$out/known-bad-gateway" 2
   exit 1
 fi
 gateways=("$out"/*/agentcore "$out"/*/toolhive/*/)
+# and every workspace's own Cedar, which the gateways' validators check too
+cedar_dirs=("$out"/*/cedar "${gateways[@]}")
 if [[ ${#gateways[@]} -eq 0 ]]; then
   echo "conformance: no workspace renders an MCP gateway: nothing to validate" >&2
   exit 1
 fi
-"$venv/bin/python" scripts/conformance/gateways.py "${gateways[@]}"
-echo "conformance: ${#gateways[@]} MCP gateway folders validate with cedarpy" >&2
+"$venv/bin/python" scripts/conformance/gateways.py "${cedar_dirs[@]}"
+echo "conformance: ${#cedar_dirs[@]} Cedar folders (${#gateways[@]} of MCP gateways) validate with cedarpy" >&2
+
+# and by Cedar's own CLI, which must also decide the example's tool calls
+# as nhi's tests do
+# (exit 3: the policies do not validate; 1 would be any other error)
+status=0
+"$cedar" validate --schema "$out/known-bad-gateway/schema.cedarschema" --schema-format cedar \
+  --policies "$out/known-bad-gateway/policies.cedar" >/dev/null 2>&1 || status=$?
+if [[ $status -ne 3 ]]; then
+  echo "conformance: cedar validate did not reject a policy reading an undeclared context attribute (exit $status)" >&2
+  exit 1
+fi
+for dir in "${cedar_dirs[@]}"; do
+  schemas=("$dir"/*.cedarschema)
+  if [[ ${#schemas[@]} -ne 1 ]]; then
+    echo "conformance: $dir has ${#schemas[@]} .cedarschema files, not one" >&2
+    exit 1
+  fi
+  if ! "$cedar" validate --deny-warnings --error-format plain --schema "${schemas[0]}" --schema-format cedar \
+    --policies "$dir/policies.cedar" >"$out/cedar-validate.log" 2>&1; then
+    echo "conformance: cedar validate rejects $dir" >&2
+    cat "$out/cedar-validate.log" >&2
+    exit 1
+  fi
+done
+scripts/conformance/cedar_requests.sh "$cedar" "$out/ai-agent-platform"
+echo "conformance: ${#cedar_dirs[@]} Cedar folders validate with cedar-policy-cli, and it decides 4 of the example's tool calls and 5 of its time-boxed requests as nhi's tests do" >&2
 
 mirror=${NHI_TF_MIRROR:-/opt/tf-plugins}
 if command -v terraform >/dev/null && [[ -d "$mirror/registry.terraform.io/hashicorp/aws" ]]; then
