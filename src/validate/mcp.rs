@@ -204,39 +204,52 @@ pub fn check(model: &Model, out: &mut Diagnostics) {
     }
 }
 
+/// RF005: `server` names no server of `mcp_servers`.
+fn unknown_server(model: &Model, server: &Spanned<String>) -> Diagnostic {
+    let servers = &model.settings.mcp_servers;
+    Diagnostic::new(
+        Code::UnknownMcpServer,
+        format!(
+            "MCP server `{}` is not declared in `mcp_servers`",
+            printable(&server.value)
+        ),
+    )
+    .primary(server.loc, "no such server")
+    .suggest_or(&server.value, servers.keys().map(String::as_str), || {
+        "declare it under `mcp_servers` in nhi.yaml, with its pinned `tools`".to_owned()
+    })
+}
+
+/// A gateway that knows a calling agent only by its token's `sub`, and an
+/// agent whose file does not say it.
+fn no_subject(identity: &Identity, gateway: &str) -> Option<Diagnostic> {
+    identity.auth.subject.is_none().then(|| {
+        Diagnostic::new(
+            Code::MissingField,
+            format!(
+                "`{}` calls MCP tools through {gateway}, which knows it only by its token's `sub`",
+                identity.name.value
+            ),
+        )
+        .primary(identity.auth.loc, "no `subject`")
+        .help("set `auth.subject` to the `sub` its tokens carry (an OAuth client's id)")
+    })
+}
+
 /// What ToolHive needs: servers the workspace declares, and a way to tell
 /// each calling agent (its token's `sub`).
 fn toolhive(model: &Model, target: &ToolHiveTarget, out: &mut Diagnostics) {
     let servers = &model.settings.mcp_servers;
     for server in &target.servers {
         if !servers.contains_key(&server.value) {
-            out.push(
-                Diagnostic::new(
-                    Code::UnknownMcpServer,
-                    format!(
-                        "MCP server `{}` is not declared in `mcp_servers`",
-                        printable(&server.value)
-                    ),
-                )
-                .primary(server.loc, "no such server")
-                .suggest(&server.value, servers.keys().map(String::as_str)),
-            );
+            out.push(unknown_server(model, server));
         }
     }
     for identity in model.identities.values() {
-        let runs = identity.mcp.iter().any(|g| target.runs(&g.server.value));
-        if runs && identity.auth.subject.is_none() {
-            out.push(
-                Diagnostic::new(
-                    Code::MissingField,
-                    format!(
-                        "`{}` calls MCP tools through ToolHive, which knows it only by its token's `sub`",
-                        identity.name.value
-                    ),
-                )
-                .primary(identity.auth.loc, "no `subject`")
-                .help("set `auth.subject` to the `sub` its tokens carry (an OAuth client's id)"),
-            );
+        if identity.mcp.iter().any(|g| target.runs(&g.server.value))
+            && let Some(d) = no_subject(identity, "ToolHive")
+        {
+            out.push(d);
         }
     }
 }
@@ -324,17 +337,7 @@ fn agentcore(model: &Model, target: &AgentCoreTarget, out: &mut Diagnostics) {
     let servers = &model.settings.mcp_servers;
     for (server, name) in &target.target_names {
         if !servers.contains_key(&server.value) {
-            out.push(
-                Diagnostic::new(
-                    Code::UnknownMcpServer,
-                    format!(
-                        "MCP server `{}` is not declared in `mcp_servers`",
-                        printable(&server.value)
-                    ),
-                )
-                .primary(server.loc, "no such server")
-                .suggest(&server.value, servers.keys().map(String::as_str)),
-            );
+            out.push(unknown_server(model, server));
         }
         if !is_target_name(&name.value) {
             out.push(target_name_refused(&name.value, name.loc));
@@ -417,14 +420,11 @@ fn caller_known(
 ) {
     let name = identity.name.value.as_str();
     match target.authorizer {
-        GatewayAuthorizer::Oauth if identity.auth.subject.is_none() => out.push(
-            Diagnostic::new(
-                Code::MissingField,
-                format!("`{name}` calls MCP tools through the AgentCore gateway, which knows it only by its token's `sub`"),
-            )
-            .primary(identity.auth.loc, "no `subject`")
-            .help("set `auth.subject` to the `sub` its tokens carry (an OAuth client's id)"),
-        ),
+        GatewayAuthorizer::Oauth => {
+            if let Some(d) = no_subject(identity, "the AgentCore gateway") {
+                out.push(d);
+            }
+        }
         GatewayAuthorizer::Iam if model.settings.targets.aws.is_none() => out.push(
             Diagnostic::new(
                 Code::MissingField,
@@ -441,24 +441,7 @@ fn check_identity(model: &Model, identity: &Identity, out: &mut Diagnostics) {
     let servers = &model.settings.mcp_servers;
     for grant in &identity.mcp {
         let Some(server) = servers.get(&grant.server.value) else {
-            out.push(
-                Diagnostic::new(
-                    Code::UnknownMcpServer,
-                    format!(
-                        "MCP server `{}` is not declared in `mcp_servers`",
-                        printable(&grant.server.value)
-                    ),
-                )
-                .primary(grant.server.loc, "no such server")
-                .suggest_or(
-                    &grant.server.value,
-                    servers.keys().map(String::as_str),
-                    || {
-                        "declare it under `mcp_servers` in nhi.yaml, with its pinned `tools`"
-                            .to_owned()
-                    },
-                ),
-            );
+            out.push(unknown_server(model, &grant.server));
             continue;
         };
         let forbidden: BTreeSet<&str> = grant.forbidden.iter().map(|t| t.value.as_str()).collect();
