@@ -492,6 +492,12 @@ fn main() {
             "note: {TIME} is missing, so peak memory is not measured (install it: apt-get install time)"
         );
     }
+    // the binary as shipped: the release profile strips it
+    if let Ok(meta) = std::fs::metadata(NHI) {
+        #[expect(clippy::cast_precision_loss, reason = "a size in MB, to two decimals")]
+        let mb = meta.len() as f64 / 1_000_000.0;
+        println!("release binary: {mb:.2} MB ({NHI})");
+    }
     if import_only() {
         let imported: Vec<_> = sizes.iter().map(|&n| import::measure(n, runs)).collect();
         import::table(&imported.iter().collect::<Vec<_>>(), cores, runs);
