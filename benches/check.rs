@@ -254,7 +254,9 @@ fn nhi_args(command: &mut Command, root: &Path, args: &[&OsStr]) {
         .arg(root)
         .args(args)
         .env("NHI_TODAY", TODAY)
-        .env("NO_COLOR", "1");
+        .env("NO_COLOR", "1")
+        // every figure is a cold one but the warm check's
+        .env("NHI_NO_CACHE", "1");
     if args.contains(&OsStr::new("--prove")) {
         command.env("CVC5", prove::solver());
     }
@@ -305,6 +307,16 @@ fn assert_clean(root: &Path, n: usize) {
 /// Time `nhi -C <root> <args…>` as a child process, which must exit 0; with
 /// `/usr/bin/time`, also its peak resident memory in KiB.
 fn nhi_timed(root: &Path, args: &[&OsStr], scratch: &Path) -> (Duration, Option<u64>) {
+    nhi_timed_with(root, args, scratch, false)
+}
+
+/// [`nhi_timed`], with the parse cache when `cache` is set.
+fn nhi_timed_with(
+    root: &Path,
+    args: &[&OsStr],
+    scratch: &Path,
+    cache: bool,
+) -> (Duration, Option<u64>) {
     let with_time = Path::new(TIME).is_file();
     let report = scratch.join("time.txt");
     let mut command = if with_time {
@@ -315,6 +327,9 @@ fn nhi_timed(root: &Path, args: &[&OsStr], scratch: &Path) -> (Duration, Option<
         Command::new(NHI)
     };
     nhi_args(&mut command, root, args);
+    if cache {
+        command.env_remove("NHI_NO_CACHE");
+    }
     let start = Instant::now();
     let out = command.output().unwrap();
     let elapsed = start.elapsed();
@@ -345,6 +360,30 @@ fn nhi_runs(root: &Path, args: &[&OsStr], scratch: &Path, runs: usize) -> (Stats
         times.push(t);
         rss_kib = rss_kib.max(r);
     }
+    (Stats::of(times), rss_kib)
+}
+
+/// `nhi check` with the cache warm and one identity file changed, as in a
+/// pre-commit hook or an editor: one cached run fills the cache, then each
+/// run appends a comment to one file and checks. The file is put back and
+/// the cache removed afterwards, for the cold figures that follow.
+fn warm_check(root: &Path, paths: &[PathBuf], scratch: &Path, runs: usize) -> (Stats, Option<u64>) {
+    let check = [OsStr::new("check")];
+    nhi_timed_with(root, &check, scratch, true);
+    let file = &paths[paths.len() / 2];
+    let original = std::fs::read(file).unwrap();
+    let mut times = Vec::new();
+    let mut rss_kib: Option<u64> = None;
+    for run in 0..runs {
+        let mut edited = original.clone();
+        edited.extend_from_slice(format!("# edit {run}\n").as_bytes());
+        std::fs::write(file, edited).unwrap();
+        let (t, r) = nhi_timed_with(root, &check, scratch, true);
+        times.push(t);
+        rss_kib = rss_kib.max(r);
+    }
+    std::fs::write(file, original).unwrap();
+    std::fs::remove_dir_all(root.join(".nhi")).unwrap();
     (Stats::of(times), rss_kib)
 }
 
@@ -400,6 +439,8 @@ struct Row {
     layer_parallel: Stats,
     check: Stats,
     rss_kib: Option<u64>,
+    warm: Stats,
+    warm_rss_kib: Option<u64>,
     phases: Phases,
     build: build::Figures,
     cedar: cedar::Figures,
@@ -443,6 +484,8 @@ fn run(n: usize, runs: usize) -> Row {
 
     let (check, rss_kib) = nhi_runs(&root, &[OsStr::new("check")], scratch, runs);
     eprintln!("  nhi check, end to end:             {}", check.cell());
+    let (warm, warm_rss_kib) = warm_check(&root, &paths, scratch, runs);
+    eprintln!("  nhi check, warm, one file changed: {}", warm.cell());
 
     let phases = phases(&root, runs);
     eprintln!(
@@ -466,6 +509,8 @@ fn run(n: usize, runs: usize) -> Row {
         layer_parallel,
         check,
         rss_kib,
+        warm,
+        warm_rss_kib,
         phases,
         build,
         cedar,
@@ -543,6 +588,27 @@ fn check_tables(rows: &[Row], cores: usize, runs: usize) {
             ratio(r.check, r.plain),
             ratio(r.check, r.layer),
             rss_cell(r.rss_kib),
+        );
+    }
+    println!();
+    println!(
+        "`nhi check` with its parse cache warm and one identity file changed (a \
+         comment appended), beside the cold check above (`--no-cache`), same run."
+    );
+    println!();
+    println!(
+        "| identities | `nhi check` cold | warm, one file changed | warm ÷ cold | peak RSS cold | peak RSS warm |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|");
+    for r in rows {
+        println!(
+            "| {} | {} | {} | {} | {} | {} |",
+            r.n,
+            r.check.cell(),
+            r.warm.cell(),
+            ratio(r.warm, r.check),
+            rss_cell(r.rss_kib),
+            rss_cell(r.warm_rss_kib),
         );
     }
     println!();

@@ -9,6 +9,7 @@ use std::path::Path;
 use crate::analyse::Analysis;
 use crate::diag::Diagnostics;
 use crate::lint::{self, LintContext};
+use crate::load::cache::Session;
 use crate::load::{self, LoadError, LoadOptions, Loaded};
 use crate::model::{Date, Identity, Model};
 use crate::source::SourceDb;
@@ -28,6 +29,9 @@ pub struct Checked {
     /// The severity overrides of `nhi.yaml`, for files read later
     /// (decision tests).
     pub overrides: Overrides,
+    /// The parse cache the load used, for the caller to leave behind
+    /// (`emit::store_cache`).
+    pub cache: Option<Session>,
 }
 
 /// Load and check the workspace rooted at `root` as of `today`, converting
@@ -66,7 +70,8 @@ pub fn loaded(loaded: Loaded, today: Date) -> Checked {
     finish(validate::identities(loaded, today), today)
 }
 
-fn finish(loaded: Loaded<Box<Identity>>, today: Date) -> Checked {
+fn finish(mut loaded: Loaded<Box<Identity>>, today: Date) -> Checked {
+    let cache = loaded.cache.take();
     let Validated {
         model,
         db,
@@ -90,5 +95,6 @@ fn finish(loaded: Loaded<Box<Identity>>, today: Date) -> Checked {
         db,
         diagnostics,
         overrides,
+        cache,
     }
 }

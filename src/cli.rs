@@ -57,6 +57,16 @@ pub struct GlobalArgs {
     /// The date that date-dependent checks use (default: today, UTC)
     #[arg(long, global = true, env = "NHI_TODAY", value_name = "YYYY-MM-DD")]
     pub today: Option<String>,
+    /// Parse every file, reading nothing from the workspace's cache
+    /// (`.nhi/cache`) and leaving none
+    #[arg(
+        long,
+        global = true,
+        env = "NHI_NO_CACHE",
+        action = clap::ArgAction::SetTrue,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub no_cache: bool,
 }
 
 /// When to colour.
@@ -227,6 +237,8 @@ pub struct Context {
     /// The instant a question is asked at (`nhi can`): the clock's, or the
     /// start of `--today`'s day when it is given.
     pub now: Time,
+    /// Whether the workspace's parse cache is used (not `--no-cache`).
+    pub cache: bool,
     /// Style of human output on stderr.
     pub style: Style,
     /// Whether output on stdout may be coloured.
@@ -314,6 +326,7 @@ fn context(global: &GlobalArgs, io: &Io<'_>) -> Result<Context, CliError> {
         start,
         today,
         now,
+        cache: !global.no_cache,
         style: style_for(global.color, io.stderr_is_terminal, io.no_color),
         stdout_color: style_for(global.color, io.stdout_is_terminal, io.no_color).color,
     })
@@ -336,8 +349,22 @@ fn clock() -> (Date, Time) {
 /// When the workspace cannot be loaded at all.
 pub fn check_workspace(cx: &Context) -> Result<(PathBuf, Checked), CliError> {
     let root = load::find_root(&cx.start)?;
-    let checked = crate::check::workspace(&root, LoadOptions::default(), cx.today)?;
+    let mut checked = crate::check::workspace(&root, cx.load_options(), cx.today)?;
+    if let Some(cache) = checked.cache.take() {
+        crate::emit::store_cache(cache);
+    }
     Ok((root, checked))
+}
+
+impl Context {
+    /// How commands load the workspace from the disk.
+    #[must_use]
+    pub fn load_options(&self) -> LoadOptions {
+        LoadOptions {
+            cache: self.cache,
+            ..LoadOptions::default()
+        }
+    }
 }
 
 /// Load and check the workspace for a command that needs it clean:

@@ -27,6 +27,52 @@ mod swap;
 /// The manifest of the files nhi wrote into an output folder.
 pub const MANIFEST: &str = ".nhi-manifest.json";
 
+/// Leave the parse cache a run used: its pack, when it changed, written
+/// whole under a temporary name and renamed into place, and a
+/// `.gitignore` that keeps `.nhi/` out of Git. The pack is sealed with
+/// the user's cache key, made on first use. A cache that cannot be
+/// written is no error: the next run parses again.
+pub fn store_cache(session: crate::load::cache::Session) {
+    use crate::load::cache;
+    let path = cache::pack_path(session.root());
+    let ignore = session.root().join(".nhi").join(".gitignore");
+    let Some(secret) = session.secret().copied().or_else(make_secret) else {
+        return;
+    };
+    let Some(bytes) = session.pack(&secret) else {
+        return;
+    };
+    if write_atomic(&path, &bytes).is_ok() {
+        // once: a file the user changed is theirs
+        let _ = create_new(
+            &ignore,
+            b"# nhi's cache: safe to delete, never committed\n*\n",
+        );
+    }
+}
+
+/// Make the user's cache key: 32 random bytes, readable by the user alone.
+/// When another run made it first, theirs is the key.
+fn make_secret() -> Option<crate::load::cache::Secret> {
+    let path = crate::load::cache::secret_path()?;
+    let mut secret = [0_u8; 32];
+    getrandom::fill(&mut secret).ok()?;
+    fs::create_dir_all(path.parent()?).ok()?;
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(&path) {
+        Ok(mut file) => {
+            file.write_all(&secret).ok()?;
+            file.sync_all().ok()?;
+            Some(secret)
+        }
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => crate::load::cache::read_secret(),
+        Err(_) => None,
+    }
+}
+
 /// Write `bytes` to `path` atomically, creating parent folders.
 ///
 /// # Errors

@@ -5,6 +5,7 @@
 //! text) as diagnostics; it fails with a [`LoadError`] only when it cannot
 //! run at all (no such folder, unreadable identity folder).
 
+pub mod cache;
 pub mod git;
 pub mod guard;
 pub mod secrets;
@@ -89,6 +90,8 @@ pub struct Loaded<T = IdentityFile> {
     pub identities: Vec<LoadedIdentity<T>>,
     /// Problems found while loading.
     pub diagnostics: Diagnostics,
+    /// The parse cache this load used, when it used one.
+    pub cache: Option<cache::Session>,
 }
 
 /// One identity file after loading.
@@ -109,6 +112,10 @@ pub struct LoadOptions {
     pub files: FileBudget,
     /// YAML budgets.
     pub yaml: yaml::Budget,
+    /// Whether a load from the disk reads documents it parsed before from
+    /// the workspace's parse cache ([`cache`]), and keeps the ones it
+    /// parses: `nhi` does, unless `--no-cache`.
+    pub cache: bool,
 }
 
 /// The workspace root for `start`: the nearest folder at or above it that
@@ -174,7 +181,8 @@ pub fn load_with<T: Send>(
         path: root.to_path_buf(),
         source,
     })?;
-    load_from(&source::Disk::new(root), options, convert)
+    let cache = options.cache.then(|| cache::Session::open(&root));
+    load_source(&source::Disk::new(root), options, convert, cache)
 }
 
 /// Load a workspace from any [`Source`](source::Source): the disk, or a
@@ -188,6 +196,15 @@ pub fn load_from<T: Send>(
     options: LoadOptions,
     convert: &Convert<'_, T>,
 ) -> Result<Loaded<T>, LoadError> {
+    load_source(source, options, convert, None)
+}
+
+fn load_source<T: Send>(
+    source: &dyn source::Source,
+    options: LoadOptions,
+    convert: &Convert<'_, T>,
+    cache: Option<cache::Session>,
+) -> Result<Loaded<T>, LoadError> {
     let mut loaded = Loaded {
         root: source.root().to_path_buf(),
         db: SourceDb::new(),
@@ -196,6 +213,7 @@ pub fn load_from<T: Send>(
         tool_lists: Vec::new(),
         identities: Vec::new(),
         diagnostics: Diagnostics::new(),
+        cache,
     };
 
     loaded.read_workspace(source, options);
@@ -224,32 +242,7 @@ pub fn load_from<T: Send>(
             }
         }
     }
-    for (server, path, loc) in includes {
-        let missing = match source.entry(&path) {
-            source::Entry::File => None,
-            source::Entry::Missing => Some("does not exist".to_owned()),
-            source::Entry::Other(kind) => Some(format!("is {kind}, not a regular file")),
-        };
-        if let Some(why) = missing {
-            let what = if server.is_some() { "tool list" } else { "included file" };
-            loaded.diagnostics.push(
-                Diagnostic::new(Code::Io, format!("{what} `{}` {why}", path.display()))
-                    .primary(loc, "named here"),
-            );
-            continue;
-        }
-        let Some((file, node)) = loaded.read_one(source, &path, options) else {
-            continue;
-        };
-        match server {
-            Some(server) => loaded.tool_lists.push((server, file, node)),
-            None => {
-                if let Some(catalogue) = loaded.read_raw::<CatalogueFile>(file, &node) {
-                    loaded.catalogues.push((file, catalogue));
-                }
-            }
-        }
-    }
+    loaded.read_includes(source, options, includes);
 
     let walked = source
         .walk(&identities_dir, options.files.max_files)
@@ -335,7 +328,7 @@ pub fn decisions(
             db.redact(file, &redact);
             continue;
         }
-        let parsed = parse_file(file, source, options);
+        let parsed = parse_file(file, source, options, None);
         out.diagnostics.extend(parsed.diagnostics);
         if let Some(node) = parsed.node {
             let text = source.text().clone();
@@ -396,6 +389,46 @@ impl<T: Send> Loaded<T> {
         }
     }
 
+    /// Read the files `nhi.yaml` names: included catalogues and pinned
+    /// tool lists, each at the line that names it.
+    fn read_includes(
+        &mut self,
+        source: &dyn source::Source,
+        options: LoadOptions,
+        includes: Vec<(Option<String>, PathBuf, Loc)>,
+    ) {
+        for (server, path, loc) in includes {
+            let missing = match source.entry(&path) {
+                source::Entry::File => None,
+                source::Entry::Missing => Some("does not exist".to_owned()),
+                source::Entry::Other(kind) => Some(format!("is {kind}, not a regular file")),
+            };
+            if let Some(why) = missing {
+                let what = if server.is_some() {
+                    "tool list"
+                } else {
+                    "included file"
+                };
+                self.diagnostics.push(
+                    Diagnostic::new(Code::Io, format!("{what} `{}` {why}", path.display()))
+                        .primary(loc, "named here"),
+                );
+                continue;
+            }
+            let Some((file, node)) = self.read_one(source, &path, options) else {
+                continue;
+            };
+            match server {
+                Some(server) => self.tool_lists.push((server, file, node)),
+                None => {
+                    if let Some(catalogue) = self.read_raw::<CatalogueFile>(file, &node) {
+                        self.catalogues.push((file, catalogue));
+                    }
+                }
+            }
+        }
+    }
+
     /// Read, add and parse one file (`nhi.yaml`, a catalogue).
     fn read_one(
         &mut self,
@@ -418,7 +451,7 @@ impl<T: Send> Loaded<T> {
             self.finish(file, diagnostics, &redact);
             return None;
         }
-        let parsed = parse_file(file, source, options);
+        let parsed = parse_file(file, source, options, self.cache.as_ref());
         self.finish(file, parsed.diagnostics, &parsed.redact);
         parsed.node.map(|node| (file, node))
     }
@@ -457,9 +490,10 @@ impl<T: Send> Loaded<T> {
             ids.push((file, read.problem));
         }
         let db = &self.db;
+        let cache = self.cache.as_ref();
         let results: Vec<_> = ids
             .into_par_iter()
-            .map(|(file, problem)| read_identity(db, file, problem, options, convert))
+            .map(|(file, problem)| read_identity(db, file, problem, options, convert, cache))
             .collect();
         for (identity, diagnostics, redact) in results {
             self.finish(identity.file, diagnostics, &redact);
@@ -474,7 +508,35 @@ struct Parsed {
     redact: Vec<(Span, String)>,
 }
 
-fn parse_file(file: FileId, source: &crate::source::SourceFile, options: LoadOptions) -> Parsed {
+/// Parse one file, from the cache when it holds the file's bytes (a file
+/// that parsed cleanly before, with no secret in it).
+fn parse_file(
+    file: FileId,
+    source: &crate::source::SourceFile,
+    options: LoadOptions,
+    cache: Option<&cache::Session>,
+) -> Parsed {
+    let key = cache.map(|_| cache::key(source.text(), options.yaml));
+    if let (Some(cache), Some(key)) = (cache, &key)
+        && let Some(node) = cache.get(key)
+    {
+        return Parsed {
+            node: Some(node),
+            diagnostics: Diagnostics::new(),
+            redact: Vec::new(),
+        };
+    }
+    let parsed = parse_text(file, source, options);
+    if let (Some(cache), Some(key), Some(node)) = (cache, key, &parsed.node)
+        && parsed.diagnostics.is_empty()
+        && parsed.redact.is_empty()
+    {
+        cache.put(key, node);
+    }
+    parsed
+}
+
+fn parse_text(file: FileId, source: &crate::source::SourceFile, options: LoadOptions) -> Parsed {
     let mut diagnostics = Diagnostics::new();
     // what the raw text holds is masked before the parser sees it
     let mut redact = secrets::scan_text(file, source.text(), &mut diagnostics);
@@ -513,6 +575,7 @@ fn read_identity<T>(
     problem: Option<guard::Problem>,
     options: LoadOptions,
     convert: &Convert<'_, T>,
+    cache: Option<&cache::Session>,
 ) -> (LoadedIdentity<T>, Diagnostics, Vec<(Span, String)>) {
     let mut identity = LoadedIdentity {
         file,
@@ -533,7 +596,7 @@ fn read_identity<T>(
         node,
         mut diagnostics,
         redact,
-    } = parse_file(file, source, options);
+    } = parse_file(file, source, options, cache);
     if let Some(node) = node {
         identity.declared_name = declared_name(file, &node);
         let mut reader = Reader::new(file, source.text(), &mut diagnostics);

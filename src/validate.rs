@@ -55,6 +55,7 @@ pub fn identities(loaded: Loaded, today: Date) -> Loaded<Box<Identity>> {
         tool_lists,
         identities,
         mut diagnostics,
+        cache,
     } = loaded;
     let converted: Vec<_> = identities
         .into_par_iter()
@@ -87,6 +88,7 @@ pub fn identities(loaded: Loaded, today: Date) -> Loaded<Box<Identity>> {
         tool_lists,
         identities,
         diagnostics,
+        cache,
     }
 }
 

@@ -2071,6 +2071,7 @@ fn output_does_not_depend_on_the_folder_or_the_creation_order() {
             start,
             today: date(TODAY),
             now: nhi::model::parse_time(TODAY).unwrap(),
+            cache: false,
             style: Style {
                 color: false,
                 width: 100,

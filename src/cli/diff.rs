@@ -132,12 +132,13 @@ pub fn run(args: &DiffArgs, cx: &Context, io: &mut Io<'_>) -> Result<ExitStatus,
     let base = at_revision(&repo, &args.base, cx)?;
     let head = match &args.head {
         Some(rev) => at_revision(&repo, rev, cx)?,
-        None => Revision::new(
-            "working tree",
-            None,
-            Some(check::workspace(&root, LoadOptions::default(), cx.today)?),
-            cx,
-        ),
+        None => {
+            let mut checked = check::workspace(&root, cx.load_options(), cx.today)?;
+            if let Some(cache) = checked.cache.take() {
+                crate::emit::store_cache(cache);
+            }
+            Revision::new("working tree", None, Some(checked), cx)
+        }
     };
     if let Some(c) = head.checked.as_ref().filter(|c| c.diagnostics.has_errors()) {
         show_diagnostics(&c.diagnostics, &c.db, cx, io)?;

@@ -2,10 +2,12 @@
 //! span of its text: what the loader parses a file into, and what the raw
 //! types are read from.
 
+use serde::Serialize;
+
 use crate::source::Span;
 
 /// A YAML value with the span of its text.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Node {
     /// The value.
     pub value: Value,
@@ -14,7 +16,7 @@ pub struct Node {
 }
 
 /// The value of a YAML node.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub enum Value {
     /// `null`, `~` or nothing.
     Null,
@@ -33,7 +35,7 @@ pub enum Value {
 }
 
 /// A mapping key with its span.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Key {
     /// The key's text.
     pub name: String,

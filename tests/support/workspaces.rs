@@ -43,11 +43,18 @@ pub(crate) fn nhi(dir: &Path, args: &[&str]) -> Output {
         .arg(dir)
         .args(args)
         .env("NO_COLOR", "1")
-        .env("NHI_TODAY", TODAY);
+        .env("NHI_TODAY", TODAY)
+        // the cache key of the tests' user, not of whoever runs them
+        .env("XDG_CACHE_HOME", cache_home());
     if args.contains(&"--prove") {
         command.env("CVC5", solver());
     }
     command.output().expect("nhi runs")
+}
+
+/// Where the tests keep nhi's cache key (`$XDG_CACHE_HOME/nhi/cache-key`).
+pub(crate) fn cache_home() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("xdg-cache")
 }
 
 /// Output bytes as text.

@@ -1,0 +1,293 @@
+//! The parse cache (`.nhi/cache`): every answer is the same with it, warm
+//! or cold, as without it; a damaged, foreign or stale cache is ignored
+//! and replaced; runs at once never corrupt it; `--no-cache` leaves none.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::disallowed_methods,
+    reason = "tests build workspaces on disk and fail loudly"
+)]
+
+#[path = "support/workspaces.rs"]
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use support::{files_under, nhi, repo, text, workspaces};
+
+/// A copy of a workspace (without its output) in a temporary folder.
+fn copy(from: &Path) -> tempfile::TempDir {
+    fn walk(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            let name = entry.file_name();
+            let target = to.join(&name);
+            if entry.file_type().unwrap().is_dir() {
+                // output, examples of the root, and any cache stay behind
+                if ![
+                    "dist", "examples", ".nhi", "target", ".git", "tests", "src", "fuzz",
+                ]
+                .contains(&name.to_str().unwrap_or(""))
+                {
+                    walk(&entry.path(), &target);
+                }
+            } else {
+                std::fs::copy(entry.path(), target).unwrap();
+            }
+        }
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    walk(from, tmp.path());
+    tmp
+}
+
+fn pack(dir: &Path) -> PathBuf {
+    dir.join(".nhi/cache/parse.bin")
+}
+
+/// What a user sees of a workspace: `nhi check` in every format, the
+/// decision tests, the calendar, and every file `nhi build` writes.
+fn answers(dir: &Path, cache: bool) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let flag: &[&str] = if cache { &[] } else { &["--no-cache"] };
+    let run = |args: &[&str]| -> Output {
+        let mut all: Vec<&str> = flag.to_vec();
+        all.extend(args);
+        nhi(dir, &all)
+    };
+    for format in ["human", "json", "sarif", "github"] {
+        let o = run(&["check", "--format", format]);
+        out.insert(format!("check {format}"), [o.stdout, o.stderr].concat());
+    }
+    let o = run(&["test"]);
+    out.insert("test".to_owned(), [o.stdout, o.stderr].concat());
+    let o = run(&["review", "--all", "--format", "json"]);
+    out.insert("review".to_owned(), o.stdout);
+    let built = tempfile::tempdir().unwrap();
+    let o = run(&["build", "--out", built.path().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    for (path, bytes) in files_under(built.path()) {
+        out.insert(format!("dist/{path}"), bytes);
+    }
+    out
+}
+
+#[test]
+fn every_shipped_workspace_answers_the_same_with_the_cache_cold_warm_and_without() {
+    for ws in workspaces() {
+        let tmp = copy(&ws);
+        let dir = tmp.path();
+        let without = answers(dir, false);
+        assert!(!dir.join(".nhi").exists(), "--no-cache left a cache");
+        let quiet = std::process::Command::new(env!("CARGO_BIN_EXE_nhi"))
+            .arg("-C")
+            .arg(dir)
+            .arg("check")
+            .env("NHI_TODAY", support::TODAY)
+            .env("XDG_CACHE_HOME", support::cache_home())
+            .env("NHI_NO_CACHE", "1")
+            .output()
+            .unwrap();
+        assert!(
+            quiet.status.code().is_some_and(|c| c < 2),
+            "{}",
+            text(&quiet.stderr)
+        );
+        assert!(!dir.join(".nhi").exists(), "NHI_NO_CACHE=1 left a cache");
+        let cold = answers(dir, true);
+        assert!(pack(dir).is_file(), "{}: no cache written", ws.display());
+        let first = std::fs::read(pack(dir)).unwrap();
+        let warm = answers(dir, true);
+        assert_eq!(
+            without,
+            cold,
+            "{}: the first cached run differs",
+            ws.display()
+        );
+        assert_eq!(without, warm, "{}: a warm run differs", ws.display());
+        // every document was found: nothing to write again
+        assert_eq!(std::fs::read(pack(dir)).unwrap(), first, "{}", ws.display());
+        assert_eq!(
+            std::fs::read_to_string(dir.join(".nhi/.gitignore")).unwrap(),
+            "# nhi's cache: safe to delete, never committed\n*\n"
+        );
+    }
+}
+
+#[test]
+fn every_problem_is_reported_at_the_same_place_from_the_cache() {
+    // the fixtures hold a problem of every kind, at keys, values, items
+    let fixtures = repo().join("tests/fixtures/check");
+    let mut names: Vec<PathBuf> = std::fs::read_dir(&fixtures)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    names.sort();
+    assert!(names.len() > 40);
+    for fixture in names {
+        let tmp = copy(&fixture);
+        let dir = tmp.path();
+        let report = |args: &[&str]| {
+            let o = nhi(dir, args);
+            [o.stdout, o.stderr].concat()
+        };
+        let without = report(&["--no-cache", "check", "--format", "json"]);
+        let cold = report(&["check", "--format", "json"]);
+        let warm = report(&["check", "--format", "json"]);
+        assert_eq!(text(&without), text(&cold), "{}", fixture.display());
+        assert_eq!(text(&without), text(&warm), "{}", fixture.display());
+    }
+}
+
+#[test]
+fn a_damaged_or_foreign_cache_is_ignored_and_replaced() {
+    let tmp = copy(&repo().join("examples/ai-agent-platform"));
+    let dir = tmp.path();
+    let want = nhi(dir, &["--no-cache", "check", "--format", "json"]).stdout;
+    nhi(dir, &["check"]);
+    let good = std::fs::read(pack(dir)).unwrap();
+    let mut flipped = good.clone();
+    let middle = flipped.len() / 2;
+    flipped[middle] ^= 0x40;
+    // another version's pack, sealed with our own key: the version
+    // follows the 8-byte magic and its 2-byte length
+    let key: [u8; 32] = std::fs::read(support::cache_home().join("nhi/cache-key"))
+        .unwrap()
+        .try_into()
+        .unwrap();
+    let mut other_version = good[..good.len() - 32].to_vec();
+    other_version[10] = b'9';
+    let mac = *blake3::keyed_hash(&key, &other_version).as_bytes();
+    other_version.extend_from_slice(&mac);
+    // (the same bytes sealed with the version put back are read: only the
+    // version refuses it)
+    let mut same = other_version[..other_version.len() - 32].to_vec();
+    same[10] = good[10];
+    same.extend_from_slice(blake3::keyed_hash(&key, &same).as_bytes());
+    assert_eq!(same, good);
+    for damaged in [
+        b"garbage".to_vec(),
+        Vec::new(),
+        good[..good.len() / 3].to_vec(),
+        flipped,
+        other_version,
+    ] {
+        std::fs::write(pack(dir), &damaged).unwrap();
+        let got = nhi(dir, &["check", "--format", "json"]);
+        assert_eq!(got.stdout, want);
+        // replaced by a whole pack again
+        assert_eq!(std::fs::read(pack(dir)).unwrap(), good);
+    }
+}
+
+#[test]
+fn a_pack_sealed_with_another_users_key_is_never_trusted() {
+    let tmp = copy(&repo().join("examples/ai-agent-platform"));
+    let dir = tmp.path();
+    let want = nhi(dir, &["--no-cache", "check", "--format", "json"]).stdout;
+    nhi(dir, &["check"]);
+    let ours = std::fs::read(pack(dir)).unwrap();
+    // someone else's nhi (a pack committed to the repository, copied from
+    // another machine): whole and well formed, but not sealed with our key
+    let elsewhere = tempfile::tempdir().unwrap();
+    let theirs = std::process::Command::new(env!("CARGO_BIN_EXE_nhi"))
+        .arg("-C")
+        .arg(dir)
+        .args(["check", "--format", "json"])
+        .env("NHI_TODAY", support::TODAY)
+        .env("XDG_CACHE_HOME", elsewhere.path())
+        .output()
+        .unwrap();
+    assert_eq!(theirs.stdout, want);
+    let sealed_elsewhere = std::fs::read(pack(dir)).unwrap();
+    // the other key read nothing of ours, and sealed the pack anew
+    assert_ne!(sealed_elsewhere, ours);
+    assert_eq!(sealed_elsewhere.len(), ours.len());
+    // and ours reads nothing of theirs
+    assert_eq!(nhi(dir, &["check", "--format", "json"]).stdout, want);
+    assert_eq!(std::fs::read(pack(dir)).unwrap(), ours);
+    // the key is the user's alone
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let key = elsewhere.path().join("nhi/cache-key");
+        let mode = std::fs::metadata(&key).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        assert_eq!(std::fs::read(&key).unwrap().len(), 32);
+    }
+}
+
+#[test]
+fn a_changed_file_is_parsed_again_and_its_old_entry_dropped() {
+    let tmp = copy(&repo().join("examples/ai-agent-platform"));
+    let dir = tmp.path();
+    nhi(dir, &["check"]);
+    let before = std::fs::read(pack(dir)).unwrap();
+    let file = dir.join("identities/refund-agent.yaml");
+    let edited = std::fs::read_to_string(&file)
+        .unwrap()
+        .replace("ttl: 15m", "ttl: 10m");
+    std::fs::write(&file, edited).unwrap();
+    let want = nhi(dir, &["--no-cache", "check", "--format", "json"]).stdout;
+    let got = nhi(dir, &["check", "--format", "json"]);
+    assert_eq!(got.stdout, want);
+    let after = std::fs::read(pack(dir)).unwrap();
+    assert_ne!(after, before);
+    // one entry replaced by another of the same size: the pack holds what
+    // the workspace is now, nothing more
+    assert_eq!(after.len(), before.len());
+    // and a file that does not parse is never kept
+    std::fs::write(&file, "agent: [unclosed\n").unwrap();
+    nhi(dir, &["check"]);
+    assert!(std::fs::read(pack(dir)).unwrap().len() < after.len());
+}
+
+#[test]
+fn runs_at_once_leave_a_whole_cache() {
+    let tmp = copy(&repo().join("examples/cicd-pipelines"));
+    let dir = tmp.path().to_path_buf();
+    let want = nhi(&dir, &["--no-cache", "check", "--format", "json"]).stdout;
+    let runs: Vec<_> = (0..6)
+        .map(|_| {
+            let dir = dir.clone();
+            std::thread::spawn(move || nhi(&dir, &["check", "--format", "json"]).stdout)
+        })
+        .collect();
+    for run in runs {
+        assert_eq!(run.join().unwrap(), want);
+    }
+    // whichever run's pack won, it is whole: a warm run finds everything
+    // in it and leaves it as it is
+    let whole = std::fs::read(pack(&dir)).unwrap();
+    assert_eq!(nhi(&dir, &["check", "--format", "json"]).stdout, want);
+    assert_eq!(std::fs::read(pack(&dir)).unwrap(), whole);
+    let leftovers: Vec<_> = std::fs::read_dir(dir.join(".nhi/cache"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(leftovers, ["parse.bin"]);
+}
+
+#[test]
+fn a_secret_never_reaches_the_cache() {
+    let tmp = copy(&repo().join("examples/ai-agent-platform"));
+    let dir = tmp.path();
+    let token = "ghp_0123456789abcdefghijklmnopqrstuvwxyzAB";
+    let file = dir.join("identities/support-triage.yaml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, format!("{text}# token: {token}\n")).unwrap();
+    let out = nhi(dir, &["check"]);
+    assert_eq!(out.status.code(), Some(1));
+    let bytes = std::fs::read(pack(dir)).unwrap();
+    assert!(
+        !bytes.windows(token.len()).any(|w| w == token.as_bytes()),
+        "the token is in the cache"
+    );
+}
