@@ -3,8 +3,8 @@
 //! target cannot enforce, so that no target is silently broader than the
 //! file nor silently dead.
 //!
-//! A grant's conditions (its identity's `context` and its `where`) are of
-//! three kinds, by what they describe:
+//! A grant's conditions (its identity's `context`, its `where`, its
+//! approval and its time window) are of five kinds, by what they describe:
 //!
 //! - the **caller**: its environment and namespace, and (outside AWS) the
 //!   region its requests are made in. No cloud reads these in a request;
@@ -20,6 +20,11 @@
 //!   on resources that carry tags, `aws:RequestTag/KEY` for an action that
 //!   creates what it is authorized on), the actions that take different
 //!   tag conditions in a statement each; no other target can narrow by it.
+//! - the **time** of a request (a grant's window, a test of `now`): AWS on
+//!   `aws:CurrentTime`, Google Cloud in the binding's condition on
+//!   `request.time`; Azure and the cluster have no condition on time.
+//! - a human's **approval** (`approved_by`, and `approved_at` for a time
+//!   after it), which no cloud can ask for.
 //!
 //! A condition a target cannot enforce is [`Unenforced`]: the target grants
 //! without it, and only Cedar holds the identity to it.
@@ -30,7 +35,7 @@ use crate::model::{
     Action, AwsMapping, GcpMapping, Grant, Identity, KubernetesMapping, Model, Platform, Time,
 };
 use crate::vocabulary::aws::{self, Tags};
-use crate::vocabulary::context::{APPROVED_AT, APPROVED_BY, ENVIRONMENT, NAMESPACE, NOW, REGION};
+use crate::vocabulary::context::{APPROVED_AT, APPROVED_BY, ENVIRONMENT, NAMESPACE, REGION};
 use crate::vocabulary::{gcp, glob, regions};
 
 use super::federation::{self, AwsTrust, GcpTrust, issuer_host};
@@ -373,8 +378,12 @@ pub fn aws(
     let mut unenforced = Vec::new();
     let mut window = Window::default();
     for check in checks {
+        // a window is a test of `now`; a `where` on `now` (TG002) is not
+        if let Some(w) = Window::of(&check) {
+            window = w;
+            continue;
+        }
         match check.key.as_str() {
-            NOW => window = Window::of(&check).unwrap_or_default(),
             REGION => {
                 let accepted = regions_of(&check, Platform::Aws);
                 if accepted.is_empty() {
@@ -508,12 +517,19 @@ pub fn plan(
     let mut unenforced = Vec::new();
     let mut window = Window::default();
     for check in checks {
-        let why = match check.key.as_str() {
-            NOW if platform == Platform::Gcp => {
-                window = Window::of(&check).unwrap_or_default();
-                continue;
+        // a window is a test of `now`; a `where` on `now` (TG002) is not
+        if let Some(w) = Window::of(&check) {
+            if platform == Platform::Gcp {
+                window = w;
+            } else {
+                unenforced.push(Unenforced {
+                    check,
+                    why: Unenforceable::Time,
+                });
             }
-            NOW => Unenforceable::Time,
+            continue;
+        }
+        let why = match check.key.as_str() {
             APPROVED_AT => Unenforceable::Approval,
             REGION => {
                 let own = regions_of(&check, platform);
