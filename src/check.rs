@@ -41,7 +41,22 @@ pub struct Checked {
 ///
 /// When the workspace cannot be loaded at all.
 pub fn workspace(root: &Path, options: LoadOptions, today: Date) -> Result<Checked, LoadError> {
-    let loaded = load::load_with(root, options, &|db, file, raw, out| {
+    workspace_cached(root, options, today, None)
+}
+
+/// [`workspace`], through the parse cache `cache` when one is given, which
+/// the [`Checked`] hands back in `cache`.
+///
+/// # Errors
+///
+/// When the workspace cannot be loaded at all.
+pub fn workspace_cached(
+    root: &Path,
+    options: LoadOptions,
+    today: Date,
+    cache: Option<Session>,
+) -> Result<Checked, LoadError> {
+    let loaded = load::load_disk(root, options, cache, &|db, file, raw, out| {
         validate::identity::convert(db, file, &raw, today, out).map(Box::new)
     })?;
     Ok(finish(loaded, today))
@@ -58,7 +73,23 @@ pub fn source(
     options: LoadOptions,
     today: Date,
 ) -> Result<Checked, LoadError> {
-    let loaded = load::load_from(source, options, &|db, file, raw, out| {
+    source_cached(source, options, today, None)
+}
+
+/// [`source`], reading documents from a parse cache (and keeping the ones
+/// it parses there), which the [`Checked`] hands back in `cache`: one
+/// cache serves both sides of a diff.
+///
+/// # Errors
+///
+/// When the workspace cannot be loaded at all.
+pub fn source_cached(
+    source: &dyn load::source::Source,
+    options: LoadOptions,
+    today: Date,
+    cache: Option<Session>,
+) -> Result<Checked, LoadError> {
+    let loaded = load::load_cached(source, options, cache, &|db, file, raw, out| {
         validate::identity::convert(db, file, &raw, today, out).map(Box::new)
     })?;
     Ok(finish(loaded, today))

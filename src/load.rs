@@ -171,17 +171,33 @@ pub type Convert<'a, T> =
 /// # Errors
 ///
 /// When the identity folder cannot be read.
-#[expect(clippy::disallowed_methods, reason = "loading reads the file system")]
 pub fn load_with<T: Send>(
     root: &Path,
     options: LoadOptions,
+    convert: &Convert<'_, T>,
+) -> Result<Loaded<T>, LoadError> {
+    load_disk(root, options, None, convert)
+}
+
+/// [`load_with`], through the parse cache `cache` when one is given (else
+/// the workspace's own when `options.cache` is set), which comes back in
+/// [`Loaded::cache`].
+///
+/// # Errors
+///
+/// When the identity folder cannot be read.
+#[expect(clippy::disallowed_methods, reason = "loading reads the file system")]
+pub fn load_disk<T: Send>(
+    root: &Path,
+    options: LoadOptions,
+    cache: Option<cache::Session>,
     convert: &Convert<'_, T>,
 ) -> Result<Loaded<T>, LoadError> {
     let root = root.canonicalize().map_err(|source| LoadError::Workspace {
         path: root.to_path_buf(),
         source,
     })?;
-    let cache = options.cache.then(|| cache::Session::open(&root));
+    let cache = cache.or_else(|| options.cache.then(|| cache::Session::open(&root)));
     load_source(&source::Disk::new(root), options, convert, cache)
 }
 
@@ -197,6 +213,22 @@ pub fn load_from<T: Send>(
     convert: &Convert<'_, T>,
 ) -> Result<Loaded<T>, LoadError> {
     load_source(source, options, convert, None)
+}
+
+/// [`load_from`], with a parse cache: documents it holds are not parsed
+/// again, and the ones parsed are kept in it. The cache comes back in
+/// [`Loaded::cache`].
+///
+/// # Errors
+///
+/// When the identity folder cannot be read.
+pub fn load_cached<T: Send>(
+    source: &dyn source::Source,
+    options: LoadOptions,
+    cache: Option<cache::Session>,
+    convert: &Convert<'_, T>,
+) -> Result<Loaded<T>, LoadError> {
+    load_source(source, options, convert, cache)
 }
 
 fn load_source<T: Send>(

@@ -14,6 +14,9 @@
 #[path = "support/workspaces.rs"]
 mod support;
 
+#[path = "support/repo.rs"]
+mod repo;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -290,4 +293,29 @@ fn a_secret_never_reaches_the_cache() {
         !bytes.windows(token.len()).any(|w| w == token.as_bytes()),
         "the token is in the cache"
     );
+}
+
+#[test]
+fn a_diff_parses_what_both_sides_share_once_and_answers_the_same() {
+    let r = repo::Repo::new();
+    r.write(
+        "identities/release-assistant.yaml",
+        &repo::RELEASE.replace("ttl: 1h", "ttl: 30m"),
+    );
+    let args = ["diff", "--base", "HEAD", "--format", "json"];
+    let without = nhi(r.path(), &[&["--no-cache"][..], &args].concat()).stdout;
+    assert!(!r.path().join(".nhi").exists());
+    let cold = nhi(r.path(), &args).stdout;
+    let packed = std::fs::read(pack(r.path())).unwrap();
+    let warm = nhi(r.path(), &args).stdout;
+    assert_eq!(text(&without), text(&cold));
+    assert_eq!(text(&without), text(&warm));
+    // both versions of the edited file, and what the sides share once:
+    // the warm run found everything
+    assert_eq!(std::fs::read(pack(r.path())).unwrap(), packed);
+    // and the cache is never committed by `git add`
+    r.commit("shorter tokens");
+    let head = git2::Repository::open(r.path()).unwrap();
+    let tree = head.head().unwrap().peel_to_tree().unwrap();
+    assert!(tree.get_path(Path::new(".nhi")).is_err());
 }

@@ -15,6 +15,7 @@ use crate::cedar::schema::SchemaDoc;
 use crate::check::{self, Checked};
 use crate::diag::tamed;
 use crate::diff::{self, Report, Risk, Side};
+use crate::load::cache::Session;
 use crate::load::git::Repo;
 use crate::load::{self, LoadError, LoadOptions};
 use crate::model::Model;
@@ -95,11 +96,21 @@ impl Revision {
     }
 }
 
-fn at_revision(repo: &Repo, rev: &str, cx: &Context) -> Result<Revision, CliError> {
+/// The workspace at a revision, parsed through `cache` (which it hands
+/// back: a file the other side has too is parsed once).
+fn at_revision(
+    repo: &Repo,
+    rev: &str,
+    cx: &Context,
+    cache: &mut Option<Session>,
+) -> Result<Revision, CliError> {
     let options = LoadOptions::default();
     let (source, commit) = repo.workspace_at(rev, options.files.max_file_bytes)?;
-    let checked = match check::source(&source, options, cx.today) {
-        Ok(c) => Some(c),
+    let checked = match check::source_cached(&source, options, cx.today, cache.take()) {
+        Ok(mut c) => {
+            *cache = c.cache.take();
+            Some(c)
+        }
         // no identity folder at that revision: the workspace is new there
         Err(LoadError::IdentityDir { .. }) => None,
         Err(e) => return Err(e.into()),
@@ -129,17 +140,21 @@ fn rendered(revision: &Revision, prefix: &str) -> Option<Artifacts> {
 pub fn run(args: &DiffArgs, cx: &Context, io: &mut Io<'_>) -> Result<ExitStatus, CliError> {
     let root = load::find_root(&cx.start)?;
     let repo = Repo::discover(&root)?;
-    let base = at_revision(&repo, &args.base, cx)?;
+    // one parse cache for both sides: what they share is parsed once
+    let mut cache = cx.cache.then(|| Session::open(&root));
+    let base = at_revision(&repo, &args.base, cx, &mut cache)?;
     let head = match &args.head {
-        Some(rev) => at_revision(&repo, rev, cx)?,
+        Some(rev) => at_revision(&repo, rev, cx, &mut cache)?,
         None => {
-            let mut checked = check::workspace(&root, cx.load_options(), cx.today)?;
-            if let Some(cache) = checked.cache.take() {
-                crate::emit::store_cache(cache);
-            }
+            let mut checked =
+                check::workspace_cached(&root, cx.load_options(), cx.today, cache.take())?;
+            cache = checked.cache.take();
             Revision::new("working tree", None, Some(checked), cx)
         }
     };
+    if let Some(cache) = cache {
+        crate::emit::store_cache(cache);
+    }
     if let Some(c) = head.checked.as_ref().filter(|c| c.diagnostics.has_errors()) {
         show_diagnostics(&c.diagnostics, &c.db, cx, io)?;
         writeln!(io.stderr, "no diff: `{}` does not check clean", head.label)?;
