@@ -79,12 +79,22 @@ fn call(
     )
     .unwrap_or_else(|e| panic!("{tool}: {e}"));
     let request = Request::new(principal, action, resource, context, Some(schema)).unwrap();
-    let response = Authorizer::new().is_authorized(&request, policies, &entities);
+    decide(&request, policies, &entities, tool)
+}
+
+/// The Cedar authorizer's decision, which must raise no evaluation error,
+/// and each deciding policy by its `@id`, as the rendered file names it.
+fn decide(
+    request: &Request,
+    policies: &PolicySet,
+    entities: &Entities,
+    tool: &str,
+) -> (Decision, Vec<String>) {
+    let response = Authorizer::new().is_authorized(request, policies, entities);
     assert!(
         response.diagnostics().errors().next().is_none(),
         "{tool}: evaluation errors"
     );
-    // each deciding policy by its `@id`, as the rendered file names it
     let reasons = response
         .diagnostics()
         .reason()
@@ -316,17 +326,7 @@ fn toolhive_call(
     let context = Context::from_json_value(Value::Object(context), Some((schema, &action)))
         .unwrap_or_else(|e| panic!("{tool}: {e}"));
     let request = Request::new(principal, action, resource, context, Some(schema)).unwrap();
-    let response = Authorizer::new().is_authorized(&request, policies, &entities);
-    assert!(
-        response.diagnostics().errors().next().is_none(),
-        "{tool}: evaluation errors"
-    );
-    let reasons = response
-        .diagnostics()
-        .reason()
-        .filter_map(|id| policies.policy(id)?.annotation("id").map(str::to_owned))
-        .collect();
-    (response.decision(), reasons)
+    decide(&request, policies, &entities, tool)
 }
 
 #[test]
