@@ -169,7 +169,9 @@ pub enum RenderError {
         why: String,
     },
     /// An AgentCore statement is longer than the service takes.
-    #[error("an AgentCore Policy statement of `{identity}` is {size} characters; CreatePolicy takes {limit}")]
+    #[error(
+        "an AgentCore Policy statement of `{identity}` is {size} characters; CreatePolicy takes {limit}"
+    )]
     #[diagnostic(
         code(nhi::render::agentcore_statement_size),
         help("narrow the tool's `where` to fewer values")
@@ -227,7 +229,7 @@ pub fn render(
         artifacts.extend(kubernetes::render(model, analysis, db));
     }
     if let Some(target) = &targets.agentcore {
-        artifacts.extend(agentcore::render(model, analysis, db, target)?);
+        artifacts.extend(agentcore::render(model, analysis, target)?);
     }
     if let Some(target) = &targets.toolhive {
         artifacts.extend(toolhive::render(model, analysis, target));

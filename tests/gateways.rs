@@ -539,3 +539,22 @@ fn a_scope_must_be_a_scope_token_naming_tools_the_server_has() {
         "{diagnostics:#?}"
     );
 }
+
+#[test]
+fn a_tool_list_pinned_as_yaml_renders_as_the_same_list_in_json() {
+    // `nhi check` reads a pinned list as YAML, of which JSON is a part: a
+    // list kept in YAML's own style must give the gateway the same schema
+    let render = |dir: &std::path::Path| {
+        let out = nhi(dir, &["build"]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        std::fs::read_to_string(dir.join("dist/agentcore/agentcore.cedarschema")).unwrap()
+    };
+    let json = support::example("ai-agent-platform");
+    let yaml = support::example("ai-agent-platform");
+    let list = yaml.path().join("mcp/kubectl.tools.json");
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&list).unwrap()).unwrap();
+    let block = serde_saphyr::to_string(&doc).unwrap();
+    assert!(serde_json::from_str::<Value>(&block).is_err(), "{block}");
+    std::fs::write(&list, block).unwrap();
+    assert_eq!(render(yaml.path()), render(json.path()));
+}

@@ -45,6 +45,9 @@ pub struct ToolList {
     pub file: FileId,
     /// Its tools, by name.
     pub tools: BTreeMap<String, Tool>,
+    /// Each named tool as the server describes it, in the order of the
+    /// list: what a gateway's schema is generated from.
+    pub definitions: Vec<serde_json::Value>,
 }
 
 /// One tool of a server.

@@ -43,6 +43,40 @@ pub struct Key {
     pub span: Span,
 }
 
+impl Node {
+    /// The document as JSON: what a JSON file of it holds (an integer too
+    /// large for JSON's numbers becomes a float, a NaN or an infinity
+    /// `null`, as `serde_json` writes them).
+    #[must_use]
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value as Json;
+        match &self.value {
+            Value::Null => Json::Null,
+            Value::Bool(b) => Json::Bool(*b),
+            Value::Int(i) => i64::try_from(*i)
+                .map(Json::from)
+                .or_else(|_| u64::try_from(*i).map(Json::from))
+                .unwrap_or_else(|_| {
+                    #[expect(
+                        clippy::cast_precision_loss,
+                        reason = "beyond 64 bits, as JSON reads it"
+                    )]
+                    let f = *i as f64;
+                    Json::from(f)
+                }),
+            Value::Float(f) => Json::from(*f),
+            Value::Str(s) => Json::String(s.clone()),
+            Value::Seq(items) => Json::Array(items.iter().map(Self::to_json).collect()),
+            Value::Map(entries) => Json::Object(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.name.clone(), v.to_json()))
+                    .collect(),
+            ),
+        }
+    }
+}
+
 impl Value {
     /// The word for the value's type in messages ("a string", "a mapping").
     #[must_use]

@@ -29,7 +29,6 @@ use crate::analyse::Analysis;
 use crate::cedar::syntax::string;
 use crate::model::mcp::{Argument, ArgumentKind};
 use crate::model::{AgentCoreTarget, GatewayAuthorizer, Identity, McpServer, Model};
-use crate::source::SourceDb;
 
 use super::mcp::{self, Spelling};
 use super::{Artifact, Artifacts, RenderError};
@@ -72,13 +71,12 @@ pub fn action_name(target: &AgentCoreTarget, server: &str, tool: &str) -> String
 pub fn render(
     model: &Model,
     analysis: &Analysis,
-    db: &SourceDb,
     target: &AgentCoreTarget,
 ) -> Result<Artifacts, RenderError> {
     let mut out = Artifacts::new();
     out.insert(Artifact::new(
         &format!("{DIR}/agentcore.cedarschema"),
-        schema(model, db, target)?,
+        schema(model, target)?,
         None,
     ));
     let mut policies = String::from(
@@ -100,7 +98,7 @@ pub fn render(
 
 /// The gateway's Cedar schema: the stub, and an action per tool of every
 /// server with a pinned tool list.
-fn schema(model: &Model, db: &SourceDb, target: &AgentCoreTarget) -> Result<String, RenderError> {
+fn schema(model: &Model, target: &AgentCoreTarget) -> Result<String, RenderError> {
     let config = SchemaGeneratorConfig::default()
         .objects_as_records(true)
         .encode_numbers_as_decimal(true)
@@ -110,7 +108,7 @@ fn schema(model: &Model, db: &SourceDb, target: &AgentCoreTarget) -> Result<Stri
         .map_err(|e| refused(e.to_string()))?;
     let mut tools = Vec::new();
     for server in model.settings.mcp_servers.values() {
-        tools.extend(renamed(server, db, target));
+        tools.extend(renamed(server, target));
     }
     if tools.is_empty() {
         return Ok(generator.get_schema_as_str());
@@ -124,26 +122,11 @@ fn schema(model: &Model, db: &SourceDb, target: &AgentCoreTarget) -> Result<Stri
 }
 
 /// A server's pinned tools, each named as the gateway names it.
-fn renamed(server: &McpServer, db: &SourceDb, target: &AgentCoreTarget) -> Vec<Value> {
+fn renamed(server: &McpServer, target: &AgentCoreTarget) -> Vec<Value> {
     let Some(list) = &server.tools else {
         return Vec::new();
     };
-    let text = db
-        .get(list.file)
-        .map(|f| f.text().clone())
-        .unwrap_or_default();
-    // the pinned file read as YAML already; JSON it is
-    let Ok(doc) = serde_json::from_str::<Value>(&text) else {
-        return Vec::new();
-    };
-    let items = doc
-        .pointer("/result/tools")
-        .or_else(|| doc.get("tools"))
-        .unwrap_or(&doc);
-    let Value::Array(items) = items else {
-        return Vec::new();
-    };
-    items
+    list.definitions
         .iter()
         .filter_map(|tool| {
             let name = tool.get("name")?.as_str()?;

@@ -243,7 +243,11 @@ pub(super) fn metadata(model: &Model) -> Artifacts {
 }
 
 fn scopes(server: &McpServer) -> Vec<&str> {
-    server.scopes.iter().map(|(s, _)| s.value.as_str()).collect()
+    server
+        .scopes
+        .iter()
+        .map(|(s, _)| s.value.as_str())
+        .collect()
 }
 
 /// Where a server serves its metadata: the well-known path inserted

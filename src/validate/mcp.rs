@@ -92,10 +92,12 @@ fn tool_list(file: FileId, node: &Node, out: &mut Diagnostics) -> Option<ToolLis
         return None;
     };
     let mut tools = BTreeMap::new();
+    let mut definitions = Vec::new();
     for item in items {
         let Some(tool) = tool_of(file, item, out) else {
             continue;
         };
+        definitions.push(item.to_json());
         if tools.contains_key(&tool.name.value) {
             out.push(invalid(
                 file,
@@ -110,7 +112,11 @@ fn tool_list(file: FileId, node: &Node, out: &mut Diagnostics) -> Option<ToolLis
         }
         tools.insert(tool.name.value.clone(), tool);
     }
-    Some(ToolList { file, tools })
+    Some(ToolList {
+        file,
+        tools,
+        definitions,
+    })
 }
 
 /// One tool: its name and the arguments of its `inputSchema`.
