@@ -20,6 +20,7 @@ use cedar_policy::{
 use crate::analyse::{self, Decision};
 use crate::cedar::index::{Index, covers};
 use crate::cedar::policy::{Cond, Effect, Policy, principal_type};
+use crate::cedar::schema::SchemaDoc;
 use crate::cedar::{CedarError, Rendering, verify};
 use crate::diag::{backticked, did_you_mean};
 use crate::model::Model;
@@ -129,7 +130,9 @@ pub enum AuthorizeError {
 pub struct Authorizer<'r> {
     model: &'r Model,
     rendering: &'r Rendering,
-    schema: Schema,
+    /// The schema a request of each action is validated against: the
+    /// workspace's, with that action alone, parsed when first asked.
+    schemas: BTreeMap<&'r str, OnceLock<Schema>>,
     prefix: String,
     by_id: BTreeMap<&'r str, usize>,
     index: Index<'r>,
@@ -142,13 +145,17 @@ impl<'r> Authorizer<'r> {
     ///
     /// # Errors
     ///
-    /// When the rendered schema does not parse.
+    /// None as yet: the schema is parsed for each action when first asked.
     pub fn new(model: &'r Model, rendering: &'r Rendering) -> Result<Self, AuthorizeError> {
-        let schema = verify::schema(rendering)?;
         Ok(Self {
             model,
             rendering,
-            schema,
+            schemas: rendering
+                .schema
+                .actions
+                .keys()
+                .map(|a| (a.as_str(), OnceLock::new()))
+                .collect(),
             prefix: rendering.prefix(),
             by_id: rendering
                 .policies
@@ -388,11 +395,34 @@ impl<'r> Authorizer<'r> {
             self.uid("Action", &query.action)?,
             self.uid(&ty, &id)?,
             context,
-            Some(&self.schema),
+            Some(self.schema_for(&query.action)?),
         )
         .map_err(|e| AuthorizeError::Request {
             message: e.to_string(),
         })
+    }
+
+    /// The schema of the workspace with `action` as its only action: a
+    /// request of that action is valid against it exactly when it is
+    /// valid against the whole, and it parses in a fraction of the time.
+    fn schema_for(&self, action: &str) -> Result<&Schema, AuthorizeError> {
+        let whole = &self.rendering.schema;
+        let (Some(cell), Some(resources)) = (self.schemas.get(action), whole.actions.get(action))
+        else {
+            return Err(AuthorizeError::Request {
+                message: format!("no action `{action}` in the schema"),
+            });
+        };
+        if let Some(schema) = cell.get() {
+            return Ok(schema);
+        }
+        let doc = SchemaDoc {
+            namespace: whole.namespace.clone(),
+            actions: BTreeMap::from([(action.to_owned(), resources.clone())]),
+            context_keys: whole.context_keys.clone(),
+        };
+        let parsed = verify::parse_schema(&doc)?;
+        Ok(cell.get_or_init(|| parsed))
     }
 
     fn context(&self, query: &Query) -> Result<Context, AuthorizeError> {
