@@ -187,6 +187,18 @@ impl<'r> Authorizer<'r> {
         Ok(self.explained(query, self.answer(&request, &set)))
     }
 
+    /// Whether a policy that can apply to `principal`'s requests reads the
+    /// context attribute `key`.
+    #[must_use]
+    pub fn reads(&self, principal: &str, key: &str) -> bool {
+        self.index
+            .for_principal(principal)
+            .into_iter()
+            .filter_map(|i| self.rendering.policies.get(i))
+            .flat_map(|p| &p.when)
+            .any(|c| matches!(c, Cond::Holds(check) if check.key == key))
+    }
+
     /// Decide a query on the whole policy set.
     ///
     /// # Errors

@@ -10,6 +10,7 @@ use crate::analyse::Analysis;
 use crate::diag::Diagnostics;
 use crate::lint::{self, LintContext};
 use crate::load::cache::Session;
+use crate::load::involve::{Needs, Partial};
 use crate::load::{self, LoadError, LoadOptions, Loaded};
 use crate::model::{Date, Identity, Model};
 use crate::source::SourceDb;
@@ -32,6 +33,9 @@ pub struct Checked {
     /// The parse cache the load used, for the caller to leave behind
     /// (`emit::store_cache`).
     pub cache: Option<Session>,
+    /// Of a check of only what a question involves ([`involving`]): what
+    /// is known of the identity files it did not read.
+    pub partial: Option<Partial>,
 }
 
 /// Load and check the workspace rooted at `root` as of `today`, converting
@@ -57,6 +61,25 @@ pub fn workspace_cached(
     cache: Option<Session>,
 ) -> Result<Checked, LoadError> {
     let loaded = load::load_disk(root, options, cache, &|db, file, raw, out| {
+        validate::identity::convert(db, file, &raw, today, out).map(Box::new)
+    })?;
+    Ok(finish(loaded, today))
+}
+
+/// Load and check only the identity files `needs` involves (see
+/// [`load::involve`]), as of `today`: enough to decide a request exactly
+/// as the whole workspace would, with the problems of those files alone.
+///
+/// # Errors
+///
+/// When the workspace cannot be loaded at all.
+pub fn involving(
+    root: &Path,
+    options: LoadOptions,
+    today: Date,
+    needs: &Needs,
+) -> Result<Checked, LoadError> {
+    let loaded = load::load_involving(root, options, needs, &|db, file, raw, out| {
         validate::identity::convert(db, file, &raw, today, out).map(Box::new)
     })?;
     Ok(finish(loaded, today))
@@ -108,6 +131,7 @@ fn finish(mut loaded: Loaded<Box<Identity>>, today: Date) -> Checked {
         db,
         mut diagnostics,
         overrides,
+        partial,
     } = validate::workspace(loaded);
     let analysis = Analysis::new(&model, today);
     lint::run(
@@ -127,5 +151,6 @@ fn finish(mut loaded: Loaded<Box<Identity>>, today: Date) -> Checked {
         diagnostics,
         overrides,
         cache,
+        partial,
     }
 }

@@ -388,6 +388,28 @@ pub fn clean_workspace(
     Ok((!errors).then_some((root, checked)))
 }
 
+/// Load and check only what a question involves (see
+/// [`load::involve`]), for a command that needs those files clean: report
+/// their errors and return `None` when they have any. Problems of files
+/// the question does not involve are not looked for.
+///
+/// # Errors
+///
+/// When the workspace cannot be loaded at all, or output fails.
+pub fn clean_involving(
+    cx: &Context,
+    io: &mut Io<'_>,
+    needs: &load::involve::Needs,
+) -> Result<Option<Checked>, CliError> {
+    let root = load::find_root(&cx.start)?;
+    let checked = crate::check::involving(&root, cx.load_options(), cx.today, needs)?;
+    if checked.diagnostics.has_errors() {
+        show_diagnostics(&checked.diagnostics, &checked.db, cx, io)?;
+        return Ok(None);
+    }
+    Ok(Some(checked))
+}
+
 /// Write diagnostics for people, on stderr.
 ///
 /// # Errors

@@ -8,6 +8,7 @@
 pub mod cache;
 pub mod git;
 pub mod guard;
+pub mod involve;
 pub mod secrets;
 pub mod source;
 pub mod yaml;
@@ -92,6 +93,9 @@ pub struct Loaded<T = IdentityFile> {
     pub diagnostics: Diagnostics,
     /// The parse cache this load used, when it used one.
     pub cache: Option<cache::Session>,
+    /// Of a load of only what a question involves ([`load_involving`]):
+    /// what is known of the identity files it did not read.
+    pub partial: Option<involve::Partial>,
 }
 
 /// One identity file after loading.
@@ -186,19 +190,19 @@ pub fn load_with<T: Send>(
 /// # Errors
 ///
 /// When the identity folder cannot be read.
-#[expect(clippy::disallowed_methods, reason = "loading reads the file system")]
 pub fn load_disk<T: Send>(
     root: &Path,
     options: LoadOptions,
     cache: Option<cache::Session>,
     convert: &Convert<'_, T>,
 ) -> Result<Loaded<T>, LoadError> {
-    let root = root.canonicalize().map_err(|source| LoadError::Workspace {
-        path: root.to_path_buf(),
-        source,
-    })?;
-    let cache = cache.or_else(|| options.cache.then(|| cache::Session::open(&root)));
-    load_source(&source::Disk::new(root), options, convert, cache)
+    let disk = disk(root)?;
+    let cache = cache.or_else(|| {
+        options
+            .cache
+            .then(|| cache::Session::open(source::Source::root(&disk)))
+    });
+    load_source(&disk, options, convert, cache, None)
 }
 
 /// Load a workspace from any [`Source`](source::Source): the disk, or a
@@ -212,7 +216,7 @@ pub fn load_from<T: Send>(
     options: LoadOptions,
     convert: &Convert<'_, T>,
 ) -> Result<Loaded<T>, LoadError> {
-    load_source(source, options, convert, None)
+    load_source(source, options, convert, None, None)
 }
 
 /// [`load_from`], with a parse cache: documents it holds are not parsed
@@ -228,7 +232,35 @@ pub fn load_cached<T: Send>(
     cache: Option<cache::Session>,
     convert: &Convert<'_, T>,
 ) -> Result<Loaded<T>, LoadError> {
-    load_source(source, options, convert, cache)
+    load_source(source, options, convert, cache, None)
+}
+
+/// Load from the disk only the identity files a question involves (see
+/// [`involve`]), with `nhi.yaml` and the files it names: [`Loaded::partial`]
+/// tells what else the workspace holds. The parse cache is neither read
+/// nor written: it is kept for whole loads.
+///
+/// # Errors
+///
+/// When the identity folder cannot be read.
+pub fn load_involving<T: Send>(
+    root: &Path,
+    options: LoadOptions,
+    needs: &involve::Needs,
+    convert: &Convert<'_, T>,
+) -> Result<Loaded<T>, LoadError> {
+    let disk = disk(root)?;
+    load_source(&disk, options, convert, None, Some(needs))
+}
+
+/// The workspace on disk at `root`, made canonical.
+#[expect(clippy::disallowed_methods, reason = "loading reads the file system")]
+fn disk(root: &Path) -> Result<source::Disk, LoadError> {
+    let root = root.canonicalize().map_err(|source| LoadError::Workspace {
+        path: root.to_path_buf(),
+        source,
+    })?;
+    Ok(source::Disk::new(root))
 }
 
 fn load_source<T: Send>(
@@ -236,6 +268,7 @@ fn load_source<T: Send>(
     options: LoadOptions,
     convert: &Convert<'_, T>,
     cache: Option<cache::Session>,
+    needs: Option<&involve::Needs>,
 ) -> Result<Loaded<T>, LoadError> {
     let mut loaded = Loaded {
         root: source.root().to_path_buf(),
@@ -246,6 +279,7 @@ fn load_source<T: Send>(
         identities: Vec::new(),
         diagnostics: Diagnostics::new(),
         cache,
+        partial: None,
     };
 
     loaded.read_workspace(source, options);
@@ -301,7 +335,21 @@ fn load_source<T: Send>(
             .primary(Loc::new(anchor, Span::default()), ""),
         );
     }
-    loaded.read_identities(source, &paths, options, convert);
+    let reads = match needs {
+        None => {
+            let reads: Vec<_> = paths
+                .par_iter()
+                .map(|f| source.read(f, options.files))
+                .collect();
+            paths.into_iter().zip(reads).collect()
+        }
+        Some(needs) => {
+            let (reads, partial) = involve::select(source, paths, options, needs);
+            loaded.partial = Some(partial);
+            reads
+        }
+    };
+    loaded.read_identities(reads, options, convert);
     Ok(loaded)
 }
 
@@ -507,18 +555,13 @@ impl<T: Send> Loaded<T> {
 
     fn read_identities(
         &mut self,
-        source: &dyn source::Source,
-        found: &[guard::Found],
+        reads: Vec<(guard::Found, guard::ReadFile)>,
         options: LoadOptions,
         convert: &Convert<'_, T>,
     ) {
-        let reads: Vec<_> = found
-            .par_iter()
-            .map(|f| source.read(f, options.files))
-            .collect();
         let mut ids = Vec::with_capacity(reads.len());
-        for (f, read) in found.iter().zip(reads) {
-            let file = self.db.add(f.path.clone(), Arc::from(read.text));
+        for (f, read) in reads {
+            let file = self.db.add(f.path, Arc::from(read.text));
             ids.push((file, read.problem));
         }
         let db = &self.db;

@@ -23,6 +23,7 @@ use std::collections::BTreeMap;
 use rayon::prelude::*;
 
 use crate::diag::{Code, Diagnostic, Diagnostics, printable};
+use crate::load::involve::Partial;
 use crate::load::{Loaded, LoadedIdentity};
 use crate::model::{Date, Duration, Identity, Model, Spanned, Time};
 use crate::source::SourceDb;
@@ -41,6 +42,8 @@ pub struct Validated {
     pub diagnostics: Diagnostics,
     /// The severity overrides of `nhi.yaml`.
     pub overrides: Overrides,
+    /// Of a partial load: what is known of the files it did not read.
+    pub partial: Option<Partial>,
 }
 
 /// Convert every raw identity of a workspace loaded with its raw
@@ -56,6 +59,7 @@ pub fn identities(loaded: Loaded, today: Date) -> Loaded<Box<Identity>> {
         identities,
         mut diagnostics,
         cache,
+        partial,
     } = loaded;
     let converted: Vec<_> = identities
         .into_par_iter()
@@ -89,6 +93,7 @@ pub fn identities(loaded: Loaded, today: Date) -> Loaded<Box<Identity>> {
         identities,
         diagnostics,
         cache,
+        partial,
     }
 }
 
@@ -104,6 +109,7 @@ pub fn workspace(loaded: Loaded<Box<Identity>>) -> Validated {
         tool_lists,
         identities,
         mut diagnostics,
+        partial,
         ..
     } = loaded;
     let (mut settings, overrides) =
@@ -115,7 +121,9 @@ pub fn workspace(loaded: Loaded<Box<Identity>>) -> Validated {
     );
     // names declared anywhere, even in files that could not be read, so a
     // reference to them is not reported a second time
-    let declared = names::declared(&identities, &db);
+    let mut declared = names::declared(&identities, &db);
+    // and, of a partial load, in the files it did not read
+    declared.extend(partial.iter().flat_map(|p| p.names.iter().cloned()));
     let mut model = Model {
         settings,
         identities: BTreeMap::new(),
@@ -136,6 +144,7 @@ pub fn workspace(loaded: Loaded<Box<Identity>>) -> Validated {
         db,
         diagnostics,
         overrides,
+        partial,
     }
 }
 

@@ -134,7 +134,9 @@ fn can_asks_a_time_boxed_grant_at_the_time_of_the_question() {
         ask("2026-11-22", &[]),
         (
             Some(0),
-            s("ALLOW support-triage sync_knowledge_base\n  permitted by support-triage:allow:sync_knowledge_base (identities/support-triage.yaml:29:13)\n")
+            s(
+                "ALLOW support-triage sync_knowledge_base\n  permitted by support-triage:allow:sync_knowledge_base (identities/support-triage.yaml:29:13)\n"
+            )
         )
     );
     // after it, the window and its line say why not
@@ -145,11 +147,20 @@ fn can_asks_a_time_boxed_grant_at_the_time_of_the_question() {
         "{stdout}"
     );
     // the question's own time wins over the day
-    let (code, _) = ask("2027-02-01", &["--context", "now=2026-12-24T18:00:00+01:00"]);
+    let (code, _) = ask(
+        "2027-02-01",
+        &["--context", "now=2026-12-24T18:00:00+01:00"],
+    );
     assert_eq!(code, Some(0));
     let out = nhi(
         &ws,
-        &["can", "support-triage", "sync_knowledge_base", "--context", "now=soon"],
+        &[
+            "can",
+            "support-triage",
+            "sync_knowledge_base",
+            "--context",
+            "now=soon",
+        ],
     );
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("`now` is `soon`, not an instant"));
@@ -328,7 +339,9 @@ fn can_refuses_to_answer_for_a_broken_workspace() {
     let out = nhi(tmp.path(), &["can", "a", "x"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("AC001"));
-    assert!(text(&out.stderr).contains("cannot answer: the workspace has errors"));
+    assert!(
+        text(&out.stderr).contains("cannot answer: the files the question involves have errors")
+    );
 }
 
 // ---------------------------------------------------------------------------
