@@ -14,10 +14,11 @@ use crate::cedar;
 use crate::cedar::policy::Policy;
 use crate::check::Checked;
 use crate::diag::did_you_mean;
+use crate::load;
 use crate::load::involve::Needs;
 use crate::model::{Model, Name, State, time_text};
 use crate::source::SourceDb;
-use crate::vocabulary::context::{APPROVED_AT, APPROVED_BY, NOW};
+use crate::vocabulary::context::{APPROVED_AT, APPROVED_BY, NOW, RESERVED_CONTEXT_KEYS};
 
 use super::{CliError, Context, ExitStatus, Io, clean_involving};
 
@@ -98,6 +99,7 @@ fn answer(
     known(args, checked)?;
     let authorizer = Authorizer::new(&checked.model, rendering)?;
     let mut query = query(args, &rendering.prefix())?;
+    declared(&query, cx, checked, rendering)?;
     // a time-boxed grant is asked about now, unless the question says when
     if authorizer.reads(&query.principal, NOW) && !query.attributes.contains_key(NOW) {
         query.attributes.insert(NOW.to_owned(), time_text(cx.now));
@@ -177,6 +179,50 @@ fn known(args: &CanArgs, checked: &Checked) -> Result<(), AuthorizeError> {
         }
     }
     Ok(())
+}
+
+/// The action and context keys of the question must be declared, as the
+/// authorizer holds them; of a partial load, what it suggests in their
+/// place comes from the whole workspace (read only then, to say so).
+fn declared(
+    query: &Query,
+    cx: &Context,
+    checked: &Checked,
+    rendering: &cedar::Rendering,
+) -> Result<(), CliError> {
+    let schema = &rendering.schema;
+    let context = schema.context();
+    let key = query
+        .attributes
+        .keys()
+        .take_while(|k| !RESERVED_CONTEXT_KEYS.contains(&k.as_str()))
+        .find(|k| !context.contains_key(k.as_str()));
+    let (what, name) = match (schema.actions.contains_key(&query.action), key) {
+        (false, _) => ("action", &query.action),
+        (true, Some(key)) => ("context key", key),
+        (true, None) => return Ok(()),
+    };
+    let whole = match checked.partial {
+        None => schema.clone(),
+        Some(_) => {
+            let root = load::find_root(&cx.start)?;
+            let whole = crate::check::workspace(&root, cx.load_options(), cx.today)?;
+            cedar::Renderer::new(&whole.model, &whole.analysis, &whole.db)?
+                .schema()
+                .clone()
+        }
+    };
+    let help = if what == "action" {
+        did_you_mean(name, whole.actions.keys().map(String::as_str))
+    } else {
+        did_you_mean(name, whole.context().keys().copied())
+    };
+    Err(AuthorizeError::Unknown {
+        what,
+        name: name.clone(),
+        help,
+    }
+    .into())
 }
 
 fn query(args: &CanArgs, prefix: &str) -> Result<Query, CliError> {
@@ -578,6 +624,8 @@ mod tests {
             .collect();
         let mut actions: Vec<String> = rendering.schema.actions.keys().cloned().collect();
         actions.push("no_such_action".to_owned());
+        // misspelt, to be told what was meant
+        actions.push("deplyo".to_owned());
         let first = names.first().cloned().unwrap_or_default();
         names.push("no-such-identity".to_owned());
         let mut asked = 0;
@@ -623,6 +671,7 @@ mod tests {
                 &[],
                 &["ticket=T1", "environment=production"],
                 &["now=2031-01-01T00:00:00Z", "approved_by=t"],
+                &["tickte=T1"],
             ],
         );
         for example in [".", "examples/ai-agent-platform", "examples/cicd-pipelines"] {
