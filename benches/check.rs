@@ -387,6 +387,39 @@ fn warm_check(root: &Path, paths: &[PathBuf], scratch: &Path, runs: usize) -> (S
     (Stats::of(times), rss_kib)
 }
 
+/// One `nhi can` question, timed with no cache and with a warm one.
+struct Asked {
+    cold: Stats,
+    cold_rss_kib: Option<u64>,
+    warm: Stats,
+    warm_rss_kib: Option<u64>,
+}
+
+/// Time the question `args` (which the workspace allows) cold, then with
+/// the cache a cached `nhi check` leaves; the cache is removed afterwards.
+fn asked(root: &Path, args: &[String], scratch: &Path, runs: usize) -> Asked {
+    let args: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
+    let (cold, cold_rss_kib) = nhi_runs(root, &args, scratch, runs);
+    eprintln!("  nhi can, no cache:                 {}", cold.cell());
+    nhi_timed_with(root, &[OsStr::new("check")], scratch, true);
+    let mut times = Vec::new();
+    let mut warm_rss_kib: Option<u64> = None;
+    for _ in 0..runs {
+        let (t, r) = nhi_timed_with(root, &args, scratch, true);
+        times.push(t);
+        warm_rss_kib = warm_rss_kib.max(r);
+    }
+    std::fs::remove_dir_all(root.join(".nhi")).unwrap();
+    let warm = Stats::of(times);
+    eprintln!("  nhi can, warm cache:               {}", warm.cell());
+    Asked {
+        cold,
+        cold_rss_kib,
+        warm,
+        warm_rss_kib,
+    }
+}
+
 /// Peak memory in MiB, or `n/a` when it was not measured.
 fn rss_cell(kib: Option<u64>) -> String {
     kib.map_or_else(
@@ -441,6 +474,7 @@ struct Row {
     rss_kib: Option<u64>,
     warm: Stats,
     warm_rss_kib: Option<u64>,
+    can: Asked,
     phases: Phases,
     build: build::Figures,
     cedar: cedar::Figures,
@@ -496,6 +530,7 @@ fn run(n: usize, runs: usize) -> Row {
     );
     let build = build::measure(n, &root, scratch, runs);
     let cedar = cedar::measure(n, &root, runs);
+    let can = asked(&root, &cedar.question, scratch, runs);
     // last: it commits the workspace to Git and edits it
     let diff = diff::measure(n, &root, &paths, scratch, runs);
     // after it: changes of 10 and 100 identities on its head, proven
@@ -511,12 +546,21 @@ fn run(n: usize, runs: usize) -> Row {
         rss_kib,
         warm,
         warm_rss_kib,
+        can,
         phases,
         build,
         cedar,
         diff,
         prove,
         import,
+    }
+}
+
+/// One peak memory as a fraction of another, or `n/a`.
+fn rss_ratio(a: Option<u64>, b: Option<u64>) -> String {
+    match (a, b) {
+        (Some(a), Some(b)) if b > 0 => format!("{:.2}×", a as f64 / b as f64),
+        _ => "n/a".to_owned(),
     }
 }
 
@@ -609,6 +653,32 @@ fn check_tables(rows: &[Row], cores: usize, runs: usize) {
             ratio(r.warm, r.check),
             rss_cell(r.rss_kib),
             rss_cell(r.warm_rss_kib),
+        );
+    }
+    println!();
+    println!(
+        "One `nhi can` question (a delegate's own grant, in its usual context: an \
+         allow), beside the cold `nhi check` above, same run: with no cache, and \
+         with the cache a cached `nhi check` left."
+    );
+    println!();
+    println!(
+        "| identities | `nhi check` cold | `nhi can`, no cache | ÷ check | `nhi can`, warm cache | ÷ check | peak RSS check | peak RSS `nhi can` | ÷ check |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for r in rows {
+        let can_rss = r.can.cold_rss_kib.max(r.can.warm_rss_kib);
+        println!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            r.n,
+            r.check.cell(),
+            r.can.cold.cell(),
+            ratio(r.can.cold, r.check),
+            r.can.warm.cell(),
+            ratio(r.can.warm, r.check),
+            rss_cell(r.rss_kib),
+            rss_cell(can_rss),
+            rss_ratio(can_rss, r.rss_kib),
         );
     }
     println!();

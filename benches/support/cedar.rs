@@ -54,6 +54,8 @@ pub(crate) struct Figures {
     decided: Decided,
     verify: Stats,
     verify_full: Option<Duration>,
+    /// The arguments of one `nhi can` question that the workspace allows.
+    pub(crate) question: Vec<String>,
 }
 
 /// The decision figures.
@@ -110,7 +112,39 @@ pub(crate) fn measure(n: usize, root: &Path, runs: usize) -> Figures {
         decided,
         verify,
         verify_full,
+        question: question(&checked.model),
     }
+}
+
+/// The arguments of `nhi can` asking what the middle delegate of the
+/// workspace may do in its usual context by a grant of its own (an allow):
+/// the question must find its delegator among all the files.
+fn question(model: &Model) -> Vec<String> {
+    let delegates: Vec<&Identity> = model
+        .identities
+        .values()
+        .flat_map(|i| &i.delegations)
+        .filter_map(|d| model.identities.get(&d.to.value))
+        .map(AsRef::as_ref)
+        .filter(|id| id.allowed.iter().any(|g| g.conditions.is_empty()))
+        .collect();
+    let id = delegates[delegates.len() / 2];
+    let grant = id
+        .allowed
+        .iter()
+        .find(|g| g.conditions.is_empty())
+        .expect("a plain grant");
+    let mut rng = Rng::new(0x2545_f491_4f6c_dd1d);
+    let mut args = vec![
+        "can".to_owned(),
+        id.name.value.as_str().to_owned(),
+        grant.action.value.clone(),
+    ];
+    for (key, value) in usual_context(id, &mut rng, false) {
+        args.push("--context".to_owned());
+        args.push(format!("{key}={value}"));
+    }
+    args
 }
 
 /// The distinct policy shapes, as `verify::verify` validates them.
