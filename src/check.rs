@@ -4,6 +4,7 @@
 //! both; then apply the severity overrides and sort, so that every command
 //! starts from the same [`Checked`] workspace.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 
 use crate::analyse::Analysis;
@@ -36,6 +37,17 @@ pub struct Checked {
     /// Of a check of only what a question involves ([`involving`]): what
     /// is known of the identity files it did not read.
     pub partial: Option<Partial>,
+}
+
+impl Checked {
+    /// The name of every identity of the workspace: of a partial check,
+    /// of every identity file, read or not.
+    #[must_use]
+    pub fn identity_names(&self) -> BTreeSet<String> {
+        self.partial
+            .as_ref()
+            .map_or_else(|| self.model.names(), |p| p.names.clone())
+    }
 }
 
 /// Load and check the workspace rooted at `root` as of `today`, converting

@@ -767,6 +767,17 @@ pub struct Model {
     pub identities: BTreeMap<Name, Box<Identity>>,
 }
 
+impl Model {
+    /// Every identity's name.
+    #[must_use]
+    pub fn names(&self) -> BTreeSet<String> {
+        self.identities
+            .keys()
+            .map(|n| n.as_str().to_owned())
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

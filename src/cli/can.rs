@@ -16,9 +16,9 @@ use crate::check::Checked;
 use crate::diag::did_you_mean;
 use crate::load;
 use crate::load::involve::Needs;
-use crate::model::{Model, Name, State, time_text};
+use crate::model::{Model, State, time_text};
 use crate::source::SourceDb;
-use crate::vocabulary::context::{APPROVED_AT, APPROVED_BY, NOW, RESERVED_CONTEXT_KEYS};
+use crate::vocabulary::context::{NOW, RESERVED_CONTEXT_KEYS, declared_as};
 
 use super::{CliError, Context, ExitStatus, Io, clean_involving};
 
@@ -147,14 +147,7 @@ fn undeclared(args: &CanArgs, rendering: &cedar::Rendering) -> BTreeSet<String> 
             .split_once('=')
             .map_or(pair.as_str(), |(k, _)| k.trim());
         if !context.contains_key(key) {
-            // the keys of the request that grants declare by other names
-            let written = match key {
-                APPROVED_BY => "approval",
-                APPROVED_AT => "valid_for",
-                NOW => "valid_",
-                key => key,
-            };
-            terms.insert(written.to_owned());
+            terms.insert(declared_as(key).to_owned());
         }
     }
     terms
@@ -163,10 +156,7 @@ fn undeclared(args: &CanArgs, rendering: &cedar::Rendering) -> BTreeSet<String> 
 /// The principal and its delegators must be identities of the workspace:
 /// of the whole of it, not only of the files read.
 fn known(args: &CanArgs, checked: &Checked) -> Result<(), AuthorizeError> {
-    let names: Vec<&str> = match &checked.partial {
-        Some(partial) => partial.names.iter().map(String::as_str).collect(),
-        None => checked.model.identities.keys().map(Name::as_str).collect(),
-    };
+    let names = checked.identity_names();
     let asked = std::iter::once(("principal", &args.principal))
         .chain(args.on_behalf_of.iter().map(|d| ("delegator", d)));
     for (what, name) in asked {
@@ -174,7 +164,7 @@ fn known(args: &CanArgs, checked: &Checked) -> Result<(), AuthorizeError> {
             return Err(AuthorizeError::Unknown {
                 what,
                 name: name.clone(),
-                help: did_you_mean(name, names.iter().copied()),
+                help: did_you_mean(name, names.iter().map(String::as_str)),
             });
         }
     }
@@ -464,7 +454,7 @@ impl View {
 
 #[cfg(test)]
 #[expect(clippy::disallowed_methods, reason = "the tests write workspaces")]
-mod tests {
+pub(crate) mod tests {
     use std::path::{Path, PathBuf};
 
     use miette::Diagnostic as _;
@@ -482,7 +472,7 @@ mod tests {
     /// delegate's name with an escape, and actions, context keys and
     /// time-boxed grants that only files the question does not otherwise
     /// involve declare.
-    const CHAINS: &[(&str, &str)] = &[
+    pub(crate) const CHAINS: &[(&str, &str)] = &[
         ("nhi.yaml", "teams:\n  t: {handle: \"@example/t\"}\n"),
         (
             "identities/root.yaml",
@@ -522,7 +512,7 @@ mod tests {
     ];
 
     /// [`CHAINS`] in a new folder.
-    fn chains() -> tempfile::TempDir {
+    pub(crate) fn chains() -> tempfile::TempDir {
         let tmp = tempfile::tempdir().expect("a folder");
         for (path, text) in CHAINS {
             let path = tmp.path().join(path);
@@ -532,11 +522,11 @@ mod tests {
         tmp
     }
 
-    fn repo() -> PathBuf {
+    pub(crate) fn repo() -> PathBuf {
         PathBuf::from(env!("CARGO_MANIFEST_DIR"))
     }
 
-    fn context(root: &Path) -> Context {
+    pub(crate) fn context(root: &Path) -> Context {
         let today: Date = crate::model::parse_date(TODAY).expect("a date");
         Context {
             start: root.to_path_buf(),
@@ -680,28 +670,27 @@ mod tests {
         assert!(asked > 900, "{asked} questions");
     }
 
-    /// The names of the identities a question loads.
-    fn loaded(root: &Path, principal: &str, chain: &[&str], action: &str) -> Vec<String> {
-        let chain: Vec<String> = chain.iter().map(|c| (*c).to_owned()).collect();
-        let mut io = Io {
+    /// Output to nowhere.
+    pub(crate) fn quiet<'a>() -> Io<'a> {
+        Io {
             stdout: Box::new(std::io::sink()),
             stderr: Box::new(std::io::sink()),
             stdout_is_terminal: false,
             stderr_is_terminal: false,
             no_color: true,
-        };
+        }
+    }
+
+    /// The names of the identities a question loads.
+    fn loaded(root: &Path, principal: &str, chain: &[&str], action: &str) -> Vec<String> {
+        let chain: Vec<String> = chain.iter().map(|c| (*c).to_owned()).collect();
         let (checked, _) = involved(
             &args(principal, action, &chain, &[]),
             &context(root),
-            &mut io,
+            &mut quiet(),
         )
         .expect("clean");
-        checked
-            .model
-            .identities
-            .keys()
-            .map(|n| n.as_str().to_owned())
-            .collect()
+        checked.model.names().into_iter().collect()
     }
 
     #[test]

@@ -32,3 +32,17 @@ pub const TIME_KEYS: [&str; 2] = [NOW, APPROVED_AT];
 /// Context keys that carry delegation and cannot be used by `where` or
 /// `context.attributes`.
 pub const RESERVED_CONTEXT_KEYS: [&str; 2] = [DELEGATOR, DELEGATION_CHAIN];
+
+/// The word an identity file declares a context key with: a grant's
+/// `approval` declares `approved_by`, `valid_for` declares `approved_at`
+/// (and `now`), `valid_from` and `valid_until` declare `now`; any other key
+/// (a `where` or `context.attributes` key) is written as itself.
+#[must_use]
+pub fn declared_as(key: &str) -> &str {
+    match key {
+        APPROVED_BY => "approval",
+        APPROVED_AT => "valid_for",
+        NOW => "valid_",
+        key => key,
+    }
+}
