@@ -6,7 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::analyse::Decision;
 use crate::authorize::{Answer, Authorizer, Query, parse_resource};
 use crate::cedar::Rendering;
+use crate::cedar::schema::SchemaDoc;
 use crate::diag::{Code, Diagnostic, Diagnostics, did_you_mean, printable};
+use crate::load::involve::Needs;
 use crate::model::Model;
 use crate::raw::Spanned;
 use crate::raw::decision::{DecisionFile, DecisionTest, Expectation};
@@ -60,6 +62,52 @@ pub const fn expected(e: Expectation) -> Decision {
     }
 }
 
+/// What the tests of `files` involve: each test's principal with its
+/// delegators, and the identities it names on behalf of.
+#[must_use]
+pub fn needs(files: &[(FileId, DecisionFile)]) -> Needs {
+    let mut needs = Needs::default();
+    for test in files.iter().flat_map(|(_, doc)| &doc.tests) {
+        let t = &test.value;
+        needs.names.insert(t.principal.value.clone());
+        needs.delegated.insert(t.principal.value.clone());
+        needs
+            .names
+            .extend(t.on_behalf_of.iter().flatten().map(|d| d.value.clone()));
+    }
+    needs
+}
+
+/// What identity files must hold to declare the tests' actions and context
+/// keys, of those `schema` does not declare.
+#[must_use]
+pub fn undeclared(files: &[(FileId, DecisionFile)], schema: &SchemaDoc) -> BTreeSet<String> {
+    let declared = schema.context();
+    let mut terms = BTreeSet::new();
+    for test in files.iter().flat_map(|(_, doc)| &doc.tests) {
+        let t = &test.value;
+        if !schema.actions.contains_key(&t.action.value) {
+            terms.insert(t.action.value.clone());
+        }
+        for (key, _) in t.context.iter().flat_map(|c| c.iter()) {
+            if !declared.contains_key(key.value.as_str()) {
+                terms.insert(context::declared_as(&key.value).to_owned());
+            }
+        }
+    }
+    terms
+}
+
+/// Where the names a test may mean come from, to suggest one in place of
+/// a name the workspace does not have.
+#[derive(Clone, Copy, Debug)]
+pub struct Known<'k> {
+    /// Every identity of the workspace.
+    pub identities: &'k BTreeSet<String>,
+    /// The whole workspace's schema: its actions and context keys.
+    pub schema: &'k SchemaDoc,
+}
+
 /// Run every test of the files.
 #[must_use]
 pub fn run<'a, 'r>(
@@ -67,6 +115,24 @@ pub fn run<'a, 'r>(
     rendering: &'r Rendering,
     authorizer: &Authorizer<'r>,
     files: &'a [(FileId, DecisionFile)],
+) -> Report<'a, 'r> {
+    let identities = model.names();
+    let known = Known {
+        identities: &identities,
+        schema: &rendering.schema,
+    };
+    run_with(model, rendering, authorizer, files, known)
+}
+
+/// Run every test of the files on a model of part of the workspace (see
+/// [`needs`]), suggesting names from what `known` says of the whole.
+#[must_use]
+pub fn run_with<'a, 'r>(
+    model: &Model,
+    rendering: &'r Rendering,
+    authorizer: &Authorizer<'r>,
+    files: &'a [(FileId, DecisionFile)],
+    known: Known<'_>,
 ) -> Report<'a, 'r> {
     let mut report = Report::default();
     for (file, doc) in files {
@@ -76,7 +142,7 @@ pub fn run<'a, 'r>(
                 || format!("{} {}", t.principal.value, t.action.value),
                 |n| n.value.clone(),
             );
-            let (answer, problem) = match query(model, rendering, t) {
+            let (answer, problem) = match query(model, rendering, t, known) {
                 Err(d) => (None, Some(*d)),
                 Ok(q) => match authorizer.decide(&q) {
                     Err(e) => (
@@ -124,8 +190,13 @@ fn unknown(value: &Spanned<String>, what: &str, help: Option<String>) -> Box<Dia
 }
 
 /// The query a test asks, or the diagnostic of the name it gets wrong.
-fn query(model: &Model, rendering: &Rendering, t: &DecisionTest) -> Result<Query, Box<Diagnostic>> {
-    let identities = || model.identities.keys().map(crate::model::Name::as_str);
+fn query(
+    model: &Model,
+    rendering: &Rendering,
+    t: &DecisionTest,
+    known: Known<'_>,
+) -> Result<Query, Box<Diagnostic>> {
+    let identities = || known.identities.iter().map(String::as_str);
     if !model.identities.contains_key(t.principal.value.as_str()) {
         return Err(unknown(
             &t.principal,
@@ -147,7 +218,10 @@ fn query(model: &Model, rendering: &Rendering, t: &DecisionTest) -> Result<Query
         return Err(unknown(
             &t.action,
             "action",
-            did_you_mean(&t.action.value, schema.actions.keys().map(String::as_str)),
+            did_you_mean(
+                &t.action.value,
+                known.schema.actions.keys().map(String::as_str),
+            ),
         ));
     };
     let resource = match &t.resource {
@@ -161,16 +235,16 @@ fn query(model: &Model, rendering: &Rendering, t: &DecisionTest) -> Result<Query
             parsed
         }
     };
-    let known = schema.context();
+    let declared = schema.context();
     let mut attributes = BTreeMap::new();
     for (key, value) in t.context.iter().flat_map(|c| c.iter()) {
-        if !known.contains_key(key.value.as_str())
+        if !declared.contains_key(key.value.as_str())
             || context::RESERVED_CONTEXT_KEYS.contains(&key.value.as_str())
         {
             let help = if context::RESERVED_CONTEXT_KEYS.contains(&key.value.as_str()) {
                 Some("name the delegators under `on_behalf_of`".to_owned())
             } else {
-                did_you_mean(&key.value, known.keys().copied())
+                did_you_mean(&key.value, known.schema.context().keys().copied())
             };
             return Err(unknown(key, "context key", help));
         }

@@ -270,18 +270,7 @@ fn load_source<T: Send>(
     cache: Option<cache::Session>,
     needs: Option<&involve::Needs>,
 ) -> Result<Loaded<T>, LoadError> {
-    let mut loaded = Loaded {
-        root: source.root().to_path_buf(),
-        db: SourceDb::new(),
-        workspace: None,
-        catalogues: Vec::new(),
-        tool_lists: Vec::new(),
-        identities: Vec::new(),
-        diagnostics: Diagnostics::new(),
-        cache,
-        partial: None,
-    };
-
+    let mut loaded = Loaded::empty(source.root(), cache);
     loaded.read_workspace(source, options);
 
     let mut identities_dir = PathBuf::from(DEFAULT_IDENTITIES_DIR);
@@ -442,7 +431,38 @@ fn refused(
         .map(|source| problem.into_diagnostic(file, source, budget))
 }
 
+/// The decision test folder `nhi.yaml` at `root` names (relative to
+/// `root`), or the default: what [`decisions`] is given, known before the
+/// identities are loaded. Problems of `nhi.yaml` are left to the load.
+#[must_use]
+pub fn tests_dir(root: &Path, options: LoadOptions) -> PathBuf {
+    let mut loaded = Loaded::<()>::empty(root, None);
+    if let Ok(disk) = disk(root) {
+        loaded.read_workspace(&disk, options);
+    }
+    loaded
+        .workspace
+        .and_then(|(_, w)| w.tests)
+        .and_then(|t| inside_path(&t.value))
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_TESTS_DIR))
+}
+
 impl<T: Send> Loaded<T> {
+    /// Nothing loaded yet, from `root`.
+    fn empty(root: &Path, cache: Option<cache::Session>) -> Self {
+        Self {
+            root: root.to_path_buf(),
+            db: SourceDb::new(),
+            workspace: None,
+            catalogues: Vec::new(),
+            tool_lists: Vec::new(),
+            identities: Vec::new(),
+            diagnostics: Diagnostics::new(),
+            cache,
+            partial: None,
+        }
+    }
+
     /// Read `nhi.yaml`, when there is one. One that is not a regular file
     /// is an error, never the defaults in its place: they would drop the
     /// guardrails.

@@ -23,6 +23,9 @@ use support::{nhi, text, workspace};
 
 const CATALOGUE: &str = "actions:\n  read_logs:\n    description: Read logs\n    access: read\n";
 
+/// A decision test about identity `a`.
+const ABOUT_A: &str = "tests:\n  - {principal: a, action: read_logs, expect: allow}\n";
+
 #[test]
 fn a_diagnostic_far_along_a_line_is_shown_around_its_column() {
     // an unknown action after 70 000 characters of one flow sequence
@@ -30,7 +33,12 @@ fn a_diagnostic_far_along_a_line_is_shown_around_its_column() {
         "agent: a\nowner: t\nauth: {{method: oidc, ttl: 1h}}\nallowed_actions: [read_logs,{}nope_action]\n",
         " ".repeat(70_000)
     );
-    let tmp = workspace(&[("nhi.yaml", CATALOGUE), ("identities/a.yaml", &identity)]);
+    // (a decision test about `a`, so that `nhi test` reads its file)
+    let tmp = workspace(&[
+        ("nhi.yaml", CATALOGUE),
+        ("identities/a.yaml", &identity),
+        ("decisions/a.yaml", ABOUT_A),
+    ]);
     for command in [&["check"][..], &["build", "--check"], &["test"]] {
         let out = nhi(tmp.path(), command);
         let stderr = text(&out.stderr);
@@ -364,7 +372,11 @@ fn machine_formats_say_why_nothing_could_be_checked() {
             .unwrap()
             .starts_with("cannot read the identity folder `identities`")
     );
-    let tmp = workspace(&[("nhi.yaml", CATALOGUE), ("identities/a.yaml", "agent: a\n")]);
+    let tmp = workspace(&[
+        ("nhi.yaml", CATALOGUE),
+        ("identities/a.yaml", "agent: a\n"),
+        ("decisions/a.yaml", ABOUT_A),
+    ]);
     let out = nhi(tmp.path(), &["test", "--format", "json"]);
     assert_eq!(out.status.code(), Some(1));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();

@@ -11,7 +11,13 @@ use crate::cedar;
 use crate::decisions;
 use crate::load::{self, LoadOptions};
 
-use super::{CliError, Context, ExitStatus, Io, clean_workspace, show_diagnostics};
+use std::path::PathBuf;
+
+use crate::cedar::schema::SchemaDoc;
+use crate::check::Checked;
+use crate::source::SourceDb;
+
+use super::{CliError, Context, ExitStatus, Io, clean_involving, show_diagnostics};
 
 /// Arguments of `nhi test`.
 #[derive(Debug, Args)]
@@ -77,26 +83,51 @@ struct TestView<'a> {
 pub fn run(args: &TestArgs, cx: &Context, io: &mut Io<'_>) -> Result<ExitStatus, CliError> {
     let json = args.format == TestFormat::Json;
     // a machine reading stdout gets a document saying why, not nothing
-    let clean = match clean_workspace(cx, io, false) {
+    let tested = match involved(cx, io) {
         Err(CliError::Load(e)) if json => {
             none_ran(e.to_string(), io)?;
             return Err(CliError::Load(e));
         }
         other => other?,
     };
-    let Some((root, mut checked)) = clean else {
+    let Some(tested) = tested else {
         writeln!(io.stderr, "no tests run: fix the errors above first")?;
         if json {
             none_ran("the workspace has errors (see stderr)".to_owned(), io)?;
         }
         return Ok(ExitStatus::Findings);
     };
-    let dir = checked.model.settings.tests_dir.clone();
-    let mut loaded = load::decisions(&root, &dir, &mut checked.db, LoadOptions::default())?;
+    report(args, cx, io, tested)
+}
+
+/// Run the tests read and report them.
+fn report(
+    args: &TestArgs,
+    cx: &Context,
+    io: &mut Io<'_>,
+    tested: Involved,
+) -> Result<ExitStatus, CliError> {
+    let Involved {
+        checked,
+        rendering,
+        mut loaded,
+        dir,
+        whole,
+    } = tested;
     loaded.diagnostics.apply_overrides(&checked.overrides);
-    let rendering = cedar::render(&checked.model, &checked.analysis, &checked.db)?;
     let authorizer = Authorizer::new(&checked.model, &rendering)?;
-    let report = decisions::run(&checked.model, &rendering, &authorizer, &loaded.files);
+    let names = checked.identity_names();
+    let known = decisions::Known {
+        identities: &names,
+        schema: whole.as_ref().unwrap_or(&rendering.schema),
+    };
+    let report = decisions::run_with(
+        &checked.model,
+        &rendering,
+        &authorizer,
+        &loaded.files,
+        known,
+    );
     // a file that cannot be read counts as one failure
     let unreadable = loaded.diagnostics.count(crate::diag::Severity::Error);
     let failed = report.failed() + unreadable;
@@ -135,11 +166,60 @@ pub fn run(args: &TestArgs, cx: &Context, io: &mut Io<'_>) -> Result<ExitStatus,
     })
 }
 
-fn summary<'a>(
-    report: &'a decisions::Report<'a, '_>,
-    db: &crate::source::SourceDb,
-    failed: usize,
-) -> Summary<'a> {
+/// What the tests involve, checked and rendered, with the tests read.
+struct Involved {
+    checked: Checked,
+    rendering: cedar::Rendering,
+    loaded: load::Decisions,
+    dir: PathBuf,
+    /// The whole workspace's schema, read only when a test names an action
+    /// or context key no file declares, to suggest what was meant.
+    whole: Option<SchemaDoc>,
+}
+
+/// Load and check only the identity files the tests involve (see
+/// [`load::involve`]): their principals, the identities they act on
+/// behalf of and every delegator of a principal, and the files declaring
+/// an action or context key a test names that those do not. `None` when
+/// those files have errors (shown).
+fn involved(cx: &Context, io: &mut Io<'_>) -> Result<Option<Involved>, CliError> {
+    let root = load::find_root(&cx.start)?;
+    let dir = load::tests_dir(&root, cx.load_options());
+    let asked = load::decisions(&root, &dir, &mut SourceDb::new(), LoadOptions::default())?;
+    let mut needs = decisions::needs(&asked.files);
+    let Some(mut checked) = clean_involving(cx, io, &needs)? else {
+        return Ok(None);
+    };
+    let mut rendering = cedar::render(&checked.model, &checked.analysis, &checked.db)?;
+    needs.terms = decisions::undeclared(&asked.files, &rendering.schema);
+    if !needs.terms.is_empty() {
+        let Some(again) = clean_involving(cx, io, &needs)? else {
+            return Ok(None);
+        };
+        checked = again;
+        rendering = cedar::render(&checked.model, &checked.analysis, &checked.db)?;
+    }
+    let whole = if decisions::undeclared(&asked.files, &rendering.schema).is_empty() {
+        None
+    } else {
+        let whole = crate::check::workspace(&root, cx.load_options(), cx.today)?;
+        Some(
+            cedar::Renderer::new(&whole.model, &whole.analysis, &whole.db)?
+                .schema()
+                .clone(),
+        )
+    };
+    let loaded = load::decisions(&root, &dir, &mut checked.db, LoadOptions::default())?;
+    Ok(Some(Involved {
+        checked,
+        rendering,
+        loaded,
+        dir,
+        whole,
+    }))
+}
+
+fn summary<'a>(report: &'a decisions::Report<'a, '_>, db: &SourceDb, failed: usize) -> Summary<'a> {
     let tests = report
         .outcomes
         .iter()
@@ -168,5 +248,135 @@ fn summary<'a>(
         failed,
         tests,
         error: None,
+    }
+}
+
+#[cfg(test)]
+#[expect(clippy::disallowed_methods, reason = "the tests write workspaces")]
+mod tests {
+    use std::path::Path;
+
+    use super::{Involved, TestArgs, TestFormat, involved, report};
+    use crate::cedar;
+    use crate::cli::can::tests::{chains, context, quiet, repo};
+    use crate::cli::{Context, Io};
+    use crate::load::{self, LoadOptions};
+
+    /// Tests that reach far along delegation chains, and misspell or
+    /// invent what they name.
+    const TESTS: &str = "tests:
+  - {principal: leaf, action: read, context: {ticket: T1}, expect: allow}
+  - {principal: leaf, action: deploy, on_behalf_of: [mid, root], expect: allow}
+  - {principal: leaf, action: read, on_behalf_of: [esc], context: {ticket: T2}, expect: allow}
+  - {principal: lone, action: audit, expect: deny}
+  - {principal: lone, action: deplyo, expect: deny}
+  - {principal: lone, action: read, context: {tickte: T1}, expect: allow}
+  - {principal: leef, action: read, expect: allow}
+  - {principal: mid, action: read, on_behalf_of: [fra], expect: allow}
+  - principal: timed
+    action: pay
+    context: {approved_by: t, now: '2026-11-22T10:00:00Z', approved_at: '2026-11-22T09:55:00Z'}
+    expect: allow
+";
+
+    /// What `nhi test` prints from `tested`: status, stdout, stderr.
+    fn printed(format: TestFormat, cx: &Context, tested: Option<Involved>) -> String {
+        let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+        let mut io = Io {
+            stdout: Box::new(&mut stdout),
+            stderr: Box::new(&mut stderr),
+            stdout_is_terminal: false,
+            stderr_is_terminal: false,
+            no_color: true,
+        };
+        let status = report(&TestArgs { format }, cx, &mut io, tested.expect("clean"))
+            .map_err(|e| e.to_string());
+        drop(io);
+        format!(
+            "{status:?}\n{}\n{}",
+            String::from_utf8_lossy(&stdout),
+            String::from_utf8_lossy(&stderr)
+        )
+    }
+
+    /// What `nhi test` reads: the files the tests involve.
+    fn read(cx: &Context) -> Option<Involved> {
+        involved(cx, &mut quiet()).expect("loads")
+    }
+
+    /// The whole workspace at `root`, as `nhi test` read it before it read
+    /// only what the tests involve.
+    fn whole(root: &Path, cx: &Context) -> Option<Involved> {
+        let root = load::find_root(root).expect("a root");
+        let mut checked =
+            crate::check::workspace(&root, LoadOptions::default(), cx.today).expect("loads");
+        assert!(!checked.diagnostics.has_errors());
+        let rendering =
+            cedar::render(&checked.model, &checked.analysis, &checked.db).expect("renders");
+        let dir = checked.model.settings.tests_dir.clone();
+        let loaded = load::decisions(&root, &dir, &mut checked.db, LoadOptions::default())
+            .expect("tests read");
+        Some(Involved {
+            checked,
+            rendering,
+            loaded,
+            dir,
+            whole: None,
+        })
+    }
+
+    #[test]
+    fn the_tests_report_the_same_from_the_files_they_involve_as_from_the_whole_workspace() {
+        let tmp = chains();
+        std::fs::create_dir_all(tmp.path().join("decisions")).expect("a folder");
+        std::fs::write(tmp.path().join("decisions/far.yaml"), TESTS).expect("written");
+        let roots = [
+            tmp.path().to_path_buf(),
+            repo(),
+            repo().join("examples/ai-agent-platform"),
+            repo().join("examples/cicd-pipelines"),
+        ];
+        for root in &roots {
+            let cx = context(root);
+            for format in [TestFormat::Human, TestFormat::Json] {
+                let partial = read(&cx);
+                assert!(
+                    partial
+                        .as_ref()
+                        .is_some_and(|p| p.checked.partial.is_some())
+                );
+                let got = printed(format, &cx, partial);
+                let expected = printed(format, &cx, whole(root, &cx));
+                assert_eq!(got, expected, "{}", root.display());
+                assert!(got.contains("passed"), "{got}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_tests_read_only_what_they_involve_and_an_error_elsewhere_does_not_stop_them() {
+        let tmp = chains();
+        std::fs::create_dir_all(tmp.path().join("decisions")).expect("a folder");
+        std::fs::write(
+            tmp.path().join("decisions/lone.yaml"),
+            "tests:\n  - {principal: lone, action: read, expect: allow}\n",
+        )
+        .expect("written");
+        std::fs::write(
+            tmp.path().join("identities/broken.yaml"),
+            "agent: broken\nowner: [",
+        )
+        .expect("written");
+        let cx = context(tmp.path());
+        let tested = read(&cx);
+        let read: Vec<&str> = tested
+            .iter()
+            .flat_map(|t| t.checked.model.identities.keys())
+            .map(|n| n.as_str())
+            .collect();
+        assert_eq!(read, ["lone"]);
+        let said = printed(TestFormat::Human, &cx, tested);
+        assert!(said.starts_with("Ok(Clean)"), "{said}");
+        assert!(said.ends_with("1 passed, 0 failed\n"), "{said}");
     }
 }
