@@ -22,7 +22,9 @@ pub mod targets;
 
 use crate::analyse::Analysis;
 use crate::diag::{Code, Diagnostics};
-use crate::model::Model;
+use rayon::prelude::*;
+
+use crate::model::{Identity, Model};
 
 /// What every rule reads.
 #[derive(Clone, Copy, Debug)]
@@ -33,16 +35,27 @@ pub struct LintContext<'a> {
     pub analysis: &'a Analysis,
 }
 
-/// A family of rules: its name, the codes it reports and its check.
+/// A family of rules: its name, the codes it reports and its checks,
+/// split by what they read.
 #[derive(Clone, Copy, Debug)]
 pub struct Family {
     /// The family's name (kebab-case, as its file is named).
     pub name: &'static str,
-    /// Every code its check reports.
+    /// Every code its checks report.
     pub codes: &'static [Code],
-    /// The check.
-    pub check: fn(&LintContext<'_>, &mut Diagnostics),
+    /// The rules about one identity, reading the settings, the analysis of
+    /// that identity and nothing of any other identity: run for each
+    /// identity on its own, in parallel.
+    pub identity: Option<IdentityCheck>,
+    /// The rules over the workspace as a whole: the settings alone, or
+    /// what several identities share.
+    pub workspace: Option<WorkspaceCheck>,
 }
+
+/// A family's rules about one identity.
+pub type IdentityCheck = fn(&LintContext<'_>, &Identity, &mut Diagnostics);
+/// A family's rules over the whole workspace.
+pub type WorkspaceCheck = fn(&LintContext<'_>, &mut Diagnostics);
 
 /// Every family, in the order they run. (Their findings are sorted after,
 /// so the order shows only in how the table reads.)
@@ -54,7 +67,8 @@ pub const FAMILIES: &[Family] = &[
             Code::RbacEscalation,
             Code::UnmappedAction,
         ],
-        check: catalogue::check,
+        identity: None,
+        workspace: Some(catalogue::check),
     },
     Family {
         name: "targets",
@@ -65,7 +79,8 @@ pub const FAMILIES: &[Family] = &[
             Code::MissingClientId,
             Code::ExistingNotImported,
         ],
-        check: targets::check,
+        identity: Some(targets::identity),
+        workspace: Some(targets::workspace),
     },
     Family {
         name: "enforcement",
@@ -75,17 +90,20 @@ pub const FAMILIES: &[Family] = &[
             Code::AzureCannotDeny,
             Code::ConditionTooLarge,
         ],
-        check: enforcement::check,
+        identity: Some(enforcement::identity),
+        workspace: Some(enforcement::workspace),
     },
     Family {
         name: "permissions",
         codes: &[Code::PermissionOverlap],
-        check: permissions::check,
+        identity: None,
+        workspace: Some(permissions::check),
     },
     Family {
         name: "federation",
         codes: &[Code::UnboundIdentity],
-        check: federation::check,
+        identity: Some(federation::check),
+        workspace: None,
     },
     Family {
         name: "lifecycle",
@@ -96,7 +114,8 @@ pub const FAMILIES: &[Family] = &[
             Code::IdentityExpiring,
             Code::GrantExpired,
         ],
-        check: lifecycle::check,
+        identity: Some(lifecycle::check),
+        workspace: None,
     },
     Family {
         name: "ownership",
@@ -106,7 +125,8 @@ pub const FAMILIES: &[Family] = &[
             Code::HumanPrincipal,
             Code::UnloggedHighRisk,
         ],
-        check: ownership::check,
+        identity: Some(ownership::check),
+        workspace: None,
     },
     Family {
         name: "credentials",
@@ -118,7 +138,8 @@ pub const FAMILIES: &[Family] = &[
             Code::SecretUnreferenced,
             Code::WildcardSubject,
         ],
-        check: credentials::check,
+        identity: Some(credentials::check),
+        workspace: None,
     },
     Family {
         name: "isolation",
@@ -127,7 +148,8 @@ pub const FAMILIES: &[Family] = &[
             Code::NameEncodesContext,
             Code::IdentityReuse,
         ],
-        check: isolation::check,
+        identity: Some(isolation::identity),
+        workspace: Some(isolation::workspace),
     },
     Family {
         name: "privilege",
@@ -137,15 +159,31 @@ pub const FAMILIES: &[Family] = &[
             Code::WorkloadTakeover,
             Code::AwsPrivilegeEscalation,
         ],
-        check: privilege::check,
+        identity: Some(privilege::identity),
+        workspace: Some(privilege::workspace),
     },
 ];
 
 /// Run every family, then apply the identities' suppressions to
 /// everything found so far (what the earlier stages reported included).
 pub fn run(cx: &LintContext<'_>, out: &mut Diagnostics) {
-    for family in FAMILIES {
-        (family.check)(cx, out);
+    let found: Vec<Diagnostics> = cx
+        .model
+        .identities
+        .par_iter()
+        .map(|(_, identity)| {
+            let mut found = Diagnostics::new();
+            for check in FAMILIES.iter().filter_map(|f| f.identity) {
+                check(cx, identity, &mut found);
+            }
+            found
+        })
+        .collect();
+    for found in found {
+        out.extend(found);
+    }
+    for check in FAMILIES.iter().filter_map(|f| f.workspace) {
+        check(cx, out);
     }
     suppress::apply(cx.model, out);
 }

@@ -11,17 +11,15 @@ use crate::analyse::subject::{self, Reach};
 
 /// Report static and unrotated secrets, long-lived tokens and unpinned
 /// federation.
-pub fn check(cx: &LintContext<'_>, out: &mut Diagnostics) {
+pub fn check(cx: &LintContext<'_>, identity: &Identity, out: &mut Diagnostics) {
     let g = &cx.model.settings.guardrails;
-    for identity in cx.model.identities.values() {
-        ttl(identity, g, out);
-        if !cx.analysis.renders(identity) {
-            continue;
-        }
-        secrets(identity, g, out);
-        pinned(identity, out);
-        wildcard(identity, out);
+    ttl(identity, g, out);
+    if !cx.analysis.renders(identity) {
+        return;
     }
+    secrets(identity, g, out);
+    pinned(identity, out);
+    wildcard(identity, out);
 }
 
 /// Whether the method authenticates with a stored secret.

@@ -19,19 +19,26 @@ use crate::vocabulary::gcp;
 
 use super::LintContext;
 
-/// Run the checks.
-pub fn check(cx: &LintContext<'_>, out: &mut Diagnostics) {
-    let mut in_azure = false;
-    for identity in cx.analysis.live(cx.model) {
-        for platform in cx.analysis.lands(identity).platforms() {
-            target(cx.model, identity, platform, out);
-        }
-        if cx.analysis.lands(identity).azure {
-            in_azure = true;
-            azure_cannot_deny(cx.model, identity, out);
-        }
+/// What the targets an identity lands in cannot enforce of its file.
+pub fn identity(cx: &LintContext<'_>, identity: &Identity, out: &mut Diagnostics) {
+    if !cx.analysis.renders(identity) {
+        return;
     }
-    if in_azure {
+    for platform in cx.analysis.lands(identity).platforms() {
+        target(cx.model, identity, platform, out);
+    }
+    if cx.analysis.lands(identity).azure {
+        azure_cannot_deny(cx.model, identity, out);
+    }
+}
+
+/// The guardrails Azure cannot deny, once, when an identity lands there.
+pub fn workspace(cx: &LintContext<'_>, out: &mut Diagnostics) {
+    if cx
+        .analysis
+        .live(cx.model)
+        .any(|identity| cx.analysis.lands(identity).azure)
+    {
         guardrails_in_azure(cx.model, out);
     }
 }

@@ -9,14 +9,18 @@ use crate::model::{AuthMethod, Identity, Model};
 
 use super::LintContext;
 
-/// Report identities spanning isolated environments, names that encode
-/// context, and identities that are one.
-pub fn check(cx: &LintContext<'_>, out: &mut Diagnostics) {
-    let live: Vec<&Identity> = cx.analysis.live(cx.model).collect();
-    for identity in &live {
+/// Report an identity spanning isolated environments, and a name that
+/// encodes context.
+pub fn identity(cx: &LintContext<'_>, identity: &Identity, out: &mut Diagnostics) {
+    if cx.analysis.renders(identity) {
         environments(cx.model, identity, out);
         name(identity, out);
     }
+}
+
+/// Report identities that are one.
+pub fn workspace(cx: &LintContext<'_>, out: &mut Diagnostics) {
+    let live: Vec<&Identity> = cx.analysis.live(cx.model).collect();
     reuse(&live, out);
 }
 

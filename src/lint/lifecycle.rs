@@ -9,16 +9,14 @@ use crate::model::{Date, Identity, time_text};
 use super::LintContext;
 
 /// Report overdue and missing reviews, and expired and expiring identities.
-pub fn check(cx: &LintContext<'_>, out: &mut Diagnostics) {
+pub fn check(cx: &LintContext<'_>, identity: &Identity, out: &mut Diagnostics) {
     let today = cx.analysis.today();
     let notice = lifecycle::notice_days(&cx.model.settings.guardrails);
-    for identity in cx.model.identities.values() {
-        expiry(identity, today, notice, out);
-        // a revoked or expired identity has no access left to review
-        if cx.analysis.renders(identity) {
-            review(identity, today, out);
-            expired_grants(identity, today, out);
-        }
+    expiry(identity, today, notice, out);
+    // a revoked or expired identity has no access left to review
+    if cx.analysis.renders(identity) {
+        review(identity, today, out);
+        expired_grants(identity, today, out);
     }
 }
 

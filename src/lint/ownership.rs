@@ -2,31 +2,33 @@
 //! its purpose, a person never hides behind it (OWASP NHI1, NHI10), and a
 //! high-risk identity leaves a trail.
 
-use std::collections::BTreeSet;
-
 use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::model::{AuthMethod, Identity, IdentityType, Requirement, RiskTier, Spanned};
+use crate::model::{AuthMethod, Identity, IdentityType, Model, Requirement, RiskTier, Spanned};
 
 use super::LintContext;
 
 /// Report missing accountability and purpose, people where a non-human
 /// principal belongs, and unlogged high-risk identities.
-pub fn check(cx: &LintContext<'_>, out: &mut Diagnostics) {
-    let members: BTreeSet<String> = cx
-        .model
+pub fn check(cx: &LintContext<'_>, identity: &Identity, out: &mut Diagnostics) {
+    if !cx.analysis.renders(identity) {
+        return;
+    }
+    accountable(identity, out);
+    purpose(identity, out);
+    human(identity, &|v| is_member(cx.model, v), out);
+    logs(identity, out);
+}
+
+/// Whether `address`, in lower case, is a member's of one of the
+/// workspace's teams.
+fn is_member(model: &Model, address: &str) -> bool {
+    model
         .settings
         .teams
         .iter()
         .flat_map(|t| t.values())
         .flat_map(|t| t.members.iter())
-        .map(|m| m.value.as_str().to_ascii_lowercase())
-        .collect();
-    for identity in cx.analysis.live(cx.model) {
-        accountable(identity, out);
-        purpose(identity, out);
-        human(identity, &members, out);
-        logs(identity, out);
-    }
+        .any(|m| m.value.as_str().eq_ignore_ascii_case(address))
 }
 
 fn accountable(identity: &Identity, out: &mut Diagnostics) {
@@ -66,9 +68,9 @@ fn purpose(identity: &Identity, out: &mut Diagnostics) {
 
 /// Whether a value names a person: an email address that is not a
 /// cloud's service account, `user:…`, or a team member's address.
-fn personal(value: &str, members: &BTreeSet<String>) -> bool {
+fn personal(value: &str, is_member: &dyn Fn(&str) -> bool) -> bool {
     let v = value.trim().to_ascii_lowercase();
-    if members.contains(&v) || v.starts_with("user:") || v.starts_with("users/") {
+    if is_member(&v) || v.starts_with("user:") || v.starts_with("users/") {
         return true;
     }
     // Google Cloud service accounts and workload pools are addressed by email
@@ -81,9 +83,9 @@ fn personal(value: &str, members: &BTreeSet<String>) -> bool {
     })
 }
 
-fn human(identity: &Identity, members: &BTreeSet<String>, out: &mut Diagnostics) {
+fn human(identity: &Identity, is_member: &dyn Fn(&str) -> bool, out: &mut Diagnostics) {
     let name = &identity.name.value;
-    if personal(&identity.owner.value, members) {
+    if personal(&identity.owner.value, is_member) {
         out.push(
             Diagnostic::new(
                 Code::HumanPrincipal,
@@ -95,7 +97,7 @@ fn human(identity: &Identity, members: &BTreeSet<String>, out: &mut Diagnostics)
     }
     if let Some(subject) = &identity.auth.subject
         && identity.auth.method.value != AuthMethod::ApiKey
-        && personal(&subject.value, members)
+        && personal(&subject.value, is_member)
     {
         out.push(
             Diagnostic::new(
@@ -163,7 +165,7 @@ mod tests {
 
     #[test]
     fn people_are_told_from_service_accounts() {
-        let members: BTreeSet<String> = ["ada@example.com".to_owned()].into();
+        let members = |v: &str| v == "ada@example.com";
         assert!(personal("Ada@Example.com", &members));
         assert!(personal("grace@example.com", &members));
         assert!(personal("user:grace", &members));

@@ -71,20 +71,27 @@ fn administrative(action: &Action) -> Option<String> {
     None
 }
 
-/// Report every allowed action that makes its identity an administrator,
-/// lets it become any service account of its project, or lets it start
-/// workloads as other identities.
-pub fn check(cx: &LintContext<'_>, out: &mut Diagnostics) {
-    administrators(cx, out);
+/// Report every allowed action that makes an identity an administrator
+/// or lets it become any service account of its project.
+pub fn identity(cx: &LintContext<'_>, identity: &Identity, out: &mut Diagnostics) {
+    if !cx.analysis.renders(identity) {
+        return;
+    }
+    administrator(cx, identity, out);
+    let lands = cx.analysis.lands(identity);
+    if lands.gcp {
+        impersonation(cx.model, identity, out);
+    }
+    if lands.aws {
+        super::escalation::check(cx.model, identity, out);
+    }
+}
+
+/// Report every allowed action that lets an identity start workloads as
+/// other identities.
+pub fn workspace(cx: &LintContext<'_>, out: &mut Diagnostics) {
     for identity in cx.analysis.live(cx.model) {
-        let lands = cx.analysis.lands(identity);
-        if lands.gcp {
-            impersonation(cx.model, identity, out);
-        }
-        if lands.aws {
-            super::escalation::check(cx.model, identity, out);
-        }
-        if let Some(namespaces) = &lands.kubernetes {
+        if let Some(namespaces) = &cx.analysis.lands(identity).kubernetes {
             takeover(cx, identity, namespaces, out);
         }
     }
@@ -201,29 +208,27 @@ fn takeover(
 }
 
 /// Report every allowed action that makes its identity an administrator.
-fn administrators(cx: &LintContext<'_>, out: &mut Diagnostics) {
+fn administrator(cx: &LintContext<'_>, identity: &Identity, out: &mut Diagnostics) {
     let Some(catalogue) = cx.model.settings.actions.as_ref() else {
         return;
     };
-    for identity in cx.analysis.live(cx.model) {
-        for grant in &identity.allowed {
-            let Some(action) = catalogue.get(&grant.action.value) else {
-                continue;
-            };
-            if let Some(why) = administrative(action) {
-                out.push(
-                    Diagnostic::new(
-                        Code::AdminPermission,
-                        format!(
-                            "`{}` may `{}`: {why}",
-                            identity.name.value, grant.action.value
-                        ),
-                    )
-                    .primary(grant.action.loc, "administrative access")
-                    .secondary(action.name.loc, "defined here")
-                    .help("split the task so the identity needs less, narrow the action with `where`, or keep it and suppress this rule with the reason a reviewer should read"),
-                );
-            }
+    for grant in &identity.allowed {
+        let Some(action) = catalogue.get(&grant.action.value) else {
+            continue;
+        };
+        if let Some(why) = administrative(action) {
+            out.push(
+                Diagnostic::new(
+                    Code::AdminPermission,
+                    format!(
+                        "`{}` may `{}`: {why}",
+                        identity.name.value, grant.action.value
+                    ),
+                )
+                .primary(grant.action.loc, "administrative access")
+                .secondary(action.name.loc, "defined here")
+                .help("split the task so the identity needs less, narrow the action with `where`, or keep it and suppress this rule with the reason a reviewer should read"),
+            );
         }
     }
 }

@@ -14,16 +14,21 @@ use crate::vocabulary::gcp;
 
 use super::LintContext;
 
-/// Where each identity lands, and the names it takes there.
-pub fn check(cx: &LintContext<'_>, out: &mut Diagnostics) {
-    names(cx, out);
-    for identity in cx.analysis.live(cx.model) {
-        if !no_target(cx.model, identity, out) {
-            cluster_unreachable(cx, identity, out);
-        }
-        no_client_id(cx, identity, out);
-        existing_not_imported(cx, identity, out);
+/// Where an identity lands.
+pub fn identity(cx: &LintContext<'_>, identity: &Identity, out: &mut Diagnostics) {
+    if !cx.analysis.renders(identity) {
+        return;
     }
+    if !no_target(cx.model, identity, out) {
+        cluster_unreachable(cx, identity, out);
+    }
+    no_client_id(cx, identity, out);
+    existing_not_imported(cx, identity, out);
+}
+
+/// The names identities take where they land: valid, and distinct.
+pub fn workspace(cx: &LintContext<'_>, out: &mut Diagnostics) {
+    names(cx, out);
 }
 
 /// `existing` naming a target whose Terraform does not import the
