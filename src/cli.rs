@@ -57,8 +57,8 @@ pub struct GlobalArgs {
     /// The date that date-dependent checks use (default: today, UTC)
     #[arg(long, global = true, env = "NHI_TODAY", value_name = "YYYY-MM-DD")]
     pub today: Option<String>,
-    /// Parse every file, reading nothing from the workspace's cache
-    /// (`.nhi/cache`) and leaving none
+    /// Read nothing from the workspace's cache (`.nhi/cache`) and leave
+    /// none (a file both sides of `nhi diff` hold is still parsed once)
     #[arg(
         long,
         global = true,

@@ -36,6 +36,9 @@ pub fn store_cache(session: crate::load::cache::Session) {
     use crate::load::cache;
     let path = cache::pack_path(session.root());
     let ignore = session.root().join(".nhi").join(".gitignore");
+    if !session.keeps() {
+        return;
+    }
     let Some(secret) = session.secret().copied().or_else(make_secret) else {
         return;
     };

@@ -141,7 +141,11 @@ pub fn run(args: &DiffArgs, cx: &Context, io: &mut Io<'_>) -> Result<ExitStatus,
     let root = load::find_root(&cx.start)?;
     let repo = Repo::discover(&root)?;
     // one parse cache for both sides: what they share is parsed once
-    let mut cache = cx.cache.then(|| Session::open(&root));
+    let mut cache = Some(if cx.cache {
+        Session::open(&root)
+    } else {
+        Session::memory(&root)
+    });
     let base = at_revision(&repo, &args.base, cx, &mut cache)?;
     let head = match &args.head {
         Some(rev) => at_revision(&repo, rev, cx, &mut cache)?,

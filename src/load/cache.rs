@@ -225,11 +225,15 @@ impl From<Stored> for Node {
 }
 
 /// One run's use of the cache: the pack it found, and every entry it hit
-/// or made, for the pack it leaves.
+/// or made, for the pack it leaves. A document the run parsed is read
+/// back from it too, so that a file both sides of a diff hold is parsed
+/// once.
 #[derive(Debug)]
 pub struct Session {
     root: PathBuf,
     secret: Option<Secret>,
+    /// Whether the run leaves a pack: not of a [`Session::memory`].
+    keeps: bool,
     found: Pack,
     /// Key → the encoded document, when new (a hit is copied from `found`).
     used: Mutex<BTreeMap<Key, Option<Vec<u8>>>>,
@@ -251,9 +255,29 @@ impl Session {
         Self {
             root: root.to_path_buf(),
             secret,
+            keeps: true,
             found,
             used: Mutex::new(BTreeMap::new()),
         }
+    }
+
+    /// A session that reads no pack and leaves none (`--no-cache`): it
+    /// only spares parsing a file twice in one run.
+    #[must_use]
+    pub fn memory(root: &Path) -> Self {
+        Self {
+            root: root.to_path_buf(),
+            secret: None,
+            keeps: false,
+            found: Pack::default(),
+            used: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    /// Whether the run leaves a pack behind.
+    #[must_use]
+    pub const fn keeps(&self) -> bool {
+        self.keeps
     }
 
     /// The user's cache key this run found, if any.
@@ -262,12 +286,15 @@ impl Session {
         self.secret.as_ref()
     }
 
-    /// The document of a file, when the pack holds it.
+    /// The document of a file, when the pack holds it or this run parsed
+    /// it already.
     #[must_use]
     pub fn get(&self, key: &Key) -> Option<Node> {
-        let node = postcard::from_bytes::<Stored>(self.found.get(key)?)
-            .ok()?
-            .into();
+        let Some(found) = self.found.get(key) else {
+            let made = self.used.lock().ok()?.get(key)?.clone()?;
+            return postcard::from_bytes::<Stored>(&made).ok().map(Node::from);
+        };
+        let node = postcard::from_bytes::<Stored>(found).ok()?.into();
         if let Ok(mut used) = self.used.lock() {
             used.insert(*key, None);
         }
@@ -293,6 +320,9 @@ impl Session {
     /// one it found (an entry made, or one no longer used): its bytes.
     #[must_use]
     pub fn pack(self, secret: &Secret) -> Option<Vec<u8>> {
+        if !self.keeps {
+            return None;
+        }
         let used = self.used.into_inner().ok()?;
         let unchanged = used.values().all(Option::is_none) && used.len() == self.found.index.len();
         if unchanged {
@@ -354,6 +384,7 @@ mod tests {
         Session {
             root: PathBuf::new(),
             secret: Some(SECRET),
+            keeps: true,
             found,
             used: Mutex::new(BTreeMap::new()),
         }
@@ -380,6 +411,22 @@ mod tests {
         assert!(Pack::read(Vec::new(), &SECRET).is_none());
         // nor under another user's key, whole as it is
         assert!(Pack::read(bytes, &[8; 32]).is_none());
+    }
+
+    #[test]
+    fn a_document_parsed_once_is_read_back_in_the_same_run() {
+        let k = key("agent: [1.5, -7]", Budget::default());
+        let s = session(Pack::default());
+        assert_eq!(s.get(&k), None);
+        s.put(k, &node());
+        assert_eq!(s.get(&k), Some(node()));
+        // without a cache, the same within the run, and no pack left
+        let memory = Session::memory(Path::new("ws"));
+        assert_eq!(memory.get(&k), None);
+        memory.put(k, &node());
+        assert_eq!(memory.get(&k), Some(node()));
+        assert!(!memory.keeps());
+        assert!(memory.pack(&SECRET).is_none());
     }
 
     #[test]
