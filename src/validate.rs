@@ -2,11 +2,13 @@
 //! workspace declares reported at its place.
 //!
 //! Validation never stops at the first problem: each identity file is
-//! converted on its own, in parallel ([`identity`]), then the checks that
-//! span files run over the whole model: unique names ([`names`]),
-//! references and guardrails ([`refs`]), delegation chains
-//! ([`delegation`]), the catalogue's mappings ([`catalogue`]) and the
-//! target settings ([`targets`]). What the model means for access, and the
+//! converted on its own, in parallel ([`identity`]); then each identity's
+//! references to the settings, the guardrails it must respect and the MCP
+//! tools it names are checked, again each on its own and in parallel;
+//! then the checks that span files, or read the settings alone, run over
+//! the whole model: unique names ([`names`]), delegates that exist
+//! ([`refs`]), delegation chains ([`delegation`]), the catalogue's
+//! mappings ([`catalogue`]) and the target settings ([`targets`]). What the model means for access, and the
 //! lint rules over it, are later stages (`analyse`, `lint`).
 
 pub mod catalogue;
@@ -133,7 +135,22 @@ pub fn workspace(loaded: Loaded<Box<Identity>>) -> Validated {
         &mut model,
         &mut diagnostics,
     );
-    refs::check(&model, &declared, &mut diagnostics);
+    let found: Vec<Diagnostics> = model
+        .identities
+        .par_iter()
+        .map(|(_, identity)| {
+            let mut found = Diagnostics::new();
+            refs::identity(&model, identity, &mut found);
+            targets::identity(identity, &mut found);
+            mcp::identity(&model, identity, &mut found);
+            found
+        })
+        .collect();
+    for found in found {
+        diagnostics.extend(found);
+    }
+    refs::settings(&model, &mut diagnostics);
+    refs::delegates(&model, &declared, &mut diagnostics);
     delegation::check(&model, &mut diagnostics);
     targets::check(&model, &mut diagnostics);
     targets::check_settings(&model, &mut diagnostics);

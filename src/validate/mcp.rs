@@ -193,14 +193,11 @@ fn argument(schema: &Node, required: bool) -> Argument {
     }
 }
 
-/// Every MCP server, tool, argument and value each identity names, and
-/// what the AgentCore gateway needs of them.
+/// The MCP servers of the settings, and what the AgentCore and ToolHive
+/// gateways need of them and of the identities calling through them.
 pub fn check(model: &Model, out: &mut Diagnostics) {
     for server in model.settings.mcp_servers.values() {
         server_settings(server, out);
-    }
-    for identity in model.identities.values() {
-        check_identity(model, identity, out);
     }
     if let Some(target) = &model.settings.targets.agentcore {
         agentcore(model, target, out);
@@ -443,7 +440,8 @@ fn caller_known(
     }
 }
 
-fn check_identity(model: &Model, identity: &Identity, out: &mut Diagnostics) {
+/// Every MCP server, tool, argument and value one identity names.
+pub fn identity(model: &Model, identity: &Identity, out: &mut Diagnostics) {
     let servers = &model.settings.mcp_servers;
     for grant in &identity.mcp {
         let Some(server) = servers.get(&grant.server.value) else {

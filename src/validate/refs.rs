@@ -8,8 +8,9 @@ use crate::model::{Identity, Model, Platform, Spanned};
 
 use super::settings::is_action_name;
 
-/// Run every reference and guardrail check.
-pub fn check(model: &Model, declared: &BTreeSet<String>, out: &mut Diagnostics) {
+/// The references of the settings: the guardrails' actions and the
+/// default targets.
+pub fn settings(model: &Model, out: &mut Diagnostics) {
     let settings = &model.settings;
     for g in &settings.guardrails.forbidden_actions {
         action_exists(model, g, out);
@@ -17,14 +18,27 @@ pub fn check(model: &Model, declared: &BTreeSet<String>, out: &mut Diagnostics) 
     for t in settings.default_targets.iter().flatten() {
         target_configured(model, t, out);
     }
+}
+
+/// The references of one identity to the settings (owner, targets,
+/// actions, teams) and the guardrails it must respect.
+pub fn identity(model: &Model, identity: &Identity, out: &mut Diagnostics) {
+    owner(model, identity, out);
+    for t in identity.targets.iter().flatten() {
+        target_configured(model, t, out);
+    }
+    for a in actions_of(identity) {
+        action_exists(model, a, out);
+    }
+    guardrails(model, identity, out);
+    gated(model, identity, out);
+    accountable(model, identity, out);
+}
+
+/// Every delegate is an identity of the workspace (or one `declared` in a
+/// file that could not be read, already reported).
+pub fn delegates(model: &Model, declared: &BTreeSet<String>, out: &mut Diagnostics) {
     for identity in model.identities.values() {
-        owner(model, identity, out);
-        for t in identity.targets.iter().flatten() {
-            target_configured(model, t, out);
-        }
-        for a in actions_of(identity) {
-            action_exists(model, a, out);
-        }
         for d in &identity.delegations {
             if !model.identities.contains_key(&d.to.value)
                 && !declared.contains(d.to.value.as_str())
@@ -43,9 +57,6 @@ pub fn check(model: &Model, declared: &BTreeSet<String>, out: &mut Diagnostics) 
                 );
             }
         }
-        guardrails(model, identity, out);
-        gated(model, identity, out);
-        accountable(model, identity, out);
     }
 }
 

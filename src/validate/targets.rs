@@ -4,7 +4,7 @@
 
 use crate::diag::{Code, Diagnostic, Diagnostics, backticked, printable};
 use crate::model::{
-    AwsPrerequisite, AwsTarget, AzureTarget, GcpPrerequisite, GcpTarget, Model, Spanned,
+    AwsPrerequisite, AwsTarget, AzureTarget, GcpPrerequisite, GcpTarget, Identity, Model, Spanned,
 };
 use crate::vocabulary::cedar::{NHI_TYPES, is_namespace, is_type_name};
 use crate::vocabulary::context::{APPROVED_BY, RESERVED_CONTEXT_KEYS, TIME_KEYS};
@@ -28,16 +28,19 @@ pub fn check(model: &Model, out: &mut Diagnostics) {
             resource_type(ty, out);
         }
     }
-    for identity in model.identities.values() {
-        for (key, values) in &identity.context.attributes {
-            let loc = values.first().map_or(identity.name.loc, |v| v.loc);
+}
+
+/// The keys of an identity's context and conditions: none a target
+/// reserves.
+pub fn identity(identity: &Identity, out: &mut Diagnostics) {
+    for (key, values) in &identity.context.attributes {
+        let loc = values.first().map_or(identity.name.loc, |v| v.loc);
+        reserved_key(key, loc, out);
+    }
+    for grant in &identity.allowed {
+        for (key, values) in &grant.conditions {
+            let loc = values.first().map_or(grant.action.loc, |v| v.loc);
             reserved_key(key, loc, out);
-        }
-        for grant in &identity.allowed {
-            for (key, values) in &grant.conditions {
-                let loc = values.first().map_or(grant.action.loc, |v| v.loc);
-                reserved_key(key, loc, out);
-            }
         }
     }
 }
