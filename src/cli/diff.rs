@@ -165,9 +165,12 @@ pub fn run(args: &DiffArgs, cx: &Context, io: &mut Io<'_>) -> Result<ExitStatus,
         return Ok(ExitStatus::Findings);
     }
     let prefix = repo.slash_prefix();
+    // the two sides render independently: at once
+    let (base_artifacts, head_artifacts) =
+        rayon::join(|| rendered(&base, &prefix), || rendered(&head, &prefix));
     let mut report = diff::diff(
-        (&base.label, base.side(), rendered(&base, &prefix).as_ref()),
-        (&head.label, head.side(), rendered(&head, &prefix).as_ref()),
+        (&base.label, base.side(), base_artifacts.as_ref()),
+        (&head.label, head.side(), head_artifacts.as_ref()),
     );
     if let Some(config) = args.prove.config() {
         report.add_proof(prove_access(&base, &head, &config)?);
