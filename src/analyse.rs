@@ -32,7 +32,8 @@ use crate::model::{Date, Grant, Identity, Model, Name, Platform, State};
 
 pub use chains::{Chain, Hop, MAX_CHAINS, TooManyChains};
 pub use checks::{
-    Check, Test, canonical, conditions, context_checks, narrowing, where_checks, written,
+    Check, Test, canonical, conditions, context_checks, context_written, narrowing, where_checks,
+    written,
 };
 pub use decide::{Decision, Reason, Request, decide};
 pub use federation::Cloud;

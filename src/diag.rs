@@ -257,6 +257,8 @@ codes! {
     DelegationDepth = "DG005", "delegation-too-deep", Error, [Nhi5], "a delegation chain is deeper than its `max_depth` or the guardrail";
     /// An identity delegates to itself.
     SelfDelegation = "DG006", "self-delegation", Error, [Nhi5], "an identity delegates to itself";
+    /// A delegated action no request can use.
+    DelegationNeverApplies = "DG007", "delegation-never-applies", Warning, [], "a delegated action can never be used: no request meets both the delegator's and the delegate's conditions";
     /// A credential written into a file.
     InlineSecret = "SE001", "inline-secret", Error, [Nhi2], "a value looks like a credential (key, token or private key)";
     /// A name that a target cannot take.
@@ -396,6 +398,7 @@ impl Code {
                 | Self::UnenforcedCondition
                 | Self::MissingClientId
                 | Self::ExistingNotImported
+                | Self::DelegationNeverApplies
         )
     }
 

@@ -9,6 +9,7 @@
 
 pub mod catalogue;
 pub mod credentials;
+pub mod delegation;
 pub mod enforcement;
 pub mod escalation;
 pub mod federation;
@@ -150,6 +151,12 @@ pub const FAMILIES: &[Family] = &[
         ],
         identity: Some(isolation::identity),
         workspace: Some(isolation::workspace),
+    },
+    Family {
+        name: "delegation",
+        codes: &[Code::DelegationNeverApplies],
+        identity: None,
+        workspace: Some(delegation::check),
     },
     Family {
         name: "privilege",

@@ -358,6 +358,95 @@ fn a_time_window_is_enforced_where_a_target_can_and_said_where_it_cannot() {
     );
 }
 
+/// `(line, message)` of each DG007 of a workspace of these identities.
+fn never_applies(identities: &[(&str, &str)]) -> Vec<(u64, String)> {
+    let mut files = vec![("nhi.yaml", NHI_YAML)];
+    let paths: Vec<String> = identities
+        .iter()
+        .map(|(name, _)| format!("identities/{name}.yaml"))
+        .collect();
+    files.extend(
+        paths
+            .iter()
+            .map(String::as_str)
+            .zip(identities.iter().map(|(_, y)| *y)),
+    );
+    let ws = workspace(&files);
+    let out = nhi(ws.path(), &["check", "--format", "json"]);
+    let json: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", text(&out.stderr)));
+    json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"] == "DG007")
+        .map(|d| {
+            (
+                d["line"].as_u64().unwrap(),
+                d["message"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// An identity holding `read_ci_status` (narrowed by `narrowing`) in
+/// `regions`, delegating it to `to`.
+fn delegating(name: &str, regions: &str, narrowing: &str, to: &str) -> String {
+    let delegation = if to.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "delegation:\n  may_delegate_to:\n    - agent: {to}\n      actions: [read_ci_status]\n"
+        )
+    };
+    format!(
+        "agent: {name}\nowner: platform-team\nauth: oidc\nallowed_actions:\n  - action: read_ci_status\n{narrowing}context:\n  regions: [{regions}]\n{delegation}"
+    )
+}
+
+#[test]
+fn a_delegation_no_request_can_use_is_dg007_at_its_action() {
+    let helper = |regions: &str, state: &str| {
+        format!(
+            "agent: helper\nowner: platform-team\nauth: oidc\n{state}context:\n  regions: [{regions}]\n"
+        )
+    };
+    let lead = delegating("lead", "eu-west-1", "", "helper");
+    // the two act in no common region: reported at the delegated action
+    let found = never_applies(&[("lead", &lead), ("helper", &helper("us-east-1", ""))]);
+    assert_eq!(
+        found,
+        [(
+            11,
+            "`helper` can never use `read_ci_status` on behalf of `lead`: no request meets the conditions of both on `region`".to_owned()
+        )]
+    );
+    // a region in common: the delegation is used there
+    let both = helper("us-east-1, eu-west-1", "");
+    assert_eq!(never_applies(&[("lead", &lead), ("helper", &both)]), []);
+    // the delegator's own `where` can leave nothing in common as well
+    let narrowed = delegating(
+        "lead",
+        "eu-west-1, us-east-1",
+        "    where: {region: [eu-west-1]}\n",
+        "helper",
+    );
+    let found = never_applies(&[("lead", &narrowed), ("helper", &helper("us-east-1", ""))]);
+    assert_eq!(found.iter().map(|f| f.0).collect::<Vec<_>>(), [12]);
+    // a revoked delegate renders nothing, and is not judged
+    let revoked = helper("us-east-1", "state: revoked\n");
+    assert_eq!(never_applies(&[("lead", &lead), ("helper", &revoked)]), []);
+    // a longer chain that cannot carry the action is no one entry's mistake:
+    // origin (eu-west-1) -> middle (both) -> end (us-east-1)
+    let origin = delegating("origin", "eu-west-1", "", "middle");
+    let middle = delegating("middle", "eu-west-1, us-east-1", "", "end");
+    let end = helper("us-east-1", "").replace("helper", "end");
+    assert_eq!(
+        never_applies(&[("origin", &origin), ("middle", &middle), ("end", &end)]),
+        []
+    );
+}
+
 #[test]
 fn regions_that_leave_a_cloud_none_of_its_own_are_an_error() {
     let identity = CLEAN.replace(

@@ -260,10 +260,12 @@ fn identity_file(i: usize, n: usize, rng: &mut Rng) -> String {
         "reviewer: {}@example.com",
         rng.pick(&["security-lead", "iam-review", "ciso-office"])
     );
+    // the five identities of a group act in one region, so that a
+    // delegation (from the first of a group to the second) can be used
     let _ = writeln!(
         s,
         "context:\n  environments: [staging, production]\n  regions: [{}]\n  namespaces: [{}]",
-        rng.pick(&["eu-west-1", "us-east-1", "ap-southeast-2"]),
+        ["eu-west-1", "us-east-1", "ap-southeast-2"][(i / 5) % 3],
         TEAMS[i % TEAMS.len()],
     );
     let _ = writeln!(

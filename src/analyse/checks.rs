@@ -231,6 +231,13 @@ pub fn written(identity: &Identity, grant: &Grant, key: &str) -> Option<Loc> {
         APPROVED_AT => return grant.valid_for.as_ref().map(|d| d.loc),
         _ => {}
     }
+    context_written(identity, key)
+}
+
+/// Where an identity's `context` sets a key (its first value).
+#[must_use]
+pub fn context_written(identity: &Identity, key: &str) -> Option<Loc> {
+    let first = |values: &[Spanned<String>]| values.first().map(|v| v.loc);
     let c = &identity.context;
     let values = match key {
         ENVIRONMENT => c.environments.as_deref(),
