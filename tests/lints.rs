@@ -433,6 +433,10 @@ fn a_delegation_no_request_can_use_is_dg007_at_its_action() {
     );
     let found = never_applies(&[("lead", &narrowed), ("helper", &helper("us-east-1", ""))]);
     assert_eq!(found.iter().map(|f| f.0).collect::<Vec<_>>(), [12]);
+    // a delegate whose own `where` leaves its context nothing is that
+    // grant's problem, not the delegation's
+    let own = "agent: helper\nowner: platform-team\nauth: oidc\nallowed_actions:\n  - action: read_ci_status\n    where: {region: [eu-west-1]}\ncontext:\n  regions: [us-east-1]\n";
+    assert_eq!(never_applies(&[("lead", &lead), ("helper", own)]), []);
     // a revoked delegate renders nothing, and is not judged
     let revoked = helper("us-east-1", "state: revoked\n");
     assert_eq!(never_applies(&[("lead", &lead), ("helper", &revoked)]), []);

@@ -3,10 +3,13 @@
 //! only in `staging`, the other only in `production`), so no target
 //! renders it and the delegate can never use it.
 
-use crate::analyse::{Chain, context_written, grant_of, written};
+use crate::analyse::{
+    Chain, Check, canonical, context_checks, context_written, grant_of, where_checks, written,
+};
 use crate::diag::{Code, Diagnostic, Diagnostics, backticked};
 use crate::model::Identity;
 use crate::source::Loc;
+use crate::vocabulary::context::NAMESPACE;
 
 use super::LintContext;
 
@@ -38,9 +41,13 @@ fn never_applies(chain: &Chain, delegate: &Identity, delegator: &Identity, out: 
             .filter(|c| c.is_unsatisfiable())
             .map(|c| c.key.as_str())
             .collect();
+        // one side that admits nothing on its own is reported as that
         let Some(&key) = keys.first() else {
             continue;
         };
+        if !satisfiable(delegate, action, true) || !satisfiable(delegator, action, false) {
+            continue;
+        }
         let Some(at) = chain
             .hops
             .iter()
@@ -68,6 +75,20 @@ fn never_applies(chain: &Chain, delegate: &Identity, delegator: &Identity, out: 
             "no target renders this delegation: make the two identities' `{key}` overlap, or remove the action from the delegation"
         )));
     }
+}
+
+/// Whether some request meets an identity's own conditions on an action:
+/// its context (a delegator's without its namespaces, which do not apply
+/// along a delegation) and its `where`.
+fn satisfiable(identity: &Identity, action: &str, namespaces: bool) -> bool {
+    let mut checks: Vec<Check> = context_checks(identity)
+        .into_iter()
+        .filter(|c| namespaces || c.key != NAMESPACE)
+        .collect();
+    if let Some(grant) = grant_of(identity, action) {
+        checks.extend(where_checks(grant));
+    }
+    !canonical(checks).iter().any(Check::is_unsatisfiable)
 }
 
 /// Where an identity's condition on `key` for `action` is written: its
