@@ -245,6 +245,8 @@ codes! {
     CriticalUngated = "AC006", "critical-action-ungated", Error, [Nhi5], "an action the catalogue marks critical is allowed without a human's `approval`";
     /// A grant whose time window holds no instant.
     EmptyWindow = "AC007", "empty-window", Error, [], "an allowed action's `valid_from` is not before its `valid_until`: it holds at no time";
+    /// A grant whose `where` leaves no value.
+    HoldsNowhere = "AC008", "grant-holds-nowhere", Error, [], "an allowed action's `where` admits no value of a key that its identity's `context` allows: it holds nowhere";
     /// A delegate would receive an action the delegator is not allowed.
     DelegationWidens = "DG001", "delegation-widens", Error, [Nhi5], "a delegation grants an action the delegator is not allowed";
     /// A delegate would receive a forbidden action.

@@ -1144,6 +1144,35 @@ fn a_critical_action_needs_an_approval_by_a_team_of_the_workspace() {
     }
 }
 
+/// A `where` that leaves none of the context's values (or no value at
+/// all) is AC008 at its values; one that leaves some, or narrows a key
+/// the context does not set, is not.
+#[test]
+fn a_where_outside_the_context_holds_nowhere_and_is_ac008() {
+    let (_t, c) = assert_places(
+        "ac008-grant-holds-nowhere",
+        &[
+            ("AC008", "identities/narrowed.yaml", 6),
+            ("AC008", "identities/narrowed.yaml", 7),
+        ],
+    );
+    assert_eq!(
+        messages(&c).into_iter().map(|m| m.3).collect::<Vec<_>>(),
+        [
+            "`read_ci_status` holds nowhere: its `where` admits no `region` that `narrowed` acts in",
+            "`create_release_note` holds nowhere: its `where` admits no `environment` that `narrowed` acts in",
+        ]
+    );
+    let places: Vec<_> = c.diagnostics.iter().map(|d| secondary(&c, d)).collect();
+    assert_eq!(
+        places,
+        [
+            (s("identities/narrowed.yaml"), 15, s("eu-west-1")),
+            (s("identities/narrowed.yaml"), 14, s("staging")),
+        ]
+    );
+}
+
 #[test]
 fn a_time_window_must_hold_at_some_time_and_count_from_an_approval() {
     let (_t, c) = assert_places(
@@ -1946,6 +1975,7 @@ fn the_seed_example_checks_clean_without_nhi_yaml() {
 const FIXTURES: &[&str] = &[
     "ac006-critical-action-ungated",
     "ac007-time-boxed-grants",
+    "ac008-grant-holds-nowhere",
     "rf005-mcp-tools",
     "ac001-allowed-and-forbidden",
     "ac002-guardrail-action-allowed",

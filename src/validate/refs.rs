@@ -6,6 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::diag::{Code, Diagnostic, Diagnostics, printable};
 use crate::model::{Identity, Model, Platform, Spanned};
 
+use crate::vocabulary::context::{ENVIRONMENT, NAMESPACE, REGION};
+
 use super::settings::is_action_name;
 
 /// The references of the settings: the guardrails' actions and the
@@ -33,6 +35,52 @@ pub fn identity(model: &Model, identity: &Identity, out: &mut Diagnostics) {
     guardrails(model, identity, out);
     gated(model, identity, out);
     accountable(model, identity, out);
+    holds_somewhere(identity, out);
+}
+
+/// Every `where` of an identity admits a value of its key that the
+/// identity's `context` allows: both apply to every request, so a grant
+/// whose `where` leaves none holds nowhere, and no target renders it.
+fn holds_somewhere(identity: &Identity, out: &mut Diagnostics) {
+    let c = &identity.context;
+    for grant in &identity.allowed {
+        for (key, values) in &grant.conditions {
+            let context = match key.as_str() {
+                ENVIRONMENT => c.environments.as_deref(),
+                REGION => c.regions.as_deref(),
+                NAMESPACE => c.namespaces.as_deref(),
+                other => c.attributes.get(other).map(Vec::as_slice),
+            };
+            let admitted = values
+                .iter()
+                .any(|v| context.is_none_or(|context| context.iter().any(|c| c.value == v.value)));
+            if admitted {
+                continue;
+            }
+            let at = values.first().map_or(grant.action.loc, |v| v.loc);
+            let mut d = Diagnostic::new(
+                Code::HoldsNowhere,
+                format!(
+                    "`{}` holds nowhere: its `where` admits no `{key}` that `{}` acts in",
+                    grant.action.value, identity.name.value
+                ),
+            )
+            .primary(
+                at,
+                if values.is_empty() {
+                    format!("its `where` lists no `{key}`")
+                } else {
+                    "outside the context".to_owned()
+                },
+            );
+            if let Some(first) = context.and_then(<[Spanned<String>]>::first) {
+                d = d.secondary(first.loc, "the identity's context");
+            }
+            out.push(d.help(format!(
+                "a `where` narrows the identity's `context`: name a `{key}` the context lists, or widen the context"
+            )));
+        }
+    }
 }
 
 /// Every delegate is an identity of the workspace (or one `declared` in a
