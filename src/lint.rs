@@ -21,10 +21,10 @@ pub mod privilege;
 pub mod suppress;
 pub mod targets;
 
-use crate::analyse::Analysis;
-use crate::diag::{Code, Diagnostics};
 use rayon::prelude::*;
 
+use crate::analyse::Analysis;
+use crate::diag::{Code, Diagnostics};
 use crate::model::{Identity, Model};
 
 /// What every rule reads.
