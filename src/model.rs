@@ -320,6 +320,21 @@ pub struct Context {
     pub attributes: BTreeMap<String, Vec<Spanned<String>>>,
 }
 
+impl Context {
+    /// The values the context allows for a request context key (`None`:
+    /// it does not set the key, so any value).
+    #[must_use]
+    pub fn values(&self, key: &str) -> Option<&[Spanned<String>]> {
+        use crate::vocabulary::context::{ENVIRONMENT, NAMESPACE, REGION};
+        match key {
+            ENVIRONMENT => self.environments.as_deref(),
+            REGION => self.regions.as_deref(),
+            NAMESPACE => self.namespaces.as_deref(),
+            other => self.attributes.get(other).map(Vec::as_slice),
+        }
+    }
+}
+
 /// One delegation: the delegate and what it may receive.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Delegation {

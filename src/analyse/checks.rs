@@ -237,15 +237,7 @@ pub fn written(identity: &Identity, grant: &Grant, key: &str) -> Option<Loc> {
 /// Where an identity's `context` sets a key (its first value).
 #[must_use]
 pub fn context_written(identity: &Identity, key: &str) -> Option<Loc> {
-    let first = |values: &[Spanned<String>]| values.first().map(|v| v.loc);
-    let c = &identity.context;
-    let values = match key {
-        ENVIRONMENT => c.environments.as_deref(),
-        REGION => c.regions.as_deref(),
-        NAMESPACE => c.namespaces.as_deref(),
-        other => c.attributes.get(other).map(Vec::as_slice),
-    }?;
-    first(values)
+    identity.context.values(key)?.first().map(|v| v.loc)
 }
 
 /// The checks an identity's `context` puts on everything it does.

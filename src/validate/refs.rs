@@ -6,8 +6,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::diag::{Code, Diagnostic, Diagnostics, printable};
 use crate::model::{Identity, Model, Platform, Spanned};
 
-use crate::vocabulary::context::{ENVIRONMENT, NAMESPACE, REGION};
-
 use super::settings::is_action_name;
 
 /// The references of the settings: the guardrails' actions and the
@@ -42,15 +40,9 @@ pub fn identity(model: &Model, identity: &Identity, out: &mut Diagnostics) {
 /// identity's `context` allows: both apply to every request, so a grant
 /// whose `where` leaves none holds nowhere, and no target renders it.
 fn holds_somewhere(identity: &Identity, out: &mut Diagnostics) {
-    let c = &identity.context;
     for grant in &identity.allowed {
         for (key, values) in &grant.conditions {
-            let context = match key.as_str() {
-                ENVIRONMENT => c.environments.as_deref(),
-                REGION => c.regions.as_deref(),
-                NAMESPACE => c.namespaces.as_deref(),
-                other => c.attributes.get(other).map(Vec::as_slice),
-            };
+            let context = identity.context.values(key);
             let admitted = values
                 .iter()
                 .any(|v| context.is_none_or(|context| context.iter().any(|c| c.value == v.value)));
