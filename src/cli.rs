@@ -348,11 +348,22 @@ fn clock() -> (Date, Time) {
 ///
 /// When the workspace cannot be loaded at all.
 pub fn check_workspace(cx: &Context) -> Result<(PathBuf, Checked), CliError> {
-    let root = load::find_root(&cx.start)?;
-    let mut checked = crate::check::workspace(&root, cx.load_options(), cx.today)?;
+    let (root, mut checked) = check_workspace_caching(cx)?;
     if let Some(cache) = checked.cache.take() {
         crate::emit::store_cache(cache);
     }
+    Ok((root, checked))
+}
+
+/// [`check_workspace`], handing back the cache session in
+/// [`Checked::cache`] for the caller to use further and then store.
+///
+/// # Errors
+///
+/// When the workspace cannot be loaded at all.
+pub fn check_workspace_caching(cx: &Context) -> Result<(PathBuf, Checked), CliError> {
+    let root = load::find_root(&cx.start)?;
+    let checked = crate::check::workspace(&root, cx.load_options(), cx.today)?;
     Ok((root, checked))
 }
 

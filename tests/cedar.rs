@@ -109,7 +109,7 @@ fn every_shipped_workspace_passes_strict_validation() {
         let r = render(&c, TODAY);
         verify::verify_full(&r).unwrap_or_else(|e| panic!("{}: {e}", ws.display()));
         verify::verify(&r).unwrap_or_else(|e| panic!("{}: {e}", ws.display()));
-        verify::verify_model(&c.model, &c.analysis, &c.db)
+        verify::verify_model(&c.model, &c.analysis, &c.db, None)
             .unwrap_or_else(|e| panic!("{}: {e}", ws.display()));
         let warnings = verify::warnings(&r).unwrap();
         assert!(warnings.is_empty(), "{}: {warnings:?}", ws.display());
@@ -605,4 +605,60 @@ fn a_credential_never_reaches_the_output_and_its_check_cannot_be_turned_off() {
         assert!(!text(&out.stderr).contains(key) && !text(&out.stdout).contains(key));
     }
     assert!(!tmp.path().join("dist").exists());
+}
+
+#[test]
+fn verification_through_the_cache_renders_again_only_what_changed_and_its_delegates() {
+    let tmp = support::example("ai-agent-platform");
+    let dir = tmp.path();
+    let cache = load::cache::Session::memory(dir);
+    let rendered = |c: &Checked| {
+        verify::verify_model(&c.model, &c.analysis, &c.db, Some(&cache))
+            .unwrap()
+            .rendered
+    };
+    let edit = |path: &str| {
+        let file = dir.join(path);
+        let mut text = std::fs::read_to_string(&file).unwrap();
+        text.push_str("# edited\n");
+        std::fs::write(file, text).unwrap();
+    };
+    let c = check_dir(dir, TODAY);
+    let live = c.analysis.live(&c.model).count();
+    assert!(live >= 3);
+    assert_eq!(rendered(&c), live, "the first run renders every identity");
+    assert_eq!(rendered(&c), 0, "nothing changed, nothing rendered");
+    // the identities support-triage's delegations reach
+    let chains = c.analysis.chains().unwrap();
+    let delegates: Vec<_> = chains
+        .iter()
+        .filter(|(_, cs)| {
+            cs.iter()
+                .any(|ch| ch.delegators.iter().any(|d| d.as_str() == "support-triage"))
+        })
+        .map(|(d, _)| d.clone())
+        .collect();
+    assert!(!delegates.is_empty());
+    edit("identities/support-triage.yaml");
+    let c = check_dir(dir, TODAY);
+    assert_eq!(
+        rendered(&c),
+        1 + delegates.len(),
+        "support-triage and {delegates:?} render again"
+    );
+    // a delegate alone renders again by itself
+    edit(&format!("identities/{}.yaml", delegates[0].as_str()));
+    let c = check_dir(dir, TODAY);
+    assert_eq!(rendered(&c), 1);
+    // the settings touch everyone
+    edit("nhi.yaml");
+    let c = check_dir(dir, TODAY);
+    assert_eq!(rendered(&c), live);
+    // and the answer is the one a run without the cache gives
+    assert_eq!(
+        verify::verify_model(&c.model, &c.analysis, &c.db, None)
+            .unwrap()
+            .rendered,
+        live
+    );
 }

@@ -21,15 +21,18 @@ use cedar_policy::{
 };
 use rayon::prelude::*;
 
+mod kept;
+
 use crate::analyse::Analysis;
+use crate::load::cache::Session;
 use crate::model::Model;
 use crate::source::SourceDb;
 
 use super::CedarError;
-use super::Rendering;
 use super::entities::Entity;
 use super::policy::Policy;
 use super::schema::SchemaDoc;
+use super::{Renderer, Rendering};
 
 /// Parse the rendered schema.
 ///
@@ -203,15 +206,36 @@ pub fn verify(rendering: &Rendering) -> Result<(), CedarError> {
     shapes.check(&rendering.schema)
 }
 
+/// What [`verify_model`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Verified {
+    /// The identities it rendered (the rest were answered from the cache).
+    pub rendered: usize,
+}
+
 /// Render and verify the workspace's Cedar one identity at a time, keeping
 /// only the shapes: what `nhi check` runs, in the memory of one identity's
-/// policies per thread.
+/// policies per thread. With a cache, an identity rendered by an earlier
+/// run from the same inputs is not rendered again (see [`kept`]).
 ///
 /// # Errors
 ///
 /// As [`verify`], and when rendering fails.
-pub fn verify_model(model: &Model, analysis: &Analysis, db: &SourceDb) -> Result<(), CedarError> {
-    let renderer = super::Renderer::new(model, analysis, db)?;
+pub fn verify_model(
+    model: &Model,
+    analysis: &Analysis,
+    db: &SourceDb,
+    cache: Option<&Session>,
+) -> Result<Verified, CedarError> {
+    let renderer = Renderer::new(model, analysis, db)?;
+    match cache {
+        Some(cache) => kept::verify(&renderer, model, analysis, db, cache),
+        None => verify_model_cold(&renderer),
+    }
+}
+
+/// [`verify_model`], rendering every identity.
+fn verify_model_cold(renderer: &Renderer<'_>) -> Result<Verified, CedarError> {
     let ns = renderer.prefix().to_owned();
     let rendered = renderer.identities();
     let mut shapes = rendered
@@ -227,7 +251,10 @@ pub fn verify_model(model: &Model, analysis: &Analysis, db: &SourceDb) -> Result
     for team in renderer.teams(&rendered) {
         shapes.add_entity(&team);
     }
-    shapes.check(renderer.schema())
+    shapes.check(renderer.schema())?;
+    Ok(Verified {
+        rendered: rendered.len(),
+    })
 }
 
 /// Verify the rendering by parsing and strictly validating every policy.

@@ -12,7 +12,9 @@ use crate::prove::{Prover, properties};
 use crate::source::SourceDb;
 
 use super::prove::{ProveArgs, elapsed};
-use super::{CliError, Context, ExitStatus, Io, check_workspace, resolve, show_diagnostics};
+use super::{
+    CliError, Context, ExitStatus, Io, check_workspace_caching, resolve, show_diagnostics,
+};
 
 /// Arguments of `nhi check`.
 #[derive(Debug, Args)]
@@ -50,7 +52,7 @@ pub enum CheckFormat {
 /// When the workspace cannot be loaded, a path is outside it, or output
 /// cannot be written.
 pub fn run(args: &CheckArgs, cx: &Context, io: &mut Io<'_>) -> Result<ExitStatus, CliError> {
-    let (root, checked) = match check_workspace(cx) {
+    let (root, checked) = match check_workspace_caching(cx) {
         Ok(loaded) => loaded,
         // a machine reading stdout gets a document saying why, not nothing
         Err(CliError::Load(e)) if args.format != CheckFormat::Human => {
@@ -70,6 +72,7 @@ pub fn run(args: &CheckArgs, cx: &Context, io: &mut Io<'_>) -> Result<ExitStatus
         mut diagnostics,
         model,
         analysis,
+        cache,
         ..
     } = checked;
     let mut proved = None;
@@ -84,11 +87,14 @@ pub fn run(args: &CheckArgs, cx: &Context, io: &mut Io<'_>) -> Result<ExitStatus
             diagnostics.sort(&db);
             proved = Some(summary);
         } else {
-            verify::verify_model(&model, &analysis, &db)?;
+            verify::verify_model(&model, &analysis, &db, cache.as_ref())?;
         }
     } else if let Some(config) = args.prove.config() {
         // a missing solver is reported even when there is nothing to prove
         config.version()?;
+    }
+    if let Some(cache) = cache {
+        crate::emit::store_cache(cache);
     }
     if !args.paths.is_empty() {
         let keep = relative_paths(cx, &root, &args.paths)?;

@@ -9,9 +9,16 @@
 //! documents that parsed cleanly, with no secret in them, are kept: every
 //! other file is read the long way, with its diagnostics.
 //!
+//! The pack holds entries of other kinds too, for the stages after
+//! loading (see [`Kind`]): each kind is keyed by the hash of everything
+//! its value depends on, under a tag of its own, so that no two kinds can
+//! share a key.
+//!
 //! The cache is one pack file, written whole by the run that used it (see
-//! `emit::store_cache`): the entries the run hit or made, nothing else, so
-//! it holds what the workspace is now. Its last 32 bytes are a MAC of the
+//! `emit::store_cache`): of each kind the run consulted, the entries it
+//! hit or made; of every other kind, what it found. So it holds what the
+//! workspace is now, and a command that reads only documents does not
+//! throw away what `nhi check` keeps. Its last 32 bytes are a MAC of the
 //! rest (BLAKE3, keyed) under the user's own cache key, 32 random bytes
 //! kept outside every workspace (`$XDG_CACHE_HOME/nhi/cache-key`, else
 //! `~/.cache/nhi/cache-key`): a pack that someone else wrote — committed
@@ -25,6 +32,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU8, Ordering};
 
 use serde::Deserialize;
 
@@ -38,17 +46,57 @@ pub const DIR: &str = ".nhi/cache";
 /// The pack file, in [`DIR`].
 pub const PACK: &str = "parse.bin";
 /// What a pack starts with, its format's version in the last byte.
-const MAGIC: &[u8; 8] = b"NHIPRS\x00\x01";
+const MAGIC: &[u8; 8] = b"NHIPRS\x00\x02";
 
-/// A file's key: the hash of nhi's version, the budgets and the bytes.
+/// An entry's key: the hash of nhi's version, its kind and everything its
+/// value depends on.
 pub type Key = [u8; 32];
+
+/// What an entry holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    /// A file's parsed document.
+    Document,
+    /// The Cedar shapes of one identity's rendering (`cedar::verify`).
+    IdentityShapes,
+    /// One Cedar policy or entity shape, by the hash of its text.
+    Shape,
+}
+
+impl Kind {
+    const ALL: [Self; 3] = [Self::Document, Self::IdentityShapes, Self::Shape];
+
+    const fn byte(self) -> u8 {
+        match self {
+            Self::Document => 0,
+            Self::IdentityShapes => 1,
+            Self::Shape => 2,
+        }
+    }
+
+    fn of(byte: u8) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.byte() == byte)
+    }
+
+    const fn bit(self) -> u8 {
+        1 << self.byte()
+    }
+}
+
+/// A hasher for a key of `kind`, seeded with nhi's version and the kind:
+/// the caller adds everything the entry depends on.
+#[must_use]
+pub fn hasher(kind: Kind) -> blake3::Hasher {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(env!("CARGO_PKG_VERSION").as_bytes());
+    hasher.update(&[0, kind.byte()]);
+    hasher
+}
 
 /// The key of a file's text, parsed under `budget`.
 #[must_use]
 pub fn key(text: &str, budget: Budget) -> Key {
-    let mut hasher = blake3::Hasher::new();
-    hasher.update(env!("CARGO_PKG_VERSION").as_bytes());
-    hasher.update(&[0]);
+    let mut hasher = hasher(Kind::Document);
     for n in [budget.max_depth, budget.max_nodes, budget.max_aliases] {
         hasher.update(&u64::try_from(n).unwrap_or(u64::MAX).to_le_bytes());
     }
@@ -92,7 +140,7 @@ pub fn pack_path(root: &Path) -> PathBuf {
 #[derive(Default)]
 struct Pack {
     bytes: Vec<u8>,
-    index: HashMap<Key, (usize, usize)>,
+    index: HashMap<Key, (Kind, usize, usize)>,
 }
 
 impl std::fmt::Debug for Pack {
@@ -129,17 +177,18 @@ impl Pack {
         let mut index = HashMap::new();
         for _ in 0..count {
             let key: Key = at.take(32)?.try_into().ok()?;
+            let kind = Kind::of(*at.take(1)?.first()?)?;
             let len = usize::try_from(at.u32()?).ok()?;
             let start = at.at;
             at.take(len)?;
-            index.insert(key, (start, len));
+            index.insert(key, (kind, start, len));
         }
         (at.at == body.len()).then_some(Self { bytes, index })
     }
 
-    fn get(&self, key: &Key) -> Option<&[u8]> {
-        let &(start, len) = self.index.get(key)?;
-        self.bytes.get(start..start + len)
+    fn get(&self, key: &Key) -> Option<(Kind, &[u8])> {
+        let &(kind, start, len) = self.index.get(key)?;
+        Some((kind, self.bytes.get(start..start + len)?))
     }
 }
 
@@ -224,10 +273,13 @@ impl From<Stored> for Node {
     }
 }
 
+/// The entries a run used: each one's kind and, when the run made it, its
+/// encoded value.
+type Used = BTreeMap<Key, (Kind, Option<Vec<u8>>)>;
+
 /// One run's use of the cache: the pack it found, and every entry it hit
-/// or made, for the pack it leaves. A document the run parsed is read
-/// back from it too, so that a file both sides of a diff hold is parsed
-/// once.
+/// or made, for the pack it leaves. An entry the run made is read back
+/// from it too, so that a file both sides of a diff hold is parsed once.
 #[derive(Debug)]
 pub struct Session {
     root: PathBuf,
@@ -235,8 +287,11 @@ pub struct Session {
     /// Whether the run leaves a pack: not of a [`Session::memory`].
     keeps: bool,
     found: Pack,
-    /// Key → the encoded document, when new (a hit is copied from `found`).
-    used: Mutex<BTreeMap<Key, Option<Vec<u8>>>>,
+    /// Key → its kind and the encoded value, when new (a hit is copied
+    /// from `found`).
+    used: Mutex<Used>,
+    /// The kinds the run looked up or made, a bit each.
+    consulted: AtomicU8,
 }
 
 impl Session {
@@ -252,25 +307,24 @@ impl Session {
                 Pack::read(bytes, &secret)
             })
             .unwrap_or_default();
-        Self {
-            root: root.to_path_buf(),
-            secret,
-            keeps: true,
-            found,
-            used: Mutex::new(BTreeMap::new()),
-        }
+        Self::new(root, secret, true, found)
     }
 
     /// A session that reads no pack and leaves none (`--no-cache`): it
     /// only spares parsing a file twice in one run.
     #[must_use]
     pub fn memory(root: &Path) -> Self {
+        Self::new(root, None, false, Pack::default())
+    }
+
+    fn new(root: &Path, secret: Option<Secret>, keeps: bool, found: Pack) -> Self {
         Self {
             root: root.to_path_buf(),
-            secret: None,
-            keeps: false,
-            found: Pack::default(),
+            secret,
+            keeps,
+            found,
             used: Mutex::new(BTreeMap::new()),
+            consulted: AtomicU8::new(0),
         }
     }
 
@@ -290,24 +344,53 @@ impl Session {
     /// it already.
     #[must_use]
     pub fn get(&self, key: &Key) -> Option<Node> {
-        let Some(found) = self.found.get(key) else {
-            let made = self.used.lock().ok()?.get(key)?.clone()?;
-            return postcard::from_bytes::<Stored>(&made).ok().map(Node::from);
-        };
-        let node = postcard::from_bytes::<Stored>(found).ok()?.into();
-        if let Ok(mut used) = self.used.lock() {
-            used.insert(*key, None);
-        }
-        Some(node)
+        self.read(Kind::Document, key, |bytes| {
+            postcard::from_bytes::<Stored>(bytes).ok().map(Node::from)
+        })
     }
 
     /// Keep a document this run parsed.
     pub fn put(&self, key: Key, node: &Node) {
-        if let Ok(bytes) = postcard::to_allocvec(node)
-            && let Ok(mut used) = self.used.lock()
-        {
-            used.insert(key, Some(bytes));
+        if let Ok(bytes) = postcard::to_allocvec(node) {
+            self.put_bytes(Kind::Document, key, bytes);
         }
+    }
+
+    /// The encoded value of an entry of `kind`, when the pack holds it or
+    /// this run made it.
+    #[must_use]
+    pub fn get_bytes(&self, kind: Kind, key: &Key) -> Option<Vec<u8>> {
+        self.read(kind, key, |bytes| Some(bytes.to_vec()))
+    }
+
+    /// Keep an entry of `kind` this run made.
+    pub fn put_bytes(&self, kind: Kind, key: Key, bytes: Vec<u8>) {
+        self.consulted.fetch_or(kind.bit(), Ordering::Relaxed);
+        if let Ok(mut used) = self.used.lock() {
+            used.insert(key, (kind, Some(bytes)));
+        }
+    }
+
+    /// Decode the entry of `kind` under `key` with `decode`: a hit is kept
+    /// for the next pack.
+    fn read<T>(&self, kind: Kind, key: &Key, decode: impl FnOnce(&[u8]) -> Option<T>) -> Option<T> {
+        self.consulted.fetch_or(kind.bit(), Ordering::Relaxed);
+        let Some((found_kind, found)) = self.found.get(key) else {
+            // copied out, so that others read while this one decodes
+            let made = match self.used.lock().ok()?.get(key)? {
+                (made_kind, Some(made)) if *made_kind == kind => made.clone(),
+                _ => return None,
+            };
+            return decode(&made);
+        };
+        if found_kind != kind {
+            return None;
+        }
+        let value = decode(found)?;
+        if let Ok(mut used) = self.used.lock() {
+            used.entry(*key).or_insert((kind, None));
+        }
+        Some(value)
     }
 
     /// The workspace root the cache belongs to.
@@ -317,14 +400,24 @@ impl Session {
     }
 
     /// The pack this run leaves, under `secret`, when it differs from the
-    /// one it found (an entry made, or one no longer used): its bytes.
+    /// one it found (an entry made, or one no longer used): its bytes. Of
+    /// the kinds the run never consulted, every entry found is kept.
     #[must_use]
     pub fn pack(self, secret: &Secret) -> Option<Vec<u8>> {
         if !self.keeps {
             return None;
         }
-        let used = self.used.into_inner().ok()?;
-        let unchanged = used.values().all(Option::is_none) && used.len() == self.found.index.len();
+        let consulted = self.consulted.into_inner();
+        let mut entries: Used = self.used.into_inner().ok()?;
+        entries.extend(
+            self.found
+                .index
+                .iter()
+                .filter(|(_, (kind, _, _))| consulted & kind.bit() == 0)
+                .map(|(key, &(kind, _, _))| (*key, (kind, None))),
+        );
+        let unchanged = entries.values().all(|(_, fresh)| fresh.is_none())
+            && entries.len() == self.found.index.len();
         if unchanged {
             return None;
         }
@@ -333,13 +426,14 @@ impl Session {
         let version = env!("CARGO_PKG_VERSION").as_bytes();
         out.extend_from_slice(&u16::try_from(version.len()).ok()?.to_le_bytes());
         out.extend_from_slice(version);
-        out.extend_from_slice(&u32::try_from(used.len()).ok()?.to_le_bytes());
-        for (key, fresh) in &used {
+        out.extend_from_slice(&u32::try_from(entries.len()).ok()?.to_le_bytes());
+        for (key, (kind, fresh)) in &entries {
             let bytes = match fresh {
                 Some(bytes) => bytes.as_slice(),
-                None => self.found.get(key)?,
+                None => self.found.get(key)?.1,
             };
             out.extend_from_slice(key);
+            out.push(kind.byte());
             out.extend_from_slice(&u32::try_from(bytes.len()).ok()?.to_le_bytes());
             out.extend_from_slice(bytes);
         }
@@ -381,13 +475,7 @@ mod tests {
     const SECRET: Secret = [7; 32];
 
     fn session(found: Pack) -> Session {
-        Session {
-            root: PathBuf::new(),
-            secret: Some(SECRET),
-            keeps: true,
-            found,
-            used: Mutex::new(BTreeMap::new()),
-        }
+        Session::new(Path::new(""), Some(SECRET), true, found)
     }
 
     #[test]
@@ -411,6 +499,34 @@ mod tests {
         assert!(Pack::read(Vec::new(), &SECRET).is_none());
         // nor under another user's key, whole as it is
         assert!(Pack::read(bytes, &[8; 32]).is_none());
+    }
+
+    #[test]
+    fn a_run_keeps_what_it_used_of_the_kinds_it_consulted_and_all_of_the_others() {
+        let doc = key("agent: [1.5, -7]", Budget::default());
+        let shape = [9; 32];
+        let s = session(Pack::default());
+        s.put(doc, &node());
+        s.put_bytes(Kind::Shape, shape, b"permit".to_vec());
+        let bytes = s.pack(&SECRET).unwrap();
+        let reopen = || session(Pack::read(bytes.clone(), &SECRET).unwrap());
+        // a kind is its own: the same key under another kind is a miss
+        let s = reopen();
+        assert_eq!(s.get_bytes(Kind::Shape, &doc), None);
+        assert_eq!(s.get(&shape), None);
+        // reading documents only, as `nhi build` does: the shapes stay
+        let s = reopen();
+        assert_eq!(s.get(&doc), Some(node()));
+        assert!(s.pack(&SECRET).is_none(), "nothing changed");
+        // a run that consulted documents and used none drops them alone
+        let s = reopen();
+        assert_eq!(s.get(&key("agent: x", Budget::default())), None);
+        let left = session(Pack::read(s.pack(&SECRET).unwrap(), &SECRET).unwrap());
+        assert_eq!(left.get(&doc), None);
+        assert_eq!(
+            left.get_bytes(Kind::Shape, &shape).as_deref(),
+            Some(&b"permit"[..])
+        );
     }
 
     #[test]

@@ -1,0 +1,226 @@
+//! [`verify_model`](super::verify_model) through the cache: the shapes of
+//! an identity's rendering are kept (`load::cache`, kind
+//! [`Kind::IdentityShapes`]) under the hash of everything that rendering
+//! reads, so an identity unchanged since the last run is not rendered
+//! again; only the distinct shapes are validated, as always.
+//!
+//! What one identity's Cedar reads (`Renderer::identity`): its own file,
+//! its standing, the namespace, whether the schema names any action, and
+//! the delegation chains that end at it, which read each delegator's file
+//! and standing. The key holds all of these, the settings files whole
+//! (more than the rendering reads, never less), and the representative
+//! action the shapes are written with. Each shape's text is kept once, by
+//! its hash ([`Kind::Shape`]). A failure is never answered from the cache:
+//! the whole verification runs again without it, so the error is the one
+//! a cold run gives.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::analyse::Analysis;
+use crate::load::cache::{self, Key, Kind, Session};
+use crate::model::{Identity, Model};
+use crate::source::{FileId, SourceDb};
+
+use super::super::{CedarError, Renderer};
+use super::{Shapes, Verified};
+
+/// The shapes of one identity's rendering, by the hashes of their texts.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Kept {
+    policies: Vec<Key>,
+    entities: Vec<Key>,
+    /// Every action its policies name.
+    actions: BTreeSet<String>,
+}
+
+/// Verify through `cache`; see the module docs.
+///
+/// # Errors
+///
+/// As [`super::verify_model`].
+pub(super) fn verify(
+    renderer: &Renderer<'_>,
+    model: &Model,
+    analysis: &Analysis,
+    db: &SourceDb,
+    cache: &Session,
+) -> Result<Verified, CedarError> {
+    let inputs = Inputs::new(renderer, model, analysis, db);
+    let rendered = renderer.identities();
+    let kept: Vec<(Kept, bool)> = rendered
+        .par_iter()
+        .map(|identity| {
+            let key = inputs.key(identity);
+            cache
+                .get_bytes(Kind::IdentityShapes, &key)
+                .and_then(|bytes| postcard::from_bytes::<Kept>(&bytes).ok())
+                .map_or_else(
+                    || (inputs.render(identity, key, cache), true),
+                    |k| (k, false),
+                )
+        })
+        .collect();
+    let verified = Verified {
+        rendered: kept.iter().filter(|(_, fresh)| *fresh).count(),
+    };
+    let kept: Vec<Kept> = kept.into_iter().map(|(k, _)| k).collect();
+    let schema = renderer.schema();
+    let named = kept.iter().flat_map(|k| &k.actions);
+    let policies: BTreeSet<&Key> = kept.iter().flat_map(|k| &k.policies).collect();
+    let entities: BTreeSet<&Key> = kept.iter().flat_map(|k| &k.entities).collect();
+    let mut shapes = Shapes::default();
+    for action in named {
+        if !schema.actions.contains_key(action) {
+            return super::verify_model_cold(renderer);
+        }
+    }
+    for digest in policies {
+        let Some(shape) = text(cache, digest) else {
+            return super::verify_model_cold(renderer);
+        };
+        shapes.policies.entry(shape).or_default();
+    }
+    for digest in entities {
+        let Some(shape) = text(cache, digest) else {
+            return super::verify_model_cold(renderer);
+        };
+        shapes.entities.insert(shape);
+    }
+    shapes.add_policies(&renderer.guardrails(), schema, renderer.prefix());
+    for team in renderer.teams(&rendered) {
+        shapes.add_entity(&team);
+    }
+    match shapes.check(schema) {
+        Ok(()) => Ok(verified),
+        // the error as a cold run words it, with a policy of the shape
+        Err(_) => super::verify_model_cold(renderer),
+    }
+}
+
+/// A kept shape's text.
+fn text(cache: &Session, digest: &Key) -> Option<String> {
+    String::from_utf8(cache.get_bytes(Kind::Shape, digest)?).ok()
+}
+
+/// What every identity's key shares, and each identity file's hash.
+struct Inputs<'r, 'm> {
+    renderer: &'r Renderer<'m>,
+    model: &'m Model,
+    analysis: &'m Analysis,
+    db: &'m SourceDb,
+    shared: Key,
+    representative: String,
+    files: BTreeMap<FileId, Key>,
+}
+
+impl<'r, 'm> Inputs<'r, 'm> {
+    fn new(
+        renderer: &'r Renderer<'m>,
+        model: &'m Model,
+        analysis: &'m Analysis,
+        db: &'m SourceDb,
+    ) -> Self {
+        let files: BTreeMap<FileId, Key> = model
+            .identities
+            .par_iter()
+            .map(|(_, i)| (i.file, file_hash(db, i.file)))
+            .collect();
+        let schema = renderer.schema();
+        let representative = schema.actions.keys().next().cloned().unwrap_or_default();
+        let mut shared = cache::hasher(Kind::IdentityShapes);
+        // every file that is not an identity's: the settings, whole
+        for file in db.ids().filter(|id| !files.contains_key(id)) {
+            if let Some(file) = db.get(file) {
+                field(&mut shared, file.display_path().as_bytes());
+                field(&mut shared, file.text().as_bytes());
+            }
+        }
+        field(&mut shared, renderer.prefix().as_bytes());
+        field(&mut shared, representative.as_bytes());
+        shared.update(&[u8::from(schema.actions.is_empty())]);
+        Self {
+            renderer,
+            model,
+            analysis,
+            db,
+            shared: *shared.finalize().as_bytes(),
+            representative,
+            files,
+        }
+    }
+
+    /// The key of an identity's shapes.
+    fn key(&self, identity: &Identity) -> Key {
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(&self.shared);
+        self.file(&mut hasher, identity);
+        let chains = self.analysis.chains().ok();
+        for chain in chains
+            .and_then(|c| c.get(&identity.name.value))
+            .into_iter()
+            .flatten()
+        {
+            hasher.update(b"chain");
+            for name in &chain.delegators {
+                field(&mut hasher, name.as_str().as_bytes());
+                if let Some(delegator) = self.model.identities.get(name) {
+                    self.file(&mut hasher, delegator);
+                }
+            }
+        }
+        *hasher.finalize().as_bytes()
+    }
+
+    /// An identity's file, by path and hash, and its standing.
+    fn file(&self, hasher: &mut blake3::Hasher, identity: &Identity) {
+        field(hasher, self.db.display_path(identity.file).as_bytes());
+        let hash = self.files.get(&identity.file).copied().unwrap_or_default();
+        hasher.update(&hash);
+        let standing = format!("{:?}", self.analysis.standing(identity));
+        field(hasher, standing.as_bytes());
+    }
+
+    /// Render an identity, keep its shapes under `key` and return them.
+    fn render(&self, identity: &Identity, key: Key, cache: &Session) -> Kept {
+        let ns = self.renderer.prefix();
+        let (policies, entity) = self.renderer.identity(identity);
+        let mut kept = Kept::default();
+        for policy in &policies {
+            kept.actions
+                .extend(policy.actions.iter().flatten().cloned());
+            let shape = policy.shape(ns, &self.representative);
+            kept.policies.push(keep(cache, shape));
+        }
+        let entity = serde_json::to_string(&entity.shape()).unwrap_or_default();
+        kept.entities.push(keep(cache, entity));
+        if let Ok(bytes) = postcard::to_allocvec(&kept) {
+            cache.put_bytes(Kind::IdentityShapes, key, bytes);
+        }
+        kept
+    }
+}
+
+/// Keep a shape's text under its hash, which is returned.
+fn keep(cache: &Session, shape: String) -> Key {
+    let mut hasher = cache::hasher(Kind::Shape);
+    hasher.update(shape.as_bytes());
+    let digest = *hasher.finalize().as_bytes();
+    cache.put_bytes(Kind::Shape, digest, shape.into_bytes());
+    digest
+}
+
+/// The hash of a file's text.
+fn file_hash(db: &SourceDb, file: FileId) -> Key {
+    db.get(file)
+        .map(|f| *blake3::hash(f.text().as_bytes()).as_bytes())
+        .unwrap_or_default()
+}
+
+/// Add one field, its length first, so that fields never run together.
+fn field(hasher: &mut blake3::Hasher, bytes: &[u8]) {
+    hasher.update(&u64::try_from(bytes.len()).unwrap_or(u64::MAX).to_le_bytes());
+    hasher.update(bytes);
+}
