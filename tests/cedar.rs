@@ -612,11 +612,9 @@ fn verification_through_the_cache_renders_again_only_what_changed_and_its_delega
     let tmp = support::example("ai-agent-platform");
     let dir = tmp.path();
     let cache = load::cache::Session::memory(dir);
-    let rendered = |c: &Checked| {
-        verify::verify_model(&c.model, &c.analysis, &c.db, Some(&cache))
-            .unwrap()
-            .rendered
-    };
+    let verify =
+        |c: &Checked| verify::verify_model(&c.model, &c.analysis, &c.db, Some(&cache)).unwrap();
+    let rendered = |c: &Checked| verify(c).rendered;
     let edit = |path: &str| {
         let file = dir.join(path);
         let mut text = std::fs::read_to_string(&file).unwrap();
@@ -626,8 +624,12 @@ fn verification_through_the_cache_renders_again_only_what_changed_and_its_delega
     let c = check_dir(dir, TODAY);
     let live = c.analysis.live(&c.model).count();
     assert!(live >= 3);
-    assert_eq!(rendered(&c), live, "the first run renders every identity");
-    assert_eq!(rendered(&c), 0, "nothing changed, nothing rendered");
+    let first = verify(&c);
+    assert_eq!(first.rendered, live, "the first run renders every identity");
+    assert!(first.validated);
+    let again = verify(&c);
+    assert_eq!(again.rendered, 0, "nothing changed, nothing rendered");
+    assert!(!again.validated, "the same shapes passed before");
     // the identities support-triage's delegations reach
     let chains = c.analysis.chains().unwrap();
     let delegates: Vec<_> = chains

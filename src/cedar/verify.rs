@@ -211,6 +211,9 @@ pub fn verify(rendering: &Rendering) -> Result<(), CedarError> {
 pub struct Verified {
     /// The identities it rendered (the rest were answered from the cache).
     pub rendered: usize,
+    /// Whether it validated the shapes (not when the same schema and
+    /// shapes passed before).
+    pub validated: bool,
 }
 
 /// Render and verify the workspace's Cedar one identity at a time, keeping
@@ -254,6 +257,7 @@ fn verify_model_cold(renderer: &Renderer<'_>) -> Result<Verified, CedarError> {
     shapes.check(renderer.schema())?;
     Ok(Verified {
         rendered: rendered.len(),
+        validated: true,
     })
 }
 

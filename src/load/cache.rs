@@ -61,16 +61,24 @@ pub enum Kind {
     IdentityShapes,
     /// One Cedar policy or entity shape, by the hash of its text.
     Shape,
+    /// That a schema and a set of shapes passed validation (no value).
+    Verdict,
 }
 
 impl Kind {
-    const ALL: [Self; 3] = [Self::Document, Self::IdentityShapes, Self::Shape];
+    const ALL: [Self; 4] = [
+        Self::Document,
+        Self::IdentityShapes,
+        Self::Shape,
+        Self::Verdict,
+    ];
 
     const fn byte(self) -> u8 {
         match self {
             Self::Document => 0,
             Self::IdentityShapes => 1,
             Self::Shape => 2,
+            Self::Verdict => 3,
         }
     }
 

@@ -10,7 +10,10 @@
 //! and standing. The key holds all of these, the settings files whole
 //! (more than the rendering reads, never less), and the representative
 //! action the shapes are written with. Each shape's text is kept once, by
-//! its hash ([`Kind::Shape`]). A failure is never answered from the cache:
+//! its hash ([`Kind::Shape`]), and a schema and set of shapes that passed
+//! validation are not validated again ([`Kind::Verdict`], under the hash
+//! of the schema's text and every shape's). A failure is never kept nor
+//! answered from the cache:
 //! the whole verification runs again without it, so the error is the one
 //! a cold run gives.
 
@@ -63,8 +66,9 @@ pub(super) fn verify(
                 )
         })
         .collect();
-    let verified = Verified {
+    let mut verified = Verified {
         rendered: kept.iter().filter(|(_, fresh)| *fresh).count(),
+        validated: false,
     };
     let kept: Vec<Kept> = kept.into_iter().map(|(k, _)| k).collect();
     let schema = renderer.schema();
@@ -93,11 +97,37 @@ pub(super) fn verify(
     for team in renderer.teams(&rendered) {
         shapes.add_entity(&team);
     }
+    // the same schema and the same shapes passed before: nothing to ask
+    let verdict = verdict(&schema.text(), &shapes);
+    if cache.get_bytes(Kind::Verdict, &verdict).is_some() {
+        return Ok(verified);
+    }
     match shapes.check(schema) {
-        Ok(()) => Ok(verified),
+        Ok(()) => {
+            cache.put_bytes(Kind::Verdict, verdict, Vec::new());
+            verified.validated = true;
+            Ok(verified)
+        }
         // the error as a cold run words it, with a policy of the shape
         Err(_) => super::verify_model_cold(renderer),
     }
+}
+
+/// The key of the verdict on a schema and a set of shapes.
+fn verdict(schema: &str, shapes: &Shapes) -> Key {
+    let mut hasher = cache::hasher(Kind::Verdict);
+    field(&mut hasher, schema.as_bytes());
+    for shape in shapes.policies.keys() {
+        field(&mut hasher, shape.as_bytes());
+    }
+    hasher.update(b"entities");
+    for shape in &shapes.entities {
+        field(&mut hasher, shape.as_bytes());
+    }
+    if let Some((_, _, action)) = &shapes.missing {
+        field(&mut hasher, action.as_bytes());
+    }
+    *hasher.finalize().as_bytes()
 }
 
 /// A kept shape's text.
