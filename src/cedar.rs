@@ -29,7 +29,7 @@ pub mod schema;
 pub mod syntax;
 pub mod verify;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use rayon::prelude::*;
 
@@ -265,39 +265,45 @@ fn schema_of(model: &Model) -> SchemaDoc {
         add(name, &action.cedar_resource_types);
     }
     let catalogue = model.settings.actions.as_ref();
-    let mut referenced: Vec<&str> = model
+    // borrowed and hashed while collecting (a workspace names an action
+    // hundreds of thousands of times, a few hundred actions): each name is
+    // copied once, not per use
+    let mut referenced: HashSet<&str> = model
         .settings
         .guardrails
         .forbidden_actions
         .iter()
         .map(|a| a.value.as_str())
         .collect();
-    let mut context_keys = BTreeSet::new();
+    let mut keys: HashSet<&str> = HashSet::new();
     for identity in model.identities.values() {
         referenced.extend(identity.allowed.iter().map(|g| g.action.value.as_str()));
         referenced.extend(identity.forbidden.iter().map(|f| f.value.as_str()));
         for d in &identity.delegations {
             referenced.extend(d.actions.iter().map(|a| a.value.as_str()));
         }
-        context_keys.extend(identity.context.attributes.keys().cloned());
+        keys.extend(identity.context.attributes.keys().map(String::as_str));
         for g in &identity.allowed {
-            context_keys.extend(g.conditions.keys().cloned());
+            keys.extend(g.conditions.keys().map(String::as_str));
             if g.approval.is_some() {
-                context_keys.insert(context::APPROVED_BY.to_owned());
+                keys.insert(context::APPROVED_BY);
             }
             if g.valid_from.is_some() || g.valid_until.is_some() {
-                context_keys.insert(context::NOW.to_owned());
+                keys.insert(context::NOW);
             }
             if g.valid_for.is_some() {
-                context_keys.extend([context::NOW, context::APPROVED_AT].map(str::to_owned));
+                keys.extend([context::NOW, context::APPROVED_AT]);
             }
         }
     }
-    for name in referenced {
-        if catalogue.is_none_or(|c| !c.contains_key(name)) {
-            add(name, &[]);
-        }
+    let unknown: BTreeSet<&str> = referenced
+        .into_iter()
+        .filter(|name| catalogue.is_none_or(|c| !c.contains_key(*name)))
+        .collect();
+    for name in unknown {
+        add(name, &[]);
     }
+    let mut context_keys: BTreeSet<String> = keys.into_iter().map(str::to_owned).collect();
     for types in actions.values_mut() {
         if types.is_empty() {
             types.insert(RESOURCE_TYPE.to_owned());

@@ -22,7 +22,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::analyse::Analysis;
+use crate::analyse::{Analysis, Standing};
 use crate::load::cache::{self, Key, Kind, Session};
 use crate::model::{Identity, Model};
 use crate::source::{FileId, SourceDb};
@@ -31,12 +31,15 @@ use super::super::{CedarError, Renderer};
 use super::{Shapes, Verified};
 
 /// The shapes of one identity's rendering, by the hashes of their texts.
+///
+/// Which actions its policies name is checked against the schema when it
+/// is rendered, and not kept: they are the ones its own file and its
+/// delegators' files name (in the key), and the schema holds every action
+/// any identity names.
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct Kept {
     policies: Vec<Key>,
     entities: Vec<Key>,
-    /// Every action its policies name.
-    actions: BTreeSet<String>,
 }
 
 /// Verify through `cache`; see the module docs.
@@ -53,34 +56,31 @@ pub(super) fn verify(
 ) -> Result<Verified, CedarError> {
     let inputs = Inputs::new(renderer, model, analysis, db);
     let rendered = renderer.identities();
-    let kept: Vec<(Kept, bool)> = rendered
+    let kept: Option<Vec<(Kept, bool)>> = rendered
         .par_iter()
         .map(|identity| {
             let key = inputs.key(identity);
-            cache
+            match cache
                 .get_bytes(Kind::IdentityShapes, &key)
                 .and_then(|bytes| postcard::from_bytes::<Kept>(&bytes).ok())
-                .map_or_else(
-                    || (inputs.render(identity, key, cache), true),
-                    |k| (k, false),
-                )
+            {
+                Some(kept) => Some((kept, false)),
+                None => Some((inputs.render(identity, key, cache)?, true)),
+            }
         })
         .collect();
+    // an action the schema lacks: the error as a cold run words it
+    let Some(kept) = kept else {
+        return super::verify_model_cold(renderer);
+    };
     let mut verified = Verified {
         rendered: kept.iter().filter(|(_, fresh)| *fresh).count(),
         validated: false,
     };
-    let kept: Vec<Kept> = kept.into_iter().map(|(k, _)| k).collect();
     let schema = renderer.schema();
-    let named = kept.iter().flat_map(|k| &k.actions);
-    let policies: BTreeSet<&Key> = kept.iter().flat_map(|k| &k.policies).collect();
-    let entities: BTreeSet<&Key> = kept.iter().flat_map(|k| &k.entities).collect();
+    let policies: BTreeSet<&Key> = kept.iter().flat_map(|(k, _)| &k.policies).collect();
+    let entities: BTreeSet<&Key> = kept.iter().flat_map(|(k, _)| &k.entities).collect();
     let mut shapes = Shapes::default();
-    for action in named {
-        if !schema.actions.contains_key(action) {
-            return super::verify_model_cold(renderer);
-        }
-    }
     for digest in policies {
         let Some(shape) = text(cache, digest) else {
             return super::verify_model_cold(renderer);
@@ -206,21 +206,34 @@ impl<'r, 'm> Inputs<'r, 'm> {
 
     /// An identity's file, by path and hash, and its standing.
     fn file(&self, hasher: &mut blake3::Hasher, identity: &Identity) {
-        field(hasher, self.db.display_path(identity.file).as_bytes());
+        let path = self.db.get(identity.file).map(|f| f.path().as_os_str());
+        field(hasher, path.unwrap_or_default().as_encoded_bytes());
         let hash = self.files.get(&identity.file).copied().unwrap_or_default();
         hasher.update(&hash);
-        let standing = format!("{:?}", self.analysis.standing(identity));
-        field(hasher, standing.as_bytes());
+        hasher.update(&[match self.analysis.standing(identity) {
+            Standing::Active => 0,
+            Standing::Suspended => 1,
+            Standing::Revoked => 2,
+            Standing::Expired => 3,
+        }]);
     }
 
-    /// Render an identity, keep its shapes under `key` and return them.
-    fn render(&self, identity: &Identity, key: Key, cache: &Session) -> Kept {
+    /// Render an identity, keep its shapes under `key` and return them;
+    /// `None` when a policy names an action the schema lacks.
+    fn render(&self, identity: &Identity, key: Key, cache: &Session) -> Option<Kept> {
         let ns = self.renderer.prefix();
         let (policies, entity) = self.renderer.identity(identity);
+        let schema = self.renderer.schema();
         let mut kept = Kept::default();
         for policy in &policies {
-            kept.actions
-                .extend(policy.actions.iter().flatten().cloned());
+            if !policy
+                .actions
+                .iter()
+                .flatten()
+                .all(|a| schema.actions.contains_key(a))
+            {
+                return None;
+            }
             let shape = policy.shape(ns, &self.representative);
             kept.policies.push(keep(cache, shape));
         }
@@ -229,7 +242,7 @@ impl<'r, 'm> Inputs<'r, 'm> {
         if let Ok(bytes) = postcard::to_allocvec(&kept) {
             cache.put_bytes(Kind::IdentityShapes, key, bytes);
         }
-        kept
+        Some(kept)
     }
 }
 
