@@ -27,25 +27,33 @@ mod swap;
 /// The manifest of the files nhi wrote into an output folder.
 pub const MANIFEST: &str = ".nhi-manifest.json";
 
-/// Leave the parse cache a run used: its pack, when it changed, written
-/// whole under a temporary name and renamed into place, and a
-/// `.gitignore` that keeps `.nhi/` out of Git. The pack is sealed with
-/// the user's cache key, made on first use. A cache that cannot be
-/// written is no error: the next run parses again.
+/// Leave the cache a run used, when it changed: its pack written whole
+/// (and the delta over the old one removed) or a delta over the pack,
+/// under a temporary name and renamed into place; and a `.gitignore` that
+/// keeps `.nhi/` out of Git. Both are sealed with the user's cache key,
+/// made on first use. A cache that cannot be written is no error: the
+/// next run parses again.
 pub fn store_cache(session: crate::load::cache::Session) {
     use crate::load::cache;
-    let path = cache::pack_path(session.root());
-    let ignore = session.root().join(".nhi").join(".gitignore");
+    let root = session.root().to_path_buf();
+    let ignore = root.join(".nhi").join(".gitignore");
     if !session.keeps() {
         return;
     }
     let Some(secret) = session.secret().copied().or_else(make_secret) else {
         return;
     };
-    let Some(bytes) = session.pack(&secret) else {
-        return;
+    let written = match session.pack(&secret) {
+        Some(cache::Written::Whole(bytes)) => {
+            let written = write_atomic(&cache::pack_path(&root), &bytes);
+            // the old delta is over the old pack: never read again
+            let _ = fs::remove_file(cache::delta_path(&root));
+            written
+        }
+        Some(cache::Written::Delta(bytes)) => write_atomic(&cache::delta_path(&root), &bytes),
+        None => return,
     };
-    if write_atomic(&path, &bytes).is_ok() {
+    if written.is_ok() {
         // once: a file the user changed is theirs
         let _ = create_new(
             &ignore,

@@ -54,6 +54,10 @@ fn pack(dir: &Path) -> PathBuf {
     dir.join(".nhi/cache/parse.bin")
 }
 
+fn delta(dir: &Path) -> PathBuf {
+    dir.join(".nhi/cache/delta.bin")
+}
+
 /// What a user sees of a workspace: `nhi check` in every format, the
 /// decision tests, the calendar, and every file `nhi build` writes.
 fn answers(dir: &Path, cache: bool) -> BTreeMap<String, Vec<u8>> {
@@ -228,28 +232,74 @@ fn a_pack_sealed_with_another_users_key_is_never_trusted() {
 }
 
 #[test]
-fn a_changed_file_is_parsed_again_and_its_old_entry_dropped() {
+fn a_changed_file_goes_into_a_delta_and_the_pack_is_rewritten_before_waste_grows() {
     let tmp = copy(&repo().join("examples/ai-agent-platform"));
     let dir = tmp.path();
+    let size = |p: &Path| std::fs::metadata(p).map_or(0, |m| m.len());
     nhi(dir, &["check"]);
-    let before = std::fs::read(pack(dir)).unwrap();
+    let first = std::fs::read(pack(dir)).unwrap();
+    assert!(!delta(dir).exists());
     let file = dir.join("identities/refund-agent.yaml");
-    let edited = std::fs::read_to_string(&file)
-        .unwrap()
-        .replace("ttl: 15m", "ttl: 10m");
-    std::fs::write(&file, edited).unwrap();
+    let original = std::fs::read_to_string(&file).unwrap();
+    let edit = |ttl: usize| {
+        let edited = original.replace("ttl: 15m", &format!("ttl: {ttl}m"));
+        assert_ne!(edited, original);
+        std::fs::write(&file, edited).unwrap();
+    };
+    edit(10);
     let want = nhi(dir, &["--no-cache", "check", "--format", "json"]).stdout;
     let got = nhi(dir, &["check", "--format", "json"]);
-    assert_eq!(got.stdout, want);
-    let after = std::fs::read(pack(dir)).unwrap();
-    assert_ne!(after, before);
-    // one entry replaced by another of the same size: the pack holds what
-    // the workspace is now, nothing more
-    assert_eq!(after.len(), before.len());
-    // and a file that does not parse is never kept
+    assert_eq!(text(&got.stdout), text(&want));
+    // the pack as it was, and what changed beside it
+    assert!(
+        std::fs::read(pack(dir)).unwrap() == first,
+        "the pack was rewritten"
+    );
+    assert!(
+        size(&delta(dir)) > 0 && size(&delta(dir)) < size(&pack(dir)) / 4,
+        "delta of {} bytes beside a pack of {}",
+        size(&delta(dir)),
+        size(&pack(dir))
+    );
+    // edit after edit of one file, the delta holds its latest version
+    for ttl in 1..=5 {
+        edit(ttl);
+        nhi(dir, &["check"]);
+    }
+    assert!(
+        std::fs::read(pack(dir)).unwrap() == first,
+        "the pack was rewritten"
+    );
+    assert!(size(&delta(dir)) < size(&pack(dir)) / 4);
+    // files removed one after another: once what no run uses passes a
+    // quarter of the pack, it is written whole, with what is used alone
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir.join("identities"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| *p != file)
+        .collect();
+    files.sort();
+    let mut rewritten = false;
+    for gone in files {
+        std::fs::remove_file(gone).unwrap();
+        let want = nhi(dir, &["--no-cache", "check", "--format", "json"]).stdout;
+        assert_eq!(
+            text(&nhi(dir, &["check", "--format", "json"]).stdout),
+            text(&want)
+        );
+        if std::fs::read(pack(dir)).unwrap() != first {
+            rewritten = true;
+            break;
+        }
+    }
+    assert!(rewritten, "the pack was never written whole again");
+    assert!(!delta(dir).exists(), "a delta over the old pack is left");
+    assert!(size(&pack(dir)) < first.len() as u64);
+    // a file that does not parse is never kept
+    let before = size(&pack(dir)) + size(&delta(dir));
     std::fs::write(&file, "agent: [unclosed\n").unwrap();
     nhi(dir, &["check"]);
-    assert!(std::fs::read(pack(dir)).unwrap().len() < after.len());
+    assert!(size(&pack(dir)) + size(&delta(dir)) <= before);
 }
 
 #[test]

@@ -45,8 +45,11 @@ use super::yaml::Budget;
 pub const DIR: &str = ".nhi/cache";
 /// The pack file, in [`DIR`].
 pub const PACK: &str = "parse.bin";
+/// The delta beside it, in [`DIR`]: what runs added since the pack was
+/// written whole.
+pub const DELTA: &str = "delta.bin";
 /// What a pack starts with, its format's version in the last byte.
-const MAGIC: &[u8; 8] = b"NHIPRS\x00\x02";
+const MAGIC: &[u8; 8] = b"NHIPRS\x00\x03";
 
 /// An entry's key: the hash of nhi's version, its kind and everything its
 /// value depends on.
@@ -144,11 +147,37 @@ pub fn pack_path(root: &Path) -> PathBuf {
     root.join(DIR).join(PACK)
 }
 
+/// The path of the delta under a workspace root.
+#[must_use]
+pub fn delta_path(root: &Path) -> PathBuf {
+    root.join(DIR).join(DELTA)
+}
+
+/// What a run leaves: the pack whole (and no delta), or a delta over the
+/// pack it found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Written {
+    /// A new pack, holding every entry the run keeps.
+    Whole(Vec<u8>),
+    /// A new delta, holding what the run keeps that the pack lacks.
+    Delta(Vec<u8>),
+}
+
+/// How much of a pack may be waste (entries no run uses any more) or
+/// delta before the pack is written whole again: a quarter.
+const SLACK: usize = 4;
+/// The bytes of an entry before its value: key, kind and length.
+const ENTRY: usize = 32 + 1 + 4;
+
 /// The entries of a pack: where each key's encoded document lies.
 #[derive(Default)]
 struct Pack {
     bytes: Vec<u8>,
-    index: HashMap<Key, (Kind, usize, usize)>,
+    index: Index,
+    /// The MAC that ends the pack: what a delta over it names.
+    mac: Option<[u8; 32]>,
+    /// The pack's own bytes (before a delta's, which follow them).
+    base_len: usize,
 }
 
 impl std::fmt::Debug for Pack {
@@ -166,10 +195,44 @@ impl Pack {
     /// Read a pack's bytes; `None` when they are not a whole pack of this
     /// format and version.
     fn read(bytes: Vec<u8>, secret: &Secret) -> Option<Self> {
+        let (index, over, mac) = Self::entries(&bytes, secret, 0)?;
+        (over == [0; 32]).then_some(Self {
+            base_len: bytes.len(),
+            bytes,
+            index,
+            mac: Some(mac),
+        })
+    }
+
+    /// Add a delta's entries, when it is a whole delta over this pack;
+    /// otherwise leave the pack as it is.
+    fn add_delta(&mut self, delta: &[u8], secret: &Secret) {
+        let Some(mac) = self.mac else {
+            return;
+        };
+        let Some((index, over, _)) = Self::entries(delta, secret, self.bytes.len()) else {
+            return;
+        };
+        if over != mac {
+            return;
+        }
+        self.bytes.extend_from_slice(delta);
+        self.index.extend(index);
+    }
+
+    /// The entries of a pack or delta, at their places once its bytes
+    /// start at `offset`; what pack it is a delta over (zeros: none); its
+    /// MAC.
+    fn entries(
+        bytes: &[u8],
+        secret: &Secret,
+        offset: usize,
+    ) -> Option<(Index, [u8; 32], [u8; 32])> {
         let body_len = bytes.len().checked_sub(32)?;
         let (body, mac) = bytes.split_at(body_len);
+        let mac: [u8; 32] = mac.try_into().ok()?;
         // constant time, as BLAKE3's own comparison of hashes is
-        if blake3::keyed_hash(secret, body) != blake3::Hash::from_bytes(mac.try_into().ok()?) {
+        if blake3::keyed_hash(secret, body) != blake3::Hash::from_bytes(mac) {
             return None;
         }
         let mut at = Reader { bytes: body, at: 0 };
@@ -181,6 +244,7 @@ impl Pack {
         if version != env!("CARGO_PKG_VERSION").as_bytes() {
             return None;
         }
+        let over: [u8; 32] = at.take(32)?.try_into().ok()?;
         let count = at.u32()?;
         let mut index = HashMap::new();
         for _ in 0..count {
@@ -189,9 +253,40 @@ impl Pack {
             let len = usize::try_from(at.u32()?).ok()?;
             let start = at.at;
             at.take(len)?;
-            index.insert(key, (kind, start, len));
+            index.insert(key, (kind, offset + start, len));
         }
-        (at.at == body.len()).then_some(Self { bytes, index })
+        (at.at == body.len()).then_some((index, over, mac))
+    }
+
+    /// A pack (or a delta `over` a pack) of `entries`, sealed.
+    fn write(&self, entries: &Used, over: [u8; 32], secret: &Secret) -> Option<Vec<u8>> {
+        let mut out = Vec::new();
+        out.extend_from_slice(MAGIC);
+        let version = env!("CARGO_PKG_VERSION").as_bytes();
+        out.extend_from_slice(&u16::try_from(version.len()).ok()?.to_le_bytes());
+        out.extend_from_slice(version);
+        out.extend_from_slice(&over);
+        out.extend_from_slice(&u32::try_from(entries.len()).ok()?.to_le_bytes());
+        for (key, (kind, fresh)) in entries {
+            let bytes = match fresh {
+                Some(bytes) => bytes.as_slice(),
+                None => self.get(key)?.1,
+            };
+            out.extend_from_slice(key);
+            out.push(kind.byte());
+            out.extend_from_slice(&u32::try_from(bytes.len()).ok()?.to_le_bytes());
+            out.extend_from_slice(bytes);
+        }
+        let mac = blake3::keyed_hash(secret, &out);
+        out.extend_from_slice(mac.as_bytes());
+        Some(out)
+    }
+
+    /// Whether an entry came from the delta.
+    fn in_delta(&self, key: &Key) -> bool {
+        self.index
+            .get(key)
+            .is_some_and(|&(_, start, _)| start >= self.base_len)
     }
 
     fn get(&self, key: &Key) -> Option<(Kind, &[u8])> {
@@ -199,6 +294,9 @@ impl Pack {
         Some((kind, self.bytes.get(start..start + len)?))
     }
 }
+
+/// Where each entry of a pack lies: its kind, start and length.
+type Index = HashMap<Key, (Kind, usize, usize)>;
 
 /// A cursor over a pack's bytes.
 struct Reader<'a> {
@@ -312,7 +410,11 @@ impl Session {
         let found = secret
             .and_then(|secret| {
                 let bytes = std::fs::read(pack_path(root)).ok()?;
-                Pack::read(bytes, &secret)
+                let mut pack = Pack::read(bytes, &secret)?;
+                if let Ok(delta) = std::fs::read(delta_path(root)) {
+                    pack.add_delta(&delta, &secret);
+                }
+                Some(pack)
             })
             .unwrap_or_default();
         Self::new(root, secret, true, found)
@@ -407,11 +509,15 @@ impl Session {
         &self.root
     }
 
-    /// The pack this run leaves, under `secret`, when it differs from the
-    /// one it found (an entry made, or one no longer used): its bytes. Of
-    /// the kinds the run never consulted, every entry found is kept.
+    /// What this run leaves, under `secret`, when it differs from what it
+    /// found: the entries it used, and of the kinds it never consulted,
+    /// every entry found. Those the pack lacks go into a delta over it, so
+    /// a run that changed a file writes about that file, not the
+    /// workspace; the pack is written whole when there is none, or when
+    /// the delta and the entries no run uses any more would grow past a
+    /// quarter of it.
     #[must_use]
-    pub fn pack(self, secret: &Secret) -> Option<Vec<u8>> {
+    pub fn pack(self, secret: &Secret) -> Option<Written> {
         if !self.keeps {
             return None;
         }
@@ -424,30 +530,41 @@ impl Session {
                 .filter(|(_, (kind, _, _))| consulted & kind.bit() == 0)
                 .map(|(key, &(kind, _, _))| (*key, (kind, None))),
         );
-        let unchanged = entries.values().all(|(_, fresh)| fresh.is_none())
-            && entries.len() == self.found.index.len();
-        if unchanged {
+        // an entry's size in a pack: its key, kind and length, and value
+        let len = |key: &Key, fresh: &Option<Vec<u8>>| {
+            ENTRY
+                + fresh
+                    .as_ref()
+                    .map_or_else(|| self.found.get(key).map_or(0, |(_, b)| b.len()), Vec::len)
+        };
+        let fresh: usize = entries
+            .iter()
+            .filter(|(_, (_, f))| f.is_some())
+            .map(|(k, (_, f))| len(k, f))
+            .sum();
+        let waste: usize = self
+            .found
+            .index
+            .iter()
+            .filter(|(key, _)| !entries.contains_key(*key))
+            .map(|(_, &(_, _, n))| ENTRY + n)
+            .sum();
+        let limit = self.found.base_len / SLACK;
+        if fresh == 0 && waste <= limit {
             return None;
         }
-        let mut out = Vec::new();
-        out.extend_from_slice(MAGIC);
-        let version = env!("CARGO_PKG_VERSION").as_bytes();
-        out.extend_from_slice(&u16::try_from(version.len()).ok()?.to_le_bytes());
-        out.extend_from_slice(version);
-        out.extend_from_slice(&u32::try_from(entries.len()).ok()?.to_le_bytes());
-        for (key, (kind, fresh)) in &entries {
-            let bytes = match fresh {
-                Some(bytes) => bytes.as_slice(),
-                None => self.found.get(key)?.1,
-            };
-            out.extend_from_slice(key);
-            out.push(kind.byte());
-            out.extend_from_slice(&u32::try_from(bytes.len()).ok()?.to_le_bytes());
-            out.extend_from_slice(bytes);
+        let delta: Used = entries
+            .iter()
+            .filter(|(key, (_, f))| f.is_some() || self.found.in_delta(key))
+            .map(|(k, v)| (*k, v.clone()))
+            .collect();
+        let delta_len: usize = delta.iter().map(|(k, (_, f))| len(k, f)).sum();
+        match self.found.mac {
+            Some(over) if delta_len + waste <= limit => {
+                Some(Written::Delta(self.found.write(&delta, over, secret)?))
+            }
+            _ => Some(Written::Whole(self.found.write(&entries, [0; 32], secret)?)),
         }
-        let mac = blake3::keyed_hash(secret, &out);
-        out.extend_from_slice(mac.as_bytes());
-        Some(out)
     }
 }
 
@@ -486,12 +603,82 @@ mod tests {
         Session::new(Path::new(""), Some(SECRET), true, found)
     }
 
+    /// The pack a run writes whole.
+    #[track_caller]
+    fn whole(written: Option<Written>) -> Vec<u8> {
+        match written {
+            Some(Written::Whole(bytes)) => bytes,
+            other => panic!("not a whole pack: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_small_change_goes_into_a_delta_until_the_pack_is_a_quarter_waste() {
+        let keys: Vec<Key> = (0..20)
+            .map(|i| key(&format!("agent: a{i}"), Budget::default()))
+            .collect();
+        let s = session(Pack::default());
+        for k in &keys {
+            s.put(*k, &node());
+        }
+        let base = whole(s.pack(&SECRET));
+        // every entry used and one made: a delta holding the new one
+        let s = session(Pack::read(base.clone(), &SECRET).unwrap());
+        for k in &keys {
+            assert_eq!(s.get(k), Some(node()));
+        }
+        let extra = key("agent: new", Budget::default());
+        s.put(extra, &node());
+        let Some(Written::Delta(delta)) = s.pack(&SECRET) else {
+            panic!("not a delta")
+        };
+        assert!(delta.len() < base.len() / 4);
+        let with_delta = || {
+            let mut pack = Pack::read(base.clone(), &SECRET).unwrap();
+            pack.add_delta(&delta, &SECRET);
+            pack
+        };
+        let s = session(with_delta());
+        assert_eq!(s.get(&extra), Some(node()));
+        assert_eq!(s.get(&keys[0]), Some(node()));
+        // a delta over another pack, or damaged, or another user's, is not read
+        let other = session(Pack::default());
+        other.put(keys[0], &node());
+        let mut pack = Pack::read(whole(other.pack(&SECRET)), &SECRET).unwrap();
+        pack.add_delta(&delta, &SECRET);
+        assert_eq!(session(pack).get(&extra), None);
+        let mut damaged = delta.clone();
+        damaged[delta.len() / 2] ^= 1;
+        let mut pack = Pack::read(base.clone(), &SECRET).unwrap();
+        pack.add_delta(&damaged, &SECRET);
+        assert_eq!(session(pack).get(&extra), None);
+        let mut pack = Pack::read(base.clone(), &SECRET).unwrap();
+        pack.add_delta(&delta, &[8; 32]);
+        assert_eq!(session(pack).get(&extra), None);
+        // the same again: nothing to write
+        let s = session(with_delta());
+        for k in keys.iter().chain([&extra]) {
+            assert!(s.get(k).is_some());
+        }
+        assert_eq!(s.pack(&SECRET), None);
+        // half the entries no longer used: the pack is written whole,
+        // with what is used alone
+        let s = session(with_delta());
+        for k in keys[..10].iter().chain([&extra]) {
+            assert!(s.get(k).is_some());
+        }
+        let s = session(Pack::read(whole(s.pack(&SECRET)), &SECRET).unwrap());
+        assert_eq!(s.found.index.len(), 11);
+        assert_eq!(s.get(&extra), Some(node()));
+        assert_eq!(s.get(&keys[19]), None);
+    }
+
     #[test]
     fn a_pack_gives_back_what_was_put_and_refuses_damage() {
         let k = key("agent: [1.5, -7]", Budget::default());
         let s = session(Pack::default());
         s.put(k, &node());
-        let bytes = s.pack(&SECRET).unwrap();
+        let bytes = whole(s.pack(&SECRET));
         let s = session(Pack::read(bytes.clone(), &SECRET).unwrap());
         assert_eq!(s.get(&k), Some(node()));
         assert_eq!(s.get(&key("agent: x", Budget::default())), None);
@@ -516,7 +703,7 @@ mod tests {
         let s = session(Pack::default());
         s.put(doc, &node());
         s.put_bytes(Kind::Shape, shape, b"permit".to_vec());
-        let bytes = s.pack(&SECRET).unwrap();
+        let bytes = whole(s.pack(&SECRET));
         let reopen = || session(Pack::read(bytes.clone(), &SECRET).unwrap());
         // a kind is its own: the same key under another kind is a miss
         let s = reopen();
@@ -529,7 +716,7 @@ mod tests {
         // a run that consulted documents and used none drops them alone
         let s = reopen();
         assert_eq!(s.get(&key("agent: x", Budget::default())), None);
-        let left = session(Pack::read(s.pack(&SECRET).unwrap(), &SECRET).unwrap());
+        let left = session(Pack::read(whole(s.pack(&SECRET)), &SECRET).unwrap());
         assert_eq!(left.get(&doc), None);
         assert_eq!(
             left.get_bytes(Kind::Shape, &shape).as_deref(),
