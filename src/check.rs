@@ -7,8 +7,10 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
+mod memo;
+
 use crate::analyse::Analysis;
-use crate::diag::Diagnostics;
+use crate::diag::{Diagnostics, Memo};
 use crate::lint::{self, LintContext};
 use crate::load::cache::Session;
 use crate::load::involve::{Needs, Partial};
@@ -138,13 +140,18 @@ pub fn loaded(loaded: Loaded, today: Date) -> Checked {
 
 fn finish(mut loaded: Loaded<Box<Identity>>, today: Date) -> Checked {
     let cache = loaded.cache.take();
+    let files: Vec<_> = loaded.identities.iter().map(|i| i.file).collect();
+    let memo = cache
+        .as_ref()
+        .and_then(|c| memo::Kept::new(c, &loaded.db, &files, today));
+    let memo = memo.as_ref().map(|m| m as &dyn Memo);
     let Validated {
         model,
         db,
         mut diagnostics,
         overrides,
         partial,
-    } = validate::workspace(loaded);
+    } = validate::workspace(loaded, memo);
     let analysis = Analysis::new(&model, today);
     lint::run(
         &LintContext {
@@ -152,6 +159,7 @@ fn finish(mut loaded: Loaded<Box<Identity>>, today: Date) -> Checked {
             analysis: &analysis,
         },
         &mut diagnostics,
+        memo,
     );
     diagnostics.apply_overrides(&overrides);
     diagnostics.scrub(&db);

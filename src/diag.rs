@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::source::{Loc, SourceDb};
+use crate::source::{FileId, Loc, SourceDb};
 
 /// How serious a finding is.
 #[derive(
@@ -410,6 +410,17 @@ impl Code {
         use strum::IntoEnumIterator;
         Self::iter().find(|c| c.as_str().eq_ignore_ascii_case(s) || c.name() == s)
     }
+}
+
+/// What the checks of one stage found about one identity, remembered
+/// between runs: the stage asks before it checks an identity and hands
+/// over what it found. `check` keeps it in the cache, under the hash of
+/// the identity's file, the settings files and the day.
+pub trait Memo: Sync {
+    /// What `stage` found in `file` before, from the same inputs.
+    fn recall(&self, stage: &'static str, file: FileId) -> Option<Diagnostics>;
+    /// What `stage` found in `file`.
+    fn keep(&self, stage: &'static str, file: FileId, found: &Diagnostics);
 }
 
 /// A labelled span of a diagnostic.

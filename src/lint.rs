@@ -24,7 +24,7 @@ pub mod targets;
 use rayon::prelude::*;
 
 use crate::analyse::Analysis;
-use crate::diag::{Code, Diagnostics};
+use crate::diag::{Code, Diagnostics, Memo};
 use crate::model::{Identity, Model};
 
 /// What every rule reads.
@@ -171,17 +171,26 @@ pub const FAMILIES: &[Family] = &[
     },
 ];
 
+/// The name [`Memo`] knows the rules about one identity by.
+const STAGE: &str = "lint";
+
 /// Run every family, then apply the identities' suppressions to
 /// everything found so far (what the earlier stages reported included).
-pub fn run(cx: &LintContext<'_>, out: &mut Diagnostics) {
+pub fn run(cx: &LintContext<'_>, out: &mut Diagnostics, memo: Option<&dyn Memo>) {
     let found: Vec<Diagnostics> = cx
         .model
         .identities
         .par_iter()
         .map(|(_, identity)| {
+            if let Some(found) = memo.and_then(|m| m.recall(STAGE, identity.file)) {
+                return found;
+            }
             let mut found = Diagnostics::new();
             for check in FAMILIES.iter().filter_map(|f| f.identity) {
                 check(cx, identity, &mut found);
+            }
+            if let Some(m) = memo {
+                m.keep(STAGE, identity.file, &found);
             }
             found
         })

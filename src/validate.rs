@@ -24,7 +24,7 @@ use std::collections::BTreeMap;
 
 use rayon::prelude::*;
 
-use crate::diag::{Code, Diagnostic, Diagnostics, printable};
+use crate::diag::{Code, Diagnostic, Diagnostics, Memo, printable};
 use crate::load::involve::Partial;
 use crate::load::{Loaded, LoadedIdentity};
 use crate::model::{Date, Duration, Identity, Model, Spanned, Time};
@@ -99,11 +99,14 @@ pub fn identities(loaded: Loaded, today: Date) -> Loaded<Box<Identity>> {
     }
 }
 
+/// The name [`Memo`] knows this stage's checks of one identity by.
+const STAGE: &str = "validate";
+
 /// Build the model from converted identities (boxed, so moving them into
 /// the model does not need a second copy of them all) and the settings,
 /// and run the checks that span files.
 #[must_use]
-pub fn workspace(loaded: Loaded<Box<Identity>>) -> Validated {
+pub fn workspace(loaded: Loaded<Box<Identity>>, memo: Option<&dyn Memo>) -> Validated {
     let Loaded {
         db,
         workspace,
@@ -139,10 +142,16 @@ pub fn workspace(loaded: Loaded<Box<Identity>>) -> Validated {
         .identities
         .par_iter()
         .map(|(_, identity)| {
+            if let Some(found) = memo.and_then(|m| m.recall(STAGE, identity.file)) {
+                return found;
+            }
             let mut found = Diagnostics::new();
             refs::identity(&model, identity, &mut found);
             targets::identity(identity, &mut found);
             mcp::identity(&model, identity, &mut found);
+            if let Some(m) = memo {
+                m.keep(STAGE, identity.file, &found);
+            }
             found
         })
         .collect();

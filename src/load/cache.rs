@@ -66,14 +66,17 @@ pub enum Kind {
     Shape,
     /// That a schema and a set of shapes passed validation (no value).
     Verdict,
+    /// What the checks of one stage found about one identity (`check`).
+    Found,
 }
 
 impl Kind {
-    const ALL: [Self; 4] = [
+    const ALL: [Self; 5] = [
         Self::Document,
         Self::IdentityShapes,
         Self::Shape,
         Self::Verdict,
+        Self::Found,
     ];
 
     const fn byte(self) -> u8 {
@@ -82,6 +85,7 @@ impl Kind {
             Self::IdentityShapes => 1,
             Self::Shape => 2,
             Self::Verdict => 3,
+            Self::Found => 4,
         }
     }
 
