@@ -56,21 +56,16 @@ impl<'s> Kept<'s> {
             .map(|(id, path)| (path.clone(), id))
             .collect();
         let mut settings = cache::hasher(Kind::Found);
-        field(&mut settings, today.to_string().as_bytes());
+        cache::field(&mut settings, today.to_string().as_bytes());
         let identity_files: HashSet<&FileId> = identities.iter().collect();
-        for id in db.ids().filter(|id| !identity_files.contains(id)) {
-            if let Some(file) = db.get(id) {
-                field(&mut settings, file.path().as_os_str().as_encoded_bytes());
-                field(&mut settings, file.text().as_bytes());
-            }
-        }
+        cache::settings(&mut settings, db, |id| identity_files.contains(&id));
         let keys = identities
             .iter()
             .filter_map(|&id| {
                 let file = db.get(id)?;
                 let mut hasher = settings.clone();
-                field(&mut hasher, file.path().as_os_str().as_encoded_bytes());
-                field(&mut hasher, file.text().as_bytes());
+                cache::field(&mut hasher, file.path().as_os_str().as_encoded_bytes());
+                cache::field(&mut hasher, file.text().as_bytes());
                 Some((id, *hasher.finalize().as_bytes()))
             })
             .collect();
@@ -85,7 +80,7 @@ impl<'s> Kept<'s> {
     fn key(&self, stage: &str, file: FileId) -> Option<Key> {
         let mut hasher = blake3::Hasher::new();
         hasher.update(self.keys.get(&file)?);
-        field(&mut hasher, stage.as_bytes());
+        cache::field(&mut hasher, stage.as_bytes());
         Some(*hasher.finalize().as_bytes())
     }
 }
@@ -177,10 +172,4 @@ impl Stored {
             notes: self.notes,
         })
     }
-}
-
-/// Add one field, its length first, so that fields never run together.
-fn field(hasher: &mut blake3::Hasher, bytes: &[u8]) {
-    hasher.update(&u64::try_from(bytes.len()).unwrap_or(u64::MAX).to_le_bytes());
-    hasher.update(bytes);
 }

@@ -37,7 +37,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use serde::Deserialize;
 
 use crate::raw::node::{Key as MapKey, Node, Value};
-use crate::source::Span;
+use crate::source::{FileId, SourceDb, Span};
 
 use super::yaml::Budget;
 
@@ -106,6 +106,25 @@ pub fn hasher(kind: Kind) -> blake3::Hasher {
     hasher.update(env!("CARGO_PKG_VERSION").as_bytes());
     hasher.update(&[0, kind.byte()]);
     hasher
+}
+
+/// Add one field of a key, its length first, so that fields never run
+/// together.
+pub fn field(hasher: &mut blake3::Hasher, bytes: &[u8]) {
+    hasher.update(&u64::try_from(bytes.len()).unwrap_or(u64::MAX).to_le_bytes());
+    hasher.update(bytes);
+}
+
+/// Add every file of `db` that is not an identity file (`is_identity`):
+/// the settings, whole, by path and text — more than any check reads of
+/// them, never less.
+pub fn settings(hasher: &mut blake3::Hasher, db: &SourceDb, is_identity: impl Fn(FileId) -> bool) {
+    for id in db.ids().filter(|&id| !is_identity(id)) {
+        if let Some(file) = db.get(id) {
+            field(hasher, file.path().as_os_str().as_encoded_bytes());
+            field(hasher, file.text().as_bytes());
+        }
+    }
 }
 
 /// The key of a file's text, parsed under `budget`.

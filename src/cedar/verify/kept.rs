@@ -116,16 +116,16 @@ pub(super) fn verify(
 /// The key of the verdict on a schema and a set of shapes.
 fn verdict(schema: &str, shapes: &Shapes) -> Key {
     let mut hasher = cache::hasher(Kind::Verdict);
-    field(&mut hasher, schema.as_bytes());
+    cache::field(&mut hasher, schema.as_bytes());
     for shape in shapes.policies.keys() {
-        field(&mut hasher, shape.as_bytes());
+        cache::field(&mut hasher, shape.as_bytes());
     }
     hasher.update(b"entities");
     for shape in &shapes.entities {
-        field(&mut hasher, shape.as_bytes());
+        cache::field(&mut hasher, shape.as_bytes());
     }
     if let Some((_, _, action)) = &shapes.missing {
-        field(&mut hasher, action.as_bytes());
+        cache::field(&mut hasher, action.as_bytes());
     }
     *hasher.finalize().as_bytes()
 }
@@ -161,15 +161,9 @@ impl<'r, 'm> Inputs<'r, 'm> {
         let schema = renderer.schema();
         let representative = schema.actions.keys().next().cloned().unwrap_or_default();
         let mut shared = cache::hasher(Kind::IdentityShapes);
-        // every file that is not an identity's: the settings, whole
-        for file in db.ids().filter(|id| !files.contains_key(id)) {
-            if let Some(file) = db.get(file) {
-                field(&mut shared, file.display_path().as_bytes());
-                field(&mut shared, file.text().as_bytes());
-            }
-        }
-        field(&mut shared, renderer.prefix().as_bytes());
-        field(&mut shared, representative.as_bytes());
+        cache::settings(&mut shared, db, |id| files.contains_key(&id));
+        cache::field(&mut shared, renderer.prefix().as_bytes());
+        cache::field(&mut shared, representative.as_bytes());
         shared.update(&[u8::from(schema.actions.is_empty())]);
         Self {
             renderer,
@@ -195,7 +189,7 @@ impl<'r, 'm> Inputs<'r, 'm> {
         {
             hasher.update(b"chain");
             for name in &chain.delegators {
-                field(&mut hasher, name.as_str().as_bytes());
+                cache::field(&mut hasher, name.as_str().as_bytes());
                 if let Some(delegator) = self.model.identities.get(name) {
                     self.file(&mut hasher, delegator);
                 }
@@ -207,7 +201,7 @@ impl<'r, 'm> Inputs<'r, 'm> {
     /// An identity's file, by path and hash, and its standing.
     fn file(&self, hasher: &mut blake3::Hasher, identity: &Identity) {
         let path = self.db.get(identity.file).map(|f| f.path().as_os_str());
-        field(hasher, path.unwrap_or_default().as_encoded_bytes());
+        cache::field(hasher, path.unwrap_or_default().as_encoded_bytes());
         let hash = self.files.get(&identity.file).copied().unwrap_or_default();
         hasher.update(&hash);
         hasher.update(&[match self.analysis.standing(identity) {
@@ -260,10 +254,4 @@ fn file_hash(db: &SourceDb, file: FileId) -> Key {
     db.get(file)
         .map(|f| *blake3::hash(f.text().as_bytes()).as_bytes())
         .unwrap_or_default()
-}
-
-/// Add one field, its length first, so that fields never run together.
-fn field(hasher: &mut blake3::Hasher, bytes: &[u8]) {
-    hasher.update(&u64::try_from(bytes.len()).unwrap_or(u64::MAX).to_le_bytes());
-    hasher.update(bytes);
 }
