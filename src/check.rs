@@ -74,9 +74,14 @@ pub fn workspace_cached(
     today: Date,
     cache: Option<Session>,
 ) -> Result<Checked, LoadError> {
-    let loaded = load::load_disk(root, options, cache, &|db, file, raw, out| {
-        validate::identity::convert(db, file, &raw, today, out).map(Box::new)
-    })?;
+    let keep = KeepIdentity::on(today);
+    let loaded = load::load_disk(
+        root,
+        options,
+        cache,
+        &|db, file, raw, out| validate::identity::convert(db, file, &raw, today, out).map(Box::new),
+        Some(&keep),
+    )?;
     Ok(finish(loaded, today))
 }
 
@@ -126,10 +131,40 @@ pub fn source_cached(
     today: Date,
     cache: Option<Session>,
 ) -> Result<Checked, LoadError> {
-    let loaded = load::load_cached(source, options, cache, &|db, file, raw, out| {
-        validate::identity::convert(db, file, &raw, today, out).map(Box::new)
-    })?;
+    let keep = KeepIdentity::on(today);
+    let loaded = load::load_cached(
+        source,
+        options,
+        cache,
+        &|db, file, raw, out| validate::identity::convert(db, file, &raw, today, out).map(Box::new),
+        Some(&keep),
+    )?;
     Ok(finish(loaded, today))
+}
+
+/// How a converted identity is kept in the cache, in postcard's encoding.
+/// The conversion reads the day too: one kept is recalled only on a day
+/// its conversion would still report nothing
+/// ([`validate::identity::clean_on`]).
+struct KeepIdentity {
+    today: Date,
+}
+
+impl KeepIdentity {
+    const fn on(today: Date) -> Self {
+        Self { today }
+    }
+}
+
+impl load::Keep<Box<Identity>> for KeepIdentity {
+    fn encode(&self, value: &Box<Identity>) -> Option<Vec<u8>> {
+        postcard::to_allocvec(value).ok()
+    }
+
+    fn decode(&self, bytes: &[u8]) -> Option<Box<Identity>> {
+        let identity: Box<Identity> = postcard::from_bytes(bytes).ok()?;
+        validate::identity::clean_on(&identity, self.today).then_some(identity)
+    }
 }
 
 /// Check a workspace loaded with its raw documents, as of `today`.

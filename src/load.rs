@@ -168,6 +168,22 @@ pub fn load(root: &Path, options: LoadOptions) -> Result<Loaded, LoadError> {
 pub type Convert<'a, T> =
     dyn Fn(&SourceDb, FileId, IdentityFile, &mut Diagnostics) -> Option<T> + Sync + 'a;
 
+/// How what [`Convert`] makes of an identity file is kept in the cache
+/// between runs ([`cache::Kind::Checked`]), so that a file unchanged since
+/// is neither parsed nor converted again. Only the value of a file with no
+/// problem and no credential is kept.
+///
+/// The key is the file's path and text and the YAML budgets: a conversion
+/// that reads anything else must check, in [`Keep::decode`], that what it
+/// found then still holds.
+pub trait Keep<T>: Sync {
+    /// The value as bytes; `None` when it cannot be kept.
+    fn encode(&self, value: &T) -> Option<Vec<u8>>;
+    /// The value back from its bytes; `None` when they do not decode, or
+    /// when what the conversion found no longer holds.
+    fn decode(&self, bytes: &[u8]) -> Option<T>;
+}
+
 /// Load the workspace rooted at `root`, converting each identity as soon as
 /// it is read, in the same parallel pass: the raw documents of a large
 /// workspace never have to be held all at once.
@@ -180,7 +196,7 @@ pub fn load_with<T: Send>(
     options: LoadOptions,
     convert: &Convert<'_, T>,
 ) -> Result<Loaded<T>, LoadError> {
-    load_disk(root, options, None, convert)
+    load_disk(root, options, None, convert, None)
 }
 
 /// [`load_with`], through the parse cache `cache` when one is given (else
@@ -190,11 +206,14 @@ pub fn load_with<T: Send>(
 /// # Errors
 ///
 /// When the identity folder cannot be read.
+///
+/// With `keep`, what `convert` made of each file is kept in the cache too.
 pub fn load_disk<T: Send>(
     root: &Path,
     options: LoadOptions,
     cache: Option<cache::Session>,
     convert: &Convert<'_, T>,
+    keep: Option<&dyn Keep<T>>,
 ) -> Result<Loaded<T>, LoadError> {
     let disk = disk(root)?;
     let cache = cache.or_else(|| {
@@ -202,7 +221,7 @@ pub fn load_disk<T: Send>(
             .cache
             .then(|| cache::Session::open(source::Source::root(&disk)))
     });
-    load_source(&disk, options, convert, cache, None)
+    load_source(&disk, options, (convert, keep), cache, None)
 }
 
 /// Load a workspace from any [`Source`](source::Source): the disk, or a
@@ -216,12 +235,13 @@ pub fn load_from<T: Send>(
     options: LoadOptions,
     convert: &Convert<'_, T>,
 ) -> Result<Loaded<T>, LoadError> {
-    load_source(source, options, convert, None, None)
+    load_source(source, options, (convert, None), None, None)
 }
 
 /// [`load_from`], with a parse cache: documents it holds are not parsed
 /// again, and the ones parsed are kept in it. The cache comes back in
-/// [`Loaded::cache`].
+/// [`Loaded::cache`]; with `keep`, what `convert` made of each file is
+/// kept in it too.
 ///
 /// # Errors
 ///
@@ -231,8 +251,9 @@ pub fn load_cached<T: Send>(
     options: LoadOptions,
     cache: Option<cache::Session>,
     convert: &Convert<'_, T>,
+    keep: Option<&dyn Keep<T>>,
 ) -> Result<Loaded<T>, LoadError> {
-    load_source(source, options, convert, cache, None)
+    load_source(source, options, (convert, keep), cache, None)
 }
 
 /// Load from the disk only the identity files a question involves (see
@@ -250,7 +271,7 @@ pub fn load_involving<T: Send>(
     convert: &Convert<'_, T>,
 ) -> Result<Loaded<T>, LoadError> {
     let disk = disk(root)?;
-    load_source(&disk, options, convert, None, Some(needs))
+    load_source(&disk, options, (convert, None), None, Some(needs))
 }
 
 /// The workspace on disk at `root`, made canonical.
@@ -263,10 +284,13 @@ fn disk(root: &Path) -> Result<source::Disk, LoadError> {
     Ok(source::Disk::new(root))
 }
 
+/// A conversion, and how its values are kept (if they are).
+type Conversion<'c, 'k, T> = (&'c Convert<'c, T>, Option<&'k dyn Keep<T>>);
+
 fn load_source<T: Send>(
     source: &dyn source::Source,
     options: LoadOptions,
-    convert: &Convert<'_, T>,
+    convert: Conversion<'_, '_, T>,
     cache: Option<cache::Session>,
     needs: Option<&involve::Needs>,
 ) -> Result<Loaded<T>, LoadError> {
@@ -552,6 +576,7 @@ impl<T: Send> Loaded<T> {
             return None;
         }
         let parsed = parse_file(file, source, options, self.cache.as_ref());
+        parsed.keep(self.cache.as_ref());
         self.finish(file, parsed.diagnostics, &parsed.redact);
         parsed.node.map(|node| (file, node))
     }
@@ -577,7 +602,7 @@ impl<T: Send> Loaded<T> {
         &mut self,
         reads: Vec<(guard::Found, guard::ReadFile)>,
         options: LoadOptions,
-        convert: &Convert<'_, T>,
+        convert: Conversion<'_, '_, T>,
     ) {
         let mut ids = Vec::with_capacity(reads.len());
         for (f, read) in reads {
@@ -601,6 +626,18 @@ struct Parsed {
     node: Option<Node>,
     diagnostics: Diagnostics,
     redact: Vec<(Span, String)>,
+    /// The key to keep the document under, when it was parsed now (not
+    /// found in the cache) cleanly, with no secret in it.
+    keepable: Option<cache::Key>,
+}
+
+impl Parsed {
+    /// Keep the document in the cache, if it is to be kept.
+    fn keep(&self, cache: Option<&cache::Session>) {
+        if let (Some(cache), Some(key), Some(node)) = (cache, self.keepable, &self.node) {
+            cache.put(key, node);
+        }
+    }
 }
 
 /// Parse one file, from the cache when it holds the file's bytes (a file
@@ -611,7 +648,7 @@ fn parse_file(
     options: LoadOptions,
     cache: Option<&cache::Session>,
 ) -> Parsed {
-    let key = cache.map(|_| cache::key(source.text(), options.yaml));
+    let key = cache.map(|_| cache::key(source, options.yaml));
     if let (Some(cache), Some(key)) = (cache, &key)
         && let Some(node) = cache.get(key)
     {
@@ -619,14 +656,12 @@ fn parse_file(
             node: Some(node),
             diagnostics: Diagnostics::new(),
             redact: Vec::new(),
+            keepable: None,
         };
     }
-    let parsed = parse_text(file, source, options);
-    if let (Some(cache), Some(key), Some(node)) = (cache, key, &parsed.node)
-        && parsed.diagnostics.is_empty()
-        && parsed.redact.is_empty()
-    {
-        cache.put(key, node);
+    let mut parsed = parse_text(file, source, options);
+    if parsed.node.is_some() && parsed.diagnostics.is_empty() && parsed.redact.is_empty() {
+        parsed.keepable = key;
     }
     parsed
 }
@@ -661,6 +696,7 @@ fn parse_text(file: FileId, source: &crate::source::SourceFile, options: LoadOpt
         node,
         diagnostics,
         redact,
+        keepable: None,
     }
 }
 
@@ -669,7 +705,7 @@ fn read_identity<T>(
     file: FileId,
     problem: Option<guard::Problem>,
     options: LoadOptions,
-    convert: &Convert<'_, T>,
+    (convert, keep): Conversion<'_, '_, T>,
     cache: Option<&cache::Session>,
 ) -> (LoadedIdentity<T>, Diagnostics, Vec<(Span, String)>) {
     let mut identity = LoadedIdentity {
@@ -687,19 +723,82 @@ fn read_identity<T>(
         diagnostics.push(problem.into_diagnostic(file, source, options.files));
         return (identity, diagnostics, redact);
     }
-    let Parsed {
-        node,
-        mut diagnostics,
-        redact,
-    } = parse_file(file, source, options, cache);
-    if let Some(node) = node {
-        identity.declared_name = declared_name(file, &node);
-        let mut reader = Reader::new(file, source.text(), &mut diagnostics);
-        let raw = IdentityFile::from_node(&node, &mut reader);
-        drop(node);
-        identity.value = raw.and_then(|raw| convert(db, file, raw, &mut diagnostics));
+    let kept = cache.zip(keep).map(|(cache, keep)| Kept {
+        cache,
+        keep,
+        key: checked_key(source, options),
+    });
+    if let Some(kept) = &kept
+        && let Some((declared_name, value)) = kept.recall(file)
+    {
+        identity.declared_name = declared_name;
+        identity.value = Some(value);
+        return (identity, Diagnostics::new(), Vec::new());
     }
-    (identity, diagnostics, redact)
+    let mut parsed = parse_file(file, source, options, cache);
+    if let Some(node) = &parsed.node {
+        identity.declared_name = declared_name(file, node);
+        let mut reader = Reader::new(file, source.text(), &mut parsed.diagnostics);
+        let raw = IdentityFile::from_node(node, &mut reader);
+        identity.value = raw.and_then(|raw| convert(db, file, raw, &mut parsed.diagnostics));
+    }
+    // what it converts to is kept in place of its document, when it can be
+    match (&kept, &identity.value) {
+        (Some(kept), Some(value))
+            if parsed.diagnostics.is_empty()
+                && parsed.redact.is_empty()
+                && kept.keep(file, identity.declared_name.as_ref(), value) => {}
+        _ => parsed.keep(cache),
+    }
+    (identity, parsed.diagnostics, parsed.redact)
+}
+
+/// The key of what a conversion made of a file: its path and text, and
+/// the YAML budgets it was parsed under.
+fn checked_key(source: &crate::source::SourceFile, options: LoadOptions) -> cache::Key {
+    let mut hasher = cache::hasher(cache::Kind::Checked);
+    let budget = options.yaml;
+    for n in [budget.max_depth, budget.max_nodes, budget.max_aliases] {
+        hasher.update(&u64::try_from(n).unwrap_or(u64::MAX).to_le_bytes());
+    }
+    cache::field(&mut hasher, source.path().as_os_str().as_encoded_bytes());
+    cache::field(&mut hasher, source.hash());
+    *hasher.finalize().as_bytes()
+}
+
+/// Where one file's converted value is kept.
+struct Kept<'a, T> {
+    cache: &'a cache::Session,
+    keep: &'a dyn Keep<T>,
+    key: cache::Key,
+}
+
+impl<T> Kept<'_, T> {
+    /// The file's `agent` value and converted value, if kept: each place
+    /// in them read back as a place in `file`.
+    fn recall(&self, file: FileId) -> Option<(Option<Spanned<String>>, T)> {
+        let bytes = self.cache.get_bytes(cache::Kind::Checked, &self.key)?;
+        crate::source::anchored(file, || {
+            let (declared_name, rest) =
+                postcard::take_from_bytes::<Option<Spanned<String>>>(&bytes).ok()?;
+            Some((declared_name, self.keep.decode(rest)?))
+        })
+    }
+
+    /// Keep the file's `agent` value and converted value, unless a place
+    /// in them lies outside `file` or the value cannot be kept: whether it
+    /// was.
+    fn keep(&self, file: FileId, declared_name: Option<&Spanned<String>>, value: &T) -> bool {
+        let bytes = crate::source::anchored(file, || {
+            let mut bytes = postcard::to_allocvec(&declared_name).ok()?;
+            bytes.extend(self.keep.encode(value)?);
+            Some(bytes)
+        });
+        bytes.is_some_and(|bytes| {
+            self.cache.put_bytes(cache::Kind::Checked, self.key, bytes);
+            true
+        })
+    }
 }
 
 /// The `agent` string of a document, read on its own.

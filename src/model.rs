@@ -29,7 +29,9 @@ pub use targets::{
 /// A DNS-1123 label: 1–63 characters of `a-z`, `0-9` and `-`, starting and
 /// ending with a letter or digit. Safe as a file name, a Cedar string, an
 /// IAM role name and a Kubernetes object name.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct Name(String);
 
 impl Name {
@@ -72,7 +74,9 @@ impl std::borrow::Borrow<str> for Name {
 }
 
 /// A positive length of time, in whole seconds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct Duration(u64);
 
 impl Duration {
@@ -172,7 +176,9 @@ pub fn parse_date(s: &str) -> Option<Date> {
 }
 
 /// How often an identity is reviewed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum ReviewCycle {
     /// Every month.
     Monthly,
@@ -232,7 +238,9 @@ impl fmt::Display for ReviewCycle {
 }
 
 /// A named human: an email address or `user:<id>`.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct Human(String);
 
 impl Human {
@@ -265,7 +273,7 @@ impl Human {
 }
 
 /// How an identity authenticates.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Auth {
     /// The method.
     pub method: Spanned<AuthMethod>,
@@ -288,7 +296,7 @@ pub struct Auth {
 }
 
 /// An allowed action, possibly narrowed by attribute conditions.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Grant {
     /// The action.
     pub action: Spanned<String>,
@@ -308,7 +316,7 @@ pub struct Grant {
 }
 
 /// Context attributes under which an identity may act.
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Context {
     /// Environments (`None`: any; an empty list accepts none).
     pub environments: Option<Vec<Spanned<String>>>,
@@ -336,7 +344,7 @@ impl Context {
 }
 
 /// One delegation: the delegate and what it may receive.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Delegation {
     /// The delegate.
     pub to: Spanned<Name>,
@@ -351,7 +359,7 @@ pub struct Delegation {
 }
 
 /// What is acting.
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Provenance {
     /// Provider.
     pub provider: Option<Spanned<String>>,
@@ -364,7 +372,7 @@ pub struct Provenance {
 }
 
 /// How much an agent may do at its gateways (each at least 1).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RateLimits {
     /// Requests a minute, at most.
     pub requests_per_minute: Option<Spanned<u32>>,
@@ -373,7 +381,7 @@ pub struct RateLimits {
 }
 
 /// A checked identity.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Identity {
     /// Its name.
     pub name: Spanned<Name>,
@@ -435,19 +443,44 @@ pub struct Identity {
     /// Lint rules it is exempt from.
     pub suppressions: Vec<Suppression>,
     /// Keys its file writes whose values were reported as malformed and
-    /// left out: no rule reports them missing as well.
+    /// left out: no rule reports them missing as well. (Only an identity
+    /// with none is kept between runs: its file was reported.)
+    #[serde(serialize_with = "none_unreadable", deserialize_with = "no_unreadable")]
     pub unreadable: BTreeSet<&'static str>,
 }
 
+/// Write the unreadable keys of an identity kept between runs: there are
+/// none, or it is not kept.
+fn none_unreadable<S: serde::Serializer>(
+    keys: &BTreeSet<&'static str>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    if keys.is_empty() {
+        serializer.serialize_unit()
+    } else {
+        Err(serde::ser::Error::custom(
+            "an identity with unreadable keys",
+        ))
+    }
+}
+
+/// Read back the unreadable keys of an identity kept between runs: none.
+fn no_unreadable<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<BTreeSet<&'static str>, D::Error> {
+    <() as serde::Deserialize>::deserialize(deserializer)?;
+    Ok(BTreeSet::new())
+}
+
 /// The names an identity's principals already have in the targets.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct KnownAs {
     /// Its IAM role or user, under its own path and name.
     pub aws: Option<Spanned<IamName>>,
 }
 
 /// An IAM role or user's path and name.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct IamName {
     /// The path: `/`, or `/` + segments + `/`.
     pub path: String,
@@ -493,7 +526,7 @@ impl fmt::Display for IamName {
 }
 
 /// An identity's exemption from a lint rule, with its reason.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Suppression {
     /// The rule, as written (a code or a name).
     pub rule: Spanned<String>,
@@ -527,7 +560,7 @@ impl Identity {
 }
 
 /// A team.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Team {
     /// Its name.
     pub name: Spanned<String>,
@@ -542,7 +575,7 @@ pub struct Team {
 }
 
 /// One RBAC rule of a Kubernetes mapping.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RbacRule {
     /// API groups.
     pub api_groups: Vec<Spanned<String>>,
@@ -557,7 +590,7 @@ pub struct RbacRule {
 }
 
 /// A catalogue action and its meaning per target.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Action {
     /// Its name.
     pub name: Spanned<String>,
@@ -603,7 +636,7 @@ impl Action {
 pub type AwsConditions = BTreeMap<String, AwsCondition>;
 
 /// The condition keys of one IAM condition operator.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AwsCondition {
     /// Where the operator is written.
     pub loc: Loc,
@@ -612,7 +645,7 @@ pub struct AwsCondition {
 }
 
 /// What an action means in AWS.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AwsMapping {
     /// IAM actions (patterns allowed).
     pub actions: Vec<Spanned<String>>,
@@ -627,7 +660,7 @@ pub struct AwsMapping {
 }
 
 /// What an action means in Google Cloud.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct GcpMapping {
     /// IAM permissions.
     pub permissions: Vec<Spanned<String>>,
@@ -640,7 +673,7 @@ pub struct GcpMapping {
 }
 
 /// The Google Cloud resources a `where` key names.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct GcpResource {
     /// Resource type (`artifactregistry.googleapis.com/Repository`).
     pub kind: Spanned<String>,
@@ -651,7 +684,7 @@ pub struct GcpResource {
 }
 
 /// What an action means in Azure.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AzureMapping {
     /// Control-plane actions.
     pub actions: Vec<Spanned<String>>,
@@ -666,7 +699,7 @@ pub struct AzureMapping {
 }
 
 /// What an action means in Kubernetes.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct KubernetesMapping {
     /// RBAC rules.
     pub rules: Vec<RbacRule>,
@@ -680,7 +713,7 @@ pub struct KubernetesMapping {
 }
 
 /// Organisation-wide guardrails.
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Guardrails {
     /// Actions no identity may hold.
     pub forbidden_actions: Vec<Spanned<String>>,
@@ -747,7 +780,7 @@ impl Guardrails {
 }
 
 /// The workspace settings from `nhi.yaml`.
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Settings {
     /// Identity folder, relative to the root.
     pub identities_dir: PathBuf,
@@ -773,7 +806,7 @@ pub struct Settings {
 }
 
 /// A checked workspace: settings and identities by name.
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Model {
     /// Settings.
     pub settings: Settings,

@@ -5,12 +5,53 @@
 //! and a byte span); only the renderers of diagnostics turn that into a line
 //! and a column, using the text kept here.
 
+use std::cell::Cell;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 /// Index of a file in a [`SourceDb`].
+///
+/// An index means nothing outside its run: a value kept between runs
+/// writes its file as nothing, and reads it back as the file it is read
+/// for ([`anchored`]). A place in any other file cannot be kept.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct FileId(u32);
+
+thread_local! {
+    /// The one file a [`FileId`] may be written as or read back as, while
+    /// [`anchored`] runs.
+    static ANCHOR: Cell<Option<FileId>> = const { Cell::new(None) };
+}
+
+/// Run `f` (which writes or reads a value kept between runs) with `file`
+/// as the file every [`FileId`] in the value is.
+pub fn anchored<R>(file: FileId, f: impl FnOnce() -> R) -> R {
+    let outer = ANCHOR.replace(Some(file));
+    let result = f();
+    ANCHOR.set(outer);
+    result
+}
+
+impl serde::Serialize for FileId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if ANCHOR.get() == Some(*self) {
+            serializer.serialize_unit()
+        } else {
+            Err(serde::ser::Error::custom(
+                "a place outside the file being kept",
+            ))
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for FileId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        <()>::deserialize(deserializer)?;
+        ANCHOR
+            .get()
+            .ok_or_else(|| serde::de::Error::custom("no file to read a place as"))
+    }
+}
 
 impl FileId {
     /// The position of the file in the database.
@@ -56,7 +97,19 @@ impl Span {
 }
 
 /// A place in the input: a file and a span in it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 pub struct Loc {
     /// The file.
     pub file: FileId,
@@ -73,7 +126,9 @@ impl Loc {
 }
 
 /// A value with the place it was written.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct Spanned<T> {
     /// The value.
     pub value: T,
@@ -112,6 +167,8 @@ pub struct SourceFile {
     text: Arc<str>,
     /// Computed on first use: most files never need a line number.
     line_starts: OnceLock<Vec<usize>>,
+    /// The BLAKE3 hash of the text, computed on first use.
+    hash: OnceLock<[u8; 32]>,
 }
 
 impl SourceFile {
@@ -120,6 +177,7 @@ impl SourceFile {
             path,
             text,
             line_starts: OnceLock::new(),
+            hash: OnceLock::new(),
         }
     }
 
@@ -188,6 +246,14 @@ impl SourceFile {
     #[must_use]
     pub fn text(&self) -> &Arc<str> {
         &self.text
+    }
+
+    /// The BLAKE3 hash of the file's text: what the caches know it by,
+    /// computed once however many of them ask.
+    #[must_use]
+    pub fn hash(&self) -> &[u8; 32] {
+        self.hash
+            .get_or_init(|| *blake3::hash(self.text.as_bytes()).as_bytes())
     }
 
     /// Line and column of a byte offset (clamped to the text).

@@ -369,3 +369,69 @@ fn a_diff_parses_what_both_sides_share_once_and_answers_the_same() {
     let tree = head.head().unwrap().peel_to_tree().unwrap();
     assert!(tree.get_path(Path::new(".nhi")).is_err());
 }
+
+#[test]
+fn an_identity_kept_on_one_day_is_checked_again_on_another() {
+    let tmp = copy(&repo().join("examples/ai-agent-platform"));
+    let dir = tmp.path();
+    nhi(dir, &["check"]);
+    // the day before coding-assistant's last review: every identity file
+    // is in the cache, and still it is reported
+    let earlier = ["check", "--today", "2026-10-19", "--format", "json"];
+    let want = nhi(dir, &[&["--no-cache"], &earlier[..]].concat()).stdout;
+    let got = nhi(dir, &earlier).stdout;
+    assert_eq!(text(&got), text(&want));
+    assert!(text(&got).contains("last review date 2026-10-20 is after today (2026-10-19)"));
+    // and back on the day it was kept
+    let want = nhi(dir, &["--no-cache", "check", "--format", "json"]).stdout;
+    assert_eq!(
+        text(&nhi(dir, &["check", "--format", "json"]).stdout),
+        text(&want)
+    );
+}
+
+#[test]
+fn a_clean_identity_file_is_kept_as_what_it_converts_to_in_place_of_its_document() {
+    use nhi::load::{LoadOptions, cache};
+    let tmp = copy(&repo().join("examples/ai-agent-platform"));
+    let dir = tmp.path();
+    let clean = std::fs::read_to_string(dir.join("identities/coding-assistant.yaml")).unwrap();
+    let broken = clean
+        .replace("agent: coding-assistant", "agent: broken")
+        .replace("last_reviewed: 2026-10-20", "last_reviewed: 2026-10-40");
+    assert_ne!(broken, clean);
+    std::fs::write(dir.join("identities/broken.yaml"), broken).unwrap();
+    let today = nhi::model::parse_date(support::TODAY).unwrap();
+    let options = LoadOptions::default();
+    let run = |session: cache::Session| {
+        nhi::check::workspace_cached(dir, options, today, Some(session)).unwrap()
+    };
+    let mut first = run(cache::Session::memory(dir));
+    let session = first.cache.take().unwrap();
+    let has_document = |path: &str| {
+        let file = first
+            .db
+            .ids()
+            .filter_map(|id| first.db.get(id))
+            .find(|f| f.path() == Path::new(path))
+            .unwrap();
+        let key = cache::key(file, options.yaml);
+        session.get_bytes(cache::Kind::Document, &key).is_some()
+    };
+    // what converted cleanly is kept converted; the rest as parsed
+    assert!(!has_document("identities/coding-assistant.yaml"));
+    assert!(!has_document("identities/refund-agent.yaml"));
+    assert!(has_document("identities/broken.yaml"));
+    assert!(has_document("nhi.yaml"));
+    // and read back, it is the same identity at the same places
+    let second = run(session);
+    assert_eq!(second.model.identities, first.model.identities);
+    let all = |c: &nhi::check::Checked| c.diagnostics.iter().cloned().collect::<Vec<_>>();
+    assert_eq!(all(&second), all(&first));
+    assert!(
+        second
+            .diagnostics
+            .iter()
+            .any(|d| d.message.contains("2026-10-40"))
+    );
+}

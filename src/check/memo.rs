@@ -65,7 +65,7 @@ impl<'s> Kept<'s> {
                 let file = db.get(id)?;
                 let mut hasher = settings.clone();
                 cache::field(&mut hasher, file.path().as_os_str().as_encoded_bytes());
-                cache::field(&mut hasher, file.text().as_bytes());
+                cache::field(&mut hasher, file.hash());
                 Some((id, *hasher.finalize().as_bytes()))
             })
             .collect();

@@ -37,7 +37,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use serde::Deserialize;
 
 use crate::raw::node::{Key as MapKey, Node, Value};
-use crate::source::{FileId, SourceDb, Span};
+use crate::source::{FileId, SourceDb, SourceFile, Span};
 
 use super::yaml::Budget;
 
@@ -49,7 +49,7 @@ pub const PACK: &str = "parse.bin";
 /// written whole.
 pub const DELTA: &str = "delta.bin";
 /// What a pack starts with, its format's version in the last byte.
-const MAGIC: &[u8; 8] = b"NHIPRS\x00\x03";
+const MAGIC: &[u8; 8] = b"NHIPRS\x00\x04";
 
 /// An entry's key: the hash of nhi's version, its kind and everything its
 /// value depends on.
@@ -68,15 +68,18 @@ pub enum Kind {
     Verdict,
     /// What the checks of one stage found about one identity (`check`).
     Found,
+    /// What an identity file converts to, with no problem found (`load`).
+    Checked,
 }
 
 impl Kind {
-    const ALL: [Self; 5] = [
+    const ALL: [Self; 6] = [
         Self::Document,
         Self::IdentityShapes,
         Self::Shape,
         Self::Verdict,
         Self::Found,
+        Self::Checked,
     ];
 
     const fn byte(self) -> u8 {
@@ -86,6 +89,7 @@ impl Kind {
             Self::Shape => 2,
             Self::Verdict => 3,
             Self::Found => 4,
+            Self::Checked => 5,
         }
     }
 
@@ -122,19 +126,19 @@ pub fn settings(hasher: &mut blake3::Hasher, db: &SourceDb, is_identity: impl Fn
     for id in db.ids().filter(|&id| !is_identity(id)) {
         if let Some(file) = db.get(id) {
             field(hasher, file.path().as_os_str().as_encoded_bytes());
-            field(hasher, file.text().as_bytes());
+            field(hasher, file.hash());
         }
     }
 }
 
 /// The key of a file's text, parsed under `budget`.
 #[must_use]
-pub fn key(text: &str, budget: Budget) -> Key {
+pub fn key(file: &SourceFile, budget: Budget) -> Key {
     let mut hasher = hasher(Kind::Document);
     for n in [budget.max_depth, budget.max_nodes, budget.max_aliases] {
         hasher.update(&u64::try_from(n).unwrap_or(u64::MAX).to_le_bytes());
     }
-    hasher.update(text.as_bytes());
+    hasher.update(file.hash());
     *hasher.finalize().as_bytes()
 }
 
@@ -595,6 +599,13 @@ impl Session {
 mod tests {
     use super::*;
 
+    /// The document key of a file holding `text`.
+    fn text_key(text: &str, budget: Budget) -> Key {
+        let mut db = SourceDb::new();
+        let id = db.add(PathBuf::from("f.yaml"), std::sync::Arc::from(text));
+        db.get(id).map(|f| key(f, budget)).unwrap_or_default()
+    }
+
     fn node() -> Node {
         Node {
             value: Value::Map(vec![(
@@ -638,7 +649,7 @@ mod tests {
     #[test]
     fn a_small_change_goes_into_a_delta_until_the_pack_is_a_quarter_waste() {
         let keys: Vec<Key> = (0..20)
-            .map(|i| key(&format!("agent: a{i}"), Budget::default()))
+            .map(|i| text_key(&format!("agent: a{i}"), Budget::default()))
             .collect();
         let s = session(Pack::default());
         for k in &keys {
@@ -650,7 +661,7 @@ mod tests {
         for k in &keys {
             assert_eq!(s.get(k), Some(node()));
         }
-        let extra = key("agent: new", Budget::default());
+        let extra = text_key("agent: new", Budget::default());
         s.put(extra, &node());
         let Some(Written::Delta(delta)) = s.pack(&SECRET) else {
             panic!("not a delta")
@@ -698,13 +709,13 @@ mod tests {
 
     #[test]
     fn a_pack_gives_back_what_was_put_and_refuses_damage() {
-        let k = key("agent: [1.5, -7]", Budget::default());
+        let k = text_key("agent: [1.5, -7]", Budget::default());
         let s = session(Pack::default());
         s.put(k, &node());
         let bytes = whole(s.pack(&SECRET));
         let s = session(Pack::read(bytes.clone(), &SECRET).unwrap());
         assert_eq!(s.get(&k), Some(node()));
-        assert_eq!(s.get(&key("agent: x", Budget::default())), None);
+        assert_eq!(s.get(&text_key("agent: x", Budget::default())), None);
         // the same entries, all hit: nothing to write
         assert!(s.pack(&SECRET).is_none());
         // any byte changed, or any cut, and the pack is not read
@@ -721,7 +732,7 @@ mod tests {
 
     #[test]
     fn a_run_keeps_what_it_used_of_the_kinds_it_consulted_and_all_of_the_others() {
-        let doc = key("agent: [1.5, -7]", Budget::default());
+        let doc = text_key("agent: [1.5, -7]", Budget::default());
         let shape = [9; 32];
         let s = session(Pack::default());
         s.put(doc, &node());
@@ -738,7 +749,7 @@ mod tests {
         assert!(s.pack(&SECRET).is_none(), "nothing changed");
         // a run that consulted documents and used none drops them alone
         let s = reopen();
-        assert_eq!(s.get(&key("agent: x", Budget::default())), None);
+        assert_eq!(s.get(&text_key("agent: x", Budget::default())), None);
         let left = session(Pack::read(whole(s.pack(&SECRET)), &SECRET).unwrap());
         assert_eq!(left.get(&doc), None);
         assert_eq!(
@@ -749,7 +760,7 @@ mod tests {
 
     #[test]
     fn a_document_parsed_once_is_read_back_in_the_same_run() {
-        let k = key("agent: [1.5, -7]", Budget::default());
+        let k = text_key("agent: [1.5, -7]", Budget::default());
         let s = session(Pack::default());
         assert_eq!(s.get(&k), None);
         s.put(k, &node());
@@ -766,12 +777,12 @@ mod tests {
     #[test]
     fn keys_hold_the_budgets_and_the_bytes() {
         let b = Budget::default();
-        assert_eq!(key("a: 1", b), key("a: 1", b));
-        assert_ne!(key("a: 1", b), key("a: 2", b));
+        assert_eq!(text_key("a: 1", b), text_key("a: 1", b));
+        assert_ne!(text_key("a: 1", b), text_key("a: 2", b));
         let smaller = Budget {
             max_depth: 8,
             ..Budget::default()
         };
-        assert_ne!(key("a: 1", b), key("a: 1", smaller));
+        assert_ne!(text_key("a: 1", b), text_key("a: 1", smaller));
     }
 }

@@ -9,7 +9,7 @@ use crate::source::FileId;
 use super::Spanned;
 
 /// An MCP server the workspace's agents call.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct McpServer {
     /// Its name (a key of `mcp_servers`).
     pub name: Spanned<String>,
@@ -39,7 +39,7 @@ impl McpServer {
 }
 
 /// A server's pinned `tools/list` response.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ToolList {
     /// The file that holds it.
     pub file: FileId,
@@ -51,7 +51,7 @@ pub struct ToolList {
 }
 
 /// One tool of a server.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Tool {
     /// Its name.
     pub name: Spanned<String>,
@@ -60,7 +60,7 @@ pub struct Tool {
 }
 
 /// One argument of a tool.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Argument {
     /// The JSON Schema type of its values.
     pub kind: ArgumentKind,
@@ -71,7 +71,9 @@ pub struct Argument {
 }
 
 /// The JSON Schema type of an argument.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum ArgumentKind {
     /// `string`.
     String,
@@ -137,7 +139,7 @@ impl ArgumentKind {
 }
 
 /// What an agent may call on one MCP server.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct McpGrant {
     /// The server (a key of `mcp_servers`).
     pub server: Spanned<String>,
@@ -148,7 +150,7 @@ pub struct McpGrant {
 }
 
 /// One allowed tool, narrowed by its arguments or not.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ToolGrant {
     /// The tool.
     pub tool: Spanned<String>,

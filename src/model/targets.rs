@@ -7,7 +7,7 @@ use crate::source::Spanned;
 
 /// Settings of the targets; a cloud is rendered when its settings are
 /// present.
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Targets {
     /// Cedar namespace.
     pub cedar_namespace: Option<Spanned<String>>,
@@ -26,7 +26,7 @@ pub struct Targets {
 }
 
 /// ToolHive, which runs MCP servers behind its own Cedar authorizer.
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ToolHiveTarget {
     /// The MCP servers it runs (empty: every server).
     pub servers: Vec<Spanned<String>>,
@@ -42,7 +42,7 @@ impl ToolHiveTarget {
 
 /// The Amazon Bedrock AgentCore Gateway whose Policy engine decides the
 /// agents' tool calls.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AgentCoreTarget {
     /// The gateway's ARN: the resource of every policy.
     pub gateway: Spanned<String>,
@@ -84,7 +84,7 @@ impl Targets {
 }
 
 /// The AWS account identities land in.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AwsTarget {
     /// The 12-digit account id.
     pub account_id: Spanned<String>,
@@ -117,7 +117,7 @@ impl AwsTarget {
 }
 
 /// The Google Cloud project identities land in.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct GcpTarget {
     /// Project id.
     pub project: Spanned<String>,
@@ -138,7 +138,7 @@ impl GcpTarget {
 }
 
 /// The Azure subscription identities land in.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AzureTarget {
     /// Subscription id.
     pub subscription_id: Spanned<String>,
@@ -157,7 +157,7 @@ pub struct AzureTarget {
 }
 
 /// The Kubernetes cluster identities land in.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct KubernetesTarget {
     /// Namespaces an identity runs in when its context names none.
     pub namespaces: Vec<Spanned<String>>,

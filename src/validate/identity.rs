@@ -196,10 +196,21 @@ fn mcp_grant(server: &Spanned<String>, raw: &raw::McpGrant) -> McpGrant {
     }
 }
 
+/// Whether [`convert`], run on another day, found of `identity` what it
+/// would find `today`, when it reported nothing then: of the day, it reads
+/// only whether the last review is after it.
+#[must_use]
+pub fn clean_on(identity: &Identity, today: Date) -> bool {
+    identity
+        .last_reviewed
+        .as_ref()
+        .is_none_or(|reviewed| reviewed.value <= today)
+}
+
 /// A review cannot have taken place after the day of the check.
 fn reviewed_by_today(identity: &Identity, today: Date, out: &mut Diagnostics) {
-    if let Some(reviewed) = &identity.last_reviewed
-        && reviewed.value > today
+    if !clean_on(identity, today)
+        && let Some(reviewed) = &identity.last_reviewed
     {
         out.push(
             Diagnostic::new(

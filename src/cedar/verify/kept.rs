@@ -252,6 +252,6 @@ fn keep(cache: &Session, shape: String) -> Key {
 /// The hash of a file's text.
 fn file_hash(db: &SourceDb, file: FileId) -> Key {
     db.get(file)
-        .map(|f| *blake3::hash(f.text().as_bytes()).as_bytes())
+        .map(|f| *f.hash())
         .unwrap_or_default()
 }
