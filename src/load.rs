@@ -777,12 +777,14 @@ impl<T> Kept<'_, T> {
     /// The file's `agent` value and converted value, if kept: each place
     /// in them read back as a place in `file`.
     fn recall(&self, file: FileId) -> Option<(Option<Spanned<String>>, T)> {
-        let bytes = self.cache.get_bytes(cache::Kind::Checked, &self.key)?;
-        crate::source::anchored(file, || {
-            let (declared_name, rest) =
-                postcard::take_from_bytes::<Option<Spanned<String>>>(&bytes).ok()?;
-            Some((declared_name, self.keep.decode(rest)?))
-        })
+        self.cache
+            .get_with(cache::Kind::Checked, &self.key, |bytes| {
+                crate::source::anchored(file, || {
+                    let (declared_name, rest) =
+                        postcard::take_from_bytes::<Option<Spanned<String>>>(bytes).ok()?;
+                    Some((declared_name, self.keep.decode(rest)?))
+                })
+            })
     }
 
     /// Keep the file's `agent` value and converted value, unless a place

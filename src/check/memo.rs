@@ -87,8 +87,10 @@ impl<'s> Kept<'s> {
 
 impl Memo for Kept<'_> {
     fn recall(&self, stage: &'static str, file: FileId) -> Option<Diagnostics> {
-        let bytes = self.cache.get_bytes(Kind::Found, &self.key(stage, file)?)?;
-        let stored: Vec<Stored> = postcard::from_bytes(&bytes).ok()?;
+        let key = self.key(stage, file)?;
+        let stored: Vec<Stored> = self
+            .cache
+            .get_with(Kind::Found, &key, |bytes| postcard::from_bytes(bytes).ok())?;
         let mut found = Diagnostics::new();
         for d in stored {
             found.push(d.diagnostic(&self.ids)?);

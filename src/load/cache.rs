@@ -32,7 +32,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
 use serde::Deserialize;
 
@@ -280,7 +280,7 @@ impl Pack {
             let len = usize::try_from(at.u32()?).ok()?;
             let start = at.at;
             at.take(len)?;
-            index.insert(key, (kind, offset + start, len));
+            index.insert(key, (kind, offset + start, len, AtomicBool::new(false)));
         }
         (at.at == body.len()).then_some((index, over, mac))
     }
@@ -313,17 +313,36 @@ impl Pack {
     fn in_delta(&self, key: &Key) -> bool {
         self.index
             .get(key)
-            .is_some_and(|&(_, start, _)| start >= self.base_len)
+            .is_some_and(|&(_, start, _, _)| start >= self.base_len)
     }
 
     fn get(&self, key: &Key) -> Option<(Kind, &[u8])> {
-        let &(kind, start, len) = self.index.get(key)?;
+        let &(kind, start, len, _) = self.index.get(key)?;
         Some((kind, self.bytes.get(start..start + len)?))
+    }
+
+    /// The bytes of the entry of `kind` under `key`, marked used.
+    fn hit(&self, kind: Kind, key: &Key) -> Option<&[u8]> {
+        let (found, start, len, used) = self.index.get(key)?;
+        if *found != kind {
+            return None;
+        }
+        used.store(true, Ordering::Relaxed);
+        self.bytes.get(*start..start + len)
+    }
+
+    /// The entries this run used.
+    fn used(&self) -> impl Iterator<Item = (&Key, Kind)> {
+        self.index
+            .iter()
+            .filter(|(_, (_, _, _, used))| used.load(Ordering::Relaxed))
+            .map(|(key, (kind, _, _, _))| (key, *kind))
     }
 }
 
-/// Where each entry of a pack lies: its kind, start and length.
-type Index = HashMap<Key, (Kind, usize, usize)>;
+/// Where each entry of a pack lies: its kind, start and length, and
+/// whether this run used it (set without a lock: runs hit thousands).
+type Index = HashMap<Key, (Kind, usize, usize, AtomicBool)>;
 
 /// A cursor over a pack's bytes.
 struct Reader<'a> {
@@ -500,6 +519,17 @@ impl Session {
         self.read(kind, key, |bytes| Some(bytes.to_vec()))
     }
 
+    /// The value of an entry of `kind` as `decode` reads it from its
+    /// bytes, when the pack holds it or this run made it.
+    pub fn get_with<T>(
+        &self,
+        kind: Kind,
+        key: &Key,
+        decode: impl FnOnce(&[u8]) -> Option<T>,
+    ) -> Option<T> {
+        self.read(kind, key, decode)
+    }
+
     /// Keep an entry of `kind` this run made.
     pub fn put_bytes(&self, kind: Kind, key: Key, bytes: Vec<u8>) {
         self.consulted.fetch_or(kind.bit(), Ordering::Relaxed);
@@ -512,22 +542,17 @@ impl Session {
     /// for the next pack.
     fn read<T>(&self, kind: Kind, key: &Key, decode: impl FnOnce(&[u8]) -> Option<T>) -> Option<T> {
         self.consulted.fetch_or(kind.bit(), Ordering::Relaxed);
-        let Some((found_kind, found)) = self.found.get(key) else {
-            // copied out, so that others read while this one decodes
-            let made = match self.used.lock().ok()?.get(key)? {
-                (made_kind, Some(made)) if *made_kind == kind => made.clone(),
-                _ => return None,
-            };
-            return decode(&made);
+        if self.found.index.contains_key(key) {
+            // kept as used even when it does not decode: it is this key's
+            // value, and the next run finds it the same
+            return decode(self.found.hit(kind, key)?);
+        }
+        // copied out, so that others read while this one decodes
+        let made = match self.used.lock().ok()?.get(key)? {
+            (made_kind, Some(made)) if *made_kind == kind => made.clone(),
+            _ => return None,
         };
-        if found_kind != kind {
-            return None;
-        }
-        let value = decode(found)?;
-        if let Ok(mut used) = self.used.lock() {
-            used.entry(*key).or_insert((kind, None));
-        }
-        Some(value)
+        decode(&made)
     }
 
     /// The workspace root the cache belongs to.
@@ -550,12 +575,15 @@ impl Session {
         }
         let consulted = self.consulted.into_inner();
         let mut entries: Used = self.used.into_inner().ok()?;
+        for (key, kind) in self.found.used() {
+            entries.entry(*key).or_insert((kind, None));
+        }
         entries.extend(
             self.found
                 .index
                 .iter()
-                .filter(|(_, (kind, _, _))| consulted & kind.bit() == 0)
-                .map(|(key, &(kind, _, _))| (*key, (kind, None))),
+                .filter(|(_, (kind, _, _, _))| consulted & kind.bit() == 0)
+                .map(|(key, (kind, _, _, _))| (*key, (*kind, None))),
         );
         // an entry's size in a pack: its key, kind and length, and value
         let len = |key: &Key, fresh: &Option<Vec<u8>>| {
@@ -574,7 +602,7 @@ impl Session {
             .index
             .iter()
             .filter(|(key, _)| !entries.contains_key(*key))
-            .map(|(_, &(_, _, n))| ENTRY + n)
+            .map(|(_, (_, _, n, _))| ENTRY + n)
             .sum();
         let limit = self.found.base_len / SLACK;
         if fresh == 0 && waste <= limit {

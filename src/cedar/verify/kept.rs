@@ -60,10 +60,9 @@ pub(super) fn verify(
         .par_iter()
         .map(|identity| {
             let key = inputs.key(identity);
-            match cache
-                .get_bytes(Kind::IdentityShapes, &key)
-                .and_then(|bytes| postcard::from_bytes::<Kept>(&bytes).ok())
-            {
+            match cache.get_with(Kind::IdentityShapes, &key, |bytes| {
+                postcard::from_bytes::<Kept>(bytes).ok()
+            }) {
                 Some(kept) => Some((kept, false)),
                 None => Some((inputs.render(identity, key, cache)?, true)),
             }
@@ -132,7 +131,9 @@ fn verdict(schema: &str, shapes: &Shapes) -> Key {
 
 /// A kept shape's text.
 fn text(cache: &Session, digest: &Key) -> Option<String> {
-    String::from_utf8(cache.get_bytes(Kind::Shape, digest)?).ok()
+    cache.get_with(Kind::Shape, digest, |bytes| {
+        std::str::from_utf8(bytes).ok().map(str::to_owned)
+    })
 }
 
 /// What every identity's key shares, and each identity file's hash.
@@ -251,7 +252,5 @@ fn keep(cache: &Session, shape: String) -> Key {
 
 /// The hash of a file's text.
 fn file_hash(db: &SourceDb, file: FileId) -> Key {
-    db.get(file)
-        .map(|f| *f.hash())
-        .unwrap_or_default()
+    db.get(file).map(|f| *f.hash()).unwrap_or_default()
 }
