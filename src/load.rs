@@ -350,9 +350,10 @@ fn load_source<T: Send>(
     }
     let reads = match needs {
         None => {
+            let cache = loaded.cache.as_ref();
             let reads: Vec<_> = paths
                 .par_iter()
-                .map(|f| source.read(f, options.files))
+                .map(|f| read_or_recall(source, f, options, cache))
                 .collect();
             paths.into_iter().zip(reads).collect()
         }
@@ -360,6 +361,9 @@ fn load_source<T: Send>(
             let (reads, partial) = involve::select(source, paths, options, needs);
             loaded.partial = Some(partial);
             reads
+                .into_iter()
+                .map(|(f, read)| (f, Read::Now(read, None)))
+                .collect()
         }
     };
     loaded.read_identities(reads, options, convert);
@@ -600,26 +604,69 @@ impl<T: Send> Loaded<T> {
 
     fn read_identities(
         &mut self,
-        reads: Vec<(guard::Found, guard::ReadFile)>,
+        reads: Vec<(guard::Found, Read)>,
         options: LoadOptions,
         convert: Conversion<'_, '_, T>,
     ) {
         let mut ids = Vec::with_capacity(reads.len());
         for (f, read) in reads {
-            let file = self.db.add(f.path, Arc::from(read.text));
-            ids.push((file, read.problem));
+            match read {
+                Read::Now(read, stamp) => {
+                    let file = self.db.add(f.path, Arc::from(read.text));
+                    ids.push((file, read.problem, stamp));
+                }
+                Read::Unchanged(hash, later) => {
+                    let file = self.db.add_later(f.path, hash, later);
+                    ids.push((file, None, None));
+                }
+            }
         }
         let db = &self.db;
         let cache = self.cache.as_ref();
         let results: Vec<_> = ids
             .into_par_iter()
-            .map(|(file, problem)| read_identity(db, file, problem, options, convert, cache))
+            .map(|(file, problem, stamp)| {
+                if let (Some(cache), Some(stamp), None, Some(source)) =
+                    (cache, stamp, &problem, db.get(file))
+                {
+                    cache.note_hash(source.path(), &stamp, source.hash());
+                }
+                read_identity(db, file, problem, options, convert, cache)
+            })
             .collect();
         for (identity, diagnostics, redact) in results {
             self.finish(identity.file, diagnostics, &redact);
             self.identities.push(identity);
         }
     }
+}
+
+/// An identity file as the load found it.
+enum Read {
+    /// Read now, with its stamp when the source gives one.
+    Now(guard::ReadFile, Option<source::Stamp>),
+    /// Unchanged since a run that read it: the hash of its text, and how
+    /// to read it if something asks.
+    Unchanged([u8; 32], crate::source::ReadLater),
+}
+
+/// Read an identity file, unless the cache knows it has not changed since
+/// a run read it: then only its hash is known, and it is read when (if
+/// ever) its text is asked for.
+fn read_or_recall(
+    source: &dyn source::Source,
+    file: &guard::Found,
+    options: LoadOptions,
+    cache: Option<&cache::Session>,
+) -> Read {
+    let stamp = cache.and_then(|_| source.stamp(file));
+    if let (Some(cache), Some(stamp)) = (cache, &stamp)
+        && let Some(hash) = cache.known_hash(&file.path, stamp)
+        && let Some(later) = source.later(file, options.files)
+    {
+        return Read::Unchanged(hash, later);
+    }
+    Read::Now(source.read(file, options.files), stamp)
 }
 
 struct Parsed {

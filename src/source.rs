@@ -160,22 +160,37 @@ pub struct LineCol {
     pub column: usize,
 }
 
-/// One file read into the workspace.
-#[derive(Debug, Clone)]
+/// Reads a file's text when it is first asked for.
+pub type ReadLater = Arc<dyn Fn() -> Arc<str> + Send + Sync>;
+
+/// One file of the workspace: its text read with it, or on first use.
+#[derive(Clone)]
 pub struct SourceFile {
     path: PathBuf,
-    text: Arc<str>,
+    text: OnceLock<Arc<str>>,
+    /// What reads the text, when it was not read with the file.
+    later: Option<ReadLater>,
     /// Computed on first use: most files never need a line number.
     line_starts: OnceLock<Vec<usize>>,
     /// The BLAKE3 hash of the text, computed on first use.
     hash: OnceLock<[u8; 32]>,
 }
 
+impl std::fmt::Debug for SourceFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SourceFile")
+            .field("path", &self.path)
+            .field("read", &self.text.get().is_some())
+            .finish_non_exhaustive()
+    }
+}
+
 impl SourceFile {
     fn new(path: PathBuf, text: Arc<str>) -> Self {
         Self {
             path,
-            text,
+            text: OnceLock::from(text),
+            later: None,
             line_starts: OnceLock::new(),
             hash: OnceLock::new(),
         }
@@ -193,7 +208,7 @@ impl SourceFile {
     /// would start an alias.
     #[must_use]
     pub fn masked_with(&self, spans: &[(Span, String)], with: u8) -> Self {
-        let mut bytes = self.text.as_bytes().to_vec();
+        let mut bytes = self.text().as_bytes().to_vec();
         for (span, _) in spans {
             for b in bytes.iter_mut().skip(span.start).take(span.len) {
                 if !b.is_ascii_whitespace() {
@@ -212,7 +227,7 @@ impl SourceFile {
         self.line_starts.get_or_init(|| {
             let mut starts = vec![0];
             starts.extend(
-                self.text
+                self.text()
                     .bytes()
                     .enumerate()
                     .filter(|&(_, b)| b == b'\n')
@@ -242,18 +257,23 @@ impl SourceFile {
             .join("/")
     }
 
-    /// The file's text.
+    /// The file's text (read now, if it was not read with the file).
     #[must_use]
     pub fn text(&self) -> &Arc<str> {
-        &self.text
+        self.text.get_or_init(|| {
+            self.later
+                .as_ref()
+                .map_or_else(|| Arc::from(""), |read| read())
+        })
     }
 
     /// The BLAKE3 hash of the file's text: what the caches know it by,
-    /// computed once however many of them ask.
+    /// computed once however many of them ask (or known without reading
+    /// it, see [`SourceDb::add_later`]).
     #[must_use]
     pub fn hash(&self) -> &[u8; 32] {
         self.hash
-            .get_or_init(|| *blake3::hash(self.text.as_bytes()).as_bytes())
+            .get_or_init(|| *blake3::hash(self.text().as_bytes()).as_bytes())
     }
 
     /// Line and column of a byte offset (clamped to the text).
@@ -266,7 +286,7 @@ impl SourceFile {
             .saturating_sub(1);
         let start = starts.get(line).copied().unwrap_or(0);
         let column = self
-            .text
+            .text()
             .get(start..offset)
             .map_or(0, |s| s.chars().count());
         LineCol {
@@ -279,9 +299,9 @@ impl SourceFile {
     #[must_use]
     pub fn offset_of(&self, line: usize, column: usize) -> usize {
         let Some(&start) = self.line_starts().get(line.saturating_sub(1)) else {
-            return self.text.len();
+            return self.text().len();
         };
-        let rest = self.text.get(start..).unwrap_or("");
+        let rest = self.text().get(start..).unwrap_or("");
         let col = column.saturating_sub(1);
         let within = rest
             .char_indices()
@@ -294,12 +314,13 @@ impl SourceFile {
     /// The text a span covers, if it lies on character boundaries.
     #[must_use]
     pub fn slice(&self, span: Span) -> Option<&str> {
-        self.text.get(span.start..span.end())
+        self.text().get(span.start..span.end())
     }
 
     fn clamp(&self, offset: usize) -> usize {
-        let mut offset = offset.min(self.text.len());
-        while offset > 0 && !self.text.is_char_boundary(offset) {
+        let text = self.text();
+        let mut offset = offset.min(text.len());
+        while offset > 0 && !text.is_char_boundary(offset) {
             offset = offset.saturating_sub(1);
         }
         offset
@@ -325,6 +346,21 @@ impl SourceDb {
     pub fn add(&mut self, path: PathBuf, text: Arc<str>) -> FileId {
         let id = FileId(u32::try_from(self.files.len()).unwrap_or(u32::MAX));
         self.files.push(SourceFile::new(path, text));
+        id
+    }
+
+    /// Add a file whose text hashes to `hash` (as it did when a run read
+    /// it before: the disk says it has not changed since), to be read by
+    /// `later` only if something asks for it.
+    pub fn add_later(&mut self, path: PathBuf, hash: [u8; 32], later: ReadLater) -> FileId {
+        let id = FileId(u32::try_from(self.files.len()).unwrap_or(u32::MAX));
+        self.files.push(SourceFile {
+            path,
+            text: OnceLock::new(),
+            later: Some(later),
+            line_starts: OnceLock::new(),
+            hash: OnceLock::from(hash),
+        });
         id
     }
 
@@ -371,7 +407,7 @@ impl SourceDb {
             return;
         };
         for (span, value) in secrets {
-            if let Some(raw) = file.text.get(span.start..span.end()) {
+            if let Some(raw) = file.text().get(span.start..span.end()) {
                 self.secrets.push(raw.to_owned());
             }
             self.secrets.push(value.clone());
@@ -474,6 +510,30 @@ pub const fn is_invisible(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_known_by_its_hash_is_read_only_when_its_text_is_asked_for() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let reads = Arc::new(AtomicUsize::new(0));
+        let counted = Arc::clone(&reads);
+        let mut db = SourceDb::new();
+        let hash = *blake3::hash(b"a: 1\n").as_bytes();
+        let id = db.add_later(
+            "a.yaml".into(),
+            hash,
+            Arc::new(move || {
+                counted.fetch_add(1, Ordering::Relaxed);
+                Arc::from("a: 1\n")
+            }),
+        );
+        let file = db.get(id).unwrap();
+        assert_eq!(file.hash(), &hash);
+        assert_eq!(db.display_path(id), "a.yaml");
+        assert_eq!(reads.load(Ordering::Relaxed), 0);
+        assert_eq!(file.line_col(3), LineCol { line: 1, column: 4 });
+        assert_eq!(file.text().as_ref(), "a: 1\n");
+        assert_eq!(reads.load(Ordering::Relaxed), 1);
+    }
 
     #[test]
     fn line_and_column_count_characters() {

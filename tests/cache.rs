@@ -50,6 +50,16 @@ fn copy(from: &Path) -> tempfile::TempDir {
     tmp
 }
 
+/// [`copy`], once its files are settled: a run notes a file's stamp (and
+/// later runs take the file as unchanged while it holds) only when the
+/// file had not changed for two seconds before the run (a change within
+/// the same tick of the clock would not show).
+fn settled(from: &Path) -> tempfile::TempDir {
+    let tmp = copy(from);
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    tmp
+}
+
 fn pack(dir: &Path) -> PathBuf {
     dir.join(".nhi/cache/parse.bin")
 }
@@ -155,7 +165,7 @@ fn every_problem_is_reported_at_the_same_place_from_the_cache() {
 
 #[test]
 fn a_damaged_or_foreign_cache_is_ignored_and_replaced() {
-    let tmp = copy(&repo().join("examples/ai-agent-platform"));
+    let tmp = settled(&repo().join("examples/ai-agent-platform"));
     let dir = tmp.path();
     let want = nhi(dir, &["--no-cache", "check", "--format", "json"]).stdout;
     nhi(dir, &["check"]);
@@ -196,7 +206,7 @@ fn a_damaged_or_foreign_cache_is_ignored_and_replaced() {
 
 #[test]
 fn a_pack_sealed_with_another_users_key_is_never_trusted() {
-    let tmp = copy(&repo().join("examples/ai-agent-platform"));
+    let tmp = settled(&repo().join("examples/ai-agent-platform"));
     let dir = tmp.path();
     let want = nhi(dir, &["--no-cache", "check", "--format", "json"]).stdout;
     nhi(dir, &["check"]);
@@ -233,7 +243,7 @@ fn a_pack_sealed_with_another_users_key_is_never_trusted() {
 
 #[test]
 fn a_changed_file_goes_into_a_delta_and_the_pack_is_rewritten_before_waste_grows() {
-    let tmp = copy(&repo().join("examples/ai-agent-platform"));
+    let tmp = settled(&repo().join("examples/ai-agent-platform"));
     let dir = tmp.path();
     let size = |p: &Path| std::fs::metadata(p).map_or(0, |m| m.len());
     nhi(dir, &["check"]);
@@ -304,7 +314,7 @@ fn a_changed_file_goes_into_a_delta_and_the_pack_is_rewritten_before_waste_grows
 
 #[test]
 fn runs_at_once_leave_a_whole_cache() {
-    let tmp = copy(&repo().join("examples/cicd-pipelines"));
+    let tmp = settled(&repo().join("examples/cicd-pipelines"));
     let dir = tmp.path().to_path_buf();
     let want = nhi(&dir, &["--no-cache", "check", "--format", "json"]).stdout;
     let runs: Vec<_> = (0..6)
@@ -434,4 +444,36 @@ fn a_clean_identity_file_is_kept_as_what_it_converts_to_in_place_of_its_document
             .iter()
             .any(|d| d.message.contains("2026-10-40"))
     );
+}
+
+#[test]
+fn a_file_changed_with_its_size_and_time_put_back_is_read_again() {
+    let tmp = copy(&repo().join("examples/ai-agent-platform"));
+    let dir = tmp.path();
+    let file = dir.join("identities/refund-agent.yaml");
+    // long unchanged: what a run reads of it, later runs take on trust
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    let set_old = || {
+        std::fs::File::options()
+            .write(true)
+            .open(&file)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+    };
+    set_old();
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    nhi(dir, &["check"]);
+    // the same length and modification time, other bytes (`cp -p`,
+    // `rsync -t`, a restored backup)
+    let original = std::fs::read_to_string(&file).unwrap();
+    let edited = original.replace("ttl: 15m", "ttl: 99h");
+    assert_eq!(edited.len(), original.len());
+    std::fs::write(&file, &edited).unwrap();
+    set_old();
+    let want = nhi(dir, &["--no-cache", "check", "--format", "json"]).stdout;
+    let got = nhi(dir, &["check", "--format", "json"]).stdout;
+    assert_eq!(text(&got), text(&want));
+    // (the edit is one the check reports)
+    assert!(text(&got).contains("tokens of `refund-agent` last 4d3h"));
 }

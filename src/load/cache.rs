@@ -39,6 +39,7 @@ use serde::Deserialize;
 use crate::raw::node::{Key as MapKey, Node, Value};
 use crate::source::{FileId, SourceDb, SourceFile, Span};
 
+use super::source::Stamp;
 use super::yaml::Budget;
 
 /// The folder under the workspace root that holds the cache.
@@ -49,7 +50,7 @@ pub const PACK: &str = "parse.bin";
 /// written whole.
 pub const DELTA: &str = "delta.bin";
 /// What a pack starts with, its format's version in the last byte.
-const MAGIC: &[u8; 8] = b"NHIPRS\x00\x04";
+const MAGIC: &[u8; 8] = b"NHIPRS\x00\x05";
 
 /// An entry's key: the hash of nhi's version, its kind and everything its
 /// value depends on.
@@ -70,16 +71,19 @@ pub enum Kind {
     Found,
     /// What an identity file converts to, with no problem found (`load`).
     Checked,
+    /// An identity file's stamp and the hash of its text then (`load`).
+    Stat,
 }
 
 impl Kind {
-    const ALL: [Self; 6] = [
+    const ALL: [Self; 7] = [
         Self::Document,
         Self::IdentityShapes,
         Self::Shape,
         Self::Verdict,
         Self::Found,
         Self::Checked,
+        Self::Stat,
     ];
 
     const fn byte(self) -> u8 {
@@ -90,6 +94,7 @@ impl Kind {
             Self::Verdict => 3,
             Self::Found => 4,
             Self::Checked => 5,
+            Self::Stat => 6,
         }
     }
 
@@ -140,6 +145,29 @@ pub fn key(file: &SourceFile, budget: Budget) -> Key {
     }
     hasher.update(file.hash());
     *hasher.finalize().as_bytes()
+}
+
+/// How long before a run a file must have last changed for the run to
+/// note its stamp: two seconds, the coarsest clock of a common file
+/// system.
+const TICK: i128 = 2_000_000_000;
+
+/// The key of a file's stamp: its workspace-relative path.
+fn stat_key(path: &Path) -> Key {
+    let mut hasher = hasher(Kind::Stat);
+    field(&mut hasher, path.as_os_str().as_encoded_bytes());
+    *hasher.finalize().as_bytes()
+}
+
+/// Now, in nanoseconds since the epoch (0 when the clock is before it).
+#[expect(
+    clippy::disallowed_methods,
+    reason = "a file's stamp is told against the clock"
+)]
+fn now() -> i128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i128::try_from(d.as_nanos()).unwrap_or(0))
 }
 
 /// The bytes of a cache key.
@@ -444,6 +472,9 @@ pub struct Session {
     used: Mutex<Used>,
     /// The kinds the run looked up or made, a bit each.
     consulted: AtomicU8,
+    /// When the run started, in nanoseconds since the epoch: what it
+    /// reads of a file is known as of then.
+    started: i128,
 }
 
 impl Session {
@@ -481,6 +512,31 @@ impl Session {
             found,
             used: Mutex::new(BTreeMap::new()),
             consulted: AtomicU8::new(0),
+            started: now(),
+        }
+    }
+
+    /// The hash of a file's text as a run read it before, when the file
+    /// system says the file has not changed since: its stamp is the same.
+    #[must_use]
+    pub fn known_hash(&self, path: &Path, stamp: &Stamp) -> Option<[u8; 32]> {
+        self.get_with(Kind::Stat, &stat_key(path), |bytes| {
+            let (then, hash): (Stamp, [u8; 32]) = postcard::from_bytes(bytes).ok()?;
+            (then == *stamp).then_some(hash)
+        })
+    }
+
+    /// Note the hash of a file's text as this run read it, and its stamp,
+    /// when the file had not changed for a while before the run started:
+    /// a change within the same tick of the clock as the run read it
+    /// would not show in its stamp, and one after a while always does.
+    pub fn note_hash(&self, path: &Path, stamp: &Stamp, hash: &[u8; 32]) {
+        let settled = self.started - TICK;
+        if stamp.modified < settled
+            && stamp.changed < settled
+            && let Ok(bytes) = postcard::to_allocvec(&(stamp, hash))
+        {
+            self.put_bytes(Kind::Stat, stat_key(path), bytes);
         }
     }
 

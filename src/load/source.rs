@@ -20,6 +20,24 @@ pub enum Entry {
     Other(&'static str),
 }
 
+/// What the file system says of a file without reading it: enough to
+/// tell that it has not changed since (a change of its bytes changes its
+/// size, its modification time, or at least its change time, which no
+/// one can set back).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Stamp {
+    /// Its size in bytes.
+    pub len: u64,
+    /// When its bytes last changed, in nanoseconds since the epoch.
+    pub modified: i128,
+    /// When its bytes or metadata last changed, likewise.
+    pub changed: i128,
+    /// Its inode.
+    pub inode: u64,
+    /// Its device.
+    pub device: u64,
+}
+
 /// The files of a workspace.
 pub trait Source: Sync {
     /// What is at a workspace-relative path.
@@ -37,6 +55,17 @@ pub trait Source: Sync {
     fn walk(&self, dir: &Path, max_files: usize) -> std::io::Result<Walked>;
     /// The root, for messages (an absolute folder, or `REV:PATH`).
     fn root(&self) -> &Path;
+    /// What the file system says of a file found by [`Source::walk`],
+    /// when it can say it without reading the file: of a file on disk
+    /// that is no link.
+    fn stamp(&self, _file: &Found) -> Option<Stamp> {
+        None
+    }
+    /// How to read a file within the budget later, on first use, when the
+    /// source can (the disk).
+    fn later(&self, _file: &Found, _budget: FileBudget) -> Option<crate::source::ReadLater> {
+        None
+    }
 }
 
 /// A workspace on disk.
@@ -90,6 +119,35 @@ impl Source for Disk {
 
     fn root(&self) -> &Path {
         &self.root
+    }
+
+    #[cfg(unix)]
+    fn stamp(&self, file: &Found) -> Option<Stamp> {
+        use std::os::unix::fs::MetadataExt;
+        if file.linked {
+            return None;
+        }
+        let meta = std::fs::symlink_metadata(self.root.join(&file.path)).ok()?;
+        let ns = |secs: i64, nanos: i64| i128::from(secs) * 1_000_000_000 + i128::from(nanos);
+        meta.is_file().then(|| Stamp {
+            len: meta.len(),
+            modified: ns(meta.mtime(), meta.mtime_nsec()),
+            changed: ns(meta.ctime(), meta.ctime_nsec()),
+            inode: meta.ino(),
+            device: meta.dev(),
+        })
+    }
+
+    fn later(&self, file: &Found, budget: FileBudget) -> Option<crate::source::ReadLater> {
+        let root = self.root.clone();
+        let file = file.clone();
+        Some(std::sync::Arc::new(move || {
+            // a file gone or changed since is read as it is now: its
+            // places are clamped to its text
+            std::sync::Arc::from(
+                guard::read(&root, &root.join(&file.path), file.linked, budget).text,
+            )
+        }))
     }
 }
 
