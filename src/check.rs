@@ -16,7 +16,8 @@ use crate::load::cache::Session;
 use crate::load::involve::{Needs, Partial};
 use crate::load::{self, LoadError, LoadOptions, Loaded};
 use crate::model::{Date, Identity, Model};
-use crate::source::SourceDb;
+use crate::raw::identity::IdentityFile;
+use crate::source::{FileId, SourceDb};
 use crate::validate::{self, Overrides, Validated};
 
 /// A checked workspace.
@@ -75,13 +76,7 @@ pub fn workspace_cached(
     cache: Option<Session>,
 ) -> Result<Checked, LoadError> {
     let keep = KeepIdentity::on(today);
-    let loaded = load::load_disk(
-        root,
-        options,
-        cache,
-        &|db, file, raw, out| validate::identity::convert(db, file, &raw, today, out).map(Box::new),
-        Some(&keep),
-    )?;
+    let loaded = load::load_disk(root, options, cache, &converted(today), Some(&keep))?;
     Ok(finish(loaded, today))
 }
 
@@ -98,9 +93,7 @@ pub fn involving(
     today: Date,
     needs: &Needs,
 ) -> Result<Checked, LoadError> {
-    let loaded = load::load_involving(root, options, needs, &|db, file, raw, out| {
-        validate::identity::convert(db, file, &raw, today, out).map(Box::new)
-    })?;
+    let loaded = load::load_involving(root, options, needs, &converted(today))?;
     Ok(finish(loaded, today))
 }
 
@@ -132,14 +125,15 @@ pub fn source_cached(
     cache: Option<Session>,
 ) -> Result<Checked, LoadError> {
     let keep = KeepIdentity::on(today);
-    let loaded = load::load_cached(
-        source,
-        options,
-        cache,
-        &|db, file, raw, out| validate::identity::convert(db, file, &raw, today, out).map(Box::new),
-        Some(&keep),
-    )?;
+    let loaded = load::load_cached(source, options, cache, &converted(today), Some(&keep))?;
     Ok(finish(loaded, today))
+}
+
+/// What an identity file converts to as of `today`.
+fn converted(
+    today: Date,
+) -> impl Fn(&SourceDb, FileId, IdentityFile, &mut Diagnostics) -> Option<Box<Identity>> + Sync {
+    move |db, file, raw, out| validate::identity::convert(db, file, &raw, today, out).map(Box::new)
 }
 
 /// How a converted identity is kept in the cache, in postcard's encoding.
