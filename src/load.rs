@@ -203,11 +203,11 @@ pub fn load_with<T: Send>(
 /// the workspace's own when `options.cache` is set), which comes back in
 /// [`Loaded::cache`].
 ///
+/// With `keep`, what `convert` made of each file is kept in the cache too.
+///
 /// # Errors
 ///
 /// When the identity folder cannot be read.
-///
-/// With `keep`, what `convert` made of each file is kept in the cache too.
 pub fn load_disk<T: Send>(
     root: &Path,
     options: LoadOptions,
