@@ -114,7 +114,9 @@ fn edge(
     }
 }
 
-/// The delegation graph over existing identities, in name order.
+/// The delegation graph over existing identities, in name order: the
+/// identities that delegate to another, with their edges (one that
+/// delegates to nobody starts no chain and closes no cycle).
 struct Graph<'m> {
     edges: BTreeMap<&'m Name, Vec<&'m Delegation>>,
 }
@@ -124,13 +126,14 @@ impl<'m> Graph<'m> {
         let edges = model
             .identities
             .iter()
-            .map(|(name, identity)| {
+            .filter(|(_, identity)| !identity.delegations.is_empty())
+            .filter_map(|(name, identity)| {
                 let out: Vec<&Delegation> = identity
                     .delegations
                     .iter()
                     .filter(|d| d.to.value != *name && model.identities.contains_key(&d.to.value))
                     .collect();
-                (name, out)
+                (!out.is_empty()).then_some((name, out))
             })
             .collect();
         Self { edges }
