@@ -129,12 +129,14 @@ pub fn through_access_entry(model: &Model, identity: &Identity) -> bool {
         .kubernetes
         .as_ref()
         .is_some_and(|k| k.cluster_name.is_some());
-    let kubernetes_actions = model.settings.actions.as_ref().is_some_and(|c| {
-        identity.allowed.iter().any(|g| {
-            c.get(&g.action.value)
-                .is_some_and(|a| a.means_something_in(Platform::Kubernetes))
+    let kubernetes_actions = || {
+        model.settings.actions.as_ref().is_some_and(|c| {
+            identity.allowed.iter().any(|g| {
+                c.get(&g.action.value)
+                    .is_some_and(|a| a.means_something_in(Platform::Kubernetes))
+            })
         })
-    });
+    };
     named
         && is_pipeline(identity)
         && federation::cluster_platform(model) == ClusterPlatform::Eks
@@ -143,7 +145,7 @@ pub fn through_access_entry(model: &Model, identity: &Identity) -> bool {
         && federation::needs(model, identity, federation::Cloud::Aws)
         && federation::aws(model, identity).is_ok()
         && meant_for_cluster(model, identity)
-        && kubernetes_actions
+        && kubernetes_actions()
         && namespaces(model, identity).is_some()
 }
 
