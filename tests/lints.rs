@@ -467,3 +467,52 @@ fn regions_that_leave_a_cloud_none_of_its_own_are_an_error() {
     let both = identity.replace("[europe-west1, westeurope]", "[eu-west-1, europe-west1]");
     assert_eq!(check(AWS_YAML, &both).1, Vec::new());
 }
+
+/// One workload (one subject) declared four times, twice with each of two
+/// sets of permissions: each repeat is REU001, named after the first
+/// identity with its permissions, whatever order the actions are in.
+#[test]
+fn a_workload_declared_again_with_the_same_permissions_names_the_first() {
+    let identity = |name: &str, actions: &str| {
+        CLEAN
+            .replace("release-assistant", name)
+            .replace("[read_ci_status]", actions)
+    };
+    let a = identity("a-publisher", "[read_ci_status]");
+    let b = identity("b-publisher", "[read_ci_status, change_permissions]");
+    let c = identity("c-publisher", "[read_ci_status]");
+    let d = identity("d-publisher", "[change_permissions, read_ci_status]");
+    let other =
+        identity("e-publisher", "[read_ci_status]").replace("refs/heads/main", "refs/heads/next");
+    let ws = workspace(&[
+        ("nhi.yaml", NHI_YAML),
+        ("identities/a-publisher.yaml", &a),
+        ("identities/b-publisher.yaml", &b),
+        ("identities/c-publisher.yaml", &c),
+        ("identities/d-publisher.yaml", &d),
+        ("identities/e-publisher.yaml", &other),
+    ]);
+    let out = nhi(ws.path(), &["check", "--format", "json"]);
+    let json: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", text(&out.stderr)));
+    let reuse: Vec<(&str, &str)> = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"] == "REU001")
+        .map(|d| (d["file"].as_str().unwrap(), d["message"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        reuse,
+        [
+            (
+                "identities/c-publisher.yaml",
+                "`a-publisher` and `c-publisher` are the same workload with the same permissions"
+            ),
+            (
+                "identities/d-publisher.yaml",
+                "`b-publisher` and `d-publisher` are the same workload with the same permissions"
+            ),
+        ]
+    );
+}

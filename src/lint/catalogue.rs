@@ -3,7 +3,7 @@
 //! and actions that identities use but that mean nothing in a cloud the
 //! workspace renders.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::analyse::permissions::Clouds;
 use crate::diag::{Code, Diagnostic, Diagnostics};
@@ -17,6 +17,7 @@ use super::LintContext;
 /// Run every catalogue rule.
 pub fn check(cx: &LintContext<'_>, out: &mut Diagnostics) {
     let model = cx.model;
+    let mut allowed: Option<HashSet<&str>> = None;
     for action in model.settings.actions.iter().flat_map(BTreeMap::values) {
         if let Some(m) = &action.aws {
             aws_wildcards(action, m, out);
@@ -25,7 +26,9 @@ pub fn check(cx: &LintContext<'_>, out: &mut Diagnostics) {
             azure_wildcards(action, m, out);
         }
         if let Some(m) = &action.kubernetes
-            && allowed_by_someone(model, &action.name.value)
+            && allowed
+                .get_or_insert_with(|| allowed_by_someone(model))
+                .contains(action.name.value.as_str())
         {
             kubernetes_mapping(action, m, out);
         }
@@ -96,11 +99,14 @@ fn azure_wildcards(action: &Action, m: &AzureMapping, out: &mut Diagnostics) {
     }
 }
 
-fn allowed_by_someone(model: &Model, action: &str) -> bool {
+/// The actions some identity is allowed.
+fn allowed_by_someone(model: &Model) -> HashSet<&str> {
     model
         .identities
         .values()
-        .any(|i| i.allowed.iter().any(|g| g.action.value == action))
+        .flat_map(|i| &i.allowed)
+        .map(|g| g.action.value.as_str())
+        .collect()
 }
 
 /// Verbs that let a holder grant itself more than its role.
@@ -151,9 +157,12 @@ fn wildcard(loc: Loc, message: String) -> Diagnostic {
         .help("name the permissions and resources the action needs (OWASP NHI5: overprivileged NHI); if the wildcard is deliberate, say why with `wildcard_reason`")
 }
 
-/// Every action identities or guardrails use, with its first use.
-fn used(model: &Model) -> BTreeMap<&str, Loc> {
-    let mut used: BTreeMap<&str, Loc> = BTreeMap::new();
+/// Every action identities or guardrails use, with its first use, in
+/// name order.
+fn used(model: &Model) -> Vec<(&str, Loc)> {
+    // a workspace holds many more uses than actions: collect them by hash,
+    // then sort the few distinct ones
+    let mut used: HashMap<&str, Loc> = HashMap::new();
     for g in &model.settings.guardrails.forbidden_actions {
         used.entry(&g.value).or_insert(g.loc);
     }
@@ -167,6 +176,8 @@ fn used(model: &Model) -> BTreeMap<&str, Loc> {
             used.entry(&a.value).or_insert(a.loc);
         }
     }
+    let mut used: Vec<(&str, Loc)> = used.into_iter().collect();
+    used.sort_unstable_by_key(|&(name, _)| name);
     used
 }
 

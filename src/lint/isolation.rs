@@ -2,7 +2,7 @@
 //! names (OWASP NHI8), and one workload never presented as two identities
 //! (OWASP NHI9).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeSet, HashMap};
 
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::{AuthMethod, Identity, Model};
@@ -160,40 +160,50 @@ fn name(identity: &Identity, out: &mut Diagnostics) {
 }
 
 fn reuse(live: &[&Identity], out: &mut Diagnostics) {
-    type Key<'a> = (AuthMethod, Option<&'a str>, &'a str, BTreeSet<&'a str>);
-    let mut first: BTreeMap<Key<'_>, &Identity> = BTreeMap::new();
-    for identity in live {
+    /// One workload: what it signs in with and as whom.
+    type Workload<'a> = (AuthMethod, Option<&'a str>, &'a str);
+    /// The identities of one workload with distinct permissions, the first
+    /// of each, with their allowed actions once they are asked for: most
+    /// workloads have one identity, whose actions are never compared.
+    type Seen<'a> = Vec<(&'a Identity, Option<BTreeSet<&'a str>>)>;
+    let mut workloads: HashMap<Workload<'_>, Seen<'_>> = HashMap::new();
+    for &identity in live {
         let auth = &identity.auth;
         let Some(subject) = &auth.subject else {
             continue;
         };
-        let key = (
+        let workload = (
             auth.method.value,
             auth.issuer.as_ref().map(|i| i.value.as_str()),
             subject.value.as_str(),
-            identity.allowed_names(),
         );
-        match first.get(&key) {
-            None => {
-                first.insert(key, identity);
-            }
-            Some(earlier) => {
-                let mut d = Diagnostic::new(
-                    Code::IdentityReuse,
-                    format!(
-                        "`{}` and `{}` are the same workload with the same permissions",
-                        earlier.name.value, identity.name.value
-                    ),
-                )
-                .primary(subject.loc, "the same subject");
-                if let Some(s) = &earlier.auth.subject {
-                    d = d.secondary(s.loc, format!("as `{}`", earlier.name.value));
-                }
-                out.push(d.help(
-                    "keep one of them: two identities for one workload split its audit trail and its review, and one is forgotten when the other is offboarded",
-                ));
-            }
+        let seen = workloads.entry(workload).or_default();
+        if seen.is_empty() {
+            seen.push((identity, None));
+            continue;
         }
+        let allowed = identity.allowed_names();
+        let earlier = seen.iter_mut().find_map(|(earlier, theirs)| {
+            (*theirs.get_or_insert_with(|| earlier.allowed_names()) == allowed).then_some(*earlier)
+        });
+        let Some(earlier) = earlier else {
+            seen.push((identity, Some(allowed)));
+            continue;
+        };
+        let mut d = Diagnostic::new(
+            Code::IdentityReuse,
+            format!(
+                "`{}` and `{}` are the same workload with the same permissions",
+                earlier.name.value, identity.name.value
+            ),
+        )
+        .primary(subject.loc, "the same subject");
+        if let Some(s) = &earlier.auth.subject {
+            d = d.secondary(s.loc, format!("as `{}`", earlier.name.value));
+        }
+        out.push(d.help(
+            "keep one of them: two identities for one workload split its audit trail and its review, and one is forgotten when the other is offboarded",
+        ));
     }
 }
 
