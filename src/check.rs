@@ -11,7 +11,7 @@ mod memo;
 
 use crate::analyse::Analysis;
 use crate::diag::{Diagnostics, Memo};
-use crate::lint::{self, LintContext};
+use crate::lint;
 use crate::load::cache::Session;
 use crate::load::involve::{Needs, Partial};
 use crate::load::{self, LoadError, LoadOptions, Loaded};
@@ -182,14 +182,7 @@ fn finish(mut loaded: Loaded<Box<Identity>>, today: Date) -> Checked {
         partial,
     } = validate::workspace(loaded, memo);
     let analysis = Analysis::new(&model, today);
-    lint::run(
-        &LintContext {
-            model: &model,
-            analysis: &analysis,
-        },
-        &mut diagnostics,
-        memo,
-    );
+    lint::run(&model, &analysis, &mut diagnostics, memo);
     diagnostics.apply_overrides(&overrides);
     diagnostics.scrub(&db);
     diagnostics.sort(&db);

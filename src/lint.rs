@@ -34,6 +34,8 @@ pub struct LintContext<'a> {
     pub model: &'a Model,
     /// Its analysis: the day, who renders, where each identity lands.
     pub analysis: &'a Analysis,
+    /// Which catalogue actions share a permission, worked out as asked.
+    pub overlaps: &'a permissions::Overlaps<'a>,
 }
 
 /// A family of rules: its name, the codes it reports and its checks,
@@ -97,8 +99,8 @@ pub const FAMILIES: &[Family] = &[
     Family {
         name: "permissions",
         codes: &[Code::PermissionOverlap],
-        identity: None,
-        workspace: Some(permissions::check),
+        identity: Some(permissions::identity),
+        workspace: None,
     },
     Family {
         name: "federation",
@@ -171,12 +173,22 @@ pub const FAMILIES: &[Family] = &[
     },
 ];
 
-/// The name [`Memo`] knows the rules about one identity by.
-const STAGE: &str = "lint";
+/// The name [`Memo`] knows the rules about one identity by, with the
+/// revision of what they are: counted up when a rule moves into or out of
+/// them, so that what a build of the same version kept before is not
+/// recalled.
+const STAGE: &str = "lint 2";
 
-/// Run every family, then apply the identities' suppressions to
-/// everything found so far (what the earlier stages reported included).
-pub fn run(cx: &LintContext<'_>, out: &mut Diagnostics, memo: Option<&dyn Memo>) {
+/// Run every family over `model` and its `analysis`, then apply the
+/// identities' suppressions to everything found so far (what the earlier
+/// stages reported included).
+pub fn run(model: &Model, analysis: &Analysis, out: &mut Diagnostics, memo: Option<&dyn Memo>) {
+    let overlaps = permissions::Overlaps::new(model);
+    let cx = &LintContext {
+        model,
+        analysis,
+        overlaps: &overlaps,
+    };
     let found: Vec<Diagnostics> = cx
         .model
         .identities
