@@ -301,7 +301,7 @@ impl Pack {
         }
         let over: [u8; 32] = at.take(32)?.try_into().ok()?;
         let count = at.u32()?;
-        let mut index = HashMap::new();
+        let mut index = HashMap::with_capacity(usize::try_from(count).ok()?);
         for _ in 0..count {
             let key: Key = at.take(32)?.try_into().ok()?;
             let kind = Kind::of(*at.take(1)?.first()?)?;
@@ -337,13 +337,6 @@ impl Pack {
         Some(out)
     }
 
-    /// Whether an entry came from the delta.
-    fn in_delta(&self, key: &Key) -> bool {
-        self.index
-            .get(key)
-            .is_some_and(|&(_, start, _, _)| start >= self.base_len)
-    }
-
     fn get(&self, key: &Key) -> Option<(Kind, &[u8])> {
         let &(kind, start, len, _) = self.index.get(key)?;
         Some((kind, self.bytes.get(start..start + len)?))
@@ -357,14 +350,6 @@ impl Pack {
         }
         used.store(true, Ordering::Relaxed);
         self.bytes.get(*start..start + len)
-    }
-
-    /// The entries this run used.
-    fn used(&self) -> impl Iterator<Item = (&Key, Kind)> {
-        self.index
-            .iter()
-            .filter(|(_, (_, _, _, used))| used.load(Ordering::Relaxed))
-            .map(|(key, (kind, _, _, _))| (key, *kind))
     }
 }
 
@@ -630,51 +615,58 @@ impl Session {
             return None;
         }
         let consulted = self.consulted.into_inner();
-        let mut entries: Used = self.used.into_inner().ok()?;
-        for (key, kind) in self.found.used() {
-            entries.entry(*key).or_insert((kind, None));
-        }
-        entries.extend(
-            self.found
-                .index
-                .iter()
-                .filter(|(_, (kind, _, _, _))| consulted & kind.bit() == 0)
-                .map(|(key, (kind, _, _, _))| (*key, (*kind, None))),
-        );
-        // an entry's size in a pack: its key, kind and length, and value
-        let len = |key: &Key, fresh: &Option<Vec<u8>>| {
-            ENTRY
-                + fresh
-                    .as_ref()
-                    .map_or_else(|| self.found.get(key).map_or(0, |(_, b)| b.len()), Vec::len)
+        let fresh: Used = self.used.into_inner().ok()?;
+        // of the entries found, those the next pack keeps: used by this
+        // run (and not made again), or of a kind it never consulted
+        let kept = |key: &Key, kind: Kind, used: &AtomicBool| {
+            !fresh.contains_key(key)
+                && (used.load(Ordering::Relaxed) || consulted & kind.bit() == 0)
         };
-        let fresh: usize = entries
-            .iter()
-            .filter(|(_, (_, f))| f.is_some())
-            .map(|(k, (_, f))| len(k, f))
+        // an entry's size in a pack: its key, kind and length, and value
+        let fresh_len: usize = fresh
+            .values()
+            .map(|(_, bytes)| ENTRY + bytes.as_ref().map_or(0, Vec::len))
             .sum();
-        let waste: usize = self
-            .found
-            .index
-            .iter()
-            .filter(|(key, _)| !entries.contains_key(*key))
-            .map(|(_, (_, _, n, _))| ENTRY + n)
-            .sum();
+        let mut waste = 0;
+        // what the delta found carries on to the next
+        let mut carried: Vec<(Key, Kind)> = Vec::new();
+        let mut delta_len = fresh_len;
+        #[expect(
+            clippy::iter_over_hash_type,
+            reason = "sums, and a list the delta sorts by key"
+        )]
+        for (key, (kind, start, len, used)) in &self.found.index {
+            if !kept(key, *kind, used) {
+                if !fresh.contains_key(key) {
+                    waste += ENTRY + len;
+                }
+            } else if *start >= self.found.base_len {
+                carried.push((*key, *kind));
+                delta_len += ENTRY + len;
+            }
+        }
         let limit = self.found.base_len / SLACK;
-        if fresh == 0 && waste <= limit {
+        if fresh_len == 0 && waste <= limit {
             return None;
         }
-        let delta: Used = entries
-            .iter()
-            .filter(|(key, (_, f))| f.is_some() || self.found.in_delta(key))
-            .map(|(k, v)| (*k, v.clone()))
-            .collect();
-        let delta_len: usize = delta.iter().map(|(k, (_, f))| len(k, f)).sum();
         match self.found.mac {
             Some(over) if delta_len + waste <= limit => {
+                let mut delta = fresh;
+                delta.extend(carried.into_iter().map(|(key, kind)| (key, (kind, None))));
                 Some(Written::Delta(self.found.write(&delta, over, secret)?))
             }
-            _ => Some(Written::Whole(self.found.write(&entries, [0; 32], secret)?)),
+            _ => {
+                let found: Vec<(Key, Kind)> = self
+                    .found
+                    .index
+                    .iter()
+                    .filter(|(key, (kind, _, _, used))| kept(key, *kind, used))
+                    .map(|(key, (kind, _, _, _))| (*key, *kind))
+                    .collect();
+                let mut entries = fresh;
+                entries.extend(found.into_iter().map(|(key, kind)| (key, (kind, None))));
+                Some(Written::Whole(self.found.write(&entries, [0; 32], secret)?))
+            }
         }
     }
 }
