@@ -29,7 +29,9 @@ pub mod schema;
 pub mod syntax;
 pub mod verify;
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
+
+use foldhash::{HashSet, HashSetExt};
 
 use rayon::prelude::*;
 

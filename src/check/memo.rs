@@ -9,7 +9,7 @@
 //! found: what a check says may quote a value, and a credential never
 //! reaches the cache.
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashSet};
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};

@@ -3,7 +3,9 @@
 //! and actions that identities use but that mean nothing in a cloud the
 //! workspace renders.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
+
+use foldhash::{HashMap, HashMapExt, HashSet};
 
 use crate::analyse::permissions::Clouds;
 use crate::diag::{Code, Diagnostic, Diagnostics};

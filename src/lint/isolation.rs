@@ -2,7 +2,9 @@
 //! names (OWASP NHI8), and one workload never presented as two identities
 //! (OWASP NHI9).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+
+use foldhash::{HashMap, HashMapExt};
 
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::{AuthMethod, Identity, Model};

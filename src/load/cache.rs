@@ -29,7 +29,9 @@
 //! name and rename it into place, so a reader sees one whole pack or the
 //! other. With no home folder to keep a key in, nothing is cached.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use foldhash::{HashMap, HashMapExt};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
