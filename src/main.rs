@@ -7,6 +7,9 @@ use std::process::ExitCode;
 use clap::Parser;
 use nhi::cli::{Cli, Io, run};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let stdout = std::io::stdout();
