@@ -804,10 +804,7 @@ fn read_identity<T>(
 /// the YAML budgets it was parsed under.
 fn checked_key(source: &crate::source::SourceFile, options: LoadOptions) -> cache::Key {
     let mut hasher = cache::hasher(cache::Kind::Checked);
-    let budget = options.yaml;
-    for n in [budget.max_depth, budget.max_nodes, budget.max_aliases] {
-        hasher.update(&u64::try_from(n).unwrap_or(u64::MAX).to_le_bytes());
-    }
+    cache::limits(&mut hasher, options.yaml);
     cache::field(&mut hasher, source.path().as_os_str().as_encoded_bytes());
     cache::field(&mut hasher, source.hash());
     *hasher.finalize().as_bytes()

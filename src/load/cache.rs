@@ -142,11 +142,17 @@ pub fn settings(hasher: &mut blake3::Hasher, db: &SourceDb, is_identity: impl Fn
 #[must_use]
 pub fn key(file: &SourceFile, budget: Budget) -> Key {
     let mut hasher = hasher(Kind::Document);
+    limits(&mut hasher, budget);
+    hasher.update(file.hash());
+    *hasher.finalize().as_bytes()
+}
+
+/// Add the limits a file was parsed under: a document parsed under other
+/// limits may have been refused, or accepted, where these would not.
+pub fn limits(hasher: &mut blake3::Hasher, budget: Budget) {
     for n in [budget.max_depth, budget.max_nodes, budget.max_aliases] {
         hasher.update(&u64::try_from(n).unwrap_or(u64::MAX).to_le_bytes());
     }
-    hasher.update(file.hash());
-    *hasher.finalize().as_bytes()
 }
 
 /// How long before a run a file must have last changed for the run to
