@@ -119,23 +119,54 @@ pub fn read(root: &Path, path: &Path, linked: bool, budget: FileBudget) -> ReadF
         Ok(opened) => opened,
         Err(problem) => return fail(problem),
     };
-    // room for the whole file (and the byte that tells it is over the
-    // limit), so that it is read in one call rather than grown into
-    let room = meta.map_or(0, |m| m.len().min(budget.max_file_bytes)) + 1;
-    let mut bytes = Vec::with_capacity(usize::try_from(room).unwrap_or(0));
-    // read one byte past the limit to tell "exactly at" from "over"
-    if let Err(e) = file
-        .take(budget.max_file_bytes.saturating_add(1))
-        .read_to_end(&mut bytes)
-    {
-        return fail(Problem::Io(e.kind().to_string()));
-    }
+    let bytes = match meta.as_ref().map(std::fs::Metadata::len) {
+        // a size the file system knows is read in one call: the bytes it
+        // had when asked (as `git` reads a file), with no call after them
+        // to find the end
+        Some(len) if len > 0 => {
+            if len > budget.max_file_bytes {
+                return fail(Problem::TooLarge(len));
+            }
+            read_known(file, len)
+        }
+        // no size known (or none told): read to the end, one byte past
+        // the limit to tell "exactly at" from "over"
+        _ => read_to_limit(file, budget),
+    };
+    let bytes = match bytes {
+        Ok(bytes) => bytes,
+        Err(e) => return fail(Problem::Io(e.kind().to_string())),
+    };
     let len = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
     if len > budget.max_file_bytes {
         let size = std::fs::metadata(path).map_or(len, |m| m.len());
         return fail(Problem::TooLarge(size));
     }
     decode(bytes, budget)
+}
+
+/// The first `len` bytes of `file`: fewer when it has shrunk since.
+fn read_known(mut file: File, len: u64) -> std::io::Result<Vec<u8>> {
+    let mut bytes = vec![0; usize::try_from(len).unwrap_or(usize::MAX)];
+    let mut filled = 0;
+    while let Some(rest) = bytes.get_mut(filled..).filter(|rest| !rest.is_empty()) {
+        match file.read(rest) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    bytes.truncate(filled);
+    Ok(bytes)
+}
+
+/// `file` to its end, or to one byte past the budget.
+fn read_to_limit(file: File, budget: FileBudget) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    file.take(budget.max_file_bytes.saturating_add(1))
+        .read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 /// Open a regular file for reading, with what it is. Opening a FIFO would
