@@ -83,6 +83,8 @@ pub fn workspace_cached(
 /// Load and check only the identity files `needs` involves (see
 /// [`load::involve`]), as of `today`: enough to decide a request exactly
 /// as the whole workspace would, with the problems of those files alone.
+/// What `cache` knows of the other files spares reading them (see
+/// [`load::load_involving`]).
 ///
 /// # Errors
 ///
@@ -92,8 +94,9 @@ pub fn involving(
     options: LoadOptions,
     today: Date,
     needs: &Needs,
+    cache: Option<&Session>,
 ) -> Result<Checked, LoadError> {
-    let loaded = load::load_involving(root, options, needs, &converted(today))?;
+    let loaded = load::load_involving(root, options, needs, &converted(today), cache)?;
     Ok(finish(loaded, today))
 }
 

@@ -399,26 +399,62 @@ pub fn clean_workspace(
     Ok((!errors).then_some((root, checked)))
 }
 
-/// Load and check only what a question involves (see
-/// [`load::involve`]), for a command that needs those files clean: report
-/// their errors and return `None` when they have any. Problems of files
-/// the question does not involve are not looked for.
-///
-/// # Errors
-///
-/// When the workspace cannot be loaded at all, or output fails.
-pub fn clean_involving(
-    cx: &Context,
-    io: &mut Io<'_>,
-    needs: &load::involve::Needs,
-) -> Result<Option<Checked>, CliError> {
-    let root = load::find_root(&cx.start)?;
-    let checked = crate::check::involving(&root, cx.load_options(), cx.today, needs)?;
-    if checked.diagnostics.has_errors() {
-        show_diagnostics(&checked.diagnostics, &checked.db, cx, io)?;
-        return Ok(None);
+/// The workspace a question reads only part of (see [`load::involve`]):
+/// its root, and its cache when kept, which each of the question's loads
+/// consults for what it knows of the identity files not involved.
+pub struct Involving {
+    root: PathBuf,
+    cache: Option<load::cache::Session>,
+}
+
+impl Involving {
+    /// The workspace found from `cx.start`, and its cache.
+    ///
+    /// # Errors
+    ///
+    /// When no workspace can be found there.
+    pub fn open(cx: &Context) -> Result<Self, CliError> {
+        let root = load::find_root(&cx.start)?;
+        let cache = cx.cache.then(|| load::cache::Session::open(&root));
+        Ok(Self { root, cache })
     }
-    Ok(Some(checked))
+
+    /// The workspace's root.
+    #[must_use]
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Load and check only what `needs` involves, for a command that
+    /// needs those files clean: report their errors and return `None` when
+    /// they have any. Problems of files the question does not involve are
+    /// not looked for.
+    ///
+    /// # Errors
+    ///
+    /// When the workspace cannot be loaded at all, or output fails.
+    pub fn clean(
+        &self,
+        cx: &Context,
+        io: &mut Io<'_>,
+        needs: &load::involve::Needs,
+    ) -> Result<Option<Checked>, CliError> {
+        let options = cx.load_options();
+        let cache = self.cache.as_ref();
+        let checked = crate::check::involving(&self.root, options, cx.today, needs, cache)?;
+        if checked.diagnostics.has_errors() {
+            show_diagnostics(&checked.diagnostics, &checked.db, cx, io)?;
+            return Ok(None);
+        }
+        Ok(Some(checked))
+    }
+
+    /// Leave the cache behind with what the loads noted in it.
+    pub fn leave(self) {
+        if let Some(cache) = self.cache {
+            crate::emit::store_cache(cache);
+        }
+    }
 }
 
 /// Write diagnostics for people, on stderr.

@@ -258,8 +258,10 @@ pub fn load_cached<T: Send>(
 
 /// Load from the disk only the identity files a question involves (see
 /// [`involve`]), with `nhi.yaml` and the files it names: [`Loaded::partial`]
-/// tells what else the workspace holds. The parse cache is neither read
-/// nor written: it is kept for whole loads.
+/// tells what else the workspace holds. Of the cache, only what it knows
+/// of each identity file's stamp and delegations is read and noted
+/// ([`cache::Kind::Stat`]): the caller leaves it behind, the rest of it
+/// as found.
 ///
 /// # Errors
 ///
@@ -269,9 +271,10 @@ pub fn load_involving<T: Send>(
     options: LoadOptions,
     needs: &involve::Needs,
     convert: &Convert<'_, T>,
+    cache: Option<&cache::Session>,
 ) -> Result<Loaded<T>, LoadError> {
     let disk = disk(root)?;
-    load_source(&disk, options, (convert, None), None, Some(needs))
+    load_source(&disk, options, (convert, None), None, Some((needs, cache)))
 }
 
 /// The workspace on disk at `root`, made canonical.
@@ -292,7 +295,7 @@ fn load_source<T: Send>(
     options: LoadOptions,
     convert: Conversion<'_, '_, T>,
     cache: Option<cache::Session>,
-    needs: Option<&involve::Needs>,
+    needs: Option<(&involve::Needs, Option<&cache::Session>)>,
 ) -> Result<Loaded<T>, LoadError> {
     let mut loaded = Loaded::empty(source.root(), cache);
     loaded.read_workspace(source, options);
@@ -357,8 +360,8 @@ fn load_source<T: Send>(
                 .collect();
             paths.into_iter().zip(reads).collect()
         }
-        Some(needs) => {
-            let (reads, partial) = involve::select(source, paths, options, needs);
+        Some((needs, stat)) => {
+            let (reads, partial) = involve::select(source, paths, options, needs, stat);
             loaded.partial = Some(partial);
             reads
                 .into_iter()
@@ -626,12 +629,21 @@ impl<T: Send> Loaded<T> {
         let results: Vec<_> = ids
             .into_par_iter()
             .map(|(file, problem, stamp)| {
-                if let (Some(cache), Some(stamp), None, Some(source)) =
-                    (cache, stamp, &problem, db.get(file))
-                {
-                    cache.note_hash(source.path(), &stamp, source.hash());
+                // what a clean read tells is noted with its stamp
+                let noted = cache.zip(stamp).filter(|_| problem.is_none());
+                let (read, delegation) =
+                    read_identity(db, file, problem, options, convert, cache, noted.is_some());
+                if let (Some((cache, stamp)), Some(source)) = (noted, db.get(file)) {
+                    let path = source.path();
+                    cache.note(
+                        path,
+                        &stamp,
+                        source.hash(),
+                        delegation.as_ref(),
+                        options.yaml,
+                    );
                 }
-                read_identity(db, file, problem, options, convert, cache)
+                read
             })
             .collect();
         for (identity, diagnostics, redact) in results {
@@ -661,7 +673,7 @@ fn read_or_recall(
 ) -> Read {
     let stamp = cache.and_then(|_| source.stamp(file));
     if let (Some(cache), Some(stamp)) = (cache, &stamp)
-        && let Some(hash) = cache.known_hash(&file.path, stamp)
+        && let Some((hash, _)) = cache.known::<involve::Delegation>(&file.path, stamp, options.yaml)
         && let Some(later) = source.later(file, options.files)
     {
         return Read::Unchanged(hash, later);
@@ -747,6 +759,13 @@ fn parse_text(file: FileId, source: &crate::source::SourceFile, options: LoadOpt
     }
 }
 
+/// What reading one identity file gave: the identity, its problems, and
+/// the credentials to mask in its text.
+type ReadOne<T> = (LoadedIdentity<T>, Diagnostics, Vec<(Span, String)>);
+
+/// Read one identity file, from the cache when it holds what the file
+/// converts to; with `tell`, also what its text tells of its delegations
+/// (see [`involve::Delegation`]), when that can be told.
 fn read_identity<T>(
     db: &SourceDb,
     file: FileId,
@@ -754,21 +773,22 @@ fn read_identity<T>(
     options: LoadOptions,
     (convert, keep): Conversion<'_, '_, T>,
     cache: Option<&cache::Session>,
-) -> (LoadedIdentity<T>, Diagnostics, Vec<(Span, String)>) {
+    tell: bool,
+) -> (ReadOne<T>, Option<involve::Delegation>) {
     let mut identity = LoadedIdentity {
         file,
         value: None,
         declared_name: None,
     };
     let Some(source) = db.get(file) else {
-        return (identity, Diagnostics::new(), Vec::new());
+        return ((identity, Diagnostics::new(), Vec::new()), None);
     };
     if let Some(problem) = problem {
         // a file that cannot be parsed is still shown: not its secrets
         let mut diagnostics = Diagnostics::new();
         let redact = secrets::scan_text(file, source.text(), &mut diagnostics);
         diagnostics.push(problem.into_diagnostic(file, source, options.files));
-        return (identity, diagnostics, redact);
+        return ((identity, diagnostics, redact), None);
     }
     let kept = cache.zip(keep).map(|(cache, keep)| Kept {
         cache,
@@ -780,9 +800,21 @@ fn read_identity<T>(
     {
         identity.declared_name = declared_name;
         identity.value = Some(value);
-        return (identity, Diagnostics::new(), Vec::new());
+        // kept only when clean: told from the text, parsed if it must be
+        let told = tell
+            .then(|| involve::delegation(source.path(), source.text(), None, options))
+            .flatten();
+        return ((identity, Diagnostics::new(), Vec::new()), told);
     }
     let mut parsed = parse_file(file, source, options, cache);
+    let told = (tell && parsed.redact.is_empty())
+        .then(|| match &parsed.node {
+            Some(node) => involve::delegation(source.path(), source.text(), Some(node), options),
+            // a text that does not parse tells nothing, unless it could
+            // not delegate anyway
+            None => (!involve::may_delegate(source.text())).then_some(involve::Delegation::None),
+        })
+        .flatten();
     if let Some(node) = &parsed.node {
         identity.declared_name = declared_name(file, node);
         let mut reader = Reader::new(file, source.text(), &mut parsed.diagnostics);
@@ -797,7 +829,7 @@ fn read_identity<T>(
                 && kept.keep(file, identity.declared_name.as_ref(), value) => {}
         _ => parsed.keep(cache),
     }
-    (identity, parsed.diagnostics, parsed.redact)
+    ((identity, parsed.diagnostics, parsed.redact), told)
 }
 
 /// The key of what a conversion made of a file: its path and text, and

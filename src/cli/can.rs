@@ -20,7 +20,7 @@ use crate::model::{Model, State, time_text};
 use crate::source::SourceDb;
 use crate::vocabulary::context::{NOW, RESERVED_CONTEXT_KEYS, declared_as};
 
-use super::{CliError, Context, ExitStatus, Io, clean_involving};
+use super::{CliError, Context, ExitStatus, Involving, Io};
 
 /// Arguments of `nhi can`.
 #[derive(Debug, Args)]
@@ -63,7 +63,10 @@ pub enum CanFormat {
 /// When the workspace has errors or cannot be loaded, or the query names
 /// something the workspace does not have.
 pub fn run(args: &CanArgs, cx: &Context, io: &mut Io<'_>) -> Result<ExitStatus, CliError> {
-    let (checked, rendering) = involved(args, cx, io)?;
+    let asking = Involving::open(cx)?;
+    let involved = involved(args, cx, io, &asking);
+    asking.leave();
+    let (checked, rendering) = involved?;
     let (text, status) = answer(args, cx, &checked, &rendering)?;
     io.stdout.write_all(text.as_bytes())?;
     Ok(status)
@@ -74,9 +77,10 @@ fn involved(
     args: &CanArgs,
     cx: &Context,
     io: &mut Io<'_>,
+    asking: &Involving,
 ) -> Result<(Checked, cedar::Rendering), CliError> {
     let mut needs = Needs::request(&args.principal, &args.on_behalf_of);
-    let checked = clean(cx, io, &needs)?;
+    let checked = clean(cx, io, asking, &needs)?;
     let rendering = cedar::render(&checked.model, &checked.analysis, &checked.db)?;
     // an action or context key the files read do not declare may be
     // declared by another file: read those too
@@ -84,7 +88,7 @@ fn involved(
     if needs.terms.is_empty() {
         return Ok((checked, rendering));
     }
-    let checked = clean(cx, io, &needs)?;
+    let checked = clean(cx, io, asking, &needs)?;
     let rendering = cedar::render(&checked.model, &checked.analysis, &checked.db)?;
     Ok((checked, rendering))
 }
@@ -125,8 +129,13 @@ fn answer(
 }
 
 /// The workspace as far as `needs` involves it, clean.
-fn clean(cx: &Context, io: &mut Io<'_>, needs: &Needs) -> Result<Checked, CliError> {
-    clean_involving(cx, io, needs)?.ok_or_else(|| {
+fn clean(
+    cx: &Context,
+    io: &mut Io<'_>,
+    asking: &Involving,
+    needs: &Needs,
+) -> Result<Checked, CliError> {
+    asking.clean(cx, io, needs)?.ok_or_else(|| {
         CliError::usage(
             "cannot answer: the files the question involves have errors",
             Some("fix them first (`nhi check` lists them)".to_owned()),
@@ -460,7 +469,7 @@ pub(crate) mod tests {
     use miette::Diagnostic as _;
 
     use super::{CanArgs, CanFormat, Checked, answer, involved};
-    use crate::cli::{Context, Io};
+    use crate::cli::{Context, Involving, Io};
     use crate::diag::human::Style;
     use crate::load::{self, LoadOptions};
     use crate::model::Date;
@@ -560,7 +569,9 @@ pub(crate) mod tests {
             stderr_is_terminal: false,
             no_color: true,
         };
-        let said = said(involved(args, cx, &mut io).and_then(|(c, r)| answer(args, cx, &c, &r)));
+        let asking = Involving::open(cx).expect("a workspace");
+        let said =
+            said(involved(args, cx, &mut io, &asking).and_then(|(c, r)| answer(args, cx, &c, &r)));
         drop(io);
         (said, String::from_utf8_lossy(&stderr).into_owned())
     }
@@ -684,10 +695,13 @@ pub(crate) mod tests {
     /// The names of the identities a question loads.
     fn loaded(root: &Path, principal: &str, chain: &[&str], action: &str) -> Vec<String> {
         let chain: Vec<String> = chain.iter().map(|c| (*c).to_owned()).collect();
+        let cx = context(root);
+        let asking = Involving::open(&cx).expect("a workspace");
         let (checked, _) = involved(
             &args(principal, action, &chain, &[]),
-            &context(root),
+            &cx,
             &mut quiet(),
+            &asking,
         )
         .expect("clean");
         checked.model.names().into_iter().collect()

@@ -17,7 +17,7 @@ use crate::cedar::schema::SchemaDoc;
 use crate::check::Checked;
 use crate::source::SourceDb;
 
-use super::{CliError, Context, ExitStatus, Io, clean_involving, show_diagnostics};
+use super::{CliError, Context, ExitStatus, Involving, Io, show_diagnostics};
 
 /// Arguments of `nhi test`.
 #[derive(Debug, Args)]
@@ -183,17 +183,28 @@ struct Involved {
 /// an action or context key a test names that those do not. `None` when
 /// those files have errors (shown).
 fn involved(cx: &Context, io: &mut Io<'_>) -> Result<Option<Involved>, CliError> {
-    let root = load::find_root(&cx.start)?;
-    let dir = load::tests_dir(&root, cx.load_options());
-    let asked = load::decisions(&root, &dir, &mut SourceDb::new(), LoadOptions::default())?;
+    let asking = Involving::open(cx)?;
+    let involved = involved_in(&asking, cx, io);
+    asking.leave();
+    involved
+}
+
+fn involved_in(
+    asking: &Involving,
+    cx: &Context,
+    io: &mut Io<'_>,
+) -> Result<Option<Involved>, CliError> {
+    let root = asking.root();
+    let dir = load::tests_dir(root, cx.load_options());
+    let asked = load::decisions(root, &dir, &mut SourceDb::new(), LoadOptions::default())?;
     let mut needs = decisions::needs(&asked.files);
-    let Some(mut checked) = clean_involving(cx, io, &needs)? else {
+    let Some(mut checked) = asking.clean(cx, io, &needs)? else {
         return Ok(None);
     };
     let mut rendering = cedar::render(&checked.model, &checked.analysis, &checked.db)?;
     needs.terms = decisions::undeclared(&asked.files, &rendering.schema);
     if !needs.terms.is_empty() {
-        let Some(again) = clean_involving(cx, io, &needs)? else {
+        let Some(again) = asking.clean(cx, io, &needs)? else {
             return Ok(None);
         };
         checked = again;
@@ -202,14 +213,14 @@ fn involved(cx: &Context, io: &mut Io<'_>) -> Result<Option<Involved>, CliError>
     let whole = if decisions::undeclared(&asked.files, &rendering.schema).is_empty() {
         None
     } else {
-        let whole = crate::check::workspace(&root, cx.load_options(), cx.today)?;
+        let whole = crate::check::workspace(root, cx.load_options(), cx.today)?;
         Some(
             cedar::Renderer::new(&whole.model, &whole.analysis, &whole.db)?
                 .schema()
                 .clone(),
         )
     };
-    let loaded = load::decisions(&root, &dir, &mut checked.db, LoadOptions::default())?;
+    let loaded = load::decisions(root, &dir, &mut checked.db, LoadOptions::default())?;
     Ok(Some(Involved {
         checked,
         rendering,

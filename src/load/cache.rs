@@ -52,7 +52,7 @@ pub const PACK: &str = "parse.bin";
 /// written whole.
 pub const DELTA: &str = "delta.bin";
 /// What a pack starts with, its format's version in the last byte.
-const MAGIC: &[u8; 8] = b"NHIPRS\x00\x05";
+const MAGIC: &[u8; 8] = b"NHIPRS\x00\x06";
 
 /// An entry's key: the hash of nhi's version, its kind and everything its
 /// value depends on.
@@ -73,7 +73,8 @@ pub enum Kind {
     Found,
     /// What an identity file converts to, with no problem found (`load`).
     Checked,
-    /// An identity file's stamp and the hash of its text then (`load`).
+    /// An identity file's stamp, the hash of its text then, and what the
+    /// text tells of its delegations (`load`).
     Stat,
 }
 
@@ -160,9 +161,11 @@ pub fn limits(hasher: &mut blake3::Hasher, budget: Budget) {
 /// system.
 const TICK: i128 = 2_000_000_000;
 
-/// The key of a file's stamp: its workspace-relative path.
-fn stat_key(path: &Path) -> Key {
+/// The key of a file's stamp: its workspace-relative path, and the limits
+/// what its text tells was read under.
+fn stat_key(path: &Path, budget: Budget) -> Key {
     let mut hasher = hasher(Kind::Stat);
+    limits(&mut hasher, budget);
     field(&mut hasher, path.as_os_str().as_encoded_bytes());
     *hasher.finalize().as_bytes()
 }
@@ -510,26 +513,42 @@ impl Session {
     }
 
     /// The hash of a file's text as a run read it before, when the file
-    /// system says the file has not changed since: its stamp is the same.
+    /// system says the file has not changed since (its stamp is the same),
+    /// with what was noted the text tells (of its delegations:
+    /// [`super::involve::Delegation`]), if anything.
     #[must_use]
-    pub fn known_hash(&self, path: &Path, stamp: &Stamp) -> Option<[u8; 32]> {
-        self.get_with(Kind::Stat, &stat_key(path), |bytes| {
-            let (then, hash): (Stamp, [u8; 32]) = postcard::from_bytes(bytes).ok()?;
-            (then == *stamp).then_some(hash)
+    pub fn known<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &Path,
+        stamp: &Stamp,
+        budget: Budget,
+    ) -> Option<([u8; 32], Option<T>)> {
+        self.get_with(Kind::Stat, &stat_key(path, budget), |bytes| {
+            let (then, hash, told): (Stamp, [u8; 32], Option<T>) =
+                postcard::from_bytes(bytes).ok()?;
+            (then == *stamp).then_some((hash, told))
         })
     }
 
-    /// Note the hash of a file's text as this run read it, and its stamp,
-    /// when the file had not changed for a while before the run started:
-    /// a change within the same tick of the clock as the run read it
-    /// would not show in its stamp, and one after a while always does.
-    pub fn note_hash(&self, path: &Path, stamp: &Stamp, hash: &[u8; 32]) {
+    /// Note the hash of a file's text as this run read it, its stamp, and
+    /// what the text tells (when that is known, under `budget`), when the
+    /// file had not changed for a while before the run
+    /// started: a change within the same tick of the clock as the run read
+    /// it would not show in its stamp, and one after a while always does.
+    pub fn note<T: serde::Serialize>(
+        &self,
+        path: &Path,
+        stamp: &Stamp,
+        hash: &[u8; 32],
+        told: Option<&T>,
+        budget: Budget,
+    ) {
         let settled = self.started - TICK;
         if stamp.modified < settled
             && stamp.changed < settled
-            && let Ok(bytes) = postcard::to_allocvec(&(stamp, hash))
+            && let Ok(bytes) = postcard::to_allocvec(&(stamp, hash, told))
         {
-            self.put_bytes(Kind::Stat, stat_key(path), bytes);
+            self.put_bytes(Kind::Stat, stat_key(path, budget), bytes);
         }
     }
 
