@@ -415,7 +415,7 @@ impl Involving {
     /// When no workspace can be found there.
     pub fn open(cx: &Context) -> Result<Self, CliError> {
         let root = load::find_root(&cx.start)?;
-        let cache = cx.cache.then(|| load::cache::Session::open(&root));
+        let cache = cx.cache.then(|| load::cache::Session::open_stats(&root));
         Ok(Self { root, cache })
     }
 

@@ -27,10 +27,11 @@ mod swap;
 /// The manifest of the files nhi wrote into an output folder.
 pub const MANIFEST: &str = ".nhi-manifest.json";
 
-/// Leave the cache a run used, when it changed: its pack written whole
-/// (and the delta over the old one removed) or a delta over the pack,
-/// under a temporary name and renamed into place; and a `.gitignore` that
-/// keeps `.nhi/` out of Git. Both are sealed with the user's cache key,
+/// Leave the cache a run used, where it changed: its pack written whole
+/// (and the delta over the old one removed) or a delta over the pack, and
+/// its stat index, each under a temporary name and renamed into place;
+/// and a `.gitignore` that keeps `.nhi/` out of Git. Each is sealed with
+/// the user's cache key,
 /// made on first use. A cache that cannot be written is no error: the
 /// next run parses again.
 pub fn store_cache(session: crate::load::cache::Session) {
@@ -43,17 +44,21 @@ pub fn store_cache(session: crate::load::cache::Session) {
     let Some(secret) = session.secret().copied().or_else(make_secret) else {
         return;
     };
-    let written = match session.pack(&secret) {
+    let left = session.pack(&secret);
+    let pack = match left.pack {
         Some(cache::Written::Whole(bytes)) => {
             let written = write_atomic(&cache::pack_path(&root), &bytes);
             // the old delta is over the old pack: never read again
             let _ = fs::remove_file(cache::delta_path(&root));
-            written
+            Some(written)
         }
-        Some(cache::Written::Delta(bytes)) => write_atomic(&cache::delta_path(&root), &bytes),
-        None => return,
+        Some(cache::Written::Delta(bytes)) => Some(write_atomic(&cache::delta_path(&root), &bytes)),
+        None => None,
     };
-    if written.is_ok() {
+    let stats = left
+        .stats
+        .map(|bytes| write_atomic(&cache::stats_path(&root), &bytes));
+    if pack.into_iter().chain(stats).any(|written| written.is_ok()) {
         // once: a file the user changed is theirs
         let _ = create_new(
             &ignore,

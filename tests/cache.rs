@@ -68,6 +68,10 @@ fn delta(dir: &Path) -> PathBuf {
     dir.join(".nhi/cache/delta.bin")
 }
 
+fn stats(dir: &Path) -> PathBuf {
+    dir.join(".nhi/cache/stat.bin")
+}
+
 /// What a user sees of a workspace: `nhi check` in every format, the
 /// decision tests, the calendar, and every file `nhi build` writes.
 fn answers(dir: &Path, cache: bool) -> BTreeMap<String, Vec<u8>> {
@@ -169,39 +173,99 @@ fn a_damaged_or_foreign_cache_is_ignored_and_replaced() {
     let dir = tmp.path();
     let want = nhi(dir, &["--no-cache", "check", "--format", "json"]).stdout;
     nhi(dir, &["check"]);
-    let good = std::fs::read(pack(dir)).unwrap();
-    let mut flipped = good.clone();
-    let middle = flipped.len() / 2;
-    flipped[middle] ^= 0x40;
-    // another version's pack, sealed with our own key: the version
-    // follows the 8-byte magic and its 2-byte length
-    let key: [u8; 32] = std::fs::read(support::cache_home().join("nhi/cache-key"))
-        .unwrap()
-        .try_into()
-        .unwrap();
-    let mut other_version = good[..good.len() - 32].to_vec();
-    other_version[10] = b'9';
-    let mac = *blake3::keyed_hash(&key, &other_version).as_bytes();
-    other_version.extend_from_slice(&mac);
-    // (the same bytes sealed with the version put back are read: only the
-    // version refuses it)
-    let mut same = other_version[..other_version.len() - 32].to_vec();
-    same[10] = good[10];
-    same.extend_from_slice(blake3::keyed_hash(&key, &same).as_bytes());
-    assert_eq!(same, good);
-    for damaged in [
-        b"garbage".to_vec(),
-        Vec::new(),
-        good[..good.len() / 3].to_vec(),
-        flipped,
-        other_version,
-    ] {
-        std::fs::write(pack(dir), &damaged).unwrap();
-        let got = nhi(dir, &["check", "--format", "json"]);
-        assert_eq!(got.stdout, want);
-        // replaced by a whole pack again
-        assert_eq!(std::fs::read(pack(dir)).unwrap(), good);
+    // the pack, and the stat index beside it
+    for file in [pack(dir), stats(dir)] {
+        let good = std::fs::read(&file).unwrap();
+        let mut flipped = good.clone();
+        let middle = flipped.len() / 2;
+        flipped[middle] ^= 0x40;
+        // another version's pack, sealed with our own key: the version
+        // follows the 8-byte magic and its 2-byte length
+        let key: [u8; 32] = std::fs::read(support::cache_home().join("nhi/cache-key"))
+            .unwrap()
+            .try_into()
+            .unwrap();
+        let mut other_version = good[..good.len() - 32].to_vec();
+        other_version[10] = b'9';
+        let mac = *blake3::keyed_hash(&key, &other_version).as_bytes();
+        other_version.extend_from_slice(&mac);
+        // (the same bytes sealed with the version put back are read: only
+        // the version refuses it)
+        let mut same = other_version[..other_version.len() - 32].to_vec();
+        same[10] = good[10];
+        same.extend_from_slice(blake3::keyed_hash(&key, &same).as_bytes());
+        assert_eq!(same, good);
+        for damaged in [
+            b"garbage".to_vec(),
+            Vec::new(),
+            good[..good.len() / 3].to_vec(),
+            flipped,
+            other_version,
+        ] {
+            std::fs::write(&file, &damaged).unwrap();
+            let got = nhi(dir, &["check", "--format", "json"]);
+            assert_eq!(got.stdout, want, "{}", file.display());
+            // replaced by a whole one again
+            assert_eq!(std::fs::read(&file).unwrap(), good, "{}", file.display());
+        }
     }
+}
+
+#[test]
+fn a_question_answers_from_the_stat_index_as_from_every_file() {
+    let tmp = settled(&repo().join("examples/ai-agent-platform"));
+    let dir = tmp.path();
+    let question = [
+        "can",
+        "knowledge-retriever",
+        "search_knowledge_base",
+        "--on-behalf-of",
+        "support-triage",
+        "--context",
+        "environment=production",
+        "--context",
+        "region=eu-west-1",
+        "--context",
+        "namespace=agents",
+        "--context",
+        "channel=chat",
+    ];
+    let answers = |cache: bool| {
+        let flag: &[&str] = if cache { &[] } else { &["--no-cache"] };
+        let asked = nhi(dir, &[flag, &question[..]].concat());
+        let tested = nhi(dir, &[flag, &["test"][..]].concat());
+        (
+            asked.status.code(),
+            text(&asked.stdout),
+            text(&tested.stdout),
+        )
+    };
+    let allowed = answers(false);
+    assert_eq!(allowed.0, Some(0), "{}", allowed.1);
+    // from the files, then from what the first question and a check
+    // noted of them
+    assert_eq!(answers(true), allowed);
+    assert!(stats(dir).is_file());
+    assert_eq!(answers(true), allowed);
+    nhi(dir, &["check"]);
+    let noted = std::fs::read(stats(dir)).unwrap();
+    assert_eq!(answers(true), allowed);
+    // a question reads the stat index alone, and leaves the pack as it is
+    let packed = std::fs::read(pack(dir)).unwrap();
+    std::fs::remove_file(pack(dir)).unwrap();
+    assert_eq!(answers(true), allowed);
+    assert!(!pack(dir).exists());
+    std::fs::write(pack(dir), &packed).unwrap();
+    assert_eq!(std::fs::read(stats(dir)).unwrap(), noted);
+    // the delegator changed since: what the index noted of it is not used
+    let triage = dir.join("identities/support-triage.yaml");
+    let before = std::fs::read_to_string(&triage).unwrap();
+    let grant = "    - agent: knowledge-retriever\n      actions: [search_knowledge_base]\n      ttl: 10m\n      max_depth: 0\n";
+    assert!(before.contains(grant));
+    std::fs::write(&triage, before.replace(grant, "")).unwrap();
+    let denied = answers(false);
+    assert_eq!(denied.0, Some(1), "{}", denied.1);
+    assert_eq!(answers(true), denied);
 }
 
 #[test]
@@ -326,16 +390,19 @@ fn runs_at_once_leave_a_whole_cache() {
     for run in runs {
         assert_eq!(run.join().unwrap(), want);
     }
-    // whichever run's pack won, it is whole: a warm run finds everything
-    // in it and leaves it as it is
+    // whichever run's pack and stat index won, each is whole: a warm run
+    // finds everything in them and leaves them as they are
     let whole = std::fs::read(pack(&dir)).unwrap();
+    let index = std::fs::read(stats(&dir)).unwrap();
     assert_eq!(nhi(&dir, &["check", "--format", "json"]).stdout, want);
     assert_eq!(std::fs::read(pack(&dir)).unwrap(), whole);
-    let leftovers: Vec<_> = std::fs::read_dir(dir.join(".nhi/cache"))
+    assert_eq!(std::fs::read(stats(&dir)).unwrap(), index);
+    let mut leftovers: Vec<_> = std::fs::read_dir(dir.join(".nhi/cache"))
         .unwrap()
         .map(|e| e.unwrap().file_name())
         .collect();
-    assert_eq!(leftovers, ["parse.bin"]);
+    leftovers.sort();
+    assert_eq!(leftovers, ["parse.bin", "stat.bin"]);
 }
 
 #[test]

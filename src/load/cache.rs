@@ -28,6 +28,11 @@
 //! a miss. Two runs at once each write their own pack under a temporary
 //! name and rename it into place, so a reader sees one whole pack or the
 //! other. With no home folder to keep a key in, nothing is cached.
+//!
+//! The entries that tell which files changed ([`Kind::Stat`]) are kept
+//! apart, in a pack of their own beside it (the stat index, sealed and
+//! written the same way, always whole: it is small), which a question
+//! reads without the rest (see [`Session::open_stats`]).
 
 use std::collections::BTreeMap;
 
@@ -51,6 +56,10 @@ pub const PACK: &str = "parse.bin";
 /// The delta beside it, in [`DIR`]: what runs added since the pack was
 /// written whole.
 pub const DELTA: &str = "delta.bin";
+/// The stat index beside them, in [`DIR`]: the entries of
+/// [`Kind::Stat`], in a pack of their own, so that a question reads what
+/// it needs to know of every file without reading the rest.
+pub const STATS: &str = "stat.bin";
 /// What a pack starts with, its format's version in the last byte.
 const MAGIC: &[u8; 8] = b"NHIPRS\x00\x06";
 
@@ -217,6 +226,22 @@ pub fn pack_path(root: &Path) -> PathBuf {
 #[must_use]
 pub fn delta_path(root: &Path) -> PathBuf {
     root.join(DIR).join(DELTA)
+}
+
+/// The path of the stat index under a workspace root.
+#[must_use]
+pub fn stats_path(root: &Path) -> PathBuf {
+    root.join(DIR).join(STATS)
+}
+
+/// What a run leaves: the pack (whole or a delta), and the stat index
+/// (always whole: it is small).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Left {
+    /// The pack, when it changed.
+    pub pack: Option<Written>,
+    /// The stat index, when it changed.
+    pub stats: Option<Vec<u8>>,
 }
 
 /// What a run leaves: the pack whole (and no delta), or a delta over the
@@ -462,7 +487,13 @@ pub struct Session {
     secret: Option<Secret>,
     /// Whether the run leaves a pack: not of a [`Session::memory`].
     keeps: bool,
+    /// The pack found, of every kind but [`Kind::Stat`].
     found: Pack,
+    /// The stat index found.
+    stats: Pack,
+    /// Whether the run read the pack (not only the stat index): one that
+    /// did not leaves it as it is.
+    whole: bool,
     /// Key → its kind and the encoded value, when new (a hit is copied
     /// from `found`).
     used: Mutex<Used>,
@@ -474,38 +505,64 @@ pub struct Session {
 }
 
 impl Session {
-    /// The cache of the workspace at `root`: its pack, or none when it is
-    /// missing or cannot be used.
+    /// The cache of the workspace at `root`: its pack and stat index, or
+    /// none of either when it is missing or cannot be used.
     #[must_use]
-    #[expect(clippy::disallowed_methods, reason = "loading reads the file system")]
     pub fn open(root: &Path) -> Self {
+        Self::opened(root, true)
+    }
+
+    /// The stat index of the workspace at `root` alone, for a run that
+    /// asks nothing else of the cache (a question): the pack is neither
+    /// read nor written.
+    #[must_use]
+    pub fn open_stats(root: &Path) -> Self {
+        Self::opened(root, false)
+    }
+
+    #[expect(clippy::disallowed_methods, reason = "loading reads the file system")]
+    fn opened(root: &Path, whole: bool) -> Self {
         let secret = read_secret();
-        let found = secret
-            .and_then(|secret| {
-                let bytes = std::fs::read(pack_path(root)).ok()?;
-                let mut pack = Pack::read(bytes, &secret)?;
-                if let Ok(delta) = std::fs::read(delta_path(root)) {
-                    pack.add_delta(&delta, &secret);
+        let read = |path: PathBuf| {
+            let secret = secret.as_ref()?;
+            Pack::read(std::fs::read(path).ok()?, secret)
+        };
+        let found = whole
+            .then(|| {
+                let mut pack = read(pack_path(root))?;
+                if let (Some(secret), Ok(delta)) = (&secret, std::fs::read(delta_path(root))) {
+                    pack.add_delta(&delta, secret);
                 }
                 Some(pack)
             })
+            .flatten()
             .unwrap_or_default();
-        Self::new(root, secret, true, found)
+        let stats = read(stats_path(root)).unwrap_or_default();
+        Self::new(root, secret, true, found, stats, whole)
     }
 
     /// A session that reads no pack and leaves none (`--no-cache`): it
     /// only spares parsing a file twice in one run.
     #[must_use]
     pub fn memory(root: &Path) -> Self {
-        Self::new(root, None, false, Pack::default())
+        Self::new(root, None, false, Pack::default(), Pack::default(), true)
     }
 
-    fn new(root: &Path, secret: Option<Secret>, keeps: bool, found: Pack) -> Self {
+    fn new(
+        root: &Path,
+        secret: Option<Secret>,
+        keeps: bool,
+        found: Pack,
+        stats: Pack,
+        whole: bool,
+    ) -> Self {
         Self {
             root: root.to_path_buf(),
             secret,
             keeps,
             found,
+            stats,
+            whole,
             used: Mutex::new(BTreeMap::new()),
             consulted: AtomicU8::new(0),
             started: now(),
@@ -610,10 +667,11 @@ impl Session {
     /// for the next pack.
     fn read<T>(&self, kind: Kind, key: &Key, decode: impl FnOnce(&[u8]) -> Option<T>) -> Option<T> {
         self.consulted.fetch_or(kind.bit(), Ordering::Relaxed);
-        if self.found.index.contains_key(key) {
+        let found = self.found_of(kind);
+        if found.index.contains_key(key) {
             // kept as used even when it does not decode: it is this key's
             // value, and the next run finds it the same
-            return decode(self.found.hit(kind, key)?);
+            return decode(found.hit(kind, key)?);
         }
         // copied out, so that others read while this one decodes
         let made = match self.used.lock().ok()?.get(key)? {
@@ -623,77 +681,119 @@ impl Session {
         decode(&made)
     }
 
+    /// Where the entries of `kind` were found.
+    const fn found_of(&self, kind: Kind) -> &Pack {
+        match kind {
+            Kind::Stat => &self.stats,
+            _ => &self.found,
+        }
+    }
+
     /// The workspace root the cache belongs to.
     #[must_use]
     pub fn root(&self) -> &Path {
         &self.root
     }
 
-    /// What this run leaves, under `secret`, when it differs from what it
-    /// found: the entries it used, and of the kinds it never consulted,
-    /// every entry found. Those the pack lacks go into a delta over it, so
-    /// a run that changed a file writes about that file, not the
-    /// workspace; the pack is written whole when there is none, or when
-    /// the delta and the entries no run uses any more would grow past a
-    /// quarter of it.
+    /// What this run leaves, under `secret`, where it differs from what
+    /// it found: the entries it used, and of the kinds it never consulted,
+    /// every entry found. Of the pack, those the pack lacks go into a
+    /// delta over it, so a run that changed a file writes about that file,
+    /// not the workspace; the pack is written whole when there is none, or
+    /// when the delta and the entries no run uses any more would grow past
+    /// a quarter of it. The stat index is written whole.
     #[must_use]
-    pub fn pack(self, secret: &Secret) -> Option<Written> {
+    pub fn pack(self, secret: &Secret) -> Left {
         if !self.keeps {
-            return None;
+            return Left::default();
         }
         let consulted = self.consulted.into_inner();
-        let fresh: Used = self.used.into_inner().ok()?;
-        // of the entries found, those the next pack keeps: used by this
-        // run (and not made again), or of a kind it never consulted
-        let kept = |key: &Key, kind: Kind, used: &AtomicBool| {
-            !fresh.contains_key(key)
-                && (used.load(Ordering::Relaxed) || consulted & kind.bit() == 0)
+        let Ok(fresh) = self.used.into_inner() else {
+            return Left::default();
         };
-        // an entry's size in a pack: its key, kind and length, and value
-        let fresh_len: usize = fresh
-            .values()
-            .map(|(_, bytes)| ENTRY + bytes.as_ref().map_or(0, Vec::len))
-            .sum();
-        let mut waste = 0;
-        // what the delta found carries on to the next
-        let mut carried: Vec<(Key, Kind)> = Vec::new();
-        let mut delta_len = fresh_len;
-        #[expect(
-            clippy::iter_over_hash_type,
-            reason = "sums, and a list the delta sorts by key"
-        )]
-        for (key, (kind, start, len, used)) in &self.found.index {
-            if !kept(key, *kind, used) {
-                if !fresh.contains_key(key) {
-                    waste += ENTRY + len;
-                }
-            } else if *start >= self.found.base_len {
-                carried.push((*key, *kind));
-                delta_len += ENTRY + len;
-            }
+        let (stats, fresh): (Used, Used) = fresh
+            .into_iter()
+            .partition(|(_, (kind, _))| *kind == Kind::Stat);
+        Left {
+            pack: self
+                .whole
+                .then(|| left_pack(&self.found, fresh, consulted, secret))
+                .flatten(),
+            stats: left_stats(&self.stats, stats, consulted, secret),
         }
-        let limit = self.found.base_len / SLACK;
-        if fresh_len == 0 && waste <= limit {
-            return None;
+    }
+}
+
+/// Of the entries found, whether the next pack keeps one: used by this
+/// run (and not made again), or of a kind it never consulted.
+fn kept(fresh: &Used, consulted: u8, key: &Key, kind: Kind, used: &AtomicBool) -> bool {
+    !fresh.contains_key(key) && (used.load(Ordering::Relaxed) || consulted & kind.bit() == 0)
+}
+
+/// The stat index a run leaves, when it differs from the one found.
+fn left_stats(found: &Pack, fresh: Used, consulted: u8, secret: &Secret) -> Option<Vec<u8>> {
+    let mut entries = fresh;
+    let before = entries.len();
+    let mut dropped = false;
+    #[expect(clippy::iter_over_hash_type, reason = "into a map sorted by key")]
+    for (key, (kind, _, _, used)) in &found.index {
+        if kept(&entries, consulted, key, *kind, used) {
+            entries.insert(*key, (*kind, None));
+        } else if !entries.contains_key(key) {
+            dropped = true;
         }
-        match self.found.mac {
-            Some(over) if delta_len + waste <= limit => {
-                let mut delta = fresh;
-                delta.extend(carried.into_iter().map(|(key, kind)| (key, (kind, None))));
-                Some(Written::Delta(self.found.write(&delta, over, secret)?))
+    }
+    (before > 0 || dropped)
+        .then(|| found.write(&entries, [0; 32], secret))
+        .flatten()
+}
+
+/// The pack a run leaves, when it differs from the one found.
+fn left_pack(found: &Pack, fresh: Used, consulted: u8, secret: &Secret) -> Option<Written> {
+    let kept = |key: &Key, kind: Kind, used: &AtomicBool| kept(&fresh, consulted, key, kind, used);
+    // an entry's size in a pack: its key, kind and length, and value
+    let fresh_len: usize = fresh
+        .values()
+        .map(|(_, bytes)| ENTRY + bytes.as_ref().map_or(0, Vec::len))
+        .sum();
+    let mut waste = 0;
+    // what the delta found carries on to the next
+    let mut carried: Vec<(Key, Kind)> = Vec::new();
+    let mut delta_len = fresh_len;
+    #[expect(
+        clippy::iter_over_hash_type,
+        reason = "sums, and a list the delta sorts by key"
+    )]
+    for (key, (kind, start, len, used)) in &found.index {
+        if !kept(key, *kind, used) {
+            if !fresh.contains_key(key) {
+                waste += ENTRY + len;
             }
-            _ => {
-                let found: Vec<(Key, Kind)> = self
-                    .found
-                    .index
-                    .iter()
-                    .filter(|(key, (kind, _, _, used))| kept(key, *kind, used))
-                    .map(|(key, (kind, _, _, _))| (*key, *kind))
-                    .collect();
-                let mut entries = fresh;
-                entries.extend(found.into_iter().map(|(key, kind)| (key, (kind, None))));
-                Some(Written::Whole(self.found.write(&entries, [0; 32], secret)?))
-            }
+        } else if *start >= found.base_len {
+            carried.push((*key, *kind));
+            delta_len += ENTRY + len;
+        }
+    }
+    let limit = found.base_len / SLACK;
+    if fresh_len == 0 && waste <= limit {
+        return None;
+    }
+    match found.mac {
+        Some(over) if delta_len + waste <= limit => {
+            let mut delta = fresh;
+            delta.extend(carried.into_iter().map(|(key, kind)| (key, (kind, None))));
+            Some(Written::Delta(found.write(&delta, over, secret)?))
+        }
+        _ => {
+            let still: Vec<(Key, Kind)> = found
+                .index
+                .iter()
+                .filter(|(key, (kind, _, _, used))| kept(key, *kind, used))
+                .map(|(key, (kind, _, _, _))| (*key, *kind))
+                .collect();
+            let mut entries = fresh;
+            entries.extend(still.into_iter().map(|(key, kind)| (key, (kind, None))));
+            Some(Written::Whole(found.write(&entries, [0; 32], secret)?))
         }
     }
 }
@@ -737,7 +837,14 @@ mod tests {
     const SECRET: Secret = [7; 32];
 
     fn session(found: Pack) -> Session {
-        Session::new(Path::new(""), Some(SECRET), true, found)
+        Session::new(
+            Path::new(""),
+            Some(SECRET),
+            true,
+            found,
+            Pack::default(),
+            true,
+        )
     }
 
     /// The pack a run writes whole.
@@ -758,7 +865,7 @@ mod tests {
         for k in &keys {
             s.put(*k, &node());
         }
-        let base = whole(s.pack(&SECRET));
+        let base = whole(s.pack(&SECRET).pack);
         // every entry used and one made: a delta holding the new one
         let s = session(Pack::read(base.clone(), &SECRET).unwrap());
         for k in &keys {
@@ -766,7 +873,7 @@ mod tests {
         }
         let extra = text_key("agent: new", Budget::default());
         s.put(extra, &node());
-        let Some(Written::Delta(delta)) = s.pack(&SECRET) else {
+        let Some(Written::Delta(delta)) = s.pack(&SECRET).pack else {
             panic!("not a delta")
         };
         assert!(delta.len() < base.len() / 4);
@@ -781,7 +888,7 @@ mod tests {
         // a delta over another pack, or damaged, or another user's, is not read
         let other = session(Pack::default());
         other.put(keys[0], &node());
-        let mut pack = Pack::read(whole(other.pack(&SECRET)), &SECRET).unwrap();
+        let mut pack = Pack::read(whole(other.pack(&SECRET).pack), &SECRET).unwrap();
         pack.add_delta(&delta, &SECRET);
         assert_eq!(session(pack).get(&extra), None);
         let mut damaged = delta.clone();
@@ -797,14 +904,14 @@ mod tests {
         for k in keys.iter().chain([&extra]) {
             assert!(s.get(k).is_some());
         }
-        assert_eq!(s.pack(&SECRET), None);
+        assert_eq!(s.pack(&SECRET).pack, None);
         // half the entries no longer used: the pack is written whole,
         // with what is used alone
         let s = session(with_delta());
         for k in keys[..10].iter().chain([&extra]) {
             assert!(s.get(k).is_some());
         }
-        let s = session(Pack::read(whole(s.pack(&SECRET)), &SECRET).unwrap());
+        let s = session(Pack::read(whole(s.pack(&SECRET).pack), &SECRET).unwrap());
         assert_eq!(s.found.index.len(), 11);
         assert_eq!(s.get(&extra), Some(node()));
         assert_eq!(s.get(&keys[19]), None);
@@ -815,12 +922,12 @@ mod tests {
         let k = text_key("agent: [1.5, -7]", Budget::default());
         let s = session(Pack::default());
         s.put(k, &node());
-        let bytes = whole(s.pack(&SECRET));
+        let bytes = whole(s.pack(&SECRET).pack);
         let s = session(Pack::read(bytes.clone(), &SECRET).unwrap());
         assert_eq!(s.get(&k), Some(node()));
         assert_eq!(s.get(&text_key("agent: x", Budget::default())), None);
         // the same entries, all hit: nothing to write
-        assert!(s.pack(&SECRET).is_none());
+        assert!(s.pack(&SECRET).pack.is_none());
         // any byte changed, or any cut, and the pack is not read
         for at in [0, 9, bytes.len() / 2, bytes.len() - 1] {
             let mut damaged = bytes.clone();
@@ -840,7 +947,7 @@ mod tests {
         let s = session(Pack::default());
         s.put(doc, &node());
         s.put_bytes(Kind::Shape, shape, b"permit".to_vec());
-        let bytes = whole(s.pack(&SECRET));
+        let bytes = whole(s.pack(&SECRET).pack);
         let reopen = || session(Pack::read(bytes.clone(), &SECRET).unwrap());
         // a kind is its own: the same key under another kind is a miss
         let s = reopen();
@@ -849,11 +956,11 @@ mod tests {
         // reading documents only, as `nhi build` does: the shapes stay
         let s = reopen();
         assert_eq!(s.get(&doc), Some(node()));
-        assert!(s.pack(&SECRET).is_none(), "nothing changed");
+        assert!(s.pack(&SECRET).pack.is_none(), "nothing changed");
         // a run that consulted documents and used none drops them alone
         let s = reopen();
         assert_eq!(s.get(&text_key("agent: x", Budget::default())), None);
-        let left = session(Pack::read(whole(s.pack(&SECRET)), &SECRET).unwrap());
+        let left = session(Pack::read(whole(s.pack(&SECRET).pack), &SECRET).unwrap());
         assert_eq!(left.get(&doc), None);
         assert_eq!(
             left.get_bytes(Kind::Shape, &shape).as_deref(),
@@ -874,7 +981,7 @@ mod tests {
         memory.put(k, &node());
         assert_eq!(memory.get(&k), Some(node()));
         assert!(!memory.keeps());
-        assert!(memory.pack(&SECRET).is_none());
+        assert!(memory.pack(&SECRET) == Left::default());
     }
 
     #[test]
