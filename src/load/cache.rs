@@ -732,20 +732,24 @@ fn kept(fresh: &Used, consulted: u8, key: &Key, kind: Kind, used: &AtomicBool) -
 
 /// The stat index a run leaves, when it differs from the one found.
 fn left_stats(found: &Pack, fresh: Used, consulted: u8, secret: &Secret) -> Option<Vec<u8>> {
-    let mut entries = fresh;
-    let before = entries.len();
-    let mut dropped = false;
-    #[expect(clippy::iter_over_hash_type, reason = "into a map sorted by key")]
-    for (key, (kind, _, _, used)) in &found.index {
-        if kept(&entries, consulted, key, *kind, used) {
-            entries.insert(*key, (*kind, None));
-        } else if !entries.contains_key(key) {
-            dropped = true;
-        }
+    let still = |key: &Key, kind: Kind, used: &AtomicBool| kept(&fresh, consulted, key, kind, used);
+    // (looked at before anything is copied: most runs change nothing)
+    let dropped = found
+        .index
+        .iter()
+        .any(|(key, (kind, _, _, used))| !fresh.contains_key(key) && !still(key, *kind, used));
+    if fresh.is_empty() && !dropped {
+        return None;
     }
-    (before > 0 || dropped)
-        .then(|| found.write(&entries, [0; 32], secret))
-        .flatten()
+    let entries: Vec<(Key, Kind)> = found
+        .index
+        .iter()
+        .filter(|(key, (kind, _, _, used))| still(key, *kind, used))
+        .map(|(key, (kind, _, _, _))| (*key, *kind))
+        .collect();
+    let mut all = fresh;
+    all.extend(entries.into_iter().map(|(key, kind)| (key, (kind, None))));
+    found.write(&all, [0; 32], secret)
 }
 
 /// The pack a run leaves, when it differs from the one found.
