@@ -36,7 +36,9 @@
 //!
 //! * `nhi build --out <fresh folder>`, the same binary end to end, each run
 //!   into a new empty folder: its time, peak memory and the size of what it
-//!   wrote; then `nhi build --check` against that output (it must exit 0).
+//!   wrote; then `nhi build --check` against that output (it must exit 0);
+//!   then, with the cache a build left and its output in place, `nhi
+//!   build` after one identity file changed.
 //! * Decisions, in process through the library: the workspace is checked
 //!   (`check::workspace`), rendered (`cedar::render`) and handed to
 //!   an `authorize::Authorizer`. A deterministic list of queries (for a
@@ -528,7 +530,7 @@ fn run(n: usize, runs: usize) -> Row {
         phases.validate.cell(),
         phases.fused.cell()
     );
-    let build = build::measure(n, &root, scratch, runs);
+    let build = build::measure(n, &root, &paths, scratch, runs);
     let cedar = cedar::measure(n, &root, runs);
     let can = asked(&root, &cedar.question, scratch, runs);
     // last: it commits the workspace to Git and edits it

@@ -1,11 +1,13 @@
 //! `nhi build` end to end: the release binary writes the rendered targets
 //! of the generated workspace into a fresh empty folder, then `nhi build
-//! --check` compares that folder with what it renders.
+//! --check` compares that folder with what it renders; then `nhi build`
+//! with its cache warm and its output in place, one identity file changed
+//! before each run.
 
 use std::ffi::OsStr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use crate::{Stats, TODAY, nhi_timed, rss_cell};
+use crate::{Stats, TODAY, nhi_timed, nhi_timed_with, ratio, rss_cell};
 
 /// What `nhi build` took at one size.
 pub(crate) struct Figures {
@@ -14,12 +16,22 @@ pub(crate) struct Figures {
     build: Stats,
     check: Stats,
     rss_kib: Option<u64>,
+    warm: Stats,
+    warm_rss_kib: Option<u64>,
 }
 
 /// Time `nhi -C <root> build --out <scratch>/out --today TODAY`, each run
 /// into a new empty folder, and then `nhi build --check` against the last
-/// output, which must exit 0.
-pub(crate) fn measure(n: usize, root: &Path, scratch: &Path, runs: usize) -> Figures {
+/// output, which must exit 0; then the same build with the cache warm and
+/// the output in place, one identity file of `paths` changed before each
+/// run (see [`warm`]).
+pub(crate) fn measure(
+    n: usize,
+    root: &Path,
+    paths: &[PathBuf],
+    scratch: &Path,
+    runs: usize,
+) -> Figures {
     let out = scratch.join("out");
     let args = |check: bool| {
         let mut args = vec![
@@ -59,13 +71,52 @@ pub(crate) fn measure(n: usize, root: &Path, scratch: &Path, runs: usize) -> Fig
         rss_cell(rss_kib),
         check.cell()
     );
+    let (warm, warm_rss_kib) = warm(root, &args(false), paths, scratch, runs);
+    std::fs::remove_dir_all(&out).unwrap();
+    eprintln!(
+        "  nhi build, warm, one file changed: {} (peak {})",
+        warm.cell(),
+        rss_cell(warm_rss_kib)
+    );
     Figures {
         n,
         megabytes: bytes as f64 / 1e6,
         build,
         check,
         rss_kib,
+        warm,
+        warm_rss_kib,
     }
+}
+
+/// `nhi build` as a pipeline runs it after a commit that changed one
+/// identity file: one cached build fills the cache and the output folder,
+/// then each run appends a comment to one file and builds into the same
+/// folder. The file is put back and the cache removed afterwards, for the
+/// cold figures that follow.
+fn warm(
+    root: &Path,
+    args: &[&OsStr],
+    paths: &[PathBuf],
+    scratch: &Path,
+    runs: usize,
+) -> (Stats, Option<u64>) {
+    nhi_timed_with(root, args, scratch, true);
+    let file = &paths[paths.len() / 3];
+    let original = std::fs::read(file).unwrap();
+    let mut times = Vec::new();
+    let mut rss_kib: Option<u64> = None;
+    for run in 0..runs {
+        let mut edited = original.clone();
+        edited.extend_from_slice(format!("# build {run}\n").as_bytes());
+        std::fs::write(file, edited).unwrap();
+        let (t, r) = nhi_timed_with(root, args, scratch, true);
+        times.push(t);
+        rss_kib = rss_kib.max(r);
+    }
+    std::fs::write(file, original).unwrap();
+    std::fs::remove_dir_all(root.join(".nhi")).unwrap();
+    (Stats::of(times), rss_kib)
 }
 
 /// The files under `dir` and their total size in bytes.
@@ -93,22 +144,27 @@ pub(crate) fn table(rows: &[&Figures], cores: usize, runs: usize) {
     println!(
         "`nhi build` end to end, the release binary on {cores} cores, median of {runs} runs \
          (fastest in parentheses): check, render every target, verify the Cedar and write \
-         a fresh empty output folder; `nhi build --check` renders again and compares with \
-         that folder (up to date: exit 0)."
+         a fresh empty output folder, with no cache; `nhi build --check` renders again and \
+         compares with that folder (up to date: exit 0); then, with the cache a build left \
+         and its output in place, `nhi build` after one identity file changed (a comment \
+         appended)."
     );
     println!();
     println!(
-        "| identities | output (MB) | `nhi build` ({cores} cores) | `nhi build --check` | peak RSS of build |"
+        "| identities | output (MB) | `nhi build` ({cores} cores) | `nhi build --check` | peak RSS of build | `nhi build`, warm, one file changed | warm ÷ cold | peak RSS warm |"
     );
-    println!("|---:|---:|---:|---:|---:|");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
     for r in rows {
         println!(
-            "| {} | {:.1} | {} | {} | {} |",
+            "| {} | {:.1} | {} | {} | {} | {} | {} | {} |",
             r.n,
             r.megabytes,
             r.build.cell(),
             r.check.cell(),
             rss_cell(r.rss_kib),
+            r.warm.cell(),
+            ratio(r.warm, r.build),
+            rss_cell(r.warm_rss_kib),
         );
     }
 }
