@@ -366,13 +366,24 @@ fn nhi_runs(root: &Path, args: &[&OsStr], scratch: &Path, runs: usize) -> (Stats
 }
 
 /// `nhi check` with the cache warm and one identity file changed, as in a
-/// pre-commit hook or an editor: one cached run fills the cache, then each
-/// run appends a comment to one file and checks. The file is put back and
-/// the cache removed afterwards, for the cold figures that follow.
+/// pre-commit hook or an editor (see [`warm_runs`]).
 fn warm_check(root: &Path, paths: &[PathBuf], scratch: &Path, runs: usize) -> (Stats, Option<u64>) {
-    let check = [OsStr::new("check")];
-    nhi_timed_with(root, &check, scratch, true);
     let file = &paths[paths.len() / 2];
+    warm_runs(root, &[OsStr::new("check")], file, scratch, runs)
+}
+
+/// `nhi <args>` with the cache warm and one identity file changed: one
+/// cached run fills the cache, then each run appends a comment to `file`
+/// and runs again. The file is put back and the cache removed afterwards,
+/// for the cold figures that follow.
+fn warm_runs(
+    root: &Path,
+    args: &[&OsStr],
+    file: &Path,
+    scratch: &Path,
+    runs: usize,
+) -> (Stats, Option<u64>) {
+    nhi_timed_with(root, args, scratch, true);
     let original = std::fs::read(file).unwrap();
     let mut times = Vec::new();
     let mut rss_kib: Option<u64> = None;
@@ -380,7 +391,7 @@ fn warm_check(root: &Path, paths: &[PathBuf], scratch: &Path, runs: usize) -> (S
         let mut edited = original.clone();
         edited.extend_from_slice(format!("# edit {run}\n").as_bytes());
         std::fs::write(file, edited).unwrap();
-        let (t, r) = nhi_timed_with(root, &check, scratch, true);
+        let (t, r) = nhi_timed_with(root, args, scratch, true);
         times.push(t);
         rss_kib = rss_kib.max(r);
     }

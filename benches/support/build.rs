@@ -7,7 +7,7 @@
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
-use crate::{Stats, TODAY, nhi_timed, nhi_timed_with, ratio, rss_cell};
+use crate::{Stats, TODAY, nhi_timed, ratio, rss_cell, warm_runs};
 
 /// What `nhi build` took at one size.
 pub(crate) struct Figures {
@@ -90,10 +90,8 @@ pub(crate) fn measure(
 }
 
 /// `nhi build` as a pipeline runs it after a commit that changed one
-/// identity file: one cached build fills the cache and the output folder,
-/// then each run appends a comment to one file and builds into the same
-/// folder. The file is put back and the cache removed afterwards, for the
-/// cold figures that follow.
+/// identity file: the cache a build left and the output folder in place
+/// (see [`warm_runs`]).
 fn warm(
     root: &Path,
     args: &[&OsStr],
@@ -101,22 +99,7 @@ fn warm(
     scratch: &Path,
     runs: usize,
 ) -> (Stats, Option<u64>) {
-    nhi_timed_with(root, args, scratch, true);
-    let file = &paths[paths.len() / 3];
-    let original = std::fs::read(file).unwrap();
-    let mut times = Vec::new();
-    let mut rss_kib: Option<u64> = None;
-    for run in 0..runs {
-        let mut edited = original.clone();
-        edited.extend_from_slice(format!("# build {run}\n").as_bytes());
-        std::fs::write(file, edited).unwrap();
-        let (t, r) = nhi_timed_with(root, args, scratch, true);
-        times.push(t);
-        rss_kib = rss_kib.max(r);
-    }
-    std::fs::write(file, original).unwrap();
-    std::fs::remove_dir_all(root.join(".nhi")).unwrap();
-    (Stats::of(times), rss_kib)
+    warm_runs(root, args, &paths[paths.len() / 3], scratch, runs)
 }
 
 /// The files under `dir` and their total size in bytes.

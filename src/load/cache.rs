@@ -373,6 +373,15 @@ impl Pack {
         Some(out)
     }
 
+    /// The key and kind of each entry `keep` keeps.
+    fn kept(&self, keep: impl Fn(&Key, Kind, &AtomicBool) -> bool) -> Vec<(Key, Kind)> {
+        self.index
+            .iter()
+            .filter(|(key, (kind, _, _, used))| keep(key, *kind, used))
+            .map(|(key, (kind, _, _, _))| (*key, *kind))
+            .collect()
+    }
+
     fn get(&self, key: &Key) -> Option<(Kind, &[u8])> {
         let &(kind, start, len, _) = self.index.get(key)?;
         Some((kind, self.bytes.get(start..start + len)?))
@@ -741,12 +750,7 @@ fn left_stats(found: &Pack, fresh: Used, consulted: u8, secret: &Secret) -> Opti
     if fresh.is_empty() && !dropped {
         return None;
     }
-    let entries: Vec<(Key, Kind)> = found
-        .index
-        .iter()
-        .filter(|(key, (kind, _, _, used))| still(key, *kind, used))
-        .map(|(key, (kind, _, _, _))| (*key, *kind))
-        .collect();
+    let entries = found.kept(still);
     let mut all = fresh;
     all.extend(entries.into_iter().map(|(key, kind)| (key, (kind, None))));
     found.write(&all, [0; 32], secret)
@@ -789,12 +793,7 @@ fn left_pack(found: &Pack, fresh: Used, consulted: u8, secret: &Secret) -> Optio
             Some(Written::Delta(found.write(&delta, over, secret)?))
         }
         _ => {
-            let still: Vec<(Key, Kind)> = found
-                .index
-                .iter()
-                .filter(|(key, (kind, _, _, used))| kept(key, *kind, used))
-                .map(|(key, (kind, _, _, _))| (*key, *kind))
-                .collect();
+            let still = found.kept(kept);
             let mut entries = fresh;
             entries.extend(still.into_iter().map(|(key, kind)| (key, (kind, None))));
             Some(Written::Whole(found.write(&entries, [0; 32], secret)?))
