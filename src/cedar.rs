@@ -287,13 +287,13 @@ fn schema_of(model: &Model) -> SchemaDoc {
         keys.extend(identity.context.attributes.keys().map(String::as_str));
         for g in &identity.allowed {
             keys.extend(g.conditions.keys().map(String::as_str));
-            if g.approval.is_some() {
+            if g.terms().approval.is_some() {
                 keys.insert(context::APPROVED_BY);
             }
-            if g.valid_from.is_some() || g.valid_until.is_some() {
+            if g.terms().valid_from.is_some() || g.terms().valid_until.is_some() {
                 keys.insert(context::NOW);
             }
-            if g.valid_for.is_some() {
+            if g.terms().valid_for.is_some() {
                 keys.extend([context::NOW, context::APPROVED_AT]);
             }
         }

@@ -6,6 +6,7 @@
 //! positive number of seconds, a [`Date`] a calendar date. Every value that a
 //! later diagnostic may point at keeps its [`Spanned`] place.
 
+use litemap::LiteMap;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::PathBuf;
@@ -295,13 +296,52 @@ pub struct Auth {
     pub loc: Loc,
 }
 
+/// Attributes and the values each accepts (any of), sorted by attribute:
+/// a grant's `where`, a context's other attributes.
+pub type Attributes = LiteMap<String, Vec<Spanned<String>>>;
+
 /// An allowed action, possibly narrowed by attribute conditions.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Grant {
     /// The action.
     pub action: Spanned<String>,
     /// `where`: attribute → accepted values (any of).
-    pub conditions: BTreeMap<String, Vec<Spanned<String>>>,
+    pub conditions: Attributes,
+    /// Its approval and time window, when it has either: most grants have
+    /// neither, and a grant stays small without them.
+    pub terms: Option<Box<Terms>>,
+}
+
+impl Grant {
+    /// A grant of `action` under `conditions` and `terms`.
+    #[must_use]
+    pub fn new(action: Spanned<String>, conditions: Attributes, terms: Terms) -> Self {
+        Self {
+            action,
+            conditions,
+            terms: (terms != NO_TERMS).then(|| Box::new(terms)),
+        }
+    }
+
+    /// Its approval and time window (none of either when it has no terms).
+    #[must_use]
+    pub fn terms(&self) -> &Terms {
+        self.terms.as_deref().unwrap_or(&NO_TERMS)
+    }
+}
+
+/// The terms of a grant that is neither approved nor time-boxed.
+static NO_TERMS: Terms = Terms {
+    approval: None,
+    valid_from: None,
+    valid_until: None,
+    valid_for: None,
+    malformed_window: false,
+};
+
+/// When an allowed action holds: the approval it needs and its time window.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Terms {
     /// The team that must approve each request, if any.
     pub approval: Option<Spanned<String>>,
     /// When the grant starts to hold (`valid_from`).
@@ -325,7 +365,7 @@ pub struct Context {
     /// Kubernetes namespaces (`None`: any; an empty list accepts none).
     pub namespaces: Option<Vec<Spanned<String>>>,
     /// Other attributes.
-    pub attributes: BTreeMap<String, Vec<Spanned<String>>>,
+    pub attributes: Attributes,
 }
 
 impl Context {
@@ -437,7 +477,7 @@ pub struct Identity {
     /// Risk tier.
     pub risk_tier: Option<Spanned<RiskTier>>,
     /// Labels.
-    pub labels: BTreeMap<String, Spanned<String>>,
+    pub labels: LiteMap<String, Spanned<String>>,
     /// Lifecycle state.
     pub state: Spanned<State>,
     /// Lint rules it is exempt from.

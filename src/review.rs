@@ -255,7 +255,7 @@ fn row<'a>(identity: &'a Identity, db: &SourceDb, today: Date, days: u32) -> Row
         file: db.display_path(identity.file),
         expired_grants: lifecycle::expired_grants(identity, today)
             .filter_map(|g| {
-                let until = g.valid_until.as_ref()?;
+                let until = g.terms().valid_until.as_ref()?;
                 Some(ExpiredGrant {
                     action: &g.action.value,
                     ended: time_text(until.value),

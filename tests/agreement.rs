@@ -170,7 +170,7 @@ fn home(identity: &Identity, action: &str, platform: Platform) -> Ctx {
             }
         }
         // a target that cannot ask for the approval sees it given
-        if let Some(team) = &grant.approval {
+        if let Some(team) = &grant.terms().approval {
             out.insert(
                 nhi::vocabulary::context::APPROVED_BY.to_owned(),
                 team.value.clone(),
@@ -178,15 +178,15 @@ fn home(identity: &Identity, action: &str, platform: Platform) -> Ctx {
         }
         // a time-boxed grant is asked about inside its window, approved
         // at that instant
-        let (from, until) = (&grant.valid_from, &grant.valid_until);
-        if from.is_some() || until.is_some() || grant.valid_for.is_some() {
+        let (from, until) = (&grant.terms().valid_from, &grant.terms().valid_until);
+        if from.is_some() || until.is_some() || grant.terms().valid_for.is_some() {
             let inside = match (from, until) {
                 (Some(f), _) => f.value,
                 (None, Some(u)) => u.value - jiff::SignedDuration::from_secs(1),
                 (None, None) => time(NOW_DEFAULT),
             };
             out.insert(NOW.to_owned(), time_text(inside));
-            if grant.valid_for.is_some() {
+            if grant.terms().valid_for.is_some() {
                 out.insert(APPROVED_AT.to_owned(), time_text(inside));
             }
         }

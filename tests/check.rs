@@ -1219,7 +1219,7 @@ fn a_time_window_must_hold_at_some_time_and_count_from_an_approval() {
     // turns `restart_service` into standing access
     let swapped = &c.model.identities["swapped"];
     let grant = nhi::analyse::grant_of(swapped, "restart_service").unwrap();
-    assert!(grant.malformed_window);
+    assert!(grant.terms().malformed_window);
     assert!(
         nhi::analyse::conditions(swapped, grant)
             .iter()
@@ -1230,6 +1230,7 @@ fn a_time_window_must_hold_at_some_time_and_count_from_an_approval() {
     let restart = nhi::analyse::grant_of(incident, "restart_service").unwrap();
     assert_eq!(
         restart
+            .terms()
             .valid_until
             .as_ref()
             .map(|t| nhi::model::time_text(t.value)),

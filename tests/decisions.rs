@@ -29,7 +29,7 @@ use nhi::check;
 use nhi::load::{self, LoadOptions};
 use nhi::model::{
     Auth, AuthMethod, Context, Delegation, Grant, Identity, Kind, Model, Name, Provenance, Spanned,
-    State,
+    State, Terms,
 };
 use nhi::source::{Loc, SourceDb};
 
@@ -497,10 +497,10 @@ fn home(identity: &Identity) -> BTreeMap<String, String> {
     }
     // inside the first time window, approved at that instant
     for g in &identity.allowed {
-        let inside = match (&g.valid_from, &g.valid_until) {
+        let inside = match (&g.terms().valid_from, &g.terms().valid_until) {
             (Some(f), _) => Some(f.value),
             (None, Some(u)) => Some(u.value - jiff::SignedDuration::from_secs(1)),
-            (None, None) => g.valid_for.as_ref().map(|_| time(TIMES[1])),
+            (None, None) => g.terms().valid_for.as_ref().map(|_| time(TIMES[1])),
         };
         if let Some(t) = inside {
             let t = nhi::model::time_text(t);
@@ -745,18 +745,21 @@ fn identity(i: usize, s: &Spec, count: usize) -> Identity {
             .iter()
             .map(|(a, narrowing, window)| {
                 let (from, until, valid_for) = window.unwrap_or_default();
-                Grant {
-                    action: sp(ACTIONS[*a].to_owned()),
-                    conditions: narrowing
+                Grant::new(
+                    sp(ACTIONS[*a].to_owned()),
+                    narrowing
                         .iter()
                         .map(|(k, vs)| (KEYS[*k].to_owned(), values(vs, &VALUES)))
                         .collect(),
-                    approval: None,
-                    valid_from: from.map(|t| sp(time(TIMES[t]))),
-                    valid_until: until.map(|t| sp(time(TIMES[t]))),
-                    valid_for: valid_for.map(|d| sp(nhi::model::Duration::from_secs(DURATIONS[d]))),
-                    malformed_window: false,
-                }
+                    Terms {
+                        approval: None,
+                        valid_from: from.map(|t| sp(time(TIMES[t]))),
+                        valid_until: until.map(|t| sp(time(TIMES[t]))),
+                        valid_for: valid_for
+                            .map(|d| sp(nhi::model::Duration::from_secs(DURATIONS[d]))),
+                        malformed_window: false,
+                    },
+                )
             })
             .collect(),
         forbidden: values(&s.forbidden, &ACTIONS),
@@ -797,7 +800,7 @@ fn identity(i: usize, s: &Spec, count: usize) -> Identity {
             .collect(),
         provenance: Provenance::default(),
         risk_tier: None,
-        labels: BTreeMap::new(),
+        labels: Default::default(),
         state: sp([State::Active, State::Suspended, State::Revoked][s.state]),
         suppressions: Vec::new(),
         unreadable: std::collections::BTreeSet::new(),

@@ -219,16 +219,17 @@ pub fn written(identity: &Identity, grant: &Grant, key: &str) -> Option<Loc> {
         return first(values);
     }
     match key {
-        APPROVED_BY => return grant.approval.as_ref().map(|a| a.loc),
+        APPROVED_BY => return grant.terms().approval.as_ref().map(|a| a.loc),
         // the end is what lapses, so what a reader looks for first
         NOW => {
             return grant
+                .terms()
                 .valid_until
                 .as_ref()
                 .map(|t| t.loc)
-                .or_else(|| grant.valid_from.as_ref().map(|t| t.loc));
+                .or_else(|| grant.terms().valid_from.as_ref().map(|t| t.loc));
         }
-        APPROVED_AT => return grant.valid_for.as_ref().map(|d| d.loc),
+        APPROVED_AT => return grant.terms().valid_for.as_ref().map(|d| d.loc),
         _ => {}
     }
     context_written(identity, key)
@@ -270,6 +271,7 @@ pub fn where_checks(grant: &Grant) -> Vec<Check> {
         .map(|(key, values)| Check::new(key, values.iter().map(|v| &v.value)))
         .chain(
             grant
+                .terms()
                 .approval
                 .iter()
                 .map(|team| Check::new(APPROVED_BY, [&team.value])),
@@ -281,18 +283,18 @@ pub fn where_checks(grant: &Grant) -> Vec<Check> {
 /// The checks a grant's time window adds: `now` in it, and `approved_at`
 /// recent enough.
 fn window_checks(grant: &Grant) -> impl Iterator<Item = Check> {
-    let from = grant.valid_from.as_ref().map(|t| t.value);
-    let until = grant.valid_until.as_ref().map(|t| t.value);
+    let from = grant.terms().valid_from.as_ref().map(|t| t.value);
+    let until = grant.terms().valid_until.as_ref().map(|t| t.value);
     let between = (from.is_some() || until.is_some()).then(|| Check {
         key: NOW.to_owned(),
         test: Test::Between { from, until },
     });
-    let within = grant.valid_for.as_ref().map(|d| Check {
+    let within = grant.terms().valid_for.as_ref().map(|d| Check {
         key: APPROVED_AT.to_owned(),
         test: Test::Within(d.value),
     });
     // a window that does not parse holds at no time
-    let never = grant.malformed_window.then(|| Check {
+    let never = grant.terms().malformed_window.then(|| Check {
         key: NOW.to_owned(),
         test: Test::Between {
             from: Some(Time::MAX),

@@ -132,12 +132,14 @@ pub fn expired_grants(identity: &Identity, today: Date) -> impl Iterator<Item = 
     let start = start_of(today);
     identity.allowed.iter().filter(move |g| {
         let empty = g
+            .terms()
             .valid_from
             .as_ref()
-            .zip(g.valid_until.as_ref())
+            .zip(g.terms().valid_until.as_ref())
             .is_some_and(|(f, u)| f.value >= u.value);
         !empty
-            && g.valid_until
+            && g.terms()
+                .valid_until
                 .as_ref()
                 .zip(start)
                 .is_some_and(|(until, start)| until.value <= start)

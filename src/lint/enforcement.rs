@@ -53,7 +53,8 @@ fn too_many_names(
     out: &mut Diagnostics,
 ) {
     // a time window takes one `&&` per bound
-    let bounds = usize::from(grant.valid_from.is_some()) + usize::from(grant.valid_until.is_some());
+    let bounds = usize::from(grant.terms().valid_from.is_some())
+        + usize::from(grant.terms().valid_until.is_some());
     let most = gcp::MAX_CONDITION_NAMES.saturating_sub(bounds);
     if names.len() <= most {
         return;
@@ -249,7 +250,7 @@ fn target(model: &Model, identity: &Identity, platform: Platform, out: &mut Diag
                 continue;
             }
             // and a time after no approval is SC003
-            if check.key == APPROVED_AT && grant.approval.is_none() {
+            if check.key == APPROVED_AT && grant.terms().approval.is_none() {
                 continue;
             }
             let Some(loc) = written(identity, grant, &check.key) else {

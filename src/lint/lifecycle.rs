@@ -68,7 +68,7 @@ fn review(identity: &Identity, today: Date, out: &mut Diagnostics) {
 
 fn expired_grants(identity: &Identity, today: Date, out: &mut Diagnostics) {
     for grant in lifecycle::expired_grants(identity, today) {
-        let Some(until) = &grant.valid_until else {
+        let Some(until) = &grant.terms().valid_until else {
             continue;
         };
         out.push(

@@ -61,7 +61,7 @@ pub const DELTA: &str = "delta.bin";
 /// it needs to know of every file without reading the rest.
 pub const STATS: &str = "stat.bin";
 /// What a pack starts with, its format's version in the last byte.
-const MAGIC: &[u8; 8] = b"NHIPRS\x00\x06";
+const MAGIC: &[u8; 8] = b"NHIPRS\x00\x07";
 
 /// An entry's key: the hash of nhi's version, its kind and everything its
 /// value depends on.

@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 
 use crate::diag::{Code, Diagnostic, Diagnostics, printable};
 use crate::model::{
-    Auth, AuthMethod, Context, Date, Delegation, Duration, Grant, Human, IamName, Identity, Kind,
-    KnownAs, McpGrant, Name, Provenance, RateLimits, ReviewCycle, Spanned, State, ToolGrant,
-    time_text,
+    Attributes, Auth, AuthMethod, Context, Date, Delegation, Duration, Grant, Human, IamName,
+    Identity, Kind, KnownAs, McpGrant, Name, Provenance, RateLimits, ReviewCycle, Spanned, State,
+    Terms, ToolGrant, time_text,
 };
 use crate::raw::identity::{self as raw, ActionGrant, AuthShorthand};
 use crate::raw::{Entries, OneOrMany};
@@ -312,29 +312,22 @@ fn grants(raw: Option<&[ActionGrant]>, out: &mut Diagnostics) -> Vec<Grant> {
 
 fn grant(raw: &ActionGrant, out: &mut Diagnostics) -> Grant {
     match raw {
-        ActionGrant::Name(action) => Grant {
-            action: action.clone(),
-            conditions: BTreeMap::new(),
-            approval: None,
-            valid_from: None,
-            valid_until: None,
-            valid_for: None,
-            malformed_window: false,
-        },
+        ActionGrant::Name(action) => {
+            Grant::new(action.clone(), Attributes::new(), Terms::default())
+        }
         ActionGrant::Narrowed(n) => {
             let n = &n.value;
-            let mut grant = Grant {
-                action: n.action.clone(),
-                conditions: attributes(n.condition.as_ref()),
+            let mut terms = Terms {
                 approval: n.approval.clone(),
                 valid_from: n.valid_from.as_ref().and_then(|t| parse_time(t, out)),
                 valid_until: n.valid_until.as_ref().and_then(|t| parse_time(t, out)),
                 valid_for: n.valid_for.as_ref().and_then(|d| parse_duration(d, out)),
                 malformed_window: false,
             };
-            grant.malformed_window = (n.valid_from.is_some() && grant.valid_from.is_none())
-                || (n.valid_until.is_some() && grant.valid_until.is_none())
-                || (n.valid_for.is_some() && grant.valid_for.is_none());
+            terms.malformed_window = (n.valid_from.is_some() && terms.valid_from.is_none())
+                || (n.valid_until.is_some() && terms.valid_until.is_none())
+                || (n.valid_for.is_some() && terms.valid_for.is_none());
+            let grant = Grant::new(n.action.clone(), attributes(n.condition.as_ref()), terms);
             window(&grant, out);
             grant
         }
@@ -344,7 +337,7 @@ fn grant(raw: &ActionGrant, out: &mut Diagnostics) -> Grant {
 /// A grant's time window can hold: it starts before it ends, and a time
 /// counted from an approval has an approval to count from.
 fn window(grant: &Grant, out: &mut Diagnostics) {
-    if let (Some(from), Some(until)) = (&grant.valid_from, &grant.valid_until)
+    if let (Some(from), Some(until)) = (&grant.terms().valid_from, &grant.terms().valid_until)
         && from.value >= until.value
     {
         out.push(
@@ -362,7 +355,7 @@ fn window(grant: &Grant, out: &mut Diagnostics) {
             .help("`valid_until` is the first instant the grant no longer holds: make it later than `valid_from`"),
         );
     }
-    if let (Some(valid_for), None) = (&grant.valid_for, &grant.approval) {
+    if let (Some(valid_for), None) = (&grant.terms().valid_for, &grant.terms().approval) {
         out.push(
             Diagnostic::new(
                 Code::MissingField,
@@ -377,7 +370,7 @@ fn window(grant: &Grant, out: &mut Diagnostics) {
     }
 }
 
-fn attributes(entries: Option<&Entries<OneOrMany>>) -> BTreeMap<String, Vec<Spanned<String>>> {
+fn attributes(entries: Option<&Entries<OneOrMany>>) -> Attributes {
     entries
         .iter()
         .flat_map(|e| e.iter())

@@ -163,7 +163,7 @@ fn owner(model: &Model, identity: &Identity, out: &mut Diagnostics) {
         identity
             .allowed
             .iter()
-            .filter_map(|g| g.approval.as_ref().map(|a| ("approving team", a))),
+            .filter_map(|g| g.terms().approval.as_ref().map(|a| ("approving team", a))),
     );
     for (what, team) in named {
         if !teams.contains_key(&team.value) {
@@ -189,7 +189,11 @@ fn gated(model: &Model, identity: &Identity, out: &mut Diagnostics) {
     let Some(catalogue) = &model.settings.actions else {
         return;
     };
-    for grant in identity.allowed.iter().filter(|g| g.approval.is_none()) {
+    for grant in identity
+        .allowed
+        .iter()
+        .filter(|g| g.terms().approval.is_none())
+    {
         let Some(critical) = catalogue
             .get(&grant.action.value)
             .and_then(|a| a.critical.as_ref())
