@@ -23,7 +23,7 @@ use crate::raw::{
     self, Entries, FromNode, Node, Reader, Spanned, Value, identity::IdentityFile,
     workspace::CatalogueFile,
 };
-use crate::source::{FileId, Loc, SourceDb, Span};
+use crate::source::{FileId, Loc, SourceDb, SourceFile, Span};
 
 use guard::FileBudget;
 
@@ -107,6 +107,17 @@ pub struct LoadedIdentity<T = IdentityFile> {
     pub value: Option<T>,
     /// The `agent` value, if readable, even when the rest was not.
     pub declared_name: Option<Spanned<String>>,
+}
+
+impl<T> LoadedIdentity<T> {
+    /// The file, before anything is read of it.
+    const fn of(file: FileId) -> Self {
+        Self {
+            file,
+            value: None,
+            declared_name: None,
+        }
+    }
 }
 
 /// Options of a load.
@@ -369,7 +380,7 @@ fn load_source<T: Send>(
                 .collect()
         }
     };
-    loaded.read_identities(reads, options, convert);
+    loaded.read_identities(source, reads, options, convert);
     Ok(loaded)
 }
 
@@ -605,66 +616,133 @@ impl<T: Send> Loaded<T> {
         }
     }
 
+    /// Read, parse and convert every identity file in one parallel pass,
+    /// in the order given. A file read from the disk is not held once it
+    /// is converted, unless something was found in it: its text is read
+    /// again if a later message quotes it, so that a large workspace's
+    /// texts are never all held at once.
     fn read_identities(
         &mut self,
+        source: &dyn source::Source,
         reads: Vec<(guard::Found, Read)>,
         options: LoadOptions,
         convert: Conversion<'_, '_, T>,
     ) {
-        let mut ids = Vec::with_capacity(reads.len());
-        for (f, read) in reads {
-            match read {
-                Read::Now(read, stamp) => {
-                    let file = self.db.add(f.path, Arc::from(read.text));
-                    ids.push((file, read.problem, stamp));
-                }
-                Read::Unchanged(hash, later) => {
-                    let file = self.db.add_later(f.path, hash, later);
-                    ids.push((file, None, None));
-                }
-            }
-        }
-        let db = &self.db;
-        let cache = self.cache.as_ref();
-        let results: Vec<_> = ids
-            .into_par_iter()
-            .map(|(file, problem, stamp)| {
-                // what a clean read tells is noted with its stamp
-                let noted = cache.zip(stamp).filter(|_| problem.is_none());
-                let (read, delegation) =
-                    read_identity(db, file, problem, options, convert, cache, noted.is_some());
-                if let (Some((cache, stamp)), Some(source)) = (noted, db.get(file)) {
-                    let path = source.path();
-                    cache.note(
-                        path,
-                        &stamp,
-                        source.hash(),
-                        delegation.as_ref(),
-                        options.yaml,
-                    );
-                }
-                read
+        let reads: Vec<_> = reads
+            .into_iter()
+            .map(|(f, read)| {
+                let file = match &read {
+                    Read::Unchanged(hash, later) => {
+                        self.db.add_later(f.path.clone(), *hash, later.clone())
+                    }
+                    Read::Now(..) | Read::Pending(_) => self.db.reserve(f.path.clone()),
+                };
+                (file, f, read)
             })
             .collect();
-        for (identity, diagnostics, redact) in results {
+        let pass = Pass {
+            source,
+            db: &self.db,
+            cache: self.cache.as_ref(),
+            options,
+            convert,
+        };
+        let results: Vec<_> = reads
+            .into_par_iter()
+            .map(|(file, found, read)| pass.identity(file, &found, read))
+            .collect();
+        for ((identity, diagnostics, redact), read) in results {
+            if let Some(read) = read {
+                self.db.fill(identity.file, read);
+            }
             self.finish(identity.file, diagnostics, &redact);
             self.identities.push(identity);
         }
     }
 }
 
+/// What the load's pass over the identity files reads with.
+struct Pass<'a, T> {
+    source: &'a dyn source::Source,
+    db: &'a SourceDb,
+    cache: Option<&'a cache::Session>,
+    options: LoadOptions,
+    convert: Conversion<'a, 'a, T>,
+}
+
+impl<T> Pass<'_, T> {
+    /// Read the identity file `file` (unless the cache knows it unchanged),
+    /// parse and convert it: what it gave, and its text, if read now, to
+    /// hold — or only its hash, when nothing was found in it and the
+    /// source can read it again.
+    fn identity(
+        &self,
+        file: FileId,
+        found: &guard::Found,
+        read: Read,
+    ) -> (ReadOne<T>, Option<SourceFile>) {
+        let options = self.options;
+        let (read, stamp) = match read {
+            Read::Unchanged(..) => (None, None),
+            Read::Now(read, stamp) => (Some(read), stamp),
+            Read::Pending(stamp) => (Some(self.source.read(found, options.files)), stamp),
+        };
+        let (text, problem) = read.map_or((None, None), |r| {
+            let text = SourceFile::new(found.path.clone(), Arc::from(r.text));
+            (Some(text), r.problem)
+        });
+        let unread = problem.is_some();
+        let Some(held) = text.as_ref().or_else(|| self.db.get(file)) else {
+            return (
+                (LoadedIdentity::of(file), Diagnostics::new(), Vec::new()),
+                text,
+            );
+        };
+        // what a clean read tells is noted with its stamp
+        let noted = self.cache.zip(stamp).filter(|_| !unread);
+        let (one, delegation) = read_identity(
+            (self.db, file, held),
+            problem,
+            options,
+            self.convert,
+            self.cache,
+            noted.is_some(),
+        );
+        if let Some((cache, stamp)) = noted {
+            let told = delegation.as_ref();
+            cache.note(held.path(), &stamp, held.hash(), told, options.yaml);
+        }
+        let (_, diagnostics, redact) = &one;
+        let quiet = !unread && diagnostics.is_empty() && redact.is_empty();
+        let text = text.map(|text| match self.source.later(found, options.files) {
+            Some(later) if quiet => {
+                // the caches know a file by the hash of what was read
+                if self.cache.is_some() {
+                    let _ = text.hash();
+                }
+                text.forget(later)
+            }
+            _ => text,
+        });
+        (one, text)
+    }
+}
+
 /// An identity file as the load found it.
 enum Read {
-    /// Read now, with its stamp when the source gives one.
+    /// Read already, with its stamp when the source gives one.
     Now(guard::ReadFile, Option<source::Stamp>),
+    /// To read in the load's pass, with its stamp when the source gives
+    /// one.
+    Pending(Option<source::Stamp>),
     /// Unchanged since a run that read it: the hash of its text, and how
     /// to read it if something asks.
     Unchanged([u8; 32], crate::source::ReadLater),
 }
 
-/// Read an identity file, unless the cache knows it has not changed since
-/// a run read it: then only its hash is known, and it is read when (if
-/// ever) its text is asked for.
+/// How an identity file is to be read: in the load's pass, unless the
+/// cache knows it has not changed since a run read it: then only its hash
+/// is known, and it is read when (if ever) its text is asked for.
 fn read_or_recall(
     source: &dyn source::Source,
     file: &guard::Found,
@@ -678,7 +756,7 @@ fn read_or_recall(
     {
         return Read::Unchanged(hash, later);
     }
-    Read::Now(source.read(file, options.files), stamp)
+    Read::Pending(stamp)
 }
 
 struct Parsed {
@@ -703,7 +781,7 @@ impl Parsed {
 /// that parsed cleanly before, with no secret in it).
 fn parse_file(
     file: FileId,
-    source: &crate::source::SourceFile,
+    source: &SourceFile,
     options: LoadOptions,
     cache: Option<&cache::Session>,
 ) -> Parsed {
@@ -725,7 +803,7 @@ fn parse_file(
     parsed
 }
 
-fn parse_text(file: FileId, source: &crate::source::SourceFile, options: LoadOptions) -> Parsed {
+fn parse_text(file: FileId, source: &SourceFile, options: LoadOptions) -> Parsed {
     let mut diagnostics = Diagnostics::new();
     // what the raw text holds is masked before the parser sees it
     let mut redact = secrets::scan_text(file, source.text(), &mut diagnostics);
@@ -767,22 +845,14 @@ type ReadOne<T> = (LoadedIdentity<T>, Diagnostics, Vec<(Span, String)>);
 /// converts to; with `tell`, also what its text tells of its delegations
 /// (see [`involve::Delegation`]), when that can be told.
 fn read_identity<T>(
-    db: &SourceDb,
-    file: FileId,
+    (db, file, source): (&SourceDb, FileId, &SourceFile),
     problem: Option<guard::Problem>,
     options: LoadOptions,
     (convert, keep): Conversion<'_, '_, T>,
     cache: Option<&cache::Session>,
     tell: bool,
 ) -> (ReadOne<T>, Option<involve::Delegation>) {
-    let mut identity = LoadedIdentity {
-        file,
-        value: None,
-        declared_name: None,
-    };
-    let Some(source) = db.get(file) else {
-        return ((identity, Diagnostics::new(), Vec::new()), None);
-    };
+    let mut identity = LoadedIdentity::of(file);
     if let Some(problem) = problem {
         // a file that cannot be parsed is still shown: not its secrets
         let mut diagnostics = Diagnostics::new();
@@ -834,7 +904,7 @@ fn read_identity<T>(
 
 /// The key of what a conversion made of a file: its path and text, and
 /// the YAML budgets it was parsed under.
-fn checked_key(source: &crate::source::SourceFile, options: LoadOptions) -> cache::Key {
+fn checked_key(source: &SourceFile, options: LoadOptions) -> cache::Key {
     let mut hasher = cache::hasher(cache::Kind::Checked);
     cache::limits(&mut hasher, options.yaml);
     cache::field(&mut hasher, source.path().as_os_str().as_encoded_bytes());

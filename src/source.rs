@@ -186,13 +186,27 @@ impl std::fmt::Debug for SourceFile {
 }
 
 impl SourceFile {
-    fn new(path: PathBuf, text: Arc<str>) -> Self {
+    /// A file read now, with its text.
+    pub(crate) fn new(path: PathBuf, text: Arc<str>) -> Self {
         Self {
             path,
             text: OnceLock::from(text),
             later: None,
             line_starts: OnceLock::new(),
             hash: OnceLock::new(),
+        }
+    }
+
+    /// The file without its text, which `later` reads again if anything
+    /// asks for it: the hash stays, if it was computed.
+    #[must_use]
+    pub(crate) fn forget(self, later: ReadLater) -> Self {
+        Self {
+            path: self.path,
+            text: OnceLock::new(),
+            later: Some(later),
+            line_starts: OnceLock::new(),
+            hash: self.hash,
         }
     }
 
@@ -347,6 +361,20 @@ impl SourceDb {
         let id = FileId(u32::try_from(self.files.len()).unwrap_or(u32::MAX));
         self.files.push(SourceFile::new(path, text));
         id
+    }
+
+    /// Add a file to be read elsewhere, holding only its path until
+    /// [`SourceDb::fill`] gives it its text.
+    pub(crate) fn reserve(&mut self, path: PathBuf) -> FileId {
+        self.add(path, Arc::from(""))
+    }
+
+    /// Put `file` in place of the file `id` (added by
+    /// [`SourceDb::reserve`]).
+    pub(crate) fn fill(&mut self, id: FileId, file: SourceFile) {
+        if let Some(slot) = self.files.get_mut(id.index()) {
+            *slot = file;
+        }
     }
 
     /// Add a file whose text hashes to `hash` (as it did when a run read

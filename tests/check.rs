@@ -761,6 +761,37 @@ fn a_missing_identity_folder_is_an_error() {
 }
 
 #[test]
+fn a_file_quiet_when_read_is_let_go_and_quoted_from_the_disk_when_asked() {
+    let tmp = generated(&[
+        (
+            "lead.yaml",
+            b"agent: lead\nowner: platform-team\nauth: oidc\nallowed_actions: [read]\ndelegation:\n  may_delegate_to:\n    - agent: ghost\n      actions: [read]\n",
+        ),
+        ("typo.yaml", b"agent: typo\nowner: platform-team\nauth: oidc\nownr: x\n"),
+        ("ok.yaml", OK_IDENTITY),
+    ]);
+    let c = check_dir(tmp.path(), "2026-12-01");
+    let held = |name: &str| {
+        let id =
+            c.db.ids()
+                .find(|&id| c.db.display_path(id) == format!("identities/{name}.yaml"))
+                .unwrap();
+        format!("{:?}", c.db.get(id).unwrap()).contains("read: true")
+    };
+    // a file with a problem found as it was read is held; the others were
+    // let go once converted
+    assert!(held("typo"));
+    assert!(!held("lead") && !held("ok"));
+    // a problem found later, across files, quotes its file read again
+    let unknown = only(&c, "RF003");
+    assert_eq!(
+        primary(&c, unknown),
+        (s("identities/lead.yaml"), 7, s("ghost"))
+    );
+    assert!(held("lead") && !held("ok"));
+}
+
+#[test]
 fn more_files_than_the_budget_is_ld011() {
     let tmp = generated(&[
         ("a.yaml", b"agent: a\nowner: platform-team\nauth: oidc\n"),
