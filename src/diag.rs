@@ -721,7 +721,7 @@ impl Diagnostics {
             let loc = d.primary_loc();
             (
                 loc.map(|l| db.display_path(l.file)),
-                loc.map(|l| (l.span.start, l.span.len)),
+                loc.map(|l| (l.span.start(), l.span.len())),
                 d.code,
                 d.message.clone(),
             )

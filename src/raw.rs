@@ -107,7 +107,7 @@ impl<'a> Reader<'a> {
 
     /// The source text of a node (for scalars read as strings).
     fn text_of(&self, node: &Node) -> Option<&str> {
-        self.text.get(node.span.start..node.span.end())
+        self.text.get(node.span.start()..node.span.end())
     }
 
     /// Report that `node` has the wrong type.
@@ -159,7 +159,7 @@ impl<'a> Reader<'a> {
 
     /// Report a required key that is missing.
     pub fn missing_field(&mut self, node: &Node, field: &str, what: &str) {
-        let loc = self.loc(Span::new(node.span.start, 0));
+        let loc = self.loc(Span::new(node.span.start(), 0));
         self.report(
             Diagnostic::new(
                 Code::MissingField,

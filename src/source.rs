@@ -77,22 +77,47 @@ impl FileId {
 )]
 pub struct Span {
     /// Byte offset of the first byte.
-    pub start: usize,
+    start: u32,
     /// Length in bytes (zero for a point).
-    pub len: usize,
+    len: u32,
 }
 
 impl Span {
-    /// A span from its start and length.
+    /// A span from its start and length. Every place is kept in 32 bits (a
+    /// file read is far smaller: `LoadOptions`' budget), so that the
+    /// millions of values a large workspace holds each carry a small one;
+    /// a larger offset is held as the largest, which no text reaches.
     #[must_use]
-    pub const fn new(start: usize, len: usize) -> Self {
-        Self { start, len }
+    pub fn new(start: usize, len: usize) -> Self {
+        let narrow = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        Self {
+            start: narrow(start),
+            len: narrow(len),
+        }
+    }
+
+    /// Byte offset of the first byte.
+    #[must_use]
+    pub const fn start(self) -> usize {
+        self.start as usize
+    }
+
+    /// Length in bytes (zero for a point).
+    #[must_use]
+    pub const fn len(self) -> usize {
+        self.len as usize
+    }
+
+    /// Whether it is a point (no bytes).
+    #[must_use]
+    pub const fn is_empty(self) -> bool {
+        self.len == 0
     }
 
     /// The offset one past the last byte.
     #[must_use]
     pub const fn end(self) -> usize {
-        self.start.saturating_add(self.len)
+        self.start().saturating_add(self.len())
     }
 }
 
@@ -224,7 +249,7 @@ impl SourceFile {
     pub fn masked_with(&self, spans: &[(Span, String)], with: u8) -> Self {
         let mut bytes = self.text().as_bytes().to_vec();
         for (span, _) in spans {
-            for b in bytes.iter_mut().skip(span.start).take(span.len) {
+            for b in bytes.iter_mut().skip(span.start()).take(span.len()) {
                 if !b.is_ascii_whitespace() {
                     *b = with;
                 }
@@ -328,7 +353,7 @@ impl SourceFile {
     /// The text a span covers, if it lies on character boundaries.
     #[must_use]
     pub fn slice(&self, span: Span) -> Option<&str> {
-        self.text().get(span.start..span.end())
+        self.text().get(span.start()..span.end())
     }
 
     fn clamp(&self, offset: usize) -> usize {
@@ -410,15 +435,15 @@ impl SourceDb {
     pub fn line_col(&self, loc: Loc) -> LineCol {
         self.get(loc.file)
             .map_or(LineCol { line: 1, column: 1 }, |f| {
-                f.line_col(loc.span.start)
+                f.line_col(loc.span.start())
             })
     }
 
     /// Line and column of a location's end (last character, inclusive).
     #[must_use]
     pub fn end_line_col(&self, loc: Loc) -> LineCol {
-        let end = if loc.span.len == 0 {
-            loc.span.start
+        let end = if loc.span.is_empty() {
+            loc.span.start()
         } else {
             loc.span.end().saturating_sub(1)
         };
@@ -435,7 +460,7 @@ impl SourceDb {
             return;
         };
         for (span, value) in secrets {
-            if let Some(raw) = file.text().get(span.start..span.end()) {
+            if let Some(raw) = file.text().get(span.start()..span.end()) {
                 self.secrets.push(raw.to_owned());
             }
             self.secrets.push(value.clone());

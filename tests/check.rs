@@ -1031,8 +1031,22 @@ fn a_duplicate_action_is_an_ac004_warning_that_does_not_fail() {
     // the repeat is underlined, the first one is the secondary label
     let (_, _, first) = secondary(&c, d);
     assert_eq!(first, "read_ci_status");
-    let primary_start = d.labels.iter().find(|l| l.primary).unwrap().loc.span.start;
-    let secondary_start = d.labels.iter().find(|l| !l.primary).unwrap().loc.span.start;
+    let primary_start = d
+        .labels
+        .iter()
+        .find(|l| l.primary)
+        .unwrap()
+        .loc
+        .span
+        .start();
+    let secondary_start = d
+        .labels
+        .iter()
+        .find(|l| !l.primary)
+        .unwrap()
+        .loc
+        .span
+        .start();
     assert!(primary_start > secondary_start);
     let d = at(&c, "AC004", "identities/twice.yaml", 7);
     assert_eq!(secondary(&c, d).1, 6);

@@ -142,8 +142,8 @@ impl Stored {
                 .map(|l| {
                     Some(StoredLabel {
                         path: paths.get(l.loc.file.index())?.clone(),
-                        start: l.loc.span.start,
-                        len: l.loc.span.len,
+                        start: l.loc.span.start(),
+                        len: l.loc.span.len(),
                         message: l.message.clone(),
                         primary: l.primary,
                     })

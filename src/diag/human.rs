@@ -133,7 +133,7 @@ impl Report {
         let labels: Vec<_> = d.labels.iter().filter(|l| l.loc.file == file).collect();
         let spans: Vec<(usize, usize)> = labels
             .iter()
-            .map(|l| (l.loc.span.start, l.loc.span.len))
+            .map(|l| (l.loc.span.start(), l.loc.span.len()))
             .collect();
         let (source, spans) = db.get(file).map_or((None, Vec::new()), |f| {
             let (excerpt, spans) = Excerpt::new(f.display_path(), f.text(), &spans, CONTEXT);

@@ -135,7 +135,7 @@ fn location(loc: Loc, db: &SourceDb, id: Option<usize>, message: Option<&str>) -
                 start_column: start.column,
                 end_line: end.line,
                 // SARIF end columns are exclusive
-                end_column: end.column.saturating_add(usize::from(loc.span.len > 0)),
+                end_column: end.column.saturating_add(usize::from(!loc.span.is_empty())),
             },
         },
         message: message.map(|m| Text { text: m.to_owned() }),

@@ -23,14 +23,14 @@ pub fn scan_text(file: FileId, text: &str, out: &mut Diagnostics) -> Vec<(Span, 
         assignments(line, offset, &mut found);
         offset += line.len();
     }
-    found.sort_by_key(|(span, _)| (span.start, std::cmp::Reverse(span.len)));
+    found.sort_by_key(|(span, _)| (span.start(), std::cmp::Reverse(span.len())));
     let mut masked: Vec<(Span, String)> = Vec::new();
     for (span, kind) in found {
         // one report per place: a span inside one already found is the same
-        if masked.last().is_some_and(|(s, _)| span.start < s.end()) {
+        if masked.last().is_some_and(|(s, _)| span.start() < s.end()) {
             continue;
         }
-        let Some(raw) = text.get(span.start..span.end()) else {
+        let Some(raw) = text.get(span.start()..span.end()) else {
             continue;
         };
         masked.push((span, raw.to_owned()));
@@ -453,7 +453,7 @@ mod tests {
         );
         assert_eq!(found[1].1, "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
         for (span, raw) in &found {
-            assert_eq!(text.get(span.start..span.end()), Some(raw.as_str()));
+            assert_eq!(text.get(span.start()..span.end()), Some(raw.as_str()));
         }
     }
 

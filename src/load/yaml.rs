@@ -226,9 +226,9 @@ fn diagnostic_for(file: FileId, source: &SourceFile, error: &YamlError) -> Diagn
 fn syntax(file: FileId, source: &SourceFile, loc: Loc, detail: &str) -> Diagnostic {
     let text = source.text();
     let upto = text
-        .get(loc.span.start..)
+        .get(loc.span.start()..)
         .and_then(|rest| rest.find('\n'))
-        .map_or(text.len(), |i| loc.span.start + i);
+        .map_or(text.len(), |i| loc.span.start() + i);
     let mut offset = 0;
     for line in text.get(..upto).unwrap_or("").split('\n') {
         let indent = line.len() - line.trim_start_matches([' ', '\t']).len();
