@@ -96,9 +96,10 @@ type Delegates = Option<(Vec<String>, Vec<String>)>;
 enum Scan {
     /// It delegates to no one.
     None,
-    /// Its text may delegate: it is kept, to be parsed if it names an
-    /// involved identity.
-    Text,
+    /// Its text may delegate: the part that can name a delegate is kept
+    /// ([`delegating_part`]), and the file read again in full if that
+    /// names an involved identity.
+    Text(Box<str>),
     /// Parsed: its names and delegates, or `None` when that cannot be
     /// told; and whether that may be kept in the cache (not when it was
     /// read from a text with a credential in it).
@@ -109,12 +110,13 @@ enum Scan {
 
 /// One identity file after the scan.
 struct Pick {
-    /// Its text, while it is selected or may delegate: `None` when the
-    /// cache told what it delegates and it has not been read.
+    /// Its text, while it is selected or was found delegating: `None`
+    /// when it has not been read or was let go.
     read: Option<ReadFile>,
     /// Its stamp, taken before it was read, and the hash of the text read,
-    /// when the cache is kept and the file was read cleanly.
-    read_as: Option<(Stamp, [u8; 32])>,
+    /// when the cache is kept and the file was read cleanly (boxed: a
+    /// question asked with no cache scans every file without one).
+    read_as: Option<Box<(Stamp, [u8; 32])>>,
     /// Whether it is read in full.
     selected: bool,
     /// What is known of its delegations.
@@ -138,6 +140,19 @@ fn holds(text: &str, needle: &str) -> bool {
 /// backslash (an escape in a double-quoted string can spell it).
 pub(super) fn may_delegate(text: &str) -> bool {
     holds(text, "delegation") || holds(text, "\\")
+}
+
+/// The part of a text that may delegate in which it can name a delegate:
+/// from its first `delegation` on, as a delegate is named in the value of
+/// that key, which follows the key. The whole text when an escape could
+/// spell the key elsewhere, or when that part holds an alias (`*`), which
+/// could name a delegate written before it.
+fn delegating_part(text: &str) -> &str {
+    let tail = memmem::find(text.as_bytes(), b"delegation").and_then(|at| text.get(at..));
+    match tail {
+        Some(tail) if !holds(text, "\\") && !holds(tail, "*") => tail,
+        _ => text,
+    }
 }
 
 /// What the text of the identity file at `path` tells of its delegations,
@@ -182,7 +197,7 @@ pub(super) fn select(
         names: found.iter().map(|f| stem(&f.path)).collect(),
         files: found.len(),
     };
-    delegators(&found, &mut picks, options, needs);
+    delegators(source, &found, &mut picks, options, needs);
     if let Some(cache) = cache {
         note(cache, &found, &picks, options);
     }
@@ -232,17 +247,16 @@ fn scan(
     let selected =
         read.problem.is_some() || named || needs.terms.iter().any(|t| holds(&read.text, t));
     let scan = if may_delegate(&read.text) {
-        Scan::Text
+        Scan::Text(Box::from(delegating_part(&read.text)))
     } else {
         Scan::None
     };
     let read_as = stamp
         .filter(|_| read.problem.is_none())
-        .map(|stamp| (stamp, *blake3::hash(read.text.as_bytes()).as_bytes()));
-    let kept = selected || matches!(scan, Scan::Text);
+        .map(|stamp| Box::new((stamp, *blake3::hash(read.text.as_bytes()).as_bytes())));
     Pick {
         read_as,
-        read: kept.then_some(read),
+        read: selected.then_some(read),
         selected,
         scan,
         delegator: false,
@@ -251,7 +265,13 @@ fn scan(
 
 /// Select every file that delegates to an involved identity, until no
 /// more are found.
-fn delegators(found: &[Found], picks: &mut [Pick], options: LoadOptions, needs: &Needs) {
+fn delegators(
+    source: &dyn Source,
+    found: &[Found],
+    picks: &mut [Pick],
+    options: LoadOptions,
+    needs: &Needs,
+) {
     let mut involved: BTreeSet<String> = needs.delegated.clone();
     let mut frontier: Vec<String> = involved.iter().cloned().collect();
     while !frontier.is_empty() {
@@ -261,18 +281,17 @@ fn delegators(found: &[Found], picks: &mut [Pick], options: LoadOptions, needs: 
             if pick.delegator {
                 continue;
             }
-            if let (Scan::Text, Some(read)) = (&pick.scan, &pick.read) {
-                let bytes = read.text.as_bytes();
+            if let Scan::Text(part) = &pick.scan {
+                let bytes = part.as_bytes();
                 let named = finders.iter().any(|f| f.find(bytes).is_some())
                     || memchr::memchr(b'\\', bytes).is_some();
                 if !named {
                     continue;
                 }
-                let (told, clean) = delegates_of(&f.path, &read.text, options);
-                pick.scan = Scan::Told(told, clean);
+                pick.scan = told(source, f, pick, options);
             }
             let (own, to) = match &pick.scan {
-                Scan::None | Scan::Text => continue,
+                Scan::None | Scan::Text(_) => continue,
                 // it cannot be told: read it, and report what is wrong
                 Scan::Told(None, _) => {
                     pick.selected = true;
@@ -284,6 +303,9 @@ fn delegators(found: &[Found], picks: &mut [Pick], options: LoadOptions, needs: 
                 pick.selected = true;
                 pick.delegator = true;
                 next.extend(own.iter().filter(|n| !involved.contains(*n)).cloned());
+            } else if !pick.selected {
+                // read again to tell, it is not involved after all
+                pick.read = None;
             }
         }
         next.sort();
@@ -293,12 +315,29 @@ fn delegators(found: &[Found], picks: &mut [Pick], options: LoadOptions, needs: 
     }
 }
 
+/// What a file whose text may delegate, and names an involved identity,
+/// tells once parsed: from its text in full, read again unless it is
+/// selected already. A text read again that is not the one first read
+/// (the file changed between) is not noted in the cache.
+fn told(source: &dyn Source, f: &Found, pick: &mut Pick, options: LoadOptions) -> Scan {
+    let read = pick
+        .read
+        .get_or_insert_with(|| source.read(f, options.files));
+    if let Some((_, hash)) = pick.read_as.as_deref()
+        && (read.problem.is_some() || blake3::hash(read.text.as_bytes()).as_bytes() != hash)
+    {
+        pick.read_as = None;
+    }
+    let (told, clean) = delegates_of(&f.path, &read.text, options);
+    Scan::Told(told, clean)
+}
+
 /// Note in the cache what each file read tells of its delegations, when
 /// it was told in full: a file whose text was not parsed is left for a
 /// run that parses it.
 fn note(cache: &Session, found: &[Found], picks: &[Pick], options: LoadOptions) {
     found.par_iter().zip(picks).for_each(|(f, pick)| {
-        let Some((stamp, hash)) = &pick.read_as else {
+        let Some((stamp, hash)) = pick.read_as.as_deref() else {
             return;
         };
         let delegation = match &pick.scan {
@@ -308,7 +347,7 @@ fn note(cache: &Session, found: &[Found], picks: &[Pick], options: LoadOptions) 
                 to: to.clone(),
             }),
             Scan::Told(None, true) => None,
-            Scan::Text | Scan::Told(_, false) | Scan::Known(..) => return,
+            Scan::Text(_) | Scan::Told(_, false) | Scan::Known(..) => return,
         };
         cache.note(&f.path, stamp, hash, delegation.as_ref(), options.yaml);
     });
@@ -438,6 +477,33 @@ mod tests {
     }
 
     #[test]
+    fn a_delegate_named_by_an_alias_of_a_name_written_before_the_delegation_is_found() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("identities");
+        std::fs::create_dir_all(&dir).unwrap();
+        let write = |name: &str, text: &str| std::fs::write(dir.join(format!("{name}.yaml")), text);
+        write("helper", "agent: helper\nallowed_actions: [read]\n").unwrap();
+        write(
+            "lead",
+            "agent: lead\npurpose: &h helper\ndelegation:\n  may_delegate_to:\n    \
+             - agent: *h\n      actions: [read]\n",
+        )
+        .unwrap();
+        write("other", &delegating("other", &["bystander"])).unwrap();
+        let root = tmp.path().canonicalize().unwrap();
+        let disk = Counting {
+            disk: Disk::new(root.clone()),
+            read: Mutex::new(Vec::new()),
+        };
+        let (picked, _) = disk.select(&Needs::request("helper", &[]), &Session::memory(&root));
+        assert_eq!(picked, ["helper", "lead"]);
+        assert_eq!(
+            delegating_part("agent: a\ndelegation: {}\n"),
+            "delegation: {}\n"
+        );
+    }
+
+    #[test]
     fn a_question_reads_only_what_it_involves_once_the_cache_knows_the_rest() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("identities");
@@ -464,8 +530,15 @@ mod tests {
 
         // the first question reads every file, and notes what each tells:
         // a file that may delegate, but names no one involved, is not
-        // parsed, and is read again until a run parses it
-        assert_eq!(disk.select(&needs, &cache), (involved.clone(), everything));
+        // parsed, and is read again until a run parses it; one that names
+        // an involved identity in the part of it kept is read again in full
+        let delegators = ["lead", "manager"].map(str::to_owned);
+        let mut reads = [&everything[..], &delegators[..]].concat();
+        reads.sort();
+        assert_eq!(
+            disk.select(&needs, &cache),
+            (involved.clone(), reads.clone())
+        );
         let (picked, read) = disk.select(&needs, &cache);
         assert_eq!(
             (&picked, read),
@@ -490,17 +563,19 @@ mod tests {
         let cache = whole.cache.unwrap();
         assert_eq!(disk.select(&needs, &cache), (involved.clone(), involved));
 
-        // a file changed since is read again, and what it tells now counts
+        // a file changed since is read again (and, as it now delegates to
+        // an involved identity, once more in full), and what it tells counts
         write("other", &delegating("other", &["bystander", "helper"])).unwrap();
         let (picked, read) = disk.select(&needs, &cache);
         assert_eq!(picked, ["helper", "lead", "manager", "other"]);
-        assert_eq!(read, ["helper", "lead", "manager", "other"]);
+        assert_eq!(read, ["helper", "lead", "manager", "other", "other"]);
 
-        // a question that looks for text reads every file
+        // a question that looks for text reads every file (and the
+        // delegators not holding the text once more in full)
         let mut looking = needs.clone();
         looking.terms.insert("bystander".to_owned());
         let (picked, read) = disk.select(&looking, &cache);
         assert_eq!(picked, ["bystander", "helper", "lead", "manager", "other"]);
-        assert_eq!(read.len(), 5);
+        assert_eq!(read, reads);
     }
 }
