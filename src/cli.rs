@@ -45,6 +45,15 @@ pub struct Cli {
     pub command: Command,
 }
 
+impl Cli {
+    /// Whether the command reads only the few files it involves
+    /// (`nhi can`), not the whole workspace.
+    #[must_use]
+    pub const fn reads_little(&self) -> bool {
+        matches!(self.command, Command::Can(_))
+    }
+}
+
 /// Options every command takes.
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
