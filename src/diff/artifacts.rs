@@ -28,17 +28,19 @@ pub fn compare(base: &Artifacts, head: &Artifacts) -> Vec<FileDiff> {
     paths.dedup();
     let mut out = Vec::new();
     for path in paths {
-        let text = |a: Option<&crate::render::Artifact>| {
-            a.map(|a| String::from_utf8_lossy(&a.bytes).into_owned())
-        };
-        let (b, h) = (text(base.get(path)), text(head.get(path)));
-        let status = match (&b, &h) {
+        let (b, h) = (base.get(path), head.get(path));
+        let status = match (b, h) {
             (None, Some(_)) => Status::Added,
             (Some(_), None) => Status::Removed,
-            (Some(x), Some(y)) if x != y => Status::Changed,
+            (Some(x), Some(y)) if x.bytes != y.bytes => Status::Changed,
             _ => continue,
         };
-        let (b, h) = (b.unwrap_or_default(), h.unwrap_or_default());
+        // only a file that differs is read as text
+        let text = |a: Option<&crate::render::Artifact>| {
+            a.map(|a| String::from_utf8_lossy(&a.bytes).into_owned())
+                .unwrap_or_default()
+        };
+        let (b, h) = (text(b), text(h));
         let diff = TextDiff::from_lines(&b, &h)
             .unified_diff()
             .context_radius(3)
