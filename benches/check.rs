@@ -9,6 +9,7 @@
 //! cargo bench --bench check -- 1000 10000       # sizes on the command line
 //! NHI_BENCH_SIZES=1000,10000 NHI_BENCH_RUNS=5 cargo bench --bench check
 //! cargo bench --bench check -- import 1000 10000  # only `nhi import aws`, of 1000 and 10000 roles
+//! NHI_BENCH_RUNS=1 cargo bench --bench check -- large  # only check and build, of 1 000 000
 //! ```
 //!
 //! * Sizes: the numbers after `--`, else `NHI_BENCH_SIZES` (comma
@@ -16,6 +17,9 @@
 //! * `import` among the words after `--` runs only the `nhi import aws`
 //!   rows (below), at the sizes given, any size; the full run measures them
 //!   at the sizes up to 10 000 roles.
+//! * `large` among the words after `--` runs only `nhi check` and `nhi
+//!   build`, at the sizes given, else at 1 000 000 identities
+//!   (`support/large.rs`): the estate one machine must hold.
 //! * Runs per measurement: `NHI_BENCH_RUNS` (default 3); the tables show the
 //!   median, with the fastest run in parentheses.
 //! * Workspaces are written under the system temporary folder (`TMPDIR`),
@@ -98,6 +102,8 @@ mod cedar;
 mod diff;
 #[path = "support/import.rs"]
 mod import;
+#[path = "support/large.rs"]
+mod large;
 #[path = "support/prove.rs"]
 mod prove;
 #[path = "support/workspace.rs"]
@@ -319,6 +325,29 @@ fn nhi_timed_with(
     scratch: &Path,
     cache: bool,
 ) -> (Duration, Option<u64>) {
+    let (elapsed, rss, out) = nhi_attempt(root, args, scratch, cache);
+    assert!(
+        out.status.success(),
+        "nhi {} failed ({}):\n{}",
+        args.iter()
+            .map(|a| a.to_string_lossy())
+            .collect::<Vec<_>>()
+            .join(" "),
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (elapsed, rss)
+}
+
+/// Run `nhi -C <root> <args…>` once as a child process, with the parse
+/// cache when `cache` is set: its time, its peak resident memory in KiB
+/// (with `/usr/bin/time`, even when it failed) and what it printed.
+fn nhi_attempt(
+    root: &Path,
+    args: &[&OsStr],
+    scratch: &Path,
+    cache: bool,
+) -> (Duration, Option<u64>, std::process::Output) {
     let with_time = Path::new(TIME).is_file();
     let report = scratch.join("time.txt");
     let mut command = if with_time {
@@ -335,21 +364,12 @@ fn nhi_timed_with(
     let start = Instant::now();
     let out = command.output().unwrap();
     let elapsed = start.elapsed();
-    assert!(
-        out.status.success(),
-        "nhi {} failed ({}):\n{}",
-        args.iter()
-            .map(|a| a.to_string_lossy())
-            .collect::<Vec<_>>()
-            .join(" "),
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
+    // the last line: before it, a run that failed is described
     let rss = with_time
         .then(|| std::fs::read_to_string(&report).ok())
         .flatten()
         .and_then(|t| t.lines().last().and_then(|l| l.trim().parse().ok()));
-    (elapsed, rss)
+    (elapsed, rss, out)
 }
 
 /// Time `nhi -C <root> <args…>` `runs` times: the times, and the highest
@@ -459,6 +479,12 @@ fn import_only() -> bool {
     words().iter().any(|w| w == "import")
 }
 
+/// Whether only the largest estates' check and build are run: `large`
+/// among the words after `--`.
+fn large_only() -> bool {
+    words().iter().any(|w| w == "large")
+}
+
 fn sizes() -> Vec<usize> {
     let parse = |s: &str| -> Vec<usize> {
         s.split([',', ' '])
@@ -470,9 +496,15 @@ fn sizes() -> Vec<usize> {
             })
             .collect()
     };
-    let args: Vec<String> = words().into_iter().filter(|w| w != "import").collect();
+    let args: Vec<String> = words()
+        .into_iter()
+        .filter(|w| w != "import" && w != "large")
+        .collect();
     if !args.is_empty() {
         return args.iter().flat_map(|a| parse(a)).collect();
+    }
+    if large_only() {
+        return vec![large::DEFAULT];
     }
     std::env::var("NHI_BENCH_SIZES").map_or_else(|_| vec![1_000, 10_000, 100_000], |v| parse(&v))
 }
@@ -599,6 +631,11 @@ fn main() {
         #[expect(clippy::cast_precision_loss, reason = "a size in MB, to two decimals")]
         let mb = meta.len() as f64 / 1_000_000.0;
         println!("release binary: {mb:.2} MB ({NHI})");
+    }
+    if large_only() {
+        let rows: Vec<_> = sizes.iter().map(|&n| large::measure(n, runs)).collect();
+        large::table(&rows, cores, runs);
+        return;
     }
     if import_only() {
         let imported: Vec<_> = sizes.iter().map(|&n| import::measure(n, runs)).collect();
