@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use litemap::LiteMap;
+
 use crate::diag::{Code, Diagnostic, Diagnostics, printable};
 use crate::model::{
     Attributes, Auth, AuthMethod, Context, Date, Delegation, Duration, Grant, Human, IamName,
@@ -124,28 +126,40 @@ fn read(
             .collect(),
         provenance: raw.provenance.as_ref().map(provenance).unwrap_or_default(),
         risk_tier: raw.risk_tier.clone(),
-        labels: raw
-            .labels
-            .iter()
-            .flat_map(Entries::iter)
-            .map(|(k, v)| (k.value.clone(), v.clone()))
-            .collect(),
+        labels: labels(raw),
         state: raw
             .state
             .clone()
             .unwrap_or_else(|| Spanned::new(State::Active, raw.agent.loc)),
-        suppressions: raw
-            .suppress
+        suppressions: suppressions(raw),
+        unreadable,
+    }
+}
+
+// The labels and suppressions of a file, each collected from an iterator
+// that knows its length, which sizes it exactly (a `flat_map` of an option
+// would not): a workspace holds millions of them.
+
+fn labels(raw: &raw::IdentityFile) -> LiteMap<String, Spanned<String>> {
+    raw.labels.as_ref().map_or_else(LiteMap::new, |labels| {
+        labels
             .iter()
-            .flatten()
+            .map(|(k, v)| (k.value.clone(), v.clone()))
+            .collect()
+    })
+}
+
+fn suppressions(raw: &raw::IdentityFile) -> Vec<crate::model::Suppression> {
+    raw.suppress.as_deref().map_or_else(Vec::new, |suppress| {
+        suppress
+            .iter()
             .map(|s| crate::model::Suppression {
                 rule: s.value.rule.clone(),
                 reason: s.value.reason.clone(),
                 loc: s.loc,
             })
-            .collect(),
-        unreadable,
-    }
+            .collect()
+    })
 }
 
 /// Rate limits, each at least 1 (a limit of 0 is reported and left out).
@@ -307,7 +321,9 @@ fn auth(raw: &raw::Auth, out: &mut Diagnostics) -> Option<Auth> {
 }
 
 fn grants(raw: Option<&[ActionGrant]>, out: &mut Diagnostics) -> Vec<Grant> {
-    raw.into_iter().flatten().map(|g| grant(g, out)).collect()
+    // from the slice, whose length sizes the vector exactly: a workspace
+    // holds millions of grants
+    raw.map_or_else(Vec::new, |raw| raw.iter().map(|g| grant(g, out)).collect())
 }
 
 fn grant(raw: &ActionGrant, out: &mut Diagnostics) -> Grant {
@@ -371,11 +387,13 @@ fn window(grant: &Grant, out: &mut Diagnostics) {
 }
 
 fn attributes(entries: Option<&Entries<OneOrMany>>) -> Attributes {
-    entries
-        .iter()
-        .flat_map(|e| e.iter())
-        .map(|(k, v)| (k.value.clone(), v.values().into_iter().cloned().collect()))
-        .collect()
+    // from the entries' own iterator, whose length sizes the map exactly
+    entries.map_or_else(Attributes::new, |entries| {
+        entries
+            .iter()
+            .map(|(k, v)| (k.value.clone(), v.values().into_iter().cloned().collect()))
+            .collect()
+    })
 }
 
 fn context(raw: &raw::Context) -> Context {
