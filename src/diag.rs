@@ -468,6 +468,8 @@ impl Diagnostic {
     /// Add the primary label.
     #[must_use]
     pub fn primary(mut self, loc: Loc, message: impl Into<String>) -> Self {
+        // most have one label: room for as many as given, not four
+        self.labels.reserve_exact(1);
         self.labels.push(Label {
             loc,
             message: Some(message.into()).filter(|m: &String| !m.is_empty()),
@@ -479,6 +481,7 @@ impl Diagnostic {
     /// Add a secondary label.
     #[must_use]
     pub fn secondary(mut self, loc: Loc, message: impl Into<String>) -> Self {
+        self.labels.reserve_exact(1);
         self.labels.push(Label {
             loc,
             message: Some(message.into()).filter(|m: &String| !m.is_empty()),
@@ -526,6 +529,7 @@ impl Diagnostic {
     /// Add a note.
     #[must_use]
     pub fn note(mut self, note: impl Into<String>) -> Self {
+        self.notes.reserve_exact(1);
         self.notes.push(note.into());
         self
     }
