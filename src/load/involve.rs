@@ -468,6 +468,13 @@ mod tests {
         }
     }
 
+    /// Write the identity file `name` into the workspace at `root`.
+    fn put(root: &Path, name: &str, text: &str) {
+        let dir = root.join("identities");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("{name}.yaml")), text).unwrap();
+    }
+
     fn delegating(name: &str, to: &[&str]) -> String {
         let grants: String = to
             .iter()
@@ -479,17 +486,14 @@ mod tests {
     #[test]
     fn a_delegate_named_by_an_alias_of_a_name_written_before_the_delegation_is_found() {
         let tmp = tempfile::tempdir().unwrap();
-        let dir = tmp.path().join("identities");
-        std::fs::create_dir_all(&dir).unwrap();
-        let write = |name: &str, text: &str| std::fs::write(dir.join(format!("{name}.yaml")), text);
-        write("helper", "agent: helper\nallowed_actions: [read]\n").unwrap();
+        let write = |name: &str, text: &str| put(tmp.path(), name, text);
+        write("helper", "agent: helper\nallowed_actions: [read]\n");
         write(
             "lead",
             "agent: lead\npurpose: &h helper\ndelegation:\n  may_delegate_to:\n    \
              - agent: *h\n      actions: [read]\n",
-        )
-        .unwrap();
-        write("other", &delegating("other", &["bystander"])).unwrap();
+        );
+        write("other", &delegating("other", &["bystander"]));
         let root = tmp.path().canonicalize().unwrap();
         let disk = Counting {
             disk: Disk::new(root.clone()),
@@ -506,14 +510,12 @@ mod tests {
     #[test]
     fn a_question_reads_only_what_it_involves_once_the_cache_knows_the_rest() {
         let tmp = tempfile::tempdir().unwrap();
-        let dir = tmp.path().join("identities");
-        std::fs::create_dir_all(&dir).unwrap();
-        let write = |name: &str, text: &str| std::fs::write(dir.join(format!("{name}.yaml")), text);
-        write("lead", &delegating("lead", &["helper"])).unwrap();
-        write("manager", &delegating("manager", &["lead"])).unwrap();
-        write("helper", "agent: helper\nallowed_actions: [read]\n").unwrap();
-        write("other", &delegating("other", &["bystander"])).unwrap();
-        write("bystander", "agent: bystander\n").unwrap();
+        let write = |name: &str, text: &str| put(tmp.path(), name, text);
+        write("lead", &delegating("lead", &["helper"]));
+        write("manager", &delegating("manager", &["lead"]));
+        write("helper", "agent: helper\nallowed_actions: [read]\n");
+        write("other", &delegating("other", &["bystander"]));
+        write("bystander", "agent: bystander\n");
         // a run notes only what had settled before it started
         std::thread::sleep(std::time::Duration::from_millis(2100));
         let root = tmp.path().canonicalize().unwrap();
@@ -565,7 +567,7 @@ mod tests {
 
         // a file changed since is read again (and, as it now delegates to
         // an involved identity, once more in full), and what it tells counts
-        write("other", &delegating("other", &["bystander", "helper"])).unwrap();
+        write("other", &delegating("other", &["bystander", "helper"]));
         let (picked, read) = disk.select(&needs, &cache);
         assert_eq!(picked, ["helper", "lead", "manager", "other"]);
         assert_eq!(read, ["helper", "lead", "manager", "other", "other"]);
